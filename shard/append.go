@@ -1,0 +1,227 @@
+package shard
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"sort"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/spatehq/spate/apierr"
+)
+
+// Group commit bounds: the writer stops collecting queued operations into one
+// batch once it holds this many or this many bytes.
+const (
+	maxGroupOps   = 1024
+	maxGroupBytes = 16 << 20
+)
+
+// writeOp is one unit of work for the writer goroutine: an append of entries
+// to one stream, or the deletion of a stream's data.
+type writeOp struct {
+	st      *stream
+	entries []Entry
+	routes  []*shardState // routes[i] is the shard of entries[i]
+	size    int           // encoded bytes, for group sizing
+	del     bool
+
+	results []AppendResult
+	err     error
+	done    chan struct{}
+}
+
+// Append stores entries in a stream, routing each by MD5 of its partition key
+// or by its explicit hash key, and returns one result per entry in request
+// order. The request is validated as a whole first: if any entry is invalid
+// nothing is stored. When Append returns without error every entry is
+// durable (fsynced unless the store runs with DurabilityRelaxed).
+//
+// The caller may reuse entries' Data once Append returns.
+func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]AppendResult, error) {
+	if len(entries) < 1 || len(entries) > MaxPutRecordsEntries {
+		return nil, apierr.New(apierr.InvalidArgument,
+			"a PutRecords request holds 1 to %d records; got %d", MaxPutRecordsEntries, len(entries))
+	}
+	op := &writeOp{entries: entries, routes: make([]*shardState, len(entries))}
+	payload := 0
+	hashes := make([]hashKey, len(entries))
+	for i, e := range entries {
+		idx := i
+		if len(entries) == 1 {
+			idx = -1
+		}
+		if err := validateEntry(idx, e); err != nil {
+			return nil, err
+		}
+		payload += len(e.Data) + len(e.PartitionKey)
+		op.size += recordKeyLen + encodedRecordLen(e.PartitionKey, e.Data)
+		if e.ExplicitHashKey != "" {
+			hashes[i], _ = parseExplicitHashKey(e.ExplicitHashKey) // validated above
+		} else {
+			hashes[i] = partitionHash(e.PartitionKey)
+		}
+	}
+	if payload > MaxPutRecordsSize {
+		return nil, apierr.New(apierr.InvalidArgument,
+			"the records of a PutRecords request total %d bytes of data and partition keys; the limit is %d bytes (5 MiB): split the request",
+			payload, MaxPutRecordsSize)
+	}
+
+	s.mu.RLock()
+	st, err := s.lookupActive(name)
+	if err == nil {
+		op.st = st
+		for i, h := range hashes {
+			op.routes[i] = st.route(h)
+		}
+	}
+	s.mu.RUnlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := s.enqueue(ctx, op); err != nil {
+		return nil, err
+	}
+	return op.results, nil
+}
+
+// route returns the open shard whose hash-key range holds h. Open shards
+// cover the whole hash-key space, so there always is one.
+func (st *stream) route(h hashKey) *shardState {
+	i := sort.Search(len(st.open), func(i int) bool { return h.less(st.open[i].hashStart) })
+	return st.open[i-1]
+}
+
+// enqueue hands op to the writer and waits until it has been committed (or
+// failed). Once handed over, the op completes even if ctx is cancelled, so
+// that an acknowledged append is never reported as failed.
+func (s *Store) enqueue(ctx context.Context, op *writeOp) error {
+	op.done = make(chan struct{})
+	s.closeMu.RLock()
+	if s.closed.Load() {
+		s.closeMu.RUnlock()
+		return errClosed
+	}
+	select {
+	case s.writeCh <- op:
+	case <-ctx.Done():
+		s.closeMu.RUnlock()
+		return ctx.Err()
+	}
+	s.closeMu.RUnlock()
+	<-op.done
+	return op.err
+}
+
+// writeLoop is the single writer: it assigns sequence numbers and commits
+// queued operations in groups, so concurrent producers share one fsync.
+func (s *Store) writeLoop() {
+	defer s.wg.Done()
+	ops := make([]*writeOp, 0, 64)
+	for {
+		var first *writeOp
+		select {
+		case first = <-s.writeCh:
+		case <-s.closing:
+			// Close holds no enqueuer any more: drain what is queued.
+			for {
+				select {
+				case op := <-s.writeCh:
+					s.commitGroup([]*writeOp{op})
+				default:
+					return
+				}
+			}
+		}
+		ops = append(ops[:0], first)
+		size := first.size
+	collect:
+		for len(ops) < maxGroupOps && size < maxGroupBytes {
+			select {
+			case op := <-s.writeCh:
+				ops = append(ops, op)
+				size += op.size
+			default:
+				break collect
+			}
+		}
+		s.commitGroup(ops)
+	}
+}
+
+// commitGroup writes ops in one Pebble batch and acknowledges them.
+func (s *Store) commitGroup(ops []*writeOp) {
+	b := s.db.NewBatch()
+	defer b.Close()
+	now := s.cfg.now().UnixMilli()
+	var touched []*shardState
+	seen := make(map[*shardState]struct{}, 4)
+	for _, op := range ops {
+		if op.del {
+			for _, p := range []byte{prefixRecord, prefixTime, prefixHigh} {
+				start, end := streamSpan(p, op.st.meta.ID)
+				_ = b.DeleteRange(start, end, nil)
+			}
+			continue
+		}
+		if op.st.deleted.Load() {
+			op.err = s.notFound(op.st.meta.Name)
+			continue
+		}
+		op.results = make([]AppendResult, len(op.entries))
+		for i, e := range op.entries {
+			sh := op.routes[i]
+			if _, ok := seen[sh]; !ok {
+				seen[sh] = struct{}{}
+				touched = append(touched, sh)
+			}
+			ctr := sh.assign
+			sh.assign++
+			// Invariant: arrival times never decrease within a shard, so the
+			// time index stays sorted by counter too.
+			arrival := max(now, sh.lastIndexedMs)
+			if arrival > sh.lastIndexedMs {
+				var v [8]byte
+				binary.BigEndian.PutUint64(v[:], ctr)
+				_ = b.Set(timeKey(sh.streamID, sh.index, arrival), v[:], nil)
+				sh.lastIndexedMs = arrival
+			}
+			d := b.SetDeferred(recordKeyLen, encodedRecordLen(e.PartitionKey, e.Data))
+			putRecordKey(d.Key, sh.streamID, sh.index, ctr)
+			putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)
+			_ = d.Finish()
+			op.results[i] = AppendResult{ShardID: sh.id, SequenceNumber: formatSeq(sh.streamID, sh.index, ctr)}
+		}
+	}
+	for _, sh := range touched {
+		var v [16]byte
+		binary.BigEndian.PutUint64(v[:8], sh.assign)
+		binary.BigEndian.PutUint64(v[8:], uint64(sh.lastIndexedMs))
+		_ = b.Set(highKey(sh.streamID, sh.index), v[:], nil)
+	}
+	wo := pebble.Sync
+	if s.cfg.durability == DurabilityRelaxed {
+		wo = pebble.NoSync
+	}
+	err := b.Commit(wo)
+	for _, sh := range touched {
+		if err != nil {
+			// Nothing of the batch is visible: hand the counters out again.
+			sh.assign = sh.next.Load()
+			sh.lastIndexedMs = sh.lastArrivalMs.Load()
+			continue
+		}
+		sh.lastArrivalMs.Store(sh.lastIndexedMs)
+		sh.next.Store(sh.assign)
+		sh.broadcast()
+	}
+	for _, op := range ops {
+		if err != nil && op.err == nil {
+			s.cfg.logger.Error("commit failed", "err", err)
+			op.err = fmt.Errorf("commit %d operations: %w", len(ops), err)
+			op.results = nil
+		}
+		close(op.done)
+	}
+}

@@ -1,0 +1,57 @@
+// Package shard stores Kinesis-style streams in one Pebble database: named
+// streams of shards, each shard an append-only log of records with sequence
+// numbers that grow within the shard.
+//
+// It owns storage, routing, sequence numbers, iterators, retention and the
+// Kinesis semantics of stream metadata (status, shards, tags, paging). It
+// knows no wire protocol: the JSON and gRPC APIs decode requests, call a
+// *Store and encode the reply; errors are apierr values whose Code is the AWS
+// error type.
+//
+// # Key layout
+//
+// All integers are big-endian, so keys sort in numeric order.
+//
+//	"m" + streamName                        → stream metadata (JSON, streamMeta)
+//	"s" + name                              → store settings ("iterator-secret", "next-stream-id")
+//	"r" + streamID u32 + shard u32 + ctr u64 → record value
+//	"t" + streamID u32 + shard u32 + ms u64  → ctr u64 (time index)
+//	"h" + streamID u32 + shard u32           → next ctr u64 + last arrival ms i64 (high-water mark)
+//
+// A stream ID is assigned once and never reused, so data of a deleted stream
+// can never be read as data of a new stream with the same name.
+//
+// # Record encoding
+//
+//	arrival ms (8 bytes, big-endian) | uvarint len(partition key) | partition key | data
+//
+// # Sequence numbers
+//
+// A sequence number is 56 decimal digits:
+//
+//	"49" | stream ID (10 digits) | shard index (12 digits) | counter (32 digits)
+//
+// Every sequence number has the same length, so comparing two as strings
+// gives the same answer as comparing them as big integers (the Kinesis Client
+// Library parses them as BigInteger). The counter is the record's position in
+// its shard: counter 0 is the shard's StartingSequenceNumber and records are
+// numbered from 1. The stream ID and shard index let the store reject a
+// sequence number that belongs to another stream or shard.
+//
+// # Time index
+//
+// Arrival times are non-decreasing within a shard (the writer clamps a clock
+// that steps back). The writer adds a "t" entry for the first record of every
+// new millisecond, so AT_TIMESTAMP is one SeekGE on the index, and retention
+// finds the cut-off counter the same way and trims with DeleteRange.
+//
+// # Writes and durability
+//
+// One writer goroutine owns sequence assignment and commits (group commit):
+// concurrent appends queue while a commit is in flight and the next commit
+// takes all of them in one Pebble batch, so producers share fsyncs.
+// Invariant: a shard's readable high-water mark (shardState.next) only
+// advances after the batch holding those records has committed, and the
+// persisted "h" key is written in that same batch, so counters never repeat,
+// even after every record has been trimmed away.
+package shard

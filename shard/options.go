@@ -1,0 +1,100 @@
+package shard
+
+import (
+	"fmt"
+	"io"
+	"log/slog"
+	"time"
+)
+
+// Durability says whether appends are fsynced before they are acknowledged.
+type Durability int
+
+const (
+	// DurabilitySync fsyncs the WAL before an append returns. Concurrent
+	// appends share fsyncs (group commit).
+	DurabilitySync Durability = iota
+	// DurabilityRelaxed acknowledges appends before the WAL is written and
+	// fsynced: a crash of the process or the machine can lose the records
+	// acknowledged in the last moments (see docs/durability.md).
+	DurabilityRelaxed
+)
+
+func (d Durability) String() string {
+	if d == DurabilityRelaxed {
+		return "relaxed"
+	}
+	return "sync"
+}
+
+// ParseDurability parses "sync" or "relaxed".
+func ParseDurability(s string) (Durability, error) {
+	switch s {
+	case "sync", "":
+		return DurabilitySync, nil
+	case "relaxed":
+		return DurabilityRelaxed, nil
+	}
+	return 0, fmt.Errorf("durability %q: want sync or relaxed", s)
+}
+
+// Option configures Open.
+type Option func(*config)
+
+// config holds every knob of a Store; defaults live in defaultConfig.
+type config struct {
+	durability   Durability
+	createDelay  time.Duration
+	region       string
+	accountID    string
+	shardLimit   int
+	onDemandMax  int
+	logger       *slog.Logger
+	trimInterval time.Duration
+	iteratorTTL  time.Duration
+	now          func() time.Time
+}
+
+func defaultConfig() config {
+	return config{
+		durability:   DurabilitySync,
+		region:       "us-east-1",
+		accountID:    "000000000000",
+		shardLimit:   500,
+		onDemandMax:  50,
+		logger:       slog.New(slog.NewTextHandler(io.Discard, nil)),
+		trimInterval: time.Minute,
+		iteratorTTL:  IteratorTTL,
+		now:          time.Now,
+	}
+}
+
+// WithDurability sets whether appends are fsynced before they return.
+func WithDurability(d Durability) Option { return func(c *config) { c.durability = d } }
+
+// WithCreateDelay keeps new streams in CREATING for d before they become
+// ACTIVE (Kinesis takes a while; tests of CREATING behaviour need it). Zero,
+// the default, makes streams ACTIVE at once.
+func WithCreateDelay(d time.Duration) Option { return func(c *config) { c.createDelay = d } }
+
+// WithRegion sets the region shown in ARNs (default us-east-1).
+func WithRegion(region string) Option { return func(c *config) { c.region = region } }
+
+// WithAccountID sets the account shown in ARNs and messages (default 000000000000).
+func WithAccountID(account string) Option { return func(c *config) { c.accountID = account } }
+
+// WithShardLimit sets the account-wide limit of open shards (default 500).
+func WithShardLimit(n int) Option { return func(c *config) { c.shardLimit = n } }
+
+// WithLogger sets the logger for background work (trimming, failures).
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithTrimInterval sets how often the retention trimmer runs (default 1 minute).
+func WithTrimInterval(d time.Duration) Option { return func(c *config) { c.trimInterval = d } }
+
+// WithIteratorTTL sets how long shard iterators stay valid (default 5
+// minutes, as in Kinesis). Tests shorten it to reach ExpiredIteratorException.
+func WithIteratorTTL(d time.Duration) Option { return func(c *config) { c.iteratorTTL = d } }
+
+// WithClock replaces time.Now, for tests of retention and timestamps.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }

@@ -1,0 +1,362 @@
+package shard
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/spatehq/spate/apierr"
+)
+
+// Cursor is an in-process read position in one shard: the next record to
+// read. It is a value; Read returns the cursor to continue from.
+type Cursor struct {
+	Stream   string
+	ShardID  string
+	streamID uint32
+	shard    uint32
+	next     uint64
+}
+
+// SequenceNumber is the sequence number of the next record the cursor
+// reads (it may not exist yet). Seek with AT_SEQUENCE_NUMBER resumes there.
+func (c Cursor) SequenceNumber() string { return formatSeq(c.streamID, c.shard, c.next) }
+
+// ReadResult is what Read returns.
+type ReadResult struct {
+	Records []Record
+	Next    Cursor
+	// MillisBehindLatest is 0 when the read reached the tip of the shard,
+	// otherwise the age of the next unread record.
+	MillisBehindLatest int64
+	// ShardEnded is set when the shard is closed and every record has been
+	// read; ChildShards then names the shards that continue it.
+	ShardEnded  bool
+	ChildShards []ChildShard
+}
+
+// resolveShard finds an ACTIVE stream's shard. The caller holds s.mu.
+func (s *Store) resolveShard(name, shardID string) (*stream, *shardState, error) {
+	st, err := s.lookupActive(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, ok := parseShardID(shardID)
+	if !ok || int(idx) >= len(st.shards) {
+		return nil, nil, apierr.New(apierr.ResourceNotFound,
+			"Shard %s in stream %s under account %s does not exist; list shards with ListShards", shardID, name, s.cfg.accountID)
+	}
+	return st, st.shards[idx], nil
+}
+
+// Seek returns a cursor at pos in a shard of an ACTIVE stream.
+func (s *Store) Seek(ctx context.Context, name, shardID string, pos Position) (Cursor, error) {
+	s.mu.RLock()
+	st, sh, err := s.resolveShard(name, shardID)
+	s.mu.RUnlock()
+	if err != nil {
+		return Cursor{}, err
+	}
+	next, err := s.positionCounter(st, sh, pos)
+	if err != nil {
+		return Cursor{}, err
+	}
+	return Cursor{Stream: name, ShardID: sh.id, streamID: sh.streamID, shard: sh.index, next: next}, nil
+}
+
+func (s *Store) positionCounter(st *stream, sh *shardState, pos Position) (uint64, error) {
+	switch pos.Type {
+	case TrimHorizon:
+		return 0, nil
+	case Latest:
+		return sh.next.Load(), nil
+	case AtSequenceNumber, AfterSequenceNumber:
+		if pos.SequenceNumber == "" {
+			return 0, apierr.New(apierr.InvalidArgument,
+				"StartingSequenceNumber is required with ShardIteratorType %s", pos.Type)
+		}
+		id, idx, ctr, err := parseSeq(pos.SequenceNumber)
+		if err != nil {
+			return 0, err
+		}
+		if id != st.meta.ID || idx != sh.index {
+			return 0, apierr.New(apierr.InvalidArgument,
+				"StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream and shard.",
+				pos.SequenceNumber, sh.id, st.meta.Name, s.cfg.accountID)
+		}
+		if ctr > sh.next.Load() {
+			return 0, apierr.New(apierr.InvalidArgument,
+				"StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s is invalid: no record with that number has been written yet.",
+				pos.SequenceNumber, sh.id, st.meta.Name)
+		}
+		if pos.Type == AfterSequenceNumber {
+			ctr++
+		}
+		return ctr, nil
+	case AtTimestamp:
+		if pos.Timestamp.IsZero() {
+			return 0, apierr.New(apierr.InvalidArgument, "Timestamp is required with ShardIteratorType AT_TIMESTAMP")
+		}
+		return s.counterAtTime(sh, toMillis(pos.Timestamp))
+	case "":
+		return 0, apierr.New(apierr.InvalidArgument, "ShardIteratorType is required: use TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP")
+	}
+	return 0, apierr.New(apierr.InvalidArgument,
+		"ShardIteratorType %q is invalid: use TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP", pos.Type)
+}
+
+// counterAtTime returns the counter of the first record that arrived at or
+// after ms, through the time index (one seek), or the shard's tip when none
+// has yet.
+func (s *Store) counterAtTime(sh *shardState, ms int64) (uint64, error) {
+	if ms < 0 {
+		ms = 0
+	}
+	lower := timeKey(sh.streamID, sh.index, ms)
+	upper := timeKey(sh.streamID, sh.index+1, 0)[:shardPrefixLen] // shard indexes never reach 2^32-1
+	tip := sh.next.Load()
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+	if err != nil {
+		return 0, fmt.Errorf("seek time index of %s: %w", sh.id, err)
+	}
+	defer it.Close()
+	if it.First() {
+		return min(binary.BigEndian.Uint64(it.Value()), tip), it.Error()
+	}
+	return tip, it.Error()
+}
+
+// lookupCursor finds the stream and shard of a cursor.
+func (s *Store) lookupCursor(c Cursor) (*stream, *shardState, error) {
+	s.mu.RLock()
+	st, ok := s.byID[c.streamID]
+	s.mu.RUnlock()
+	if !ok || st.deleted.Load() || int(c.shard) >= len(st.shards) {
+		name := c.Stream
+		if name == "" {
+			name = fmt.Sprintf("(id %d)", c.streamID)
+		}
+		return nil, nil, apierr.New(apierr.ResourceNotFound,
+			"Shard %s in stream %s under account %s does not exist (the stream was deleted)", ShardID(c.shard), name, s.cfg.accountID)
+	}
+	return st, st.shards[c.shard], nil
+}
+
+// Read returns up to limit records (and at most maxBytes of data, but always
+// at least one record when one is available) from the cursor on. It never
+// blocks; use Wait to block until records arrive.
+func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadResult, error) {
+	st, sh, err := s.lookupCursor(c)
+	if err != nil {
+		return ReadResult{}, err
+	}
+	c.Stream = st.meta.Name
+	c.ShardID = sh.id
+	res := ReadResult{Next: c}
+	tip := sh.next.Load()
+	if c.next < tip && limit > 0 {
+		lower := recordKey(c.streamID, c.shard, c.next)
+		upper := recordKey(c.streamID, c.shard, tip)
+		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
+		if err != nil {
+			return ReadResult{}, fmt.Errorf("read %s: %w", sh.id, err)
+		}
+		bytes := 0
+		it.First()
+		for ; it.Valid(); it.Next() {
+			v := it.Value()
+			if len(res.Records) == limit || (len(res.Records) > 0 && bytes+len(v) > maxBytes) {
+				arrival := int64(binary.BigEndian.Uint64(v))
+				res.MillisBehindLatest = max(0, s.cfg.now().UnixMilli()-arrival)
+				break
+			}
+			ctr := counterOfRecordKey(it.Key())
+			arrival, pk, data, err := decodeRecordValue(v)
+			if err != nil {
+				_ = it.Close()
+				return ReadResult{}, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
+			}
+			bytes += len(v)
+			res.Records = append(res.Records, Record{
+				SequenceNumber: formatSeq(c.streamID, c.shard, ctr),
+				ArrivalTime:    fromMillis(arrival), PartitionKey: pk, Data: data,
+			})
+			res.Next.next = ctr + 1
+		}
+		reachedTip := !it.Valid()
+		if err := it.Close(); err != nil {
+			return ReadResult{}, fmt.Errorf("read %s: %w", sh.id, err)
+		}
+		if reachedTip {
+			res.Next.next = tip
+		}
+	}
+	if sh.closed && res.Next.next > sh.endingCtr && res.Next.next >= tip {
+		res.ShardEnded = true
+		res.ChildShards = s.childShards(st, sh)
+	}
+	return res, nil
+}
+
+// childShards lists the shards whose parent or adjacent parent is sh.
+func (s *Store) childShards(st *stream, sh *shardState) []ChildShard {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	var out []ChildShard
+	for _, m := range st.meta.Shards {
+		isChild := (m.Parent != nil && *m.Parent == sh.index) || (m.AdjacentParent != nil && *m.AdjacentParent == sh.index)
+		if !isChild {
+			continue
+		}
+		c := ChildShard{ShardID: ShardID(m.Index), HashKeyRange: HashKeyRange{Start: m.HashStart, End: m.HashEnd}}
+		for _, p := range []*uint32{m.Parent, m.AdjacentParent} {
+			if p != nil {
+				c.ParentShards = append(c.ParentShards, ShardID(*p))
+			}
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// Wait blocks until the shard has a record at or after the cursor, the shard
+// or stream ends, or ctx is done. It does not poll: appends wake it.
+func (s *Store) Wait(ctx context.Context, c Cursor) error {
+	for {
+		_, sh, err := s.lookupCursor(c)
+		if err != nil {
+			return err
+		}
+		// Take the channel before checking, so an append between the check
+		// and the select still wakes us.
+		ch := sh.waitCh()
+		if sh.next.Load() > c.next || sh.closed {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// Subscribe reads a shard from pos and calls fn with every batch of records
+// as they are appended, until ctx is done, fn returns an error, or the shard
+// ends (then fn gets a final result with ShardEnded set).
+func (s *Store) Subscribe(ctx context.Context, name, shardID string, pos Position, fn func(ReadResult) error) error {
+	c, err := s.Seek(ctx, name, shardID, pos)
+	if err != nil {
+		return err
+	}
+	for {
+		res, err := s.Read(ctx, c, MaxGetRecordsLimit, MaxGetRecordsBytes)
+		if err != nil {
+			return err
+		}
+		if len(res.Records) > 0 || res.ShardEnded {
+			if err := fn(res); err != nil {
+				return err
+			}
+		}
+		if res.ShardEnded {
+			return nil
+		}
+		c = res.Next
+		if res.MillisBehindLatest == 0 && len(res.Records) < MaxGetRecordsLimit {
+			if err := s.Wait(ctx, c); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// Shard iterators are opaque tokens:
+//
+//	version (1) | stream ID (4) | shard (4) | next counter (8) | issued ms (8) | HMAC-SHA256 prefix (16)
+//
+// base64url-encoded. The HMAC key is a random secret kept in the database,
+// so iterators survive a restart but cannot be forged or altered.
+const (
+	iteratorVersion = 1
+	iteratorBody    = 1 + 4 + 4 + 8 + 8
+	iteratorMACLen  = 16
+)
+
+func (s *Store) encodeIterator(c Cursor, issuedMs int64) string {
+	var b [iteratorBody + iteratorMACLen]byte
+	b[0] = iteratorVersion
+	binary.BigEndian.PutUint32(b[1:], c.streamID)
+	binary.BigEndian.PutUint32(b[5:], c.shard)
+	binary.BigEndian.PutUint64(b[9:], c.next)
+	binary.BigEndian.PutUint64(b[17:], uint64(issuedMs))
+	mac := hmac.New(sha256.New, s.iterSecret)
+	mac.Write(b[:iteratorBody])
+	copy(b[iteratorBody:], mac.Sum(nil))
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+func (s *Store) decodeIterator(tok string) (Cursor, error) {
+	invalid := apierr.New(apierr.InvalidArgument,
+		"Invalid ShardIterator: it was not issued by this server or was altered; get one with GetShardIterator")
+	b, err := base64.RawURLEncoding.DecodeString(tok)
+	if err != nil || len(b) != iteratorBody+iteratorMACLen || b[0] != iteratorVersion {
+		return Cursor{}, invalid
+	}
+	mac := hmac.New(sha256.New, s.iterSecret)
+	mac.Write(b[:iteratorBody])
+	if !hmac.Equal(mac.Sum(nil)[:iteratorMACLen], b[iteratorBody:]) {
+		return Cursor{}, invalid
+	}
+	issued := int64(binary.BigEndian.Uint64(b[17:]))
+	now := s.cfg.now().UnixMilli()
+	if now-issued > s.cfg.iteratorTTL.Milliseconds() {
+		return Cursor{}, apierr.New(apierr.ExpiredIterator,
+			"Iterator expired. The iterator was created at time %s while right now it is %s which is further in the future than the tolerated delay of %d milliseconds. Get a new one with GetShardIterator.",
+			fromMillis(issued).Format("Mon Jan 02 15:04:05 UTC 2006"), fromMillis(now).Format("Mon Jan 02 15:04:05 UTC 2006"), s.cfg.iteratorTTL.Milliseconds())
+	}
+	return Cursor{
+		streamID: binary.BigEndian.Uint32(b[1:]),
+		shard:    binary.BigEndian.Uint32(b[5:]),
+		next:     binary.BigEndian.Uint64(b[9:]),
+	}, nil
+}
+
+// ShardIterator returns an opaque shard iterator at pos, valid for five
+// minutes (GetShardIterator).
+func (s *Store) ShardIterator(ctx context.Context, name, shardID string, pos Position) (string, error) {
+	c, err := s.Seek(ctx, name, shardID, pos)
+	if err != nil {
+		return "", err
+	}
+	return s.encodeIterator(c, s.cfg.now().UnixMilli()), nil
+}
+
+// GetRecords reads up to limit records (0 means 10,000) and at most 10 MiB
+// from a shard iterator and returns the iterator to continue from.
+func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (GetRecordsOutput, error) {
+	if limit == 0 {
+		limit = MaxGetRecordsLimit
+	}
+	if limit < 1 || limit > MaxGetRecordsLimit {
+		return GetRecordsOutput{}, apierr.New(apierr.InvalidArgument,
+			"Limit must be 1 to %d (got %d)", MaxGetRecordsLimit, limit)
+	}
+	c, err := s.decodeIterator(iterator)
+	if err != nil {
+		return GetRecordsOutput{}, err
+	}
+	res, err := s.Read(ctx, c, limit, MaxGetRecordsBytes)
+	if err != nil {
+		return GetRecordsOutput{}, err
+	}
+	out := GetRecordsOutput{Records: res.Records, MillisBehindLatest: res.MillisBehindLatest, ChildShards: res.ChildShards}
+	if !res.ShardEnded {
+		out.NextIterator = s.encodeIterator(res.Next, s.cfg.now().UnixMilli())
+	}
+	return out, nil
+}

@@ -1,0 +1,726 @@
+package shard
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+
+	"github.com/cockroachdb/pebble/v2"
+	"github.com/spatehq/spate/apierr"
+)
+
+// Store is a Kinesis-style stream store in one Pebble database. All methods
+// are safe for concurrent use.
+type Store struct {
+	cfg config
+	db  *pebble.DB
+
+	iterSecret []byte
+
+	// mu guards streams, byID, nextStreamID and every stream's meta.
+	// Metadata changes hold it for writing while they persist the new meta.
+	mu           sync.RWMutex
+	streams      map[string]*stream
+	byID         map[uint32]*stream
+	nextStreamID uint32
+
+	writeCh chan *writeOp
+	closing chan struct{}
+	closed  atomic.Bool
+	wg      sync.WaitGroup
+	// closeMu orders Close against in-flight enqueues: enqueuers hold it for
+	// reading, Close takes it for writing before it stops the writer.
+	closeMu sync.RWMutex
+}
+
+// stream is the in-memory state of one stream.
+type stream struct {
+	meta   streamMeta
+	shards []*shardState // by shard index
+	open   []*shardState // open shards, sorted by hash-key start (routing)
+	// deleted is set (by the writer, in order with appends) when the stream
+	// is deleted; appends queued behind the deletion fail.
+	deleted atomic.Bool
+}
+
+// streamMeta is the persisted metadata of a stream ("m" + name).
+type streamMeta struct {
+	Name           string            `json:"name"`
+	ID             uint32            `json:"id"`
+	CreatedAtMs    int64             `json:"createdAtMs"`
+	ActiveAtMs     int64             `json:"activeAtMs"`
+	RetentionHours int               `json:"retentionHours"`
+	Mode           StreamMode        `json:"mode"`
+	Tags           map[string]string `json:"tags,omitempty"`
+	Shards         []shardMeta       `json:"shards"`
+}
+
+// shardMeta is a shard's persisted metadata. It is shaped for resharding: a
+// closed parent keeps its EndingCounter and ClosedAtMs; children name their
+// parents.
+type shardMeta struct {
+	Index          uint32  `json:"index"`
+	Parent         *uint32 `json:"parent,omitempty"`
+	AdjacentParent *uint32 `json:"adjacentParent,omitempty"`
+	HashStart      string  `json:"hashStart"`
+	HashEnd        string  `json:"hashEnd"`
+	CreatedAtMs    int64   `json:"createdAtMs"`
+	ClosedAtMs     int64   `json:"closedAtMs,omitempty"`
+	EndingCounter  uint64  `json:"endingCounter,omitempty"`
+}
+
+func (m shardMeta) closed() bool { return m.ClosedAtMs != 0 }
+
+// shardState is the in-memory state of one shard.
+type shardState struct {
+	streamID  uint32
+	index     uint32
+	id        string
+	hashStart hashKey
+	hashEnd   hashKey
+	closed    bool
+	endingCtr uint64
+
+	// next is the first counter not yet readable: every record with a
+	// smaller counter is committed. Written only by the writer goroutine,
+	// after its batch commits.
+	next          atomic.Uint64
+	lastArrivalMs atomic.Int64
+
+	// assign and lastIndexedMs belong to the writer goroutine alone.
+	assign        uint64
+	lastIndexedMs int64
+
+	notifyMu sync.Mutex
+	notify   chan struct{} // closed and replaced when next advances
+}
+
+func newShardState(streamID uint32, m shardMeta) (*shardState, error) {
+	start, err := parseExplicitHashKey(m.HashStart)
+	if err != nil {
+		return nil, fmt.Errorf("shard %d hash start: %w", m.Index, err)
+	}
+	end, err := parseExplicitHashKey(m.HashEnd)
+	if err != nil {
+		return nil, fmt.Errorf("shard %d hash end: %w", m.Index, err)
+	}
+	return &shardState{
+		streamID: streamID, index: m.Index, id: ShardID(m.Index),
+		hashStart: start, hashEnd: end,
+		closed: m.closed(), endingCtr: m.EndingCounter,
+		notify: make(chan struct{}),
+	}, nil
+}
+
+// waitCh returns a channel that is closed when the shard's readable
+// high-water mark next advances.
+func (sh *shardState) waitCh() <-chan struct{} {
+	sh.notifyMu.Lock()
+	defer sh.notifyMu.Unlock()
+	return sh.notify
+}
+
+func (sh *shardState) broadcast() {
+	sh.notifyMu.Lock()
+	close(sh.notify)
+	sh.notify = make(chan struct{})
+	sh.notifyMu.Unlock()
+}
+
+// Open opens (creating if needed) the store in dir.
+func Open(dir string, opts ...Option) (*Store, error) {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	db, err := pebble.Open(dir, pebbleOptions(cfg))
+	if err != nil {
+		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
+	}
+	s := &Store{
+		cfg: cfg, db: db,
+		streams: map[string]*stream{}, byID: map[uint32]*stream{},
+		writeCh: make(chan *writeOp, 4096),
+		closing: make(chan struct{}),
+	}
+	if err := s.load(); err != nil {
+		_ = db.Close()
+		return nil, err
+	}
+	s.wg.Add(2)
+	go s.writeLoop()
+	go s.trimLoop()
+	return s, nil
+}
+
+// load reads settings, stream metadata and shard high-water marks.
+func (s *Store) load() error {
+	secret, err := s.getOrInitSetting("iterator-secret", func() []byte {
+		b := make([]byte, 32)
+		_, _ = rand.Read(b)
+		return b
+	})
+	if err != nil {
+		return err
+	}
+	s.iterSecret = secret
+	next, err := s.getOrInitSetting("next-stream-id", func() []byte { return []byte{0, 0, 0, 1} })
+	if err != nil {
+		return err
+	}
+	s.nextStreamID = binary.BigEndian.Uint32(next)
+
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixMeta}, UpperBound: []byte{prefixMeta + 1}})
+	if err != nil {
+		return fmt.Errorf("load streams: %w", err)
+	}
+	defer it.Close()
+	for it.First(); it.Valid(); it.Next() {
+		var m streamMeta
+		if err := json.Unmarshal(it.Value(), &m); err != nil {
+			return fmt.Errorf("load stream %q: %w", it.Key()[1:], err)
+		}
+		st, err := newStream(m)
+		if err != nil {
+			return fmt.Errorf("load stream %q: %w", m.Name, err)
+		}
+		for _, sh := range st.shards {
+			if err := s.loadHighWater(sh); err != nil {
+				return err
+			}
+		}
+		s.streams[m.Name] = st
+		s.byID[m.ID] = st
+	}
+	return it.Error()
+}
+
+func (s *Store) getOrInitSetting(name string, init func() []byte) ([]byte, error) {
+	v, closer, err := s.db.Get(settingKey(name))
+	if err == nil {
+		out := append([]byte(nil), v...)
+		return out, closer.Close()
+	}
+	if !errors.Is(err, pebble.ErrNotFound) {
+		return nil, fmt.Errorf("read setting %s: %w", name, err)
+	}
+	out := init()
+	if err := s.db.Set(settingKey(name), out, pebble.Sync); err != nil {
+		return nil, fmt.Errorf("init setting %s: %w", name, err)
+	}
+	return out, nil
+}
+
+func (s *Store) loadHighWater(sh *shardState) error {
+	v, closer, err := s.db.Get(highKey(sh.streamID, sh.index))
+	next, lastMs := uint64(1), int64(0)
+	switch {
+	case err == nil:
+		next = binary.BigEndian.Uint64(v)
+		lastMs = int64(binary.BigEndian.Uint64(v[8:]))
+		_ = closer.Close()
+	case !errors.Is(err, pebble.ErrNotFound):
+		return fmt.Errorf("read high-water mark of %s: %w", sh.id, err)
+	}
+	sh.next.Store(next)
+	sh.assign = next
+	sh.lastArrivalMs.Store(lastMs)
+	sh.lastIndexedMs = lastMs
+	return nil
+}
+
+func newStream(m streamMeta) (*stream, error) {
+	st := &stream{meta: m}
+	for _, sm := range m.Shards {
+		sh, err := newShardState(m.ID, sm)
+		if err != nil {
+			return nil, err
+		}
+		st.shards = append(st.shards, sh)
+		if !sh.closed {
+			st.open = append(st.open, sh)
+		}
+	}
+	sort.Slice(st.open, func(i, j int) bool { return st.open[i].hashStart.less(st.open[j].hashStart) })
+	return st, nil
+}
+
+// Close stops background work, waits for queued appends, and closes Pebble.
+func (s *Store) Close() error {
+	s.closeMu.Lock()
+	if s.closed.Swap(true) {
+		s.closeMu.Unlock()
+		return nil
+	}
+	close(s.closing)
+	s.closeMu.Unlock()
+	s.wg.Wait()
+	if err := s.db.Flush(); err != nil {
+		_ = s.db.Close()
+		return fmt.Errorf("flush pebble: %w", err)
+	}
+	return s.db.Close()
+}
+
+var errClosed = apierr.New(apierr.InternalFailure, "the store is shutting down")
+
+// StreamARN returns the ARN of a stream name in this store's region and account.
+func (s *Store) StreamARN(name string) string {
+	return fmt.Sprintf("arn:aws:kinesis:%s:%s:stream/%s", s.cfg.region, s.cfg.accountID, name)
+}
+
+// ResolveStream returns the stream name that a request's StreamName and/or
+// StreamARN designate. At least one must be set; when both are, they must
+// agree.
+func (s *Store) ResolveStream(name, arn string) (string, error) {
+	if arn == "" {
+		if name == "" {
+			return "", apierr.New(apierr.InvalidArgument, "either StreamName or StreamARN must be provided")
+		}
+		return name, validateStreamName(name)
+	}
+	m := arnRE.FindStringSubmatch(arn)
+	if m == nil {
+		return "", apierr.New(apierr.InvalidArgument,
+			"StreamARN %q is invalid: expected arn:aws:kinesis:<region>:<12-digit account>:stream/<name>", arn)
+	}
+	if m[1] != s.cfg.region || m[2] != s.cfg.accountID {
+		return "", apierr.New(apierr.ResourceNotFound,
+			"Stream %s under account %s not found (this server serves region %s, account %s)", m[3], m[2], s.cfg.region, s.cfg.accountID)
+	}
+	if name != "" && name != m[3] {
+		return "", apierr.New(apierr.InvalidArgument,
+			"StreamName %q and StreamARN %q name different streams; give one, or both naming the same stream", name, arn)
+	}
+	return m[3], nil
+}
+
+func (s *Store) notFound(name string) error {
+	return apierr.New(apierr.ResourceNotFound, "Stream %s under account %s not found.", name, s.cfg.accountID)
+}
+
+// status computes a stream's status (CREATING until its activation time).
+func (s *Store) status(m *streamMeta) StreamStatus {
+	if s.cfg.now().UnixMilli() < m.ActiveAtMs {
+		return StatusCreating
+	}
+	return StatusActive
+}
+
+// lookup returns a stream by name. The caller holds s.mu (read or write).
+func (s *Store) lookup(name string) (*stream, error) {
+	if err := validateStreamName(name); err != nil {
+		return nil, err
+	}
+	st, ok := s.streams[name]
+	if !ok {
+		return nil, s.notFound(name)
+	}
+	return st, nil
+}
+
+// lookupActive returns a stream that is ACTIVE, or ResourceNotFound as
+// Kinesis answers data-plane calls on a stream still being created.
+func (s *Store) lookupActive(name string) (*stream, error) {
+	st, err := s.lookup(name)
+	if err != nil {
+		return nil, err
+	}
+	if s.status(&st.meta) != StatusActive {
+		return nil, apierr.New(apierr.ResourceNotFound,
+			"Stream %s under account %s is %s, not ACTIVE; wait until DescribeStreamSummary shows ACTIVE", name, s.cfg.accountID, StatusCreating)
+	}
+	return st, nil
+}
+
+// mutateActive applies change to a copy of an ACTIVE stream's metadata,
+// persists it, and installs it. A failed change or write leaves everything
+// as it was.
+func (s *Store) mutateActive(name string, change func(m *streamMeta) error) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st, err := s.lookup(name)
+	if err != nil {
+		return err
+	}
+	if s.status(&st.meta) != StatusActive {
+		return apierr.New(apierr.ResourceInUse,
+			"Stream %s under account %s is not ACTIVE (it is %s); retry once it is ACTIVE", name, s.cfg.accountID, s.status(&st.meta))
+	}
+	m := st.meta
+	m.Tags = cloneTags(st.meta.Tags)
+	if err := change(&m); err != nil {
+		return err
+	}
+	if err := s.putMeta(&m); err != nil {
+		return err
+	}
+	st.meta = m
+	return nil
+}
+
+func (s *Store) putMeta(m *streamMeta) error {
+	v, err := json.Marshal(m)
+	if err != nil {
+		return fmt.Errorf("encode metadata of %s: %w", m.Name, err)
+	}
+	if err := s.db.Set(metaKey(m.Name), v, pebble.Sync); err != nil {
+		return fmt.Errorf("persist metadata of %s: %w", m.Name, err)
+	}
+	return nil
+}
+
+func cloneTags(t map[string]string) map[string]string {
+	if len(t) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(t))
+	for k, v := range t {
+		out[k] = v
+	}
+	return out
+}
+
+func (s *Store) openShardCount() (total, onDemandStreams int) {
+	for _, st := range s.streams {
+		total += len(st.open)
+		if st.meta.Mode == ModeOnDemand {
+			onDemandStreams++
+		}
+	}
+	return total, onDemandStreams
+}
+
+// CreateStream creates a stream of in.ShardCount shards whose hash-key
+// ranges split the 128-bit space evenly, as Kinesis does.
+func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
+	if err := validateStreamName(in.Name); err != nil {
+		return err
+	}
+	mode := in.Mode
+	if mode == "" {
+		mode = ModeProvisioned
+	}
+	n := in.ShardCount
+	switch mode {
+	case ModeProvisioned:
+		if n < 1 {
+			return apierr.New(apierr.InvalidArgument,
+				"ShardCount is required for a PROVISIONED stream and must be at least 1 (got %d)", n)
+		}
+	case ModeOnDemand:
+		if n == 0 {
+			n = OnDemandShardCount
+		}
+		if n < 1 {
+			return apierr.New(apierr.InvalidArgument, "ShardCount must be at least 1 (got %d)", n)
+		}
+	default:
+		return apierr.New(apierr.InvalidArgument, "StreamMode %q is invalid: use PROVISIONED or ON_DEMAND", mode)
+	}
+	if len(in.Tags) > MaxTagsPerStream {
+		return apierr.New(apierr.InvalidArgument, "a stream can have at most %d tags; %d given", MaxTagsPerStream, len(in.Tags))
+	}
+	if err := validateTags(in.Tags); err != nil {
+		return err
+	}
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.streams[in.Name]; ok {
+		return apierr.New(apierr.ResourceInUse, "Stream %s under account %s already exists.", in.Name, s.cfg.accountID)
+	}
+	open, onDemand := s.openShardCount()
+	if open+n > s.cfg.shardLimit {
+		return apierr.New(apierr.LimitExceeded,
+			"This request would exceed the shard limit for the account %s in %s. Current limit of shards is %d, %d are open; the request asked for %d more. Use fewer shards or delete streams.",
+			s.cfg.accountID, s.cfg.region, s.cfg.shardLimit, open, n)
+	}
+	if mode == ModeOnDemand && onDemand+1 > s.cfg.onDemandMax {
+		return apierr.New(apierr.LimitExceeded,
+			"This request would exceed the limit of %d ON_DEMAND streams for the account %s", s.cfg.onDemandMax, s.cfg.accountID)
+	}
+
+	now := s.cfg.now().UnixMilli()
+	m := streamMeta{
+		Name: in.Name, ID: s.nextStreamID,
+		CreatedAtMs: now, ActiveAtMs: now + s.cfg.createDelay.Milliseconds(),
+		RetentionHours: DefaultRetentionHours, Mode: mode, Tags: cloneTags(in.Tags),
+	}
+	for i, r := range splitHashSpace(n) {
+		m.Shards = append(m.Shards, shardMeta{
+			Index: uint32(i), HashStart: r[0].String(), HashEnd: r[1].String(), CreatedAtMs: now,
+		})
+	}
+	st, err := newStream(m)
+	if err != nil {
+		return err
+	}
+	for _, sh := range st.shards {
+		sh.next.Store(1)
+		sh.assign = 1
+	}
+	// The stream ID counter and the metadata commit together, so an ID is
+	// never handed out twice.
+	b := s.db.NewBatch()
+	defer b.Close()
+	var idBuf [4]byte
+	binary.BigEndian.PutUint32(idBuf[:], m.ID+1)
+	v, err := json.Marshal(&m)
+	if err != nil {
+		return fmt.Errorf("encode metadata of %s: %w", m.Name, err)
+	}
+	_ = b.Set(settingKey("next-stream-id"), idBuf[:], nil)
+	_ = b.Set(metaKey(m.Name), v, nil)
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("create stream %s: %w", m.Name, err)
+	}
+	s.nextStreamID++
+	s.streams[m.Name] = st
+	s.byID[m.ID] = st
+	return nil
+}
+
+// DeleteStream deletes a stream and all its records. Appends queued before
+// the deletion commit first; appends queued after it fail.
+func (s *Store) DeleteStream(ctx context.Context, name string) error {
+	s.mu.Lock()
+	st, err := s.lookup(name)
+	if err == nil && s.status(&st.meta) == StatusCreating {
+		err = apierr.New(apierr.ResourceInUse,
+			"Stream %s under account %s is CREATING; delete it once it is ACTIVE", name, s.cfg.accountID)
+	}
+	if err != nil {
+		s.mu.Unlock()
+		return err
+	}
+	// The metadata goes first, under the lock, so that a stream created
+	// again with this name never races with the deletion; the records are
+	// removed by the writer, after every append queued before this point.
+	if err := s.db.Delete(metaKey(name), pebble.Sync); err != nil {
+		s.mu.Unlock()
+		return fmt.Errorf("delete stream %s: %w", name, err)
+	}
+	delete(s.streams, name)
+	delete(s.byID, st.meta.ID)
+	st.deleted.Store(true)
+	s.mu.Unlock()
+	if err := s.enqueue(context.WithoutCancel(ctx), &writeOp{st: st, del: true}); err != nil {
+		return fmt.Errorf("delete records of stream %s: %w", name, err)
+	}
+	for _, sh := range st.shards {
+		sh.broadcast() // wake readers so they see the deletion
+	}
+	return nil
+}
+
+func (s *Store) describe(st *stream) StreamDescription {
+	m := &st.meta
+	return StreamDescription{
+		Name: m.Name, ARN: s.StreamARN(m.Name), Status: s.status(m), Mode: m.Mode,
+		CreatedAt: fromMillis(m.CreatedAtMs), RetentionHours: m.RetentionHours,
+		EncryptionType: "NONE", OpenShardCount: len(st.open),
+	}
+}
+
+func (s *Store) shardInfo(st *stream, sm shardMeta) ShardInfo {
+	info := ShardInfo{
+		ShardID:             ShardID(sm.Index),
+		HashKeyRange:        HashKeyRange{Start: sm.HashStart, End: sm.HashEnd},
+		SequenceNumberRange: SequenceNumberRange{Start: formatSeq(st.meta.ID, sm.Index, 0)},
+	}
+	if sm.Parent != nil {
+		info.ParentShardID = ShardID(*sm.Parent)
+	}
+	if sm.AdjacentParent != nil {
+		info.AdjacentParentShardID = ShardID(*sm.AdjacentParent)
+	}
+	if sm.closed() {
+		info.SequenceNumberRange.End = formatSeq(st.meta.ID, sm.Index, sm.EndingCounter)
+	}
+	return info
+}
+
+// DescribeStream describes a stream with one page of its shards: at most
+// limit (default 100) shards after exclusiveStartShardID.
+func (s *Store) DescribeStream(ctx context.Context, name string, limit int, exclusiveStartShardID string) (StreamDescription, error) {
+	if limit == 0 {
+		limit = DefaultDescribeLimit
+	}
+	if limit < 1 || limit > MaxListLimit {
+		return StreamDescription{}, apierr.New(apierr.InvalidArgument, "Limit must be 1 to %d (got %d)", MaxListLimit, limit)
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st, err := s.lookup(name)
+	if err != nil {
+		return StreamDescription{}, err
+	}
+	d := s.describe(st)
+	after := -1
+	if exclusiveStartShardID != "" {
+		idx, ok := parseShardID(exclusiveStartShardID)
+		if !ok {
+			return StreamDescription{}, apierr.New(apierr.InvalidArgument,
+				"ExclusiveStartShardId %q is not a shard id such as shardId-000000000000", exclusiveStartShardID)
+		}
+		after = int(idx)
+	}
+	for _, sm := range st.meta.Shards {
+		if int(sm.Index) <= after {
+			continue
+		}
+		if len(d.Shards) == limit {
+			d.HasMoreShards = true
+			break
+		}
+		d.Shards = append(d.Shards, s.shardInfo(st, sm))
+	}
+	return d, nil
+}
+
+// DescribeStreamSummary describes a stream without its shards.
+func (s *Store) DescribeStreamSummary(ctx context.Context, name string) (StreamDescription, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st, err := s.lookup(name)
+	if err != nil {
+		return StreamDescription{}, err
+	}
+	return s.describe(st), nil
+}
+
+func validateRetention(hours int) error {
+	if hours < MinRetentionHours {
+		return apierr.New(apierr.InvalidArgument,
+			"Minimum allowed retention period is %d hours. Requested retention period (%d hours) is too short.", MinRetentionHours, hours)
+	}
+	if hours > MaxRetentionHours {
+		return apierr.New(apierr.InvalidArgument,
+			"Maximum allowed retention period is %d hours. Requested retention period (%d hours) is too long.", MaxRetentionHours, hours)
+	}
+	return nil
+}
+
+// IncreaseRetention raises a stream's retention period to hours.
+func (s *Store) IncreaseRetention(ctx context.Context, name string, hours int) error {
+	if err := validateRetention(hours); err != nil {
+		return err
+	}
+	return s.mutateActive(name, func(m *streamMeta) error {
+		if hours < m.RetentionHours {
+			return apierr.New(apierr.InvalidArgument,
+				"Requested retention period (%d hours) for stream %s can not be shorter than existing retention period (%d hours). Use DecreaseStreamRetentionPeriod API.",
+				hours, name, m.RetentionHours)
+		}
+		m.RetentionHours = hours
+		return nil
+	})
+}
+
+// DecreaseRetention lowers a stream's retention period to hours; the trimmer
+// removes records older than that on its next pass.
+func (s *Store) DecreaseRetention(ctx context.Context, name string, hours int) error {
+	if err := validateRetention(hours); err != nil {
+		return err
+	}
+	return s.mutateActive(name, func(m *streamMeta) error {
+		if hours > m.RetentionHours {
+			return apierr.New(apierr.InvalidArgument,
+				"Requested retention period (%d hours) for stream %s can not be longer than existing retention period (%d hours). Use IncreaseStreamRetentionPeriod API.",
+				hours, name, m.RetentionHours)
+		}
+		m.RetentionHours = hours
+		return nil
+	})
+}
+
+// AddTags adds or overwrites tags; a stream holds at most 50.
+func (s *Store) AddTags(ctx context.Context, name string, tags map[string]string) error {
+	if len(tags) == 0 {
+		return apierr.New(apierr.InvalidArgument, "Tags must hold at least one tag")
+	}
+	if err := validateTags(tags); err != nil {
+		return err
+	}
+	return s.mutateActive(name, func(m *streamMeta) error {
+		if m.Tags == nil {
+			m.Tags = map[string]string{}
+		}
+		for k, v := range tags {
+			m.Tags[k] = v
+		}
+		if len(m.Tags) > MaxTagsPerStream {
+			return apierr.New(apierr.InvalidArgument,
+				"Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.",
+				name, s.cfg.accountID, MaxTagsPerStream)
+		}
+		return nil
+	})
+}
+
+// RemoveTags removes the given tag keys; absent keys are ignored.
+func (s *Store) RemoveTags(ctx context.Context, name string, keys []string) error {
+	if len(keys) == 0 || len(keys) > MaxTagsPerStream {
+		return apierr.New(apierr.InvalidArgument, "TagKeys must hold 1 to %d keys (got %d)", MaxTagsPerStream, len(keys))
+	}
+	return s.mutateActive(name, func(m *streamMeta) error {
+		for _, k := range keys {
+			delete(m.Tags, k)
+		}
+		return nil
+	})
+}
+
+// Tag is a stream tag.
+type Tag struct{ Key, Value string }
+
+// ListTags lists a stream's tags in key order after exclusiveStartKey, at
+// most limit (0 means all).
+func (s *Store) ListTags(ctx context.Context, name, exclusiveStartKey string, limit int) ([]Tag, bool, error) {
+	if limit < 0 || limit > MaxTagsPerStream {
+		return nil, false, apierr.New(apierr.InvalidArgument, "Limit must be 1 to %d (got %d)", MaxTagsPerStream, limit)
+	}
+	if limit == 0 {
+		limit = MaxTagsPerStream
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st, err := s.lookup(name)
+	if err != nil {
+		return nil, false, err
+	}
+	keys := make([]string, 0, len(st.meta.Tags))
+	for k := range st.meta.Tags {
+		if k > exclusiveStartKey {
+			keys = append(keys, k)
+		}
+	}
+	sort.Strings(keys)
+	more := len(keys) > limit
+	if more {
+		keys = keys[:limit]
+	}
+	tags := make([]Tag, len(keys))
+	for i, k := range keys {
+		tags[i] = Tag{Key: k, Value: st.meta.Tags[k]}
+	}
+	return tags, more, nil
+}
+
+// Limits reports the account's shard limit and usage (DescribeLimits).
+func (s *Store) Limits(ctx context.Context) (Limits, error) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	open, onDemand := s.openShardCount()
+	return Limits{
+		ShardLimit: s.cfg.shardLimit, OpenShardCount: open,
+		OnDemandStreamCount: onDemand, OnDemandStreamCountLimit: s.cfg.onDemandMax,
+	}, nil
+}

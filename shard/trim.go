@@ -1,0 +1,103 @@
+package shard
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/cockroachdb/pebble/v2"
+)
+
+// trimLoop enforces retention every trim interval until the store closes.
+func (s *Store) trimLoop() {
+	defer s.wg.Done()
+	t := time.NewTicker(s.cfg.trimInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.closing:
+			return
+		case <-t.C:
+			if err := s.TrimExpired(context.Background()); err != nil {
+				s.cfg.logger.Error("retention trim failed", "err", err)
+			}
+		}
+	}
+}
+
+// TrimExpired removes every record older than its stream's retention
+// period. It finds each shard's cut-off through the time index and removes
+// records with DeleteRange, then compacts the removed span; it never scans
+// records. The trimmer calls it periodically; it is exported for tests and
+// operators.
+func (s *Store) TrimExpired(ctx context.Context) error {
+	type target struct {
+		sh       *shardState
+		cutoffMs int64
+	}
+	var targets []target
+	now := s.cfg.now()
+	s.mu.RLock()
+	for _, st := range s.streams {
+		cutoff := now.Add(-time.Duration(st.meta.RetentionHours) * time.Hour).UnixMilli()
+		for _, sh := range st.shards {
+			targets = append(targets, target{sh, cutoff})
+		}
+	}
+	s.mu.RUnlock()
+	for _, tg := range targets {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := s.trimShard(ctx, tg.sh, tg.cutoffMs); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// trimShard deletes the records of sh that arrived before cutoffMs.
+func (s *Store) trimShard(ctx context.Context, sh *shardState, cutoffMs int64) error {
+	// Records below keep arrived before the cut-off: the time index entry at
+	// or after the cut-off names the first record to keep.
+	keep, err := s.counterAtTime(sh, cutoffMs)
+	if err != nil {
+		return err
+	}
+	first, ok, err := s.firstCounter(sh)
+	if err != nil || !ok || first >= keep {
+		return err
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	recStart := recordKey(sh.streamID, sh.index, 0)
+	recEnd := recordKey(sh.streamID, sh.index, keep)
+	_ = b.DeleteRange(recStart, recEnd, nil)
+	_ = b.DeleteRange(timeKey(sh.streamID, sh.index, 0), timeKey(sh.streamID, sh.index, cutoffMs), nil)
+	// Losing a trim in a crash is harmless: the next pass repeats it.
+	if err := b.Commit(pebble.NoSync); err != nil {
+		return fmt.Errorf("trim %s: %w", sh.id, err)
+	}
+	if err := s.db.Compact(ctx, recStart, recEnd, false); err != nil {
+		return fmt.Errorf("compact trimmed span of %s: %w", sh.id, err)
+	}
+	s.cfg.logger.Debug("trimmed expired records", "stream_id", sh.streamID, "shard", sh.id, "records", keep-first)
+	return nil
+}
+
+// firstCounter returns the counter of the oldest stored record of sh.
+func (s *Store) firstCounter(sh *shardState) (uint64, bool, error) {
+	it, err := s.db.NewIter(&pebble.IterOptions{
+		LowerBound: recordKey(sh.streamID, sh.index, 0),
+		UpperBound: recordKey(sh.streamID, sh.index+1, 0),
+	})
+	if err != nil {
+		return 0, false, fmt.Errorf("find first record of %s: %w", sh.id, err)
+	}
+	defer it.Close()
+	if !it.First() {
+		return 0, false, it.Error()
+	}
+	return binary.BigEndian.Uint64(it.Key()[shardPrefixLen:]), true, nil
+}

@@ -1,0 +1,69 @@
+package shard
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/spatehq/spate/apierr"
+)
+
+var (
+	streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+	arnRE        = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:kinesis:([a-z0-9-]*):(\d{12}):stream/([a-zA-Z0-9_.-]{1,128})$`)
+	tagCharsRE   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@%]*$`)
+)
+
+func validateStreamName(name string) error {
+	if !streamNameRE.MatchString(name) {
+		return apierr.New(apierr.Validation,
+			"stream name %q is invalid: use 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-'", name)
+	}
+	return nil
+}
+
+func validateEntry(i int, e Entry) error {
+	where := "record"
+	if i >= 0 {
+		where = "record " + itoa(i)
+	}
+	n := utf8.RuneCountInString(e.PartitionKey)
+	if n < 1 || n > MaxPartitionKeyLen {
+		return apierr.New(apierr.Validation,
+			"%s: partition key must be 1 to %d Unicode characters, got %d", where, MaxPartitionKeyLen, n)
+	}
+	if size := len(e.Data) + len(e.PartitionKey); size > MaxRecordSize {
+		return apierr.New(apierr.InvalidArgument,
+			"%s: data plus partition key is %d bytes; the limit is %d bytes (1 MiB)", where, size, MaxRecordSize)
+	}
+	if e.ExplicitHashKey != "" {
+		if _, err := parseExplicitHashKey(e.ExplicitHashKey); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func validateTags(tags map[string]string) error {
+	for k, v := range tags {
+		if l := utf8.RuneCountInString(k); l < 1 || l > MaxTagKeyLen {
+			return apierr.New(apierr.InvalidArgument, "tag key %q must be 1 to %d characters", k, MaxTagKeyLen)
+		}
+		if utf8.RuneCountInString(v) > MaxTagValueLen {
+			return apierr.New(apierr.InvalidArgument, "value of tag %q must be at most %d characters", k, MaxTagValueLen)
+		}
+		if !tagCharsRE.MatchString(k) || !tagCharsRE.MatchString(v) {
+			return apierr.New(apierr.InvalidArgument,
+				"tag %q=%q has invalid characters: tag keys and values may contain Unicode letters, digits, white space and _ . : / = + - @ %%", k, v)
+		}
+		if strings.HasPrefix(strings.ToLower(k), "aws:") {
+			return apierr.New(apierr.InvalidArgument, "tag key %q is invalid: the prefix aws: is reserved", k)
+		}
+	}
+	return nil
+}
+
+func itoa(i int) string {
+	var b [20]byte
+	return string(appendPadded(b[:0], uint64(i), 1))
+}
