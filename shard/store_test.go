@@ -17,7 +17,7 @@ import (
 // fakeClock is a settable clock for retention and iterator tests.
 type fakeClock struct{ ms atomic.Int64 }
 
-func (c *fakeClock) now() time.Time         { return time.UnixMilli(c.ms.Load()) }
+func (c *fakeClock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
 func (c *fakeClock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 func openTest(t *testing.T, dir string, opts ...Option) *Store {
