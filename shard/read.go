@@ -304,7 +304,10 @@ func (s *Store) decodeIterator(tok string) (Cursor, error) {
 	invalid := apierr.New(apierr.InvalidArgument,
 		"Invalid ShardIterator: it was not issued by this server or was altered; get one with GetShardIterator")
 	b, err := base64.RawURLEncoding.DecodeString(tok)
-	if err != nil || len(b) != iteratorBody+iteratorMACLen || b[0] != iteratorVersion {
+	// Only the canonical encoding is accepted (the decoder would also skip
+	// newlines and ignore trailing bits), so one iterator has one spelling.
+	if err != nil || len(b) != iteratorBody+iteratorMACLen || b[0] != iteratorVersion ||
+		base64.RawURLEncoding.EncodeToString(b) != tok {
 		return Cursor{}, invalid
 	}
 	mac := hmac.New(sha256.New, s.iterSecret)
