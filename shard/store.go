@@ -198,7 +198,41 @@ func (s *Store) load() error {
 		s.streams[m.Name] = st
 		s.byID[m.ID] = st
 	}
-	return it.Error()
+	if err := it.Error(); err != nil {
+		return fmt.Errorf("load streams: %w", err)
+	}
+	return s.sweepOrphans()
+}
+
+// sweepOrphans removes the records of streams whose metadata is gone: a
+// DeleteStream removes the metadata first and the records after, so a crash
+// in between leaves records no stream can reach. Every shard that ever took
+// a record has an "h" key, so scanning those (one per shard) finds them.
+func (s *Store) sweepOrphans() error {
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixHigh}, UpperBound: []byte{prefixHigh + 1}})
+	if err != nil {
+		return fmt.Errorf("sweep orphaned records: %w", err)
+	}
+	var orphans []uint32
+	for it.First(); it.Valid(); it.Next() {
+		id := binary.BigEndian.Uint32(it.Key()[1:5])
+		if _, ok := s.byID[id]; !ok && (len(orphans) == 0 || orphans[len(orphans)-1] != id) {
+			orphans = append(orphans, id)
+		}
+	}
+	if err := it.Close(); err != nil {
+		return fmt.Errorf("sweep orphaned records: %w", err)
+	}
+	for _, id := range orphans {
+		for _, p := range []byte{prefixRecord, prefixTime, prefixHigh} {
+			start, end := streamSpan(p, id)
+			if err := s.db.DeleteRange(start, end, pebble.Sync); err != nil {
+				return fmt.Errorf("remove records of deleted stream %d: %w", id, err)
+			}
+		}
+		s.cfg.logger.Info("removed records of a stream deleted before a crash", "stream_id", id)
+	}
+	return nil
 }
 
 func (s *Store) getOrInitSetting(name string, init func() []byte) ([]byte, error) {

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
 )
 
@@ -577,5 +578,36 @@ func TestSubscribeAndDelete(t *testing.T) {
 	mustCreate(t, s, "sub", 1)
 	if got := readAll(t, s, "sub", "shardId-000000000000", Position{Type: TrimHorizon}); len(got) != 0 {
 		t.Fatalf("a recreated stream shows %d records of the deleted one", len(got))
+	}
+}
+
+func TestOrphanedRecordsAreSwept(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, "gone", 1)
+	if _, err := s.Append(ctx, "gone", []Entry{{PartitionKey: "k", Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	// Simulate a crash between the two halves of DeleteStream: the
+	// metadata is gone, the records are not.
+	if err := s.db.Delete(metaKey("gone"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	start, end := streamSpan(prefixRecord, 1)
+	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: start, UpperBound: end})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer it.Close()
+	if it.First() {
+		t.Fatalf("record %x of a deleted stream survived the restart", it.Key())
 	}
 }
