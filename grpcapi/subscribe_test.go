@@ -1,0 +1,206 @@
+package grpcapi
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	spatev1 "github.com/spatehq/spate/proto/spate/v1"
+	"github.com/spatehq/spate/shard"
+)
+
+func subscribe(t *testing.T, ctx context.Context, f *fixture, pos *spatev1.StartingPosition) spatev1.StreamService_SubscribeClient {
+	t.Helper()
+	stream, err := f.client.Subscribe(ctx, &spatev1.SubscribeRequest{StreamName: "s", ShardId: "shardId-000000000000", StartingPosition: pos})
+	if err != nil {
+		t.Fatalf("Subscribe: %v", err)
+	}
+	return stream
+}
+
+// receive reads events until it has n records and checks that every
+// event's continuation number is its last record's sequence number.
+func receive(t *testing.T, stream spatev1.StreamService_SubscribeClient, n int) []*spatev1.Record {
+	t.Helper()
+	var got []*spatev1.Record
+	for len(got) < n {
+		ev, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("Recv after %d records: %v", len(got), err)
+		}
+		if len(ev.GetRecords()) == 0 {
+			t.Fatalf("event without records on an open shard: %v", ev)
+		}
+		if last := ev.GetRecords()[len(ev.GetRecords())-1]; ev.GetContinuationSequenceNumber() != last.GetSequenceNumber() {
+			t.Errorf("continuation %q, last record %q", ev.GetContinuationSequenceNumber(), last.GetSequenceNumber())
+		}
+		got = append(got, ev.GetRecords()...)
+	}
+	return got
+}
+
+func dataOf(records []*spatev1.Record) []string {
+	out := make([]string, len(records))
+	for i, r := range records {
+		out[i] = string(r.GetData())
+	}
+	return out
+}
+
+func put(t *testing.T, f *fixture, data ...string) []string {
+	t.Helper()
+	entries := make([]*spatev1.PutRecordsRequestEntry, len(data))
+	for i, d := range data {
+		entries[i] = &spatev1.PutRecordsRequestEntry{Data: []byte(d), PartitionKey: "k"}
+	}
+	resp, err := f.client.PutRecords(testContext(t), &spatev1.PutRecordsRequest{StreamName: "s", Records: entries})
+	if err != nil || resp.GetFailedRecordCount() != 0 {
+		t.Fatalf("PutRecords = %v, %v", resp, err)
+	}
+	seqs := make([]string, len(data))
+	for i, r := range resp.GetRecords() {
+		seqs[i] = r.GetSequenceNumber()
+	}
+	return seqs
+}
+
+func TestSubscribeReceivesAppendedRecords(t *testing.T) {
+	f := newFixture(t)
+	f.createStream(t, "s", 1)
+	ctx := testContext(t)
+
+	// TRIM_HORIZON of an empty shard: whenever the server gets to it, the
+	// subscription starts before every record put below.
+	stream := subscribe(t, ctx, f, &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON})
+
+	var want []string
+	var seqs []string
+	for batch := range 3 {
+		var data []string
+		for i := range 4 {
+			data = append(data, fmt.Sprintf("b%d-r%d", batch, i))
+		}
+		seqs = append(seqs, put(t, f, data...)...)
+		want = append(want, data...)
+		// Each batch arrives before the next is put: records are pushed
+		// as they are appended, not when the call ends.
+		got := receive(t, stream, 4)
+		if !slices.Equal(dataOf(got), data) {
+			t.Fatalf("batch %d = %q, want %q", batch, dataOf(got), data)
+		}
+		for i, r := range got {
+			if r.GetSequenceNumber() != seqs[batch*4+i] || r.GetPartitionKey() != "k" || r.GetApproximateArrivalTimestamp() == nil {
+				t.Errorf("record %v, want sequence %s and partition key k", r, seqs[batch*4+i])
+			}
+		}
+	}
+}
+
+func TestSubscribeStartingPositions(t *testing.T) {
+	f := newFixture(t)
+	f.createStream(t, "s", 1)
+	seqs := put(t, f, "a", "b", "c")
+
+	tests := []struct {
+		name string
+		pos  *spatev1.StartingPosition
+		want []string
+	}{
+		{"trim horizon", &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}, []string{"a", "b", "c", "d"}},
+		{"at sequence number", &spatev1.StartingPosition{
+			Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_AT_SEQUENCE_NUMBER, SequenceNumber: seqs[1],
+		}, []string{"b", "c", "d"}},
+		{"after sequence number", &spatev1.StartingPosition{
+			Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_AFTER_SEQUENCE_NUMBER, SequenceNumber: seqs[2],
+		}, []string{"d"}},
+	}
+	var streams []spatev1.StreamService_SubscribeClient
+	for _, tt := range tests {
+		streams = append(streams, subscribe(t, testContext(t), f, tt.pos))
+	}
+	put(t, f, "d")
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := dataOf(receive(t, streams[i], len(tt.want))); !slices.Equal(got, tt.want) {
+				t.Errorf("records = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSubscribeEndsWithTheCall(t *testing.T) {
+	f := newFixture(t)
+	f.createStream(t, "s", 1)
+	put(t, f, "a")
+
+	ctx, cancel := context.WithCancel(testContext(t))
+	stream := subscribe(t, ctx, f, &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON})
+	receive(t, stream, 1)
+	cancel()
+	if _, err := stream.Recv(); status.Code(err) != codes.Canceled {
+		t.Errorf("Recv after cancel: %v, want Canceled", err)
+	}
+}
+
+func TestSubscribeEndsOnClose(t *testing.T) {
+	f := newFixture(t)
+	f.createStream(t, "s", 1)
+	seqs := put(t, f, "a")
+
+	stream := subscribe(t, testContext(t), f, &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON})
+	receive(t, stream, 1) // the subscription is running
+	f.server.Close()
+	_, err := stream.Recv()
+	if status.Code(err) != codes.Unavailable || !strings.Contains(err.Error(), seqs[0]) {
+		t.Errorf("Recv after Close: %v, want Unavailable naming %s", err, seqs[0])
+	}
+	// New subscriptions fail the same way.
+	stream = subscribe(t, testContext(t), f, &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_LATEST})
+	if _, err := stream.Recv(); status.Code(err) != codes.Unavailable {
+		t.Errorf("Recv on a new subscription after Close: %v, want Unavailable", err)
+	}
+	// Unary calls still work.
+	put(t, f, "b")
+}
+
+func TestSubscribeEvents(t *testing.T) {
+	rec := func(data string) shard.Record {
+		return shard.Record{SequenceNumber: data, PartitionKey: "k", Data: []byte(data)}
+	}
+	children := []shard.ChildShard{{ShardID: "shardId-000000000001", ParentShards: []string{"shardId-000000000000"}}}
+	tests := []struct {
+		name     string
+		in       shard.ReadResult
+		maxBytes int
+		want     [][]string // records per event
+		children int        // index of the event with child shards, -1 for none
+	}{
+		{"one event", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbb")}}, 100, [][]string{{"aaa", "bbb"}}, -1},
+		{"split by size", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbb"), rec("ccc")}}, 8, [][]string{{"aaa", "bbb"}, {"ccc"}}, -1},
+		{"record larger than the limit goes alone", shard.ReadResult{Records: []shard.Record{rec("aaaaaaaaaa"), rec("b")}}, 4, [][]string{{"aaaaaaaaaa"}, {"b"}}, -1},
+		{"shard end with records", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbb")}, ShardEnded: true, ChildShards: children}, 4, [][]string{{"aaa"}, {"bbb"}}, 1},
+		{"shard end without records", shard.ReadResult{ShardEnded: true, ChildShards: children}, 4, [][]string{nil}, 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			events := subscribeEvents(tt.in, tt.maxBytes)
+			if len(events) != len(tt.want) {
+				t.Fatalf("%d events, want %d", len(events), len(tt.want))
+			}
+			for i, ev := range events {
+				if got := dataOf(ev.GetRecords()); !slices.Equal(got, tt.want[i]) && len(got)+len(tt.want[i]) > 0 {
+					t.Errorf("event %d records = %q, want %q", i, got, tt.want[i])
+				}
+				hasChildren := len(ev.GetChildShards()) > 0
+				if hasChildren != (i == tt.children) {
+					t.Errorf("event %d child shards = %v", i, ev.GetChildShards())
+				}
+			}
+		})
+	}
+}
