@@ -12,6 +12,7 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -236,7 +237,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	defer h.putBuffer(buf)
 	buf.Reset()
 
-	action, out, err := h.serve(w, r, buf)
+	action, out, err := h.serveRecovered(w, r, buf)
 	status := http.StatusOK
 	if err == nil {
 		buf.Reset()
@@ -265,6 +266,18 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // serve checks the HTTP envelope, decodes and validates the request into
 // buf's contents and runs the action. It returns the action's name (for
 // logs; empty when unknown) and its reply.
+// serveRecovered turns a panic while serving into an InternalFailure reply
+// (logged with its stack by writeError), so a bug answers 500 instead of
+// dropping the connection.
+func (h *handler) serveRecovered(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (action string, out any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			out, err = nil, fmt.Errorf("panic serving %s: %v\n%s", action, p, debug.Stack())
+		}
+	}()
+	return h.serve(w, r, buf)
+}
+
 func (h *handler) serve(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (string, any, error) {
 	if r.Method != http.MethodPost {
 		return "", nil, withStatus(http.StatusMethodNotAllowed, apierr.UnknownOperation,

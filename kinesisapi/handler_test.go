@@ -597,3 +597,10 @@ func TestErrorReplyShape(t *testing.T) {
 		t.Errorf("got %d %s, want 400 %s", r.status, r.raw, want)
 	}
 }
+
+func TestPanicAnswersInternalFailure(t *testing.T) {
+	// append is nil, so the store call panics.
+	fs := &fakeStore{resolve: func(name, _ string) (string, error) { return name, nil }}
+	c := newTestServer(t, newHandler(fs, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
+	c.fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": ""}, 500, "InternalFailure")
+}
