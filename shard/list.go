@@ -147,6 +147,11 @@ func (s *Store) ListShards(ctx context.Context, in ListShardsInput) (ListShardsO
 	if err != nil {
 		return ListShardsOutput{}, err
 	}
+	if status := s.status(&st.meta); status != StatusActive {
+		// The Kinesis Client Library reads this as "not ACTIVE yet".
+		return ListShardsOutput{}, apierr.New(apierr.ResourceInUse,
+			"Stream %s under account %s is %s; list its shards once it is ACTIVE", name, s.cfg.accountID, status)
+	}
 	if in.StreamCreatedAt != nil && toMillis(*in.StreamCreatedAt) != st.meta.CreatedAtMs {
 		return ListShardsOutput{}, apierr.New(apierr.ResourceNotFound,
 			"Stream %s created at %s under account %s not found; the stream of that name was created at %s",

@@ -69,6 +69,9 @@ func (s *Store) Seek(ctx context.Context, name, shardID string, pos Position) (C
 }
 
 func (s *Store) positionCounter(st *stream, sh *shardState, pos Position) (uint64, error) {
+	if err := checkPositionArgs(pos); err != nil {
+		return 0, err
+	}
 	switch pos.Type {
 	case TrimHorizon:
 		return 0, nil
@@ -109,6 +112,21 @@ func (s *Store) positionCounter(st *stream, sh *shardState, pos Position) (uint6
 		"ShardIteratorType %q is invalid: use TRIM_HORIZON, LATEST, AT_SEQUENCE_NUMBER, AFTER_SEQUENCE_NUMBER or AT_TIMESTAMP", pos.Type)
 }
 
+// checkPositionArgs rejects a starting sequence number or timestamp given
+// with an iterator type that does not use it, as Kinesis does.
+func checkPositionArgs(pos Position) error {
+	usesSeq := pos.Type == AtSequenceNumber || pos.Type == AfterSequenceNumber
+	if pos.SequenceNumber != "" && !usesSeq {
+		return apierr.New(apierr.InvalidArgument,
+			"StartingSequenceNumber is only allowed with ShardIteratorType AT_SEQUENCE_NUMBER or AFTER_SEQUENCE_NUMBER, not %s", pos.Type)
+	}
+	if !pos.Timestamp.IsZero() && pos.Type != AtTimestamp {
+		return apierr.New(apierr.InvalidArgument,
+			"Timestamp is only allowed with ShardIteratorType AT_TIMESTAMP, not %s", pos.Type)
+	}
+	return nil
+}
+
 // counterAtTime returns the counter of the first record that arrived at or
 // after ms, through the time index (one seek), or the shard's tip when none
 // has yet.
@@ -136,12 +154,12 @@ func (s *Store) lookupCursor(c Cursor) (*stream, *shardState, error) {
 	st, ok := s.byID[c.streamID]
 	s.mu.RUnlock()
 	if !ok || st.deleted.Load() || int(c.shard) >= len(st.shards) {
-		name := c.Stream
-		if name == "" {
-			name = fmt.Sprintf("(id %d)", c.streamID)
+		if c.Stream != "" {
+			return nil, nil, apierr.New(apierr.ResourceNotFound,
+				"Shard %s in stream %s under account %s does not exist: the stream was deleted", ShardID(c.shard), c.Stream, s.cfg.accountID)
 		}
 		return nil, nil, apierr.New(apierr.ResourceNotFound,
-			"Shard %s in stream %s under account %s does not exist (the stream was deleted)", ShardID(c.shard), name, s.cfg.accountID)
+			"Shard %s under account %s does not exist: the stream this iterator belongs to was deleted", ShardID(c.shard), s.cfg.accountID)
 	}
 	return st, st.shards[c.shard], nil
 }

@@ -201,6 +201,8 @@ func TestCreatingStatus(t *testing.T) {
 	wantCode(t, err, apierr.ResourceNotFound)
 	wantCode(t, s.AddTags(ctx, "slow", map[string]string{"k": "v"}), apierr.ResourceInUse)
 	wantCode(t, s.DeleteStream(ctx, "slow"), apierr.ResourceInUse)
+	_, err = s.ListShards(ctx, ListShardsInput{Stream: "slow"})
+	wantCode(t, err, apierr.ResourceInUse)
 	clock.advance(time.Second)
 	if d, _ := s.DescribeStreamSummary(ctx, "slow"); d.Status != StatusActive {
 		t.Fatalf("status %s after the delay, want ACTIVE", d.Status)
@@ -262,6 +264,15 @@ func TestIteratorTypes(t *testing.T) {
 	wantCode(t, err, apierr.ResourceNotFound)
 	_, err = s.ShardIterator(ctx, "it", sh, Position{Type: "SIDEWAYS"})
 	wantCode(t, err, apierr.InvalidArgument)
+	for _, bad := range []Position{
+		{Type: TrimHorizon, SequenceNumber: seqs[0]},
+		{Type: Latest, SequenceNumber: seqs[0]},
+		{Type: AtTimestamp, Timestamp: times[0], SequenceNumber: seqs[0]},
+		{Type: AtSequenceNumber, SequenceNumber: seqs[0], Timestamp: times[0]},
+	} {
+		_, err = s.ShardIterator(ctx, "it", sh, bad)
+		wantCode(t, err, apierr.InvalidArgument)
+	}
 
 	it, _ := s.ShardIterator(ctx, "it", sh, Position{Type: TrimHorizon})
 	_, err = s.GetRecords(ctx, it[:len(it)-2]+"AA", 0)
