@@ -1,0 +1,50 @@
+# Spate's everyday commands. `make test` is what CI runs (.ci/run).
+
+GO           ?= go
+BIN          := bin/spate
+# Generous: the integration tests start the race-enabled server many times.
+TEST_TIMEOUT ?= 20m
+BENCHTIME    ?= 3s
+
+.PHONY: all build run test proto bench fmt lint clean help
+
+all: build
+
+## build: compile bin/spate
+build:
+	$(GO) build -o $(BIN) ./cmd/spate
+
+## run: build, then serve on 127.0.0.1:4567 (Kinesis API) and :4568 (gRPC), data in ./spate-data
+run: build
+	./$(BIN) serve
+
+## test: go vet, then every unit and integration test with -race (needs a C compiler for -race and the AWS CLI for the CLI smoke test)
+test:
+	$(GO) vet ./...
+	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## proto: regenerate proto/ Go code with the pinned tools scripts/proto.sh installs
+proto:
+	./scripts/proto.sh
+
+## bench: storage benchmark (Spate's shard store and raw Pebble, same key layout)
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./shard/
+
+## fmt: gofmt every Go file
+fmt:
+	gofmt -w -l .
+
+## lint: fail if a file is not gofmt'ed, then go vet
+lint:
+	@unformatted="$$(gofmt -l .)"; \
+	if [ -n "$$unformatted" ]; then echo "gofmt would change:"; echo "$$unformatted"; exit 1; fi
+	$(GO) vet ./...
+
+## clean: remove build output (never ./spate-data)
+clean:
+	rm -rf bin
+
+## help: list these targets
+help:
+	@sed -n 's/^## //p' Makefile

@@ -1,0 +1,72 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+)
+
+// defaultGRPCAddr is where client commands dial and where serve listens.
+const defaultGRPCAddr = "127.0.0.1:4568"
+
+func main() {
+	// The first SIGINT or SIGTERM cancels the context: serve shuts down
+	// gracefully, clients stop. After that the handler is removed, so a
+	// second signal terminates the process at once.
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	err := newRootCmd().ExecuteContext(ctx)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "spate:", err)
+		os.Exit(1)
+	}
+}
+
+// newRootCmd builds the command tree.
+func newRootCmd() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "spate",
+		Short: "Spate: self-hosted Kinesis Data Streams",
+		Long: `Spate stores Kinesis-style streams in an embedded Pebble database and serves
+them over the Kinesis Data Streams JSON API (the AWS CLI and SDKs work
+unchanged with --endpoint-url) and over gRPC.
+
+Start a server with 'spate serve'; the other commands are its gRPC clients.`,
+		SilenceUsage:  true, // a failed command prints its error, not its usage
+		SilenceErrors: true, // main prints the error once
+	}
+	root.PersistentFlags().String("grpc-addr", defaultGRPCAddr,
+		"gRPC address: where serve listens and where client commands dial")
+	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newVersionCmd())
+	return root
+}
+
+func newVersionCmd() *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version of this binary",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			version, goVersion := "(unknown)", "(unknown)"
+			if info, ok := debug.ReadBuildInfo(); ok {
+				version, goVersion = info.Main.Version, info.GoVersion
+				for _, s := range info.Settings {
+					if s.Key == "vcs.revision" {
+						version += " " + s.Value
+					}
+				}
+			}
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "spate %s (%s)\n", version, goVersion)
+			return err
+		},
+	}
+}

@@ -1,0 +1,334 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/spatehq/spate/apierr"
+	spatev1 "github.com/spatehq/spate/proto/spate/v1"
+	"github.com/spatehq/spate/shard"
+)
+
+func newPutCmd() *cobra.Command {
+	var (
+		key, hashKey string
+		quiet        bool
+	)
+	cmd := &cobra.Command{
+		Use:   "put STREAM [DATA]",
+		Short: "Put one record, or every line of stdin, into a stream",
+		Long: `Put records into STREAM.
+
+With DATA, put one record whose data is DATA and print its shard and sequence
+number. Without --partition-key its partition key is random, so single puts
+spread over the shards.
+
+Without DATA, read stdin and put every line (without its line ending) as one
+record, batched into PutRecords calls of at most 500 records and 5 MiB. The
+partition key of a line is --partition-key, or else the line's number (1, 2,
+3, ...), which spreads lines evenly over the shards; lines with the same key
+keep their order. A progress line goes to stderr every second and a summary
+at the end (--quiet hides both). Records the server rejects for a passing
+reason (throughput, internal failure, the server being unavailable) are
+retried with backoff; a record that still fails, or is too large (data plus
+partition key over 1 MiB), is reported on stderr with its line number, and
+the command then exits with an error. A retried call can store a record
+twice if the server had stored it before the call failed (at-least-once, as
+with Kinesis).`,
+		Example: `  spate put orders '{"id": 1}'
+  spate put orders --partition-key customer-7 'hello'
+  cat events.jsonl | spate put orders`,
+		Args: cobra.RangeArgs(1, 2),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			stream := args[0]
+			if len(args) == 2 {
+				pk := key
+				if pk == "" {
+					pk = rand.Text()
+				}
+				resp, err := c.api.PutRecord(cmd.Context(), &spatev1.PutRecordRequest{
+					StreamName: stream, Data: []byte(args[1]), PartitionKey: pk, ExplicitHashKey: hashKey,
+				})
+				if err != nil {
+					return c.fail("put record", err)
+				}
+				_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s %s\n", resp.GetShardId(), resp.GetSequenceNumber())
+				return err
+			}
+
+			p := newLinePutter(c, stream, cmd.ErrOrStderr())
+			p.partitionKey, p.explicitHashKey, p.progress = key, hashKey, !quiet
+			stats, err := p.run(cmd.Context(), cmd.InOrStdin())
+			if !quiet {
+				p.printSummary(stats, err)
+			}
+			if err == nil && stats.failed > 0 {
+				err = fmt.Errorf("%d of %d records failed (see the lines above)", stats.failed, stats.lines)
+			}
+			return err
+		},
+	}
+	cmd.Flags().StringVarP(&key, "partition-key", "k", "", "partition key of every record (default: random for DATA, the line number for stdin)")
+	cmd.Flags().StringVar(&hashKey, "explicit-hash-key", "", "route every record by this decimal hash key (0 to 2^128-1) instead of its partition key")
+	cmd.Flags().BoolVarP(&quiet, "quiet", "q", false, "no progress or summary on stderr (failures are still reported)")
+	return cmd
+}
+
+// linePutter puts lines as records with PutRecords, batching, retrying and
+// reporting them.
+type linePutter struct {
+	api             spatev1.StreamServiceClient
+	addr            string // for error messages
+	stream          string
+	partitionKey    string // "" means the line number
+	explicitHashKey string
+	stderr          io.Writer // failures, progress and summary
+	progress        bool
+
+	// Knobs that tests change.
+	progressEvery time.Duration
+	attempts      int // calls per record before it is reported as failed
+	backoff       func(attempt int) time.Duration
+	sleep         func(ctx context.Context, d time.Duration) error
+	now           func() time.Time
+
+	lastProgress time.Time
+}
+
+func newLinePutter(c *apiConn, stream string, stderr io.Writer) *linePutter {
+	return &linePutter{
+		api: c.api, addr: c.addr, stream: stream, stderr: stderr,
+		progressEvery: time.Second,
+		attempts:      8,
+		backoff: func(attempt int) time.Duration {
+			return min(100*time.Millisecond<<(attempt-1), 3*time.Second)
+		},
+		sleep: sleepContext,
+		now:   time.Now,
+	}
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// putStats counts what a run did. Every line read ends up in put, failed,
+// or (when run returns an error) neither: lines - put - failed were not sent.
+type putStats struct {
+	lines   int64 // lines read
+	put     int64 // records stored
+	failed  int64 // records reported as failed
+	bytes   int64 // data bytes stored
+	started time.Time
+	ended   time.Time
+}
+
+// pendingLine is a line waiting in a batch.
+type pendingLine struct {
+	line  int64
+	entry *spatev1.PutRecordsRequestEntry
+}
+
+// run reads r to the end and puts every line. It returns an error when a
+// call fails for good (the stream does not exist, the server is gone); the
+// lines not yet sent then are neither put nor failed.
+func (p *linePutter) run(ctx context.Context, r io.Reader) (stats putStats, err error) {
+	stats.started = p.now()
+	p.lastProgress = stats.started
+	defer func() { stats.ended = p.now() }()
+
+	br := bufio.NewReaderSize(r, shard.MaxRecordSize+2) // a full record and "\r\n"
+	var batch []pendingLine
+	batchBytes := 0
+	for {
+		data, tooLong, err := readLine(br)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return stats, fmt.Errorf("read stdin after line %d: %w", stats.lines, err)
+		}
+		stats.lines++
+		key := p.partitionKey
+		if key == "" {
+			key = strconv.FormatInt(stats.lines, 10)
+		}
+		size := len(data) + len(key)
+		if tooLong || size > shard.MaxRecordSize {
+			stats.failed++
+			fmt.Fprintf(p.stderr, "spate put: line %d: data plus partition key exceed %d bytes (1 MiB); not sent\n", stats.lines, shard.MaxRecordSize)
+			continue
+		}
+		if len(batch) == shard.MaxPutRecordsEntries || batchBytes+size > shard.MaxPutRecordsSize {
+			if err := p.flush(ctx, batch, &stats); err != nil {
+				return stats, err
+			}
+			batch, batchBytes = batch[:0], 0
+		}
+		batch = append(batch, pendingLine{line: stats.lines, entry: &spatev1.PutRecordsRequestEntry{
+			Data: data, PartitionKey: key, ExplicitHashKey: p.explicitHashKey,
+		}})
+		batchBytes += size
+	}
+	if len(batch) > 0 {
+		if err := p.flush(ctx, batch, &stats); err != nil {
+			return stats, err
+		}
+	}
+	return stats, nil
+}
+
+// readLine returns the next line of br without "\n" or "\r\n", in a new
+// slice. A line longer than br's buffer is skipped and reported as tooLong.
+// At the end of the input it returns io.EOF.
+func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
+	b, err := br.ReadSlice('\n')
+	if errors.Is(err, bufio.ErrBufferFull) {
+		for errors.Is(err, bufio.ErrBufferFull) {
+			_, err = br.ReadSlice('\n')
+		}
+		if errors.Is(err, io.EOF) {
+			err = nil // the long line was the last; the next call says EOF
+		}
+		return nil, true, err
+	}
+	if err != nil && (!errors.Is(err, io.EOF) || len(b) == 0) {
+		return nil, false, err
+	}
+	b = bytes.TrimSuffix(b, []byte("\n"))
+	b = bytes.TrimSuffix(b, []byte("\r"))
+	return bytes.Clone(b), false, nil
+}
+
+// flush puts one batch, retrying the records (or the whole call) that fail
+// for a passing reason, and reports the records that still fail.
+func (p *linePutter) flush(ctx context.Context, batch []pendingLine, stats *putStats) error {
+	todo := batch
+	for attempt := 1; ; attempt++ {
+		req := &spatev1.PutRecordsRequest{StreamName: p.stream, Records: make([]*spatev1.PutRecordsRequestEntry, len(todo))}
+		for i, l := range todo {
+			req.Records[i] = l.entry
+		}
+		resp, err := p.api.PutRecords(ctx, req)
+		if err != nil {
+			if !retryableCall(err) || attempt == p.attempts {
+				return rpcError(fmt.Sprintf("put lines %d to %d", todo[0].line, todo[len(todo)-1].line), p.addr, err)
+			}
+		} else {
+			if len(resp.GetRecords()) != len(todo) {
+				return fmt.Errorf("put lines %d to %d: the server answered %d results for %d records",
+					todo[0].line, todo[len(todo)-1].line, len(resp.GetRecords()), len(todo))
+			}
+			var retry []pendingLine
+			for i, r := range resp.GetRecords() {
+				switch {
+				case r.GetErrorCode() == "":
+					stats.put++
+					stats.bytes += int64(len(todo[i].entry.GetData()))
+				case retryableEntry(r.GetErrorCode()) && attempt < p.attempts:
+					retry = append(retry, todo[i])
+				default:
+					stats.failed++
+					fmt.Fprintf(p.stderr, "spate put: line %d: %s: %s\n", todo[i].line, r.GetErrorCode(), r.GetErrorMessage())
+				}
+			}
+			if len(retry) == 0 {
+				p.reportProgress(stats)
+				return nil
+			}
+			todo = retry
+		}
+		if err := p.sleep(ctx, p.backoff(attempt)); err != nil {
+			return fmt.Errorf("put lines %d to %d: %w", todo[0].line, todo[len(todo)-1].line, err)
+		}
+	}
+}
+
+// retryableCall says whether a failed PutRecords call may succeed if sent
+// again.
+func retryableCall(err error) bool {
+	switch status.Code(err) {
+	case codes.Unavailable, codes.ResourceExhausted:
+		return true
+	}
+	return false
+}
+
+// retryableEntry says whether a record that PutRecords rejected may succeed
+// if sent again.
+func retryableEntry(code string) bool {
+	switch apierr.Code(code) {
+	case apierr.ProvisionedThroughputExceeded, apierr.InternalFailure:
+		return true
+	}
+	return false
+}
+
+// reportProgress prints a progress line when progressEvery has passed since
+// the last one.
+func (p *linePutter) reportProgress(stats *putStats) {
+	now := p.now()
+	if !p.progress || now.Sub(p.lastProgress) < p.progressEvery {
+		return
+	}
+	p.lastProgress = now
+	fmt.Fprintf(p.stderr, "spate put: %d records (%s) put, %d failed, %s\n",
+		stats.put, formatBytes(stats.bytes), stats.failed, formatRate(stats.put, now.Sub(stats.started)))
+}
+
+// printSummary prints what a run did; err is what run returned.
+func (p *linePutter) printSummary(stats putStats, err error) {
+	fmt.Fprintf(p.stderr, "spate put: put %d of %d records (%s) into %s in %s, %s; %d failed",
+		stats.put, stats.lines, formatBytes(stats.bytes), p.stream,
+		stats.ended.Sub(stats.started).Round(time.Millisecond), formatRate(stats.put, stats.ended.Sub(stats.started)), stats.failed)
+	if notSent := stats.lines - stats.put - stats.failed; err != nil && notSent > 0 {
+		fmt.Fprintf(p.stderr, ", %d not sent, and the rest of the input was not read", notSent)
+	}
+	fmt.Fprintln(p.stderr)
+}
+
+func formatRate(n int64, d time.Duration) string {
+	if d <= 0 {
+		return "- records/s"
+	}
+	return fmt.Sprintf("%.0f records/s", float64(n)/d.Seconds())
+}
+
+// formatBytes prints a byte count in B, KiB, MiB or GiB.
+func formatBytes(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, suffix := float64(n)/unit, "KiB"
+	for _, s := range []string{"MiB", "GiB"} {
+		if v < unit {
+			break
+		}
+		v, suffix = v/unit, s
+	}
+	return fmt.Sprintf("%.1f %s", v, suffix)
+}

@@ -1,0 +1,223 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+
+	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/kinesisapi"
+	"github.com/spatehq/spate/shard"
+)
+
+// Defaults of `spate serve`, written down once.
+const (
+	defaultDataDir   = "./spate-data"
+	defaultHTTPAddr  = "127.0.0.1:4567"
+	defaultRegion    = "us-east-1"
+	defaultAccountID = "000000000000"
+
+	// shutdownTimeout bounds the drain on SIGTERM: in-flight HTTP requests
+	// and gRPC calls that have not finished by then are cut.
+	shutdownTimeout = 10 * time.Second
+)
+
+// serveConfig is everything `spate serve` is configured with.
+type serveConfig struct {
+	dataDir     string
+	httpAddr    string
+	grpcAddr    string
+	durability  string
+	createDelay time.Duration
+	iteratorTTL time.Duration
+	region      string
+	accountID   string
+	logLevel    string
+	logFormat   string
+}
+
+func newServeCmd() *cobra.Command {
+	var cfg serveConfig
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the Spate server (Kinesis JSON API over HTTP, and gRPC)",
+		Long: `Run the Spate server: one Pebble database in --data-dir, the Kinesis Data
+Streams JSON API on --http-addr and the gRPC API on --grpc-addr.
+
+Logs go to stderr. An address with port 0 binds a free port; the
+"spate serving" log line shows the bound addresses. SIGTERM or SIGINT
+drains in-flight requests, closes the database and exits 0.`,
+		Example: `  spate serve
+  spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568
+  spate serve --durability relaxed --log-format json`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			addr, err := cmd.Flags().GetString("grpc-addr")
+			if err != nil {
+				return err
+			}
+			cfg.grpcAddr = addr
+			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.dataDir, "data-dir", defaultDataDir, "directory of the Pebble database (created if missing)")
+	f.StringVar(&cfg.httpAddr, "http-addr", defaultHTTPAddr, "address of the Kinesis JSON API")
+	f.StringVar(&cfg.durability, "durability", "sync",
+		"sync: fsync the WAL before acknowledging a put; relaxed: acknowledge before (see docs/durability.md)")
+	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING before ACTIVE")
+	f.DurationVar(&cfg.iteratorTTL, "iterator-ttl", shard.IteratorTTL,
+		"how long shard iterators stay valid (Kinesis: 5m; shorter values are for tests)")
+	f.StringVar(&cfg.region, "region", defaultRegion, "region shown in stream ARNs")
+	f.StringVar(&cfg.accountID, "account-id", defaultAccountID, "account id shown in stream ARNs")
+	f.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
+	f.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
+	return cmd
+}
+
+// serve runs the server until ctx is cancelled (a signal) or a listener
+// fails, then shuts down gracefully. Logs are written to logOut.
+func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
+	logger, err := newLogger(logOut, cfg.logLevel, cfg.logFormat)
+	if err != nil {
+		return err
+	}
+	durability, err := shard.ParseDurability(cfg.durability)
+	if err != nil {
+		return fmt.Errorf("--durability: %w", err)
+	}
+	cfg.durability = durability.String() // as logged: "" becomes "sync"
+	if cfg.createDelay < 0 {
+		return fmt.Errorf("--create-delay %v: must not be negative", cfg.createDelay)
+	}
+	if cfg.iteratorTTL <= 0 {
+		return fmt.Errorf("--iterator-ttl %v: must be positive", cfg.iteratorTTL)
+	}
+
+	store, err := shard.Open(cfg.dataDir,
+		shard.WithDurability(durability),
+		shard.WithCreateDelay(cfg.createDelay),
+		shard.WithIteratorTTL(cfg.iteratorTTL),
+		shard.WithRegion(cfg.region),
+		shard.WithAccountID(cfg.accountID),
+		shard.WithLogger(logger),
+	)
+	if err != nil {
+		return fmt.Errorf("open store in %s: %w", cfg.dataDir, err)
+	}
+	err = serveStore(ctx, store, cfg, logger)
+	if cerr := store.Close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
+	}
+	if err != nil {
+		return err
+	}
+	logger.Info("spate stopped")
+	return nil
+}
+
+// serveStore serves store over HTTP and gRPC until ctx is done or a server
+// fails, and returns once both have drained. It does not close store.
+func serveStore(ctx context.Context, store *shard.Store, cfg serveConfig, logger *slog.Logger) error {
+	var lc net.ListenConfig
+	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
+	if err != nil {
+		return fmt.Errorf("listen on --http-addr: %w", err)
+	}
+	grpcLn, err := lc.Listen(ctx, "tcp", cfg.grpcAddr)
+	if err != nil {
+		httpLn.Close()
+		return fmt.Errorf("listen on --grpc-addr: %w", err)
+	}
+
+	httpSrv := &http.Server{
+		Handler:           kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
+		ReadHeaderTimeout: 30 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize))
+	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("http server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		// ErrServerStopped: a signal arrived before Serve started.
+		if err := grpcSrv.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return fmt.Errorf("grpc server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		logger.Info("spate shutting down")
+		return shutdown(httpSrv, grpcSrv, api, logger)
+	})
+	logger.Info("spate serving",
+		"http_addr", httpLn.Addr().String(),
+		"grpc_addr", grpcLn.Addr().String(),
+		"data_dir", cfg.dataDir,
+		"durability", cfg.durability,
+	)
+	return g.Wait()
+}
+
+// shutdown stops both servers from accepting at once, then drains them
+// within shutdownTimeout: HTTP requests finish or their connections are
+// closed; gRPC calls finish or are cancelled (GracefulStop, then Stop).
+// Subscribe streams never end on their own, so they are ended first.
+func shutdown(httpSrv *http.Server, grpcSrv *grpc.Server, api *grpcapi.Server, logger *slog.Logger) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	api.Close()
+	grpcStopped := make(chan struct{})
+	go func() {
+		grpcSrv.GracefulStop()
+		close(grpcStopped)
+	}()
+
+	var err error
+	if herr := httpSrv.Shutdown(ctx); herr != nil {
+		logger.Warn("http drain incomplete; closing connections", "err", herr)
+		if cerr := httpSrv.Close(); cerr != nil {
+			err = fmt.Errorf("close http server: %w", cerr)
+		}
+	}
+	select {
+	case <-grpcStopped:
+	case <-ctx.Done():
+		logger.Warn("grpc drain incomplete; cancelling open calls")
+		grpcSrv.Stop()
+		<-grpcStopped
+	}
+	return err
+}
+
+// newLogger builds the slog logger serve logs with.
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lvl}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

@@ -1,0 +1,226 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	spatev1 "github.com/spatehq/spate/proto/spate/v1"
+)
+
+func newTailCmd() *cobra.Command {
+	var shardID, from, format string
+	cmd := &cobra.Command{
+		Use:   "tail STREAM",
+		Short: "Print a stream's records as they arrive",
+		Long: `Print the records of STREAM as they are appended, until interrupted (Ctrl-C).
+
+Every shard is followed at once (or only --shard), through the gRPC Subscribe
+call: the server pushes records as they are appended. When a followed shard is
+closed and fully read, its child shards are followed next (not with --shard).
+
+--from says where to start in each shard: latest (only new records, the
+default), trim-horizon (the oldest retained record), or an RFC 3339 time such
+as 2026-01-02T15:04:05Z (the first record that arrived at or after it).
+
+--format text prints each record's data as one line (a newline is added
+unless the data ends with one); records of different shards interleave.
+--format json prints one JSON object per line with the shard, sequence
+number, partition key, arrival time and data (base64), for binary data and
+for scripts.`,
+		Example: `  spate tail orders
+  spate tail orders --from trim-horizon --format json
+  spate tail orders --shard shardId-000000000001 --from 2026-01-02T15:04:05Z`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			pos, err := parseFrom(from)
+			if err != nil {
+				return err
+			}
+			if format != "text" && format != "json" {
+				return fmt.Errorf("--format %q: want text or json", format)
+			}
+			c, err := dial(cmd)
+			if err != nil {
+				return err
+			}
+			defer c.Close()
+			t := &tailer{api: c.api, addr: c.addr, stream: args[0], from: pos, format: format, out: cmd.OutOrStdout()}
+			return t.run(cmd.Context(), shardID)
+		},
+	}
+	cmd.Flags().StringVar(&shardID, "shard", "", "follow only this shard (e.g. shardId-000000000000)")
+	cmd.Flags().StringVar(&from, "from", "latest", "where to start: latest, trim-horizon or an RFC 3339 time")
+	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	return cmd
+}
+
+// parseFrom parses --from into a starting position.
+func parseFrom(from string) (*spatev1.StartingPosition, error) {
+	switch strings.ToLower(strings.ReplaceAll(from, "_", "-")) {
+	case "latest":
+		return &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_LATEST}, nil
+	case "trim-horizon":
+		return &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, from)
+	if err != nil {
+		return nil, fmt.Errorf("--from %q: want latest, trim-horizon or an RFC 3339 time such as 2026-01-02T15:04:05Z", from)
+	}
+	return &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_AT_TIMESTAMP, Timestamp: timestamppb.New(t)}, nil
+}
+
+// tailer follows shards of a stream and prints their records.
+type tailer struct {
+	api    spatev1.StreamServiceClient
+	addr   string
+	stream string
+	from   *spatev1.StartingPosition
+	format string
+
+	mu       sync.Mutex // guards out and following
+	out      io.Writer
+	followed map[string]bool
+}
+
+// run follows one shard, or every shard of the stream when shardID is empty,
+// until ctx is done (then it returns nil) or every followed shard has ended.
+func (t *tailer) run(ctx context.Context, shardID string) error {
+	shards := []string{shardID}
+	if shardID == "" {
+		var err error
+		if shards, err = t.listShards(ctx); err != nil {
+			return rpcError("list shards of "+t.stream, t.addr, err)
+		}
+	}
+	t.followed = make(map[string]bool)
+	g, gctx := errgroup.WithContext(ctx)
+	for _, id := range shards {
+		t.follow(gctx, g, id, t.from, shardID == "")
+	}
+	err := g.Wait()
+	if ctx.Err() != nil {
+		return nil // interrupted: the normal way to stop
+	}
+	return err
+}
+
+// follow starts a goroutine that subscribes to one shard, unless it is
+// already followed. With children set, the shards that continue it are
+// followed when it ends, from their start.
+func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, pos *spatev1.StartingPosition, children bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.followed[shardID] {
+		return
+	}
+	t.followed[shardID] = true
+	g.Go(func() error {
+		sub, err := t.api.Subscribe(ctx, &spatev1.SubscribeRequest{StreamName: t.stream, ShardId: shardID, StartingPosition: pos})
+		if err != nil {
+			return rpcError("subscribe to "+shardID, t.addr, err)
+		}
+		var buf bytes.Buffer
+		for {
+			ev, err := sub.Recv()
+			if err == io.EOF {
+				return nil // the shard ended
+			}
+			if err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return rpcError("subscribe to "+shardID, t.addr, err)
+			}
+			buf.Reset()
+			for _, r := range ev.GetRecords() {
+				if err := formatRecord(&buf, t.format, shardID, r); err != nil {
+					return err
+				}
+			}
+			if err := t.write(buf.Bytes()); err != nil {
+				return err
+			}
+			if children {
+				for _, c := range ev.GetChildShards() {
+					t.follow(ctx, g, c.GetShardId(), &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}, true)
+				}
+			}
+		}
+	})
+}
+
+// write writes the records of one event at once, so lines of different
+// shards never mix.
+func (t *tailer) write(b []byte) error {
+	if len(b) == 0 {
+		return nil
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, err := t.out.Write(b)
+	return err
+}
+
+// listShards returns the ids of all the stream's shards.
+func (t *tailer) listShards(ctx context.Context) ([]string, error) {
+	var ids []string
+	req := &spatev1.ListShardsRequest{StreamName: t.stream}
+	for {
+		resp, err := t.api.ListShards(ctx, req)
+		if err != nil {
+			return nil, err
+		}
+		for _, s := range resp.GetShards() {
+			ids = append(ids, s.GetShardId())
+		}
+		if resp.GetNextToken() == "" {
+			return ids, nil
+		}
+		req = &spatev1.ListShardsRequest{NextToken: resp.GetNextToken()}
+	}
+}
+
+// jsonRecord is a record as --format json prints it.
+type jsonRecord struct {
+	Shard        string `json:"shard"`
+	Sequence     string `json:"sequence"`
+	PartitionKey string `json:"partitionKey"`
+	Arrival      string `json:"arrival"` // RFC 3339, milliseconds, UTC
+	Data         []byte `json:"data"`    // base64
+}
+
+// formatRecord appends one record to buf as one line: its data in the text
+// format, a jsonRecord in the json format.
+func formatRecord(buf *bytes.Buffer, format, shardID string, r *spatev1.Record) error {
+	if format == "json" {
+		arrival := ""
+		if ts := r.GetApproximateArrivalTimestamp(); ts != nil {
+			arrival = ts.AsTime().UTC().Format("2006-01-02T15:04:05.000Z07:00")
+		}
+		b, err := json.Marshal(jsonRecord{
+			Shard: shardID, Sequence: r.GetSequenceNumber(), PartitionKey: r.GetPartitionKey(),
+			Arrival: arrival, Data: r.GetData(),
+		})
+		if err != nil {
+			return err
+		}
+		buf.Write(b)
+		buf.WriteByte('\n')
+		return nil
+	}
+	buf.Write(r.GetData())
+	if !bytes.HasSuffix(r.GetData(), []byte("\n")) {
+		buf.WriteByte('\n')
+	}
+	return nil
+}

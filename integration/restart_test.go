@@ -1,0 +1,310 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// TestRestart checks that streams, shards and their hash ranges, tags,
+// retention, stream mode and records survive a clean SIGTERM restart, that a
+// deleted stream stays deleted, and that sequence numbers go on increasing
+// after the restart. With relaxed durability too: a clean shutdown loses
+// nothing (docs/durability.md).
+func TestRestart(t *testing.T) {
+	for _, durability := range []string{"sync", "relaxed"} {
+		t.Run(durability, func(t *testing.T) {
+			t.Parallel()
+			testRestart(t, durability)
+		})
+	}
+}
+
+func testRestart(t *testing.T, durability string) {
+	srv := startServer(t, withArgs("--durability", durability))
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c := srv.Kinesis(t)
+
+	provisioned, onDemand, deleted := uniqueName(t), uniqueName(t), uniqueName(t)
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{
+		StreamName: aws.String(provisioned),
+		ShardCount: aws.Int32(3),
+		Tags:       map[string]string{"team": "data", "env": "test"},
+	}); err != nil {
+		t.Fatalf("CreateStream %s: %v", provisioned, err)
+	}
+	waitActive(ctx, t, c, provisioned)
+	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{
+		StreamName:        aws.String(onDemand),
+		StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand},
+	}); err != nil {
+		t.Fatalf("CreateStream %s: %v", onDemand, err)
+	}
+	waitActive(ctx, t, c, onDemand)
+	createActiveStream(ctx, t, c, deleted, 1)
+
+	if _, err := c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{
+		StreamName: aws.String(provisioned), Tags: map[string]string{"owner": "spate", "env": "prod"},
+	}); err != nil {
+		t.Fatalf("AddTagsToStream: %v", err)
+	}
+	if _, err := c.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{
+		StreamName: aws.String(provisioned), TagKeys: []string{"team"},
+	}); err != nil {
+		t.Fatalf("RemoveTagsFromStream: %v", err)
+	}
+	if _, err := c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{
+		StreamName: aws.String(provisioned), RetentionPeriodHours: aws.Int32(168),
+	}); err != nil {
+		t.Fatalf("IncreaseStreamRetentionPeriod: %v", err)
+	}
+	if _, err := c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{
+		StreamName: aws.String(provisioned), RetentionPeriodHours: aws.Int32(72),
+	}); err != nil {
+		t.Fatalf("DecreaseStreamRetentionPeriod: %v", err)
+	}
+
+	for i := range 200 {
+		stream := provisioned
+		if i%4 == 0 {
+			stream = onDemand
+		}
+		putOne(ctx, t, c, stream, fmt.Sprintf("key-%d", i), fmt.Appendf(nil, "record %d \x00\xff", i))
+	}
+	if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(deleted)}); err != nil {
+		t.Fatalf("DeleteStream %s: %v", deleted, err)
+	}
+	waitStreamGone(ctx, t, c, deleted)
+
+	before := snapshotStreams(ctx, t, c, provisioned, onDemand)
+	if got := before.streams[provisioned].summary.retentionHours; got != 72 {
+		t.Fatalf("retention before restart = %d hours, want 72", got)
+	}
+	for name, want := range map[string]int{provisioned: 150, onDemand: 50} {
+		n := 0
+		for _, recs := range before.streams[name].records {
+			n += len(recs)
+		}
+		if n != want {
+			t.Fatalf("%s: %d records before restart, want %d", name, n, want)
+		}
+	}
+	if got := before.streams[provisioned].tags; !maps.Equal(got, map[string]string{"env": "prod", "owner": "spate"}) {
+		t.Fatalf("tags before restart = %v", got)
+	}
+
+	srv.Stop(t) // SIGTERM; asserts exit status 0
+	srv.Restart(t)
+	c = srv.Kinesis(t)
+
+	after := snapshotStreams(ctx, t, c, provisioned, onDemand)
+	if !reflect.DeepEqual(after.names, before.names) {
+		t.Errorf("ListStreams after restart = %v, before %v", after.names, before.names)
+	}
+	if slices.Contains(after.names, deleted) {
+		t.Errorf("deleted stream %s is listed after restart", deleted)
+	}
+	for _, name := range []string{provisioned, onDemand} {
+		b, a := before.streams[name], after.streams[name]
+		if !reflect.DeepEqual(a.summary, b.summary) {
+			t.Errorf("%s: summary after restart\n%+v\nbefore\n%+v", name, a.summary, b.summary)
+		}
+		if !reflect.DeepEqual(a.shards, b.shards) {
+			t.Errorf("%s: shards after restart\n%+v\nbefore\n%+v", name, a.shards, b.shards)
+		}
+		if !maps.Equal(a.tags, b.tags) {
+			t.Errorf("%s: tags after restart %v, before %v", name, a.tags, b.tags)
+		}
+		if !reflect.DeepEqual(a.records, b.records) {
+			t.Errorf("%s: records differ after restart (%d shards, before %d)", name, len(a.records), len(b.records))
+		}
+	}
+
+	// New records go after the old ones in every shard, and reading on from
+	// the last sequence number seen before the restart finds exactly them.
+	for i := range 60 {
+		putOne(ctx, t, c, provisioned, fmt.Sprintf("after-%d", i), fmt.Appendf(nil, "after restart %d", i))
+	}
+	for shardID, old := range before.streams[provisioned].records {
+		if len(old) == 0 {
+			continue
+		}
+		last := old[len(old)-1].seq
+		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+			StreamName: aws.String(provisioned), ShardId: aws.String(shardID),
+			ShardIteratorType: types.ShardIteratorTypeAfterSequenceNumber, StartingSequenceNumber: aws.String(last),
+		})
+		if err != nil {
+			t.Fatalf("GetShardIterator AFTER_SEQUENCE_NUMBER %s: %v", last, err)
+		}
+		out, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
+		if err != nil {
+			t.Fatalf("GetRecords: %v", err)
+		}
+		for _, r := range out.Records {
+			if seq := aws.ToString(r.SequenceNumber); seq <= last || len(seq) != len(last) {
+				t.Errorf("%s: record %s after restart does not follow %s", shardID, seq, last)
+			}
+			if data := string(r.Data); !strings.HasPrefix(data, "after ") {
+				t.Errorf("%s: unexpected record after %s: %q", shardID, last, data)
+			}
+		}
+	}
+	total, afterRestart := 0, 0
+	for shardID, recs := range readStream(ctx, t, c, provisioned) {
+		checkShardOrder(t, shardID, recs)
+		total += len(recs)
+		for _, r := range recs {
+			if strings.HasPrefix(string(r.Data), "after ") {
+				afterRestart++
+			}
+		}
+	}
+	if total != 210 || afterRestart != 60 {
+		t.Errorf("%s holds %d records, %d put after the restart; want 210 and 60", provisioned, total, afterRestart)
+	}
+}
+
+func putOne(ctx context.Context, t *testing.T, c *kinesis.Client, stream, key string, data []byte) {
+	t.Helper()
+	if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{
+		StreamName: aws.String(stream), PartitionKey: aws.String(key), Data: data,
+	}); err != nil {
+		t.Fatalf("PutRecord %s: %v", stream, err)
+	}
+}
+
+// waitStreamGone polls ListStreams until name is no longer listed (DeleteStream
+// may pass through DELETING).
+func waitStreamGone(ctx context.Context, t *testing.T, c *kinesis.Client, name string) {
+	t.Helper()
+	for slices.Contains(listStreamNames(ctx, t, c), name) {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s still listed after DeleteStream: %v", name, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+func listStreamNames(ctx context.Context, t *testing.T, c *kinesis.Client) []string {
+	t.Helper()
+	var names []string
+	p := kinesis.NewListStreamsPaginator(c, &kinesis.ListStreamsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListStreams: %v", err)
+		}
+		names = append(names, page.StreamNames...)
+	}
+	return names
+}
+
+// The state of a server as its API shows it, in comparable types.
+type (
+	serverState struct {
+		names   []string
+		streams map[string]streamState
+	}
+	streamState struct {
+		summary summaryState
+		shards  []shardState
+		tags    map[string]string
+		records map[string][]recordState // by shard ID
+	}
+	summaryState struct {
+		arn, status, mode string
+		created           int64 // ms
+		retentionHours    int32
+		openShards        int32
+	}
+	shardState struct {
+		id, parent, adjacentParent string
+		hashStart, hashEnd         string
+		seqStart, seqEnd           string
+	}
+	recordState struct {
+		seq, key, data string
+		arrival        int64 // ms
+	}
+)
+
+func snapshotStreams(ctx context.Context, t *testing.T, c *kinesis.Client, streams ...string) serverState {
+	t.Helper()
+	s := serverState{names: listStreamNames(ctx, t, c), streams: make(map[string]streamState)}
+	for _, name := range streams {
+		sum, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("DescribeStreamSummary %s: %v", name, err)
+		}
+		d := sum.StreamDescriptionSummary
+		st := streamState{
+			summary: summaryState{
+				arn:            aws.ToString(d.StreamARN),
+				status:         string(d.StreamStatus),
+				created:        aws.ToTime(d.StreamCreationTimestamp).UnixMilli(),
+				retentionHours: aws.ToInt32(d.RetentionPeriodHours),
+				openShards:     aws.ToInt32(d.OpenShardCount),
+			},
+			tags:    make(map[string]string),
+			records: make(map[string][]recordState),
+		}
+		if d.StreamModeDetails != nil {
+			st.summary.mode = string(d.StreamModeDetails.StreamMode)
+		}
+		desc, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("DescribeStream %s: %v", name, err)
+		}
+		if aws.ToBool(desc.StreamDescription.HasMoreShards) {
+			t.Fatalf("DescribeStream %s: more than one page of shards", name)
+		}
+		for _, sh := range desc.StreamDescription.Shards {
+			ss := shardState{
+				id:             aws.ToString(sh.ShardId),
+				parent:         aws.ToString(sh.ParentShardId),
+				adjacentParent: aws.ToString(sh.AdjacentParentShardId),
+			}
+			if r := sh.HashKeyRange; r != nil {
+				ss.hashStart, ss.hashEnd = aws.ToString(r.StartingHashKey), aws.ToString(r.EndingHashKey)
+			}
+			if r := sh.SequenceNumberRange; r != nil {
+				ss.seqStart, ss.seqEnd = aws.ToString(r.StartingSequenceNumber), aws.ToString(r.EndingSequenceNumber)
+			}
+			st.shards = append(st.shards, ss)
+		}
+		tags, err := c.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String(name)})
+		if err != nil {
+			t.Fatalf("ListTagsForStream %s: %v", name, err)
+		}
+		if aws.ToBool(tags.HasMoreTags) {
+			t.Fatalf("ListTagsForStream %s: more than one page", name)
+		}
+		for _, tag := range tags.Tags {
+			st.tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
+		}
+		for shardID, recs := range readStream(ctx, t, c, name) {
+			for _, r := range recs {
+				st.records[shardID] = append(st.records[shardID], recordState{
+					seq:     aws.ToString(r.SequenceNumber),
+					key:     aws.ToString(r.PartitionKey),
+					data:    string(r.Data),
+					arrival: aws.ToTime(r.ApproximateArrivalTimestamp).UnixMilli(),
+				})
+			}
+		}
+		s.streams[name] = st
+	}
+	return s
+}
