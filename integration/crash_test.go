@@ -269,6 +269,22 @@ func checkCrashRecovery(t *testing.T, durability string, l *crashLedger, got map
 			}
 		}
 	}
+	// A sequence number acknowledged before the crash, even for a record
+	// the crash lost, must never be acknowledged again for another record.
+	before := make(map[string]string)
+	for data, sent := range l.records {
+		if sent.acked && !sent.afterRestart {
+			before[sent.shardID+"/"+sent.seq] = data
+		}
+	}
+	for data, sent := range l.records {
+		if sent.acked && sent.afterRestart {
+			if old, reused := before[sent.shardID+"/"+sent.seq]; reused {
+				t.Errorf("%s %s acknowledged for %q after the restart, and for %q before the crash",
+					sent.shardID, sent.seq, truncate(data), truncate(old))
+			}
+		}
+	}
 	t.Logf("durability %s: %d records acknowledged, %d of them lost; %d unacknowledged in-flight records survived",
 		durability, l.acked.Load(), lost, unacked)
 }

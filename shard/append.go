@@ -119,6 +119,7 @@ func (s *Store) enqueue(ctx context.Context, op *writeOp) error {
 func (s *Store) writeLoop() {
 	defer s.wg.Done()
 	ops := make([]*writeOp, 0, 64)
+	defer close(s.writerDone)
 	for {
 		var first *writeOp
 		select {
@@ -205,16 +206,25 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		wo = pebble.NoSync
 	}
 	err := b.Commit(wo)
-	for _, sh := range touched {
-		if err != nil {
+	if err != nil {
+		for _, sh := range touched {
 			// Nothing of the batch is visible: hand the counters out again.
-			sh.assign = sh.next.Load()
-			sh.lastIndexedMs = sh.lastArrivalMs.Load()
-			continue
+			sh.assign, sh.lastIndexedMs = s.committedState(sh)
 		}
-		sh.lastArrivalMs.Store(sh.lastIndexedMs)
-		sh.next.Store(sh.assign)
-		sh.broadcast()
+	} else if s.cfg.durability == DurabilityRelaxed {
+		s.syncMu.Lock()
+		for _, sh := range touched {
+			s.unsynced[sh] = published{next: sh.assign, arrivalMs: sh.lastIndexedMs}
+		}
+		s.syncMu.Unlock()
+		select {
+		case s.syncKick <- struct{}{}:
+		default:
+		}
+	} else {
+		for _, sh := range touched {
+			sh.publish(published{next: sh.assign, arrivalMs: sh.lastIndexedMs})
+		}
 	}
 	for _, op := range ops {
 		if err != nil && op.err == nil {
@@ -223,5 +233,74 @@ func (s *Store) commitGroup(ops []*writeOp) {
 			op.results = nil
 		}
 		close(op.done)
+	}
+}
+
+// published is a shard's readable state: the first counter not yet readable
+// and the arrival time of the last readable record.
+type published struct {
+	next      uint64
+	arrivalMs int64
+}
+
+// publish makes records up to p.next readable and wakes waiting readers.
+func (sh *shardState) publish(p published) {
+	sh.lastArrivalMs.Store(p.arrivalMs)
+	sh.next.Store(p.next)
+	sh.broadcast()
+}
+
+// committedState returns what the writer has committed for sh: in relaxed
+// mode that may be ahead of what readers see. Only the writer calls it.
+func (s *Store) committedState(sh *shardState) (next uint64, arrivalMs int64) {
+	s.syncMu.Lock()
+	defer s.syncMu.Unlock()
+	if p, ok := s.unsynced[sh]; ok {
+		return p.next, p.arrivalMs
+	}
+	return sh.next.Load(), sh.lastArrivalMs.Load()
+}
+
+// syncLoop runs in relaxed mode: it fsyncs the WAL back to back while there
+// are commits that are not yet durable, and after each fsync publishes what
+// was committed before it. Producers are acknowledged before the fsync;
+// readers only ever see fsynced records. In sync mode it only waits to exit.
+func (s *Store) syncLoop() {
+	defer s.wg.Done()
+	for {
+		select {
+		case <-s.syncKick:
+			s.syncAndPublish()
+		case <-s.writerDone:
+			s.syncAndPublish()
+			return
+		}
+	}
+}
+
+func (s *Store) syncAndPublish() {
+	s.syncMu.Lock()
+	pending := s.unsynced
+	if len(pending) == 0 {
+		s.syncMu.Unlock()
+		return
+	}
+	s.unsynced = make(map[*shardState]published, len(pending))
+	s.syncMu.Unlock()
+	// Everything in pending was committed before this call, so it precedes
+	// this entry in the WAL and is durable once the call returns.
+	if err := s.db.LogData(nil, pebble.Sync); err != nil {
+		s.cfg.logger.Error("WAL sync failed; records stay unreadable until the next sync succeeds", "err", err)
+		s.syncMu.Lock()
+		for sh, p := range pending {
+			if _, newer := s.unsynced[sh]; !newer {
+				s.unsynced[sh] = p
+			}
+		}
+		s.syncMu.Unlock()
+		return
+	}
+	for sh, p := range pending {
+		sh.publish(p)
 	}
 }

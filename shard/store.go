@@ -29,11 +29,25 @@ type Store struct {
 	streams      map[string]*stream
 	byID         map[uint32]*stream
 	nextStreamID uint32
+	// crashGap is added to every shard's counter at load when the last run
+	// did not close cleanly (see load).
+	crashGap uint64
 
 	writeCh chan *writeOp
 	closing chan struct{}
-	closed  atomic.Bool
-	wg      sync.WaitGroup
+	// writerDone is closed when the writer has committed its last batch;
+	// the relaxed-mode syncer then makes a final pass and exits.
+	writerDone chan struct{}
+
+	// Relaxed durability: the writer commits without fsync and leaves the
+	// shards' new high-water marks here; the syncer fsyncs the WAL and only
+	// then publishes them, so readers never see a record a crash can take
+	// back. syncMu guards unsynced.
+	syncMu   sync.Mutex
+	unsynced map[*shardState]published
+	syncKick chan struct{}
+	closed   atomic.Bool
+	wg       sync.WaitGroup
 	// closeMu orders Close against in-flight enqueues: enqueuers hold it for
 	// reading, Close takes it for writing before it stops the writer.
 	closeMu sync.RWMutex
@@ -146,15 +160,19 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	s := &Store{
 		cfg: cfg, db: db,
 		streams: map[string]*stream{}, byID: map[uint32]*stream{},
-		writeCh: make(chan *writeOp, 4096),
-		closing: make(chan struct{}),
+		writeCh:    make(chan *writeOp, 4096),
+		closing:    make(chan struct{}),
+		writerDone: make(chan struct{}),
+		unsynced:   map[*shardState]published{},
+		syncKick:   make(chan struct{}, 1),
 	}
 	if err := s.load(); err != nil {
 		_ = db.Close()
 		return nil, err
 	}
-	s.wg.Add(2)
+	s.wg.Add(3)
 	go s.writeLoop()
+	go s.syncLoop()
 	go s.trimLoop()
 	return s, nil
 }
@@ -175,6 +193,23 @@ func (s *Store) load() error {
 		return err
 	}
 	s.nextStreamID = binary.BigEndian.Uint32(next)
+
+	// A clean Close leaves a marker; without it the last run crashed, and
+	// with relaxed durability it may have acknowledged records that are now
+	// lost. Their counters must never be handed out again (a consumer may
+	// have seen the acknowledgement), so every shard skips ahead.
+	_, closer, err := s.db.Get(settingKey("clean-shutdown"))
+	switch {
+	case err == nil:
+		_ = closer.Close()
+	case errors.Is(err, pebble.ErrNotFound):
+		s.crashGap = counterGapAfterCrash
+	default:
+		return fmt.Errorf("read clean-shutdown marker: %w", err)
+	}
+	if err := s.db.Delete(settingKey("clean-shutdown"), pebble.Sync); err != nil {
+		return fmt.Errorf("clear clean-shutdown marker: %w", err)
+	}
 
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixMeta}, UpperBound: []byte{prefixMeta + 1}})
 	if err != nil {
@@ -262,6 +297,9 @@ func (s *Store) loadHighWater(sh *shardState) error {
 	case !errors.Is(err, pebble.ErrNotFound):
 		return fmt.Errorf("read high-water mark of %s: %w", sh.id, err)
 	}
+	// Even a shard without a high-water mark gets the gap: in relaxed mode
+	// its first records, and the mark, may have been acknowledged and lost.
+	next += s.crashGap
 	sh.next.Store(next)
 	sh.assign = next
 	sh.lastArrivalMs.Store(lastMs)
@@ -299,8 +337,17 @@ func (s *Store) Close() error {
 		_ = s.db.Close()
 		return fmt.Errorf("flush pebble: %w", err)
 	}
+	if err := s.db.Set(settingKey("clean-shutdown"), []byte{1}, pebble.Sync); err != nil {
+		_ = s.db.Close()
+		return fmt.Errorf("mark clean shutdown: %w", err)
+	}
 	return s.db.Close()
 }
+
+// counterGapAfterCrash is how far every shard's counter skips after an
+// unclean shutdown: more than any number of records one run could have
+// acknowledged without making durable, and small enough for 2^32 crashes.
+const counterGapAfterCrash = 1 << 32
 
 var errClosed = apierr.New(apierr.InternalFailure, "the store is shutting down")
 
