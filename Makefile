@@ -18,8 +18,9 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: go vet, then every unit and integration test with -race (needs a C compiler for -race and the AWS CLI for the CLI smoke test)
+## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI), go vet, then every unit and integration test with -race
 test:
+	./scripts/test-deps.sh
 	$(GO) vet ./...
 	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 

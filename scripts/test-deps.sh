@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Installs, if missing, what `make test` needs beyond Go: a C compiler (the
+# race detector needs cgo) and the AWS CLI (the CLI smoke test). Idempotent:
+# does nothing when both are on PATH. Uses Debian's packages, the only
+# registry besides the Go proxy and npm that this project's machines reach.
+set -euo pipefail
+
+missing=()
+command -v gcc >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
+command -v aws >/dev/null 2>&1 || missing+=(awscli)
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+if ! command -v apt-get >/dev/null 2>&1; then
+  echo "test-deps: missing ${missing[*]} and no apt-get to install them; install them and re-run" >&2
+  exit 1
+fi
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  sudo="sudo"
+fi
+echo "test-deps: installing ${missing[*]} from Debian's packages" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+command -v aws >/dev/null 2>&1 || { echo "test-deps: aws still not on PATH after installing awscli" >&2; exit 1; }
