@@ -67,8 +67,8 @@ func (s *Store) ListStreams(ctx context.Context, in ListStreamsInput) (ListStrea
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	names := make([]string, 0, len(s.streams))
-	for name := range s.streams {
-		if name > after {
+	for name, st := range s.streams {
+		if name > after && !st.meta.Internal {
 			names = append(names, name)
 		}
 	}

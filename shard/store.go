@@ -73,6 +73,7 @@ type streamMeta struct {
 	Mode           StreamMode        `json:"mode"`
 	Tags           map[string]string `json:"tags,omitempty"`
 	Shards         []shardMeta       `json:"shards"`
+	Internal       bool              `json:"internal,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -396,7 +397,7 @@ func (s *Store) status(m *streamMeta) StreamStatus {
 
 // lookup returns a stream by name. The caller holds s.mu (read or write).
 func (s *Store) lookup(name string) (*stream, error) {
-	if err := validateStreamName(name); err != nil {
+	if err := validateLookupName(name); err != nil {
 		return nil, err
 	}
 	st, ok := s.streams[name]
@@ -470,6 +471,9 @@ func cloneTags(t map[string]string) map[string]string {
 
 func (s *Store) openShardCount() (total, onDemandStreams int) {
 	for _, st := range s.streams {
+		if st.meta.Internal {
+			continue
+		}
 		total += len(st.open)
 		if st.meta.Mode == ModeOnDemand {
 			onDemandStreams++
@@ -481,7 +485,16 @@ func (s *Store) openShardCount() (total, onDemandStreams int) {
 // CreateStream creates a stream of in.ShardCount shards whose hash-key
 // ranges split the 128-bit space evenly, as Kinesis does.
 func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
-	if err := validateStreamName(in.Name); err != nil {
+	validName := validateStreamName
+	if in.Internal {
+		validName = func(name string) error {
+			if !internalNameRE.MatchString(name) {
+				return apierr.New(apierr.Validation, "internal stream name %q must look like owner:name", name)
+			}
+			return nil
+		}
+	}
+	if err := validName(in.Name); err != nil {
 		return err
 	}
 	mode := in.Mode
@@ -518,7 +531,7 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 		return apierr.New(apierr.ResourceInUse, "Stream %s under account %s already exists.", in.Name, s.cfg.accountID)
 	}
 	open, onDemand := s.openShardCount()
-	if open+n > s.cfg.shardLimit {
+	if !in.Internal && open+n > s.cfg.shardLimit {
 		return apierr.New(apierr.LimitExceeded,
 			"This request would exceed the shard limit for the account %s in %s. Current limit of shards is %d, %d are open; the request asked for %d more. Use fewer shards or delete streams.",
 			s.cfg.accountID, s.cfg.region, s.cfg.shardLimit, open, n)
@@ -533,6 +546,10 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 		Name: in.Name, ID: s.nextStreamID,
 		CreatedAtMs: now, ActiveAtMs: now + s.cfg.createDelay.Milliseconds(),
 		RetentionHours: DefaultRetentionHours, Mode: mode, Tags: cloneTags(in.Tags),
+		Internal: in.Internal,
+	}
+	if in.Internal {
+		m.ActiveAtMs = now // internal streams serve their owner at once
 	}
 	for i, r := range splitHashSpace(n) {
 		m.Shards = append(m.Shards, shardMeta{

@@ -79,6 +79,11 @@ type CreateStreamInput struct {
 	ShardCount int // 0 means the mode's default: 4 for ON_DEMAND; required for PROVISIONED
 	Mode       StreamMode
 	Tags       map[string]string
+	// Internal marks a stream that another Spate component owns (a
+	// Firehose DirectPut buffer, say). Its name is "owner:name", which no
+	// Kinesis API request can spell; it is left out of ListStreams and of
+	// the account's shard count, and is ACTIVE at once.
+	Internal bool
 }
 
 // HashKeyRange is an inclusive range of 128-bit hash keys, as decimal strings.

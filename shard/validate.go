@@ -10,9 +10,20 @@ import (
 
 var (
 	streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
-	arnRE        = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:kinesis:([a-z0-9-]*):(\d{12}):stream/([a-zA-Z0-9_.-]{1,128})$`)
-	tagCharsRE   = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@%]*$`)
+	// Internal streams (see CreateStreamInput.Internal) carry an owner
+	// prefix with a colon, which no Kinesis stream name can contain.
+	internalNameRE = regexp.MustCompile(`^[a-z]{1,32}:[a-zA-Z0-9_.-]{1,128}$`)
+	arnRE          = regexp.MustCompile(`^arn:aws[a-zA-Z-]*:kinesis:([a-z0-9-]*):(\d{12}):stream/([a-zA-Z0-9_.-]{1,128})$`)
+	tagCharsRE     = regexp.MustCompile(`^[\p{L}\p{Z}\p{N}_.:/=+\-@%]*$`)
 )
+
+// validateLookupName accepts a stream name or an internal stream name.
+func validateLookupName(name string) error {
+	if internalNameRE.MatchString(name) {
+		return nil
+	}
+	return validateStreamName(name)
+}
 
 func validateStreamName(name string) error {
 	if !streamNameRE.MatchString(name) {
