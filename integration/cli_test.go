@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 )
@@ -26,17 +25,16 @@ const skipAWSCLIEnv = "SPATE_SKIP_AWS_CLI"
 // TestAWSCLI drives the server with the AWS CLI, as the README shows.
 func TestAWSCLI(t *testing.T) {
 	cli := newAWSCLI(t)
-	srv := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	k := newKin(t)
+	cli.endpoint = k.srv.Endpoint()
+	ctx := testCtx(t)
 	stream := uniqueName(t)
-	ep := []string{"--endpoint-url", srv.Endpoint()}
 
-	cli.run(ctx, t, nil, append([]string{"kinesis", "create-stream", "--stream-name", stream, "--shard-count", "2"}, ep...)...)
-	waitActive(ctx, t, srv.Kinesis(t), stream)
+	cli.run(ctx, t, nil, "kinesis", "create-stream", "--stream-name", stream, "--shard-count", "2")
+	k.waitActive(ctx, t, stream)
 
 	var list struct{ StreamNames []string }
-	cli.run(ctx, t, &list, append([]string{"kinesis", "list-streams"}, ep...)...)
+	cli.run(ctx, t, &list, "kinesis", "list-streams")
 	if !slices.Contains(list.StreamNames, stream) {
 		t.Errorf("list-streams = %v, want it to contain %s", list.StreamNames, stream)
 	}
@@ -48,7 +46,7 @@ func TestAWSCLI(t *testing.T) {
 			OpenShardCount int
 		}
 	}
-	cli.run(ctx, t, &summary, append([]string{"kinesis", "describe-stream-summary", "--stream-name", stream}, ep...)...)
+	cli.run(ctx, t, &summary, "kinesis", "describe-stream-summary", "--stream-name", stream)
 	if s := summary.StreamDescriptionSummary; s.StreamName != stream || s.StreamStatus != "ACTIVE" || s.OpenShardCount != 2 {
 		t.Errorf("describe-stream-summary = %+v, want %s ACTIVE with 2 open shards", s, stream)
 	}
@@ -62,14 +60,14 @@ func TestAWSCLI(t *testing.T) {
 		putArgs = append(putArgs, "--cli-binary-format", "raw-in-base64-out")
 	}
 	var put struct{ ShardId, SequenceNumber string }
-	cli.run(ctx, t, &put, append(putArgs, ep...)...)
+	cli.run(ctx, t, &put, putArgs...)
 	if put.ShardId == "" || put.SequenceNumber == "" {
 		t.Fatalf("put-record answered %+v", put)
 	}
 
 	var iter struct{ ShardIterator string }
-	cli.run(ctx, t, &iter, append([]string{"kinesis", "get-shard-iterator", "--stream-name", stream,
-		"--shard-id", put.ShardId, "--shard-iterator-type", "TRIM_HORIZON"}, ep...)...)
+	cli.run(ctx, t, &iter, "kinesis", "get-shard-iterator", "--stream-name", stream,
+		"--shard-id", put.ShardId, "--shard-iterator-type", "TRIM_HORIZON")
 	var got struct {
 		Records []struct {
 			SequenceNumber string
@@ -78,7 +76,7 @@ func TestAWSCLI(t *testing.T) {
 		}
 		NextShardIterator string
 	}
-	cli.run(ctx, t, &got, append([]string{"kinesis", "get-records", "--shard-iterator", iter.ShardIterator}, ep...)...)
+	cli.run(ctx, t, &got, "kinesis", "get-records", "--shard-iterator", iter.ShardIterator)
 	if len(got.Records) != 1 {
 		t.Fatalf("get-records returned %d records, want 1: %+v", len(got.Records), got)
 	}
@@ -95,19 +93,19 @@ func TestAWSCLI(t *testing.T) {
 	}
 
 	// The SDK reads the same raw bytes: the CLI's encoding was undone once.
-	recs := readShard(ctx, t, srv.Kinesis(t), stream, put.ShardId)
+	recs := k.readShard(ctx, t, stream, put.ShardId)
 	if len(recs) != 1 || string(recs[0].Data) != text {
 		t.Errorf("SDK reads %d records, first %q; want one, %q", len(recs), firstData(recs), text)
 	}
 
 	// An error reaches the CLI as the AWS error type.
-	stderr, err := cli.runFailing(ctx, t, append([]string{"kinesis", "describe-stream-summary", "--stream-name", stream + "-missing"}, ep...)...)
+	stderr, err := cli.runFailing(ctx, t, "kinesis", "describe-stream-summary", "--stream-name", stream+"-missing")
 	if err == nil || !strings.Contains(stderr, "ResourceNotFoundException") {
 		t.Errorf("describe-stream-summary of a missing stream: err %v, stderr %q; want a ResourceNotFoundException", err, stderr)
 	}
 
-	cli.run(ctx, t, nil, append([]string{"kinesis", "delete-stream", "--stream-name", stream}, ep...)...)
-	waitStreamGone(ctx, t, srv.Kinesis(t), stream)
+	cli.run(ctx, t, nil, "kinesis", "delete-stream", "--stream-name", stream)
+	k.waitGone(ctx, t, stream)
 }
 
 func firstData(recs []types.Record) string {
@@ -119,9 +117,10 @@ func firstData(recs []types.Record) string {
 
 // awsCLI runs the AWS CLI isolated from the user's AWS configuration.
 type awsCLI struct {
-	path string
-	env  []string
-	v2   bool
+	path     string
+	env      []string
+	v2       bool
+	endpoint string // passed as --endpoint-url when set
 }
 
 func newAWSCLI(t *testing.T) *awsCLI {
@@ -160,7 +159,11 @@ func newAWSCLI(t *testing.T) *awsCLI {
 }
 
 func (a *awsCLI) command(ctx context.Context, args ...string) *exec.Cmd {
-	cmd := exec.CommandContext(ctx, a.path, append(args, "--output", "json")...)
+	args = append(slices.Clip(args), "--output", "json")
+	if a.endpoint != "" {
+		args = append(args, "--endpoint-url", a.endpoint)
+	}
+	cmd := exec.CommandContext(ctx, a.path, args...)
 	cmd.Env = a.env
 	return cmd
 }
@@ -198,13 +201,12 @@ func (a *awsCLI) runFailing(ctx context.Context, t *testing.T, args ...string) (
 
 // TestSpateCLI drives the server with spate's own client commands over gRPC.
 func TestSpateCLI(t *testing.T) {
-	srv := startServer(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
+	k := newKin(t)
+	ctx := testCtx(t)
 	stream := uniqueName(t)
 	spate := func(stdin string, args ...string) string {
 		t.Helper()
-		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", srv.GRPCAddr}, args...)...)
+		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", k.srv.GRPCAddr}, args...)...)
 		cmd.Stdin = strings.NewReader(stdin)
 		var stdout, stderr bytes.Buffer
 		cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -215,7 +217,7 @@ func TestSpateCLI(t *testing.T) {
 	}
 
 	spate("", "stream", "create", stream, "--shards", "2")
-	waitActive(ctx, t, srv.Kinesis(t), stream)
+	k.waitActive(ctx, t, stream)
 	if out := spate("", "stream", "describe", stream); !strings.Contains(out, stream) || !strings.Contains(out, "shardId-000000000001") {
 		t.Errorf("stream describe output does not show the stream and its 2 shards:\n%s", out)
 	}
@@ -231,10 +233,8 @@ func TestSpateCLI(t *testing.T) {
 
 	// Every record is stored as sent.
 	var stored []string
-	for _, recs := range readStream(ctx, t, srv.Kinesis(t), stream) {
-		for _, r := range recs {
-			stored = append(stored, string(r.Data))
-		}
+	for _, recs := range k.readAll(ctx, t, stream) {
+		stored = append(stored, recordData(recs)...)
 	}
 	if !sameElements(stored, want) {
 		t.Errorf("stored records %q, want %q", stored, want)
@@ -244,7 +244,7 @@ func TestSpateCLI(t *testing.T) {
 	// cancelled, so read until all have shown up, then stop it.
 	tailCtx, stopTail := context.WithCancel(ctx)
 	defer stopTail()
-	tail := exec.CommandContext(tailCtx, spateBin, "--grpc-addr", srv.GRPCAddr, "tail", stream, "--from", "trim-horizon")
+	tail := exec.CommandContext(tailCtx, spateBin, "--grpc-addr", k.srv.GRPCAddr, "tail", stream, "--from", "trim-horizon")
 	var tailErr bytes.Buffer
 	tail.Stderr = &tailErr
 	stdout, err := tail.StdoutPipe()
@@ -269,7 +269,7 @@ func TestSpateCLI(t *testing.T) {
 	}
 
 	spate("", "stream", "delete", stream)
-	waitStreamGone(ctx, t, srv.Kinesis(t), stream)
+	k.waitGone(ctx, t, stream)
 }
 
 // sameElements reports whether a and b hold the same strings, in any order.

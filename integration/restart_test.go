@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -21,54 +20,38 @@ import (
 // after the restart. With relaxed durability too: a clean shutdown loses
 // nothing (docs/durability.md).
 func TestRestart(t *testing.T) {
-	for _, durability := range []string{"sync", "relaxed"} {
-		t.Run(durability, func(t *testing.T) {
-			t.Parallel()
-			testRestart(t, durability)
-		})
-	}
+	eachDurability(t, testRestart)
 }
 
 func testRestart(t *testing.T, durability string) {
-	srv := startServer(t, withArgs("--durability", durability))
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c := srv.Kinesis(t)
+	k := newKin(t, withArgs("--durability", durability))
+	ctx := testCtx(t)
 
 	provisioned, onDemand, deleted := uniqueName(t), uniqueName(t), uniqueName(t)
-	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{
+	k.createWith(ctx, t, &kinesis.CreateStreamInput{
 		StreamName: aws.String(provisioned),
 		ShardCount: aws.Int32(3),
 		Tags:       map[string]string{"team": "data", "env": "test"},
-	}); err != nil {
-		t.Fatalf("CreateStream %s: %v", provisioned, err)
-	}
-	waitActive(ctx, t, c, provisioned)
-	if _, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{
-		StreamName:        aws.String(onDemand),
-		StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand},
-	}); err != nil {
-		t.Fatalf("CreateStream %s: %v", onDemand, err)
-	}
-	waitActive(ctx, t, c, onDemand)
-	createActiveStream(ctx, t, c, deleted, 1)
+	})
+	k.createOnDemand(ctx, t, onDemand)
+	k.create(ctx, t, deleted, 1)
 
-	if _, err := c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{
+	if _, err := k.c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{
 		StreamName: aws.String(provisioned), Tags: map[string]string{"owner": "spate", "env": "prod"},
 	}); err != nil {
 		t.Fatalf("AddTagsToStream: %v", err)
 	}
-	if _, err := c.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{
+	if _, err := k.c.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{
 		StreamName: aws.String(provisioned), TagKeys: []string{"team"},
 	}); err != nil {
 		t.Fatalf("RemoveTagsFromStream: %v", err)
 	}
-	if _, err := c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{
+	if _, err := k.c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{
 		StreamName: aws.String(provisioned), RetentionPeriodHours: aws.Int32(168),
 	}); err != nil {
 		t.Fatalf("IncreaseStreamRetentionPeriod: %v", err)
 	}
-	if _, err := c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{
+	if _, err := k.c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{
 		StreamName: aws.String(provisioned), RetentionPeriodHours: aws.Int32(72),
 	}); err != nil {
 		t.Fatalf("DecreaseStreamRetentionPeriod: %v", err)
@@ -79,14 +62,14 @@ func testRestart(t *testing.T, durability string) {
 		if i%4 == 0 {
 			stream = onDemand
 		}
-		putOne(ctx, t, c, stream, fmt.Sprintf("key-%d", i), fmt.Appendf(nil, "record %d \x00\xff", i))
+		k.put(ctx, t, stream, fmt.Sprintf("key-%d", i), fmt.Appendf(nil, "record %d \x00\xff", i))
 	}
-	if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(deleted)}); err != nil {
+	if _, err := k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(deleted)}); err != nil {
 		t.Fatalf("DeleteStream %s: %v", deleted, err)
 	}
-	waitStreamGone(ctx, t, c, deleted)
+	k.waitGone(ctx, t, deleted)
 
-	before := snapshotStreams(ctx, t, c, provisioned, onDemand)
+	before := snapshotStreams(ctx, t, k, provisioned, onDemand)
 	if got := before.streams[provisioned].summary.retentionHours; got != 72 {
 		t.Fatalf("retention before restart = %d hours, want 72", got)
 	}
@@ -103,11 +86,10 @@ func testRestart(t *testing.T, durability string) {
 		t.Fatalf("tags before restart = %v", got)
 	}
 
-	srv.Stop(t) // SIGTERM; asserts exit status 0
-	srv.Restart(t)
-	c = srv.Kinesis(t)
+	k.srv.Stop(t) // SIGTERM; asserts exit status 0
+	k.restart(t)
 
-	after := snapshotStreams(ctx, t, c, provisioned, onDemand)
+	after := snapshotStreams(ctx, t, k, provisioned, onDemand)
 	if !reflect.DeepEqual(after.names, before.names) {
 		t.Errorf("ListStreams after restart = %v, before %v", after.names, before.names)
 	}
@@ -133,25 +115,15 @@ func testRestart(t *testing.T, durability string) {
 	// New records go after the old ones in every shard, and reading on from
 	// the last sequence number seen before the restart finds exactly them.
 	for i := range 60 {
-		putOne(ctx, t, c, provisioned, fmt.Sprintf("after-%d", i), fmt.Appendf(nil, "after restart %d", i))
+		k.put(ctx, t, provisioned, fmt.Sprintf("after-%d", i), fmt.Appendf(nil, "after restart %d", i))
 	}
 	for shardID, old := range before.streams[provisioned].records {
 		if len(old) == 0 {
 			continue
 		}
 		last := old[len(old)-1].seq
-		it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
-			StreamName: aws.String(provisioned), ShardId: aws.String(shardID),
-			ShardIteratorType: types.ShardIteratorTypeAfterSequenceNumber, StartingSequenceNumber: aws.String(last),
-		})
-		if err != nil {
-			t.Fatalf("GetShardIterator AFTER_SEQUENCE_NUMBER %s: %v", last, err)
-		}
-		out, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator})
-		if err != nil {
-			t.Fatalf("GetRecords: %v", err)
-		}
-		for _, r := range out.Records {
+		it := k.iterator(ctx, t, provisioned, shardID, types.ShardIteratorTypeAfterSequenceNumber, last, nil)
+		for _, r := range k.drain(ctx, t, it) {
 			if seq := aws.ToString(r.SequenceNumber); seq <= last || len(seq) != len(last) {
 				t.Errorf("%s: record %s after restart does not follow %s", shardID, seq, last)
 			}
@@ -161,8 +133,8 @@ func testRestart(t *testing.T, durability string) {
 		}
 	}
 	total, afterRestart := 0, 0
-	for shardID, recs := range readStream(ctx, t, c, provisioned) {
-		checkShardOrder(t, shardID, recs)
+	for shardID, recs := range k.readAll(ctx, t, provisioned) {
+		checkIncreasing(t, shardID, recordSeqs(recs))
 		total += len(recs)
 		for _, r := range recs {
 			if strings.HasPrefix(string(r.Data), "after ") {
@@ -173,42 +145,6 @@ func testRestart(t *testing.T, durability string) {
 	if total != 210 || afterRestart != 60 {
 		t.Errorf("%s holds %d records, %d put after the restart; want 210 and 60", provisioned, total, afterRestart)
 	}
-}
-
-func putOne(ctx context.Context, t *testing.T, c *kinesis.Client, stream, key string, data []byte) {
-	t.Helper()
-	if _, err := c.PutRecord(ctx, &kinesis.PutRecordInput{
-		StreamName: aws.String(stream), PartitionKey: aws.String(key), Data: data,
-	}); err != nil {
-		t.Fatalf("PutRecord %s: %v", stream, err)
-	}
-}
-
-// waitStreamGone polls ListStreams until name is no longer listed (DeleteStream
-// may pass through DELETING).
-func waitStreamGone(ctx context.Context, t *testing.T, c *kinesis.Client, name string) {
-	t.Helper()
-	for slices.Contains(listStreamNames(ctx, t, c), name) {
-		select {
-		case <-ctx.Done():
-			t.Fatalf("stream %s still listed after DeleteStream: %v", name, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-}
-
-func listStreamNames(ctx context.Context, t *testing.T, c *kinesis.Client) []string {
-	t.Helper()
-	var names []string
-	p := kinesis.NewListStreamsPaginator(c, &kinesis.ListStreamsInput{})
-	for p.HasMorePages() {
-		page, err := p.NextPage(ctx)
-		if err != nil {
-			t.Fatalf("ListStreams: %v", err)
-		}
-		names = append(names, page.StreamNames...)
-	}
-	return names
 }
 
 // The state of a server as its API shows it, in comparable types.
@@ -240,15 +176,12 @@ type (
 	}
 )
 
-func snapshotStreams(ctx context.Context, t *testing.T, c *kinesis.Client, streams ...string) serverState {
+// snapshotStreams records the stream list and the given streams' state.
+func snapshotStreams(ctx context.Context, t *testing.T, k *kin, streams ...string) serverState {
 	t.Helper()
-	s := serverState{names: listStreamNames(ctx, t, c), streams: make(map[string]streamState)}
+	s := serverState{names: k.streamNames(ctx, t), streams: make(map[string]streamState)}
 	for _, name := range streams {
-		sum, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-		if err != nil {
-			t.Fatalf("DescribeStreamSummary %s: %v", name, err)
-		}
-		d := sum.StreamDescriptionSummary
+		d := k.summary(ctx, t, name)
 		st := streamState{
 			summary: summaryState{
 				arn:            aws.ToString(d.StreamARN),
@@ -257,13 +190,12 @@ func snapshotStreams(ctx context.Context, t *testing.T, c *kinesis.Client, strea
 				retentionHours: aws.ToInt32(d.RetentionPeriodHours),
 				openShards:     aws.ToInt32(d.OpenShardCount),
 			},
-			tags:    make(map[string]string),
 			records: make(map[string][]recordState),
 		}
 		if d.StreamModeDetails != nil {
 			st.summary.mode = string(d.StreamModeDetails.StreamMode)
 		}
-		desc, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
+		desc, err := k.c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)})
 		if err != nil {
 			t.Fatalf("DescribeStream %s: %v", name, err)
 		}
@@ -284,17 +216,15 @@ func snapshotStreams(ctx context.Context, t *testing.T, c *kinesis.Client, strea
 			}
 			st.shards = append(st.shards, ss)
 		}
-		tags, err := c.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String(name)})
+		tags, err := k.c.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String(name)})
 		if err != nil {
 			t.Fatalf("ListTagsForStream %s: %v", name, err)
 		}
 		if aws.ToBool(tags.HasMoreTags) {
 			t.Fatalf("ListTagsForStream %s: more than one page", name)
 		}
-		for _, tag := range tags.Tags {
-			st.tags[aws.ToString(tag.Key)] = aws.ToString(tag.Value)
-		}
-		for shardID, recs := range readStream(ctx, t, c, name) {
+		st.tags = tagMap(tags.Tags)
+		for shardID, recs := range k.readAll(ctx, t, name) {
 			for _, r := range recs {
 				st.records[shardID] = append(st.records[shardID], recordState{
 					seq:     aws.ToString(r.SequenceNumber),

@@ -11,6 +11,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -27,6 +28,15 @@ type errCase struct {
 	code     string   // the error type; or
 	codes    []string // any of these, where Kinesis' answer is not pinned down
 	mentions []string // substrings the message must hold (case-insensitive)
+}
+
+// errOf adapts an SDK operation and its input to errCase.call: calling it
+// sends in (built once, with the case table) and returns only the error.
+func errOf[In, Out any](op func(context.Context, In, ...func(*kinesis.Options)) (Out, error), in In) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := op(ctx, in)
+		return err
+	}
 }
 
 func (c errCase) check(t *testing.T, err error) {
@@ -47,12 +57,9 @@ func TestSDKErrors(t *testing.T) {
 
 	// The fixture: 2 shards, one record in each, retention 48 h, one tag.
 	name := uniqueName(t)
-	if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{
+	k.createWith(ctx, t, &kinesis.CreateStreamInput{
 		StreamName: aws.String(name), ShardCount: aws.Int32(2), Tags: map[string]string{"keep": "me"},
-	}); err != nil {
-		t.Fatalf("CreateStream: %v", err)
-	}
-	k.waitActive(ctx, t, name)
+	})
 	if _, err := k.c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: aws.String(name), RetentionPeriodHours: aws.Int32(48)}); err != nil {
 		t.Fatalf("IncreaseStreamRetentionPeriod: %v", err)
 	}
@@ -101,94 +108,45 @@ func TestSDKErrors(t *testing.T) {
 	c := k.c
 
 	t.Run("InvalidArgumentException", func(t *testing.T) {
+		badHashKey := entry("bad")
+		badHashKey.ExplicitHashKey = str(tooBig)
+		over1MiB := types.PutRecordsRequestEntry{PartitionKey: str("pk"), Data: bytes.Repeat([]byte("x"), 1<<20-1)}
 		cases := []errCase{
 			{name: "IncreaseRetentionAboveMax", code: "InvalidArgumentException", mentions: []string{"8761"},
-				call: func(ctx context.Context) error {
-					_, err := c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(8761)})
-					return err
-				}},
+				call: errOf(c.IncreaseStreamRetentionPeriod, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(8761)})},
 			{name: "DecreaseRetentionBelowMin", code: "InvalidArgumentException", mentions: []string{"23"},
-				call: func(ctx context.Context) error {
-					_, err := c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(23)})
-					return err
-				}},
+				call: errOf(c.DecreaseStreamRetentionPeriod, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(23)})},
 			{name: "IncreaseRetentionBelowMin", code: "InvalidArgumentException", mentions: []string{"23"},
-				call: func(ctx context.Context) error {
-					_, err := c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(23)})
-					return err
-				}},
+				call: errOf(c.IncreaseStreamRetentionPeriod, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(23)})},
 			{name: "IncreaseRetentionToSmaller", code: "InvalidArgumentException", mentions: []string{"30"},
-				call: func(ctx context.Context) error {
-					_, err := c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(30)})
-					return err
-				}},
+				call: errOf(c.IncreaseStreamRetentionPeriod, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(30)})},
 			{name: "DecreaseRetentionToLarger", code: "InvalidArgumentException", mentions: []string{"100"},
-				call: func(ctx context.Context) error {
-					_, err := c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(100)})
-					return err
-				}},
+				call: errOf(c.DecreaseStreamRetentionPeriod, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: str(name), RetentionPeriodHours: aws.Int32(100)})},
 			{name: "AtSequenceNumberFromAnotherShard", code: "InvalidArgumentException", mentions: []string{"sequence"},
-				call: func(ctx context.Context) error {
-					_, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: str(seq[1])})
-					return err
-				}},
+				call: errOf(c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber, StartingSequenceNumber: str(seq[1])})},
 			{name: "AfterSequenceNumberFromAnotherShard", code: "InvalidArgumentException", mentions: []string{"sequence"},
-				call: func(ctx context.Context) error {
-					_, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(1)), ShardIteratorType: types.ShardIteratorTypeAfterSequenceNumber, StartingSequenceNumber: str(seq[0])})
-					return err
-				}},
+				call: errOf(c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(1)), ShardIteratorType: types.ShardIteratorTypeAfterSequenceNumber, StartingSequenceNumber: str(seq[0])})},
 			{name: "AtSequenceNumberWithoutOne", code: "InvalidArgumentException", mentions: []string{"StartingSequenceNumber"},
-				call: func(ctx context.Context) error {
-					_, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber})
-					return err
-				}},
+				call: errOf(c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeAtSequenceNumber})},
 			{name: "TrimHorizonWithSequenceNumber", code: "InvalidArgumentException", mentions: []string{"StartingSequenceNumber"},
-				call: func(ctx context.Context) error {
-					_, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon, StartingSequenceNumber: str(seq[0])})
-					return err
-				}},
+				call: errOf(c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon, StartingSequenceNumber: str(seq[0])})},
 			{name: "AtTimestampWithoutOne", code: "InvalidArgumentException", mentions: []string{"timestamp"},
-				call: func(ctx context.Context) error {
-					_, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeAtTimestamp})
-					return err
-				}},
+				call: errOf(c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeAtTimestamp})},
 			{name: "BadIteratorString", code: "InvalidArgumentException", mentions: []string{"iterator"},
-				call: func(ctx context.Context) error {
-					_, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: str("not-an-iterator")})
-					return err
-				}},
+				call: errOf(c.GetRecords, &kinesis.GetRecordsInput{ShardIterator: str("not-an-iterator")})},
 			{name: "PutRecordExplicitHashKey2^128", code: "InvalidArgumentException", mentions: []string{"ExplicitHashKey"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("p"), ExplicitHashKey: str(tooBig), Data: []byte("x")})
-					return err
-				}},
+				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("p"), ExplicitHashKey: str(tooBig), Data: []byte("x")})},
 			{name: "PutRecordsOneExplicitHashKey2^128", code: "InvalidArgumentException", mentions: []string{"ExplicitHashKey"},
-				call: func(ctx context.Context) error {
-					bad := entry("bad")
-					bad.ExplicitHashKey = str(tooBig)
-					_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(bad)})
-					return err
-				}},
+				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(badHashKey)})},
 			{name: "PutRecordOver1MiB", codes: []string{"InvalidArgumentException", "ValidationException"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("pk"), Data: bytes.Repeat([]byte("x"), 1<<20-1)})
-					return err
-				}},
+				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("pk"), Data: bytes.Repeat([]byte("x"), 1<<20-1)})},
 			{name: "PutRecordsOneEntryOver1MiB", codes: []string{"InvalidArgumentException", "ValidationException"},
-				call: func(ctx context.Context) error {
-					bad := types.PutRecordsRequestEntry{PartitionKey: str("pk"), Data: bytes.Repeat([]byte("x"), 1<<20-1)}
-					_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(bad)})
-					return err
-				}},
+				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(over1MiB)})},
 			{name: "PutRecordsOver5MiB", codes: []string{"InvalidArgumentException", "ValidationException"},
-				call: func(ctx context.Context) error {
-					es := make([]types.PutRecordsRequestEntry, 6)
-					for i := range es {
-						es[i] = types.PutRecordsRequestEntry{PartitionKey: str("k"), Data: bytes.Repeat([]byte{'a'}, 1<<20-1)}
-					}
-					_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: str(name), Records: es})
-					return err
-				}},
+				// Six entries of exactly 1 MiB (key "k" and 1 MiB-1 of data).
+				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: slices.Repeat([]types.PutRecordsRequestEntry{
+					{PartitionKey: str("k"), Data: bytes.Repeat([]byte{'a'}, 1<<20-1)},
+				}, 6)})},
 			{name: "ListShardsNextTokenWithStreamName", code: "InvalidArgumentException", mentions: []string{"NextToken"},
 				call: func(ctx context.Context) error {
 					page, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: str(name), MaxResults: aws.Int32(1)})
@@ -202,10 +160,7 @@ func TestSDKErrors(t *testing.T) {
 					return err
 				}},
 			{name: "ListShardsAfterShardIdWithoutShardId", code: "InvalidArgumentException", mentions: []string{"ShardId"},
-				call: func(ctx context.Context) error {
-					_, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: str(name), ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeAfterShardId}})
-					return err
-				}},
+				call: errOf(c.ListShards, &kinesis.ListShardsInput{StreamName: str(name), ShardFilter: &types.ShardFilter{Type: types.ShardFilterTypeAfterShardId}})},
 			{name: "TooManyTags", codes: []string{"InvalidArgumentException", "LimitExceededException"}, mentions: []string{"50"},
 				call: func(ctx context.Context) error {
 					tags := map[string]string{}
@@ -227,52 +182,36 @@ func TestSDKErrors(t *testing.T) {
 
 	t.Run("ValidationException", func(t *testing.T) {
 		long := strings.Repeat("s", 129)
+		// getRecordsWithLimit reads shard 0 from TRIM_HORIZON with limit.
+		getRecordsWithLimit := func(limit int32) func(context.Context) error {
+			return func(ctx context.Context) error {
+				it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
+				if err != nil {
+					return fmt.Errorf("GetShardIterator: %w", err)
+				}
+				_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(limit)})
+				return err
+			}
+		}
 		cases := []errCase{
 			{name: "CreateStreamNameWithSpace", code: "ValidationException", mentions: []string{"streamName"},
-				call: func(ctx context.Context) error {
-					_, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: str("has space"), ShardCount: aws.Int32(1)})
-					return err
-				}},
+				call: errOf(c.CreateStream, &kinesis.CreateStreamInput{StreamName: str("has space"), ShardCount: aws.Int32(1)})},
 			{name: "CreateStreamName129Chars", code: "ValidationException", mentions: []string{"streamName"},
-				call: func(ctx context.Context) error {
-					_, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: str(long), ShardCount: aws.Int32(1)})
-					return err
-				}},
+				call: errOf(c.CreateStream, &kinesis.CreateStreamInput{StreamName: str(long), ShardCount: aws.Int32(1)})},
 			{name: "CreateStreamEmptyName", code: "ValidationException", mentions: []string{"streamName"},
-				call: func(ctx context.Context) error {
-					_, err := c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: str(""), ShardCount: aws.Int32(1)})
-					return err
-				}},
+				call: errOf(c.CreateStream, &kinesis.CreateStreamInput{StreamName: str(""), ShardCount: aws.Int32(1)})},
 			{name: "DescribeStreamSummaryNameWithSpace", code: "ValidationException", mentions: []string{"streamName"},
-				call: func(ctx context.Context) error {
-					_, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: str(name + " x")})
-					return err
-				}},
+				call: errOf(c.DescribeStreamSummary, &kinesis.DescribeStreamSummaryInput{StreamName: str(name + " x")})},
 			{name: "PutRecordNameWithSlash", code: "ValidationException", mentions: []string{"streamName"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: str("a/b"), PartitionKey: str("p"), Data: []byte("x")})
-					return err
-				}},
+				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str("a/b"), PartitionKey: str("p"), Data: []byte("x")})},
 			{name: "PartitionKey257Chars", code: "ValidationException", mentions: []string{"partitionKey"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str(strings.Repeat("k", 257)), Data: []byte("x")})
-					return err
-				}},
+				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str(strings.Repeat("k", 257)), Data: []byte("x")})},
 			{name: "PartitionKeyEmpty", code: "ValidationException", mentions: []string{"partitionKey"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str(""), Data: []byte("x")})
-					return err
-				}},
+				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str(""), Data: []byte("x")})},
 			{name: "PutRecordsOnePartitionKey257Chars", code: "ValidationException", mentions: []string{"partitionKey"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(entry(strings.Repeat("k", 257)))})
-					return err
-				}},
+				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(entry(strings.Repeat("k", 257)))})},
 			{name: "PutRecordsOneEmptyPartitionKey", code: "ValidationException", mentions: []string{"partitionKey"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(entry(""))})
-					return err
-				}},
+				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(entry(""))})},
 			{name: "PutRecords501Entries", code: "ValidationException", mentions: []string{"records"},
 				call: func(ctx context.Context) error {
 					es := make([]types.PutRecordsRequestEntry, 501)
@@ -283,43 +222,15 @@ func TestSDKErrors(t *testing.T) {
 					return err
 				}},
 			{name: "PutRecordsNoEntries", code: "ValidationException", mentions: []string{"records"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: str(name), Records: []types.PutRecordsRequestEntry{}})
-					return err
-				}},
+				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: []types.PutRecordsRequestEntry{}})},
 			{name: "ExplicitHashKeyNotDecimal", codes: []string{"ValidationException", "InvalidArgumentException"}, mentions: []string{"ExplicitHashKey"},
-				call: func(ctx context.Context) error {
-					_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("p"), ExplicitHashKey: str("-1"), Data: []byte("x")})
-					return err
-				}},
-			{name: "GetRecordsLimit10001", code: "ValidationException", mentions: []string{"limit"},
-				call: func(ctx context.Context) error {
-					it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-					if err != nil {
-						return fmt.Errorf("GetShardIterator: %w", err)
-					}
-					_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(10001)})
-					return err
-				}},
-			{name: "GetRecordsLimit0", code: "ValidationException", mentions: []string{"limit"},
-				call: func(ctx context.Context) error {
-					it, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: str(name), ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-					if err != nil {
-						return fmt.Errorf("GetShardIterator: %w", err)
-					}
-					_, err = c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it.ShardIterator, Limit: aws.Int32(0)})
-					return err
-				}},
+				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("p"), ExplicitHashKey: str("-1"), Data: []byte("x")})},
+			{name: "GetRecordsLimit10001", code: "ValidationException", mentions: []string{"limit"}, call: getRecordsWithLimit(10001)},
+			{name: "GetRecordsLimit0", code: "ValidationException", mentions: []string{"limit"}, call: getRecordsWithLimit(0)},
 			{name: "TagKey129Chars", codes: []string{"ValidationException", "InvalidArgumentException"},
-				call: func(ctx context.Context) error {
-					_, err := c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: str(name), Tags: map[string]string{"ok": "1", long: "v"}})
-					return err
-				}},
+				call: errOf(c.AddTagsToStream, &kinesis.AddTagsToStreamInput{StreamName: str(name), Tags: map[string]string{"ok": "1", long: "v"}})},
 			{name: "TagValue257Chars", codes: []string{"ValidationException", "InvalidArgumentException"},
-				call: func(ctx context.Context) error {
-					_, err := c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: str(name), Tags: map[string]string{"ok": "1", "big": strings.Repeat("v", 257)}})
-					return err
-				}},
+				call: errOf(c.AddTagsToStream, &kinesis.AddTagsToStreamInput{StreamName: str(name), Tags: map[string]string{"ok": "1", "big": strings.Repeat("v", 257)}})},
 		}
 		for _, tc := range cases {
 			t.Run(tc.name, func(t *testing.T) {
@@ -329,16 +240,10 @@ func TestSDKErrors(t *testing.T) {
 			})
 		}
 		// A rejected CreateStream creates nothing.
-		ctx := testCtx(t)
+		names := k.streamNames(testCtx(t), t)
 		for _, bad := range []string{"has space", long} {
-			out, err := c.ListStreams(ctx, &kinesis.ListStreamsInput{})
-			if err != nil {
-				t.Fatalf("ListStreams: %v", err)
-			}
-			for _, n := range out.StreamNames {
-				if n == bad {
-					t.Errorf("rejected CreateStream(%q) created the stream", bad)
-				}
+			if slices.Contains(names, bad) {
+				t.Errorf("rejected CreateStream(%q) created the stream", bad)
 			}
 		}
 	})
@@ -347,54 +252,18 @@ func TestSDKErrors(t *testing.T) {
 		missing := uniqueName(t) + "-missing"
 		m := str(missing)
 		cases := []errCase{
-			{name: "DeleteStream", call: func(ctx context.Context) error {
-				_, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: m})
-				return err
-			}},
-			{name: "DescribeStream", call: func(ctx context.Context) error {
-				_, err := c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: m})
-				return err
-			}},
-			{name: "DescribeStreamSummary", call: func(ctx context.Context) error {
-				_, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: m})
-				return err
-			}},
-			{name: "ListShards", call: func(ctx context.Context) error {
-				_, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: m})
-				return err
-			}},
-			{name: "PutRecord", call: func(ctx context.Context) error {
-				_, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: m, PartitionKey: str("p"), Data: []byte("x")})
-				return err
-			}},
-			{name: "PutRecords", call: func(ctx context.Context) error {
-				_, err := c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: m, Records: []types.PutRecordsRequestEntry{entry("p")}})
-				return err
-			}},
-			{name: "GetShardIterator", call: func(ctx context.Context) error {
-				_, err := c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: m, ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-				return err
-			}},
-			{name: "IncreaseStreamRetentionPeriod", call: func(ctx context.Context) error {
-				_, err := c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: m, RetentionPeriodHours: aws.Int32(48)})
-				return err
-			}},
-			{name: "DecreaseStreamRetentionPeriod", call: func(ctx context.Context) error {
-				_, err := c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: m, RetentionPeriodHours: aws.Int32(24)})
-				return err
-			}},
-			{name: "AddTagsToStream", call: func(ctx context.Context) error {
-				_, err := c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: m, Tags: map[string]string{"a": "b"}})
-				return err
-			}},
-			{name: "RemoveTagsFromStream", call: func(ctx context.Context) error {
-				_, err := c.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{StreamName: m, TagKeys: []string{"a"}})
-				return err
-			}},
-			{name: "ListTagsForStream", call: func(ctx context.Context) error {
-				_, err := c.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: m})
-				return err
-			}},
+			{name: "DeleteStream", call: errOf(c.DeleteStream, &kinesis.DeleteStreamInput{StreamName: m})},
+			{name: "DescribeStream", call: errOf(c.DescribeStream, &kinesis.DescribeStreamInput{StreamName: m})},
+			{name: "DescribeStreamSummary", call: errOf(c.DescribeStreamSummary, &kinesis.DescribeStreamSummaryInput{StreamName: m})},
+			{name: "ListShards", call: errOf(c.ListShards, &kinesis.ListShardsInput{StreamName: m})},
+			{name: "PutRecord", call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: m, PartitionKey: str("p"), Data: []byte("x")})},
+			{name: "PutRecords", call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: m, Records: []types.PutRecordsRequestEntry{entry("p")}})},
+			{name: "GetShardIterator", call: errOf(c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: m, ShardId: str(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})},
+			{name: "IncreaseStreamRetentionPeriod", call: errOf(c.IncreaseStreamRetentionPeriod, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: m, RetentionPeriodHours: aws.Int32(48)})},
+			{name: "DecreaseStreamRetentionPeriod", call: errOf(c.DecreaseStreamRetentionPeriod, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: m, RetentionPeriodHours: aws.Int32(24)})},
+			{name: "AddTagsToStream", call: errOf(c.AddTagsToStream, &kinesis.AddTagsToStreamInput{StreamName: m, Tags: map[string]string{"a": "b"}})},
+			{name: "RemoveTagsFromStream", call: errOf(c.RemoveTagsFromStream, &kinesis.RemoveTagsFromStreamInput{StreamName: m, TagKeys: []string{"a"}})},
+			{name: "ListTagsForStream", call: errOf(c.ListTagsForStream, &kinesis.ListTagsForStreamInput{StreamName: m})},
 		}
 		for _, tc := range cases {
 			tc.code, tc.mentions = "ResourceNotFoundException", []string{missing}
@@ -421,7 +290,7 @@ func TestSDKErrors(t *testing.T) {
 			if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: str(gone)}); err != nil {
 				t.Fatalf("DeleteStream: %v", err)
 			}
-			waitGone(ctx, t, k, gone)
+			k.waitGone(ctx, t, gone)
 			_, err := c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: str(it)})
 			wantAPIError(t, err, "ResourceNotFoundException", shardID(0))
 		})
@@ -554,7 +423,7 @@ func TestSDKErrors(t *testing.T) {
 		if _, err := c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: str(fill)}); err != nil {
 			t.Fatalf("DeleteStream: %v", err)
 		}
-		waitGone(ctx, t, k, fill)
+		k.waitGone(ctx, t, fill)
 		k.create(ctx, t, one, 1)
 	})
 }
@@ -611,34 +480,13 @@ func TestSDKCreatingStream(t *testing.T) {
 	})
 
 	inUse := []errCase{
-		{name: "CreateStream", call: func(ctx context.Context) error {
-			_, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: n, ShardCount: aws.Int32(1)})
-			return err
-		}},
-		{name: "DeleteStream", call: func(ctx context.Context) error {
-			_, err := k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: n})
-			return err
-		}},
-		{name: "ListShards", call: func(ctx context.Context) error {
-			_, err := k.c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: n})
-			return err
-		}},
-		{name: "IncreaseStreamRetentionPeriod", call: func(ctx context.Context) error {
-			_, err := k.c.IncreaseStreamRetentionPeriod(ctx, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: n, RetentionPeriodHours: aws.Int32(48)})
-			return err
-		}},
-		{name: "DecreaseStreamRetentionPeriod", call: func(ctx context.Context) error {
-			_, err := k.c.DecreaseStreamRetentionPeriod(ctx, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: n, RetentionPeriodHours: aws.Int32(24)})
-			return err
-		}},
-		{name: "AddTagsToStream", call: func(ctx context.Context) error {
-			_, err := k.c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: n, Tags: map[string]string{"a": "b"}})
-			return err
-		}},
-		{name: "RemoveTagsFromStream", call: func(ctx context.Context) error {
-			_, err := k.c.RemoveTagsFromStream(ctx, &kinesis.RemoveTagsFromStreamInput{StreamName: n, TagKeys: []string{"born"}})
-			return err
-		}},
+		{name: "CreateStream", call: errOf(k.c.CreateStream, &kinesis.CreateStreamInput{StreamName: n, ShardCount: aws.Int32(1)})},
+		{name: "DeleteStream", call: errOf(k.c.DeleteStream, &kinesis.DeleteStreamInput{StreamName: n})},
+		{name: "ListShards", call: errOf(k.c.ListShards, &kinesis.ListShardsInput{StreamName: n})},
+		{name: "IncreaseStreamRetentionPeriod", call: errOf(k.c.IncreaseStreamRetentionPeriod, &kinesis.IncreaseStreamRetentionPeriodInput{StreamName: n, RetentionPeriodHours: aws.Int32(48)})},
+		{name: "DecreaseStreamRetentionPeriod", call: errOf(k.c.DecreaseStreamRetentionPeriod, &kinesis.DecreaseStreamRetentionPeriodInput{StreamName: n, RetentionPeriodHours: aws.Int32(24)})},
+		{name: "AddTagsToStream", call: errOf(k.c.AddTagsToStream, &kinesis.AddTagsToStreamInput{StreamName: n, Tags: map[string]string{"a": "b"}})},
+		{name: "RemoveTagsFromStream", call: errOf(k.c.RemoveTagsFromStream, &kinesis.RemoveTagsFromStreamInput{StreamName: n, TagKeys: []string{"born"}})},
 	}
 	for _, tc := range inUse {
 		tc.code, tc.mentions = "ResourceInUseException", []string{name}
@@ -650,18 +498,9 @@ func TestSDKCreatingStream(t *testing.T) {
 	// ResourceNotFoundException here (kinesalite agrees), ResourceInUse is
 	// accepted too.
 	notReady := []errCase{
-		{name: "PutRecord", call: func(ctx context.Context) error {
-			_, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: n, PartitionKey: aws.String("p"), Data: []byte("x")})
-			return err
-		}},
-		{name: "PutRecords", call: func(ctx context.Context) error {
-			_, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: n, Records: []types.PutRecordsRequestEntry{{PartitionKey: aws.String("p"), Data: []byte("x")}}})
-			return err
-		}},
-		{name: "GetShardIterator", call: func(ctx context.Context) error {
-			_, err := k.c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{StreamName: n, ShardId: aws.String(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})
-			return err
-		}},
+		{name: "PutRecord", call: errOf(k.c.PutRecord, &kinesis.PutRecordInput{StreamName: n, PartitionKey: aws.String("p"), Data: []byte("x")})},
+		{name: "PutRecords", call: errOf(k.c.PutRecords, &kinesis.PutRecordsInput{StreamName: n, Records: []types.PutRecordsRequestEntry{{PartitionKey: aws.String("p"), Data: []byte("x")}}})},
+		{name: "GetShardIterator", call: errOf(k.c.GetShardIterator, &kinesis.GetShardIteratorInput{StreamName: n, ShardId: aws.String(shardID(0)), ShardIteratorType: types.ShardIteratorTypeTrimHorizon})},
 	}
 	for _, tc := range notReady {
 		tc.codes, tc.mentions = []string{"ResourceNotFoundException", "ResourceInUseException"}, []string{name}
@@ -695,24 +534,8 @@ func TestSDKCreateDelayEnds(t *testing.T) {
 	if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(1)}); err != nil {
 		t.Fatalf("CreateStream: %v", err)
 	}
-	for {
-		st := k.summary(ctx, t, name).StreamStatus
-		if st == types.StreamStatusActive {
-			break
-		}
-		if st != types.StreamStatusCreating {
-			t.Fatalf("status %s, want CREATING then ACTIVE", st)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("stream never became ACTIVE: %v", ctx.Err())
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	out, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("p"), Data: []byte("x")})
-	if err != nil {
-		t.Fatalf("PutRecord on the now ACTIVE stream: %v", err)
-	}
+	k.waitActive(ctx, t, name) // asserts CREATING until ACTIVE
+	out := k.put(ctx, t, name, "p", []byte("x"))
 	if got := recordSeqs(k.readShard(ctx, t, name, shardID(0))); len(got) != 1 || got[0] != aws.ToString(out.SequenceNumber) {
 		t.Errorf("read %v, want [%s]", got, aws.ToString(out.SequenceNumber))
 	}
@@ -726,13 +549,10 @@ func TestSDKExpiredIterator(t *testing.T) {
 	ctx := testCtx(t)
 	name := uniqueName(t)
 	k.create(ctx, t, name, 1)
-	put, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("p"), Data: []byte("x")})
-	if err != nil {
-		t.Fatalf("PutRecord: %v", err)
-	}
+	put := k.put(ctx, t, name, "p", []byte("x"))
 	it := k.iterator(ctx, t, name, shardID(0), types.ShardIteratorTypeTrimHorizon, "", nil)
 	time.Sleep(2 * time.Second) // twice the TTL
-	_, err = k.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
+	_, err := k.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
 	wantAPIError(t, err, "ExpiredIteratorException", "expire")
 
 	// A fresh iterator still reads the record. Retry a few times in case

@@ -1,8 +1,10 @@
 package integration
 
-// Helpers shared by the aws-sdk-go-v2 compatibility tests (sdk_*_test.go):
-// stream set-up, draining shards, hash-key arithmetic, error assertions and
-// raw JSON 1.1 requests for the inputs the SDK cannot express.
+// Helpers shared by the tests that drive the server with aws-sdk-go-v2 (the
+// sdk_*_test.go compatibility tests, and the crash, restart and CLI tests):
+// the kin fixture's stream helpers (set-up, puts, draining shards, waiting
+// for a deletion), hash-key arithmetic, sequence-number checks, error
+// assertions and raw JSON 1.1 requests for the inputs the SDK cannot express.
 
 import (
 	"bytes"
@@ -14,98 +16,94 @@ import (
 	"io"
 	"math/big"
 	"net/http"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/aws/smithy-go"
 )
 
-// sdkTimeout bounds every SDK test's context. It only stops a hung test; no
-// test asserts on how long anything takes.
-const sdkTimeout = 3 * time.Minute
-
-// testCtx returns a context that ends with the test or after sdkTimeout.
-func testCtx(t *testing.T) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), sdkTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
-// kin is a running server and an SDK client for it.
-type kin struct {
-	srv *server
-	c   *kinesis.Client
-}
-
-func newKin(t *testing.T, opts ...serverOption) *kin {
-	t.Helper()
-	s := startServer(t, opts...)
-	c := kinesis.New(s.Kinesis(t).Options(), func(o *kinesis.Options) {
-		o.HTTPClient = &http.Client{Transport: hideWriterTo{awshttp.NewBuildableClient().GetTransport()}}
-	})
-	return &kin{srv: s, c: c}
-}
-
-// hideWriterTo works around a client-side race between smithy-go (v1.28.8)
-// and net/http that a fast server on loopback exposes: smithy-go closes the
-// request body as soon as client.Do returns, and its body's WriteTo answers
-// io.EOF once closed. net/http's writeLoop, after sending ContentLength
-// bytes, drains the body with io.Copy (which prefers WriteTo) to check for
-// extra bytes; when the reply has already arrived it gets that io.EOF, takes
-// it for a failed write and closes the connection under the reply being
-// read, so a reply larger than the 4 KiB read buffer fails with "use of
-// closed network connection". Hiding WriteTo makes io.Copy use Read, whose
-// io.EOF is a clean end. The server is not involved: the same happens with
-// a plain http.Client and such a body.
-type hideWriterTo struct{ rt http.RoundTripper }
-
-func (h hideWriterTo) RoundTrip(r *http.Request) (*http.Response, error) {
-	if r.Body == nil || r.Body == http.NoBody {
-		return h.rt.RoundTrip(r)
-	}
-	r2 := r.Clone(r.Context())
-	r2.Body = readOnlyBody{r.Body}
-	return h.rt.RoundTrip(r2)
-}
-
-// readOnlyBody exposes only Read and Close of the body it wraps.
-type readOnlyBody struct{ io.ReadCloser }
-
 // create creates a PROVISIONED stream with n shards and waits until it is
 // ACTIVE.
 func (k *kin) create(ctx context.Context, t *testing.T, name string, n int32) {
 	t.Helper()
-	if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{
-		StreamName: aws.String(name),
-		ShardCount: aws.Int32(n),
-	}); err != nil {
-		t.Fatalf("CreateStream(%s, %d shards): %v", name, n, err)
-	}
-	k.waitActive(ctx, t, name)
+	k.createWith(ctx, t, &kinesis.CreateStreamInput{StreamName: aws.String(name), ShardCount: aws.Int32(n)})
 }
 
-// waitActive polls DescribeStreamSummary until the stream is ACTIVE.
+// createOnDemand creates an ON_DEMAND stream and waits until it is ACTIVE.
+func (k *kin) createOnDemand(ctx context.Context, t *testing.T, name string) *types.StreamDescriptionSummary {
+	t.Helper()
+	return k.createWith(ctx, t, &kinesis.CreateStreamInput{
+		StreamName:        aws.String(name),
+		StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand},
+	})
+}
+
+// createWith sends CreateStream with in, waits until the stream is ACTIVE
+// and returns its summary then.
+func (k *kin) createWith(ctx context.Context, t *testing.T, in *kinesis.CreateStreamInput) *types.StreamDescriptionSummary {
+	t.Helper()
+	name := aws.ToString(in.StreamName)
+	if _, err := k.c.CreateStream(ctx, in); err != nil {
+		mode := types.StreamModeProvisioned
+		if in.StreamModeDetails != nil {
+			mode = in.StreamModeDetails.StreamMode
+		}
+		t.Fatalf("CreateStream(%s, %s, %d shards, tags %v): %v", name, mode, aws.ToInt32(in.ShardCount), in.Tags, err)
+	}
+	return k.waitActive(ctx, t, name)
+}
+
+// waitActive polls DescribeStreamSummary until the stream is ACTIVE and
+// returns that summary. A new stream is CREATING until then; any other
+// status fails the test.
 func (k *kin) waitActive(ctx context.Context, t *testing.T, name string) *types.StreamDescriptionSummary {
+	t.Helper()
+	for {
+		sum := k.summary(ctx, t, name)
+		switch sum.StreamStatus {
+		case types.StreamStatusActive:
+			return sum
+		case types.StreamStatusCreating:
+		default:
+			t.Fatalf("stream %s is %s, want CREATING then ACTIVE", name, sum.StreamStatus)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("stream %s never became ACTIVE (last status %s): %v", name, sum.StreamStatus, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
+// waitGone waits until a deleted stream is gone: it polls
+// DescribeStreamSummary until that answers ResourceNotFoundException naming
+// the stream (the stream may pass through DELETING, nothing else), then
+// asserts that ListStreams no longer lists it.
+func (k *kin) waitGone(ctx context.Context, t *testing.T, name string) {
 	t.Helper()
 	for {
 		out, err := k.c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
 		if err != nil {
-			t.Fatalf("DescribeStreamSummary(%s): %v", name, err)
+			wantAPIError(t, err, "ResourceNotFoundException", name)
+			break
 		}
-		if out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive {
-			return out.StreamDescriptionSummary
+		if st := out.StreamDescriptionSummary.StreamStatus; st != types.StreamStatusDeleting {
+			t.Fatalf("deleted stream %s is %s, want DELETING or gone", name, st)
 		}
 		select {
 		case <-ctx.Done():
-			t.Fatalf("stream %s never became ACTIVE (last status %s): %v", name, out.StreamDescriptionSummary.StreamStatus, ctx.Err())
+			t.Fatalf("stream %s never went away: %v", name, ctx.Err())
 		case <-time.After(20 * time.Millisecond):
 		}
+	}
+	if slices.Contains(k.streamNames(ctx, t), name) {
+		t.Errorf("ListStreams still lists %s, which DescribeStreamSummary no longer finds", name)
 	}
 }
 
@@ -117,6 +115,21 @@ func (k *kin) summary(ctx context.Context, t *testing.T, name string) *types.Str
 		t.Fatalf("DescribeStreamSummary(%s): %v", name, err)
 	}
 	return out.StreamDescriptionSummary
+}
+
+// streamNames returns the name of every stream, paging ListStreams.
+func (k *kin) streamNames(ctx context.Context, t *testing.T) []string {
+	t.Helper()
+	var names []string
+	p := kinesis.NewListStreamsPaginator(k.c, &kinesis.ListStreamsInput{})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		if err != nil {
+			t.Fatalf("ListStreams: %v", err)
+		}
+		names = append(names, page.StreamNames...)
+	}
+	return names
 }
 
 // shards returns every shard of the stream, paging ListShards.
@@ -137,6 +150,41 @@ func (k *kin) shards(ctx context.Context, t *testing.T, name string) []types.Sha
 	}
 	t.Fatalf("ListShards(%s) never ended", name)
 	return nil
+}
+
+// put puts one record and returns the answer.
+func (k *kin) put(ctx context.Context, t *testing.T, name, partitionKey string, data []byte) *kinesis.PutRecordOutput {
+	t.Helper()
+	out, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{
+		StreamName: aws.String(name), PartitionKey: aws.String(partitionKey), Data: data,
+	})
+	if err != nil {
+		t.Fatalf("PutRecord(%s, %q): %v", name, partitionKey, err)
+	}
+	return out
+}
+
+// putRecords puts entries in one PutRecords call, asserts that every entry
+// succeeded, and returns the results in entry order.
+func (k *kin) putRecords(ctx context.Context, t *testing.T, name string, entries []types.PutRecordsRequestEntry) []types.PutRecordsResultEntry {
+	t.Helper()
+	out, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
+	if err != nil {
+		t.Fatalf("PutRecords(%s, %d entries): %v", name, len(entries), err)
+	}
+	if len(out.Records) != len(entries) {
+		t.Fatalf("PutRecords(%s): %d results for %d entries", name, len(out.Records), len(entries))
+	}
+	for i, r := range out.Records {
+		// Spate has no throttling: a per-entry failure is a bug.
+		if r.ErrorCode != nil {
+			t.Fatalf("PutRecords(%s): entry %d: %s: %s", name, i, aws.ToString(r.ErrorCode), aws.ToString(r.ErrorMessage))
+		}
+	}
+	if n := aws.ToInt32(out.FailedRecordCount); n != 0 {
+		t.Fatalf("PutRecords(%s): FailedRecordCount %d with no failed entry", name, n)
+	}
+	return out.Records
 }
 
 // iterator returns a shard iterator.
@@ -161,9 +209,9 @@ func (k *kin) iterator(ctx context.Context, t *testing.T, name, shardID string, 
 	return *out.ShardIterator
 }
 
-// drain reads from it until GetRecords returns no records (the tip: the
-// server keeps every record of a shard contiguous, so an empty page only
-// happens there) and returns every record read.
+// drain reads from it until GetRecords returns no records and is not behind
+// the tip (or the shard is closed and fully read), and returns every record
+// read. Nobody may write the shard meanwhile.
 func (k *kin) drain(ctx context.Context, t *testing.T, it string) []types.Record {
 	t.Helper()
 	var recs []types.Record
@@ -173,7 +221,7 @@ func (k *kin) drain(ctx context.Context, t *testing.T, it string) []types.Record
 			t.Fatalf("GetRecords after %d records: %v", len(recs), err)
 		}
 		recs = append(recs, out.Records...)
-		if len(out.Records) == 0 {
+		if len(out.Records) == 0 && aws.ToInt64(out.MillisBehindLatest) == 0 {
 			return recs
 		}
 		if out.NextShardIterator == nil {
@@ -199,16 +247,6 @@ func (k *kin) readAll(ctx context.Context, t *testing.T, name string) map[string
 		all[*sh.ShardId] = k.readShard(ctx, t, name, *sh.ShardId)
 	}
 	return all
-}
-
-// countRecords is the number of records in the whole stream.
-func (k *kin) countRecords(ctx context.Context, t *testing.T, name string) int {
-	t.Helper()
-	n := 0
-	for _, recs := range k.readAll(ctx, t, name) {
-		n += len(recs)
-	}
-	return n
 }
 
 // --- hash keys ---------------------------------------------------------------
@@ -253,6 +291,104 @@ func bigInt(t *testing.T, s string) *big.Int {
 		t.Fatalf("%q is not a decimal integer", s)
 	}
 	return v
+}
+
+// --- sequence numbers and records ----------------------------------------
+
+// decimal matches a sequence number: digits without a leading zero.
+var decimal = regexp.MustCompile(`^(0|[1-9][0-9]*)$`)
+
+// checkIncreasing asserts that seqs strictly increase as integers and all
+// have one length, so that their string order is their numeric order too.
+func checkIncreasing(t *testing.T, what string, seqs []string) {
+	t.Helper()
+	for i := 1; i < len(seqs); i++ {
+		prev, cur := seqs[i-1], seqs[i]
+		if bigInt(t, prev).Cmp(bigInt(t, cur)) >= 0 {
+			t.Errorf("%s: sequence number %s follows %s, not greater", what, cur, prev)
+		}
+		if prev >= cur {
+			t.Errorf("%s: sequence numbers %s, %s: string order differs from numeric order", what, prev, cur)
+		}
+		if len(prev) != len(cur) {
+			t.Errorf("%s: sequence numbers %s, %s differ in length", what, prev, cur)
+		}
+	}
+}
+
+// checkSameLength asserts that every sequence number is decimal and all have
+// one length, so string order is numeric order.
+func checkSameLength(t *testing.T, seqs []string) {
+	t.Helper()
+	for _, s := range seqs {
+		if !decimal.MatchString(s) {
+			t.Errorf("sequence number %q is not decimal", s)
+		}
+		if len(s) != len(seqs[0]) {
+			t.Errorf("sequence numbers %s and %s differ in length", seqs[0], s)
+			return
+		}
+	}
+}
+
+// checkUnique asserts that no sequence number appears twice.
+func checkUnique(t *testing.T, seqs []string) {
+	t.Helper()
+	if d := duplicates(seqs); len(d) > 0 {
+		t.Errorf("sequence numbers handed out twice: %v", d)
+	}
+}
+
+// duplicates returns every string of s that an earlier one repeats.
+func duplicates(s []string) []string {
+	seen := map[string]bool{}
+	var d []string
+	for _, v := range s {
+		if seen[v] {
+			d = append(d, v)
+		}
+		seen[v] = true
+	}
+	return d
+}
+
+// recordSeqs returns the records' sequence numbers (nil for none).
+func recordSeqs(recs []types.Record) []string {
+	if len(recs) == 0 {
+		return nil
+	}
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = aws.ToString(r.SequenceNumber)
+	}
+	return out
+}
+
+// resultSeqs returns the sequence numbers PutRecords answered.
+func resultSeqs(res []types.PutRecordsResultEntry) []string {
+	out := make([]string, len(res))
+	for i, r := range res {
+		out[i] = aws.ToString(r.SequenceNumber)
+	}
+	return out
+}
+
+// recordData returns the records' data as strings.
+func recordData(recs []types.Record) []string {
+	out := make([]string, len(recs))
+	for i, r := range recs {
+		out[i] = string(r.Data)
+	}
+	return out
+}
+
+// tagMap turns ListTagsForStream's tags into a map.
+func tagMap(tags []types.Tag) map[string]string {
+	m := map[string]string{}
+	for _, tg := range tags {
+		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+	}
+	return m
 }
 
 // --- errors ------------------------------------------------------------------
@@ -312,30 +448,22 @@ func checkMessage(t *testing.T, code, msg string, mentions ...string) {
 // typedAs reports whether err decodes to the SDK's typed error for code
 // (true for codes the SDK has no type for).
 func typedAs(err error, code string) bool {
-	switch code {
-	case "InvalidArgumentException":
-		var e *types.InvalidArgumentException
-		return errors.As(err, &e)
-	case "ValidationException":
-		var e *types.ValidationException
-		return errors.As(err, &e)
-	case "ResourceNotFoundException":
-		var e *types.ResourceNotFoundException
-		return errors.As(err, &e)
-	case "ResourceInUseException":
-		var e *types.ResourceInUseException
-		return errors.As(err, &e)
-	case "LimitExceededException":
-		var e *types.LimitExceededException
-		return errors.As(err, &e)
-	case "ExpiredIteratorException":
-		var e *types.ExpiredIteratorException
-		return errors.As(err, &e)
-	case "ExpiredNextTokenException":
-		var e *types.ExpiredNextTokenException
-		return errors.As(err, &e)
-	}
-	return true
+	is, ok := map[string]func(error) bool{
+		"InvalidArgumentException":  errorAs[*types.InvalidArgumentException],
+		"ValidationException":       errorAs[*types.ValidationException],
+		"ResourceNotFoundException": errorAs[*types.ResourceNotFoundException],
+		"ResourceInUseException":    errorAs[*types.ResourceInUseException],
+		"LimitExceededException":    errorAs[*types.LimitExceededException],
+		"ExpiredIteratorException":  errorAs[*types.ExpiredIteratorException],
+		"ExpiredNextTokenException": errorAs[*types.ExpiredNextTokenException],
+	}[code]
+	return !ok || is(err)
+}
+
+// errorAs reports whether err's chain holds an E.
+func errorAs[E error](err error) bool {
+	var e E
+	return errors.As(err, &e)
 }
 
 // --- raw JSON 1.1 ------------------------------------------------------------

@@ -221,13 +221,7 @@ func TestSDKRecords(t *testing.T) {
 			for i := range entries {
 				entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String("p"), ExplicitHashKey: aws.String("0"), Data: []byte(fmt.Sprintf("b%d-%d", b, i))}
 			}
-			out, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
-			if err != nil {
-				t.Fatalf("PutRecords batch %d: %v", b, err)
-			}
-			for _, r := range out.Records {
-				seqs = append(seqs, aws.ToString(r.SequenceNumber))
-			}
+			seqs = append(seqs, resultSeqs(k.putRecords(ctx, t, name, entries))...)
 		}
 		all := k.readShard(ctx, t, name, sh)
 		if got := recordSeqs(all); !slices.Equal(got, seqs) {
@@ -335,13 +329,7 @@ func TestSDKRecords(t *testing.T) {
 			for i := range entries {
 				entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String(fmt.Sprint(i)), Data: []byte(fmt.Sprintf("%d-%d", b, i))}
 			}
-			out, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
-			if err != nil {
-				t.Fatalf("PutRecords: %v", err)
-			}
-			for _, r := range out.Records {
-				seqs = append(seqs, aws.ToString(r.SequenceNumber))
-			}
+			seqs = append(seqs, resultSeqs(k.putRecords(ctx, t, name, entries))...)
 		}
 		it := k.iterator(ctx, t, name, shardID(0), types.ShardIteratorTypeTrimHorizon, "", nil)
 		var got []string
@@ -393,13 +381,7 @@ func TestSDKRecords(t *testing.T) {
 			for i := first; i < min(first+4, n); i++ {
 				entries = append(entries, types.PutRecordsRequestEntry{PartitionKey: aws.String("k"), Data: bytes.Repeat([]byte{byte('a' + i)}, size)})
 			}
-			out, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
-			if err != nil {
-				t.Fatalf("PutRecords: %v", err)
-			}
-			for _, r := range out.Records {
-				seqs = append(seqs, aws.ToString(r.SequenceNumber))
-			}
+			seqs = append(seqs, resultSeqs(k.putRecords(ctx, t, name, entries))...)
 		}
 		it := k.iterator(ctx, t, name, shardID(0), types.ShardIteratorTypeTrimHorizon, "", nil)
 		out, err := k.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
@@ -438,10 +420,7 @@ func TestSDKRecords(t *testing.T) {
 		for b := range 3 {
 			var want []string
 			for i := range 3 {
-				out, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("p"), Data: []byte(fmt.Sprintf("%d.%d", b, i))})
-				if err != nil {
-					t.Fatalf("PutRecord: %v", err)
-				}
+				out := k.put(ctx, t, name, "p", []byte(fmt.Sprintf("%d.%d", b, i)))
 				want = append(want, aws.ToString(out.SequenceNumber))
 			}
 			out, err := k.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: aws.String(it)})
@@ -583,11 +562,7 @@ func TestSDKRecords(t *testing.T) {
 				start, _ := hashRange(i%2, 2)
 				entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String("p"), ExplicitHashKey: aws.String(start.String()), Data: []byte(fmt.Sprint(round))}
 			}
-			out, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(name), Records: entries})
-			if err != nil {
-				t.Fatalf("PutRecords: %v", err)
-			}
-			for _, r := range out.Records {
+			for _, r := range k.putRecords(ctx, t, name, entries) {
 				acked[aws.ToString(r.ShardId)] = append(acked[aws.ToString(r.ShardId)], aws.ToString(r.SequenceNumber))
 				all = append(all, aws.ToString(r.SequenceNumber))
 			}
@@ -689,52 +664,4 @@ func TestSDKRecords(t *testing.T) {
 			t.Errorf("read %d records, acknowledged %d", read, len(want))
 		}
 	})
-}
-
-// checkIncreasing asserts that seqs are strictly increasing both as big
-// integers and as strings.
-func checkIncreasing(t *testing.T, what string, seqs []string) {
-	t.Helper()
-	for i := 1; i < len(seqs); i++ {
-		a, b := bigInt(t, seqs[i-1]), bigInt(t, seqs[i])
-		if a.Cmp(b) >= 0 {
-			t.Errorf("%s: sequence number %s follows %s, not greater", what, seqs[i], seqs[i-1])
-		}
-		if seqs[i-1] >= seqs[i] {
-			t.Errorf("%s: sequence numbers %s, %s: string order differs from numeric order", what, seqs[i-1], seqs[i])
-		}
-	}
-}
-
-// checkSameLength asserts that every sequence number has one length, so
-// string order is numeric order.
-func checkSameLength(t *testing.T, seqs []string) {
-	t.Helper()
-	for _, s := range seqs {
-		if !decimal.MatchString(s) {
-			t.Errorf("sequence number %q is not decimal", s)
-		}
-		if len(s) != len(seqs[0]) {
-			t.Errorf("sequence numbers %s and %s differ in length", seqs[0], s)
-			return
-		}
-	}
-}
-
-func checkUnique(t *testing.T, seqs []string) {
-	t.Helper()
-	if d := duplicates(seqs); len(d) > 0 {
-		t.Errorf("sequence numbers handed out twice: %v", d)
-	}
-}
-
-func recordSeqs(recs []types.Record) []string {
-	if len(recs) == 0 {
-		return nil
-	}
-	out := make([]string, len(recs))
-	for i, r := range recs {
-		out[i] = aws.ToString(r.SequenceNumber)
-	}
-	return out
 }

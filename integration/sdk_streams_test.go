@@ -5,7 +5,6 @@ package integration
 // ListStreams, ListShards, retention, tags, DescribeLimits and StreamARN.
 
 import (
-	"context"
 	"fmt"
 	"maps"
 	"regexp"
@@ -75,13 +74,7 @@ func TestSDKStreams(t *testing.T) {
 	t.Run("CreateOnDemand", func(t *testing.T) {
 		ctx := testCtx(t)
 		name := uniqueName(t)
-		if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{
-			StreamName:        aws.String(name),
-			StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand},
-		}); err != nil {
-			t.Fatalf("CreateStream ON_DEMAND: %v", err)
-		}
-		sum := k.waitActive(ctx, t, name)
+		sum := k.createOnDemand(ctx, t, name)
 		if sum.StreamModeDetails == nil || sum.StreamModeDetails.StreamMode != types.StreamModeOnDemand {
 			t.Errorf("StreamModeDetails = %+v, want ON_DEMAND", sum.StreamModeDetails)
 		}
@@ -94,14 +87,11 @@ func TestSDKStreams(t *testing.T) {
 	t.Run("CreateWithTags", func(t *testing.T) {
 		ctx := testCtx(t)
 		name := uniqueName(t)
-		if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{
+		k.createWith(ctx, t, &kinesis.CreateStreamInput{
 			StreamName: aws.String(name),
 			ShardCount: aws.Int32(1),
 			Tags:       map[string]string{"team": "spate", "env": "test"},
-		}); err != nil {
-			t.Fatalf("CreateStream with tags: %v", err)
-		}
-		k.waitActive(ctx, t, name)
+		})
 		out, err := k.c.ListTagsForStream(ctx, &kinesis.ListTagsForStreamInput{StreamName: aws.String(name)})
 		if err != nil {
 			t.Fatalf("ListTagsForStream: %v", err)
@@ -487,14 +477,7 @@ func TestSDKStreams(t *testing.T) {
 			t.Errorf("OnDemandStreamCountLimit = %d, want > 0", aws.ToInt32(before.OnDemandStreamCountLimit))
 		}
 		k.create(ctx, t, uniqueName(t), 3)
-		od := uniqueName(t)
-		if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{
-			StreamName:        aws.String(od),
-			StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand},
-		}); err != nil {
-			t.Fatalf("CreateStream ON_DEMAND: %v", err)
-		}
-		k.waitActive(ctx, t, od)
+		k.createOnDemand(ctx, t, uniqueName(t))
 		after, err := k.c.DescribeLimits(ctx, &kinesis.DescribeLimitsInput{})
 		if err != nil {
 			t.Fatalf("DescribeLimits: %v", err)
@@ -513,18 +496,13 @@ func TestSDKStreams(t *testing.T) {
 	t.Run("DeleteStream", func(t *testing.T) {
 		ctx := testCtx(t)
 		name := uniqueName(t)
-		if _, err := k.c.CreateStream(ctx, &kinesis.CreateStreamInput{
+		k.createWith(ctx, t, &kinesis.CreateStreamInput{
 			StreamName: aws.String(name),
 			ShardCount: aws.Int32(2),
 			Tags:       map[string]string{"old": "yes"},
-		}); err != nil {
-			t.Fatalf("CreateStream: %v", err)
-		}
-		k.waitActive(ctx, t, name)
+		})
 		for i := range 3 {
-			if _, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String(fmt.Sprint(i)), Data: []byte("old")}); err != nil {
-				t.Fatalf("PutRecord: %v", err)
-			}
+			k.put(ctx, t, name, fmt.Sprint(i), []byte("old"))
 		}
 		limits, err := k.c.DescribeLimits(ctx, &kinesis.DescribeLimitsInput{})
 		if err != nil {
@@ -533,7 +511,7 @@ func TestSDKStreams(t *testing.T) {
 		if _, err := k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: aws.String(name)}); err != nil {
 			t.Fatalf("DeleteStream: %v", err)
 		}
-		waitGone(ctx, t, k, name)
+		k.waitGone(ctx, t, name)
 		ls, err := k.c.ListStreams(ctx, &kinesis.ListStreamsInput{ExclusiveStartStreamName: aws.String(name[:len(name)-1]), Limit: aws.Int32(10)})
 		if err != nil {
 			t.Fatalf("ListStreams: %v", err)
@@ -643,29 +621,8 @@ func TestSDKStreams(t *testing.T) {
 		if _, err := k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamARN: arn}); err != nil {
 			t.Fatalf("DeleteStream(ARN): %v", err)
 		}
-		waitGone(ctx, t, k, name)
+		k.waitGone(ctx, t, name)
 	})
-}
-
-// waitGone polls DescribeStreamSummary until it answers
-// ResourceNotFoundException; the stream may pass through DELETING.
-func waitGone(ctx context.Context, t *testing.T, k *kin, name string) {
-	t.Helper()
-	for {
-		out, err := k.c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
-		if err != nil {
-			wantAPIError(t, err, "ResourceNotFoundException", name)
-			return
-		}
-		if st := out.StreamDescriptionSummary.StreamStatus; st != types.StreamStatusDeleting {
-			t.Fatalf("deleted stream %s is %s, want DELETING or gone", name, st)
-		}
-		select {
-		case <-ctx.Done():
-			t.Fatalf("stream %s never went away: %v", name, ctx.Err())
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
 }
 
 // checkShardLayout asserts that shards are the n shards of a new stream:
@@ -702,9 +659,6 @@ func checkShardLayout(t *testing.T, shards []types.Shard, n int) {
 	}
 }
 
-// decimal matches a sequence number: digits without a leading zero.
-var decimal = regexp.MustCompile(`^(0|[1-9][0-9]*)$`)
-
 func shardIDs(shards []types.Shard) []string {
 	ids := make([]string, len(shards))
 	for i, s := range shards {
@@ -729,38 +683,10 @@ func summaryNames(s []types.StreamSummary) []string {
 	return names
 }
 
-func tagMap(tags []types.Tag) map[string]string {
-	m := map[string]string{}
-	for _, tg := range tags {
-		m[aws.ToString(tg.Key)] = aws.ToString(tg.Value)
-	}
-	return m
-}
-
 func tagKeys(tags []types.Tag) []string {
 	keys := make([]string, len(tags))
 	for i, tg := range tags {
 		keys[i] = aws.ToString(tg.Key)
 	}
 	return keys
-}
-
-func duplicates(s []string) []string {
-	seen := map[string]bool{}
-	var d []string
-	for _, v := range s {
-		if seen[v] {
-			d = append(d, v)
-		}
-		seen[v] = true
-	}
-	return d
-}
-
-func recordData(recs []types.Record) []string {
-	out := make([]string, len(recs))
-	for i, r := range recs {
-		out[i] = string(r.Data)
-	}
-	return out
 }
