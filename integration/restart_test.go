@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
@@ -69,6 +70,10 @@ func testRestart(t *testing.T, durability string) {
 	}
 	k.waitGone(ctx, t, deleted)
 
+	// With relaxed durability a put is answered before its fsync and read
+	// after it: wait until every acknowledged record is readable.
+	k.waitRecords(ctx, t, provisioned, 150)
+	k.waitRecords(ctx, t, onDemand, 50)
 	before := snapshotStreams(ctx, t, k, provisioned, onDemand)
 	if got := before.streams[provisioned].summary.retentionHours; got != 72 {
 		t.Fatalf("retention before restart = %d hours, want 72", got)
@@ -117,6 +122,7 @@ func testRestart(t *testing.T, durability string) {
 	for i := range 60 {
 		k.put(ctx, t, provisioned, fmt.Sprintf("after-%d", i), fmt.Appendf(nil, "after restart %d", i))
 	}
+	k.waitRecords(ctx, t, provisioned, 210)
 	for shardID, old := range before.streams[provisioned].records {
 		if len(old) == 0 {
 			continue
@@ -237,4 +243,28 @@ func snapshotStreams(ctx context.Context, t *testing.T, k *kin, streams ...strin
 		s.streams[name] = st
 	}
 	return s
+}
+
+// waitRecords waits until stream holds n readable records (at once with
+// sync durability; up to one fsync later with relaxed) and fails if it ever
+// holds more.
+func (k *kin) waitRecords(ctx context.Context, t *testing.T, stream string, n int) {
+	t.Helper()
+	for {
+		got := 0
+		for _, recs := range k.readAll(ctx, t, stream) {
+			got += len(recs)
+		}
+		if got == n {
+			return
+		}
+		if got > n {
+			t.Fatalf("%s holds %d records, want %d", stream, got, n)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%s holds %d readable records, want %d: %v", stream, got, n, ctx.Err())
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
 }
