@@ -1,0 +1,27 @@
+// Package firehose runs Firehose delivery streams: it buffers records from a
+// source, processes and compresses them, and delivers batches to an
+// S3-compatible store or to Elasticsearch, exactly once in S3.
+//
+// A delivery stream reads a Spate stream: for DirectPut, an internal stream
+// "firehose:<name>" that PutRecord and PutRecordBatch append to (so an
+// acknowledged record is as durable as any stream record); for
+// KinesisStreamAsSource, the user's stream, from the position it had when
+// the delivery stream was created. One worker per source shard reads from
+// its checkpoint through the same store API any consumer uses.
+//
+// # Exactly once
+//
+// Invariant: before a worker delivers a batch it persists an intent (the
+// batch's first and last sequence numbers) beside its checkpoint; after the
+// delivery succeeds it advances the checkpoint past the batch and clears the
+// intent in one write. After a crash the worker re-delivers exactly the
+// intent's range. Everything about the objects a batch produces is a
+// function of that range (object keys from the delivery stream, shard and
+// sequence range; timestamps from record arrival times; compression without
+// wall-clock headers), so a re-delivery overwrites the same objects with the
+// same bytes. Elasticsearch documents get their _id from the record's
+// sequence number, so re-indexing them is idempotent.
+//
+// The package does not speak any wire protocol: the Firehose JSON API and
+// gRPC decode requests into the configuration types here and call Service.
+package firehose

@@ -1,0 +1,148 @@
+package firehose
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/spatehq/spate/firehose/essink"
+)
+
+// esDeliverer is the deliverer of an Elasticsearch (or OpenSearch)
+// destination. Documents get their _id from the record's sequence number,
+// so delivering a batch again overwrites the same documents.
+type esDeliverer struct {
+	s         *Service
+	name      string
+	client    *essink.Client
+	index     string
+	rotation  essink.Rotation
+	retryFor  time.Duration
+	backupAll bool
+	// failedOut writes failed documents under the error prefix of the
+	// destination's S3Configuration; allOut writes every record under its
+	// prefix (S3BackupMode AllDocuments).
+	failedOut *s3Writer
+	allOut    *s3Writer
+}
+
+func (d *esDeliverer) kind() string { return "elasticsearch" }
+
+func (s *Service) newESDeliverer(m dsMeta, c ElasticsearchDestinationConfiguration) (*esDeliverer, error) {
+	url := c.ClusterEndpoint
+	if url == "" {
+		url = s.cfg.esURL
+	}
+	client, err := essink.New(url)
+	if err != nil {
+		return nil, fmt.Errorf("elasticsearch %s: %w", url, err)
+	}
+	rotation, err := essink.ParseRotation(c.IndexRotationPeriod)
+	if err != nil {
+		return nil, err
+	}
+	out, err := newS3Writer(s, m, extendS3(c.S3Configuration))
+	if err != nil {
+		return nil, fmt.Errorf("S3Configuration: %w", err)
+	}
+	d := &esDeliverer{
+		s: s, name: m.Name, client: client, index: c.IndexName, rotation: rotation,
+		retryFor:  time.Duration(*c.RetryOptions.DurationInSeconds) * time.Second,
+		backupAll: c.S3BackupMode == "AllDocuments",
+		failedOut: out, allOut: out,
+	}
+	return d, nil
+}
+
+func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
+	if len(b.records) == 0 {
+		return nil
+	}
+	var docs []essink.Doc
+	var failed []failedRecord
+	views := map[string]recordView{}
+	bytes := 0
+	for _, r := range b.records {
+		bytes += len(r.Data)
+		index := essink.IndexName(d.index, d.rotation, r.ArrivalTime)
+		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data,
+			extraJSON: map[string]any{"esDocumentId": r.SequenceNumber, "esIndexName": index}}
+		if err := essink.ValidateJSONObject(r.Data); err != nil {
+			failed = append(failed, failedRecord{errElasticsearchFailed, "InvalidDocument", err.Error(), rv})
+			continue
+		}
+		views[r.SequenceNumber] = rv
+		docs = append(docs, essink.Doc{ID: r.SequenceNumber, Index: index, Body: r.Data})
+	}
+	if len(docs) > 0 {
+		res, err := d.client.Deliver(ctx, docs, d.retryFor)
+		if err != nil {
+			return err // ctx is done
+		}
+		if res.Retried > 0 {
+			d.s.metrics.retryN(d.name, d.kind(), res.Retried)
+		}
+		for _, f := range res.Failed {
+			failed = append(failed, failedRecord{errElasticsearchFailed, fmt.Sprintf("%d", f.Status), f.Error, views[f.Doc.ID]})
+		}
+		d.s.metrics.delivered(d.name, d.kind(), res.Succeeded, bytes)
+	}
+	// What Elasticsearch would not take is backed up, never dropped. The
+	// upload is retried on its own, so documents that succeeded are not
+	// sent again (unless the process stops before the backup lands).
+	var objects []object
+	if len(failed) > 0 {
+		errObjects, err := d.failedOut.errorObjects(b, failed)
+		if err != nil {
+			return err
+		}
+		objects = append(objects, errObjects...)
+		d.s.metrics.backup(d.name, "failed", len(failed))
+	}
+	if d.backupAll {
+		all, err := d.allOut.rawObject(b)
+		if err != nil {
+			return err
+		}
+		objects = append(objects, all)
+		d.s.metrics.backup(d.name, "all", len(b.records))
+	}
+	backoff := d.s.cfg.retryMin
+	for {
+		err := d.failedOut.put(ctx, objects)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.s.metrics.retry(d.name, "s3-backup")
+		d.s.cfg.logger.Warn("backup to S3 failed; retrying", "delivery_stream", d.name, "err", err)
+		if sleep(ctx, backoff) != nil {
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, d.s.cfg.retryMax)
+	}
+}
+
+// newDeliverer builds the deliverer of m's destination and returns its
+// effective buffering hints.
+func (s *Service) newDeliverer(m dsMeta) (deliverer, *BufferingHints, error) {
+	switch m.DestKind {
+	case "ExtendedS3", "S3":
+		c := withS3Defaults(*m.S3)
+		w, err := newS3Writer(s, m, &c)
+		if err != nil {
+			return nil, nil, err
+		}
+		return &s3Deliverer{w: w}, c.BufferingHints, nil
+	case "Elasticsearch", "Amazonopensearchservice":
+		c := withESDefaults(*m.ES)
+		d, err := s.newESDeliverer(m, c)
+		if err != nil {
+			return nil, nil, err
+		}
+		return d, c.BufferingHints, nil
+	}
+	return nil, nil, fmt.Errorf("unknown destination kind %q", m.DestKind)
+}

@@ -1,0 +1,371 @@
+package firehose
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/spatehq/spate/firehose/compress"
+	"github.com/spatehq/spate/firehose/parquetconv"
+	"github.com/spatehq/spate/firehose/prefix"
+	"github.com/spatehq/spate/firehose/s3store"
+)
+
+// Error output types, as Firehose names them in !{firehose:error-output-type}
+// and in default error prefixes.
+const (
+	errProcessingFailed       = "processing-failed"
+	errFormatConversionFailed = "format-conversion-failed"
+	errElasticsearchFailed    = "elasticsearch-failed"
+)
+
+// object is one S3 object to write.
+type object struct {
+	bucket, key string
+	body        []byte
+	records     int
+}
+
+// s3Writer turns records into objects of one S3 configuration. It holds
+// only derived, immutable state, so workers of all shards share it.
+type s3Writer struct {
+	s          *Service
+	name       string
+	createdMs  int64
+	version    int
+	bucket     string
+	prefix     *prefix.Template // nil: the default YYYY/MM/dd/HH/ prefix
+	errPrefix  *prefix.Template
+	format     compress.Format
+	ext        string
+	procs      processors
+	converter  *parquetconv.Converter // nil: no format conversion
+	partition  bool
+	backup     *s3Writer // S3BackupMode Enabled: the source records, unprocessed
+	objectType string
+}
+
+func newS3Writer(s *Service, m dsMeta, c *ExtendedS3DestinationConfiguration) (*s3Writer, error) {
+	bucket, err := s3store.ParseBucketARN(c.BucketARN)
+	if err != nil {
+		return nil, err
+	}
+	w := &s3Writer{
+		s: s, name: m.Name, createdMs: m.CreatedAtMs, version: m.Version, bucket: bucket,
+		format: compress.Uncompressed,
+	}
+	if c.CompressionFormat != "" {
+		if w.format, err = compress.ParseFormat(c.CompressionFormat); err != nil {
+			return nil, err
+		}
+	}
+	if c.Prefix != "" {
+		if w.prefix, err = prefix.Compile(c.Prefix); err != nil {
+			return nil, err
+		}
+	}
+	if w.errPrefix, err = prefix.CompileErrorOutput(c.ErrorOutputPrefix, c.Prefix); err != nil {
+		return nil, err
+	}
+	if w.procs, err = parseProcessors("ExtendedS3DestinationConfiguration", c.ProcessingConfiguration); err != nil {
+		return nil, err
+	}
+	conv, err := conversionOf(c)
+	if err != nil {
+		return nil, err
+	}
+	if conv != nil {
+		if w.converter, err = parquetconv.NewConverter(conv.columns, parquetconv.Options{Compression: conv.compression}); err != nil {
+			return nil, err
+		}
+	}
+	w.partition = c.DynamicPartitioningConfiguration != nil && boolValue(c.DynamicPartitioningConfiguration.Enabled)
+	w.ext = w.format.Extension()
+	if w.converter != nil {
+		w.ext = ".parquet"
+	}
+	if c.FileExtension != "" {
+		w.ext = c.FileExtension
+	}
+	if c.S3BackupMode == "Enabled" && c.S3BackupConfiguration != nil {
+		if w.backup, err = newS3Writer(s, m, extendS3(c.S3BackupConfiguration)); err != nil {
+			return nil, fmt.Errorf("S3BackupConfiguration: %w", err)
+		}
+	}
+	return w, nil
+}
+
+// failedRecord is a record that could not be delivered as configured; it
+// goes to the error output prefix.
+type failedRecord struct {
+	kind    string // error output type
+	code    string
+	message string
+	rec     recordView
+}
+
+// recordView is the part of a record the output needs.
+type recordView struct {
+	seq       string
+	arrival   time.Time
+	data      []byte
+	extraJSON map[string]any // extra members of an error record (Elasticsearch)
+}
+
+// objectID derives the id part of an object name from what the object
+// holds: the delivery stream, the batch's position and the partition. The
+// same batch always yields the same names.
+func (w *s3Writer) objectID(b *batch, partition string) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%s\x00%s", w.name, w.createdMs, b.shardID, b.first, b.last, partition)
+	sum := h.Sum(nil)
+	// Shaped like the UUIDs in Firehose's object names.
+	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+}
+
+// randomString is !{firehose:random-string}: random-looking, but derived
+// from the batch so that a re-delivery renders the same key.
+func (w *s3Writer) randomString(b *batch) string {
+	return prefix.RandomString([]byte(w.objectID(b, "random")))
+}
+
+func (w *s3Writer) render(t *prefix.Template, in prefix.Input) (string, error) {
+	if t == nil {
+		return prefix.DefaultPrefix(in.ArrivalTime), nil
+	}
+	return t.Render(in)
+}
+
+// objectName is Firehose's pattern:
+// <prefix><DeliveryStreamName>-<version>-<yyyy-MM-dd-HH-mm-ss>-<id><ext>.
+func (w *s3Writer) objectName(pfx string, first time.Time, id string) string {
+	return pfx + w.name + "-" + strconv.Itoa(w.version) + "-" + first.UTC().Format("2006-01-02-15-04-05") + "-" + id + w.ext
+}
+
+// build turns a batch into objects: processing, partitioning, conversion,
+// compression and naming. Records that fail go to the error output.
+func (w *s3Writer) build(b *batch) ([]object, error) {
+	type group struct {
+		prefix string
+		first  time.Time
+		recs   []recordView
+	}
+	groups := map[string]*group{}
+	var failed []failedRecord
+	random := w.randomString(b)
+	for _, r := range b.records {
+		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data}
+		in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random}
+		if w.procs.extractor != nil {
+			keys, err := w.procs.extractor.Extract(r.Data)
+			if err != nil {
+				failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.MetadataExtractionFailed", err.Error(), rv})
+				continue
+			}
+			in.Keys = keys
+		}
+		if !w.partition {
+			// One prefix per batch, from its first record, as Firehose does.
+			in.ArrivalTime = b.records[0].ArrivalTime
+		}
+		pfx, err := w.render(w.prefix, in)
+		if err != nil {
+			failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.PartitionKeyError", err.Error(), rv})
+			continue
+		}
+		g := groups[pfx]
+		if g == nil {
+			g = &group{prefix: pfx, first: r.ArrivalTime}
+			groups[pfx] = g
+		}
+		g.recs = append(g.recs, rv)
+	}
+	prefixes := make([]string, 0, len(groups))
+	for p := range groups {
+		prefixes = append(prefixes, p)
+	}
+	sort.Strings(prefixes)
+	var objects []object
+	for _, p := range prefixes {
+		g := groups[p]
+		body, convFailed, err := w.encode(g.recs)
+		if err != nil {
+			return nil, err
+		}
+		failed = append(failed, convFailed...)
+		if body != nil {
+			objects = append(objects, object{bucket: w.bucket, key: w.objectName(p, g.first, w.objectID(b, p)), body: body, records: len(g.recs) - len(convFailed)})
+		}
+	}
+	errObjects, err := w.errorObjects(b, failed)
+	if err != nil {
+		return nil, err
+	}
+	objects = append(objects, errObjects...)
+	if w.backup != nil {
+		backup, err := w.backup.rawObject(b)
+		if err != nil {
+			return nil, err
+		}
+		objects = append(objects, backup)
+	}
+	return objects, nil
+}
+
+// encode serialises records as configured: Parquet, or the processed
+// records concatenated and compressed. It returns nil when nothing is left.
+func (w *s3Writer) encode(recs []recordView) ([]byte, []failedRecord, error) {
+	if w.converter != nil {
+		raw := make([][]byte, len(recs))
+		for i, r := range recs {
+			raw[i] = r.data
+		}
+		file, bad, err := w.converter.Convert(raw)
+		if err != nil {
+			return nil, nil, fmt.Errorf("convert to Parquet: %w", err)
+		}
+		var failed []failedRecord
+		for _, e := range bad {
+			failed = append(failed, failedRecord{errFormatConversionFailed, "DataFormatConversion.MalformedData", e.Err.Error(), recs[e.Index]})
+		}
+		if len(bad) == len(recs) {
+			return nil, failed, nil
+		}
+		return file, failed, nil
+	}
+	var buf bytes.Buffer
+	for _, r := range recs {
+		buf.Write(r.data)
+		if w.procs.delimiter {
+			buf.WriteByte('\n')
+		}
+	}
+	body, err := compress.Compress(w.format, w.name, buf.Bytes())
+	if err != nil {
+		return nil, nil, fmt.Errorf("compress %s: %w", w.format, err)
+	}
+	return body, nil, nil
+}
+
+// rawObject is the unprocessed records of a batch in one object (source
+// record backup, Elasticsearch AllDocuments backup).
+func (w *s3Writer) rawObject(b *batch) (object, error) {
+	var buf bytes.Buffer
+	for _, r := range b.records {
+		buf.Write(r.Data)
+	}
+	body, err := compress.Compress(w.format, w.name, buf.Bytes())
+	if err != nil {
+		return object{}, fmt.Errorf("compress %s: %w", w.format, err)
+	}
+	first := time.Time{}
+	if len(b.records) > 0 {
+		first = b.records[0].ArrivalTime
+	}
+	pfx, err := w.render(w.prefix, prefix.Input{ArrivalTime: first, RandomString: w.randomString(b)})
+	if err != nil {
+		return object{}, err
+	}
+	return object{bucket: w.bucket, key: w.objectName(pfx, first, w.objectID(b, "raw")), body: body, records: len(b.records)}, nil
+}
+
+// errorRecord is the JSON line Firehose writes for a failed record.
+type errorRecord struct {
+	AttemptsMade           int    `json:"attemptsMade"`
+	ArrivalTimestamp       int64  `json:"arrivalTimestamp"`
+	ErrorCode              string `json:"errorCode"`
+	ErrorMessage           string `json:"errorMessage"`
+	AttemptEndingTimestamp int64  `json:"attemptEndingTimestamp"`
+	RawData                string `json:"rawData"`
+	SequenceNumber         string `json:"sequenceNumber"`
+	EsDocumentID           string `json:"esDocumentId,omitempty"`
+	EsIndexName            string `json:"esIndexName,omitempty"`
+}
+
+// errorObjects writes failed records, one object per error output type,
+// under the error prefix. Timestamps come from the records, so the bytes
+// are the same on re-delivery.
+func (w *s3Writer) errorObjects(b *batch, failed []failedRecord) ([]object, error) {
+	byKind := map[string][]failedRecord{}
+	for _, f := range failed {
+		byKind[f.kind] = append(byKind[f.kind], f)
+	}
+	kinds := make([]string, 0, len(byKind))
+	for k := range byKind {
+		kinds = append(kinds, k)
+	}
+	sort.Strings(kinds)
+	var out []object
+	last := b.records[len(b.records)-1].ArrivalTime.UnixMilli()
+	for _, kind := range kinds {
+		fs := byKind[kind]
+		var buf bytes.Buffer
+		for _, f := range fs {
+			line := errorRecord{
+				AttemptsMade: 1, ArrivalTimestamp: f.rec.arrival.UnixMilli(), ErrorCode: f.code, ErrorMessage: f.message,
+				AttemptEndingTimestamp: last, RawData: base64.StdEncoding.EncodeToString(f.rec.data), SequenceNumber: f.rec.seq,
+			}
+			if f.rec.extraJSON != nil {
+				line.EsDocumentID, _ = f.rec.extraJSON["esDocumentId"].(string)
+				line.EsIndexName, _ = f.rec.extraJSON["esIndexName"].(string)
+			}
+			enc, _ := json.Marshal(line) // plain data always encodes
+			buf.Write(enc)
+			buf.WriteByte('\n')
+		}
+		in := prefix.Input{ArrivalTime: fs[0].rec.arrival, RandomString: w.randomString(b), ErrorOutputType: kind}
+		pfx, err := w.errPrefix.Render(in)
+		if err != nil {
+			return nil, fmt.Errorf("render ErrorOutputPrefix: %w", err)
+		}
+		body, err := compress.Compress(w.format, w.name, buf.Bytes())
+		if err != nil {
+			return nil, fmt.Errorf("compress %s: %w", w.format, err)
+		}
+		key := pfx + w.name + "-" + strconv.Itoa(w.version) + "-" + fs[0].rec.arrival.UTC().Format("2006-01-02-15-04-05") +
+			"-" + w.objectID(b, "error/"+kind) + w.format.Extension()
+		out = append(out, object{bucket: w.bucket, key: key, body: body, records: len(fs)})
+	}
+	return out, nil
+}
+
+// put uploads objects; any failure fails the whole call, and a retry
+// uploads all of them again (same names, same bytes).
+func (w *s3Writer) put(ctx context.Context, objects []object) error {
+	for _, o := range objects {
+		if err := w.s.s3.Put(ctx, o.bucket, o.key, o.body, "application/octet-stream"); err != nil {
+			return fmt.Errorf("put s3://%s/%s: %w", o.bucket, o.key, err)
+		}
+	}
+	return nil
+}
+
+// s3Deliverer is the deliverer of an S3 destination.
+type s3Deliverer struct{ w *s3Writer }
+
+func (d *s3Deliverer) kind() string { return "s3" }
+
+func (d *s3Deliverer) deliver(ctx context.Context, b *batch) error {
+	if len(b.records) == 0 {
+		return nil
+	}
+	objects, err := d.w.build(b)
+	if err != nil {
+		return err
+	}
+	if err := d.w.put(ctx, objects); err != nil {
+		return err
+	}
+	bytes := 0
+	for _, r := range b.records {
+		bytes += len(r.Data)
+	}
+	d.w.s.metrics.delivered(d.w.name, d.kind(), len(b.records), bytes)
+	return nil
+}
