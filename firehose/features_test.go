@@ -37,9 +37,9 @@ func TestDynamicPartitioning(t *testing.T) {
 		DeliveryStreamName: "dyn",
 		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{
 			BucketARN: f.bucketARN(), CompressionFormat: "GZIP",
-			Prefix:            "dyn/customer=!{partitionKeyFromQuery:customer}/!{timestamp:yyyy}/",
-			ErrorOutputPrefix: "dyn-errors/!{firehose:error-output-type}/",
-			BufferingHints:    intervalZero(),
+			Prefix:                           "dyn/customer=!{partitionKeyFromQuery:customer}/!{timestamp:yyyy}/",
+			ErrorOutputPrefix:                "dyn-errors/!{firehose:error-output-type}/",
+			BufferingHints:                   intervalZero(),
 			DynamicPartitioningConfiguration: &DynamicPartitioningConfiguration{Enabled: boolp(true)},
 			ProcessingConfiguration: &ProcessingConfiguration{Enabled: boolp(true), Processors: []Processor{
 				{Type: "MetadataExtraction", Parameters: []ProcessorParameter{
