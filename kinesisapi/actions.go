@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/awsjson"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -71,7 +72,7 @@ func (h *handler) describeStream(ctx context.Context, in *describeStreamRequest)
 		Shards:                  shardsOut(d.Shards),
 		HasMoreShards:           d.HasMoreShards,
 		RetentionPeriodHours:    d.RetentionHours,
-		StreamCreationTimestamp: epochSeconds(d.CreatedAt),
+		StreamCreationTimestamp: awsjson.EpochSeconds(d.CreatedAt),
 		EnhancedMonitoring:      noEnhancedMonitoring(),
 		EncryptionType:          encryptionType(d.EncryptionType),
 	}}, nil
@@ -92,7 +93,7 @@ func (h *handler) describeStreamSummary(ctx context.Context, in *describeStreamS
 		StreamStatus:            string(d.Status),
 		StreamModeDetails:       modeDetails(d.Mode),
 		RetentionPeriodHours:    d.RetentionHours,
-		StreamCreationTimestamp: epochSeconds(d.CreatedAt),
+		StreamCreationTimestamp: awsjson.EpochSeconds(d.CreatedAt),
 		EnhancedMonitoring:      noEnhancedMonitoring(),
 		EncryptionType:          encryptionType(d.EncryptionType),
 		OpenShardCount:          d.OpenShardCount,
@@ -124,7 +125,7 @@ func (h *handler) listStreams(ctx context.Context, in *listStreamsRequest) (list
 			StreamModeDetails: modeDetails(s.Mode),
 		}
 		if !s.CreatedAt.IsZero() {
-			ts := epochSeconds(s.CreatedAt)
+			ts := awsjson.EpochSeconds(s.CreatedAt)
 			reply.StreamSummaries[i].StreamCreationTimestamp = &ts
 		}
 	}
@@ -279,7 +280,7 @@ func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRec
 	for i, r := range out.Records {
 		reply.Records[i] = recordOut{
 			SequenceNumber:              r.SequenceNumber,
-			ApproximateArrivalTimestamp: epochSeconds(r.ArrivalTime),
+			ApproximateArrivalTimestamp: awsjson.EpochSeconds(r.ArrivalTime),
 			Data:                        r.Data,
 			PartitionKey:                r.PartitionKey,
 		}

@@ -6,10 +6,10 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
-	"reflect"
 	"testing"
 	"time"
 
+	"github.com/spatehq/spate/awsjson"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -39,30 +39,21 @@ func putRecordsBody(n, size int) []byte {
 //     comparison.
 func BenchmarkPutRecordsDecode(b *testing.B) {
 	body := putRecordsBody(500, 100)
-	h := newHandler(nil)
-	op := h.ops["PutRecords"]
-	b.Run("handler", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := h.decode(op, body); err != nil {
-				b.Fatal(err)
+	for _, bc := range []struct {
+		name string
+		fast bool
+	}{{"handler", true}, {"encoding/json+validate", false}} {
+		h := build(nil, bc.fast)
+		b.Run(bc.name, func(b *testing.B) {
+			b.SetBytes(int64(len(body)))
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := h.Decode("PutRecords", body); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-	})
-	b.Run("encoding/json+validate", func(b *testing.B) {
-		b.SetBytes(int64(len(body)))
-		b.ReportAllocs()
-		for b.Loop() {
-			var in putRecordsRequest
-			if err := decodeJSON(body, &in); err != nil {
-				b.Fatal(err)
-			}
-			if err := validate(op.plan, reflect.ValueOf(&in).Elem()); err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+		})
+	}
 	b.Run("map[string]any", func(b *testing.B) {
 		b.SetBytes(int64(len(body)))
 		b.ReportAllocs()
@@ -97,7 +88,7 @@ func BenchmarkGetRecordsEncode(b *testing.B) {
 			b.Fatal(err)
 		}
 		buf.Reset()
-		if err := encodeJSON(&buf, reply); err != nil {
+		if err := awsjson.Encode(&buf, reply); err != nil {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(buf.Len()))
@@ -115,7 +106,7 @@ func BenchmarkPutRecordsEncode(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		buf.Reset()
-		if err := encodeJSON(&buf, reply); err != nil {
+		if err := awsjson.Encode(&buf, reply); err != nil {
 			b.Fatal(err)
 		}
 		b.SetBytes(int64(buf.Len()))

@@ -4,11 +4,12 @@
 // that the AWS CLI, the AWS SDKs and the Kinesis Client Library work against
 // a Spate server unchanged.
 //
-// It owns the wire format only: decoding, validation against the AWS service
-// model, encoding, and the translation of apierr errors into AWS error
-// replies. It owns no stream state; every action is one call on a
+// It owns the Kinesis wire format only: the actions, their request and reply
+// structs, the PutRecords fast path and the embedded service model. The
+// protocol itself (envelope, validation, error replies, request IDs) is
+// package awsjson's. It owns no stream state; every action is one call on a
 // *shard.Store, which makes the semantic checks. NewHandler is the whole
-// entry point.
+// entry point; awsjson.Router serves it beside the Firehose API on one port.
 //
 // The AWS service model (awsmodel/kinesis-2013-12-02.json, Apache-2.0) is
 // embedded. Each action's request struct is bound to the model's input shape
@@ -23,6 +24,6 @@
 //
 // Invariant: a request that fails decoding or validation never reaches the
 // store, and every reply, errors included, carries an x-amzn-RequestId
-// header; errors become replies in one place (writeError), through
+// header; errors become replies in one place (awsjson), through
 // apierr.CodeOf and apierr.MessageOf.
 package kinesisapi

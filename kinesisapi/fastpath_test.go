@@ -1,9 +1,9 @@
 package kinesisapi
 
 import (
-	"encoding/json"
-	"reflect"
 	"testing"
+
+	"github.com/spatehq/spate/awsjson/awsjsontest"
 )
 
 func TestDecodePutRecordsFast(t *testing.T) {
@@ -42,23 +42,9 @@ func TestDecodePutRecordsFast(t *testing.T) {
 				t.Fatalf("ok = %v, want %v", ok, tt.wantOK)
 			}
 			if ok {
-				checkSameAsEncodingJSON(t, []byte(tt.body), got)
+				awsjsontest.CheckSameAsEncodingJSON(t, []byte(tt.body), got)
 			}
 		})
-	}
-}
-
-// checkSameAsEncodingJSON fails unless encoding/json decodes body to got.
-func checkSameAsEncodingJSON(t *testing.T, body []byte, got *putRecordsRequest) {
-	t.Helper()
-	var want putRecordsRequest
-	if err := json.Unmarshal(body, &want); err != nil {
-		t.Fatalf("fast path accepted %q, encoding/json rejects it: %v", body, err)
-	}
-	if !reflect.DeepEqual(got, &want) {
-		gj, _ := json.Marshal(got)
-		wj, _ := json.Marshal(&want)
-		t.Fatalf("fast path decoded %q differently:\n got: %s\nwant: %s", body, gj, wj)
 	}
 }
 
@@ -75,7 +61,7 @@ func FuzzPutRecordsFastPath(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
 		if got, ok := decodePutRecordsFast(body); ok {
-			checkSameAsEncodingJSON(t, body, got)
+			awsjsontest.CheckSameAsEncodingJSON(t, body, got)
 		}
 	})
 }

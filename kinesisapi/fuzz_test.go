@@ -12,7 +12,7 @@ import (
 // ValidationException), never as an internal failure.
 func FuzzDecodeRequest(f *testing.F) {
 	h := newHandler(nil)
-	actions := h.actionNames()
+	actions := h.Actions()
 	seeds := []struct {
 		action string
 		body   string
@@ -37,16 +37,16 @@ func FuzzDecodeRequest(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, action uint8, body []byte) {
-		op := h.ops[actions[int(action)%len(actions)]]
-		in, err := h.decode(op, body)
+		name := actions[int(action)%len(actions)]
+		in, err := h.Decode(name, body)
 		if err != nil {
 			if code := apierr.CodeOf(err); code != apierr.Serialization && code != apierr.Validation {
-				t.Fatalf("%s: %s rejected as %s: %v", op.name, body, code, err)
+				t.Fatalf("%s: %s rejected as %s: %v", name, body, code, err)
 			}
 			return
 		}
 		if in == nil {
-			t.Fatalf("%s: no error and no request", op.name)
+			t.Fatalf("%s: no error and no request", name)
 		}
 	})
 }

@@ -4,48 +4,23 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/awsjson/awsjsontest"
 	"github.com/spatehq/spate/shard"
 )
 
-// client sends Kinesis requests to a test server.
-type client struct {
-	t   *testing.T
-	url string
-}
-
-type reply struct {
-	status int
-	header http.Header
-	body   map[string]any
-	raw    string
-}
-
-func (r reply) errType() string {
-	s, _ := r.body["__type"].(string)
-	return s
-}
-
-func (r reply) message() string {
-	s, _ := r.body["message"].(string)
-	return s
-}
-
 // newStoreServer serves a real store in a temporary directory.
-func newStoreServer(t *testing.T, storeOpts []shard.Option, opts ...Option) *client {
+func newStoreServer(t *testing.T, storeOpts []shard.Option, opts ...Option) *awsjsontest.Client {
 	t.Helper()
 	st, err := shard.Open(t.TempDir(), storeOpts...)
 	if err != nil {
@@ -59,91 +34,9 @@ func newStoreServer(t *testing.T, storeOpts []shard.Option, opts ...Option) *cli
 	return newTestServer(t, NewHandler(st, opts...))
 }
 
-func newTestServer(t *testing.T, h http.Handler) *client {
+func newTestServer(t *testing.T, h http.Handler) *awsjsontest.Client {
 	t.Helper()
-	srv := httptest.NewServer(h)
-	t.Cleanup(srv.Close)
-	return &client{t: t, url: srv.URL}
-}
-
-var requestIDPattern = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-
-// do sends a raw request and checks the invariants every reply keeps.
-func (c *client) do(method, path string, header map[string]string, body string) reply {
-	c.t.Helper()
-	req, err := http.NewRequest(method, c.url+path, strings.NewReader(body))
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	for k, v := range header {
-		req.Header.Set(k, v)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	raw, err := io.ReadAll(resp.Body)
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	r := reply{status: resp.StatusCode, header: resp.Header, raw: string(raw)}
-	if err := json.Unmarshal(raw, &r.body); err != nil {
-		c.t.Fatalf("reply is not a JSON object: %v: %s", err, raw)
-	}
-	if id := resp.Header.Get("X-Amzn-Requestid"); !requestIDPattern.MatchString(id) {
-		c.t.Errorf("x-amzn-RequestId = %q, want a UUID", id)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
-		c.t.Errorf("Content-Type = %q", ct)
-	}
-	if r.status != http.StatusOK {
-		if r.errType() == "" || r.header.Get("X-Amzn-Errortype") != r.errType() {
-			c.t.Errorf("error reply without matching __type and X-Amzn-ErrorType: %s %v", raw, r.header)
-		}
-	}
-	return r
-}
-
-// call sends an action with a JSON body given as a Go value or a string.
-func (c *client) call(action string, body any) reply {
-	c.t.Helper()
-	s, ok := body.(string)
-	if !ok {
-		b, err := json.Marshal(body)
-		if err != nil {
-			c.t.Fatal(err)
-		}
-		s = string(b)
-	}
-	return c.do(http.MethodPost, "/", map[string]string{
-		"Content-Type":  "application/x-amz-json-1.1",
-		"X-Amz-Target":  "Kinesis_20131202." + action,
-		"Authorization": "AWS4-HMAC-SHA256 Credential=dummy/20250101/us-east-1/kinesis/aws4_request, SignedHeaders=host, Signature=00",
-	}, s)
-}
-
-// ok sends an action and fails the test unless it succeeds.
-func (c *client) ok(action string, body any) map[string]any {
-	c.t.Helper()
-	r := c.call(action, body)
-	if r.status != http.StatusOK {
-		c.t.Fatalf("%s: status %d: %s", action, r.status, r.raw)
-	}
-	return r.body
-}
-
-// fails sends an action and checks that it fails with errType.
-func (c *client) fails(action string, body any, status int, errType string) reply {
-	c.t.Helper()
-	r := c.call(action, body)
-	if r.status != status || r.errType() != errType {
-		c.t.Fatalf("%s: got %d %s, want %d %s", action, r.status, r.raw, status, errType)
-	}
-	if r.message() == "" {
-		c.t.Errorf("%s: error without a message: %s", action, r.raw)
-	}
-	return r
+	return awsjsontest.NewServer(t, h, TargetPrefix)
 }
 
 func TestEnvelopeErrors(t *testing.T) {
@@ -174,14 +67,14 @@ func TestEnvelopeErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := c.do(tt.method, tt.path, tt.header, tt.body)
-			if r.status != tt.wantStatus || r.errType() != tt.wantType || !strings.Contains(r.message(), tt.wantInMsg) {
-				t.Errorf("got %d %s, want %d %s with %q", r.status, r.raw, tt.wantStatus, tt.wantType, tt.wantInMsg)
+			r := c.Do(tt.method, tt.path, tt.header, tt.body)
+			if r.Status != tt.wantStatus || r.ErrType() != tt.wantType || !strings.Contains(r.Message(), tt.wantInMsg) {
+				t.Errorf("got %d %s, want %d %s with %q", r.Status, r.Raw, tt.wantStatus, tt.wantType, tt.wantInMsg)
 			}
 		})
 	}
 	t.Run("too large without Content-Length", func(t *testing.T) {
-		req, err := http.NewRequest(http.MethodPost, c.url+"/", io.MultiReader(strings.NewReader(`{"NextToken":"`+strings.Repeat("x", 2000)+`"}`)))
+		req, err := http.NewRequest(http.MethodPost, c.URL+"/", io.MultiReader(strings.NewReader(`{"NextToken":"`+strings.Repeat("x", 2000)+`"}`)))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -202,8 +95,8 @@ func TestRequestIDsAreUnique(t *testing.T) {
 	c := newTestServer(t, NewHandler(nil))
 	seen := make(map[string]bool)
 	for range 50 {
-		r := c.do(http.MethodGet, "/", nil, "")
-		id := r.header.Get("X-Amzn-Requestid")
+		r := c.Do(http.MethodGet, "/", nil, "")
+		id := r.Header.Get("X-Amzn-Requestid")
 		if seen[id] {
 			t.Fatalf("request ID %s repeated", id)
 		}
@@ -214,14 +107,14 @@ func TestRequestIDsAreUnique(t *testing.T) {
 func TestStreamLifecycle(t *testing.T) {
 	c := newStoreServer(t, nil)
 
-	if got := c.ok("CreateStream", map[string]any{"StreamName": "orders", "ShardCount": 3, "Tags": map[string]string{"team": "a"}}); len(got) != 0 {
+	if got := c.OK("CreateStream", map[string]any{"StreamName": "orders", "ShardCount": 3, "Tags": map[string]string{"team": "a"}}); len(got) != 0 {
 		t.Errorf("CreateStream reply = %v, want {}", got)
 	}
-	c.fails("CreateStream", map[string]any{"StreamName": "orders", "ShardCount": 1}, 400, "ResourceInUseException")
-	c.fails("CreateStream", map[string]any{"StreamName": "big", "ShardCount": 1, "MaxRecordSizeInKiB": 2048}, 400, "InvalidArgumentException")
+	c.Fails("CreateStream", map[string]any{"StreamName": "orders", "ShardCount": 1}, 400, "ResourceInUseException")
+	c.Fails("CreateStream", map[string]any{"StreamName": "big", "ShardCount": 1, "MaxRecordSizeInKiB": 2048}, 400, "InvalidArgumentException")
 
 	t.Run("DescribeStream", func(t *testing.T) {
-		d := c.ok("DescribeStream", map[string]any{"StreamName": "orders", "Limit": 2})["StreamDescription"].(map[string]any)
+		d := c.OK("DescribeStream", map[string]any{"StreamName": "orders", "Limit": 2})["StreamDescription"].(map[string]any)
 		if d["StreamName"] != "orders" || d["StreamStatus"] != "ACTIVE" || d["HasMoreShards"] != true ||
 			d["RetentionPeriodHours"] != 24.0 || d["EncryptionType"] != "NONE" {
 			t.Errorf("StreamDescription = %v", d)
@@ -258,15 +151,15 @@ func TestStreamLifecycle(t *testing.T) {
 			t.Errorf("SequenceNumberRange of an open shard = %v", sr)
 		}
 
-		rest := c.ok("DescribeStream", map[string]any{"StreamName": "orders", "ExclusiveStartShardId": "shardId-000000000001"})["StreamDescription"].(map[string]any)
+		rest := c.OK("DescribeStream", map[string]any{"StreamName": "orders", "ExclusiveStartShardId": "shardId-000000000001"})["StreamDescription"].(map[string]any)
 		if shards := rest["Shards"].([]any); len(shards) != 1 || shards[0].(map[string]any)["ShardId"] != "shardId-000000000002" || rest["HasMoreShards"] != false {
 			t.Errorf("second page = %v", rest)
 		}
 	})
 
 	t.Run("DescribeStreamSummary", func(t *testing.T) {
-		arn := c.ok("DescribeStream", map[string]any{"StreamName": "orders"})["StreamDescription"].(map[string]any)["StreamARN"]
-		s := c.ok("DescribeStreamSummary", map[string]any{"StreamARN": arn})["StreamDescriptionSummary"].(map[string]any)
+		arn := c.OK("DescribeStream", map[string]any{"StreamName": "orders"})["StreamDescription"].(map[string]any)["StreamARN"]
+		s := c.OK("DescribeStreamSummary", map[string]any{"StreamARN": arn})["StreamDescriptionSummary"].(map[string]any)
 		if s["StreamName"] != "orders" || s["OpenShardCount"] != 3.0 || s["ConsumerCount"] != 0.0 || s["EncryptionType"] != "NONE" {
 			t.Errorf("StreamDescriptionSummary = %v", s)
 		}
@@ -276,8 +169,8 @@ func TestStreamLifecycle(t *testing.T) {
 	})
 
 	t.Run("ListStreams", func(t *testing.T) {
-		c.ok("CreateStream", map[string]any{"StreamName": "payments", "StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"}})
-		page := c.ok("ListStreams", map[string]any{"Limit": 1})
+		c.OK("CreateStream", map[string]any{"StreamName": "payments", "StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"}})
+		page := c.OK("ListStreams", map[string]any{"Limit": 1})
 		if names := page["StreamNames"].([]any); len(names) != 1 || names[0] != "orders" || page["HasMoreStreams"] != true {
 			t.Fatalf("first page = %v", page)
 		}
@@ -285,12 +178,12 @@ func TestStreamLifecycle(t *testing.T) {
 		if sum["StreamName"] != "orders" || sum["StreamStatus"] != "ACTIVE" || sum["StreamARN"] == nil {
 			t.Errorf("StreamSummaries[0] = %v", sum)
 		}
-		next := c.ok("ListStreams", map[string]any{"ExclusiveStartStreamName": "orders"})
+		next := c.OK("ListStreams", map[string]any{"ExclusiveStartStreamName": "orders"})
 		if names := next["StreamNames"].([]any); len(names) != 1 || names[0] != "payments" || next["HasMoreStreams"] != false {
 			t.Errorf("second page = %v", next)
 		}
 		if tok, ok := page["NextToken"].(string); ok {
-			byToken := c.ok("ListStreams", map[string]any{"NextToken": tok})
+			byToken := c.OK("ListStreams", map[string]any{"NextToken": tok})
 			if names := byToken["StreamNames"].([]any); len(names) != 1 || names[0] != "payments" {
 				t.Errorf("page by NextToken = %v", byToken)
 			}
@@ -298,7 +191,7 @@ func TestStreamLifecycle(t *testing.T) {
 	})
 
 	t.Run("ListShards", func(t *testing.T) {
-		page := c.ok("ListShards", map[string]any{"StreamName": "orders", "MaxResults": 2})
+		page := c.OK("ListShards", map[string]any{"StreamName": "orders", "MaxResults": 2})
 		if shards := page["Shards"].([]any); len(shards) != 2 {
 			t.Fatalf("first page = %v", page)
 		}
@@ -306,89 +199,89 @@ func TestStreamLifecycle(t *testing.T) {
 		if !ok {
 			t.Fatalf("no NextToken in %v", page)
 		}
-		next := c.ok("ListShards", map[string]any{"NextToken": tok})
+		next := c.OK("ListShards", map[string]any{"NextToken": tok})
 		if shards := next["Shards"].([]any); len(shards) != 1 || shards[0].(map[string]any)["ShardId"] != "shardId-000000000002" {
 			t.Errorf("second page = %v", next)
 		}
 		if _, ok := next["NextToken"]; ok {
 			t.Errorf("last page has a NextToken: %v", next)
 		}
-		r := c.fails("ListShards", map[string]any{"NextToken": tok, "StreamName": "orders"}, 400, "InvalidArgumentException")
-		if r.message() != "NextToken and StreamName cannot be provided together." {
-			t.Errorf("message = %q", r.message())
+		r := c.Fails("ListShards", map[string]any{"NextToken": tok, "StreamName": "orders"}, 400, "InvalidArgumentException")
+		if r.Message() != "NextToken and StreamName cannot be provided together." {
+			t.Errorf("message = %q", r.Message())
 		}
-		c.fails("ListShards", map[string]any{"NextToken": tok, "ExclusiveStartShardId": "shardId-000000000000"}, 400, "InvalidArgumentException")
-		c.fails("ListShards", map[string]any{}, 400, "InvalidArgumentException")
-		after := c.ok("ListShards", map[string]any{"StreamName": "orders", "ShardFilter": map[string]any{"Type": "AFTER_SHARD_ID", "ShardId": "shardId-000000000001"}})
+		c.Fails("ListShards", map[string]any{"NextToken": tok, "ExclusiveStartShardId": "shardId-000000000000"}, 400, "InvalidArgumentException")
+		c.Fails("ListShards", map[string]any{}, 400, "InvalidArgumentException")
+		after := c.OK("ListShards", map[string]any{"StreamName": "orders", "ShardFilter": map[string]any{"Type": "AFTER_SHARD_ID", "ShardId": "shardId-000000000001"}})
 		if shards := after["Shards"].([]any); len(shards) != 1 {
 			t.Errorf("AFTER_SHARD_ID = %v", after)
 		}
-		c.fails("ListShards", map[string]any{"StreamName": "nope"}, 400, "ResourceNotFoundException")
+		c.Fails("ListShards", map[string]any{"StreamName": "nope"}, 400, "ResourceNotFoundException")
 	})
 
 	t.Run("retention", func(t *testing.T) {
-		c.ok("IncreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 48})
-		c.fails("IncreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 10000}, 400, "InvalidArgumentException")
-		c.fails("DecreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 1}, 400, "InvalidArgumentException")
-		c.ok("DecreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 36})
-		c.fails("IncreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders"}, 400, "ValidationException")
-		s := c.ok("DescribeStreamSummary", map[string]any{"StreamName": "orders"})["StreamDescriptionSummary"].(map[string]any)
+		c.OK("IncreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 48})
+		c.Fails("IncreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 10000}, 400, "InvalidArgumentException")
+		c.Fails("DecreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 1}, 400, "InvalidArgumentException")
+		c.OK("DecreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders", "RetentionPeriodHours": 36})
+		c.Fails("IncreaseStreamRetentionPeriod", map[string]any{"StreamName": "orders"}, 400, "ValidationException")
+		s := c.OK("DescribeStreamSummary", map[string]any{"StreamName": "orders"})["StreamDescriptionSummary"].(map[string]any)
 		if s["RetentionPeriodHours"] != 36.0 {
 			t.Errorf("RetentionPeriodHours = %v, want 36", s["RetentionPeriodHours"])
 		}
 	})
 
 	t.Run("tags", func(t *testing.T) {
-		c.ok("AddTagsToStream", map[string]any{"StreamName": "orders", "Tags": map[string]string{"env": "prod", "owner": ""}})
-		got := c.ok("ListTagsForStream", map[string]any{"StreamName": "orders", "Limit": 2})
+		c.OK("AddTagsToStream", map[string]any{"StreamName": "orders", "Tags": map[string]string{"env": "prod", "owner": ""}})
+		got := c.OK("ListTagsForStream", map[string]any{"StreamName": "orders", "Limit": 2})
 		tags := got["Tags"].([]any)
 		if len(tags) != 2 || got["HasMoreTags"] != true || tags[0].(map[string]any)["Key"] != "env" || tags[0].(map[string]any)["Value"] != "prod" {
 			t.Errorf("ListTagsForStream = %v", got)
 		}
-		rest := c.ok("ListTagsForStream", map[string]any{"StreamName": "orders", "ExclusiveStartTagKey": "owner"})
+		rest := c.OK("ListTagsForStream", map[string]any{"StreamName": "orders", "ExclusiveStartTagKey": "owner"})
 		if tags := rest["Tags"].([]any); len(tags) != 1 || tags[0].(map[string]any)["Key"] != "team" || rest["HasMoreTags"] != false {
 			t.Errorf("after owner = %v", rest)
 		}
-		c.ok("RemoveTagsFromStream", map[string]any{"StreamName": "orders", "TagKeys": []string{"env", "owner", "team"}})
-		if tags := c.ok("ListTagsForStream", map[string]any{"StreamName": "orders"})["Tags"].([]any); len(tags) != 0 {
+		c.OK("RemoveTagsFromStream", map[string]any{"StreamName": "orders", "TagKeys": []string{"env", "owner", "team"}})
+		if tags := c.OK("ListTagsForStream", map[string]any{"StreamName": "orders"})["Tags"].([]any); len(tags) != 0 {
 			t.Errorf("tags after removal = %v", tags)
 		}
 	})
 
 	t.Run("DescribeLimits", func(t *testing.T) {
-		l := c.ok("DescribeLimits", map[string]any{})
+		l := c.OK("DescribeLimits", map[string]any{})
 		if l["OpenShardCount"] != 7.0 || l["ShardLimit"].(float64) < 7 || l["OnDemandStreamCount"] != 1.0 || l["OnDemandStreamCountLimit"] == nil {
 			t.Errorf("DescribeLimits = %v", l)
 		}
 	})
 
 	t.Run("DeleteStream", func(t *testing.T) {
-		if got := c.ok("DeleteStream", map[string]any{"StreamName": "payments", "EnforceConsumerDeletion": true}); len(got) != 0 {
+		if got := c.OK("DeleteStream", map[string]any{"StreamName": "payments", "EnforceConsumerDeletion": true}); len(got) != 0 {
 			t.Errorf("DeleteStream reply = %v", got)
 		}
-		c.fails("DescribeStream", map[string]any{"StreamName": "payments"}, 400, "ResourceNotFoundException")
-		c.fails("DeleteStream", map[string]any{"StreamName": "payments"}, 400, "ResourceNotFoundException")
-		c.fails("DeleteStream", map[string]any{}, 400, "InvalidArgumentException")
+		c.Fails("DescribeStream", map[string]any{"StreamName": "payments"}, 400, "ResourceNotFoundException")
+		c.Fails("DeleteStream", map[string]any{"StreamName": "payments"}, 400, "ResourceNotFoundException")
+		c.Fails("DeleteStream", map[string]any{}, 400, "InvalidArgumentException")
 	})
 }
 
 func TestPutAndGetRecords(t *testing.T) {
 	c := newStoreServer(t, nil)
-	c.ok("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 2})
-	arn := c.ok("DescribeStreamSummary", map[string]any{"StreamName": "s"})["StreamDescriptionSummary"].(map[string]any)["StreamARN"].(string)
+	c.OK("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 2})
+	arn := c.OK("DescribeStreamSummary", map[string]any{"StreamName": "s"})["StreamDescriptionSummary"].(map[string]any)["StreamARN"].(string)
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	before := float64(time.Now().Add(-time.Second).UnixMilli()) / 1000
 
 	// Hash key 0 routes to the first shard, 2^128-1 to the last.
-	put := c.ok("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": b64("one"), "ExplicitHashKey": "0", "SequenceNumberForOrdering": "1"})
+	put := c.OK("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": b64("one"), "ExplicitHashKey": "0", "SequenceNumberForOrdering": "1"})
 	if put["ShardId"] != "shardId-000000000000" || put["EncryptionType"] != "NONE" || put["SequenceNumber"] == "" {
 		t.Fatalf("PutRecord = %v", put)
 	}
-	put2 := c.ok("PutRecord", map[string]any{"StreamARN": arn, "PartitionKey": "k", "Data": b64("two"), "ExplicitHashKey": "0"})
+	put2 := c.OK("PutRecord", map[string]any{"StreamARN": arn, "PartitionKey": "k", "Data": b64("two"), "ExplicitHashKey": "0"})
 	if put2["SequenceNumber"].(string) <= put["SequenceNumber"].(string) {
 		t.Errorf("sequence numbers do not increase: %v then %v", put["SequenceNumber"], put2["SequenceNumber"])
 	}
-	batch := c.ok("PutRecords", map[string]any{"StreamName": "s", "Records": []map[string]any{
+	batch := c.OK("PutRecords", map[string]any{"StreamName": "s", "Records": []map[string]any{
 		{"PartitionKey": "a", "Data": b64("three"), "ExplicitHashKey": "0"},
 		{"PartitionKey": "b", "Data": "", "ExplicitHashKey": "340282366920938463463374607431768211455"},
 	}})
@@ -400,13 +293,13 @@ func TestPutAndGetRecords(t *testing.T) {
 		t.Errorf("PutRecords result 2 = %v", r)
 	}
 
-	c.fails("PutRecord", map[string]any{"StreamName": "nope", "PartitionKey": "k", "Data": ""}, 400, "ResourceNotFoundException")
-	c.fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": "", "ExplicitHashKey": "340282366920938463463374607431768211456"}, 400, "InvalidArgumentException")
-	c.fails("PutRecord", map[string]any{"StreamName": "s", "StreamARN": strings.Replace(arn, "/s", "/t", 1), "PartitionKey": "k", "Data": ""}, 400, "InvalidArgumentException")
-	c.fails("PutRecords", map[string]any{"StreamName": "s", "Records": []map[string]any{{"PartitionKey": "k", "Data": base64.StdEncoding.EncodeToString(make([]byte, shard.MaxRecordSize))}}}, 400, "InvalidArgumentException")
+	c.Fails("PutRecord", map[string]any{"StreamName": "nope", "PartitionKey": "k", "Data": ""}, 400, "ResourceNotFoundException")
+	c.Fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": "", "ExplicitHashKey": "340282366920938463463374607431768211456"}, 400, "InvalidArgumentException")
+	c.Fails("PutRecord", map[string]any{"StreamName": "s", "StreamARN": strings.Replace(arn, "/s", "/t", 1), "PartitionKey": "k", "Data": ""}, 400, "InvalidArgumentException")
+	c.Fails("PutRecords", map[string]any{"StreamName": "s", "Records": []map[string]any{{"PartitionKey": "k", "Data": base64.StdEncoding.EncodeToString(make([]byte, shard.MaxRecordSize))}}}, 400, "InvalidArgumentException")
 
-	it := c.ok("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"].(string)
-	got := c.ok("GetRecords", map[string]any{"ShardIterator": it, "Limit": 2})
+	it := c.OK("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"].(string)
+	got := c.OK("GetRecords", map[string]any{"ShardIterator": it, "Limit": 2})
 	records := got["Records"].([]any)
 	if len(records) != 2 {
 		t.Fatalf("GetRecords = %v", got)
@@ -425,7 +318,7 @@ func TestPutAndGetRecords(t *testing.T) {
 	if !ok {
 		t.Fatalf("NextShardIterator missing: %v", got)
 	}
-	rest := c.ok("GetRecords", map[string]any{"ShardIterator": next})
+	rest := c.OK("GetRecords", map[string]any{"ShardIterator": next})
 	if records := rest["Records"].([]any); len(records) != 1 || records[0].(map[string]any)["Data"] != b64("three") {
 		t.Errorf("second read = %v", rest)
 	}
@@ -448,9 +341,9 @@ func TestPutAndGetRecords(t *testing.T) {
 			t.Run(tt.name, func(t *testing.T) {
 				tt.req["StreamName"] = "s"
 				tt.req["ShardId"] = "shardId-000000000000"
-				it := c.ok("GetShardIterator", tt.req)["ShardIterator"].(string)
+				it := c.OK("GetShardIterator", tt.req)["ShardIterator"].(string)
 				var data []string
-				for _, r := range c.ok("GetRecords", map[string]any{"ShardIterator": it})["Records"].([]any) {
+				for _, r := range c.OK("GetRecords", map[string]any{"ShardIterator": it})["Records"].([]any) {
 					d, _ := base64.StdEncoding.DecodeString(r.(map[string]any)["Data"].(string))
 					data = append(data, string(d))
 				}
@@ -461,10 +354,10 @@ func TestPutAndGetRecords(t *testing.T) {
 		}
 	})
 
-	c.fails("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000009", "ShardIteratorType": "LATEST"}, 400, "ResourceNotFoundException")
-	c.fails("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_SEQUENCE_NUMBER"}, 400, "InvalidArgumentException")
-	c.fails("GetRecords", map[string]any{"ShardIterator": "garbage"}, 400, "InvalidArgumentException")
-	c.fails("GetRecords", map[string]any{"ShardIterator": it, "Limit": 0}, 400, "ValidationException")
+	c.Fails("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000009", "ShardIteratorType": "LATEST"}, 400, "ResourceNotFoundException")
+	c.Fails("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "AT_SEQUENCE_NUMBER"}, 400, "InvalidArgumentException")
+	c.Fails("GetRecords", map[string]any{"ShardIterator": "garbage"}, 400, "InvalidArgumentException")
+	c.Fails("GetRecords", map[string]any{"ShardIterator": it, "Limit": 0}, 400, "ValidationException")
 }
 
 func TestExpiredIterator(t *testing.T) {
@@ -476,12 +369,12 @@ func TestExpiredIterator(t *testing.T) {
 		return now
 	}
 	c := newStoreServer(t, []shard.Option{shard.WithClock(clock)})
-	c.ok("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 1})
-	it := c.ok("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
+	c.OK("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 1})
+	it := c.OK("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
 	mu.Lock()
 	now = now.Add(shard.IteratorTTL + time.Minute)
 	mu.Unlock()
-	c.fails("GetRecords", map[string]any{"ShardIterator": it}, 400, "ExpiredIteratorException")
+	c.Fails("GetRecords", map[string]any{"ShardIterator": it}, 400, "ExpiredIteratorException")
 }
 
 // fakeStore lets a test stand in for the methods it overrides; the others
@@ -512,13 +405,13 @@ func TestInternalFailureIsLoggedNotShown(t *testing.T) {
 		},
 	}
 	c := newTestServer(t, newHandler(fs, WithLogger(logger)))
-	r := c.fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": ""}, 500, "InternalFailure")
-	if strings.Contains(r.raw, "fire") {
-		t.Errorf("reply leaks the internal error: %s", r.raw)
+	r := c.Fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": ""}, 500, "InternalFailure")
+	if strings.Contains(r.Raw, "fire") {
+		t.Errorf("reply leaks the internal error: %s", r.Raw)
 	}
 	mu.Lock()
 	defer mu.Unlock()
-	if !strings.Contains(logs.String(), "disk on fire") || !strings.Contains(logs.String(), r.header.Get("X-Amzn-Requestid")) {
+	if !strings.Contains(logs.String(), "disk on fire") || !strings.Contains(logs.String(), r.Header.Get("X-Amzn-Requestid")) {
 		t.Errorf("log lacks the error or the request ID: %s", logs.String())
 	}
 }
@@ -550,19 +443,19 @@ func TestPerRecordFailures(t *testing.T) {
 		},
 	}
 	c := newTestServer(t, newHandler(fs))
-	got := c.call("PutRecords", map[string]any{"StreamName": "s", "Records": []map[string]any{
+	got := c.Call("PutRecords", map[string]any{"StreamName": "s", "Records": []map[string]any{
 		{"PartitionKey": "a", "Data": ""}, {"PartitionKey": "b", "Data": ""}, {"PartitionKey": "c", "Data": ""},
 	}})
 	want := `{"FailedRecordCount":1,"Records":[{"SequenceNumber":"1","ShardId":"shardId-000000000000"},` +
 		`{"ErrorCode":"ProvisionedThroughputExceededException","ErrorMessage":"slow down"},` +
 		`{"SequenceNumber":"3","ShardId":"shardId-000000000000"}],"EncryptionType":"NONE"}`
-	if got.status != 200 || got.raw != want {
-		t.Errorf("PutRecords reply\n got: %s\nwant: %s", got.raw, want)
+	if got.Status != 200 || got.Raw != want {
+		t.Errorf("PutRecords reply\n got: %s\nwant: %s", got.Raw, want)
 	}
 	// The only entry of a PutRecord failing is the request failing.
-	r := c.fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "b", "Data": ""}, 400, "ProvisionedThroughputExceededException")
-	if r.message() != "slow down" {
-		t.Errorf("message = %q", r.message())
+	r := c.Fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "b", "Data": ""}, 400, "ProvisionedThroughputExceededException")
+	if r.Message() != "slow down" {
+		t.Errorf("message = %q", r.Message())
 	}
 }
 
@@ -577,12 +470,12 @@ func TestGetRecordsEncoding(t *testing.T) {
 		},
 	}
 	c := newTestServer(t, newHandler(fs))
-	got := c.call("GetRecords", map[string]any{"ShardIterator": "x"})
+	got := c.Call("GetRecords", map[string]any{"ShardIterator": "x"})
 	want := `{"Records":[{"SequenceNumber":"7","ApproximateArrivalTimestamp":1700000000.123,"Data":"aGk=","PartitionKey":"k"}],` +
 		`"MillisBehindLatest":0,"ChildShards":[{"ShardId":"shardId-000000000002","ParentShards":["shardId-000000000000"],` +
 		`"HashKeyRange":{"StartingHashKey":"0","EndingHashKey":"9"}}]}`
-	if got.status != 200 || got.raw != want {
-		t.Errorf("GetRecords reply\n got: %s\nwant: %s", got.raw, want)
+	if got.Status != 200 || got.Raw != want {
+		t.Errorf("GetRecords reply\n got: %s\nwant: %s", got.Raw, want)
 	}
 }
 
@@ -591,10 +484,10 @@ func TestErrorReplyShape(t *testing.T) {
 		return "", apierr.New(apierr.ResourceNotFound, "Stream %s under account 000000000000 not found.", name)
 	}}
 	c := newTestServer(t, newHandler(fs))
-	r := c.call("DescribeStreamSummary", map[string]any{"StreamName": "x"})
+	r := c.Call("DescribeStreamSummary", map[string]any{"StreamName": "x"})
 	want := `{"__type":"ResourceNotFoundException","message":"Stream x under account 000000000000 not found."}`
-	if r.status != 400 || r.raw != want {
-		t.Errorf("got %d %s, want 400 %s", r.status, r.raw, want)
+	if r.Status != 400 || r.Raw != want {
+		t.Errorf("got %d %s, want 400 %s", r.Status, r.Raw, want)
 	}
 }
 
@@ -602,5 +495,5 @@ func TestPanicAnswersInternalFailure(t *testing.T) {
 	// append is nil, so the store call panics.
 	fs := &fakeStore{resolve: func(name, _ string) (string, error) { return name, nil }}
 	c := newTestServer(t, newHandler(fs, WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))))
-	c.fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": ""}, 500, "InternalFailure")
+	c.Fails("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": ""}, 500, "InternalFailure")
 }

@@ -1,4 +1,4 @@
-package kinesisapi
+package awsjson
 
 import (
 	"fmt"
@@ -44,17 +44,19 @@ func bindPlan(s *shape, t reflect.Type) (*plan, error) {
 	case kindString:
 		return p, want(t.Kind() == reflect.String, "a string")
 	case kindBlob:
-		return p, want(t == reflect.TypeFor[blob](), "kinesisapi.blob")
+		return p, want(t == reflect.TypeFor[Blob](), "awsjson.Blob")
 	case kindInteger:
 		return p, want(t.Kind() == reflect.Int32, "an int32")
 	case kindLong:
 		return p, want(t.Kind() == reflect.Int64, "an int64")
 	case kindBoolean:
 		return p, want(t.Kind() == reflect.Bool, "a bool")
+	case kindDouble:
+		return p, want(t.Kind() == reflect.Float64, "a float64")
 	case kindTimestamp:
-		return p, want(t == reflect.TypeFor[epochSeconds](), "kinesisapi.epochSeconds")
+		return p, want(t == reflect.TypeFor[EpochSeconds](), "awsjson.EpochSeconds")
 	case kindList:
-		if err := want(t.Kind() == reflect.Slice && t != reflect.TypeFor[blob](), "a slice"); err != nil {
+		if err := want(t.Kind() == reflect.Slice && t != reflect.TypeFor[Blob](), "a slice"); err != nil {
 			return nil, err
 		}
 		var err error
@@ -119,31 +121,48 @@ const maxListedErrors = 10
 // maxValueLen caps how much of an offending value a message quotes.
 const maxValueLen = 1024
 
+// PathStyle says how validation messages name the member at fault.
+type PathStyle int
+
+const (
+	// AWSPaths names members as AWS's validation front end does:
+	// 'records.3.member.partitionKey' (lower-case first letters, 1-based
+	// list positions).
+	AWSPaths PathStyle = iota
+	// WirePaths names members as the request spells them:
+	// 'Records[2].PartitionKey' (0-based list positions), the style of
+	// messages that name members in the API's own terms.
+	WirePaths
+)
+
 // validator collects the constraint failures of one request.
 type validator struct {
+	style  PathStyle
 	path   []pathSeg
 	msgs   []string
 	failed int
 }
 
-// pathSeg is one step of a member path: a member ("streamName"), a list
-// index (rendered 1-based as "1.member") or a map key.
+// pathSeg is one step of a member path: a member, a list index or a map
+// key.
 type pathSeg struct {
-	name  string
-	index int // list index when name == "" and !key
-	key   bool
+	member *member // nil for a list index or a map key
+	key    string  // map key when member == nil and isKey
+	index  int     // list index when member == nil and !isKey
+	isKey  bool
 }
 
 // validate checks v, a struct carrying p's structure shape, against every
-// constraint of the model. It returns nil or an *apierr.Error of type
-// ValidationException whose message uses AWS's wording.
-func validate(p *plan, v reflect.Value) error {
-	var vd validator
+// constraint of the model. It returns nil or an *apierr.Error with the
+// given code (ValidationException for most AWS services) whose message uses
+// AWS's wording, naming members in the given style.
+func validate(p *plan, v reflect.Value, code apierr.Code, style PathStyle) error {
+	vd := validator{style: style}
 	vd.structure(p, v)
-	return vd.err()
+	return vd.err(code)
 }
 
-func (vd *validator) err() error {
+func (vd *validator) err(code apierr.Code) error {
 	if vd.failed == 0 {
 		return nil
 	}
@@ -158,7 +177,7 @@ func (vd *validator) err() error {
 	if more := vd.failed - len(vd.msgs); more > 0 {
 		fmt.Fprintf(&b, "; and %d more", more)
 	}
-	return &apierr.Error{Code: apierr.Validation, Message: b.String()}
+	return &apierr.Error{Code: code, Message: b.String()}
 }
 
 // fail records that the value at the current path breaks constraint. value
@@ -178,21 +197,42 @@ func (vd *validator) fail(value func() string, constraint string) {
 		b.WriteByte('\'')
 	}
 	b.WriteString(" at '")
+	vd.writePath(&b)
+	b.WriteString("' failed to satisfy constraint: ")
+	b.WriteString(constraint)
+	vd.msgs = append(vd.msgs, b.String())
+}
+
+// writePath writes the current path in the validator's style.
+func (vd *validator) writePath(b *strings.Builder) {
 	for i, s := range vd.path {
+		if vd.style == WirePaths {
+			switch {
+			case s.member != nil:
+				if i > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(s.member.name)
+			case s.isKey:
+				b.WriteString("[" + s.key + "]")
+			default:
+				b.WriteString("[" + strconv.Itoa(s.index) + "]")
+			}
+			continue
+		}
 		if i > 0 {
 			b.WriteByte('.')
 		}
 		switch {
-		case s.name != "" || s.key:
-			b.WriteString(s.name)
+		case s.member != nil:
+			b.WriteString(s.member.path)
+		case s.isKey:
+			b.WriteString(s.key)
 		default:
 			b.WriteString(strconv.Itoa(s.index + 1))
 			b.WriteString(".member")
 		}
 	}
-	b.WriteString("' failed to satisfy constraint: ")
-	b.WriteString(constraint)
-	vd.msgs = append(vd.msgs, b.String())
 }
 
 func (vd *validator) push(s pathSeg) { vd.path = append(vd.path, s) }
@@ -206,7 +246,7 @@ func (vd *validator) structure(p *plan, v reflect.Value) {
 		if fv.Kind() == reflect.Pointer && present {
 			fv = fv.Elem()
 		}
-		vd.push(pathSeg{name: f.member.path})
+		vd.push(pathSeg{member: f.member})
 		if !present {
 			if f.member.required {
 				vd.fail(nil, "Member must not be null")
@@ -242,6 +282,14 @@ func (vd *validator) value(p *plan, v reflect.Value) {
 		if s.hasMax && n > s.max {
 			vd.fail(render, "Member must have value less than or equal to "+strconv.FormatInt(s.max, 10))
 		}
+	case kindDouble:
+		f := v.Float()
+		if s.hasMin && f < float64(s.min) {
+			vd.fail(render, "Member must have value greater than or equal to "+strconv.FormatInt(s.min, 10))
+		}
+		if s.hasMax && f > float64(s.max) {
+			vd.fail(render, "Member must have value less than or equal to "+strconv.FormatInt(s.max, 10))
+		}
 	case kindStructure:
 		vd.structure(p, v)
 	}
@@ -273,7 +321,7 @@ func (vd *validator) value(p *plan, v reflect.Value) {
 		}
 		if p.elem.shape.kind == kindStructure {
 			for _, k := range sortedKeys(v) {
-				vd.push(pathSeg{name: k.String(), key: true})
+				vd.push(pathSeg{key: k.String(), isKey: true})
 				vd.structure(p.elem, v.MapIndex(k))
 				vd.pop()
 			}
@@ -315,6 +363,9 @@ func scalarOK(s *shape, v reflect.Value) bool {
 		n = int64(v.Len())
 	case kindInteger, kindLong:
 		n = v.Int()
+	case kindDouble:
+		f := v.Float()
+		return (!s.hasMin || f >= float64(s.min)) && (!s.hasMax || f <= float64(s.max))
 	default:
 		return true
 	}
@@ -326,7 +377,7 @@ func scalarOK(s *shape, v reflect.Value) bool {
 func constraintList(s *shape) string {
 	var c []string
 	switch s.kind {
-	case kindInteger, kindLong:
+	case kindInteger, kindLong, kindDouble:
 		if s.hasMax {
 			c = append(c, "Member must have value less than or equal to "+strconv.FormatInt(s.max, 10))
 		}
@@ -351,7 +402,7 @@ func constraintList(s *shape) string {
 }
 
 func patternConstraint(s *shape) string {
-	return "Member must satisfy regular expression pattern: " + s.patternSrc
+	return "Member must satisfy regular expression pattern: " + s.pattern.src
 }
 
 func enumConstraint(s *shape) string {
@@ -405,11 +456,13 @@ func writeValue(b *strings.Builder, p *plan, v reflect.Value) {
 		b.WriteString("java.nio.HeapByteBuffer[pos=0 lim=" + n + " cap=" + n + "]")
 	case kindInteger, kindLong:
 		b.WriteString(strconv.FormatInt(v.Int(), 10))
+	case kindDouble:
+		b.WriteString(javaDouble(v.Float()))
 	case kindBoolean:
 		b.WriteString(strconv.FormatBool(v.Bool()))
 	case kindTimestamp:
 		if v.CanInterface() {
-			b.WriteString(time.Time(v.Interface().(epochSeconds)).UTC().Format(time.RFC3339Nano))
+			b.WriteString(time.Time(v.Interface().(EpochSeconds)).UTC().Format(time.RFC3339Nano))
 		} else {
 			b.WriteString("(timestamp)")
 		}
@@ -458,6 +511,16 @@ func writeValue(b *strings.Builder, p *plan, v reflect.Value) {
 		}
 		b.WriteByte(')')
 	}
+}
+
+// javaDouble formats f as Java's Double.toString does for ordinary values
+// (0.5, 1.0, 1.0E10 aside).
+func javaDouble(f float64) string {
+	s := strconv.FormatFloat(f, 'f', -1, 64)
+	if !strings.ContainsAny(s, ".NI") {
+		s += ".0"
+	}
+	return s
 }
 
 func sortedKeys(m reflect.Value) []reflect.Value {
