@@ -60,9 +60,19 @@ func newFixture(t *testing.T, opts ...shard.Option) *fixture {
 		}
 	})
 
+	var srv *Server
+	conn := serveBufconn(t, func(gs *grpc.Server) { srv = Register(gs, store) })
+	return &fixture{store: store, server: srv, client: spatev1.NewStreamServiceClient(conn)}
+}
+
+// serveBufconn starts a gRPC server with the services register registers,
+// on an in-memory listener, and returns a connection to it; both are
+// stopped when the test ends.
+func serveBufconn(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
+	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	gs := grpc.NewServer(grpc.MaxRecvMsgSize(MaxMessageSize))
-	srv := Register(gs, store)
+	register(gs)
 	served := make(chan struct{})
 	go func() {
 		defer close(served)
@@ -82,7 +92,7 @@ func newFixture(t *testing.T, opts ...shard.Option) *fixture {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	return &fixture{store: store, server: srv, client: spatev1.NewStreamServiceClient(conn)}
+	return conn
 }
 
 // createStream creates an active stream of n shards.

@@ -87,9 +87,14 @@ func (s *Server) Close() { s.close() }
 // fail converts a handler's error with the one error table, logging the cause
 // of internal failures, whose status message does not show it.
 func (s *Server) fail(ctx context.Context, method string, err error) error {
+	return failStatus(ctx, s.log, method, err)
+}
+
+// failStatus is fail for every service of the package.
+func failStatus(ctx context.Context, log *slog.Logger, method string, err error) error {
 	st := toStatus(err)
 	if status.Code(st) == codes.Internal {
-		s.log.ErrorContext(ctx, "grpc call failed", "method", method, "err", err)
+		log.ErrorContext(ctx, "grpc call failed", "method", method, "err", err)
 	}
 	return st
 }

@@ -46,7 +46,7 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 	}
 	root.PersistentFlags().String("grpc-addr", defaultGRPCAddr,
 		"gRPC address: where serve listens and where client commands dial")
-	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newFirehoseCmd(), newVersionCmd())
 	return root
 }
 

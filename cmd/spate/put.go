@@ -72,16 +72,8 @@ with Kinesis).`,
 				return err
 			}
 
-			p := newLinePutter(c, stream, cmd.ErrOrStderr())
-			p.partitionKey, p.explicitHashKey, p.progress = key, hashKey, !quiet
-			stats, err := p.run(cmd.Context(), cmd.InOrStdin())
-			if !quiet {
-				p.printSummary(stats, err)
-			}
-			if err == nil && stats.failed > 0 {
-				err = fmt.Errorf("%d of %d records failed (see the lines above)", stats.failed, stats.lines)
-			}
-			return err
+			sink := &streamSink{api: c.api, stream: stream, partitionKey: key, explicitHashKey: hashKey}
+			return newLinePutter("spate put", c.addr, sink, cmd.ErrOrStderr(), !quiet).putAll(cmd.Context(), cmd.InOrStdin())
 		},
 	}
 	cmd.Flags().StringVarP(&key, "partition-key", "k", "", "partition key of every record (default: random for DATA, the line number for stdin)")
@@ -90,16 +82,15 @@ with Kinesis).`,
 	return cmd
 }
 
-// linePutter puts lines as records with PutRecords, batching, retrying and
-// reporting them.
+// linePutter puts the lines of its input as records, batching, retrying and
+// reporting them; its recordSink says what a record is and sends the
+// batches. `spate put` and `spate firehose put` share it.
 type linePutter struct {
-	api             spatev1.StreamServiceClient
-	addr            string // for error messages
-	stream          string
-	partitionKey    string // "" means the line number
-	explicitHashKey string
-	stderr          io.Writer // failures, progress and summary
-	progress        bool
+	command  string // "spate put": the prefix of what it writes to stderr
+	addr     string // for error messages
+	sink     recordSink
+	stderr   io.Writer // failures, progress and summary
+	progress bool
 
 	// Knobs that tests change.
 	progressEvery time.Duration
@@ -111,9 +102,32 @@ type linePutter struct {
 	lastProgress time.Time
 }
 
-func newLinePutter(c *apiConn, stream string, stderr io.Writer) *linePutter {
+// recordSink is where a linePutter's records go: a stream (PutRecords) or
+// a delivery stream (PutRecordBatch).
+type recordSink interface {
+	// target names the destination in the summary.
+	target() string
+	// limits are the most records and bytes a batch may hold, and the most
+	// bytes one record may.
+	limits() putLimits
+	// key returns the partition key of line n ("" if records have none);
+	// it counts toward a record's size.
+	key(n int64) string
+	// oversize says why a record over limits().record cannot be sent.
+	oversize() string
+	// send puts one batch and returns one result per record, in order.
+	send(ctx context.Context, batch []pendingLine) ([]putResult, error)
+}
+
+type putLimits struct{ records, batch, record int }
+
+// putResult is the outcome of one record of a batch: an empty code on
+// success.
+type putResult struct{ code, message string }
+
+func newLinePutter(command, addr string, sink recordSink, stderr io.Writer, progress bool) *linePutter {
 	return &linePutter{
-		api: c.api, addr: c.addr, stream: stream, stderr: stderr,
+		command: command, addr: addr, sink: sink, stderr: stderr, progress: progress,
 		progressEvery: time.Second,
 		attempts:      8,
 		backoff: func(attempt int) time.Duration {
@@ -135,6 +149,19 @@ func sleepContext(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// putAll runs the putter on r, prints the summary (when reporting
+// progress) and returns an error if a call failed or any record did.
+func (p *linePutter) putAll(ctx context.Context, r io.Reader) error {
+	stats, err := p.run(ctx, r)
+	if p.progress {
+		p.printSummary(stats, err)
+	}
+	if err == nil && stats.failed > 0 {
+		err = fmt.Errorf("%d of %d records failed (see the lines above)", stats.failed, stats.lines)
+	}
+	return err
+}
+
 // putStats counts what a run did. Every line read ends up in put, failed,
 // or (when run returns an error) neither: lines - put - failed were not sent.
 type putStats struct {
@@ -148,8 +175,9 @@ type putStats struct {
 
 // pendingLine is a line waiting in a batch.
 type pendingLine struct {
-	line  int64
-	entry *spatev1.PutRecordsRequestEntry
+	line int64
+	data []byte
+	key  string
 }
 
 // run reads r to the end and puts every line. It returns an error when a
@@ -160,7 +188,8 @@ func (p *linePutter) run(ctx context.Context, r io.Reader) (stats putStats, err 
 	p.lastProgress = stats.started
 	defer func() { stats.ended = p.now() }()
 
-	br := bufio.NewReaderSize(r, shard.MaxRecordSize+2) // a full record and "\r\n"
+	lim := p.sink.limits()
+	br := bufio.NewReaderSize(r, lim.record+2) // a full record and "\r\n"
 	var batch []pendingLine
 	batchBytes := 0
 	for {
@@ -172,25 +201,20 @@ func (p *linePutter) run(ctx context.Context, r io.Reader) (stats putStats, err 
 			return stats, fmt.Errorf("read stdin after line %d: %w", stats.lines, err)
 		}
 		stats.lines++
-		key := p.partitionKey
-		if key == "" {
-			key = strconv.FormatInt(stats.lines, 10)
-		}
+		key := p.sink.key(stats.lines)
 		size := len(data) + len(key)
-		if tooLong || size > shard.MaxRecordSize {
+		if tooLong || size > lim.record {
 			stats.failed++
-			fmt.Fprintf(p.stderr, "spate put: line %d: data plus partition key exceed %d bytes (1 MiB); not sent\n", stats.lines, shard.MaxRecordSize)
+			fmt.Fprintf(p.stderr, "%s: line %d: %s; not sent\n", p.command, stats.lines, p.sink.oversize())
 			continue
 		}
-		if len(batch) == shard.MaxPutRecordsEntries || batchBytes+size > shard.MaxPutRecordsSize {
+		if len(batch) == lim.records || batchBytes+size > lim.batch {
 			if err := p.flush(ctx, batch, &stats); err != nil {
 				return stats, err
 			}
 			batch, batchBytes = batch[:0], 0
 		}
-		batch = append(batch, pendingLine{line: stats.lines, entry: &spatev1.PutRecordsRequestEntry{
-			Data: data, PartitionKey: key, ExplicitHashKey: p.explicitHashKey,
-		}})
+		batch = append(batch, pendingLine{line: stats.lines, data: data, key: key})
 		batchBytes += size
 	}
 	if len(batch) > 0 {
@@ -228,31 +252,27 @@ func readLine(br *bufio.Reader) (line []byte, tooLong bool, err error) {
 func (p *linePutter) flush(ctx context.Context, batch []pendingLine, stats *putStats) error {
 	todo := batch
 	for attempt := 1; ; attempt++ {
-		req := &spatev1.PutRecordsRequest{StreamName: p.stream, Records: make([]*spatev1.PutRecordsRequestEntry, len(todo))}
-		for i, l := range todo {
-			req.Records[i] = l.entry
-		}
-		resp, err := p.api.PutRecords(ctx, req)
+		results, err := p.sink.send(ctx, todo)
 		if err != nil {
 			if !retryableCall(err) || attempt == p.attempts {
 				return rpcError(fmt.Sprintf("put lines %d to %d", todo[0].line, todo[len(todo)-1].line), p.addr, err)
 			}
 		} else {
-			if len(resp.GetRecords()) != len(todo) {
+			if len(results) != len(todo) {
 				return fmt.Errorf("put lines %d to %d: the server answered %d results for %d records",
-					todo[0].line, todo[len(todo)-1].line, len(resp.GetRecords()), len(todo))
+					todo[0].line, todo[len(todo)-1].line, len(results), len(todo))
 			}
 			var retry []pendingLine
-			for i, r := range resp.GetRecords() {
+			for i, r := range results {
 				switch {
-				case r.GetErrorCode() == "":
+				case r.code == "":
 					stats.put++
-					stats.bytes += int64(len(todo[i].entry.GetData()))
-				case retryableEntry(r.GetErrorCode()) && attempt < p.attempts:
+					stats.bytes += int64(len(todo[i].data))
+				case retryableEntry(r.code) && attempt < p.attempts:
 					retry = append(retry, todo[i])
 				default:
 					stats.failed++
-					fmt.Fprintf(p.stderr, "spate put: line %d: %s: %s\n", todo[i].line, r.GetErrorCode(), r.GetErrorMessage())
+					fmt.Fprintf(p.stderr, "%s: line %d: %s: %s\n", p.command, todo[i].line, r.code, r.message)
 				}
 			}
 			if len(retry) == 0 {
@@ -267,8 +287,7 @@ func (p *linePutter) flush(ctx context.Context, batch []pendingLine, stats *putS
 	}
 }
 
-// retryableCall says whether a failed PutRecords call may succeed if sent
-// again.
+// retryableCall says whether a failed put call may succeed if sent again.
 func retryableCall(err error) bool {
 	switch status.Code(err) {
 	case codes.Unavailable, codes.ResourceExhausted:
@@ -277,14 +296,63 @@ func retryableCall(err error) bool {
 	return false
 }
 
-// retryableEntry says whether a record that PutRecords rejected may succeed
-// if sent again.
+// retryableEntry says whether a record that a put call rejected may
+// succeed if sent again.
 func retryableEntry(code string) bool {
 	switch apierr.Code(code) {
-	case apierr.ProvisionedThroughputExceeded, apierr.InternalFailure:
+	case apierr.ProvisionedThroughputExceeded, apierr.InternalFailure, "ServiceUnavailableException":
 		return true
 	}
 	return false
+}
+
+// streamSink puts records into a stream with PutRecords.
+type streamSink struct {
+	api             spatev1.StreamServiceClient
+	stream          string
+	partitionKey    string // "" means the line number
+	explicitHashKey string
+}
+
+func (s *streamSink) target() string { return s.stream }
+
+func (s *streamSink) limits() putLimits {
+	return putLimits{records: shard.MaxPutRecordsEntries, batch: shard.MaxPutRecordsSize, record: shard.MaxRecordSize}
+}
+
+func (s *streamSink) key(n int64) string {
+	if s.partitionKey != "" {
+		return s.partitionKey
+	}
+	return strconv.FormatInt(n, 10)
+}
+
+func (s *streamSink) oversize() string {
+	return fmt.Sprintf("data plus partition key exceed %d bytes (1 MiB)", shard.MaxRecordSize)
+}
+
+func (s *streamSink) send(ctx context.Context, batch []pendingLine) ([]putResult, error) {
+	req := &spatev1.PutRecordsRequest{StreamName: s.stream, Records: make([]*spatev1.PutRecordsRequestEntry, len(batch))}
+	for i, l := range batch {
+		req.Records[i] = &spatev1.PutRecordsRequestEntry{Data: l.data, PartitionKey: l.key, ExplicitHashKey: s.explicitHashKey}
+	}
+	resp, err := s.api.PutRecords(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	return putResults(resp.GetRecords()), nil
+}
+
+// putResults reads the per-record outcomes of a put call's reply.
+func putResults[E interface {
+	GetErrorCode() string
+	GetErrorMessage() string
+}](entries []E) []putResult {
+	out := make([]putResult, len(entries))
+	for i, e := range entries {
+		out[i] = putResult{code: e.GetErrorCode(), message: e.GetErrorMessage()}
+	}
+	return out
 }
 
 // reportProgress prints a progress line when progressEvery has passed since
@@ -295,14 +363,14 @@ func (p *linePutter) reportProgress(stats *putStats) {
 		return
 	}
 	p.lastProgress = now
-	fmt.Fprintf(p.stderr, "spate put: %d records (%s) put, %d failed, %s\n",
+	fmt.Fprintf(p.stderr, "%s: %d records (%s) put, %d failed, %s\n", p.command,
 		stats.put, formatBytes(stats.bytes), stats.failed, formatRate(stats.put, now.Sub(stats.started)))
 }
 
 // printSummary prints what a run did; err is what run returned.
 func (p *linePutter) printSummary(stats putStats, err error) {
-	fmt.Fprintf(p.stderr, "spate put: put %d of %d records (%s) into %s in %s, %s; %d failed",
-		stats.put, stats.lines, formatBytes(stats.bytes), p.stream,
+	fmt.Fprintf(p.stderr, "%s: put %d of %d records (%s) into %s in %s, %s; %d failed", p.command,
+		stats.put, stats.lines, formatBytes(stats.bytes), p.sink.target(),
 		stats.ended.Sub(stats.started).Round(time.Millisecond), formatRate(stats.put, stats.ended.Sub(stats.started)), stats.failed)
 	if notSent := stats.lines - stats.put - stats.failed; err != nil && notSent > 0 {
 		fmt.Fprintf(p.stderr, ", %d not sent, and the rest of the input was not read", notSent)

@@ -93,7 +93,7 @@ func testPutter(respond func(int, *spatev1.PutRecordsRequest) (*spatev1.PutRecor
 	var stderr strings.Builder
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	p := &linePutter{
-		api: fake, addr: "test", stream: "s", stderr: &stderr,
+		command: "spate put", addr: "test", sink: &streamSink{api: fake, stream: "s"}, stderr: &stderr,
 		progressEvery: time.Hour, attempts: 3,
 		backoff: func(int) time.Duration { return time.Millisecond },
 		sleep:   func(context.Context, time.Duration) error { return nil },
@@ -126,7 +126,7 @@ func TestLinePutterBatches(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			p, fake, _ := testPutter(succeed)
-			p.partitionKey = tt.key
+			p.sink.(*streamSink).partitionKey = tt.key
 			stats, err := p.run(context.Background(), strings.NewReader(tt.input))
 			if err != nil {
 				t.Fatalf("run: %v", err)
