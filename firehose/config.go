@@ -89,7 +89,7 @@ type DataFormatConversionConfiguration struct {
 // bucket of other destinations).
 type S3DestinationConfiguration struct {
 	RoleARN                  string          `json:"RoleARN,omitempty"`
-	BucketARN                string          `json:"BucketARN"`
+	BucketARN                string          `json:"BucketARN,omitempty"`
 	Prefix                   string          `json:"Prefix,omitempty"`
 	ErrorOutputPrefix        string          `json:"ErrorOutputPrefix,omitempty"`
 	BufferingHints           *BufferingHints `json:"BufferingHints,omitempty"`
@@ -102,7 +102,7 @@ type S3DestinationConfiguration struct {
 // dynamic partitioning and format conversion.
 type ExtendedS3DestinationConfiguration struct {
 	RoleARN                           string                             `json:"RoleARN,omitempty"`
-	BucketARN                         string                             `json:"BucketARN"`
+	BucketARN                         string                             `json:"BucketARN,omitempty"`
 	Prefix                            string                             `json:"Prefix,omitempty"`
 	ErrorOutputPrefix                 string                             `json:"ErrorOutputPrefix,omitempty"`
 	BufferingHints                    *BufferingHints                    `json:"BufferingHints,omitempty"`
@@ -125,7 +125,7 @@ type ElasticsearchDestinationConfiguration struct {
 	RoleARN                  string                      `json:"RoleARN,omitempty"`
 	DomainARN                string                      `json:"DomainARN,omitempty"`
 	ClusterEndpoint          string                      `json:"ClusterEndpoint,omitempty"`
-	IndexName                string                      `json:"IndexName"`
+	IndexName                string                      `json:"IndexName,omitempty"`
 	TypeName                 string                      `json:"TypeName,omitempty"`
 	IndexRotationPeriod      string                      `json:"IndexRotationPeriod,omitempty"`
 	BufferingHints           *BufferingHints             `json:"BufferingHints,omitempty"`

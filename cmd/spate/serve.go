@@ -1,9 +1,15 @@
 package main
 
 import (
+	"os"
+
 	"context"
 	"errors"
 	"fmt"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spatehq/spate/firehose/s3store"
 	"io"
 	"log/slog"
 	"net"
@@ -14,6 +20,9 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
+	"github.com/spatehq/spate/awsjson"
+	"github.com/spatehq/spate/firehose"
+	"github.com/spatehq/spate/firehoseapi"
 	"github.com/spatehq/spate/grpcapi"
 	"github.com/spatehq/spate/kinesisapi"
 	"github.com/spatehq/spate/shard"
@@ -43,15 +52,18 @@ type serveConfig struct {
 	accountID   string
 	logLevel    string
 	logFormat   string
+	s3          s3store.Config // Firehose S3 destinations; Endpoint "" means none
+	esURL       string         // default Elasticsearch cluster of Firehose
 }
 
 func newServeCmd() *cobra.Command {
 	var cfg serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the Spate server (Kinesis JSON API over HTTP, and gRPC)",
+		Short: "Run the Spate server (Kinesis and Firehose JSON APIs over HTTP, and gRPC)",
 		Long: `Run the Spate server: one Pebble database in --data-dir, the Kinesis Data
-Streams JSON API on --http-addr and the gRPC API on --grpc-addr.
+Streams and Firehose JSON APIs on --http-addr (routed by X-Amz-Target) and
+the gRPC API on --grpc-addr.
 
 Logs go to stderr. An address with port 0 binds a free port; the
 "spate serving" log line shows the bound addresses. SIGTERM or SIGINT
@@ -71,7 +83,7 @@ drains in-flight requests, closes the database and exits 0.`,
 	}
 	f := cmd.Flags()
 	f.StringVar(&cfg.dataDir, "data-dir", defaultDataDir, "directory of the Pebble database (created if missing)")
-	f.StringVar(&cfg.httpAddr, "http-addr", defaultHTTPAddr, "address of the Kinesis JSON API")
+	f.StringVar(&cfg.httpAddr, "http-addr", defaultHTTPAddr, "address of the Kinesis and Firehose JSON APIs")
 	f.StringVar(&cfg.durability, "durability", "sync",
 		"sync: fsync the WAL before acknowledging a put; relaxed: acknowledge before (see docs/durability.md)")
 	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING before ACTIVE")
@@ -81,6 +93,13 @@ drains in-flight requests, closes the database and exits 0.`,
 	f.StringVar(&cfg.accountID, "account-id", defaultAccountID, "account id shown in stream ARNs")
 	f.StringVar(&cfg.logLevel, "log-level", "info", "debug, info, warn or error")
 	f.StringVar(&cfg.logFormat, "log-format", "text", "text or json")
+	f.StringVar(&cfg.s3.Endpoint, "s3-endpoint", os.Getenv("SPATE_S3_ENDPOINT"),
+		"URL of the S3-compatible store Firehose delivers to (env SPATE_S3_ENDPOINT)")
+	f.StringVar(&cfg.s3.AccessKey, "s3-access-key", os.Getenv("SPATE_S3_ACCESS_KEY"), "S3 access key (env SPATE_S3_ACCESS_KEY)")
+	f.StringVar(&cfg.s3.SecretKey, "s3-secret-key", os.Getenv("SPATE_S3_SECRET_KEY"), "S3 secret key (env SPATE_S3_SECRET_KEY)")
+	f.StringVar(&cfg.s3.Region, "s3-region", envOr("SPATE_S3_REGION", defaultRegion), "S3 region (env SPATE_S3_REGION)")
+	f.StringVar(&cfg.esURL, "es-url", os.Getenv("SPATE_ES_URL"),
+		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
 	return cmd
 }
 
@@ -114,7 +133,26 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.dataDir, err)
 	}
-	err = serveStore(ctx, store, cfg, logger)
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	fhOpts := []firehose.Option{
+		firehose.WithRegion(cfg.region),
+		firehose.WithAccountID(cfg.accountID),
+		firehose.WithLogger(logger),
+		firehose.WithRegisterer(reg),
+	}
+	if cfg.s3.Endpoint != "" {
+		fhOpts = append(fhOpts, firehose.WithS3(cfg.s3))
+	}
+	if cfg.esURL != "" {
+		fhOpts = append(fhOpts, firehose.WithElasticsearchURL(cfg.esURL))
+	}
+	fh, err := firehose.New(store, fhOpts...)
+	if err != nil {
+		return errors.Join(fmt.Errorf("start firehose: %w", err), store.Close())
+	}
+	err = serveStore(ctx, store, fh, reg, cfg, logger)
+	fh.Close() // before the store: its workers read from it
 	if cerr := store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}
@@ -125,9 +163,10 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	return nil
 }
 
-// serveStore serves store over HTTP and gRPC until ctx is done or a server
-// fails, and returns once both have drained. It does not close store.
-func serveStore(ctx context.Context, store *shard.Store, cfg serveConfig, logger *slog.Logger) error {
+// serveStore serves store and fh over HTTP (the Kinesis and Firehose JSON
+// APIs on one port) and gRPC until ctx is done or a server fails, and
+// returns once both have drained. It closes neither store nor fh.
+func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, reg *prometheus.Registry, cfg serveConfig, logger *slog.Logger) error {
 	var lc net.ListenConfig
 	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
 	if err != nil {
@@ -139,13 +178,20 @@ func serveStore(ctx context.Context, store *shard.Store, cfg serveConfig, logger
 		return fmt.Errorf("listen on --grpc-addr: %w", err)
 	}
 
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	mux.Handle("/", awsjson.NewRouter(
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
+		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger)),
+	))
 	httpSrv := &http.Server{
-		Handler:           kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
+		Handler:           mux,
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize))
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
+	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -171,6 +217,8 @@ func serveStore(ctx context.Context, store *shard.Store, cfg serveConfig, logger
 		"grpc_addr", grpcLn.Addr().String(),
 		"data_dir", cfg.dataDir,
 		"durability", cfg.durability,
+		"s3_endpoint", cfg.s3.Endpoint,
+		"es_url", cfg.esURL,
 	)
 	return g.Wait()
 }
@@ -220,4 +268,12 @@ func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 		return slog.New(slog.NewJSONHandler(w, opts)), nil
 	}
 	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}
+
+// envOr returns the environment variable key, or def when it is unset.
+func envOr(key, def string) string {
+	if v, ok := os.LookupEnv(key); ok {
+		return v
+	}
+	return def
 }
