@@ -18,11 +18,13 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI), go vet, then every unit and integration test with -race
+## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI), start a real S3 server (scripts/s3-server.sh: versitygw on loopback), go vet, every unit and integration test with -race, stop the S3 server
 test:
 	./scripts/test-deps.sh
-	$(GO) vet ./...
-	$(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+	./scripts/s3-server.sh start
+	@status=0; eval "$$(./scripts/s3-server.sh env)"; \
+	$(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./... || status=$$?; \
+	./scripts/s3-server.sh stop; exit $$status
 
 ## proto: regenerate proto/ Go code with the pinned tools scripts/proto.sh installs
 proto:
