@@ -21,6 +21,7 @@ const (
 	Serialization                 Code = "SerializationException"
 	UnknownOperation              Code = "UnknownOperationException"
 	AccessDenied                  Code = "AccessDeniedException"
+	ConcurrentModification        Code = "ConcurrentModificationException"
 	InternalFailure               Code = "InternalFailure"
 )
 

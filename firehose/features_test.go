@@ -204,3 +204,39 @@ func TestElasticsearchAllDocumentsAndRotation(t *testing.T) {
 		t.Fatalf("AllDocuments backup holds %d records, want 25", total)
 	}
 }
+
+func TestCustomTimeZonePrefix(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
+		DeliveryStreamName: "tz",
+		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{
+			BucketARN: f.bucketARN(), Prefix: "tz/!{timestamp:yyyy-MM-dd-HH}/", CustomTimeZone: "Asia/Kolkata",
+			ErrorOutputPrefix: "tz-errors/!{firehose:error-output-type}/",
+			BufferingHints:    intervalZero(),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := time.Now()
+	if _, err := f.svc.PutRecord(ctx, "tz", []byte(`{"a":1}`)); err != nil {
+		t.Fatal(err)
+	}
+	objs := f.waitObjects("tz/", 1)
+	kolkata, _ := time.LoadLocation("Asia/Kolkata")
+	want1 := "tz/" + before.In(kolkata).Format("2006-01-02-15") + "/"
+	want2 := "tz/" + time.Now().In(kolkata).Format("2006-01-02-15") + "/"
+	for key := range objs {
+		if !strings.HasPrefix(key, want1) && !strings.HasPrefix(key, want2) {
+			t.Fatalf("object %s: the prefix is not in Asia/Kolkata time (want %s)", key, want1)
+		}
+	}
+	_, err = f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
+		DeliveryStreamName:                 "tz-bad",
+		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{BucketARN: f.bucketARN(), CustomTimeZone: "Mars/Olympus"},
+	})
+	if err == nil || !strings.Contains(err.Error(), "CustomTimeZone") {
+		t.Fatalf("unknown time zone: %v, want an error naming CustomTimeZone", err)
+	}
+}

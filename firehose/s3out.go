@@ -42,6 +42,7 @@ type s3Writer struct {
 	bucket     string
 	prefix     *prefix.Template // nil: the default YYYY/MM/dd/HH/ prefix
 	errPrefix  *prefix.Template
+	location   *time.Location // CustomTimeZone of prefix timestamps; nil is UTC
 	format     compress.Format
 	ext        string
 	procs      processors
@@ -83,6 +84,11 @@ func newS3Writer(s *Service, m dsMeta, c *ExtendedS3DestinationConfiguration) (*
 	if conv != nil {
 		if w.converter, err = parquetconv.NewConverter(conv.columns, parquetconv.Options{Compression: conv.compression}); err != nil {
 			return nil, err
+		}
+	}
+	if c.CustomTimeZone != "" {
+		if w.location, err = time.LoadLocation(c.CustomTimeZone); err != nil {
+			return nil, fmt.Errorf("CustomTimeZone %q: %w", c.CustomTimeZone, err)
 		}
 	}
 	w.partition = c.DynamicPartitioningConfiguration != nil && boolValue(c.DynamicPartitioningConfiguration.Enabled)
@@ -137,6 +143,10 @@ func (w *s3Writer) randomString(b *batch) string {
 
 func (w *s3Writer) render(t *prefix.Template, in prefix.Input) (string, error) {
 	if t == nil {
+		if in.Location != nil {
+			// DefaultPrefix is UTC; CustomTimeZone moves it.
+			return in.ArrivalTime.In(in.Location).Format("2006/01/02/15/"), nil
+		}
 		return prefix.DefaultPrefix(in.ArrivalTime), nil
 	}
 	return t.Render(in)
@@ -161,7 +171,7 @@ func (w *s3Writer) build(b *batch) ([]object, error) {
 	random := w.randomString(b)
 	for _, r := range b.records {
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data}
-		in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random}
+		in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random, Location: w.location}
 		if w.procs.extractor != nil {
 			keys, err := w.procs.extractor.Extract(r.Data)
 			if err != nil {
@@ -268,7 +278,7 @@ func (w *s3Writer) rawObject(b *batch) (object, error) {
 	if len(b.records) > 0 {
 		first = b.records[0].ArrivalTime
 	}
-	pfx, err := w.render(w.prefix, prefix.Input{ArrivalTime: first, RandomString: w.randomString(b)})
+	pfx, err := w.render(w.prefix, prefix.Input{ArrivalTime: first, RandomString: w.randomString(b), Location: w.location})
 	if err != nil {
 		return object{}, err
 	}
@@ -319,7 +329,7 @@ func (w *s3Writer) errorObjects(b *batch, failed []failedRecord) ([]object, erro
 			buf.Write(enc)
 			buf.WriteByte('\n')
 		}
-		in := prefix.Input{ArrivalTime: fs[0].rec.arrival, RandomString: w.randomString(b), ErrorOutputType: kind}
+		in := prefix.Input{ArrivalTime: fs[0].rec.arrival, RandomString: w.randomString(b), ErrorOutputType: kind, Location: w.location}
 		pfx, err := w.errPrefix.Render(in)
 		if err != nil {
 			return nil, fmt.Errorf("render ErrorOutputPrefix: %w", err)

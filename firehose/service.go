@@ -525,7 +525,7 @@ func (s *Service) UpdateDestination(ctx context.Context, in UpdateDestinationInp
 		return apierr.New(apierr.InvalidArgument, "DestinationId %q is not a destination of %s; it has %s", in.DestinationId, in.DeliveryStreamName, destinationID)
 	}
 	if in.CurrentDeliveryStreamVersionId != strconv.Itoa(m.Version) {
-		return apierr.New(apierr.InvalidArgument,
+		return apierr.New(apierr.ConcurrentModification,
 			"CurrentDeliveryStreamVersionId %s does not match the current version %d of %s: describe the delivery stream and retry",
 			in.CurrentDeliveryStreamVersionId, m.Version, in.DeliveryStreamName)
 	}

@@ -2,6 +2,7 @@ package firehose
 
 import (
 	"strings"
+	"time"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose/compress"
@@ -197,6 +198,11 @@ func (s *Service) validateS3(c *ExtendedS3DestinationConfiguration) error {
 		}
 		if format != compress.Uncompressed {
 			return invalid("%s.CompressionFormat must be UNCOMPRESSED when data format conversion is enabled (Parquet compresses itself: set ParquetSerDe.Compression)", where)
+		}
+	}
+	if c.CustomTimeZone != "" {
+		if _, err := time.LoadLocation(c.CustomTimeZone); err != nil {
+			return invalid("%s.CustomTimeZone %q is not a time zone Spate knows (use an IANA name such as Europe/Paris)", where, c.CustomTimeZone)
 		}
 	}
 	if c.S3BackupMode == "Enabled" {

@@ -128,7 +128,7 @@ func TestDeliveryStreamLifecycle(t *testing.T) {
 		if ext["CompressionFormat"] != "ZSTD" || ext["Prefix"] != "orders/" || d["VersionId"] == version {
 			t.Errorf("after the update: version %v, destination %v", d["VersionId"], ext)
 		}
-		f.FailsWith("UpdateDestination", upd, 400, "InvalidArgumentException", "CurrentDeliveryStreamVersionId")
+		f.FailsWith("UpdateDestination", upd, 400, "ConcurrentModificationException", "CurrentDeliveryStreamVersionId")
 		upd["CurrentDeliveryStreamVersionId"] = d["VersionId"]
 		upd["ExtendedS3DestinationUpdate"] = map[string]any{"S3BackupUpdate": map[string]any{"BucketARN": f.bucketARN()}}
 		f.FailsWith("UpdateDestination", upd, 400, "InvalidArgumentException", "ExtendedS3DestinationUpdate.S3BackupUpdate is not supported by Spate")

@@ -31,6 +31,7 @@ var codesByAPI = map[apierr.Code]codes.Code{
 	apierr.ExpiredNextToken:              codes.FailedPrecondition, // start the listing again
 	apierr.UnknownOperation:              codes.Unimplemented,
 	apierr.AccessDenied:                  codes.PermissionDenied,
+	apierr.ConcurrentModification:        codes.Aborted,
 	apierr.InternalFailure:               codes.Internal,
 }
 

@@ -29,6 +29,7 @@ func TestToStatusRoundTrip(t *testing.T) {
 		apierr.ExpiredNextToken:              codes.FailedPrecondition,
 		apierr.UnknownOperation:              codes.Unimplemented,
 		apierr.AccessDenied:                  codes.PermissionDenied,
+		apierr.ConcurrentModification:        codes.Aborted,
 		apierr.InternalFailure:               codes.Internal,
 	}
 	if len(want) != len(codesByAPI) {

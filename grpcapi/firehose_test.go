@@ -165,7 +165,7 @@ func TestFirehoseService(t *testing.T) {
 			DeliveryStreamName: "orders", CurrentDeliveryStreamVersionId: version, DestinationId: destID,
 			Update: &spatev1.UpdateDestinationRequest_S3{S3: &spatev1.S3Destination{BucketArn: f.bucketARN()}},
 		})
-		wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "CurrentDeliveryStreamVersionId")
+		wantAPIError(t, err, apierr.ConcurrentModification, codes.Aborted, "CurrentDeliveryStreamVersionId")
 	})
 
 	t.Run("tags", func(t *testing.T) {
