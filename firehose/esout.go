@@ -54,6 +54,17 @@ func (s *Service) newESDeliverer(m dsMeta, c ElasticsearchDestinationConfigurati
 	return d, nil
 }
 
+// prepare does nothing ahead: an Elasticsearch delivery is one bulk
+// exchange, all I/O.
+func (d *esDeliverer) prepare(b *batch) (shipment, error) { return &esShipment{d: d, b: b}, nil }
+
+type esShipment struct {
+	d *esDeliverer
+	b *batch
+}
+
+func (s *esShipment) ship(ctx context.Context) error { return s.d.deliver(ctx, s.b) }
+
 func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 	if len(b.records) == 0 {
 		return nil

@@ -73,7 +73,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 func dataFreshness(ds *deliveryStream, now time.Time) time.Duration {
 	var oldest int64
 	for _, w := range ds.workers {
-		if ms := w.oldestPendingMs.Load(); ms != 0 && (oldest == 0 || ms < oldest) {
+		if ms := w.oldestPendingMs(); ms != 0 && (oldest == 0 || ms < oldest) {
 			oldest = ms
 		}
 	}

@@ -169,25 +169,35 @@ func (w *s3Writer) build(b *batch) ([]object, error) {
 	groups := map[string]*group{}
 	var failed []failedRecord
 	random := w.randomString(b)
+	// Without dynamic partitioning a batch has one prefix, from its first
+	// record, as in Firehose: render it once.
+	batchPrefix := ""
+	if !w.partition {
+		p, err := w.render(w.prefix, prefix.Input{ArrivalTime: b.records[0].ArrivalTime, RandomString: random, Location: w.location})
+		if err != nil {
+			return nil, fmt.Errorf("render Prefix: %w", err)
+		}
+		batchPrefix = p
+	}
 	for _, r := range b.records {
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data}
-		in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random, Location: w.location}
-		if w.procs.extractor != nil {
-			keys, err := w.procs.extractor.Extract(r.Data)
+		pfx := batchPrefix
+		if w.partition {
+			in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random, Location: w.location}
+			if w.procs.extractor != nil {
+				keys, err := w.procs.extractor.Extract(r.Data)
+				if err != nil {
+					failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.MetadataExtractionFailed", err.Error(), rv})
+					continue
+				}
+				in.Keys = keys
+			}
+			p, err := w.render(w.prefix, in)
 			if err != nil {
-				failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.MetadataExtractionFailed", err.Error(), rv})
+				failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.PartitionKeyError", err.Error(), rv})
 				continue
 			}
-			in.Keys = keys
-		}
-		if !w.partition {
-			// One prefix per batch, from its first record, as Firehose does.
-			in.ArrivalTime = b.records[0].ArrivalTime
-		}
-		pfx, err := w.render(w.prefix, in)
-		if err != nil {
-			failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.PartitionKeyError", err.Error(), rv})
-			continue
+			pfx = p
 		}
 		g := groups[pfx]
 		if g == nil {
@@ -249,30 +259,58 @@ func (w *s3Writer) encode(recs []recordView) ([]byte, []failedRecord, error) {
 		}
 		return file, failed, nil
 	}
-	var buf bytes.Buffer
+	body, err := w.compressRecords(recs, w.procs.delimiter)
+	return body, nil, err
+}
+
+// compressRecords writes the records, each followed by a newline when
+// delimit is set, through the compressor in one pass: no concatenated copy
+// of the batch is made first.
+func (w *s3Writer) compressRecords(recs []recordView, delimit bool) ([]byte, error) {
+	size := 0
 	for _, r := range recs {
-		buf.Write(r.data)
-		if w.procs.delimiter {
-			buf.WriteByte('\n')
+		size += len(r.data)
+	}
+	if delimit {
+		size += len(recs)
+	}
+	var buf bytes.Buffer
+	if w.format == compress.Uncompressed {
+		buf.Grow(size)
+	} else {
+		buf.Grow(size/3 + 512) // JSON rarely compresses below a third
+	}
+	cw, err := compress.NewWriter(w.format, &buf, w.name)
+	if err != nil {
+		return nil, err
+	}
+	for _, r := range recs {
+		_, err = cw.Write(r.data)
+		if err == nil && delimit {
+			_, err = cw.Write(newline)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("compress %s: %w", w.format, err)
 		}
 	}
-	body, err := compress.Compress(w.format, w.name, buf.Bytes())
-	if err != nil {
-		return nil, nil, fmt.Errorf("compress %s: %w", w.format, err)
+	if err := cw.Close(); err != nil {
+		return nil, fmt.Errorf("compress %s: %w", w.format, err)
 	}
-	return body, nil, nil
+	return buf.Bytes(), nil
 }
+
+var newline = []byte{'\n'}
 
 // rawObject is the unprocessed records of a batch in one object (source
 // record backup, Elasticsearch AllDocuments backup).
 func (w *s3Writer) rawObject(b *batch) (object, error) {
-	var buf bytes.Buffer
-	for _, r := range b.records {
-		buf.Write(r.Data)
+	views := make([]recordView, len(b.records))
+	for i, r := range b.records {
+		views[i] = recordView{data: r.Data}
 	}
-	body, err := compress.Compress(w.format, w.name, buf.Bytes())
+	body, err := w.compressRecords(views, false)
 	if err != nil {
-		return object{}, fmt.Errorf("compress %s: %w", w.format, err)
+		return object{}, err
 	}
 	first := time.Time{}
 	if len(b.records) > 0 {
@@ -361,21 +399,41 @@ type s3Deliverer struct{ w *s3Writer }
 
 func (d *s3Deliverer) kind() string { return "s3" }
 
-func (d *s3Deliverer) deliver(ctx context.Context, b *batch) error {
+// prepare builds the batch's objects: the CPU-heavy part (processing,
+// conversion, compression), done while the previous batch uploads.
+func (d *s3Deliverer) prepare(b *batch) (shipment, error) {
 	if len(b.records) == 0 {
-		return nil
+		return noShipment{}, nil
 	}
 	objects, err := d.w.build(b)
 	if err != nil {
-		return err
-	}
-	if err := d.w.put(ctx, objects); err != nil {
-		return err
+		return nil, err
 	}
 	bytes := 0
 	for _, r := range b.records {
 		bytes += len(r.Data)
 	}
-	d.w.s.metrics.delivered(d.w.name, d.kind(), len(b.records), bytes)
+	return &s3Shipment{w: d.w, objects: objects, records: len(b.records), bytes: bytes}, nil
+}
+
+// s3Shipment uploads prepared objects. A retry uploads all of them again:
+// same names, same bytes.
+type s3Shipment struct {
+	w       *s3Writer
+	objects []object
+	records int
+	bytes   int
+}
+
+func (s *s3Shipment) ship(ctx context.Context) error {
+	if err := s.w.put(ctx, s.objects); err != nil {
+		return err
+	}
+	s.w.s.metrics.delivered(s.w.name, "s3", s.records, s.bytes)
 	return nil
 }
+
+// noShipment delivers nothing (a batch whose records retention removed).
+type noShipment struct{}
+
+func (noShipment) ship(context.Context) error { return nil }

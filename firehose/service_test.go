@@ -282,9 +282,10 @@ func TestKinesisSourceTwoDeliveryStreams(t *testing.T) {
 	}
 }
 
-// TestRedeliveryIsExactlyOnce simulates a crash after the upload and before
-// the checkpoint: the intent is put back, the service restarts, and the
-// objects are rewritten with the same names and bytes.
+// TestRedeliveryIsExactlyOnce simulates a crash after two batches were
+// uploaded and before their intents were cleared: the intents are put back,
+// the service restarts, delivers both again in order, and every object is
+// rewritten with the same name and bytes.
 func TestRedeliveryIsExactlyOnce(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
@@ -298,12 +299,19 @@ func TestRedeliveryIsExactlyOnce(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// Each PutRecordBatch is one atomic append, read as one batch once the
+	// previous one is delivered: two batches, two objects.
 	f.putN("once", 50, "once")
-	wantLines(t, f.waitLines("once/", compress.Gzip, 50), 50, "once")
+	f.waitLines("once/", compress.Gzip, 50)
+	f.putN("once", 50, "twice")
+	f.waitLines("once/", compress.Gzip, 100)
 	before := f.objects("once/")
+	if len(before) != 2 {
+		t.Fatalf("%d objects for two delivered PutRecordBatch calls, want 2", len(before))
+	}
 	f.close()
 
-	// Rewind the checkpoint to an intent over everything delivered.
+	// Put both batches back as undelivered intents.
 	st, err := shard.Open(f.dir)
 	if err != nil {
 		t.Fatal(err)
@@ -313,7 +321,7 @@ func TestRedeliveryIsExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := st.Read(ctx, c, 1000, 1<<20)
-	if err != nil || len(res.Records) != 50 {
+	if err != nil || len(res.Records) != 100 {
 		t.Fatalf("read back %d records: %v", len(res.Records), err)
 	}
 	var cks []string
@@ -321,20 +329,18 @@ func TestRedeliveryIsExactlyOnce(t *testing.T) {
 	if len(cks) != 1 {
 		t.Fatalf("checkpoints %v, want one", cks)
 	}
-	// The 50 records went in with one PutRecordBatch, one atomic append, so
-	// the worker read them as one batch and wrote one object.
-	if len(before) != 1 {
-		t.Fatalf("%d objects for one PutRecordBatch, want 1", len(before))
-	}
-	first, last := res.Records[0].SequenceNumber, res.Records[len(res.Records)-1].SequenceNumber
-	v, _ := json.Marshal(checkpoint{Intent: &intent{First: first, Last: last}})
+	r := res.Records
+	v, _ := json.Marshal(checkpoint{Next: res.Next.SequenceNumber(), Intents: []intent{
+		{First: r[0].SequenceNumber, Last: r[49].SequenceNumber},
+		{First: r[50].SequenceNumber, Last: r[99].SequenceNumber},
+	}})
 	if err := st.WriteValues(ctx, valuesNS, shard.ValueWrite{Key: cks[0], Value: v}); err != nil {
 		t.Fatal(err)
 	}
 	_ = st.Close()
 	f.open()
 	f.putN("once", 1, "after") // a later record proves the replay finished
-	f.waitLines("once/", compress.Gzip, 51)
+	f.waitLines("once/", compress.Gzip, 101)
 	after := f.objects("once/")
 	for k, b := range before {
 		if !bytes.Equal(after[k], b) {
@@ -343,6 +349,9 @@ func TestRedeliveryIsExactlyOnce(t *testing.T) {
 	}
 	if len(after) != len(before)+1 {
 		t.Errorf("%d objects after re-delivery and one more put, want %d", len(after), len(before)+1)
+	}
+	if lines := f.waitLines("once/", compress.Gzip, 101); len(lines) != 101 {
+		t.Errorf("%d records in S3 after re-delivery, want 101 (each once)", len(lines))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -17,8 +18,9 @@ type checkpoint struct {
 	// Next is the sequence number of the next record to read
 	// (AT_SEQUENCE_NUMBER); empty means the delivery stream's start.
 	Next string `json:"next,omitempty"`
-	// Intent is the batch being delivered, if any (see the package doc).
-	Intent *intent `json:"intent,omitempty"`
+	// Intents are the batches read but not yet delivered, oldest first
+	// (see the package doc). Next is past the last of them.
+	Intents []intent `json:"intents,omitempty"`
 }
 
 // intent is an inclusive range of sequence numbers of one source shard.
@@ -36,11 +38,20 @@ type batch struct {
 	records []shard.Record
 }
 
-// deliverer delivers a batch to one destination. It must be idempotent: it
-// may be called again with the same batch after a failure or a crash.
+// deliverer delivers batches to one destination in two steps, so that a
+// worker prepares the next batch while the previous one ships.
 type deliverer interface {
-	deliver(ctx context.Context, b *batch) error
+	// prepare does the CPU work of a batch (processing, compression); it
+	// does no I/O and its result depends only on the batch.
+	prepare(b *batch) (shipment, error)
 	kind() string // metric label: "s3" or "elasticsearch"
+}
+
+// shipment is a prepared batch. ship must be idempotent: it is called
+// again after a failure, and after a crash the batch is prepared and
+// shipped again.
+type shipment interface {
+	ship(ctx context.Context) error
 }
 
 // worker delivers one source shard of a delivery stream.
@@ -53,9 +64,28 @@ type worker struct {
 	sizeMax  int
 	interval time.Duration
 
-	// oldestPendingMs is the arrival time of the oldest record read but not
-	// yet delivered, 0 when there is none (DataFreshness).
-	oldestPendingMs atomic.Int64
+	// ckMu guards ck and firsts; every change of ck is persisted whole
+	// while holding it, so the stored checkpoint is always one that was
+	// true.
+	ckMu sync.Mutex
+	ck   checkpoint
+	// firsts[i] is the arrival time (ms) of the first record of
+	// ck.Intents[i], for DataFreshness.
+	firsts []int64
+	// bufferFirstMs is the arrival time of the first record the collector
+	// holds but has not yet turned into an intent, 0 when none.
+	bufferFirstMs atomic.Int64
+}
+
+// oldestPendingMs is the arrival time of the oldest record read but not
+// yet delivered, 0 when there is none (DataFreshness).
+func (w *worker) oldestPendingMs() int64 {
+	w.ckMu.Lock()
+	defer w.ckMu.Unlock()
+	if len(w.firsts) > 0 {
+		return w.firsts[0]
+	}
+	return w.bufferFirstMs.Load()
 }
 
 // startLocked starts the workers of m. The caller holds s.mu.
@@ -100,52 +130,152 @@ func (w *worker) log() *slog.Logger {
 	return w.s.cfg.logger.With("delivery_stream", w.meta.Name, "shard", w.shardID)
 }
 
-// run delivers until ctx is done.
+// run delivers until ctx is done: first what a crash left in flight, then
+// a pipeline of two stages, the collector (read, persist the intent,
+// prepare) and the shipper (ship, clear the intent), with one prepared batch
+// between them.
 func (w *worker) run(ctx context.Context) {
-	ck, err := w.loadCheckpoint(ctx)
-	if err != nil {
+	if err := w.loadCheckpoint(); err != nil {
 		w.log().Error("cannot load checkpoint; this shard is not delivered", "err", err)
 		return
 	}
-	for ctx.Err() == nil {
-		if ck.Intent != nil {
-			next, err := w.deliverIntent(ctx, *ck.Intent)
-			if err != nil {
-				return // ctx is done; the intent is delivered again after restart
-			}
-			ck = checkpoint{Next: next}
-			if err := w.saveCheckpoint(ctx, ck); err != nil {
+	if err := w.recover(ctx); err != nil {
+		return // ctx is done
+	}
+	type prepared struct {
+		sh    shipment
+		batch *batch
+	}
+	queue := make(chan prepared, 1)
+	shipperDone := make(chan struct{})
+	go func() {
+		defer close(shipperDone)
+		for p := range queue {
+			if w.shipWithRetry(ctx, p.batch, p.sh) != nil {
 				return
 			}
-			continue
+			if w.popIntent(ctx) != nil {
+				return
+			}
 		}
-		recs, err := w.collect(ctx, ck.Next)
-		if err != nil || len(recs) == 0 {
-			if err != nil && ctx.Err() == nil {
+	}()
+	defer func() {
+		close(queue)
+		<-shipperDone
+	}()
+	for ctx.Err() == nil {
+		w.ckMu.Lock()
+		next := w.ck.Next
+		w.ckMu.Unlock()
+		recs, after, err := w.collect(ctx, next)
+		if err != nil {
+			if ctx.Err() == nil {
 				w.log().Error("reading the source failed; retrying", "err", err)
-				if sleep(ctx, w.s.cfg.retryMax) != nil {
-					return
-				}
+				_ = sleep(ctx, w.s.cfg.retryMax)
 			}
 			continue
 		}
-		ck.Intent = &intent{First: recs[0].SequenceNumber, Last: recs[len(recs)-1].SequenceNumber}
-		if err := w.saveCheckpoint(ctx, ck); err != nil {
+		b := &batch{shardID: w.shardID, first: recs[0].SequenceNumber, last: recs[len(recs)-1].SequenceNumber, records: recs}
+		if w.pushIntent(ctx, b, after) != nil {
 			return
+		}
+		w.bufferFirstMs.Store(0)
+		sh, err := w.prepareWithRetry(ctx, b)
+		if err != nil {
+			return
+		}
+		select {
+		case queue <- prepared{sh: sh, batch: b}:
+		case <-shipperDone:
+			return // the shipper stopped: ctx is done
 		}
 	}
 }
 
-func (w *worker) loadCheckpoint(ctx context.Context) (checkpoint, error) {
+// recover delivers, in order, the intents a crash left behind.
+func (w *worker) recover(ctx context.Context) error {
+	for {
+		w.ckMu.Lock()
+		if len(w.ck.Intents) == 0 {
+			w.ckMu.Unlock()
+			return nil
+		}
+		in := w.ck.Intents[0]
+		w.ckMu.Unlock()
+		var recs []shard.Record
+		for {
+			var err error
+			if recs, err = w.readRange(ctx, in); err == nil {
+				break
+			}
+			w.log().Error("reading a batch to deliver again failed; retrying", "err", err)
+			if sleep(ctx, w.s.cfg.retryMax) != nil {
+				return ctx.Err()
+			}
+		}
+		b := &batch{shardID: w.shardID, first: in.First, last: in.Last, records: recs}
+		if len(recs) > 0 {
+			w.ckMu.Lock()
+			w.firsts[0] = recs[0].ArrivalTime.UnixMilli()
+			w.ckMu.Unlock()
+		}
+		sh, err := w.prepareWithRetry(ctx, b)
+		if err != nil {
+			return err
+		}
+		if err := w.shipWithRetry(ctx, b, sh); err != nil {
+			return err
+		}
+		if err := w.popIntent(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *worker) loadCheckpoint() error {
 	v, ok, err := w.s.store.GetValue(valuesNS, w.ckKey)
 	if err != nil || !ok {
-		return checkpoint{}, err
+		return err
 	}
 	var ck checkpoint
 	if err := json.Unmarshal(v, &ck); err != nil {
-		return checkpoint{}, fmt.Errorf("decode checkpoint %s: %w", w.ckKey, err)
+		return fmt.Errorf("decode checkpoint %s: %w", w.ckKey, err)
 	}
-	return ck, nil
+	w.ck = ck
+	// Arrival times of recovered intents are filled in as they are read;
+	// until then the delivery stream's creation bounds them from below.
+	w.firsts = make([]int64, len(ck.Intents))
+	for i := range w.firsts {
+		w.firsts[i] = w.meta.CreatedAtMs
+	}
+	return nil
+}
+
+// pushIntent records a new batch and moves Next past it, durably, before
+// the batch is delivered.
+func (w *worker) pushIntent(ctx context.Context, b *batch, after string) error {
+	w.ckMu.Lock()
+	defer w.ckMu.Unlock()
+	ck := checkpoint{Next: after, Intents: append(append([]intent(nil), w.ck.Intents...), intent{First: b.first, Last: b.last})}
+	if err := w.saveCheckpoint(ctx, ck); err != nil {
+		return err
+	}
+	w.ck = ck
+	w.firsts = append(w.firsts, b.records[0].ArrivalTime.UnixMilli())
+	return nil
+}
+
+// popIntent records that the oldest intent has been delivered.
+func (w *worker) popIntent(ctx context.Context) error {
+	w.ckMu.Lock()
+	defer w.ckMu.Unlock()
+	ck := checkpoint{Next: w.ck.Next, Intents: append([]intent(nil), w.ck.Intents[1:]...)}
+	if err := w.saveCheckpoint(ctx, ck); err != nil {
+		return err
+	}
+	w.ck = ck
+	w.firsts = w.firsts[1:]
+	return nil
 }
 
 // saveCheckpoint persists ck, retrying until it succeeds or ctx is done.
@@ -178,10 +308,12 @@ func (w *worker) startPosition(next string) shard.Position {
 // IntervalInSeconds have passed since its first record was read, whichever
 // comes first. It blocks on the store, without polling, while the shard has
 // nothing new.
-func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, error) {
+//
+// It returns the records and the position after them.
+func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, string, error) {
 	cursor, err := w.s.store.Seek(ctx, w.meta.SourceStream, w.shardID, w.startPosition(next))
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var recs []shard.Record
 	size := 0
@@ -189,12 +321,12 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, erro
 	for {
 		res, err := w.s.store.Read(ctx, cursor, shard.MaxGetRecordsLimit, max(1, w.sizeMax-size))
 		if err != nil {
-			return nil, err
+			return nil, "", err
 		}
 		if len(res.Records) > 0 {
 			if len(recs) == 0 {
 				deadline = w.s.cfg.now().Add(w.interval)
-				w.oldestPendingMs.Store(res.Records[0].ArrivalTime.UnixMilli())
+				w.bufferFirstMs.Store(res.Records[0].ArrivalTime.UnixMilli())
 			}
 			for _, r := range res.Records {
 				size += len(r.Data)
@@ -203,7 +335,7 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, erro
 			cursor = res.Next
 		}
 		if size >= w.sizeMax || (len(recs) > 0 && !w.s.cfg.now().Before(deadline)) {
-			return recs, nil
+			return recs, cursor.SequenceNumber(), nil
 		}
 		if len(res.Records) > 0 && res.MillisBehindLatest > 0 {
 			continue // more is already there
@@ -215,10 +347,10 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, erro
 		err = w.s.store.Wait(waitCtx, cursor)
 		cancel()
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, "", ctx.Err()
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, err
+			return nil, "", err
 		}
 	}
 }
@@ -252,45 +384,44 @@ func (w *worker) readRange(ctx context.Context, in intent) ([]shard.Record, erro
 	}
 }
 
-// deliverIntent delivers the batch an intent names, retrying with backoff
-// until it succeeds or ctx is done, and returns the position after it.
-func (w *worker) deliverIntent(ctx context.Context, in intent) (string, error) {
+// prepareWithRetry prepares a batch, retrying (a failure here is a bug or
+// a resource problem, never the batch's fault: bad records go to the error
+// output) until it succeeds or ctx is done.
+func (w *worker) prepareWithRetry(ctx context.Context, b *batch) (shipment, error) {
 	backoff := w.s.cfg.retryMin
 	for {
-		err := w.tryIntent(ctx, in)
+		sh, err := w.out.prepare(b)
 		if err == nil {
-			w.oldestPendingMs.Store(0)
-			after, err := w.s.store.Seek(ctx, w.meta.SourceStream, w.shardID,
-				shard.Position{Type: shard.AfterSequenceNumber, SequenceNumber: in.Last})
-			if err != nil {
-				return "", err
-			}
-			return after.SequenceNumber(), nil
+			return sh, nil
 		}
-		if ctx.Err() != nil {
-			return "", ctx.Err()
-		}
-		w.s.metrics.retry(w.meta.Name, w.out.kind())
-		w.log().Warn("delivery failed; retrying", "err", err, "backoff", backoff)
+		w.log().Error("preparing a batch failed; retrying", "err", err, "first", b.first, "last", b.last)
 		if sleep(ctx, backoff) != nil {
-			return "", ctx.Err()
+			return nil, ctx.Err()
 		}
 		backoff = min(2*backoff, w.s.cfg.retryMax)
 	}
 }
 
-func (w *worker) tryIntent(ctx context.Context, in intent) error {
-	recs, err := w.readRange(ctx, in)
-	if err != nil {
-		return fmt.Errorf("read batch %s..%s: %w", in.First, in.Last, err)
+// shipWithRetry ships a prepared batch, retrying with backoff until it
+// succeeds or ctx is done.
+func (w *worker) shipWithRetry(ctx context.Context, b *batch, sh shipment) error {
+	backoff := w.s.cfg.retryMin
+	for {
+		err := sh.ship(ctx)
+		w.s.metrics.attempt(w.meta.Name, w.out.kind(), err == nil)
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		w.s.metrics.retry(w.meta.Name, w.out.kind())
+		w.log().Warn("delivery failed; retrying", "err", err, "backoff", backoff, "first", b.first, "last", b.last)
+		if sleep(ctx, backoff) != nil {
+			return ctx.Err()
+		}
+		backoff = min(2*backoff, w.s.cfg.retryMax)
 	}
-	if len(recs) > 0 && w.oldestPendingMs.Load() == 0 {
-		w.oldestPendingMs.Store(recs[0].ArrivalTime.UnixMilli())
-	}
-	b := &batch{shardID: w.shardID, first: in.First, last: in.Last, records: recs}
-	err = w.out.deliver(ctx, b)
-	w.s.metrics.attempt(w.meta.Name, w.out.kind(), err == nil)
-	return err
 }
 
 // sleep waits d or until ctx is done.

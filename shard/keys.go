@@ -89,6 +89,15 @@ func putRecordValue(dst []byte, arrivalMs int64, pk string, data []byte) {
 // decodeRecordValue decodes a stored record; the returned data is a copy the
 // caller owns.
 func decodeRecordValue(v []byte) (arrivalMs int64, pk string, data []byte, err error) {
+	arrivalMs, pk, view, err := decodeRecordView(v)
+	if err != nil {
+		return 0, "", nil, err
+	}
+	return arrivalMs, pk, append([]byte(nil), view...), nil
+}
+
+// decodeRecordView decodes a stored record; data aliases v.
+func decodeRecordView(v []byte) (arrivalMs int64, pk string, data []byte, err error) {
 	if len(v) < 9 {
 		return 0, "", nil, fmt.Errorf("record value too short (%d bytes)", len(v))
 	}
@@ -99,8 +108,7 @@ func decodeRecordValue(v []byte) (arrivalMs int64, pk string, data []byte, err e
 	}
 	off := 8 + n
 	pk = string(v[off : off+int(l)])
-	data = append([]byte(nil), v[off+int(l):]...)
-	return arrivalMs, pk, data, nil
+	return arrivalMs, pk, v[off+int(l):], nil
 }
 
 func uvarintLen(x uint64) int {

@@ -184,6 +184,9 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 			return ReadResult{}, fmt.Errorf("read %s: %w", sh.id, err)
 		}
 		bytes := 0
+		// The records' data share one allocation per call (arena): reads
+		// of many small records allocate once, not once per record.
+		var arena []byte
 		it.First()
 		for ; it.Valid(); it.Next() {
 			v := it.Value()
@@ -193,15 +196,20 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 				break
 			}
 			ctr := counterOfRecordKey(it.Key())
-			arrival, pk, data, err := decodeRecordValue(v)
+			arrival, pk, data, err := decodeRecordView(v)
 			if err != nil {
 				_ = it.Close()
 				return ReadResult{}, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
 			}
+			if cap(arena)-len(arena) < len(data) {
+				arena = make([]byte, 0, max(len(data), min(maxBytes, 1<<20)))
+			}
+			start := len(arena)
+			arena = append(arena, data...)
 			bytes += len(v)
 			res.Records = append(res.Records, Record{
 				SequenceNumber: formatSeq(c.streamID, c.shard, ctr),
-				ArrivalTime:    fromMillis(arrival), PartitionKey: pk, Data: data,
+				ArrivalTime:    fromMillis(arrival), PartitionKey: pk, Data: arena[start:len(arena):len(arena)],
 			})
 			res.Next.next = ctr + 1
 		}
