@@ -121,6 +121,20 @@ type awsCLI struct {
 	env      []string
 	v2       bool
 	endpoint string // passed as --endpoint-url when set
+	// configFile is the CLI's private AWS_CONFIG_FILE.
+	configFile string
+}
+
+// trustServerValidation turns off the CLI's own parameter validation, so
+// the server's answers are tested: CLIs carry the service model of their
+// release, and an older one rejects values the service now allows (AWS
+// CLI 2.9 requires Firehose's IntervalInSeconds to be at least 60; the API
+// now allows 0).
+func (a *awsCLI) trustServerValidation(t *testing.T) {
+	t.Helper()
+	if err := os.WriteFile(a.configFile, []byte("[default]\nparameter_validation = false\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func newAWSCLI(t *testing.T) *awsCLI {
@@ -148,7 +162,7 @@ func newAWSCLI(t *testing.T) *awsCLI {
 		"AWS_MAX_ATTEMPTS=1",
 		"AWS_PAGER=",
 	)
-	cli := &awsCLI{path: path, env: env}
+	cli := &awsCLI{path: path, env: env, configFile: filepath.Join(dir, "config")}
 	out, err := cli.command(context.Background(), "--version").CombinedOutput()
 	if err != nil {
 		t.Fatalf("aws --version: %v\n%s", err, out)

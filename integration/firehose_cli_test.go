@@ -16,6 +16,7 @@ func TestFirehoseCLI(t *testing.T) {
 	cli := newAWSCLI(t)
 	f := newFH(t)
 	cli.endpoint = f.srv.Endpoint()
+	cli.trustServerValidation(t)
 	ctx := testCtx(t)
 
 	// The AWS CLI: create, put-record, put-record-batch, describe, list.
