@@ -56,7 +56,9 @@ func TestFirehoseCLI(t *testing.T) {
 	var desc struct {
 		DeliveryStreamDescription struct {
 			DeliveryStreamStatus string
-			Destinations         []struct{ ExtendedS3DestinationDescription struct{ CompressionFormat string } }
+			Destinations         []struct {
+				ExtendedS3DestinationDescription struct{ CompressionFormat string }
+			}
 		}
 	}
 	cli.run(ctx, t, &desc, "firehose", "describe-delivery-stream", "--delivery-stream-name", "cli-aws")
