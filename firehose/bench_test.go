@@ -132,9 +132,15 @@ func BenchmarkDeliveryGzipToS3(b *testing.B) {
 
 // counterValue reads a counter.
 func counterValue(b *testing.B, c interface{ Write(*dto.Metric) error }) float64 {
+	return counterValueT(b, c)
+}
+
+// counterValueT reads a counter in a test or benchmark.
+func counterValueT(tb testing.TB, c interface{ Write(*dto.Metric) error }) float64 {
+	tb.Helper()
 	var m dto.Metric
 	if err := c.Write(&m); err != nil {
-		b.Fatal(err)
+		tb.Fatal(err)
 	}
 	return m.GetCounter().GetValue()
 }
