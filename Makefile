@@ -30,9 +30,10 @@ test:
 proto:
 	./scripts/proto.sh
 
-## bench: storage benchmark (Spate's shard store and raw Pebble, same key layout)
+## bench: storage benchmark (Spate's shard store and raw Pebble, same key layout) and Firehose delivery to S3 beside GZIP alone
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./shard/
+	$(GO) test -run '^$$' -bench DeliveryGzipToS3 -benchtime 3x ./firehose/
 
 ## fmt: gofmt every Go file
 fmt:
