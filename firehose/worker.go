@@ -131,9 +131,10 @@ func (w *worker) log() *slog.Logger {
 }
 
 // run delivers until ctx is done: first what a crash left in flight, then
-// a pipeline of two stages, the collector (read, persist the intent,
-// prepare) and the shipper (ship, clear the intent), with one prepared batch
-// between them.
+// a pipeline: the collector reads batches and persists their intents; each
+// batch is prepared (compressed) in its own goroutine, so two batches can be
+// prepared at once on two cores; the shipper ships them strictly in order
+// and clears their intents.
 func (w *worker) run(ctx context.Context) {
 	if err := w.loadCheckpoint(); err != nil {
 		w.log().Error("cannot load checkpoint; this shard is not delivered", "err", err)
@@ -142,17 +143,17 @@ func (w *worker) run(ctx context.Context) {
 	if err := w.recover(ctx); err != nil {
 		return // ctx is done
 	}
-	type prepared struct {
-		sh    shipment
-		batch *batch
-	}
-	queue := make(chan prepared, 1)
+	// queue holds batches in intent order; at most one waits there while
+	// the shipper waits on another, which bounds memory to two batches
+	// besides the one being collected.
+	queue := make(chan *inFlight, 1)
 	shipperDone := make(chan struct{})
 	go func() {
 		defer close(shipperDone)
 		for p := range queue {
-			if w.shipWithRetry(ctx, p.batch, p.sh) != nil {
-				return
+			<-p.ready
+			if p.err != nil || w.shipWithRetry(ctx, p.batch, p.sh) != nil {
+				return // ctx is done
 			}
 			if w.popIntent(ctx) != nil {
 				return
@@ -180,16 +181,27 @@ func (w *worker) run(ctx context.Context) {
 			return
 		}
 		w.bufferFirstMs.Store(0)
-		sh, err := w.prepareWithRetry(ctx, b)
-		if err != nil {
-			return
-		}
+		p := &inFlight{batch: b, ready: make(chan struct{})}
+		go func() {
+			defer close(p.ready)
+			p.sh, p.err = w.prepareWithRetry(ctx, b)
+		}()
 		select {
-		case queue <- prepared{sh: sh, batch: b}:
+		case queue <- p:
 		case <-shipperDone:
+			<-p.ready
 			return // the shipper stopped: ctx is done
 		}
 	}
+}
+
+// inFlight is a batch whose intent is persisted and whose preparation runs;
+// ready is closed when sh (or err, only when ctx is done) is set.
+type inFlight struct {
+	batch *batch
+	ready chan struct{}
+	sh    shipment
+	err   error
 }
 
 // recover delivers, in order, the intents a crash left behind.
