@@ -118,22 +118,14 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		objects = append(objects, all)
 		d.s.metrics.backup(d.name, "all", len(b.records))
 	}
-	backoff := d.s.cfg.retryMin
-	for {
+	return d.s.retry(ctx, func() error {
 		err := d.failedOut.put(ctx, objects)
-		if err == nil {
-			return nil
+		if err != nil && ctx.Err() == nil {
+			d.s.metrics.retry(d.name, "s3-backup")
+			d.s.cfg.logger.Warn("backup to S3 failed; retrying", "delivery_stream", d.name, "err", err)
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		d.s.metrics.retry(d.name, "s3-backup")
-		d.s.cfg.logger.Warn("backup to S3 failed; retrying", "delivery_stream", d.name, "err", err)
-		if sleep(ctx, backoff) != nil {
-			return ctx.Err()
-		}
-		backoff = min(2*backoff, d.s.cfg.retryMax)
-	}
+		return err
+	})
 }
 
 // newDeliverer builds the deliverer of m's destination and returns its

@@ -583,39 +583,54 @@ func (s *Service) replace(ctx context.Context, ds *deliveryStream, m dsMeta) err
 
 // TagDeliveryStream adds or overwrites tags.
 func (s *Service) TagDeliveryStream(ctx context.Context, name string, tags []Tag) error {
-	ds, m, err := s.get(name)
-	if err != nil {
-		return err
-	}
-	byKey := map[string]string{}
-	for _, t := range m.Tags {
-		byKey[t.Key] = t.Value
-	}
-	for _, t := range tags {
-		byKey[t.Key] = t.Value
-	}
-	if len(byKey) > MaxTags {
-		return apierr.New(apierr.LimitExceeded, "a delivery stream can have at most %d tags; this would make %d", MaxTags, len(byKey))
-	}
-	m.Tags = sortedTags(byKey)
-	return s.updateMeta(ctx, ds, m)
+	return s.changeTags(ctx, name, func(byKey map[string]string) error {
+		for _, t := range tags {
+			byKey[t.Key] = t.Value
+		}
+		if len(byKey) > MaxTags {
+			return apierr.New(apierr.LimitExceeded, "a delivery stream can have at most %d tags; this would make %d", MaxTags, len(byKey))
+		}
+		return nil
+	})
 }
 
 // UntagDeliveryStream removes tags; absent keys are ignored.
 func (s *Service) UntagDeliveryStream(ctx context.Context, name string, keys []string) error {
-	ds, m, err := s.get(name)
-	if err != nil {
+	return s.changeTags(ctx, name, func(byKey map[string]string) error {
+		for _, k := range keys {
+			delete(byKey, k)
+		}
+		return nil
+	})
+}
+
+// changeTags applies change to a delivery stream's tags and persists them.
+// It holds the lock from read to write, so concurrent changes never lose
+// one another; a change that fails changes nothing.
+func (s *Service) changeTags(ctx context.Context, name string, change func(byKey map[string]string) error) error {
+	if err := validateName(name); err != nil {
 		return err
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	ds, ok := s.streams[name]
+	if !ok {
+		return s.notFound(name)
+	}
 	byKey := map[string]string{}
-	for _, t := range m.Tags {
+	for _, t := range ds.meta.Tags {
 		byKey[t.Key] = t.Value
 	}
-	for _, k := range keys {
-		delete(byKey, k)
+	if err := change(byKey); err != nil {
+		return err
 	}
+	m := ds.meta
 	m.Tags = sortedTags(byKey)
-	return s.updateMeta(ctx, ds, m)
+	if err := s.store.WriteValues(ctx, valuesNS, putMeta(&m)); err != nil {
+		return err
+	}
+	ds.meta = m
+	return nil
 }
 
 // ListTagsForDeliveryStream lists tags in key order after exclusiveStart, at
@@ -648,20 +663,6 @@ func sortedTags(byKey map[string]string) []Tag {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
 	return out
-}
-
-// updateMeta persists metadata that does not affect delivery (tags).
-func (s *Service) updateMeta(ctx context.Context, ds *deliveryStream, m dsMeta) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.streams[m.Name]; !ok || cur != ds {
-		return s.notFound(m.Name)
-	}
-	if err := s.store.WriteValues(ctx, valuesNS, putMeta(&m)); err != nil {
-		return err
-	}
-	ds.meta = m
-	return nil
 }
 
 // start starts a delivery stream's workers.

@@ -400,39 +400,44 @@ func (w *worker) readRange(ctx context.Context, in intent) ([]shard.Record, erro
 // a resource problem, never the batch's fault: bad records go to the error
 // output) until it succeeds or ctx is done.
 func (w *worker) prepareWithRetry(ctx context.Context, b *batch) (shipment, error) {
-	backoff := w.s.cfg.retryMin
-	for {
-		sh, err := w.out.prepare(b)
-		if err == nil {
-			return sh, nil
+	var sh shipment
+	err := w.s.retry(ctx, func() error {
+		var err error
+		if sh, err = w.out.prepare(b); err != nil {
+			w.log().Error("preparing a batch failed; retrying", "err", err, "first", b.first, "last", b.last)
 		}
-		w.log().Error("preparing a batch failed; retrying", "err", err, "first", b.first, "last", b.last)
-		if sleep(ctx, backoff) != nil {
-			return nil, ctx.Err()
-		}
-		backoff = min(2*backoff, w.s.cfg.retryMax)
-	}
+		return err
+	})
+	return sh, err
 }
 
 // shipWithRetry ships a prepared batch, retrying with backoff until it
 // succeeds or ctx is done.
 func (w *worker) shipWithRetry(ctx context.Context, b *batch, sh shipment) error {
-	backoff := w.s.cfg.retryMin
-	for {
+	return w.s.retry(ctx, func() error {
 		err := sh.ship(ctx)
 		w.s.metrics.attempt(w.meta.Name, w.out.kind(), err == nil)
-		if err == nil {
+		if err != nil && ctx.Err() == nil {
+			w.s.metrics.retry(w.meta.Name, w.out.kind())
+			w.log().Warn("delivery failed; retrying", "err", err, "first", b.first, "last", b.last)
+		}
+		return err
+	})
+}
+
+// retry calls fn until it succeeds or ctx is done, waiting between calls
+// with exponential backoff from retryMin to retryMax. It returns ctx's
+// error when ctx ends first.
+func (s *Service) retry(ctx context.Context, fn func() error) error {
+	backoff := s.cfg.retryMin
+	for {
+		if fn() == nil {
 			return nil
 		}
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		w.s.metrics.retry(w.meta.Name, w.out.kind())
-		w.log().Warn("delivery failed; retrying", "err", err, "backoff", backoff, "first", b.first, "last", b.last)
 		if sleep(ctx, backoff) != nil {
 			return ctx.Err()
 		}
-		backoff = min(2*backoff, w.s.cfg.retryMax)
+		backoff = min(2*backoff, s.cfg.retryMax)
 	}
 }
 
