@@ -19,16 +19,18 @@ type esDeliverer struct {
 	rotation  essink.Rotation
 	retryFor  time.Duration
 	backupAll bool
-	// failedOut writes failed documents under the error prefix of the
-	// destination's S3Configuration; allOut writes every record under its
-	// prefix (S3BackupMode AllDocuments).
-	failedOut *s3Writer
-	allOut    *s3Writer
+	// backup writes, to the destination's S3Configuration, failed
+	// documents under its error prefix and (S3BackupMode AllDocuments)
+	// every record under its prefix.
+	backup *s3Writer
 }
 
 func (d *esDeliverer) kind() string { return "elasticsearch" }
 
 func (s *Service) newESDeliverer(m dsMeta, c ElasticsearchDestinationConfiguration) (*esDeliverer, error) {
+	if s.s3 == nil {
+		return nil, errNoS3
+	}
 	url := c.ClusterEndpoint
 	if url == "" {
 		url = s.cfg.esURL
@@ -49,7 +51,7 @@ func (s *Service) newESDeliverer(m dsMeta, c ElasticsearchDestinationConfigurati
 		s: s, name: m.Name, client: client, index: c.IndexName, rotation: rotation,
 		retryFor:  time.Duration(*c.RetryOptions.DurationInSeconds) * time.Second,
 		backupAll: c.S3BackupMode == "AllDocuments",
-		failedOut: out, allOut: out,
+		backup:    out,
 	}
 	return d, nil
 }
@@ -72,9 +74,8 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 	var docs []essink.Doc
 	var failed []failedRecord
 	views := map[string]recordView{}
-	bytes := 0
+	bytes := 0 // of the documents sent
 	for _, r := range b.records {
-		bytes += len(r.Data)
 		index := essink.IndexName(d.index, d.rotation, r.ArrivalTime)
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data,
 			extraJSON: map[string]any{"esDocumentId": r.SequenceNumber, "esIndexName": index}}
@@ -83,6 +84,7 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 			continue
 		}
 		views[r.SequenceNumber] = rv
+		bytes += len(r.Data)
 		docs = append(docs, essink.Doc{ID: r.SequenceNumber, Index: index, Body: r.Data})
 	}
 	if len(docs) > 0 {
@@ -93,17 +95,19 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		if res.Retried > 0 {
 			d.s.metrics.retryN(d.name, d.kind(), res.Retried)
 		}
+		failedBytes := 0
 		for _, f := range res.Failed {
 			failed = append(failed, failedRecord{errElasticsearchFailed, fmt.Sprintf("%d", f.Status), f.Error, views[f.Doc.ID]})
+			failedBytes += len(f.Doc.Body)
 		}
-		d.s.metrics.delivered(d.name, d.kind(), res.Succeeded, bytes)
+		d.s.metrics.delivered(d.name, d.kind(), res.Succeeded, bytes-failedBytes)
 	}
 	// What Elasticsearch would not take is backed up, never dropped. The
 	// upload is retried on its own, so documents that succeeded are not
 	// sent again (unless the process stops before the backup lands).
 	var objects []object
 	if len(failed) > 0 {
-		errObjects, err := d.failedOut.errorObjects(b, failed)
+		errObjects, err := d.backup.errorObjects(b, failed)
 		if err != nil {
 			return err
 		}
@@ -111,7 +115,7 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		d.s.metrics.backup(d.name, "failed", len(failed))
 	}
 	if d.backupAll {
-		all, err := d.allOut.rawObject(b)
+		all, err := d.backup.rawObject(b)
 		if err != nil {
 			return err
 		}
@@ -119,7 +123,7 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		d.s.metrics.backup(d.name, "all", len(b.records))
 	}
 	return d.s.retry(ctx, func() error {
-		err := d.failedOut.put(ctx, objects)
+		err := d.backup.put(ctx, objects)
 		if err != nil && ctx.Err() == nil {
 			d.s.metrics.retry(d.name, "s3-backup")
 			d.s.cfg.logger.Warn("backup to S3 failed; retrying", "delivery_stream", d.name, "err", err)

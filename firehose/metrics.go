@@ -61,10 +61,16 @@ func newMetrics(reg prometheus.Registerer, s *Service) (*metrics, error) {
 func (m *metrics) Describe(ch chan<- *prometheus.Desc) { ch <- m.freshness }
 
 func (m *metrics) Collect(ch chan<- prometheus.Metric) {
-	now := m.s.cfg.now()
+	// Copy under the lock, read the workers outside it: a worker may hold
+	// its checkpoint lock across a synced write.
 	m.s.mu.Lock()
-	defer m.s.mu.Unlock()
+	streams := make(map[string]*deliveryStream, len(m.s.streams))
 	for name, ds := range m.s.streams {
+		streams[name] = ds
+	}
+	m.s.mu.Unlock()
+	now := m.s.cfg.now()
+	for name, ds := range streams {
 		ch <- prometheus.MustNewConstMetric(m.freshness, prometheus.GaugeValue, dataFreshness(ds, now).Seconds(), name)
 	}
 }
@@ -87,8 +93,8 @@ func dataFreshness(ds *deliveryStream, now time.Time) time.Duration {
 // record (0 when everything is delivered).
 func (s *Service) DataFreshness(name string) (time.Duration, error) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	ds, ok := s.streams[name]
+	s.mu.Unlock()
 	if !ok {
 		return 0, s.notFound(name)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -35,24 +36,29 @@ type object struct {
 // s3Writer turns records into objects of one S3 configuration. It holds
 // only derived, immutable state, so workers of all shards share it.
 type s3Writer struct {
-	s          *Service
-	name       string
-	createdMs  int64
-	version    int
-	bucket     string
-	prefix     *prefix.Template // nil: the default YYYY/MM/dd/HH/ prefix
-	errPrefix  *prefix.Template
-	location   *time.Location // CustomTimeZone of prefix timestamps; nil is UTC
-	format     compress.Format
-	ext        string
-	procs      processors
-	converter  *parquetconv.Converter // nil: no format conversion
-	partition  bool
-	backup     *s3Writer // S3BackupMode Enabled: the source records, unprocessed
-	objectType string
+	s         *Service
+	name      string
+	createdMs int64
+	version   int
+	bucket    string
+	prefix    *prefix.Template // nil: the default YYYY/MM/dd/HH/ prefix
+	errPrefix *prefix.Template
+	location  *time.Location // CustomTimeZone of prefix timestamps; nil is UTC
+	format    compress.Format
+	ext       string
+	procs     processors
+	converter *parquetconv.Converter // nil: no format conversion
+	partition bool
+	backup    *s3Writer // S3BackupMode Enabled: the source records, unprocessed
 }
 
+// errNoS3 says a destination needs S3 and the server has no endpoint.
+var errNoS3 = errors.New("this server has no S3 endpoint; start spate serve with --s3-endpoint (or SPATE_S3_ENDPOINT)")
+
 func newS3Writer(s *Service, m dsMeta, c *ExtendedS3DestinationConfiguration) (*s3Writer, error) {
+	if s.s3 == nil {
+		return nil, errNoS3
+	}
 	bucket, err := s3store.ParseBucketARN(c.BucketARN)
 	if err != nil {
 		return nil, err

@@ -101,10 +101,11 @@ type Service struct {
 
 // deliveryStream is a running delivery stream.
 type deliveryStream struct {
-	meta    dsMeta
-	cancel  context.CancelFunc
-	done    chan struct{}
-	workers []*worker
+	meta     dsMeta
+	deleting bool // DeleteDeliveryStream is removing it; guarded by Service.mu
+	cancel   context.CancelFunc
+	done     chan struct{}
+	workers  []*worker
 }
 
 // dsMeta is a delivery stream's persisted metadata ("ds/<name>").
@@ -162,9 +163,11 @@ func New(store *shard.Store, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("load delivery streams: %w", err)
 	}
 	for _, m := range metas {
+		// One delivery stream that cannot start (its S3 endpoint is no
+		// longer configured, say) must not keep the server from starting:
+		// it is logged and left undelivered; its records wait in the store.
 		if err := s.start(m); err != nil {
-			s.Close()
-			return nil, fmt.Errorf("start delivery stream %s: %w", m.Name, err)
+			cfg.logger.Error("delivery stream not started; fix the server's configuration and restart", "delivery_stream", m.Name, "err", err)
 		}
 	}
 	return s, nil
@@ -220,7 +223,11 @@ func (s *Service) CreateDeliveryStream(ctx context.Context, in CreateDeliveryStr
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.streams[m.Name]; ok {
+	if cur, ok := s.streams[m.Name]; ok {
+		if cur.deleting {
+			return "", apierr.New(apierr.ResourceInUse,
+				"Firehose %s under accountId %s is being deleted; create it again once DescribeDeliveryStream answers ResourceNotFoundException", m.Name, s.cfg.accountID)
+		}
 		return "", apierr.New(apierr.ResourceInUse,
 			"Firehose %s under accountId %s already exists", m.Name, s.cfg.accountID)
 	}
@@ -345,13 +352,24 @@ func (s *Service) DeleteDeliveryStream(ctx context.Context, name string) error {
 	}
 	s.mu.Lock()
 	ds, ok := s.streams[name]
+	if ok && ds.deleting {
+		ok = false
+	}
 	if ok {
-		delete(s.streams, name)
+		// The entry stays, marked, until the deletion is done, so that a
+		// CreateDeliveryStream of the same name answers ResourceInUse
+		// instead of racing with the cleanup below.
+		ds.deleting = true
 	}
 	s.mu.Unlock()
 	if !ok {
 		return s.notFound(name)
 	}
+	defer func() {
+		s.mu.Lock()
+		delete(s.streams, name)
+		s.mu.Unlock()
+	}()
 	ds.cancel()
 	<-ds.done
 	writes := []shard.ValueWrite{{Key: "ds/" + name, Delete: true}}
@@ -381,7 +399,7 @@ func (s *Service) get(name string) (*deliveryStream, dsMeta, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ds, ok := s.streams[name]
-	if !ok {
+	if !ok || ds.deleting {
 		return nil, dsMeta{}, s.notFound(name)
 	}
 	return ds, ds.meta, nil
@@ -440,7 +458,7 @@ func (s *Service) ListDeliveryStreams(ctx context.Context, limit int, typ, exclu
 	s.mu.Lock()
 	var names []string
 	for name, ds := range s.streams {
-		if name > exclusiveStart && (typ == "" || ds.meta.Type == typ) {
+		if name > exclusiveStart && !ds.deleting && (typ == "" || ds.meta.Type == typ) {
 			names = append(names, name)
 		}
 	}
@@ -569,9 +587,16 @@ func mergeJSON[T any](base, update *T) *T {
 func (s *Service) replace(ctx context.Context, ds *deliveryStream, m dsMeta) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur, ok := s.streams[m.Name]; !ok || cur != ds {
+	cur, ok := s.streams[m.Name]
+	if !ok || cur != ds || cur.deleting {
 		return s.notFound(m.Name)
 	}
+	// Checked again under the lock: the caller read the version without it.
+	if cur.meta.Version != m.Version-1 {
+		return apierr.New(apierr.ConcurrentModification,
+			"%s changed while this update was prepared (now version %d); describe the delivery stream and retry", m.Name, cur.meta.Version)
+	}
+	m.Tags = cur.meta.Tags // a concurrent Tag/Untag is kept
 	if err := s.store.WriteValues(ctx, valuesNS, putMeta(&m)); err != nil {
 		return err
 	}
@@ -642,6 +667,9 @@ func (s *Service) ListTagsForDeliveryStream(ctx context.Context, name, exclusive
 	}
 	if limit == 0 {
 		limit = MaxTags
+	}
+	if limit < 1 || limit > MaxTags {
+		return nil, false, apierr.New(apierr.InvalidArgument, "Limit must be 1 to %d (got %d)", MaxTags, limit)
 	}
 	var out []Tag
 	for _, t := range m.Tags {

@@ -76,13 +76,24 @@ func invalid(format string, args ...any) error {
 // validateDestination checks a delivery stream's destination and everything
 // it refers to, so that a delivery stream that is created can deliver.
 func (s *Service) validateDestination(m *dsMeta) error {
+	var err error
 	switch m.DestKind {
 	case "ExtendedS3", "S3":
-		return s.validateS3(m.S3)
+		err = s.validateS3(m.S3)
 	case "Elasticsearch", "Amazonopensearchservice":
-		return s.validateES(m.ES)
+		err = s.validateES(m.ES)
+	default:
+		err = invalid("unknown destination kind %q", m.DestKind)
 	}
-	return invalid("unknown destination kind %q", m.DestKind)
+	if err != nil {
+		return err
+	}
+	// Build the real output too: what is accepted here must start after a
+	// restart (a cluster URL the client rejects, say).
+	if _, _, err := s.newDeliverer(*m); err != nil {
+		return invalid("%s destination: %v", m.DestKind, err)
+	}
+	return nil
 }
 
 func validateHints(where string, h *BufferingHints, maxMB int) error {
@@ -315,8 +326,8 @@ func (s *Service) validateES(c *ElasticsearchDestinationConfiguration) error {
 	default:
 		return invalid("%s.S3BackupMode %q is invalid: use FailedDocumentsOnly or AllDocuments", where, c.S3BackupMode)
 	}
-	if _, err := parseProcessors(where, c.ProcessingConfiguration); err != nil {
-		return err
+	if pc := c.ProcessingConfiguration; pc != nil && boolValue(pc.Enabled) && len(pc.Processors) > 0 {
+		return invalid("%s.ProcessingConfiguration: Spate's processors (AppendDelimiterToRecord, MetadataExtraction) apply to S3 destinations only; leave ProcessingConfiguration out", where)
 	}
 	return s.validatePlainS3(where+".S3Configuration", c.S3Configuration)
 }

@@ -163,6 +163,11 @@ func (w *worker) run(ctx context.Context) {
 	defer func() {
 		close(queue)
 		<-shipperDone
+		// Batches the shipper did not take are still being prepared: wait
+		// for them, so no goroutine outlives the worker.
+		for p := range queue {
+			<-p.ready
+		}
 	}()
 	for ctx.Err() == nil {
 		w.ckMu.Lock()
