@@ -42,7 +42,7 @@ func TestServiceArgumentChecks(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
-		DeliveryStreamName: "args",
+		DeliveryStreamName:                 "args",
 		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{BucketARN: f.bucketARN()},
 	})
 	if err != nil {
@@ -81,7 +81,7 @@ func TestDeleteThenCreateSameName(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
 	in := CreateDeliveryStreamInput{
-		DeliveryStreamName: "again",
+		DeliveryStreamName:                 "again",
 		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{BucketARN: f.bucketARN(), BufferingHints: intervalZero()},
 	}
 	if _, err := f.svc.CreateDeliveryStream(ctx, in); err != nil {
