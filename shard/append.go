@@ -161,13 +161,13 @@ func (s *Store) commitGroup(ops []*writeOp) {
 	for _, op := range ops {
 		if op.del {
 			for _, p := range []byte{prefixRecord, prefixTime, prefixHigh} {
-				start, end := streamSpan(p, op.st.meta.ID)
+				start, end := streamSpan(p, op.st.id)
 				_ = b.DeleteRange(start, end, nil)
 			}
 			continue
 		}
 		if op.st.deleted.Load() {
-			op.err = s.notFound(op.st.meta.Name)
+			op.err = s.notFound(op.st.name)
 			continue
 		}
 		op.results = make([]AppendResult, len(op.entries))

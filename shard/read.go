@@ -55,6 +55,11 @@ func (s *Store) resolveShard(name, shardID string) (*stream, *shardState, error)
 
 // Seek returns a cursor at pos in a shard of an ACTIVE stream.
 func (s *Store) Seek(ctx context.Context, name, shardID string, pos Position) (Cursor, error) {
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed.Load() {
+		return Cursor{}, errClosed
+	}
 	s.mu.RLock()
 	st, sh, err := s.resolveShard(name, shardID)
 	s.mu.RUnlock()
@@ -86,15 +91,17 @@ func (s *Store) positionCounter(st *stream, sh *shardState, pos Position) (uint6
 		if err != nil {
 			return 0, err
 		}
-		if id != st.meta.ID || idx != sh.index {
+		if id != st.id || idx != sh.index {
 			return 0, apierr.New(apierr.InvalidArgument,
 				"StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s under account %s is invalid because it did not come from this stream and shard.",
-				pos.SequenceNumber, sh.id, st.meta.Name, s.cfg.accountID)
+				pos.SequenceNumber, sh.id, st.name, s.cfg.accountID)
 		}
-		if ctr > sh.next.Load() {
+		// AT may name the next number (Cursor.SequenceNumber does); AFTER
+		// may not, or the record that gets it would be skipped.
+		if ctr > sh.next.Load() || (pos.Type == AfterSequenceNumber && ctr == sh.next.Load() && ctr != 0) {
 			return 0, apierr.New(apierr.InvalidArgument,
 				"StartingSequenceNumber %s used in GetShardIterator on shard %s in stream %s is invalid: no record with that number has been written yet.",
-				pos.SequenceNumber, sh.id, st.meta.Name)
+				pos.SequenceNumber, sh.id, st.name)
 		}
 		if pos.Type == AfterSequenceNumber {
 			ctr++
@@ -168,11 +175,18 @@ func (s *Store) lookupCursor(c Cursor) (*stream, *shardState, error) {
 // at least one record when one is available) from the cursor on. It never
 // blocks; use Wait to block until records arrive.
 func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadResult, error) {
+	// Close waits for reads in progress, and a read after Close fails
+	// cleanly instead of touching a closed database.
+	s.closeMu.RLock()
+	defer s.closeMu.RUnlock()
+	if s.closed.Load() {
+		return ReadResult{}, errClosed
+	}
 	st, sh, err := s.lookupCursor(c)
 	if err != nil {
 		return ReadResult{}, err
 	}
-	c.Stream = st.meta.Name
+	c.Stream = st.name
 	c.ShardID = sh.id
 	res := ReadResult{Next: c}
 	tip := sh.next.Load()
@@ -253,18 +267,20 @@ func (s *Store) childShards(st *stream, sh *shardState) []ChildShard {
 // or stream ends, or ctx is done. It does not poll: appends wake it.
 func (s *Store) Wait(ctx context.Context, c Cursor) error {
 	for {
-		_, sh, err := s.lookupCursor(c)
+		st, sh, err := s.lookupCursor(c)
 		if err != nil {
 			return err
 		}
-		// Take the channel before checking, so an append between the check
-		// and the select still wakes us.
+		// Take the channel before checking anything, so an append or a
+		// deletion between the checks and the select still wakes us.
 		ch := sh.waitCh()
-		if sh.next.Load() > c.next || sh.closed {
-			return nil
+		if st.deleted.Load() || sh.next.Load() > c.next || sh.closed {
+			return nil // Read reports the deletion
 		}
 		select {
 		case <-ch:
+		case <-s.closing:
+			return errClosed
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -55,11 +55,15 @@ type Store struct {
 
 // stream is the in-memory state of one stream.
 type stream struct {
+	// id and name never change; read them, not meta's copies, outside
+	// s.mu (meta is replaced whole under s.mu).
+	id     uint32
+	name   string
 	meta   streamMeta
 	shards []*shardState // by shard index
 	open   []*shardState // open shards, sorted by hash-key start (routing)
-	// deleted is set (by the writer, in order with appends) when the stream
-	// is deleted; appends queued behind the deletion fail.
+	// deleted is set by DeleteStream once the metadata is gone; the writer
+	// fails appends to a deleted stream that are still queued.
 	deleted atomic.Bool
 }
 
@@ -237,7 +241,34 @@ func (s *Store) load() error {
 	if err := it.Error(); err != nil {
 		return fmt.Errorf("load streams: %w", err)
 	}
+	if err := s.persistCrashGap(); err != nil {
+		return err
+	}
 	return s.sweepOrphans()
+}
+
+// persistCrashGap writes the raised high-water marks after an unclean
+// shutdown before anything is appended: otherwise a second crash that lost
+// this run's only appends to a shard would start the shard at the same
+// raised counter again and hand out numbers this run acknowledged.
+func (s *Store) persistCrashGap() error {
+	if s.crashGap == 0 {
+		return nil
+	}
+	b := s.db.NewBatch()
+	defer b.Close()
+	for _, st := range s.streams {
+		for _, sh := range st.shards {
+			var v [16]byte
+			binary.BigEndian.PutUint64(v[:8], sh.assign)
+			binary.BigEndian.PutUint64(v[8:], uint64(sh.lastIndexedMs))
+			_ = b.Set(highKey(sh.streamID, sh.index), v[:], nil)
+		}
+	}
+	if err := b.Commit(pebble.Sync); err != nil {
+		return fmt.Errorf("persist counters raised after a crash: %w", err)
+	}
+	return nil
 }
 
 // sweepOrphans removes the records of streams whose metadata is gone: a
@@ -309,7 +340,7 @@ func (s *Store) loadHighWater(sh *shardState) error {
 }
 
 func newStream(m streamMeta) (*stream, error) {
-	st := &stream{meta: m}
+	st := &stream{id: m.ID, name: m.Name, meta: m}
 	for _, sm := range m.Shards {
 		sh, err := newShardState(m.ID, sm)
 		if err != nil {
@@ -389,7 +420,9 @@ func (s *Store) notFound(name string) error {
 
 // status computes a stream's status (CREATING until its activation time).
 func (s *Store) status(m *streamMeta) StreamStatus {
-	if s.cfg.now().UnixMilli() < m.ActiveAtMs {
+	// ActiveAtMs is 0 without a create delay, so a clock that steps back
+	// never makes an ACTIVE stream CREATING again.
+	if m.ActiveAtMs != 0 && s.cfg.now().UnixMilli() < m.ActiveAtMs {
 		return StatusCreating
 	}
 	return StatusActive
@@ -544,12 +577,12 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 	now := s.cfg.now().UnixMilli()
 	m := streamMeta{
 		Name: in.Name, ID: s.nextStreamID,
-		CreatedAtMs: now, ActiveAtMs: now + s.cfg.createDelay.Milliseconds(),
+		CreatedAtMs:    now,
 		RetentionHours: DefaultRetentionHours, Mode: mode, Tags: cloneTags(in.Tags),
 		Internal: in.Internal,
 	}
-	if in.Internal {
-		m.ActiveAtMs = now // internal streams serve their owner at once
+	if s.cfg.createDelay > 0 && !in.Internal { // internal streams serve their owner at once
+		m.ActiveAtMs = now + s.cfg.createDelay.Milliseconds()
 	}
 	for i, r := range splitHashSpace(n) {
 		m.Shards = append(m.Shards, shardMeta{
@@ -585,8 +618,9 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 	return nil
 }
 
-// DeleteStream deletes a stream and all its records. Appends queued before
-// the deletion commit first; appends queued after it fail.
+// DeleteStream deletes a stream and all its records. Appends already
+// committed are removed with it; appends still queued fail with
+// ResourceNotFoundException (they were never acknowledged).
 func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	s.mu.Lock()
 	st, err := s.lookup(name)
@@ -606,11 +640,13 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 		return fmt.Errorf("delete stream %s: %w", name, err)
 	}
 	delete(s.streams, name)
-	delete(s.byID, st.meta.ID)
+	delete(s.byID, st.id)
 	st.deleted.Store(true)
 	s.mu.Unlock()
+	// The stream is gone once its metadata is. If the records cannot be
+	// removed now (the store is closing), the next Open sweeps them.
 	if err := s.enqueue(context.WithoutCancel(ctx), &writeOp{st: st, del: true}); err != nil {
-		return fmt.Errorf("delete records of stream %s: %w", name, err)
+		s.cfg.logger.Warn("records of a deleted stream are removed at the next open", "stream", name, "err", err)
 	}
 	for _, sh := range st.shards {
 		sh.broadcast() // wake readers so they see the deletion
@@ -631,7 +667,7 @@ func (s *Store) shardInfo(st *stream, sm shardMeta) ShardInfo {
 	info := ShardInfo{
 		ShardID:             ShardID(sm.Index),
 		HashKeyRange:        HashKeyRange{Start: sm.HashStart, End: sm.HashEnd},
-		SequenceNumberRange: SequenceNumberRange{Start: formatSeq(st.meta.ID, sm.Index, 0)},
+		SequenceNumberRange: SequenceNumberRange{Start: formatSeq(st.id, sm.Index, 0)},
 	}
 	if sm.Parent != nil {
 		info.ParentShardID = ShardID(*sm.Parent)
@@ -640,7 +676,7 @@ func (s *Store) shardInfo(st *stream, sm shardMeta) ShardInfo {
 		info.AdjacentParentShardID = ShardID(*sm.AdjacentParent)
 	}
 	if sm.closed() {
-		info.SequenceNumberRange.End = formatSeq(st.meta.ID, sm.Index, sm.EndingCounter)
+		info.SequenceNumberRange.End = formatSeq(st.id, sm.Index, sm.EndingCounter)
 	}
 	return info
 }
