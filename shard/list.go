@@ -105,11 +105,17 @@ func (s *Store) ListShards(ctx context.Context, in ListShardsInput) (ListShardsO
 	switch {
 	case in.NextToken != "" && in.Stream != "":
 		return ListShardsOutput{}, apierr.New(apierr.InvalidArgument,
-			"NextToken and StreamName cannot be provided together: pass only the NextToken of the previous response")
+			"NextToken and StreamName cannot be provided together.")
 	case in.NextToken != "":
+		// The token names the stream and the position; AWS refuses the
+		// parameters that would contradict it.
 		if in.ExclusiveStartShardID != "" {
 			return ListShardsOutput{}, apierr.New(apierr.InvalidArgument,
-				"NextToken and ExclusiveStartShardId cannot be provided together")
+				"NextToken and ExclusiveStartShardId cannot be provided together.")
+		}
+		if in.StreamCreatedAt != nil {
+			return ListShardsOutput{}, apierr.New(apierr.InvalidArgument,
+				"NextToken and StreamCreationTimestamp cannot be provided together.")
 		}
 		t, err := s.decodeToken(in.NextToken, "ListShards")
 		if err != nil {

@@ -526,6 +526,9 @@ func TestPaging(t *testing.T) {
 	}
 	_, err := s.ListShards(ctx, ListShardsInput{Stream: "many", NextToken: "x"})
 	wantCode(t, err, apierr.InvalidArgument)
+	created := time.Now()
+	_, err = s.ListShards(ctx, ListShardsInput{NextToken: "x", StreamCreatedAt: &created})
+	wantCode(t, err, apierr.InvalidArgument)
 	out, err := s.ListShards(ctx, ListShardsInput{Stream: "many", Filter: &ShardFilter{Type: FilterAfterShardID, ShardID: "shardId-000000000004"}})
 	if err != nil || len(out.Shards) != 2 {
 		t.Fatalf("AFTER_SHARD_ID: %v, %v", out.Shards, err)
