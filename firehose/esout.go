@@ -27,25 +27,25 @@ type esDeliverer struct {
 
 func (d *esDeliverer) kind() string { return "elasticsearch" }
 
-func (s *Service) newESDeliverer(m dsMeta, c ElasticsearchDestinationConfiguration) (*esDeliverer, error) {
-	if s.s3 == nil {
-		return nil, errNoS3
-	}
+// newESDeliverer parses an Elasticsearch configuration (with defaults
+// applied); errors are InvalidArgumentException naming the member under
+// where.
+func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinationConfiguration) (*esDeliverer, error) {
 	url := c.ClusterEndpoint
 	if url == "" {
 		url = s.cfg.esURL
 	}
 	client, err := essink.New(url)
 	if err != nil {
-		return nil, fmt.Errorf("elasticsearch %s: %w", url, err)
+		return nil, invalid("%s.ClusterEndpoint %q: %v", where, url, err)
 	}
 	rotation, err := essink.ParseRotation(c.IndexRotationPeriod)
 	if err != nil {
-		return nil, err
+		return nil, invalid("%s.IndexRotationPeriod: %v", where, err)
 	}
-	out, err := newS3Writer(s, m, extendS3(c.S3Configuration))
+	out, err := newPlainS3Writer(s, m, where+".S3Configuration", c.S3Configuration)
 	if err != nil {
-		return nil, fmt.Errorf("S3Configuration: %w", err)
+		return nil, err
 	}
 	d := &esDeliverer{
 		s: s, name: m.Name, client: client, index: c.IndexName, rotation: rotation,
@@ -138,14 +138,14 @@ func (s *Service) newDeliverer(m dsMeta) (deliverer, *BufferingHints, error) {
 	switch m.DestKind {
 	case "ExtendedS3", "S3":
 		c := withS3Defaults(*m.S3)
-		w, err := newS3Writer(s, m, &c)
+		w, err := newS3Writer(s, m, m.DestKind+"DestinationConfiguration", &c)
 		if err != nil {
 			return nil, nil, err
 		}
 		return &s3Deliverer{w: w}, c.BufferingHints, nil
 	case "Elasticsearch", "Amazonopensearchservice":
 		c := withESDefaults(*m.ES)
-		d, err := s.newESDeliverer(m, c)
+		d, err := s.newESDeliverer(m, m.DestKind+"DestinationConfiguration", c)
 		if err != nil {
 			return nil, nil, err
 		}

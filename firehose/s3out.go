@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"sort"
 	"strconv"
@@ -52,16 +51,16 @@ type s3Writer struct {
 	backup    *s3Writer // S3BackupMode Enabled: the source records, unprocessed
 }
 
-// errNoS3 says a destination needs S3 and the server has no endpoint.
-var errNoS3 = errors.New("this server has no S3 endpoint; start spate serve with --s3-endpoint (or SPATE_S3_ENDPOINT)")
-
-func newS3Writer(s *Service, m dsMeta, c *ExtendedS3DestinationConfiguration) (*s3Writer, error) {
+// newS3Writer parses an S3 configuration; it is the only place that does,
+// and validation builds one to check a configuration. Errors are
+// InvalidArgumentException naming the member under where.
+func newS3Writer(s *Service, m dsMeta, where string, c *ExtendedS3DestinationConfiguration) (*s3Writer, error) {
 	if s.s3 == nil {
-		return nil, errNoS3
+		return nil, invalid("%s: this server has no S3 endpoint; start spate serve with --s3-endpoint (or SPATE_S3_ENDPOINT)", where)
 	}
 	bucket, err := s3store.ParseBucketARN(c.BucketARN)
 	if err != nil {
-		return nil, err
+		return nil, invalid("%s.BucketARN: %v", where, err)
 	}
 	w := &s3Writer{
 		s: s, name: m.Name, createdMs: m.CreatedAtMs, version: m.Version, bucket: bucket,
@@ -69,32 +68,26 @@ func newS3Writer(s *Service, m dsMeta, c *ExtendedS3DestinationConfiguration) (*
 	}
 	if c.CompressionFormat != "" {
 		if w.format, err = compress.ParseFormat(c.CompressionFormat); err != nil {
-			return nil, err
+			return nil, invalid("%s.CompressionFormat: %v", where, err)
 		}
 	}
 	if c.Prefix != "" {
 		if w.prefix, err = prefix.Compile(c.Prefix); err != nil {
-			return nil, err
+			return nil, invalid("%s.Prefix: %v", where, err)
 		}
 	}
 	if w.errPrefix, err = prefix.CompileErrorOutput(c.ErrorOutputPrefix, c.Prefix); err != nil {
+		return nil, invalid("%s.ErrorOutputPrefix: %v", where, err)
+	}
+	if w.procs, err = parseProcessors(where, c.ProcessingConfiguration); err != nil {
 		return nil, err
 	}
-	if w.procs, err = parseProcessors("ExtendedS3DestinationConfiguration", c.ProcessingConfiguration); err != nil {
+	if w.converter, err = converterOf(where, c.DataFormatConversionConfiguration); err != nil {
 		return nil, err
-	}
-	conv, err := conversionOf(c)
-	if err != nil {
-		return nil, err
-	}
-	if conv != nil {
-		if w.converter, err = parquetconv.NewConverter(conv.columns, parquetconv.Options{Compression: conv.compression}); err != nil {
-			return nil, err
-		}
 	}
 	if c.CustomTimeZone != "" {
 		if w.location, err = time.LoadLocation(c.CustomTimeZone); err != nil {
-			return nil, fmt.Errorf("CustomTimeZone %q: %w", c.CustomTimeZone, err)
+			return nil, invalid("%s.CustomTimeZone %q is not a time zone Spate knows (use an IANA name such as Europe/Paris)", where, c.CustomTimeZone)
 		}
 	}
 	w.partition = c.DynamicPartitioningConfiguration != nil && boolValue(c.DynamicPartitioningConfiguration.Enabled)
@@ -105,12 +98,27 @@ func newS3Writer(s *Service, m dsMeta, c *ExtendedS3DestinationConfiguration) (*
 	if c.FileExtension != "" {
 		w.ext = c.FileExtension
 	}
-	if c.S3BackupMode == "Enabled" && c.S3BackupConfiguration != nil {
-		if w.backup, err = newS3Writer(s, m, extendS3(c.S3BackupConfiguration)); err != nil {
-			return nil, fmt.Errorf("S3BackupConfiguration: %w", err)
+	if c.S3BackupMode == "Enabled" {
+		if c.S3BackupConfiguration == nil {
+			return nil, invalid("%s.S3BackupConfiguration is required when S3BackupMode is Enabled", where)
+		}
+		if w.backup, err = newPlainS3Writer(s, m, where+".S3BackupConfiguration", c.S3BackupConfiguration); err != nil {
+			return nil, err
 		}
 	}
 	return w, nil
+}
+
+// newPlainS3Writer builds the writer of a plain S3 configuration (a backup
+// bucket), after checking its buffering hints.
+func newPlainS3Writer(s *Service, m dsMeta, where string, c *S3DestinationConfiguration) (*s3Writer, error) {
+	if c == nil {
+		return nil, invalid("%s is required", where)
+	}
+	if err := validateHints(where, c.BufferingHints, 128); err != nil {
+		return nil, err
+	}
+	return newS3Writer(s, m, where, extendS3(c))
 }
 
 // failedRecord is a record that could not be delivered as configured; it
@@ -160,8 +168,10 @@ func (w *s3Writer) render(t *prefix.Template, in prefix.Input) (string, error) {
 
 // objectName is Firehose's pattern:
 // <prefix><DeliveryStreamName>-<version>-<yyyy-MM-dd-HH-mm-ss>-<id><ext>.
-func (w *s3Writer) objectName(pfx string, first time.Time, id string) string {
-	return pfx + w.name + "-" + strconv.Itoa(w.version) + "-" + first.UTC().Format("2006-01-02-15-04-05") + "-" + id + w.ext
+// ext is the writer's extension for records and the compression's for
+// error records (never .parquet).
+func (w *s3Writer) objectName(pfx string, first time.Time, id, ext string) string {
+	return pfx + w.name + "-" + strconv.Itoa(w.version) + "-" + first.UTC().Format("2006-01-02-15-04-05") + "-" + id + ext
 }
 
 // build turns a batch into objects: processing, partitioning, conversion,
@@ -226,7 +236,7 @@ func (w *s3Writer) build(b *batch) ([]object, error) {
 		}
 		failed = append(failed, convFailed...)
 		if body != nil {
-			objects = append(objects, object{bucket: w.bucket, key: w.objectName(p, g.first, w.objectID(b, p)), body: body, records: len(g.recs) - len(convFailed)})
+			objects = append(objects, object{bucket: w.bucket, key: w.objectName(p, g.first, w.objectID(b, p), w.ext), body: body, records: len(g.recs) - len(convFailed)})
 		}
 	}
 	errObjects, err := w.errorObjects(b, failed)
@@ -326,7 +336,7 @@ func (w *s3Writer) rawObject(b *batch) (object, error) {
 	if err != nil {
 		return object{}, err
 	}
-	return object{bucket: w.bucket, key: w.objectName(pfx, first, w.objectID(b, "raw")), body: body, records: len(b.records)}, nil
+	return object{bucket: w.bucket, key: w.objectName(pfx, first, w.objectID(b, "raw"), w.ext), body: body, records: len(b.records)}, nil
 }
 
 // errorRecord is the JSON line Firehose writes for a failed record.
@@ -382,8 +392,7 @@ func (w *s3Writer) errorObjects(b *batch, failed []failedRecord) ([]object, erro
 		if err != nil {
 			return nil, fmt.Errorf("compress %s: %w", w.format, err)
 		}
-		key := pfx + w.name + "-" + strconv.Itoa(w.version) + "-" + fs[0].rec.arrival.UTC().Format("2006-01-02-15-04-05") +
-			"-" + w.objectID(b, "error/"+kind) + w.format.Extension()
+		key := w.objectName(pfx, fs[0].rec.arrival, w.objectID(b, "error/"+kind), w.format.Extension())
 		out = append(out, object{bucket: w.bucket, key: key, body: body, records: len(fs)})
 	}
 	return out, nil

@@ -2,14 +2,11 @@ package firehose
 
 import (
 	"strings"
-	"time"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose/compress"
-	"github.com/spatehq/spate/firehose/essink"
 	"github.com/spatehq/spate/firehose/parquetconv"
 	"github.com/spatehq/spate/firehose/prefix"
-	"github.com/spatehq/spate/firehose/s3store"
 )
 
 // Defaults Firehose applies when a configuration leaves a member out.
@@ -73,27 +70,17 @@ func invalid(format string, args ...any) error {
 	return apierr.New(apierr.InvalidArgument, format, args...)
 }
 
-// validateDestination checks a delivery stream's destination and everything
-// it refers to, so that a delivery stream that is created can deliver.
+// validateDestination checks a delivery stream's destination by building
+// its output (so what is accepted also starts after a restart) and then the
+// rules that tie members together.
 func (s *Service) validateDestination(m *dsMeta) error {
-	var err error
 	switch m.DestKind {
 	case "ExtendedS3", "S3":
-		err = s.validateS3(m.S3)
+		return s.validateS3(*m)
 	case "Elasticsearch", "Amazonopensearchservice":
-		err = s.validateES(m.ES)
-	default:
-		err = invalid("unknown destination kind %q", m.DestKind)
+		return s.validateES(*m)
 	}
-	if err != nil {
-		return err
-	}
-	// Build the real output too: what is accepted here must start after a
-	// restart (a cluster URL the client rejects, say).
-	if _, _, err := s.newDeliverer(*m); err != nil {
-		return invalid("%s destination: %v", m.DestKind, err)
-	}
-	return nil
+	return invalid("unknown destination kind %q", m.DestKind)
 }
 
 func validateHints(where string, h *BufferingHints, maxMB int) error {
@@ -109,133 +96,48 @@ func validateHints(where string, h *BufferingHints, maxMB int) error {
 	return nil
 }
 
-func (s *Service) validateBucket(where, arn string) error {
-	if s.s3 == nil {
-		return invalid("%s: this server has no S3 endpoint; start spate serve with --s3-endpoint (or SPATE_S3_ENDPOINT)", where)
-	}
-	if _, err := s3store.ParseBucketARN(arn); err != nil {
-		return invalid("%s.BucketARN: %v", where, err)
-	}
-	return nil
-}
-
-func validatePrefix(where, p string) error {
-	if p == "" {
-		return nil
-	}
-	if _, err := prefix.Compile(p); err != nil {
-		return invalid("%s: %v", where, err)
-	}
-	return nil
-}
-
-func (s *Service) validatePlainS3(where string, c *S3DestinationConfiguration) error {
-	if c == nil {
-		return invalid("%s is required", where)
-	}
-	if err := s.validateBucket(where, c.BucketARN); err != nil {
-		return err
-	}
+func (s *Service) validateS3(m dsMeta) error {
+	where := m.DestKind + "DestinationConfiguration"
+	c := m.S3
 	if err := validateHints(where, c.BufferingHints, 128); err != nil {
 		return err
 	}
-	if c.CompressionFormat != "" {
-		if _, err := compress.ParseFormat(c.CompressionFormat); err != nil {
-			return invalid("%s.CompressionFormat: %v", where, err)
-		}
-	}
-	if err := validatePrefix(where+".Prefix", c.Prefix); err != nil {
-		return err
-	}
-	return validateErrorPrefix(where, c.ErrorOutputPrefix, c.Prefix)
-}
-
-func validateErrorPrefix(where, errorOutputPrefix, prefixExpr string) error {
-	if _, err := prefix.CompileErrorOutput(errorOutputPrefix, prefixExpr); err != nil {
-		return invalid("%s.ErrorOutputPrefix: %v", where, err)
-	}
-	return nil
-}
-
-func (s *Service) validateS3(c *ExtendedS3DestinationConfiguration) error {
-	const where = "ExtendedS3DestinationConfiguration"
-	if err := s.validateBucket(where, c.BucketARN); err != nil {
-		return err
-	}
-	if err := validateHints(where, c.BufferingHints, 128); err != nil {
-		return err
-	}
-	format := compress.Uncompressed
-	if c.CompressionFormat != "" {
-		f, err := compress.ParseFormat(c.CompressionFormat)
-		if err != nil {
-			return invalid("%s.CompressionFormat: %v", where, err)
-		}
-		format = f
-	}
-	dynamic := c.DynamicPartitioningConfiguration != nil && boolValue(c.DynamicPartitioningConfiguration.Enabled)
-	procs, err := parseProcessors(where, c.ProcessingConfiguration)
+	w, err := newS3Writer(s, m, where, c)
 	if err != nil {
 		return err
 	}
-	if procs.extractor != nil && !dynamic {
+	if w.procs.extractor != nil && !w.partition {
 		return invalid("%s: the MetadataExtraction processor needs DynamicPartitioningConfiguration.Enabled", where)
 	}
-	if c.Prefix != "" || dynamic {
-		t, err := prefix.Compile(c.Prefix)
-		if err != nil {
-			return invalid("%s.Prefix: %v", where, err)
-		}
-		keys := t.UsesKeys()
-		if dynamic && len(keys) == 0 {
-			return invalid("%s.Prefix must use !{partitionKeyFromQuery:NAME} when dynamic partitioning is enabled", where)
-		}
-		if !dynamic && len(keys) > 0 {
-			return invalid("%s.Prefix uses partitionKeyFromQuery, which needs DynamicPartitioningConfiguration.Enabled", where)
-		}
-		if dynamic && procs.extractor == nil {
-			return invalid("%s: dynamic partitioning with partitionKeyFromQuery needs a MetadataExtraction processor with a MetadataExtractionQuery", where)
-		}
+	var keys []string
+	if w.prefix != nil {
+		keys = w.prefix.UsesKeys()
 	}
-	if dynamic && c.ErrorOutputPrefix == "" {
+	if w.partition && len(keys) == 0 {
+		return invalid("%s.Prefix must use !{partitionKeyFromQuery:NAME} when dynamic partitioning is enabled", where)
+	}
+	if !w.partition && len(keys) > 0 {
+		return invalid("%s.Prefix uses partitionKeyFromQuery, which needs DynamicPartitioningConfiguration.Enabled", where)
+	}
+	if w.partition && w.procs.extractor == nil {
+		return invalid("%s: dynamic partitioning with partitionKeyFromQuery needs a MetadataExtraction processor with a MetadataExtractionQuery", where)
+	}
+	if w.partition && c.ErrorOutputPrefix == "" {
 		return invalid("%s.ErrorOutputPrefix is required when dynamic partitioning is enabled", where)
 	}
-	if err := validateErrorPrefix(where, c.ErrorOutputPrefix, c.Prefix); err != nil {
-		return err
-	}
-	if conv := c.DataFormatConversionConfiguration; conv != nil && boolValue(conv.Enabled) {
-		if _, err := conversionOf(c); err != nil {
-			return err
-		}
-		if format != compress.Uncompressed {
-			return invalid("%s.CompressionFormat must be UNCOMPRESSED when data format conversion is enabled (Parquet compresses itself: set ParquetSerDe.Compression)", where)
-		}
-	}
-	if c.CustomTimeZone != "" {
-		if _, err := time.LoadLocation(c.CustomTimeZone); err != nil {
-			return invalid("%s.CustomTimeZone %q is not a time zone Spate knows (use an IANA name such as Europe/Paris)", where, c.CustomTimeZone)
-		}
-	}
-	if c.S3BackupMode == "Enabled" {
-		if err := s.validatePlainS3(where+".S3BackupConfiguration", c.S3BackupConfiguration); err != nil {
-			return err
-		}
+	if w.converter != nil && w.format != compress.Uncompressed {
+		return invalid("%s.CompressionFormat must be UNCOMPRESSED when data format conversion is enabled (Parquet compresses itself: set ParquetSerDe.Compression)", where)
 	}
 	return nil
 }
 
-// conversion is a validated DataFormatConversionConfiguration.
-type conversion struct {
-	columns     []parquetconv.Column
-	compression string
-}
-
-func conversionOf(c *ExtendedS3DestinationConfiguration) (out *conversion, err error) {
-	const where = "ExtendedS3DestinationConfiguration.DataFormatConversionConfiguration"
-	conv := c.DataFormatConversionConfiguration
+// converterOf builds the Parquet converter of an enabled
+// DataFormatConversionConfiguration (nil when conversion is off).
+func converterOf(where string, conv *DataFormatConversionConfiguration) (*parquetconv.Converter, error) {
 	if conv == nil || !boolValue(conv.Enabled) {
 		return nil, nil
 	}
+	where += ".DataFormatConversionConfiguration"
 	if conv.SchemaConfiguration == nil || conv.SchemaConfiguration.Columns == "" {
 		return nil, invalid("%s.SchemaConfiguration.Columns is required: Spate has no Glue catalogue, so give the schema inline, e.g. \"name:string,price:double,ts:timestamp\"", where)
 	}
@@ -243,23 +145,20 @@ func conversionOf(c *ExtendedS3DestinationConfiguration) (out *conversion, err e
 	if err != nil {
 		return nil, invalid("%s.SchemaConfiguration.Columns: %v", where, err)
 	}
-	out = &conversion{columns: cols, compression: "SNAPPY"}
-	defer func() {
-		if out != nil {
-			if _, cerr := parquetconv.NewConverter(out.columns, parquetconv.Options{Compression: out.compression}); cerr != nil {
-				out, err = nil, invalid("%s: %v", where, cerr)
-			}
-		}
-	}()
+	opts := parquetconv.Options{Compression: "SNAPPY"}
 	if o := conv.OutputFormatConfiguration; o != nil && o.Serializer != nil {
 		if len(o.Serializer.OrcSerDe) > 0 {
 			return nil, invalid("%s: OrcSerDe is not supported by Spate; use ParquetSerDe", where)
 		}
 		if p := o.Serializer.ParquetSerDe; p != nil && p.Compression != "" {
-			out.compression = strings.ToUpper(p.Compression)
+			opts.Compression = strings.ToUpper(p.Compression)
 		}
 	}
-	return out, nil
+	c, err := parquetconv.NewConverter(cols, opts)
+	if err != nil {
+		return nil, invalid("%s: %v", where, err)
+	}
+	return c, nil
 }
 
 // processors is a validated ProcessingConfiguration.
@@ -302,18 +201,14 @@ func parseProcessors(where string, pc *ProcessingConfiguration) (processors, err
 	return out, nil
 }
 
-func (s *Service) validateES(c *ElasticsearchDestinationConfiguration) error {
-	const where = "ElasticsearchDestinationConfiguration"
+func (s *Service) validateES(m dsMeta) error {
+	where := m.DestKind + "DestinationConfiguration"
+	c := m.ES
 	if c.IndexName == "" {
 		return invalid("%s.IndexName is required", where)
 	}
 	if c.ClusterEndpoint == "" && s.cfg.esURL == "" {
 		return invalid("%s: give ClusterEndpoint (Spate cannot resolve a DomainARN), or start spate serve with --es-url", where)
-	}
-	if c.IndexRotationPeriod != "" {
-		if _, err := essink.ParseRotation(c.IndexRotationPeriod); err != nil {
-			return invalid("%s.IndexRotationPeriod: %v", where, err)
-		}
 	}
 	if err := validateHints(where, c.BufferingHints, 100); err != nil {
 		return err
@@ -329,5 +224,6 @@ func (s *Service) validateES(c *ElasticsearchDestinationConfiguration) error {
 	if pc := c.ProcessingConfiguration; pc != nil && boolValue(pc.Enabled) && len(pc.Processors) > 0 {
 		return invalid("%s.ProcessingConfiguration: Spate's processors (AppendDelimiterToRecord, MetadataExtraction) apply to S3 destinations only; leave ProcessingConfiguration out", where)
 	}
-	return s.validatePlainS3(where+".S3Configuration", c.S3Configuration)
+	_, err := s.newESDeliverer(m, where, withESDefaults(*c))
+	return err
 }
