@@ -26,6 +26,10 @@ type writeOp struct {
 	size    int           // encoded bytes, for group sizing
 	del     bool
 
+	// txn, when set, makes this op a Commit: appends to several streams
+	// and value writes in the same batch. st and entries are then unused.
+	txn *txnOp
+
 	results []AppendResult
 	err     error
 	done    chan struct{}
@@ -166,34 +170,15 @@ func (s *Store) commitGroup(ops []*writeOp) {
 			}
 			continue
 		}
+		if op.txn != nil {
+			s.stageTxn(b, op, now, seen, &touched)
+			continue
+		}
 		if op.st.deleted.Load() {
 			op.err = s.notFound(op.st.name)
 			continue
 		}
-		op.results = make([]AppendResult, len(op.entries))
-		for i, e := range op.entries {
-			sh := op.routes[i]
-			if _, ok := seen[sh]; !ok {
-				seen[sh] = struct{}{}
-				touched = append(touched, sh)
-			}
-			ctr := sh.assign
-			sh.assign++
-			// Invariant: arrival times never decrease within a shard, so the
-			// time index stays sorted by counter too.
-			arrival := max(now, sh.lastIndexedMs)
-			if arrival > sh.lastIndexedMs {
-				var v [8]byte
-				binary.BigEndian.PutUint64(v[:], ctr)
-				_ = b.Set(timeKey(sh.streamID, sh.index, arrival), v[:], nil)
-				sh.lastIndexedMs = arrival
-			}
-			d := b.SetDeferred(recordKeyLen, encodedRecordLen(e.PartitionKey, e.Data))
-			putRecordKey(d.Key, sh.streamID, sh.index, ctr)
-			putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)
-			_ = d.Finish()
-			op.results[i] = AppendResult{ShardID: sh.id, SequenceNumber: formatSeq(sh.streamID, sh.index, ctr)}
-		}
+		op.results = stageAppend(b, op.entries, op.routes, now, seen, &touched)
 	}
 	for _, sh := range touched {
 		var v [16]byte
@@ -234,6 +219,37 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		}
 		close(op.done)
 	}
+}
+
+// stageAppend adds entries to b, routed to routes, assigning counters and
+// noting each shard it touches once in touched.
+func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int64,
+	seen map[*shardState]struct{}, touched *[]*shardState) []AppendResult {
+	results := make([]AppendResult, len(entries))
+	for i, e := range entries {
+		sh := routes[i]
+		if _, ok := seen[sh]; !ok {
+			seen[sh] = struct{}{}
+			*touched = append(*touched, sh)
+		}
+		ctr := sh.assign
+		sh.assign++
+		// Invariant: arrival times never decrease within a shard, so the
+		// time index stays sorted by counter too.
+		arrival := max(now, sh.lastIndexedMs)
+		if arrival > sh.lastIndexedMs {
+			var v [8]byte
+			binary.BigEndian.PutUint64(v[:], ctr)
+			_ = b.Set(timeKey(sh.streamID, sh.index, arrival), v[:], nil)
+			sh.lastIndexedMs = arrival
+		}
+		d := b.SetDeferred(recordKeyLen, encodedRecordLen(e.PartitionKey, e.Data))
+		putRecordKey(d.Key, sh.streamID, sh.index, ctr)
+		putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)
+		_ = d.Finish()
+		results[i] = AppendResult{ShardID: sh.id, SequenceNumber: formatSeq(sh.streamID, sh.index, ctr)}
+	}
+	return results
 }
 
 // published is a shard's readable state: the first counter not yet readable
