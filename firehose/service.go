@@ -484,6 +484,22 @@ func (s *Service) PutRecord(ctx context.Context, name string, data []byte) (stri
 	return out.RequestResponses[0].RecordId, nil
 }
 
+// DirectPutStream returns the internal stream that a DirectPut delivery
+// stream buffers in. Appending to it (for instance in a shard.Commit, as
+// Analytics does to write its results exactly once) is the same as
+// PutRecordBatch without the API's batch limits.
+func (s *Service) DirectPutStream(name string) (string, error) {
+	_, meta, err := s.get(name)
+	if err != nil {
+		return "", err
+	}
+	if meta.Type != TypeDirectPut {
+		return "", apierr.New(apierr.InvalidArgument,
+			"delivery stream %s reads the Kinesis stream %s and takes no direct puts: write to %s instead", name, meta.SourceStream, meta.SourceStream)
+	}
+	return meta.SourceStream, nil
+}
+
 // PutRecordBatch appends up to 500 records (each at most 1,000 KiB, 4 MiB in
 // all) to a DirectPut delivery stream. Either every record is stored or the
 // call fails and none is.
