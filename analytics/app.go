@@ -1,0 +1,404 @@
+package analytics
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/spatehq/spate/analytics/query"
+	"github.com/spatehq/spate/analytics/value"
+	"github.com/spatehq/spate/shard"
+)
+
+// Read and checkpoint bounds of a running application.
+const (
+	readBatch       = 1000    // records per shard per read
+	readBytes       = 4 << 20 // bytes per shard per read
+	maxPendingRows  = 20000   // rows held for the next checkpoint before one is forced
+	maxPendingBytes = 8 << 20
+
+	// idleAfter is how long a caught-up shard must go without records
+	// before it stops holding the watermark back. Less, and a shard read a
+	// moment before a put commits would let the others' event times close
+	// windows its own rows belong to.
+	idleAfter = time.Second
+)
+
+// appMeta is an application as persisted under "app/<name>".
+type appMeta struct {
+	Name      string    `json:"name"`
+	SQL       string    `json:"sql"`
+	CreatedAt time.Time `json:"created_at"`
+	Stopped   bool      `json:"stopped,omitempty"`
+}
+
+// app is one application: its definition, and while it runs, the goroutine
+// that runs it.
+type app struct {
+	svc       *Service
+	meta      appMeta
+	plan      *query.Plan
+	temporary bool
+
+	mu      sync.Mutex // guards everything below
+	status  string
+	errMsg  string
+	cancel  context.CancelFunc
+	done    chan struct{} // closed when the run goroutine exits
+	stats   appStats
+	subs    map[*subscriber]struct{}
+	subbed  chan struct{} // closed at the first subscriber (temporary apps wait for it)
+	hadSubs bool
+}
+
+// appStats is the last published view of a running application.
+type appStats struct {
+	inputs                     []InputPosition
+	rowsIn, rowsOut, late, bad int64
+	watermark                  int64
+}
+
+// subscriber receives the rows of a bare SELECT.
+type subscriber struct {
+	ch  chan Row
+	ctx context.Context
+}
+
+func (a *app) stateKey() string { return "state/" + a.meta.Name }
+
+// start launches the run goroutine. The caller holds no lock of a.
+func (a *app) start() {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.cancel != nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(a.svc.ctx)
+	a.cancel, a.done = cancel, make(chan struct{})
+	a.status, a.errMsg = StatusStarting, ""
+	done := a.done
+	go func() {
+		defer close(done)
+		err := a.run(ctx)
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		switch {
+		case err != nil && ctx.Err() == nil:
+			a.status, a.errMsg = StatusFailed, err.Error()
+			a.svc.cfg.logger.Error("analytics application failed", "application", a.meta.Name, "err", err)
+		default:
+			a.status = StatusStopped
+		}
+	}()
+}
+
+// stop cancels the run goroutine and waits for its final checkpoint.
+func (a *app) stop() {
+	a.mu.Lock()
+	cancel, done := a.cancel, a.done
+	a.cancel = nil
+	a.mu.Unlock()
+	if cancel == nil {
+		return
+	}
+	cancel()
+	<-done
+}
+
+func (a *app) setStatus(s string) {
+	a.mu.Lock()
+	a.status = s
+	a.mu.Unlock()
+}
+
+// runner is the state of one run of an application.
+type runner struct {
+	a       *app
+	store   *shard.Store
+	target  string // output stream ("" for a bare SELECT)
+	late    string // late-rows stream, if any
+	shards  []string
+	cursors []shard.Cursor
+	last    []string
+	lag     []int64
+	lastRec []time.Time // when each shard last gave records
+	p       *pipeline
+
+	out        []shard.Entry
+	lateOut    []shard.Entry
+	outBytes   int
+	dirty      bool // something changed since the last checkpoint
+	lastCommit time.Time
+}
+
+func (r *runner) row(cols []value.Column, partitionKey string) {
+	if r.target == "" {
+		r.a.publish(cols)
+		return
+	}
+	data := value.AppendObject(nil, cols)
+	r.out = append(r.out, shard.Entry{PartitionKey: partitionKey, Data: data})
+	r.outBytes += len(data)
+}
+
+func (r *runner) lateRow(data []byte) {
+	if r.late == "" {
+		return
+	}
+	r.lateOut = append(r.lateOut, shard.Entry{PartitionKey: r.a.meta.Name, Data: append([]byte(nil), data...)})
+	r.outBytes += len(data)
+}
+
+// run runs the application until ctx ends (then it checkpoints and returns
+// nil) or it fails.
+func (a *app) run(ctx context.Context) error {
+	if a.temporary {
+		// A temporary application's rows go to subscribers only; wait for
+		// the first so it sees rows from the start position on.
+		select {
+		case <-a.subbed:
+		case <-ctx.Done():
+			return nil
+		}
+	}
+	r, err := a.newRunner(ctx)
+	if err != nil {
+		return err
+	}
+	a.setStatus(StatusRunning)
+	r.publishStats()
+	tick := a.svc.cfg.checkpointInterval
+	for {
+		n, err := r.readPass(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return r.finalCheckpoint()
+			}
+			return err
+		}
+		now := a.svc.cfg.now()
+		r.p.flush(r)
+		r.p.advanceClock(now.UnixMilli(), r)
+		if r.dirty && (now.Sub(r.lastCommit) >= tick || len(r.out)+len(r.lateOut) >= maxPendingRows || r.outBytes >= maxPendingBytes) {
+			if err := r.checkpoint(ctx); err != nil {
+				return err
+			}
+		}
+		r.publishStats()
+		if n > 0 {
+			continue
+		}
+		if err := r.wait(ctx, min(tick, idleAfter)); err != nil {
+			return r.finalCheckpoint()
+		}
+	}
+}
+
+func (a *app) newRunner(ctx context.Context) (*runner, error) {
+	s := a.svc
+	r := &runner{a: a, store: s.store, lastCommit: s.cfg.now()}
+	var err error
+	if a.plan.Target != "" {
+		if r.target, err = s.resolveOutput(a.plan.Target); err != nil {
+			return nil, err
+		}
+	}
+	if a.plan.Settings.LateRows != "" {
+		if r.late, err = s.resolveOutput(a.plan.Settings.LateRows); err != nil {
+			return nil, err
+		}
+	}
+	shards, err := s.store.ListShards(ctx, shard.ListShardsInput{Stream: a.plan.Source, MaxResults: shard.MaxListLimit})
+	if err != nil {
+		return nil, fmt.Errorf("list shards of %s: %w", a.plan.Source, err)
+	}
+	var ck checkpoint
+	if !a.temporary {
+		b, ok, err := s.store.GetValue(namespace, a.stateKey())
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			if ck, err = decodeCheckpoint(b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	for _, sh := range shards.Shards {
+		pos := shard.Position{Type: shard.IteratorType(a.plan.Settings.StartPosition)}
+		if pos.Type == "" {
+			pos.Type = shard.TrimHorizon
+		}
+		if next, ok := ck.Next[sh.ShardID]; ok {
+			pos = shard.Position{Type: shard.AtSequenceNumber, SequenceNumber: next}
+		}
+		c, err := s.store.Seek(ctx, a.plan.Source, sh.ShardID, pos)
+		if err != nil {
+			return nil, fmt.Errorf("seek %s %s: %w", a.plan.Source, sh.ShardID, err)
+		}
+		r.shards = append(r.shards, sh.ShardID)
+		r.cursors = append(r.cursors, c)
+		r.last = append(r.last, ck.Last[sh.ShardID])
+		r.lag = append(r.lag, 0)
+		r.lastRec = append(r.lastRec, s.cfg.now())
+	}
+	if r.p, err = newPipeline(a.plan, len(r.shards), ck.window); err != nil {
+		return nil, fmt.Errorf("restore window state: %w", err)
+	}
+	for i, id := range r.shards {
+		if m, ok := ck.ShardMax[id]; ok {
+			r.p.shardMax[i] = m
+		}
+	}
+	r.p.rowsIn, r.p.rowsOut, r.p.late, r.p.bad = ck.RowsIn, ck.RowsOut, ck.Late, ck.Bad
+	return r, nil
+}
+
+// readPass reads one batch from every shard and processes it, returning how
+// many records it read.
+func (r *runner) readPass(ctx context.Context) (int, error) {
+	total := 0
+	for i := range r.cursors {
+		res, err := r.store.Read(ctx, r.cursors[i], readBatch, readBytes)
+		if err != nil {
+			return total, fmt.Errorf("read %s %s: %w", r.a.plan.Source, r.shards[i], err)
+		}
+		r.lag[i] = res.MillisBehindLatest
+		now := r.a.svc.cfg.now()
+		if len(res.Records) == 0 {
+			if now.Sub(r.lastRec[i]) >= idleAfter {
+				r.p.idle(i, r)
+			}
+			continue
+		}
+		r.lastRec[i] = now
+		procMs := now.UnixMilli()
+		for _, rec := range res.Records {
+			r.p.process(i, rec.Data, rec.PartitionKey, rec.ArrivalTime.UnixMilli(), procMs, r)
+		}
+		r.cursors[i] = res.Next
+		r.last[i] = res.Records[len(res.Records)-1].SequenceNumber
+		total += len(res.Records)
+		r.dirty = true
+	}
+	return total, nil
+}
+
+// wait blocks until any shard has a record, tick passes (processing-time
+// windows and checkpoints move on with the clock), or ctx ends.
+func (r *runner) wait(ctx context.Context, tick time.Duration) error {
+	wctx, cancel := context.WithTimeout(ctx, tick)
+	defer cancel()
+	woke := make(chan struct{}, len(r.cursors))
+	var wg sync.WaitGroup
+	for _, c := range r.cursors {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r.store.Wait(wctx, c) == nil {
+				woke <- struct{}{}
+			}
+		}()
+	}
+	select {
+	case <-woke:
+	case <-wctx.Done():
+	}
+	cancel()
+	wg.Wait()
+	return ctx.Err()
+}
+
+// checkpoint commits the pending output rows, late rows, window state and
+// input positions in one batch.
+func (r *runner) checkpoint(ctx context.Context) error {
+	if r.a.temporary {
+		r.out, r.lateOut, r.outBytes, r.dirty = r.out[:0], r.lateOut[:0], 0, false
+		return nil
+	}
+	ck := checkpoint{checkpointHeader: checkpointHeader{
+		Next: make(map[string]string, len(r.shards)), Last: make(map[string]string, len(r.shards)),
+		ShardMax: make(map[string]int64, len(r.shards)),
+		RowsIn:   r.p.rowsIn, RowsOut: r.p.rowsOut, Late: r.p.late, Bad: r.p.bad,
+	}}
+	for i, id := range r.shards {
+		ck.Next[id] = r.cursors[i].SequenceNumber()
+		if r.last[i] != "" {
+			ck.Last[id] = r.last[i]
+		}
+		if r.p.shardMax[i] != noWatermark {
+			ck.ShardMax[id] = r.p.shardMax[i]
+		}
+	}
+	if r.p.op != nil {
+		ck.window = r.p.op.AppendBinary(nil)
+	}
+	state, err := ck.encode()
+	if err != nil {
+		return err
+	}
+	c := shard.Commit{Namespace: namespace, Values: []shard.ValueWrite{{Key: r.a.stateKey(), Value: state}}}
+	if len(r.out) > 0 {
+		c.Appends = append(c.Appends, shard.StreamAppend{Stream: r.target, Entries: r.out})
+	}
+	if len(r.lateOut) > 0 {
+		c.Appends = append(c.Appends, shard.StreamAppend{Stream: r.late, Entries: r.lateOut})
+	}
+	start := time.Now()
+	if _, err := r.store.Commit(ctx, c); err != nil {
+		return fmt.Errorf("checkpoint: %w", err)
+	}
+	r.a.svc.metrics.checkpointSeconds.Observe(time.Since(start).Seconds())
+	r.out, r.lateOut, r.outBytes, r.dirty = r.out[:0], r.lateOut[:0], 0, false
+	r.lastCommit = r.a.svc.cfg.now()
+	return nil
+}
+
+// finalCheckpoint is the checkpoint of a stop: it runs even though the
+// run's context has ended.
+func (r *runner) finalCheckpoint() error {
+	if !r.dirty {
+		return nil
+	}
+	r.p.flush(r)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	return r.checkpoint(ctx)
+}
+
+// publishStats copies the runner's counters where Describe reads them.
+func (r *runner) publishStats() {
+	st := appStats{rowsIn: r.p.rowsIn, rowsOut: r.p.rowsOut, late: r.p.late, bad: r.p.bad, watermark: noWatermark}
+	if r.p.op != nil {
+		st.watermark = r.p.op.Watermark()
+	}
+	for i, id := range r.shards {
+		st.inputs = append(st.inputs, InputPosition{ShardID: id, SequenceNumber: r.last[i], LagMillis: r.lag[i]})
+	}
+	r.a.mu.Lock()
+	r.a.stats = st
+	r.a.mu.Unlock()
+}
+
+// publish hands a bare SELECT's row to every subscriber. A slow subscriber
+// holds the application back (there is nowhere else for rows to go); one
+// that has gone away is dropped.
+func (a *app) publish(cols []value.Column) {
+	a.mu.Lock()
+	subs := make([]*subscriber, 0, len(a.subs))
+	for s := range a.subs {
+		subs = append(subs, s)
+	}
+	a.mu.Unlock()
+	if len(subs) == 0 {
+		return
+	}
+	row := append(Row(nil), cols...)
+	for _, s := range subs {
+		select {
+		case s.ch <- row:
+		case <-s.ctx.Done():
+		}
+	}
+}

@@ -1,0 +1,300 @@
+package analytics
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"testing"
+	"time"
+
+	"github.com/spatehq/spate/analytics/query"
+	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/shard"
+)
+
+// fixture is a store with a source stream and an output stream, and a
+// Service over it that checkpoints often.
+type fixture struct {
+	t     *testing.T
+	dir   string
+	store *shard.Store
+	svc   *Service
+}
+
+func newFixture(t *testing.T, shards int) *fixture {
+	t.Helper()
+	f := &fixture{t: t, dir: t.TempDir()}
+	f.open()
+	ctx := context.Background()
+	for _, s := range []struct {
+		name string
+		n    int
+	}{{"events", shards}, {"out", 1}, {"late", 1}} {
+		if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: s.name, ShardCount: s.n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Cleanup(func() { f.close() })
+	return f
+}
+
+func (f *fixture) open() {
+	var err error
+	if f.store, err = shard.Open(f.dir); err != nil {
+		f.t.Fatal(err)
+	}
+	if f.svc, err = New(context.Background(), f.store, WithCheckpointInterval(20*time.Millisecond)); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+func (f *fixture) close() {
+	if f.svc != nil {
+		_ = f.svc.Close()
+		_ = f.store.Close()
+		f.svc = nil
+	}
+}
+
+func (f *fixture) put(records ...string) {
+	f.t.Helper()
+	entries := make([]shard.Entry, len(records))
+	for i, r := range records {
+		entries[i] = shard.Entry{PartitionKey: fmt.Sprintf("pk%d", i), Data: []byte(r)}
+	}
+	if _, err := f.store.Append(context.Background(), "events", entries); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
+// read returns every record of a one-shard stream, decoded.
+func (f *fixture) read(stream string) []map[string]any {
+	f.t.Helper()
+	ctx := context.Background()
+	c, err := f.store.Seek(ctx, stream, "shardId-000000000000", shard.Position{Type: shard.TrimHorizon})
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	var out []map[string]any
+	for {
+		r, err := f.store.Read(ctx, c, 1000, 1<<20)
+		if err != nil {
+			f.t.Fatal(err)
+		}
+		for _, rec := range r.Records {
+			var m map[string]any
+			if err := json.Unmarshal(rec.Data, &m); err != nil {
+				f.t.Fatalf("output %q is not a JSON object: %v", rec.Data, err)
+			}
+			out = append(out, m)
+		}
+		if len(r.Records) == 0 {
+			return out
+		}
+		c = r.Next
+	}
+}
+
+// waitFor polls until cond holds; tests never assert on how long it took.
+func (f *fixture) waitFor(what string, cond func() bool) {
+	f.t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			f.t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestStatelessInsertWritesFilteredRows(t *testing.T) {
+	f := newFixture(t, 2)
+	ctx := context.Background()
+	_, err := f.svc.Create(ctx, CreateInput{Name: "filter", SQL: `INSERT INTO out SELECT sym, price * 2 AS doubled FROM events WHERE price > 10`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.put(`{"sym":"A","price":5}`, `{"sym":"B","price":11}`, `not json`, `{"sym":"C","price":20.5}`)
+	f.waitFor("two output rows", func() bool { return len(f.read("out")) == 2 })
+	rows := f.read("out")
+	sort.Slice(rows, func(i, j int) bool { return rows[i]["sym"].(string) < rows[j]["sym"].(string) })
+	if rows[0]["sym"] != "B" || rows[0]["doubled"] != 22.0 || rows[1]["sym"] != "C" || rows[1]["doubled"] != 41.0 {
+		t.Fatalf("rows = %v", rows)
+	}
+	f.waitFor("stats", func() bool {
+		d, _ := f.svc.Describe(ctx, "filter")
+		return d.RowsIn == 4 && d.BadRows == 1 && d.RowsOut == 2
+	})
+	d, _ := f.svc.Describe(ctx, "filter")
+	if d.Status != StatusRunning || len(d.Inputs) != 2 || d.Source != "events" || d.Target != "out" {
+		t.Fatalf("describe = %+v", d)
+	}
+}
+
+func TestTumblingWindowSurvivesRestartExactlyOnce(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	sql := `INSERT INTO out SELECT k, TUMBLE_START(ts, INTERVAL '10' SECOND) AS ws, COUNT(*) AS c, SUM(v) AS s
+FROM events GROUP BY k, TUMBLE(ts, INTERVAL '10' SECOND)`
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "tumble", SQL: sql}); err != nil {
+		t.Fatal(err)
+	}
+	// Window [0, 10 s): a=2 rows, b=1 row. The row at 10 s closes it.
+	f.put(`{"k":"a","ts":1000,"v":1}`, `{"k":"b","ts":2000,"v":5}`, `{"k":"a","ts":"1970-01-01T00:00:09.999Z","v":2}`)
+	f.put(`{"k":"a","ts":10000,"v":7}`)
+	f.waitFor("first window", func() bool { return len(f.read("out")) == 2 })
+
+	// Restart everything: the open window [10 s, 20 s) lives on in the
+	// checkpoint, and nothing already written is written again.
+	f.waitFor("checkpoint of input", func() bool {
+		d, _ := f.svc.Describe(ctx, "tumble")
+		return d.RowsIn == 4
+	})
+	f.close()
+	f.open()
+	f.put(`{"k":"a","ts":12000,"v":1}`, `{"k":"a","ts":25000,"v":1}`)
+	f.waitFor("second window", func() bool { return len(f.read("out")) == 3 })
+	rows := f.read("out")
+	got := map[string]float64{}
+	for _, r := range rows {
+		got[fmt.Sprintf("%s@%s", r["k"], r["ws"])] = r["c"].(float64)*1000 + r["s"].(float64)
+	}
+	want := map[string]float64{
+		"a@1970-01-01T00:00:00.000Z": 2*1000 + 3,
+		"b@1970-01-01T00:00:00.000Z": 1*1000 + 5,
+		"a@1970-01-01T00:00:10.000Z": 2*1000 + 8,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("windows = %v, want %v", got, want)
+	}
+}
+
+func TestBareSelectStreamsResults(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "adhoc", SQL: `SELECT sym FROM events WHERE sym LIKE 'A%'`, Temporary: true}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(`{"sym":"AAPL"}`, `{"sym":"MSFT"}`, `{"sym":"AMZN"}`)
+	var cols []string
+	var got []string
+	err := f.svc.Results(ctx, "adhoc", func(c []string) error { cols = c; return nil }, func(r Row) error {
+		got = append(got, r[0].Value.S)
+		if len(got) == 2 {
+			return errDone
+		}
+		return nil
+	})
+	if !errors.Is(err, errDone) {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(cols) != "[sym]" || fmt.Sprint(got) != "[AAPL AMZN]" {
+		t.Fatalf("columns %v rows %v", cols, got)
+	}
+	// The temporary application went away with its last subscriber.
+	if _, err := f.svc.Describe(ctx, "adhoc"); !apierr.Is(err, apierr.ResourceNotFound) {
+		t.Fatalf("temporary application after its subscriber left: %v", err)
+	}
+}
+
+var errDone = errors.New("done")
+
+func TestStopStartDeleteAndPersistence(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "p", SQL: `INSERT INTO out SELECT v FROM events`}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(`{"v":1}`)
+	f.waitFor("row 1", func() bool { return len(f.read("out")) == 1 })
+	if err := f.svc.Stop(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	f.put(`{"v":2}`)
+	if d, _ := f.svc.Describe(ctx, "p"); d.Status != StatusStopped {
+		t.Fatalf("status after stop = %s", d.Status)
+	}
+	// A stopped application stays stopped across a restart.
+	f.close()
+	f.open()
+	if d, err := f.svc.Describe(ctx, "p"); err != nil || d.Status != StatusStopped {
+		t.Fatalf("after restart: %+v, %v", d, err)
+	}
+	if n := len(f.read("out")); n != 1 {
+		t.Fatalf("a stopped application wrote: %d rows", n)
+	}
+	if err := f.svc.Start(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor("row 2", func() bool { return len(f.read("out")) == 2 })
+	if err := f.svc.Delete(ctx, "p"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Describe(ctx, "p"); !apierr.Is(err, apierr.ResourceNotFound) {
+		t.Fatalf("describe after delete: %v", err)
+	}
+	if _, ok, _ := f.store.GetValue(namespace, "state/p"); ok {
+		t.Fatal("state left after delete")
+	}
+}
+
+func TestCreateRejects(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "dup", SQL: `INSERT INTO out SELECT v FROM events`}); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name string
+		in   CreateInput
+		code apierr.Code // "" means a *query.Error
+	}{
+		{"bad name", CreateInput{Name: "a b", SQL: `SELECT v FROM events`}, apierr.InvalidArgument},
+		{"duplicate", CreateInput{Name: "dup", SQL: `SELECT v FROM events`}, apierr.ResourceInUse},
+		{"missing source", CreateInput{Name: "x", SQL: `SELECT v FROM nope`}, apierr.ResourceNotFound},
+		{"missing target", CreateInput{Name: "x", SQL: `INSERT INTO nope SELECT v FROM events`}, apierr.ResourceNotFound},
+		{"temporary insert", CreateInput{Name: "x", SQL: `INSERT INTO out SELECT v FROM events`, Temporary: true}, apierr.InvalidArgument},
+		{"sql error", CreateInput{Name: "x", SQL: `SELECT COUNT(*) FROM events`}, ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.svc.Create(ctx, tc.in)
+			if tc.code == "" {
+				var qe *query.Error
+				if !errors.As(err, &qe) {
+					t.Fatalf("err = %v, want a *query.Error", err)
+				}
+				return
+			}
+			if !apierr.Is(err, tc.code) {
+				t.Fatalf("err = %v, want %s", err, tc.code)
+			}
+		})
+	}
+	list, _ := f.svc.List(ctx)
+	if len(list) != 1 {
+		t.Fatalf("rejected creates left applications: %+v", list)
+	}
+}
+
+func TestLateRowsGoToLateStream(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	sql := `SET late_rows = 'late';
+INSERT INTO out SELECT COUNT(*) AS c FROM events GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)`
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "l", SQL: sql}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(`{"ts":100}`, `{"ts":1500}`, `{"ts":200}`, `{"ts":2500}`)
+	f.waitFor("windows and the late row", func() bool { return len(f.read("out")) == 2 && len(f.read("late")) == 1 })
+	if late := f.read("late"); late[0]["ts"] != 200.0 {
+		t.Fatalf("late row = %v", late[0])
+	}
+	d, _ := f.svc.Describe(ctx, "l")
+	if d.LateRows != 1 {
+		t.Fatalf("late rows = %d", d.LateRows)
+	}
+}
