@@ -18,22 +18,23 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI), start a real S3 server (scripts/s3-server.sh: versitygw on loopback), go vet, every unit and integration test with -race, stop the S3 server
+## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI, PostgreSQL), start a real S3 server (scripts/s3-server.sh: versitygw on loopback) and PostgreSQL (scripts/pg-server.sh: the analytics oracle), go vet, every unit and integration test with -race, stop both servers whatever happens
 test:
 	./scripts/test-deps.sh
-	./scripts/s3-server.sh start
-	@status=0; eval "$$(./scripts/s3-server.sh env)"; \
-	$(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./... || status=$$?; \
-	./scripts/s3-server.sh stop; exit $$status
+	@trap './scripts/pg-server.sh stop; ./scripts/s3-server.sh stop' EXIT; trap 'exit 130' INT TERM; \
+	./scripts/s3-server.sh start && ./scripts/pg-server.sh start && \
+	eval "$$(./scripts/s3-server.sh env)" && eval "$$(./scripts/pg-server.sh env)" && \
+	$(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
 
 ## proto: regenerate proto/ Go code with the pinned tools scripts/proto.sh installs
 proto:
 	./scripts/proto.sh
 
-## bench: storage benchmark (Spate's shard store and raw Pebble, same key layout) and Firehose delivery to S3 beside GZIP alone
+## bench: storage benchmark (Spate's shard store and raw Pebble, same key layout), Firehose delivery to S3 beside GZIP alone, and Analytics on Nexmark-shaped queries (events/s on one core, JSON decoding included)
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./shard/
 	$(GO) test -run '^$$' -bench DeliveryGzipToS3 -benchtime 3x ./firehose/
+	$(GO) test -run '^$$' -bench 'Q5Hop|Q7Tumble|Q11Session' -benchtime $(BENCHTIME) -benchmem -cpu 1 ./analytics/nexmark/
 
 ## fmt: gofmt every Go file
 fmt:

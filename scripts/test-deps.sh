@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Installs, if missing, what `make test` needs beyond Go: a C compiler (the
-# race detector needs cgo) and the AWS CLI (the CLI smoke test). Idempotent:
-# does nothing when both are on PATH. Uses Debian's packages, the only
+# race detector needs cgo), the AWS CLI (the CLI smoke test) and a PostgreSQL
+# server with psql (scripts/pg-server.sh: the analytics oracle tests).
+# Idempotent: does nothing when all are present. Uses Debian's packages, the only
 # registry besides the Go proxy and npm that this project's machines reach.
 set -euo pipefail
 
 missing=()
 command -v gcc >/dev/null 2>&1 || command -v cc >/dev/null 2>&1 || missing+=(gcc libc6-dev)
 command -v aws >/dev/null 2>&1 || missing+=(awscli)
+# Debian's postgresql depends on the supported server version
+# (/usr/lib/postgresql/N/bin) and its client, psql.
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -26,3 +30,4 @@ export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 command -v aws >/dev/null 2>&1 || { echo "test-deps: aws still not on PATH after installing awscli" >&2; exit 1; }
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "test-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
