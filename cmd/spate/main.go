@@ -46,7 +46,8 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 	}
 	root.PersistentFlags().String("grpc-addr", defaultGRPCAddr,
 		"gRPC address: where serve listens and where client commands dial")
-	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newFirehoseCmd(), newVersionCmd())
+	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newFirehoseCmd(),
+		newSQLCmd(), newAppCmd(), newDemoCmd(), newVersionCmd())
 	return root
 }
 

@@ -20,6 +20,8 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 
+	"github.com/spatehq/spate/analytics"
+	"github.com/spatehq/spate/analyticsapi"
 	"github.com/spatehq/spate/awsjson"
 	"github.com/spatehq/spate/firehose"
 	"github.com/spatehq/spate/firehoseapi"
@@ -62,8 +64,8 @@ func newServeCmd() *cobra.Command {
 		Use:   "serve",
 		Short: "Run the Spate server (Kinesis and Firehose JSON APIs over HTTP, and gRPC)",
 		Long: `Run the Spate server: one Pebble database in --data-dir, the Kinesis Data
-Streams and Firehose JSON APIs on --http-addr (routed by X-Amz-Target) and
-the gRPC API on --grpc-addr.
+Streams and Firehose JSON APIs on --http-addr (routed by X-Amz-Target), the
+Analytics API under /v1/ on the same address, and the gRPC API on --grpc-addr.
 
 Logs go to stderr. An address with port 0 binds a free port; the
 "spate serving" log line shows the bound addresses. SIGTERM or SIGINT
@@ -151,7 +153,13 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("start firehose: %w", err), store.Close())
 	}
-	err = serveStore(ctx, store, fh, reg, cfg, logger)
+	an, err := analytics.New(ctx, store, analytics.WithLogger(logger), analytics.WithRegisterer(reg), analytics.WithOutputs(fh))
+	if err != nil {
+		fh.Close()
+		return errors.Join(fmt.Errorf("start analytics: %w", err), store.Close())
+	}
+	err = serveStore(ctx, store, fh, an, reg, cfg, logger)
+	an.Close() // before firehose and the store: applications write to both
 	fh.Close() // before the store: its workers read from it
 	if cerr := store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
@@ -163,10 +171,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	return nil
 }
 
-// serveStore serves store and fh over HTTP (the Kinesis and Firehose JSON
-// APIs on one port) and gRPC until ctx is done or a server fails, and
-// returns once both have drained. It closes neither store nor fh.
-func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, reg *prometheus.Registry, cfg serveConfig, logger *slog.Logger) error {
+// serveStore serves store, fh and an over HTTP (the Kinesis and Firehose
+// JSON APIs on one port, the Analytics API under /v1/) and gRPC until ctx
+// is done or a server fails, and returns once both have drained. It closes
+// none of store, fh and an.
+func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, an *analytics.Service, reg *prometheus.Registry, cfg serveConfig, logger *slog.Logger) error {
 	var lc net.ListenConfig
 	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
 	if err != nil {
@@ -180,6 +189,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, r
 
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger))
+	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", awsjson.NewRouter(
 		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
 		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger)),
@@ -189,9 +200,13 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, r
 		ReadHeaderTimeout: 30 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Results streams never end on their own: end them when the drain
+	// starts.
+	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
 	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize))
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
+	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -210,6 +225,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, r
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("spate shutting down")
+		analyticsAPI.Close() // Results calls never end on their own
 		return shutdown(httpSrv, grpcSrv, api, logger)
 	})
 	logger.Info("spate serving",

@@ -25,7 +25,7 @@ func newStreamCmd() *cobra.Command {
 The same operations are available with the AWS CLI through the Kinesis API,
 e.g. 'aws kinesis create-stream --endpoint-url http://127.0.0.1:4567 ...'.`,
 	}
-	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd())
+	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd(), newStreamSchemaCmd())
 	return cmd
 }
 
