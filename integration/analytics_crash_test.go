@@ -1,0 +1,139 @@
+package integration
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+)
+
+// TestAnalyticsExactlyOnceAcrossKill9 runs a windowed INSERT INTO
+// application while records arrive, kills the server with SIGKILL in the
+// middle, restarts it and goes on. The output stream must hold every
+// window's result exactly once, with the counts and sums of every record
+// acknowledged before and after the kill.
+func TestAnalyticsExactlyOnceAcrossKill9(t *testing.T) {
+	k := newKin(t)
+	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+	defer cancel()
+	source, out := uniqueName(t), uniqueName(t)
+	k.create(ctx, t, source, 2)
+	k.create(ctx, t, out, 1)
+	sql := fmt.Sprintf(`INSERT INTO %s
+SELECT k, TUMBLE_START(ts, INTERVAL '1' SECOND) AS ws, COUNT(*) AS c, SUM(v) AS s
+FROM %s GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND)`, "`"+out+"`", "`"+source+"`")
+	createApp(ctx, t, k.srv.Endpoint(), "crash", sql)
+
+	// Record i has event time i*10 ms (100 per window) and key k(i%5);
+	// want accumulates each (key, window)'s count and sum.
+	type agg struct{ c, s int64 }
+	want := map[string]agg{}
+	next := 0
+	putBatch := func(n int) {
+		entries := make([]types.PutRecordsRequestEntry, n)
+		for j := range entries {
+			i := next + j
+			key := fmt.Sprintf("k%d", i%5)
+			data := fmt.Appendf(nil, `{"k":%q,"ts":%d,"v":%d}`, key, i*10, i%7)
+			entries[j] = types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(fmt.Sprint(i))}
+		}
+		k.putRecords(ctx, t, source, entries)
+		for j := range entries {
+			i := next + j
+			id := fmt.Sprintf("k%d@%d", i%5, (i*10)/1000*1000)
+			a := want[id]
+			a.c++
+			a.s += int64(i % 7)
+			want[id] = a
+		}
+		next += n
+	}
+
+	// Put until the application has written some windows, then kill it
+	// while it is working on the next ones.
+	deadline := time.Now().Add(time.Minute)
+	for len(k.readAll(ctx, t, out)["shardId-000000000000"]) < 10 {
+		if time.Now().After(deadline) {
+			t.Fatal("no windows written within a minute")
+		}
+		putBatch(50)
+		time.Sleep(10 * time.Millisecond)
+	}
+	putBatch(300)
+	k.srv.Kill9(t)
+	k.restart(t)
+	for range 20 {
+		putBatch(50)
+	}
+	// A record far ahead on every shard closes every window so far.
+	last := next
+	k.putRecords(ctx, t, source, []types.PutRecordsRequestEntry{
+		{Data: fmt.Appendf(nil, `{"k":"end","ts":%d,"v":0}`, (last+1000)*10), PartitionKey: aws.String("a")},
+		{Data: fmt.Appendf(nil, `{"k":"end","ts":%d,"v":0}`, (last+1000)*10), PartitionKey: aws.String("b")},
+	})
+
+	wantWindows := len(want)
+	got := map[string]agg{}
+	for {
+		recs := k.readAll(ctx, t, out)["shardId-000000000000"]
+		if len(recs) >= wantWindows {
+			for _, r := range recs {
+				var row struct {
+					K  string `json:"k"`
+					WS string `json:"ws"`
+					C  int64  `json:"c"`
+					S  int64  `json:"s"`
+				}
+				if err := json.Unmarshal(r.Data, &row); err != nil {
+					t.Fatalf("output %q: %v", r.Data, err)
+				}
+				ws, err := time.Parse(time.RFC3339Nano, row.WS)
+				if err != nil {
+					t.Fatalf("window start %q: %v", row.WS, err)
+				}
+				id := fmt.Sprintf("%s@%d", row.K, ws.UnixMilli())
+				if _, dup := got[id]; dup {
+					t.Fatalf("window %s written twice", id)
+				}
+				got[id] = agg{row.C, row.S}
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("%d of %d windows written", len(recs), wantWindows)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	for id, w := range want {
+		if got[id] != w {
+			t.Errorf("window %s: got count/sum %+v, want %+v", id, got[id], w)
+		}
+	}
+	if len(got) != len(want) {
+		t.Errorf("%d windows written, want %d", len(got), len(want))
+	}
+}
+
+// createApp creates an application through the HTTP API.
+func createApp(ctx context.Context, t *testing.T, endpoint, name, sql string) {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"name": name, "sql": sql})
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/v1/applications", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode/100 != 2 {
+		t.Fatalf("create application: %s: %s", resp.Status, b)
+	}
+}
