@@ -405,6 +405,8 @@ func (s *Service) Results(ctx context.Context, name string, columns func([]strin
 			}
 		case <-ctx.Done():
 			return nil
+		case <-s.ctx.Done():
+			return nil
 		}
 	}
 }
