@@ -27,8 +27,12 @@ const (
 
 // appMeta is an application as persisted under "app/<name>".
 type appMeta struct {
-	Name      string    `json:"name"`
-	SQL       string    `json:"sql"`
+	Name string `json:"name"`
+	SQL  string `json:"sql"`
+	// Defaults are the SET statements the source stream's tags added at
+	// creation; they stay with the application, so its window state
+	// always matches its settings.
+	Defaults  string    `json:"defaults,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	Stopped   bool      `json:"stopped,omitempty"`
 }

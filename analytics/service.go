@@ -119,7 +119,7 @@ func New(ctx context.Context, store *shard.Store, opts ...Option) (*Service, err
 	for _, m := range metas {
 		a := &app{svc: s, meta: m, status: StatusStopped, subs: map[*subscriber]struct{}{}, subbed: make(chan struct{})}
 		s.apps[m.Name] = a
-		plan, err := query.Compile(m.SQL)
+		plan, err := query.Compile(m.Defaults + m.SQL)
 		if err != nil {
 			a.status, a.errMsg = StatusFailed, "compile: "+err.Error()
 			continue
@@ -149,7 +149,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Description, erro
 		return Description{}, apierr.New(apierr.InvalidArgument,
 			"application name %q must be 1 to 128 characters of letters, digits, '_', '.' and '-'", in.Name)
 	}
-	plan, err := query.Compile(in.SQL)
+	plan, defaults, err := s.compileWithDefaults(ctx, in.SQL)
 	if err != nil {
 		return Description{}, err
 	}
@@ -172,7 +172,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Description, erro
 			return Description{}, err
 		}
 	}
-	m := appMeta{Name: in.Name, SQL: in.SQL, CreatedAt: s.cfg.now().UTC().Truncate(time.Millisecond)}
+	m := appMeta{Name: in.Name, SQL: in.SQL, Defaults: defaults, CreatedAt: s.cfg.now().UTC().Truncate(time.Millisecond)}
 	a := &app{svc: s, meta: m, plan: plan, temporary: in.Temporary, status: StatusStopped,
 		subs: map[*subscriber]struct{}{}, subbed: make(chan struct{})}
 

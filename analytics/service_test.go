@@ -17,15 +17,16 @@ import (
 // fixture is a store with a source stream and an output stream, and a
 // Service over it that checkpoints often.
 type fixture struct {
+	opts  []Option
 	t     *testing.T
 	dir   string
 	store *shard.Store
 	svc   *Service
 }
 
-func newFixture(t *testing.T, shards int) *fixture {
+func newFixture(t *testing.T, shards int, opts ...Option) *fixture {
 	t.Helper()
-	f := &fixture{t: t, dir: t.TempDir()}
+	f := &fixture{t: t, dir: t.TempDir(), opts: opts}
 	f.open()
 	ctx := context.Background()
 	for _, s := range []struct {
@@ -45,7 +46,8 @@ func (f *fixture) open() {
 	if f.store, err = shard.Open(f.dir); err != nil {
 		f.t.Fatal(err)
 	}
-	if f.svc, err = New(context.Background(), f.store, WithCheckpointInterval(20*time.Millisecond)); err != nil {
+	opts := append([]Option{WithCheckpointInterval(20 * time.Millisecond)}, f.opts...)
+	if f.svc, err = New(context.Background(), f.store, opts...); err != nil {
 		f.t.Fatal(err)
 	}
 }
@@ -296,5 +298,62 @@ INSERT INTO out SELECT COUNT(*) AS c FROM events GROUP BY TUMBLE(ts, INTERVAL '1
 	d, _ := f.svc.Describe(ctx, "l")
 	if d.LateRows != 1 {
 		t.Fatalf("late rows = %d", d.LateRows)
+	}
+}
+
+// streamOutputs resolves delivery-stream names the way Firehose does, to
+// the internal stream that buffers them.
+type streamOutputs map[string]string
+
+func (o streamOutputs) DirectPutStream(name string) (string, error) {
+	if s, ok := o[name]; ok {
+		return s, nil
+	}
+	return "", apierr.New(apierr.ResourceNotFound, "delivery stream %s not found", name)
+}
+
+func TestInsertIntoDeliveryStream(t *testing.T) {
+	f := newFixture(t, 1, WithOutputs(streamOutputs{"deliver": "firehose:deliver"}))
+	ctx := context.Background()
+	if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "firehose:deliver", ShardCount: 1, Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "d", SQL: `INSERT INTO deliver SELECT v FROM events`}); err != nil {
+		t.Fatal(err)
+	}
+	f.put(`{"v":1}`, `{"v":2}`)
+	f.waitFor("rows in the delivery stream's buffer", func() bool { return len(f.read("firehose:deliver")) == 2 })
+}
+
+func TestStreamTagsSetDefaults(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	// One second of allowed lateness by default for every reader of events.
+	if err := f.store.AddTags(ctx, "events", map[string]string{"analytics.allowed_lateness": "1s"}); err != nil {
+		t.Fatal(err)
+	}
+	window := `FROM events GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)`
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "tagged", SQL: `INSERT INTO out SELECT COUNT(*) AS c ` + window}); err != nil {
+		t.Fatal(err)
+	}
+	// The script's own SET wins over the tag.
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "strict", SQL: `SET allowed_lateness = 0; INSERT INTO late SELECT COUNT(*) AS c ` + window}); err != nil {
+		t.Fatal(err)
+	}
+	// 200 arrives after the watermark reached 1500: late without
+	// lateness, on time with one second of it.
+	f.put(`{"ts":100}`, `{"ts":1500}`, `{"ts":200}`, `{"ts":9000}`)
+	f.waitFor("both applications' windows", func() bool { return len(f.read("out")) == 2 && len(f.read("late")) == 2 })
+	tagged, strict := f.read("out"), f.read("late")
+	if tagged[0]["c"] != 2.0 || strict[0]["c"] != 1.0 {
+		t.Fatalf("first window: with the tag's lateness %v, with SET allowed_lateness = 0 %v", tagged[0], strict[0])
+	}
+
+	if err := f.store.AddTags(ctx, "events", map[string]string{"analytics.emit": "sometimes"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := f.svc.Create(ctx, CreateInput{Name: "bad", SQL: `INSERT INTO out SELECT COUNT(*) AS c ` + window})
+	if !apierr.Is(err, apierr.InvalidArgument) {
+		t.Fatalf("a bad default: err = %v, want InvalidArgument", err)
 	}
 }

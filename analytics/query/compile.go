@@ -40,7 +40,10 @@ const (
 // Plan is a compiled script. It is immutable after Compile and safe to
 // share; each goroutine evaluates it with its own Evaluator.
 type Plan struct {
-	Target   string // INSERT INTO target; "" for a bare SELECT
+	Target string // INSERT INTO target; "" for a bare SELECT
+	// Explicit holds the names of the settings the script SETs itself;
+	// the others may take a per-stream default (see analytics).
+	Explicit map[string]bool
 	Source   string // the stream named in FROM
 	Settings Settings
 	Columns  []string     // output column names, in order
@@ -316,6 +319,10 @@ func (c *compiler) settings(s *sqlparser.Set) {
 	for _, e := range s.Exprs {
 		name := e.Name.Lowered()
 		off := c.seekIdent(name)
+		if c.plan.Explicit == nil {
+			c.plan.Explicit = map[string]bool{}
+		}
+		c.plan.Explicit[name] = true
 		switch name {
 		case "watermark_delay", "allowed_lateness", "max_skew":
 			ms := c.duration(e.Expr, off, name, true)
