@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -91,22 +92,12 @@ func newAppListCmd() *cobra.Command {
 		Long:  `List every application with its status, streams and row counts, in name order.`,
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := analyticsAPI(c).ListApplications(cmd.Context(), &spatev1.ListApplicationsRequest{})
-			if err != nil {
-				return c.fail("list applications", err)
-			}
-			if output == "json" {
-				return writeJSON(cmd.OutOrStdout(), resp)
-			}
-			return formatAppList(cmd.OutOrStdout(), resp.GetApplications())
+			return show(cmd, output, "list applications",
+				func(ctx context.Context, c *apiConn) (*spatev1.ListApplicationsResponse, error) {
+					return analyticsAPI(c).ListApplications(ctx, &spatev1.ListApplicationsRequest{})
+				}, func(w io.Writer, resp *spatev1.ListApplicationsResponse) error {
+					return formatAppList(w, resp.GetApplications())
+				})
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
@@ -120,22 +111,11 @@ func newAppDescribeCmd() *cobra.Command {
 		Short: "Show an application's status, positions, lag and counts",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := analyticsAPI(c).DescribeApplication(cmd.Context(), &spatev1.DescribeApplicationRequest{ApplicationName: args[0]})
-			if err != nil {
-				return c.fail("describe application "+args[0], err)
-			}
-			if output == "json" {
-				return writeJSON(cmd.OutOrStdout(), resp.GetApplicationDescription())
-			}
-			return formatApp(cmd.OutOrStdout(), resp.GetApplicationDescription())
+			return show(cmd, output, "describe application "+args[0],
+				func(ctx context.Context, c *apiConn) (*spatev1.ApplicationDescription, error) {
+					resp, err := analyticsAPI(c).DescribeApplication(ctx, &spatev1.DescribeApplicationRequest{ApplicationName: args[0]})
+					return resp.GetApplicationDescription(), err
+				}, formatApp)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")

@@ -245,22 +245,11 @@ the server applies filled in. --output json prints the full description as
 protobuf JSON.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := firehoseClient(c).DescribeDeliveryStream(cmd.Context(), &spatev1.DescribeDeliveryStreamRequest{DeliveryStreamName: args[0]})
-			if err != nil {
-				return c.fail("describe delivery stream "+args[0], err)
-			}
-			if output == "json" {
-				return writeJSON(cmd.OutOrStdout(), resp.GetDeliveryStreamDescription())
-			}
-			return formatDeliveryStream(cmd.OutOrStdout(), resp.GetDeliveryStreamDescription())
+			return show(cmd, output, "describe delivery stream "+args[0],
+				func(ctx context.Context, c *apiConn) (*spatev1.DeliveryStreamDescription, error) {
+					resp, err := firehoseClient(c).DescribeDeliveryStream(ctx, &spatev1.DescribeDeliveryStreamRequest{DeliveryStreamName: args[0]})
+					return resp.GetDeliveryStreamDescription(), err
+				}, formatDeliveryStream)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strconv"
@@ -33,26 +34,13 @@ the stream holds: read the proposal before you rely on it.`,
   spate stream schema clicks --limit 1000 --output json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
 			if limit < 1 || limit > 10000 {
 				return fmt.Errorf("--limit %d: want 1 to 10000 records", limit)
 			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			resp, err := analyticsAPI(c).DiscoverSchema(cmd.Context(),
-				&spatev1.DiscoverSchemaRequest{StreamName: args[0], Limit: int32(limit)})
-			if err != nil {
-				return c.fail("discover the schema of "+args[0], err)
-			}
-			if output == "json" {
-				return writeJSON(cmd.OutOrStdout(), resp)
-			}
-			return formatSchema(cmd.OutOrStdout(), resp)
+			return show(cmd, output, "discover the schema of "+args[0],
+				func(ctx context.Context, c *apiConn) (*spatev1.DiscoverSchemaResponse, error) {
+					return analyticsAPI(c).DiscoverSchema(ctx, &spatev1.DiscoverSchemaRequest{StreamName: args[0], Limit: int32(limit)})
+				}, formatSchema)
 		},
 	}
 	cmd.Flags().IntVarP(&limit, "limit", "n", 100, "how many recent records to sample (1 to 10000)")

@@ -88,22 +88,10 @@ range. --output json prints the full description (including sequence-number
 ranges) as protobuf JSON.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkOutput(output); err != nil {
-				return err
-			}
-			c, err := dial(cmd)
-			if err != nil {
-				return err
-			}
-			defer c.Close()
-			d, err := describeAll(cmd.Context(), c.api, args[0])
-			if err != nil {
-				return c.fail("describe stream "+args[0], err)
-			}
-			if output == "json" {
-				return writeJSON(cmd.OutOrStdout(), d)
-			}
-			return formatDescription(cmd.OutOrStdout(), d)
+			return show(cmd, output, "describe stream "+args[0],
+				func(ctx context.Context, c *apiConn) (*spatev1.StreamDescription, error) {
+					return describeAll(ctx, c.api, args[0])
+				}, formatDescription)
 		},
 	}
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text or json")
@@ -208,6 +196,29 @@ func checkOutput(output string) error {
 		return fmt.Errorf("--output %q: want text or json", output)
 	}
 	return nil
+}
+
+// show is the body of a read-only command: it checks --output, makes one
+// call and prints the answer as text or as protobuf JSON. what names the
+// call in an error ("describe stream foo").
+func show[T proto.Message](cmd *cobra.Command, output, what string,
+	call func(ctx context.Context, c *apiConn) (T, error), text func(io.Writer, T) error) error {
+	if err := checkOutput(output); err != nil {
+		return err
+	}
+	c, err := dial(cmd)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	v, err := call(cmd.Context(), c)
+	if err != nil {
+		return c.fail(what, err)
+	}
+	if output == "json" {
+		return writeJSON(cmd.OutOrStdout(), v)
+	}
+	return text(cmd.OutOrStdout(), v)
 }
 
 // writeJSON prints m as indented protobuf JSON (field names in lowerCamelCase,
