@@ -2,7 +2,9 @@ package analytics
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"sort"
 	"sync"
 	"time"
 
@@ -45,6 +47,13 @@ type app struct {
 	plan      *query.Plan
 	temporary bool
 
+	// life serializes Create's start, Stop, Start and Delete of the
+	// application, so none of them can undo another halfway (a Start
+	// after a Delete would run an application nothing can stop).
+	life    sync.Mutex
+	deleted bool          // guarded by life
+	gone    chan struct{} // closed when the application is deleted
+
 	mu      sync.Mutex // guards everything below
 	status  string
 	errMsg  string
@@ -69,6 +78,11 @@ type subscriber struct {
 	ctx context.Context
 }
 
+func newApp(s *Service, m appMeta, plan *query.Plan, temporary bool) *app {
+	return &app{svc: s, meta: m, plan: plan, temporary: temporary, status: StatusStarting,
+		gone: make(chan struct{}), subs: map[*subscriber]struct{}{}, subbed: make(chan struct{})}
+}
+
 func (a *app) stateKey() string { return "state/" + a.meta.Name }
 
 // start launches the run goroutine. The caller holds no lock of a.
@@ -91,6 +105,11 @@ func (a *app) start() {
 		case err != nil && ctx.Err() == nil:
 			a.status, a.errMsg = StatusFailed, err.Error()
 			a.svc.cfg.logger.Error("analytics application failed", "application", a.meta.Name, "err", err)
+		case err != nil:
+			// The stop's final checkpoint failed: the next run starts
+			// from the one before, which is consistent, but say so.
+			a.status, a.errMsg = StatusStopped, err.Error()
+			a.svc.cfg.logger.Error("analytics application stopped without its final checkpoint", "application", a.meta.Name, "err", err)
 		default:
 			a.status = StatusStopped
 		}
@@ -119,6 +138,7 @@ func (a *app) setStatus(s string) {
 // runner is the state of one run of an application.
 type runner struct {
 	a       *app
+	ctx     context.Context // the run's: ends at a stop
 	store   *shard.Store
 	target  string // output stream ("" for a bare SELECT)
 	late    string // late-rows stream, if any
@@ -126,7 +146,8 @@ type runner struct {
 	cursors []shard.Cursor
 	last    []string
 	lag     []int64
-	lastRec []time.Time // when each shard last gave records
+	lastRec []time.Time // when each shard last gave a row with an event time
+	fresh   bool        // no checkpoint existed when the run began
 	p       *pipeline
 
 	out        []shard.Entry
@@ -137,8 +158,12 @@ type runner struct {
 }
 
 func (r *runner) row(cols []value.Column, partitionKey string) {
+	// Rows are output: the next checkpoint must commit them, even when no
+	// record was read since the last one (a window fired by an idle shard
+	// or by the clock).
+	r.dirty = true
 	if r.target == "" {
-		r.a.publish(cols)
+		r.a.publish(r.ctx, cols)
 		return
 	}
 	data := value.AppendObject(nil, cols)
@@ -150,6 +175,7 @@ func (r *runner) lateRow(data []byte) {
 	if r.late == "" {
 		return
 	}
+	r.dirty = true
 	r.lateOut = append(r.lateOut, shard.Entry{PartitionKey: r.a.meta.Name, Data: append([]byte(nil), data...)})
 	r.outBytes += len(data)
 }
@@ -170,6 +196,15 @@ func (a *app) run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	if r.fresh {
+		// Pin the start positions at once: a LATEST start that crashed
+		// before its first checkpoint would otherwise seek LATEST again
+		// and skip what arrived in between. It is small; a stop waits
+		// for it.
+		if err := r.checkpoint(context.WithoutCancel(ctx)); err != nil {
+			return err
+		}
+	}
 	a.setStatus(StatusRunning)
 	r.publishStats()
 	tick := a.svc.cfg.checkpointInterval
@@ -186,6 +221,12 @@ func (a *app) run(ctx context.Context) error {
 		r.p.advanceClock(now.UnixMilli(), r)
 		if r.dirty && (now.Sub(r.lastCommit) >= tick || len(r.out)+len(r.lateOut) >= maxPendingRows || r.outBytes >= maxPendingBytes) {
 			if err := r.checkpoint(ctx); err != nil {
+				if ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+					// The stop came before the batch was handed to the
+					// store, so nothing of it was written: the final
+					// checkpoint commits it.
+					return r.finalCheckpoint()
+				}
 				return err
 			}
 		}
@@ -201,7 +242,7 @@ func (a *app) run(ctx context.Context) error {
 
 func (a *app) newRunner(ctx context.Context) (*runner, error) {
 	s := a.svc
-	r := &runner{a: a, store: s.store, lastCommit: s.cfg.now()}
+	r := &runner{a: a, ctx: ctx, store: s.store, lastCommit: s.cfg.now()}
 	var err error
 	if a.plan.Target != "" {
 		if r.target, err = s.resolveOutput(a.plan.Target); err != nil {
@@ -228,6 +269,7 @@ func (a *app) newRunner(ctx context.Context) (*runner, error) {
 				return nil, err
 			}
 		}
+		r.fresh = !ok
 	}
 	for _, sh := range shards.Shards {
 		pos := shard.Position{Type: shard.IteratorType(a.plan.Settings.StartPosition)}
@@ -270,16 +312,24 @@ func (r *runner) readPass(ctx context.Context) (int, error) {
 		}
 		r.lag[i] = res.MillisBehindLatest
 		now := r.a.svc.cfg.now()
-		if len(res.Records) == 0 {
-			if now.Sub(r.lastRec[i]) >= idleAfter {
-				r.p.idle(i, r)
-			}
-			continue
-		}
-		r.lastRec[i] = now
 		procMs := now.UnixMilli()
+		timed := false
 		for _, rec := range res.Records {
-			r.p.process(i, rec.Data, rec.PartitionKey, rec.ArrivalTime.UnixMilli(), procMs, r)
+			if r.p.process(i, rec.Data, rec.PartitionKey, rec.ArrivalTime.UnixMilli(), procMs, r) {
+				timed = true
+			}
+		}
+		// A shard is idle when it has given no row with an event time for
+		// idleAfter: records that WHERE rejects, or that are bad, say
+		// nothing of its event time, and must not hold the watermark
+		// back for ever.
+		if timed {
+			r.lastRec[i] = now
+		} else if now.Sub(r.lastRec[i]) >= idleAfter {
+			r.p.idle(i, r)
+		}
+		if len(res.Records) == 0 {
+			continue
 		}
 		r.cursors[i] = res.Next
 		r.last[i] = res.Records[len(res.Records)-1].SequenceNumber
@@ -362,13 +412,36 @@ func (r *runner) checkpoint(ctx context.Context) error {
 // finalCheckpoint is the checkpoint of a stop: it runs even though the
 // run's context has ended.
 func (r *runner) finalCheckpoint() error {
+	r.p.flush(r)
 	if !r.dirty {
 		return nil
 	}
-	r.p.flush(r)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	return r.checkpoint(ctx)
+}
+
+// loadStats fills the stats of an application that is not running yet
+// from its checkpoint, so that Describe of a stopped application shows
+// where it stopped.
+func (a *app) loadStats() error {
+	b, ok, err := a.svc.store.GetValue(namespace, a.stateKey())
+	if err != nil || !ok {
+		return err
+	}
+	ck, err := decodeCheckpoint(b)
+	if err != nil {
+		return err
+	}
+	st := appStats{rowsIn: ck.RowsIn, rowsOut: ck.RowsOut, late: ck.Late, bad: ck.Bad, watermark: noWatermark}
+	for id := range ck.Next {
+		st.inputs = append(st.inputs, InputPosition{ShardID: id, SequenceNumber: ck.Last[id]})
+	}
+	sort.Slice(st.inputs, func(i, j int) bool { return st.inputs[i].ShardID < st.inputs[j].ShardID })
+	a.mu.Lock()
+	a.stats = st
+	a.mu.Unlock()
+	return nil
 }
 
 // publishStats copies the runner's counters where Describe reads them.
@@ -386,9 +459,9 @@ func (r *runner) publishStats() {
 }
 
 // publish hands a bare SELECT's row to every subscriber. A slow subscriber
-// holds the application back (there is nowhere else for rows to go); one
-// that has gone away is dropped.
-func (a *app) publish(cols []value.Column) {
+// holds the application back (there is nowhere else for rows to go), but
+// not its stop (ctx is the run's); one that has gone away is dropped.
+func (a *app) publish(ctx context.Context, cols []value.Column) {
 	a.mu.Lock()
 	subs := make([]*subscriber, 0, len(a.subs))
 	for s := range a.subs {
@@ -403,6 +476,8 @@ func (a *app) publish(cols []value.Column) {
 		select {
 		case s.ch <- row:
 		case <-s.ctx.Done():
+		case <-ctx.Done():
+			return
 		}
 	}
 }

@@ -23,8 +23,8 @@ type pipeline struct {
 	op   *window.Operator // nil for a stateless query
 
 	// shardMax[i] is the highest capped event time read from input i
-	// (noWatermark before any); shardIdle[i] whether input i's last read
-	// found nothing, so it does not hold the watermark back.
+	// (noWatermark before any); shardIdle[i] whether input i has given no
+	// windowed row for a while, so it does not hold the watermark back.
 	shardMax  []int64
 	shardIdle []bool
 
@@ -62,27 +62,29 @@ func newPipeline(plan *query.Plan, inputs int, state []byte) (*pipeline, error) 
 }
 
 // process takes one record of input shard. partitionKey is the record's,
-// which stateless results keep.
-func (p *pipeline) process(shard int, data []byte, partitionKey string, arrivalMs, procMs int64, out sink) {
+// which stateless results keep. It reports whether the record gave a
+// windowed row, whose event time tells where the shard is (a record that
+// is bad or that WHERE rejects does not).
+func (p *pipeline) process(shard int, data []byte, partitionKey string, arrivalMs, procMs int64, out sink) (timed bool) {
 	p.rowsIn++
-	p.shardIdle[shard] = false
 	in, keep, err := p.ev.Input(data, arrivalMs, procMs)
 	if err != nil {
 		p.bad++
-		return
+		return false
 	}
 	if !keep {
-		return
+		return false
 	}
 	if p.op == nil {
 		p.rowsOut++
 		out.row(in.Row, partitionKey)
-		return
+		return false
 	}
+	p.shardIdle[shard] = false
 	if !p.op.Add(in.Key, in.Keys, in.EventTime, in.Args) {
 		p.late++
 		out.lateRow(data)
-		return
+		return true
 	}
 	// The watermark cannot be dragged forward by a row stamped in the
 	// future: its event time counts at most max_skew past its arrival.
@@ -96,6 +98,7 @@ func (p *pipeline) process(shard int, data []byte, partitionKey string, arrivalM
 		p.shardMax[shard] = capped
 		p.advance(p.watermark(), out)
 	}
+	return true
 }
 
 // idle marks input shard as having no unread records: it no longer holds

@@ -114,10 +114,14 @@ func New(ctx context.Context, store *shard.Store, opts ...Option) (*Service, err
 		return nil
 	})
 	if err != nil {
+		if cfg.registerer != nil {
+			cfg.registerer.Unregister(s.metrics)
+		}
 		return nil, fmt.Errorf("analytics: load applications: %w", err)
 	}
 	for _, m := range metas {
-		a := &app{svc: s, meta: m, status: StatusStopped, subs: map[*subscriber]struct{}{}, subbed: make(chan struct{})}
+		a := newApp(s, m, nil, false)
+		a.status = StatusStopped
 		s.apps[m.Name] = a
 		plan, err := query.Compile(m.Defaults + m.SQL)
 		if err != nil {
@@ -125,6 +129,10 @@ func New(ctx context.Context, store *shard.Store, opts ...Option) (*Service, err
 			continue
 		}
 		a.plan = plan
+		if err := a.loadStats(); err != nil {
+			a.status, a.errMsg = StatusFailed, err.Error()
+			continue
+		}
 		if !m.Stopped {
 			a.start()
 		}
@@ -173,9 +181,12 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Description, erro
 		}
 	}
 	m := appMeta{Name: in.Name, SQL: in.SQL, Defaults: defaults, CreatedAt: s.cfg.now().UTC().Truncate(time.Millisecond)}
-	a := &app{svc: s, meta: m, plan: plan, temporary: in.Temporary, status: StatusStopped,
-		subs: map[*subscriber]struct{}{}, subbed: make(chan struct{})}
+	a := newApp(s, m, plan, in.Temporary)
 
+	// A Stop, Start or Delete of the new application waits until it has
+	// started.
+	a.life.Lock()
+	defer a.life.Unlock()
 	s.mu.Lock()
 	if _, ok := s.apps[in.Name]; ok {
 		s.mu.Unlock()
@@ -185,9 +196,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Description, erro
 	s.mu.Unlock()
 	if !in.Temporary {
 		if err := s.putMeta(ctx, m); err != nil {
-			s.mu.Lock()
-			delete(s.apps, in.Name)
-			s.mu.Unlock()
+			s.remove(a)
 			return Description{}, err
 		}
 	} else {
@@ -197,6 +206,20 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Description, erro
 	return a.describe(), nil
 }
 
+// remove takes a out of the service, if it is still there under its name,
+// and tells its subscribers. The caller holds a.life.
+func (s *Service) remove(a *app) {
+	s.mu.Lock()
+	if s.apps[a.meta.Name] == a {
+		delete(s.apps, a.meta.Name)
+	}
+	s.mu.Unlock()
+	if !a.deleted {
+		a.deleted = true
+		close(a.gone)
+	}
+}
+
 // reapUnsubscribed deletes a temporary application that nobody subscribed
 // to within temporaryGrace.
 func (s *Service) reapUnsubscribed(a *app) {
@@ -204,9 +227,10 @@ func (s *Service) reapUnsubscribed(a *app) {
 	defer t.Stop()
 	select {
 	case <-a.subbed:
+	case <-a.gone:
 	case <-s.ctx.Done():
 	case <-t.C:
-		_ = s.Delete(context.Background(), a.meta.Name)
+		_ = s.delete(context.Background(), a)
 	}
 }
 
@@ -245,7 +269,7 @@ func (s *Service) lookup(name string) (*app, error) {
 	defer s.mu.Unlock()
 	a, ok := s.apps[name]
 	if !ok {
-		return nil, apierr.New(apierr.ResourceNotFound, "application %s not found", name)
+		return nil, notFound(name)
 	}
 	return a, nil
 }
@@ -303,6 +327,11 @@ func (s *Service) Stop(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	a.life.Lock()
+	defer a.life.Unlock()
+	if a.deleted {
+		return notFound(name)
+	}
 	a.stop()
 	a.mu.Lock()
 	if a.status != StatusFailed {
@@ -323,8 +352,16 @@ func (s *Service) Start(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
+	a.life.Lock()
+	defer a.life.Unlock()
+	if a.deleted {
+		return notFound(name)
+	}
 	if a.plan == nil {
-		return apierr.New(apierr.InvalidArgument, "application %s cannot start: %s; delete it and create it again", name, a.errMsg)
+		a.mu.Lock()
+		msg := a.errMsg
+		a.mu.Unlock()
+		return apierr.New(apierr.InvalidArgument, "application %s cannot start: %s; delete it and create it again", name, msg)
 	}
 	a.stop() // a FAILED run has exited; wait for it all the same
 	a.mu.Lock()
@@ -346,21 +383,33 @@ func (s *Service) Delete(ctx context.Context, name string) error {
 	if err != nil {
 		return err
 	}
-	a.stop()
-	s.mu.Lock()
-	if s.apps[name] == a {
-		delete(s.apps, name)
+	return s.delete(ctx, a)
+}
+
+// delete deletes a, which a caller found under its name earlier: if it
+// has been deleted since (and the name perhaps reused), nothing happens.
+func (s *Service) delete(ctx context.Context, a *app) error {
+	a.life.Lock()
+	defer a.life.Unlock()
+	if a.deleted {
+		return notFound(a.meta.Name)
 	}
-	s.mu.Unlock()
+	a.stop()
+	s.remove(a)
 	if a.temporary {
 		return nil
 	}
 	return s.store.WriteValues(ctx, namespace,
-		shard.ValueWrite{Key: "app/" + name, Delete: true}, shard.ValueWrite{Key: a.stateKey(), Delete: true})
+		shard.ValueWrite{Key: "app/" + a.meta.Name, Delete: true}, shard.ValueWrite{Key: a.stateKey(), Delete: true})
+}
+
+func notFound(name string) error {
+	return apierr.New(apierr.ResourceNotFound, "application %s not found", name)
 }
 
 // Results calls fn with every row a bare SELECT application produces from
-// now on, until ctx ends or fn returns an error. It calls columns with the
+// now on, until ctx ends, fn returns an error, the application is deleted
+// or the service closes. It calls columns with the
 // result columns' names first, before any row. When the last subscriber of
 // a temporary application leaves, the application is deleted.
 func (s *Service) Results(ctx context.Context, name string, columns func([]string) error, fn func(Row) error) error {
@@ -394,7 +443,7 @@ func (s *Service) Results(ctx context.Context, name string, columns func([]strin
 			// Unblock a publish that may be sending to this subscriber
 			// before waiting for the run to stop.
 			cancel()
-			_ = s.Delete(context.WithoutCancel(ctx), name)
+			_ = s.delete(context.WithoutCancel(ctx), a)
 		}
 	}()
 	for {
@@ -404,6 +453,8 @@ func (s *Service) Results(ctx context.Context, name string, columns func([]strin
 				return err
 			}
 		case <-ctx.Done():
+			return nil
+		case <-a.gone:
 			return nil
 		case <-s.ctx.Done():
 			return nil

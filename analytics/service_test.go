@@ -357,3 +357,34 @@ func TestStreamTagsSetDefaults(t *testing.T) {
 		t.Fatalf("a bad default: err = %v, want InvalidArgument", err)
 	}
 }
+
+func TestLatestStartIsPinnedAtCreation(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	f.put(`{"v":0}`) // before the application: LATEST skips it
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "latest", SQL: `SET start_position = 'LATEST'; INSERT INTO out SELECT v FROM events`}); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor("the first checkpoint", func() bool {
+		_, ok, _ := f.store.GetValue(namespace, "state/latest")
+		return ok
+	})
+	// A record that arrives while the server is down must not be skipped
+	// by seeking LATEST again at the restart.
+	f.close()
+	store, err := shard.Open(f.dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, "events", []shard.Entry{{PartitionKey: "p", Data: []byte(`{"v":1}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.Close(); err != nil {
+		t.Fatal(err)
+	}
+	f.open()
+	f.waitFor("the record put while down", func() bool { return len(f.read("out")) == 1 })
+	if rows := f.read("out"); rows[0]["v"] != 1.0 {
+		t.Fatalf("rows = %v", rows)
+	}
+}
