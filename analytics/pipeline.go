@@ -62,9 +62,10 @@ func newPipeline(plan *query.Plan, inputs int, state []byte) (*pipeline, error) 
 }
 
 // process takes one record of input shard. partitionKey is the record's,
-// which stateless results keep. It reports whether the record gave a
-// windowed row, whose event time tells where the shard is (a record that
-// is bad or that WHERE rejects does not).
+// which stateless results keep. It reports whether the record carried an
+// event time for a windowed query, which tells where the shard is; a row
+// that WHERE rejects still does (it moves the watermark, as at a Flink
+// source), a bad record does not.
 func (p *pipeline) process(shard int, data []byte, partitionKey string, arrivalMs, procMs int64, out sink) (timed bool) {
 	p.rowsIn++
 	in, keep, err := p.ev.Input(data, arrivalMs, procMs)
@@ -72,16 +73,18 @@ func (p *pipeline) process(shard int, data []byte, partitionKey string, arrivalM
 		p.bad++
 		return false
 	}
-	if !keep {
+	if p.op == nil {
+		if keep {
+			p.rowsOut++
+			out.row(in.Row, partitionKey)
+		}
 		return false
 	}
-	if p.op == nil {
-		p.rowsOut++
-		out.row(in.Row, partitionKey)
+	if !in.Timed {
 		return false
 	}
 	p.shardIdle[shard] = false
-	if !p.op.Add(in.Key, in.Keys, in.EventTime, in.Args) {
+	if keep && !p.op.Add(in.Key, in.Keys, in.EventTime, in.Args) {
 		p.late++
 		out.lateRow(data)
 		return true

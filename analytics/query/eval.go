@@ -14,6 +14,7 @@ import (
 // Evaluator and valid until its next call.
 type Input struct {
 	EventTime int64          // windowed plans: the row's time per Plan.Time
+	Timed     bool           // EventTime is set: a windowed plan, also when WHERE rejected the row
 	Key       []byte         // windowed: value.AppendKey of each GROUP BY key (not the window)
 	Keys      []value.Value  // windowed: the key values
 	Args      []value.Value  // windowed: Args[i] is the argument of Plan.Aggs[i] (COUNT(*): value.Int(1))
@@ -77,28 +78,37 @@ func (e *Evaluator) Input(data []byte, arrivalMs, procMs int64) (in Input, keep 
 	if err := e.decode(data); err != nil {
 		return Input{}, false, err
 	}
-	if p.where != nil {
-		if t, k := truth(p.where.eval(e)); !k || !t {
-			return Input{}, false, nil
-		}
-	}
 	if p.Window == nil {
+		if p.where != nil {
+			if t, k := truth(p.where.eval(e)); !k || !t {
+				return Input{}, false, nil
+			}
+		}
 		for i, n := range p.proj {
 			e.row[i] = value.Column{Name: p.Columns[i], Value: n.eval(e)}
 		}
 		return Input{Row: e.row}, true, nil
 	}
+	// The event time comes before WHERE: a row the filter drops still
+	// moves the watermark, as it would at a Flink source.
+	timed := true
 	switch p.Time {
 	case TimeColumn:
 		ms, ok := p.timeExpr.eval(e).AsTime()
-		if !ok {
-			return Input{}, false, errNoTime
-		}
-		in.EventTime = ms
+		in.EventTime, timed = ms, ok
 	case TimeRowtime:
 		in.EventTime = arrivalMs
 	default:
 		in.EventTime = procMs
+	}
+	in.Timed = timed
+	if p.where != nil {
+		if t, k := truth(p.where.eval(e)); !k || !t {
+			return in, false, nil
+		}
+	}
+	if !timed {
+		return Input{}, false, errNoTime
 	}
 	e.key = e.key[:0]
 	for i, n := range p.keyExprs {
