@@ -11,7 +11,9 @@
 // (Model, and the validator behind Handler), the request envelope and body
 // limit, panic recovery, the error envelope, request IDs, the Blob and
 // EpochSeconds wire types, a one-pass decoder for hot requests (FastParser),
-// and a Router that serves several APIs on one port. Packages kinesisapi and
+// and a Router that serves several APIs on one port (and, with
+// WithRegisterer, times each request in the Prometheus histogram
+// spate_api_request_duration_seconds). Packages kinesisapi and
 // firehoseapi hold the actions and wire structs of one service each and
 // build a Handler from a Service.
 //

@@ -321,7 +321,14 @@ func withStatus(status int, code apierr.Code, format string, args ...any) error 
 // ServeHTTP answers one request. Every reply, errors included, carries an
 // x-amzn-RequestId header.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	start := time.Now()
+	h.answer(w, r, time.Now())
+}
+
+// answer is ServeHTTP for a request that arrived at start. It returns the
+// action served ("" when the request named none this handler knows) and
+// the error type of the reply ("" for a success), for the Router's
+// metrics.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time) (string, apierr.Code) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 
@@ -353,6 +360,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		h.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, h.logMsg, attrs...)
 	}
+	if err != nil {
+		return action, apierr.CodeOf(err)
+	}
+	return action, ""
 }
 
 // serveRecovered turns a panic while serving into an InternalFailure reply

@@ -10,7 +10,10 @@ func TestRouter(t *testing.T) {
 	alpha.ShortName = "Alpha"
 	beta := testService(t, "Beta_2", nil)
 	beta.ShortName = "Beta"
-	rt := NewRouter(newTestHandler(t, alpha), newTestHandler(t, beta))
+	rt, err := NewRouter([]*Handler{newTestHandler(t, alpha), newTestHandler(t, beta)})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name, method, target string

@@ -167,6 +167,7 @@ func encodeDescription(d shard.StreamDescription) *spatev1.StreamDescription {
 		RetentionPeriodHours:    int32(d.RetentionHours),
 		StreamCreationTimestamp: encodeTime(d.CreatedAt),
 		EncryptionType:          d.EncryptionType,
+		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
 	}
 }
 
@@ -181,5 +182,6 @@ func encodeSummary(d shard.StreamDescription) *spatev1.StreamDescriptionSummary 
 		EncryptionType:          d.EncryptionType,
 		OpenShardCount:          int32(d.OpenShardCount),
 		ConsumerCount:           int32(d.ConsumerCount),
+		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
 	}
 }

@@ -73,7 +73,7 @@ func (h *handler) describeStream(ctx context.Context, in *describeStreamRequest)
 		HasMoreShards:           d.HasMoreShards,
 		RetentionPeriodHours:    d.RetentionHours,
 		StreamCreationTimestamp: awsjson.EpochSeconds(d.CreatedAt),
-		EnhancedMonitoring:      noEnhancedMonitoring(),
+		EnhancedMonitoring:      enhancedMonitoring(d.ShardLevelMetrics),
 		EncryptionType:          encryptionType(d.EncryptionType),
 	}}, nil
 }
@@ -94,7 +94,7 @@ func (h *handler) describeStreamSummary(ctx context.Context, in *describeStreamS
 		StreamModeDetails:       modeDetails(d.Mode),
 		RetentionPeriodHours:    d.RetentionHours,
 		StreamCreationTimestamp: awsjson.EpochSeconds(d.CreatedAt),
-		EnhancedMonitoring:      noEnhancedMonitoring(),
+		EnhancedMonitoring:      enhancedMonitoring(d.ShardLevelMetrics),
 		EncryptionType:          encryptionType(d.EncryptionType),
 		OpenShardCount:          d.OpenShardCount,
 		ConsumerCount:           d.ConsumerCount,
@@ -380,10 +380,11 @@ func modeDetails(m shard.StreamMode) *streamModeDetails {
 	return &streamModeDetails{StreamMode: string(m)}
 }
 
-// noEnhancedMonitoring is what AWS reports for a stream without shard-level
-// metrics: one entry with an empty list.
-func noEnhancedMonitoring() []enhancedMetrics {
-	return []enhancedMetrics{{ShardLevelMetrics: []string{}}}
+// enhancedMonitoring is DescribeStream's EnhancedMonitoring: always one
+// entry, whose list is empty for a stream without shard-level metrics (as
+// AWS reports it).
+func enhancedMonitoring(metrics []shard.ShardLevelMetric) []enhancedMetrics {
+	return []enhancedMetrics{{ShardLevelMetrics: metricNames(metrics)}}
 }
 
 func encryptionType(t string) string {

@@ -57,6 +57,8 @@ type streamStore interface {
 	Append(ctx context.Context, stream string, entries []shard.Entry) ([]shard.AppendResult, error)
 	ShardIterator(ctx context.Context, stream, shardID string, pos shard.Position) (string, error)
 	GetRecords(ctx context.Context, iterator string, limit int) (shard.GetRecordsOutput, error)
+	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
+	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 }
 
 var _ streamStore = (*shard.Store)(nil)
@@ -107,6 +109,8 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsjson.Action("DescribeLimits", h.describeLimits),
 			awsjson.Action("DescribeStream", h.describeStream),
 			awsjson.Action("DescribeStreamSummary", h.describeStreamSummary),
+			awsjson.Action("DisableEnhancedMonitoring", h.disableEnhancedMonitoring),
+			awsjson.Action("EnableEnhancedMonitoring", h.enableEnhancedMonitoring),
 			awsjson.Action("GetRecords", h.getRecords),
 			awsjson.Action("GetShardIterator", h.getShardIterator),
 			awsjson.Action("IncreaseStreamRetentionPeriod", h.increaseRetention),

@@ -249,7 +249,7 @@ func TestServedActions(t *testing.T) {
 	h := newHandler(nil)
 	want := []string{
 		"AddTagsToStream", "CreateStream", "DecreaseStreamRetentionPeriod", "DeleteStream", "DescribeLimits",
-		"DescribeStream", "DescribeStreamSummary", "GetRecords", "GetShardIterator", "IncreaseStreamRetentionPeriod",
+		"DescribeStream", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords", "GetShardIterator", "IncreaseStreamRetentionPeriod",
 		"ListShards", "ListStreams", "ListTagsForStream", "PutRecord", "PutRecords", "RemoveTagsFromStream",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {

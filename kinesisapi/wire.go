@@ -127,6 +127,13 @@ type listTagsRequest struct {
 
 type describeLimitsRequest struct{}
 
+// enhancedMonitoringRequest is the input of EnableEnhancedMonitoring and
+// DisableEnhancedMonitoring.
+type enhancedMonitoringRequest struct {
+	streamRef
+	ShardLevelMetrics []string `json:"ShardLevelMetrics"`
+}
+
 // Reply structs. Members the model marks required are always written;
 // optional ones carry omitempty, so an unset optional member is left out.
 
@@ -271,6 +278,14 @@ type describeLimitsReply struct {
 	OpenShardCount           int `json:"OpenShardCount"`
 	OnDemandStreamCount      int `json:"OnDemandStreamCount"`
 	OnDemandStreamCountLimit int `json:"OnDemandStreamCountLimit"`
+}
+
+// enhancedMonitoringReply is EnhancedMonitoringOutput.
+type enhancedMonitoringReply struct {
+	StreamName               string   `json:"StreamName"`
+	StreamARN                string   `json:"StreamARN"`
+	CurrentShardLevelMetrics []string `json:"CurrentShardLevelMetrics"`
+	DesiredShardLevelMetrics []string `json:"DesiredShardLevelMetrics"`
 }
 
 func str(p *string) string {

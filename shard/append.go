@@ -191,6 +191,9 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		wo = pebble.NoSync
 	}
 	err := b.Commit(wo)
+	for _, sh := range touched {
+		sh.settle(err == nil)
+	}
 	if err != nil {
 		for _, sh := range touched {
 			// Nothing of the batch is visible: hand the counters out again.
@@ -247,6 +250,7 @@ func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int
 		putRecordKey(d.Key, sh.streamID, sh.index, ctr)
 		putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)
 		_ = d.Finish()
+		sh.stage(len(e.Data) + len(e.PartitionKey))
 		results[i] = AppendResult{ShardID: sh.id, SequenceNumber: formatSeq(sh.streamID, sh.index, ctr)}
 	}
 	return results

@@ -190,6 +190,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 	c.ShardID = sh.id
 	res := ReadResult{Next: c}
 	tip := sh.next.Load()
+	outBytes := 0 // data plus partition keys, for the metrics
 	if c.next < tip && limit > 0 {
 		lower := recordKey(c.streamID, c.shard, c.next)
 		upper := recordKey(c.streamID, c.shard, tip)
@@ -221,6 +222,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 			start := len(arena)
 			arena = append(arena, data...)
 			bytes += len(v)
+			outBytes += len(pk) + len(data)
 			res.Records = append(res.Records, Record{
 				SequenceNumber: formatSeq(c.streamID, c.shard, ctr),
 				ArrivalTime:    fromMillis(arrival), PartitionKey: pk, Data: arena[start:len(arena):len(arena)],
@@ -239,6 +241,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 		res.ShardEnded = true
 		res.ChildShards = s.childShards(st, sh)
 	}
+	s.noteRead(ctx, sh, len(res.Records), outBytes, res.MillisBehindLatest)
 	return res, nil
 }
 

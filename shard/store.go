@@ -51,6 +51,10 @@ type Store struct {
 	// closeMu orders Close against in-flight enqueues: enqueuers hold it for
 	// reading, Close takes it for writing before it stops the writer.
 	closeMu sync.RWMutex
+
+	// consumers names in-process readers for the iterator-age metric
+	// (metrics.go).
+	consumers consumers
 }
 
 // stream is the in-memory state of one stream.
@@ -78,6 +82,9 @@ type streamMeta struct {
 	Tags           map[string]string `json:"tags,omitempty"`
 	Shards         []shardMeta       `json:"shards"`
 	Internal       bool              `json:"internal,omitempty"`
+	// ShardLevelMetrics are the metrics EnableEnhancedMonitoring turned
+	// on, in AllShardLevelMetrics order; empty when none are.
+	ShardLevelMetrics []ShardLevelMetric `json:"shardLevelMetrics,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -118,6 +125,11 @@ type shardState struct {
 
 	notifyMu sync.Mutex
 	notify   chan struct{} // closed and replaced when next advances
+
+	// stats are the traffic counters of the metrics (metrics.go); staged
+	// belongs to the writer goroutine, like assign.
+	stats  shardStats
+	staged staged
 }
 
 func newShardState(streamID uint32, m shardMeta) (*shardState, error) {
@@ -129,12 +141,14 @@ func newShardState(streamID uint32, m shardMeta) (*shardState, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shard %d hash end: %w", m.Index, err)
 	}
-	return &shardState{
+	sh := &shardState{
 		streamID: streamID, index: m.Index, id: ShardID(m.Index),
 		hashStart: start, hashEnd: end,
 		closed: m.closed(), endingCtr: m.EndingCounter,
 		notify: make(chan struct{}),
-	}, nil
+	}
+	sh.stats.iteratorAgeMs.Store(-1) // not read yet
+	return sh, nil
 }
 
 // waitCh returns a channel that is closed when the shard's readable
@@ -660,6 +674,7 @@ func (s *Store) describe(st *stream) StreamDescription {
 		Name: m.Name, ARN: s.StreamARN(m.Name), Status: s.status(m), Mode: m.Mode,
 		CreatedAt: fromMillis(m.CreatedAtMs), RetentionHours: m.RetentionHours,
 		EncryptionType: "NONE", OpenShardCount: len(st.open),
+		ShardLevelMetrics: setOf(m.ShardLevelMetrics).list(),
 	}
 }
 

@@ -120,6 +120,9 @@ type StreamDescription struct {
 	EncryptionType string // always "NONE"
 	OpenShardCount int
 	ConsumerCount  int
+	// ShardLevelMetrics are the enhanced metrics enabled on the stream
+	// (EnableEnhancedMonitoring), in AllShardLevelMetrics order; never nil.
+	ShardLevelMetrics []ShardLevelMetric
 	// Shards holds one page of shards in DescribeStream; HasMoreShards says
 	// whether more follow.
 	Shards        []ShardInfo

@@ -48,6 +48,7 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 		"gRPC address: where serve listens and where client commands dial")
 	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newFirehoseCmd(),
 		newSQLCmd(), newAppCmd(), newDemoCmd(), newVersionCmd())
+	root.AddCommand(newStatsCmd())
 	return root
 }
 

@@ -47,6 +47,7 @@ type serveConfig struct {
 	dataDir     string
 	httpAddr    string
 	grpcAddr    string
+	metricsAddr string // "": /metrics is on httpAddr
 	durability  string
 	createDelay time.Duration
 	iteratorTTL time.Duration
@@ -66,6 +67,8 @@ func newServeCmd() *cobra.Command {
 		Long: `Run the Spate server: one Pebble database in --data-dir, the Kinesis Data
 Streams and Firehose JSON APIs on --http-addr (routed by X-Amz-Target), the
 Analytics API under /v1/ on the same address, and the gRPC API on --grpc-addr.
+Prometheus metrics are at GET /metrics on --http-addr, or on --metrics-addr
+when it is given.
 
 Logs go to stderr. An address with port 0 binds a free port; the
 "spate serving" log line shows the bound addresses. SIGTERM or SIGINT
@@ -86,6 +89,8 @@ drains in-flight requests, closes the database and exits 0.`,
 	f := cmd.Flags()
 	f.StringVar(&cfg.dataDir, "data-dir", defaultDataDir, "directory of the Pebble database (created if missing)")
 	f.StringVar(&cfg.httpAddr, "http-addr", defaultHTTPAddr, "address of the Kinesis and Firehose JSON APIs")
+	f.StringVar(&cfg.metricsAddr, "metrics-addr", "",
+		"serve Prometheus metrics (GET /metrics) on this address instead of on --http-addr (see docs/metrics.md)")
 	f.StringVar(&cfg.durability, "durability", "sync",
 		"sync: fsync the WAL before acknowledging a put; relaxed: acknowledge before (see docs/durability.md)")
 	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING before ACTIVE")
@@ -137,6 +142,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg.MustRegister(store.HealthCollector()) // scraped only while the servers run, before store.Close
+	reg.MustRegister(store.Collector())       // per-stream and per-shard traffic (EnableEnhancedMonitoring)
 	fhOpts := []firehose.Option{
 		firehose.WithRegion(cfg.region),
 		firehose.WithAccountID(cfg.accountID),
@@ -176,6 +183,19 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 // is done or a server fails, and returns once both have drained. It closes
 // none of store, fh and an.
 func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, an *analytics.Service, reg *prometheus.Registry, cfg serveConfig, logger *slog.Logger) error {
+	// The API metrics are registered before anything listens, so that a
+	// failure leaves nothing to close.
+	grpcMetrics, err := grpcapi.NewMetrics(reg)
+	if err != nil {
+		return fmt.Errorf("register gRPC metrics: %w", err)
+	}
+	router, err := awsjson.NewRouter([]*awsjson.Handler{
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
+		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger)),
+	}, awsjson.WithRegisterer(reg))
+	if err != nil {
+		return err
+	}
 	var lc net.ListenConfig
 	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
 	if err != nil {
@@ -186,15 +206,25 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		httpLn.Close()
 		return fmt.Errorf("listen on --grpc-addr: %w", err)
 	}
+	// With --metrics-addr, /metrics has a listener of its own (a port that
+	// can be kept apart from the APIs) and is not on --http-addr.
+	var metricsLn net.Listener
+	if cfg.metricsAddr != "" {
+		if metricsLn, err = lc.Listen(ctx, "tcp", cfg.metricsAddr); err != nil {
+			httpLn.Close()
+			grpcLn.Close()
+			return fmt.Errorf("listen on --metrics-addr: %w", err)
+		}
+	}
 
+	metricsHTTP := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
+	if metricsLn == nil {
+		mux.Handle("GET /metrics", metricsHTTP)
+	}
 	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger))
 	mux.Handle("/v1/", analyticsHTTP)
-	mux.Handle("/", awsjson.NewRouter(
-		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
-		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger)),
-	))
+	mux.Handle("/", router)
 	httpSrv := &http.Server{
 		Handler:           mux,
 		ReadHeaderTimeout: 30 * time.Second,
@@ -203,7 +233,9 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
-	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize))
+	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize),
+		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
+		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
@@ -222,15 +254,36 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		}
 		return nil
 	})
+	var metricsSrv *http.Server
+	if metricsLn != nil {
+		metricsMux := http.NewServeMux()
+		metricsMux.Handle("GET /metrics", metricsHTTP)
+		metricsSrv = &http.Server{
+			Handler:           metricsMux,
+			ReadHeaderTimeout: 30 * time.Second,
+			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		}
+		g.Go(func() error {
+			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("metrics server: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		logger.Info("spate shutting down")
 		analyticsAPI.Close() // Results calls never end on their own
-		return shutdown(httpSrv, grpcSrv, api, logger)
+		err := shutdown(httpSrv, grpcSrv, api, logger)
+		if metricsSrv != nil {
+			err = errors.Join(err, shutdownMetrics(metricsSrv))
+		}
+		return err
 	})
 	logger.Info("spate serving",
 		"http_addr", httpLn.Addr().String(),
 		"grpc_addr", grpcLn.Addr().String(),
+		"metrics_addr", addrOf(metricsLn, httpLn),
 		"data_dir", cfg.dataDir,
 		"durability", cfg.durability,
 		"s3_endpoint", cfg.s3.Endpoint,
@@ -268,6 +321,25 @@ func shutdown(httpSrv *http.Server, grpcSrv *grpc.Server, api *grpcapi.Server, l
 		<-grpcStopped
 	}
 	return err
+}
+
+// shutdownMetrics drains the --metrics-addr server: a scrape in flight
+// reads the store, which is closed after serveStore returns.
+func shutdownMetrics(srv *http.Server) error {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		return errors.Join(fmt.Errorf("drain metrics server: %w", err), srv.Close())
+	}
+	return nil
+}
+
+// addrOf is ln's address, or fallback's when ln is nil.
+func addrOf(ln, fallback net.Listener) string {
+	if ln == nil {
+		ln = fallback
+	}
+	return ln.Addr().String()
 }
 
 // newLogger builds the slog logger serve logs with.

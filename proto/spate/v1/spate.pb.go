@@ -662,8 +662,11 @@ type StreamDescription struct {
 	StreamCreationTimestamp *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=stream_creation_timestamp,json=streamCreationTimestamp,proto3" json:"stream_creation_timestamp,omitempty"`
 	// Always "NONE".
 	EncryptionType string `protobuf:"bytes,9,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The shard-level metrics enabled with EnableEnhancedMonitoring, by their
+	// Kinesis names (IncomingBytes, ...); empty when none are.
+	ShardLevelMetrics []string `protobuf:"bytes,10,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StreamDescription) Reset() {
@@ -759,6 +762,13 @@ func (x *StreamDescription) GetEncryptionType() string {
 	return ""
 }
 
+func (x *StreamDescription) GetShardLevelMetrics() []string {
+	if x != nil {
+		return x.ShardLevelMetrics
+	}
+	return nil
+}
+
 // StreamDescriptionSummary is DescribeStreamSummary's answer.
 type StreamDescriptionSummary struct {
 	state                   protoimpl.MessageState `protogen:"open.v1"`
@@ -772,8 +782,11 @@ type StreamDescriptionSummary struct {
 	EncryptionType string `protobuf:"bytes,7,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
 	OpenShardCount int32  `protobuf:"varint,8,opt,name=open_shard_count,json=openShardCount,proto3" json:"open_shard_count,omitempty"`
 	ConsumerCount  int32  `protobuf:"varint,9,opt,name=consumer_count,json=consumerCount,proto3" json:"consumer_count,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The shard-level metrics enabled with EnableEnhancedMonitoring, by their
+	// Kinesis names (IncomingBytes, ...); empty when none are.
+	ShardLevelMetrics []string `protobuf:"bytes,10,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *StreamDescriptionSummary) Reset() {
@@ -867,6 +880,13 @@ func (x *StreamDescriptionSummary) GetConsumerCount() int32 {
 		return x.ConsumerCount
 	}
 	return 0
+}
+
+func (x *StreamDescriptionSummary) GetShardLevelMetrics() []string {
+	if x != nil {
+		return x.ShardLevelMetrics
+	}
+	return nil
 }
 
 // StreamSummary is one entry of ListStreams.
@@ -3202,6 +3222,485 @@ func (x *SubscribeResponse) GetChildShards() []*ChildShard {
 	return nil
 }
 
+// EnableEnhancedMonitoringRequest names a stream and the metrics to turn on.
+type EnableEnhancedMonitoringRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// 1 to 7 of IncomingBytes, IncomingRecords, OutgoingBytes, OutgoingRecords,
+	// WriteProvisionedThroughputExceeded, ReadProvisionedThroughputExceeded,
+	// IteratorAgeMilliseconds, or ALL.
+	ShardLevelMetrics []string `protobuf:"bytes,3,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *EnableEnhancedMonitoringRequest) Reset() {
+	*x = EnableEnhancedMonitoringRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnableEnhancedMonitoringRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnableEnhancedMonitoringRequest) ProtoMessage() {}
+
+func (x *EnableEnhancedMonitoringRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnableEnhancedMonitoringRequest.ProtoReflect.Descriptor instead.
+func (*EnableEnhancedMonitoringRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *EnableEnhancedMonitoringRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *EnableEnhancedMonitoringRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *EnableEnhancedMonitoringRequest) GetShardLevelMetrics() []string {
+	if x != nil {
+		return x.ShardLevelMetrics
+	}
+	return nil
+}
+
+// EnableEnhancedMonitoringResponse holds the metrics enabled before and after
+// the call, ALL expanded to the seven names.
+type EnableEnhancedMonitoringResponse struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	StreamName               string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn                string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	CurrentShardLevelMetrics []string               `protobuf:"bytes,3,rep,name=current_shard_level_metrics,json=currentShardLevelMetrics,proto3" json:"current_shard_level_metrics,omitempty"`
+	DesiredShardLevelMetrics []string               `protobuf:"bytes,4,rep,name=desired_shard_level_metrics,json=desiredShardLevelMetrics,proto3" json:"desired_shard_level_metrics,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *EnableEnhancedMonitoringResponse) Reset() {
+	*x = EnableEnhancedMonitoringResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnableEnhancedMonitoringResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnableEnhancedMonitoringResponse) ProtoMessage() {}
+
+func (x *EnableEnhancedMonitoringResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnableEnhancedMonitoringResponse.ProtoReflect.Descriptor instead.
+func (*EnableEnhancedMonitoringResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *EnableEnhancedMonitoringResponse) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *EnableEnhancedMonitoringResponse) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *EnableEnhancedMonitoringResponse) GetCurrentShardLevelMetrics() []string {
+	if x != nil {
+		return x.CurrentShardLevelMetrics
+	}
+	return nil
+}
+
+func (x *EnableEnhancedMonitoringResponse) GetDesiredShardLevelMetrics() []string {
+	if x != nil {
+		return x.DesiredShardLevelMetrics
+	}
+	return nil
+}
+
+// DisableEnhancedMonitoringRequest names a stream and the metrics to turn off.
+type DisableEnhancedMonitoringRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// 1 to 7 metric names, as in EnableEnhancedMonitoringRequest.
+	ShardLevelMetrics []string `protobuf:"bytes,3,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *DisableEnhancedMonitoringRequest) Reset() {
+	*x = DisableEnhancedMonitoringRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisableEnhancedMonitoringRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisableEnhancedMonitoringRequest) ProtoMessage() {}
+
+func (x *DisableEnhancedMonitoringRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisableEnhancedMonitoringRequest.ProtoReflect.Descriptor instead.
+func (*DisableEnhancedMonitoringRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *DisableEnhancedMonitoringRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *DisableEnhancedMonitoringRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *DisableEnhancedMonitoringRequest) GetShardLevelMetrics() []string {
+	if x != nil {
+		return x.ShardLevelMetrics
+	}
+	return nil
+}
+
+// DisableEnhancedMonitoringResponse holds the metrics enabled before and after
+// the call.
+type DisableEnhancedMonitoringResponse struct {
+	state                    protoimpl.MessageState `protogen:"open.v1"`
+	StreamName               string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn                string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	CurrentShardLevelMetrics []string               `protobuf:"bytes,3,rep,name=current_shard_level_metrics,json=currentShardLevelMetrics,proto3" json:"current_shard_level_metrics,omitempty"`
+	DesiredShardLevelMetrics []string               `protobuf:"bytes,4,rep,name=desired_shard_level_metrics,json=desiredShardLevelMetrics,proto3" json:"desired_shard_level_metrics,omitempty"`
+	unknownFields            protoimpl.UnknownFields
+	sizeCache                protoimpl.SizeCache
+}
+
+func (x *DisableEnhancedMonitoringResponse) Reset() {
+	*x = DisableEnhancedMonitoringResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DisableEnhancedMonitoringResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DisableEnhancedMonitoringResponse) ProtoMessage() {}
+
+func (x *DisableEnhancedMonitoringResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DisableEnhancedMonitoringResponse.ProtoReflect.Descriptor instead.
+func (*DisableEnhancedMonitoringResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{50}
+}
+
+func (x *DisableEnhancedMonitoringResponse) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *DisableEnhancedMonitoringResponse) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *DisableEnhancedMonitoringResponse) GetCurrentShardLevelMetrics() []string {
+	if x != nil {
+		return x.CurrentShardLevelMetrics
+	}
+	return nil
+}
+
+func (x *DisableEnhancedMonitoringResponse) GetDesiredShardLevelMetrics() []string {
+	if x != nil {
+		return x.DesiredShardLevelMetrics
+	}
+	return nil
+}
+
+// GetStreamMetricsRequest names a stream.
+type GetStreamMetricsRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	StreamName    string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn     string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetStreamMetricsRequest) Reset() {
+	*x = GetStreamMetricsRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStreamMetricsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStreamMetricsRequest) ProtoMessage() {}
+
+func (x *GetStreamMetricsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStreamMetricsRequest.ProtoReflect.Descriptor instead.
+func (*GetStreamMetricsRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *GetStreamMetricsRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *GetStreamMetricsRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+// ShardMetrics is one shard's counters since the server started. Bytes are
+// data plus partition keys.
+type ShardMetrics struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ShardId         string                 `protobuf:"bytes,1,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
+	IncomingRecords uint64                 `protobuf:"varint,2,opt,name=incoming_records,json=incomingRecords,proto3" json:"incoming_records,omitempty"`
+	IncomingBytes   uint64                 `protobuf:"varint,3,opt,name=incoming_bytes,json=incomingBytes,proto3" json:"incoming_bytes,omitempty"`
+	OutgoingRecords uint64                 `protobuf:"varint,4,opt,name=outgoing_records,json=outgoingRecords,proto3" json:"outgoing_records,omitempty"`
+	OutgoingBytes   uint64                 `protobuf:"varint,5,opt,name=outgoing_bytes,json=outgoingBytes,proto3" json:"outgoing_bytes,omitempty"`
+	// MillisBehindLatest of the last GetRecords or Subscribe read of the shard;
+	// -1 before the first.
+	IteratorAgeMilliseconds int64 `protobuf:"varint,6,opt,name=iterator_age_milliseconds,json=iteratorAgeMilliseconds,proto3" json:"iterator_age_milliseconds,omitempty"`
+	// The same for each in-process consumer (a Firehose delivery stream, an
+	// Analytics application) that has read the shard, by its name.
+	ConsumerIteratorAgeMilliseconds map[string]int64 `protobuf:"bytes,7,rep,name=consumer_iterator_age_milliseconds,json=consumerIteratorAgeMilliseconds,proto3" json:"consumer_iterator_age_milliseconds,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
+	unknownFields                   protoimpl.UnknownFields
+	sizeCache                       protoimpl.SizeCache
+}
+
+func (x *ShardMetrics) Reset() {
+	*x = ShardMetrics{}
+	mi := &file_spate_v1_spate_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ShardMetrics) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ShardMetrics) ProtoMessage() {}
+
+func (x *ShardMetrics) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ShardMetrics.ProtoReflect.Descriptor instead.
+func (*ShardMetrics) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *ShardMetrics) GetShardId() string {
+	if x != nil {
+		return x.ShardId
+	}
+	return ""
+}
+
+func (x *ShardMetrics) GetIncomingRecords() uint64 {
+	if x != nil {
+		return x.IncomingRecords
+	}
+	return 0
+}
+
+func (x *ShardMetrics) GetIncomingBytes() uint64 {
+	if x != nil {
+		return x.IncomingBytes
+	}
+	return 0
+}
+
+func (x *ShardMetrics) GetOutgoingRecords() uint64 {
+	if x != nil {
+		return x.OutgoingRecords
+	}
+	return 0
+}
+
+func (x *ShardMetrics) GetOutgoingBytes() uint64 {
+	if x != nil {
+		return x.OutgoingBytes
+	}
+	return 0
+}
+
+func (x *ShardMetrics) GetIteratorAgeMilliseconds() int64 {
+	if x != nil {
+		return x.IteratorAgeMilliseconds
+	}
+	return 0
+}
+
+func (x *ShardMetrics) GetConsumerIteratorAgeMilliseconds() map[string]int64 {
+	if x != nil {
+		return x.ConsumerIteratorAgeMilliseconds
+	}
+	return nil
+}
+
+// GetStreamMetricsResponse holds every shard's counters, in shard order.
+type GetStreamMetricsResponse struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	// The shard-level metrics enabled for export (EnableEnhancedMonitoring).
+	ShardLevelMetrics []string        `protobuf:"bytes,2,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
+	Shards            []*ShardMetrics `protobuf:"bytes,3,rep,name=shards,proto3" json:"shards,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *GetStreamMetricsResponse) Reset() {
+	*x = GetStreamMetricsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetStreamMetricsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetStreamMetricsResponse) ProtoMessage() {}
+
+func (x *GetStreamMetricsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetStreamMetricsResponse.ProtoReflect.Descriptor instead.
+func (*GetStreamMetricsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetStreamMetricsResponse) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *GetStreamMetricsResponse) GetShardLevelMetrics() []string {
+	if x != nil {
+		return x.ShardLevelMetrics
+	}
+	return nil
+}
+
+func (x *GetStreamMetricsResponse) GetShards() []*ShardMetrics {
+	if x != nil {
+		return x.Shards
+	}
+	return nil
+}
+
 var File_spate_v1_spate_proto protoreflect.FileDescriptor
 
 const file_spate_v1_spate_proto_rawDesc = "" +
@@ -3231,7 +3730,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\rpartition_key\x18\x04 \x01(\tR\fpartitionKey\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xcf\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xff\x03\n" +
 	"\x11StreamDescription\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -3244,7 +3743,9 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x0fhas_more_shards\x18\x06 \x01(\bR\rhasMoreShards\x124\n" +
 	"\x16retention_period_hours\x18\a \x01(\x05R\x14retentionPeriodHours\x12V\n" +
 	"\x19stream_creation_timestamp\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x17streamCreationTimestamp\x12'\n" +
-	"\x0fencryption_type\x18\t \x01(\tR\x0eencryptionType\"\xd6\x03\n" +
+	"\x0fencryption_type\x18\t \x01(\tR\x0eencryptionType\x12.\n" +
+	"\x13shard_level_metrics\x18\n" +
+	" \x03(\tR\x11shardLevelMetrics\"\x86\x04\n" +
 	"\x18StreamDescriptionSummary\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -3257,7 +3758,9 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x19stream_creation_timestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x17streamCreationTimestamp\x12'\n" +
 	"\x0fencryption_type\x18\a \x01(\tR\x0eencryptionType\x12(\n" +
 	"\x10open_shard_count\x18\b \x01(\x05R\x0eopenShardCount\x12%\n" +
-	"\x0econsumer_count\x18\t \x01(\x05R\rconsumerCount\"\x9b\x02\n" +
+	"\x0econsumer_count\x18\t \x01(\x05R\rconsumerCount\x12.\n" +
+	"\x13shard_level_metrics\x18\n" +
+	" \x03(\tR\x11shardLevelMetrics\"\x9b\x02\n" +
 	"\rStreamSummary\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -3447,7 +3950,54 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\arecords\x18\x01 \x03(\v2\x10.spate.v1.RecordR\arecords\x120\n" +
 	"\x14millis_behind_latest\x18\x02 \x01(\x03R\x12millisBehindLatest\x12@\n" +
 	"\x1ccontinuation_sequence_number\x18\x03 \x01(\tR\x1acontinuationSequenceNumber\x127\n" +
-	"\fchild_shards\x18\x04 \x03(\v2\x14.spate.v1.ChildShardR\vchildShards*\x9b\x01\n" +
+	"\fchild_shards\x18\x04 \x03(\v2\x14.spate.v1.ChildShardR\vchildShards\"\x91\x01\n" +
+	"\x1fEnableEnhancedMonitoringRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12.\n" +
+	"\x13shard_level_metrics\x18\x03 \x03(\tR\x11shardLevelMetrics\"\xe0\x01\n" +
+	" EnableEnhancedMonitoringResponse\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12=\n" +
+	"\x1bcurrent_shard_level_metrics\x18\x03 \x03(\tR\x18currentShardLevelMetrics\x12=\n" +
+	"\x1bdesired_shard_level_metrics\x18\x04 \x03(\tR\x18desiredShardLevelMetrics\"\x92\x01\n" +
+	" DisableEnhancedMonitoringRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12.\n" +
+	"\x13shard_level_metrics\x18\x03 \x03(\tR\x11shardLevelMetrics\"\xe1\x01\n" +
+	"!DisableEnhancedMonitoringResponse\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12=\n" +
+	"\x1bcurrent_shard_level_metrics\x18\x03 \x03(\tR\x18currentShardLevelMetrics\x12=\n" +
+	"\x1bdesired_shard_level_metrics\x18\x04 \x03(\tR\x18desiredShardLevelMetrics\"Y\n" +
+	"\x17GetStreamMetricsRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\"\xe8\x03\n" +
+	"\fShardMetrics\x12\x19\n" +
+	"\bshard_id\x18\x01 \x01(\tR\ashardId\x12)\n" +
+	"\x10incoming_records\x18\x02 \x01(\x04R\x0fincomingRecords\x12%\n" +
+	"\x0eincoming_bytes\x18\x03 \x01(\x04R\rincomingBytes\x12)\n" +
+	"\x10outgoing_records\x18\x04 \x01(\x04R\x0foutgoingRecords\x12%\n" +
+	"\x0eoutgoing_bytes\x18\x05 \x01(\x04R\routgoingBytes\x12:\n" +
+	"\x19iterator_age_milliseconds\x18\x06 \x01(\x03R\x17iteratorAgeMilliseconds\x12\x88\x01\n" +
+	"\"consumer_iterator_age_milliseconds\x18\a \x03(\v2;.spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntryR\x1fconsumerIteratorAgeMilliseconds\x1aR\n" +
+	"$ConsumerIteratorAgeMillisecondsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x9b\x01\n" +
+	"\x18GetStreamMetricsResponse\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12.\n" +
+	"\x13shard_level_metrics\x18\x02 \x03(\tR\x11shardLevelMetrics\x12.\n" +
+	"\x06shards\x18\x03 \x03(\v2\x16.spate.v1.ShardMetricsR\x06shards*\x9b\x01\n" +
 	"\fStreamStatus\x12\x1d\n" +
 	"\x19STREAM_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16STREAM_STATUS_CREATING\x10\x01\x12\x1a\n" +
@@ -3473,7 +4023,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"#SHARD_FILTER_TYPE_FROM_TRIM_HORIZON\x10\x03\x12\x1f\n" +
 	"\x1bSHARD_FILTER_TYPE_AT_LATEST\x10\x04\x12\"\n" +
 	"\x1eSHARD_FILTER_TYPE_AT_TIMESTAMP\x10\x05\x12$\n" +
-	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xf4\v\n" +
+	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xb8\x0e\n" +
 	"\rStreamService\x12M\n" +
 	"\fCreateStream\x12\x1d.spate.v1.CreateStreamRequest\x1a\x1e.spate.v1.CreateStreamResponse\x12M\n" +
 	"\fDeleteStream\x12\x1d.spate.v1.DeleteStreamRequest\x1a\x1e.spate.v1.DeleteStreamResponse\x12S\n" +
@@ -3494,7 +4044,10 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x14RemoveTagsFromStream\x12%.spate.v1.RemoveTagsFromStreamRequest\x1a&.spate.v1.RemoveTagsFromStreamResponse\x12\\\n" +
 	"\x11ListTagsForStream\x12\".spate.v1.ListTagsForStreamRequest\x1a#.spate.v1.ListTagsForStreamResponse\x12S\n" +
 	"\x0eDescribeLimits\x12\x1f.spate.v1.DescribeLimitsRequest\x1a .spate.v1.DescribeLimitsResponse\x12F\n" +
-	"\tSubscribe\x12\x1a.spate.v1.SubscribeRequest\x1a\x1b.spate.v1.SubscribeResponse0\x01B1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
+	"\tSubscribe\x12\x1a.spate.v1.SubscribeRequest\x1a\x1b.spate.v1.SubscribeResponse0\x01\x12q\n" +
+	"\x18EnableEnhancedMonitoring\x12).spate.v1.EnableEnhancedMonitoringRequest\x1a*.spate.v1.EnableEnhancedMonitoringResponse\x12t\n" +
+	"\x19DisableEnhancedMonitoring\x12*.spate.v1.DisableEnhancedMonitoringRequest\x1a+.spate.v1.DisableEnhancedMonitoringResponse\x12Y\n" +
+	"\x10GetStreamMetrics\x12!.spate.v1.GetStreamMetricsRequest\x1a\".spate.v1.GetStreamMetricsResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
 
 var (
 	file_spate_v1_spate_proto_rawDescOnce sync.Once
@@ -3509,7 +4062,7 @@ func file_spate_v1_spate_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_spate_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 49)
+var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
 var file_spate_v1_spate_proto_goTypes = []any{
 	(StreamStatus)(0),                             // 0: spate.v1.StreamStatus
 	(StreamMode)(0),                               // 1: spate.v1.StreamMode
@@ -3562,87 +4115,103 @@ var file_spate_v1_spate_proto_goTypes = []any{
 	(*StartingPosition)(nil),                      // 48: spate.v1.StartingPosition
 	(*SubscribeRequest)(nil),                      // 49: spate.v1.SubscribeRequest
 	(*SubscribeResponse)(nil),                     // 50: spate.v1.SubscribeResponse
-	nil,                                           // 51: spate.v1.CreateStreamRequest.TagsEntry
-	nil,                                           // 52: spate.v1.AddTagsToStreamRequest.TagsEntry
-	(*timestamppb.Timestamp)(nil),                 // 53: google.protobuf.Timestamp
+	(*EnableEnhancedMonitoringRequest)(nil),       // 51: spate.v1.EnableEnhancedMonitoringRequest
+	(*EnableEnhancedMonitoringResponse)(nil),      // 52: spate.v1.EnableEnhancedMonitoringResponse
+	(*DisableEnhancedMonitoringRequest)(nil),      // 53: spate.v1.DisableEnhancedMonitoringRequest
+	(*DisableEnhancedMonitoringResponse)(nil),     // 54: spate.v1.DisableEnhancedMonitoringResponse
+	(*GetStreamMetricsRequest)(nil),               // 55: spate.v1.GetStreamMetricsRequest
+	(*ShardMetrics)(nil),                          // 56: spate.v1.ShardMetrics
+	(*GetStreamMetricsResponse)(nil),              // 57: spate.v1.GetStreamMetricsResponse
+	nil,                                           // 58: spate.v1.CreateStreamRequest.TagsEntry
+	nil,                                           // 59: spate.v1.AddTagsToStreamRequest.TagsEntry
+	nil,                                           // 60: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	(*timestamppb.Timestamp)(nil),                 // 61: google.protobuf.Timestamp
 }
 var file_spate_v1_spate_proto_depIdxs = []int32{
 	4,  // 0: spate.v1.Shard.hash_key_range:type_name -> spate.v1.HashKeyRange
 	5,  // 1: spate.v1.Shard.sequence_number_range:type_name -> spate.v1.SequenceNumberRange
 	4,  // 2: spate.v1.ChildShard.hash_key_range:type_name -> spate.v1.HashKeyRange
-	53, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
+	61, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 4: spate.v1.StreamDescription.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 5: spate.v1.StreamDescription.stream_mode:type_name -> spate.v1.StreamMode
 	6,  // 6: spate.v1.StreamDescription.shards:type_name -> spate.v1.Shard
-	53, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	61, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 8: spate.v1.StreamDescriptionSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 9: spate.v1.StreamDescriptionSummary.stream_mode:type_name -> spate.v1.StreamMode
-	53, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	61, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 11: spate.v1.StreamSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 12: spate.v1.StreamSummary.stream_mode:type_name -> spate.v1.StreamMode
-	53, // 13: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	61, // 13: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	1,  // 14: spate.v1.CreateStreamRequest.stream_mode:type_name -> spate.v1.StreamMode
-	51, // 15: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
+	58, // 15: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
 	10, // 16: spate.v1.DescribeStreamResponse.stream_description:type_name -> spate.v1.StreamDescription
 	11, // 17: spate.v1.DescribeStreamSummaryResponse.stream_description_summary:type_name -> spate.v1.StreamDescriptionSummary
 	12, // 18: spate.v1.ListStreamsResponse.stream_summaries:type_name -> spate.v1.StreamSummary
 	3,  // 19: spate.v1.ShardFilter.type:type_name -> spate.v1.ShardFilterType
-	53, // 20: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
+	61, // 20: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
 	23, // 21: spate.v1.ListShardsRequest.shard_filter:type_name -> spate.v1.ShardFilter
-	53, // 22: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	61, // 22: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	6,  // 23: spate.v1.ListShardsResponse.shards:type_name -> spate.v1.Shard
 	28, // 24: spate.v1.PutRecordsRequest.records:type_name -> spate.v1.PutRecordsRequestEntry
 	30, // 25: spate.v1.PutRecordsResponse.records:type_name -> spate.v1.PutRecordsResultEntry
 	2,  // 26: spate.v1.GetShardIteratorRequest.shard_iterator_type:type_name -> spate.v1.ShardIteratorType
-	53, // 27: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
+	61, // 27: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
 	8,  // 28: spate.v1.GetRecordsResponse.records:type_name -> spate.v1.Record
 	7,  // 29: spate.v1.GetRecordsResponse.child_shards:type_name -> spate.v1.ChildShard
-	52, // 30: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
+	59, // 30: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
 	9,  // 31: spate.v1.ListTagsForStreamResponse.tags:type_name -> spate.v1.Tag
 	2,  // 32: spate.v1.StartingPosition.type:type_name -> spate.v1.ShardIteratorType
-	53, // 33: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
+	61, // 33: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
 	48, // 34: spate.v1.SubscribeRequest.starting_position:type_name -> spate.v1.StartingPosition
 	8,  // 35: spate.v1.SubscribeResponse.records:type_name -> spate.v1.Record
 	7,  // 36: spate.v1.SubscribeResponse.child_shards:type_name -> spate.v1.ChildShard
-	13, // 37: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
-	15, // 38: spate.v1.StreamService.DeleteStream:input_type -> spate.v1.DeleteStreamRequest
-	17, // 39: spate.v1.StreamService.DescribeStream:input_type -> spate.v1.DescribeStreamRequest
-	19, // 40: spate.v1.StreamService.DescribeStreamSummary:input_type -> spate.v1.DescribeStreamSummaryRequest
-	21, // 41: spate.v1.StreamService.ListStreams:input_type -> spate.v1.ListStreamsRequest
-	24, // 42: spate.v1.StreamService.ListShards:input_type -> spate.v1.ListShardsRequest
-	26, // 43: spate.v1.StreamService.PutRecord:input_type -> spate.v1.PutRecordRequest
-	29, // 44: spate.v1.StreamService.PutRecords:input_type -> spate.v1.PutRecordsRequest
-	32, // 45: spate.v1.StreamService.GetShardIterator:input_type -> spate.v1.GetShardIteratorRequest
-	34, // 46: spate.v1.StreamService.GetRecords:input_type -> spate.v1.GetRecordsRequest
-	36, // 47: spate.v1.StreamService.IncreaseStreamRetentionPeriod:input_type -> spate.v1.IncreaseStreamRetentionPeriodRequest
-	38, // 48: spate.v1.StreamService.DecreaseStreamRetentionPeriod:input_type -> spate.v1.DecreaseStreamRetentionPeriodRequest
-	40, // 49: spate.v1.StreamService.AddTagsToStream:input_type -> spate.v1.AddTagsToStreamRequest
-	42, // 50: spate.v1.StreamService.RemoveTagsFromStream:input_type -> spate.v1.RemoveTagsFromStreamRequest
-	44, // 51: spate.v1.StreamService.ListTagsForStream:input_type -> spate.v1.ListTagsForStreamRequest
-	46, // 52: spate.v1.StreamService.DescribeLimits:input_type -> spate.v1.DescribeLimitsRequest
-	49, // 53: spate.v1.StreamService.Subscribe:input_type -> spate.v1.SubscribeRequest
-	14, // 54: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
-	16, // 55: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
-	18, // 56: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
-	20, // 57: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
-	22, // 58: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
-	25, // 59: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
-	27, // 60: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
-	31, // 61: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
-	33, // 62: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
-	35, // 63: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
-	37, // 64: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
-	39, // 65: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
-	41, // 66: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
-	43, // 67: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
-	45, // 68: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
-	47, // 69: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
-	50, // 70: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
-	54, // [54:71] is the sub-list for method output_type
-	37, // [37:54] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	60, // 37: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	56, // 38: spate.v1.GetStreamMetricsResponse.shards:type_name -> spate.v1.ShardMetrics
+	13, // 39: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
+	15, // 40: spate.v1.StreamService.DeleteStream:input_type -> spate.v1.DeleteStreamRequest
+	17, // 41: spate.v1.StreamService.DescribeStream:input_type -> spate.v1.DescribeStreamRequest
+	19, // 42: spate.v1.StreamService.DescribeStreamSummary:input_type -> spate.v1.DescribeStreamSummaryRequest
+	21, // 43: spate.v1.StreamService.ListStreams:input_type -> spate.v1.ListStreamsRequest
+	24, // 44: spate.v1.StreamService.ListShards:input_type -> spate.v1.ListShardsRequest
+	26, // 45: spate.v1.StreamService.PutRecord:input_type -> spate.v1.PutRecordRequest
+	29, // 46: spate.v1.StreamService.PutRecords:input_type -> spate.v1.PutRecordsRequest
+	32, // 47: spate.v1.StreamService.GetShardIterator:input_type -> spate.v1.GetShardIteratorRequest
+	34, // 48: spate.v1.StreamService.GetRecords:input_type -> spate.v1.GetRecordsRequest
+	36, // 49: spate.v1.StreamService.IncreaseStreamRetentionPeriod:input_type -> spate.v1.IncreaseStreamRetentionPeriodRequest
+	38, // 50: spate.v1.StreamService.DecreaseStreamRetentionPeriod:input_type -> spate.v1.DecreaseStreamRetentionPeriodRequest
+	40, // 51: spate.v1.StreamService.AddTagsToStream:input_type -> spate.v1.AddTagsToStreamRequest
+	42, // 52: spate.v1.StreamService.RemoveTagsFromStream:input_type -> spate.v1.RemoveTagsFromStreamRequest
+	44, // 53: spate.v1.StreamService.ListTagsForStream:input_type -> spate.v1.ListTagsForStreamRequest
+	46, // 54: spate.v1.StreamService.DescribeLimits:input_type -> spate.v1.DescribeLimitsRequest
+	49, // 55: spate.v1.StreamService.Subscribe:input_type -> spate.v1.SubscribeRequest
+	51, // 56: spate.v1.StreamService.EnableEnhancedMonitoring:input_type -> spate.v1.EnableEnhancedMonitoringRequest
+	53, // 57: spate.v1.StreamService.DisableEnhancedMonitoring:input_type -> spate.v1.DisableEnhancedMonitoringRequest
+	55, // 58: spate.v1.StreamService.GetStreamMetrics:input_type -> spate.v1.GetStreamMetricsRequest
+	14, // 59: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
+	16, // 60: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
+	18, // 61: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
+	20, // 62: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
+	22, // 63: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
+	25, // 64: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
+	27, // 65: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
+	31, // 66: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
+	33, // 67: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
+	35, // 68: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
+	37, // 69: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
+	39, // 70: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
+	41, // 71: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
+	43, // 72: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
+	45, // 73: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
+	47, // 74: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
+	50, // 75: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
+	52, // 76: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
+	54, // 77: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
+	57, // 78: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
+	59, // [59:79] is the sub-list for method output_type
+	39, // [39:59] is the sub-list for method input_type
+	39, // [39:39] is the sub-list for extension type_name
+	39, // [39:39] is the sub-list for extension extendee
+	0,  // [0:39] is the sub-list for field type_name
 }
 
 func init() { file_spate_v1_spate_proto_init() }
@@ -3656,7 +4225,7 @@ func file_spate_v1_spate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_spate_proto_rawDesc), len(file_spate_v1_spate_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   49,
+			NumMessages:   57,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -55,6 +55,9 @@ const (
 	StreamService_ListTagsForStream_FullMethodName             = "/spate.v1.StreamService/ListTagsForStream"
 	StreamService_DescribeLimits_FullMethodName                = "/spate.v1.StreamService/DescribeLimits"
 	StreamService_Subscribe_FullMethodName                     = "/spate.v1.StreamService/Subscribe"
+	StreamService_EnableEnhancedMonitoring_FullMethodName      = "/spate.v1.StreamService/EnableEnhancedMonitoring"
+	StreamService_DisableEnhancedMonitoring_FullMethodName     = "/spate.v1.StreamService/DisableEnhancedMonitoring"
+	StreamService_GetStreamMetrics_FullMethodName              = "/spate.v1.StreamService/GetStreamMetrics"
 )
 
 // StreamServiceClient is the client API for StreamService service.
@@ -101,6 +104,14 @@ type StreamServiceClient interface {
 	// closed shard, which holds the child shards; the stream then ends with OK.
 	// Cancel the call to stop.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
+	// EnableEnhancedMonitoring turns on shard-level metrics of a stream: which
+	// spate_shard_* series the server's /metrics exports for it.
+	EnableEnhancedMonitoring(ctx context.Context, in *EnableEnhancedMonitoringRequest, opts ...grpc.CallOption) (*EnableEnhancedMonitoringResponse, error)
+	// DisableEnhancedMonitoring turns off shard-level metrics of a stream.
+	DisableEnhancedMonitoring(ctx context.Context, in *DisableEnhancedMonitoringRequest, opts ...grpc.CallOption) (*DisableEnhancedMonitoringResponse, error)
+	// GetStreamMetrics returns a stream's per-shard traffic counters since the
+	// server started (what `spate stats` shows), whatever metrics are enabled.
+	GetStreamMetrics(ctx context.Context, in *GetStreamMetricsRequest, opts ...grpc.CallOption) (*GetStreamMetricsResponse, error)
 }
 
 type streamServiceClient struct {
@@ -290,6 +301,36 @@ func (c *streamServiceClient) Subscribe(ctx context.Context, in *SubscribeReques
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StreamService_SubscribeClient = grpc.ServerStreamingClient[SubscribeResponse]
 
+func (c *streamServiceClient) EnableEnhancedMonitoring(ctx context.Context, in *EnableEnhancedMonitoringRequest, opts ...grpc.CallOption) (*EnableEnhancedMonitoringResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(EnableEnhancedMonitoringResponse)
+	err := c.cc.Invoke(ctx, StreamService_EnableEnhancedMonitoring_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *streamServiceClient) DisableEnhancedMonitoring(ctx context.Context, in *DisableEnhancedMonitoringRequest, opts ...grpc.CallOption) (*DisableEnhancedMonitoringResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(DisableEnhancedMonitoringResponse)
+	err := c.cc.Invoke(ctx, StreamService_DisableEnhancedMonitoring_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *streamServiceClient) GetStreamMetrics(ctx context.Context, in *GetStreamMetricsRequest, opts ...grpc.CallOption) (*GetStreamMetricsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetStreamMetricsResponse)
+	err := c.cc.Invoke(ctx, StreamService_GetStreamMetrics_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StreamServiceServer is the server API for StreamService service.
 // All implementations must embed UnimplementedStreamServiceServer
 // for forward compatibility.
@@ -334,6 +375,14 @@ type StreamServiceServer interface {
 	// closed shard, which holds the child shards; the stream then ends with OK.
 	// Cancel the call to stop.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
+	// EnableEnhancedMonitoring turns on shard-level metrics of a stream: which
+	// spate_shard_* series the server's /metrics exports for it.
+	EnableEnhancedMonitoring(context.Context, *EnableEnhancedMonitoringRequest) (*EnableEnhancedMonitoringResponse, error)
+	// DisableEnhancedMonitoring turns off shard-level metrics of a stream.
+	DisableEnhancedMonitoring(context.Context, *DisableEnhancedMonitoringRequest) (*DisableEnhancedMonitoringResponse, error)
+	// GetStreamMetrics returns a stream's per-shard traffic counters since the
+	// server started (what `spate stats` shows), whatever metrics are enabled.
+	GetStreamMetrics(context.Context, *GetStreamMetricsRequest) (*GetStreamMetricsResponse, error)
 	mustEmbedUnimplementedStreamServiceServer()
 }
 
@@ -394,6 +443,15 @@ func (UnimplementedStreamServiceServer) DescribeLimits(context.Context, *Describ
 }
 func (UnimplementedStreamServiceServer) Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error {
 	return status.Error(codes.Unimplemented, "method Subscribe not implemented")
+}
+func (UnimplementedStreamServiceServer) EnableEnhancedMonitoring(context.Context, *EnableEnhancedMonitoringRequest) (*EnableEnhancedMonitoringResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method EnableEnhancedMonitoring not implemented")
+}
+func (UnimplementedStreamServiceServer) DisableEnhancedMonitoring(context.Context, *DisableEnhancedMonitoringRequest) (*DisableEnhancedMonitoringResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method DisableEnhancedMonitoring not implemented")
+}
+func (UnimplementedStreamServiceServer) GetStreamMetrics(context.Context, *GetStreamMetricsRequest) (*GetStreamMetricsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetStreamMetrics not implemented")
 }
 func (UnimplementedStreamServiceServer) mustEmbedUnimplementedStreamServiceServer() {}
 func (UnimplementedStreamServiceServer) testEmbeddedByValue()                       {}
@@ -715,6 +773,60 @@ func _StreamService_Subscribe_Handler(srv interface{}, stream grpc.ServerStream)
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StreamService_SubscribeServer = grpc.ServerStreamingServer[SubscribeResponse]
 
+func _StreamService_EnableEnhancedMonitoring_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(EnableEnhancedMonitoringRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).EnableEnhancedMonitoring(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_EnableEnhancedMonitoring_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).EnableEnhancedMonitoring(ctx, req.(*EnableEnhancedMonitoringRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StreamService_DisableEnhancedMonitoring_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DisableEnhancedMonitoringRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).DisableEnhancedMonitoring(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_DisableEnhancedMonitoring_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).DisableEnhancedMonitoring(ctx, req.(*DisableEnhancedMonitoringRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StreamService_GetStreamMetrics_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetStreamMetricsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).GetStreamMetrics(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_GetStreamMetrics_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).GetStreamMetrics(ctx, req.(*GetStreamMetricsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StreamService_ServiceDesc is the grpc.ServiceDesc for StreamService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -785,6 +897,18 @@ var StreamService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "DescribeLimits",
 			Handler:    _StreamService_DescribeLimits_Handler,
+		},
+		{
+			MethodName: "EnableEnhancedMonitoring",
+			Handler:    _StreamService_EnableEnhancedMonitoring_Handler,
+		},
+		{
+			MethodName: "DisableEnhancedMonitoring",
+			Handler:    _StreamService_DisableEnhancedMonitoring_Handler,
+		},
+		{
+			MethodName: "GetStreamMetrics",
+			Handler:    _StreamService_GetStreamMetrics_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{

@@ -1,0 +1,352 @@
+package shard
+
+import (
+	"context"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+// shardStats are a shard's traffic counters since Open (they are not
+// persisted; Prometheus counters start again at a restart). The writer and
+// the readers add to them with atomic operations and nothing else, so the
+// hot paths take no lock and allocate nothing; Collector and StreamMetrics
+// read them at scrape time.
+//
+// Bytes are data plus partition key, the size Kinesis counts against its
+// limits.
+type shardStats struct {
+	incomingRecords atomic.Uint64
+	incomingBytes   atomic.Uint64
+	outgoingRecords atomic.Uint64
+	outgoingBytes   atomic.Uint64
+	// iteratorAgeMs is the MillisBehindLatest of the last read by a reader
+	// that did not name itself (WithConsumer); -1 before the first such read.
+	iteratorAgeMs atomic.Int64
+}
+
+// staged is what the batch the writer is building adds to a shard. It
+// belongs to the writer goroutine alone; commitGroup moves it into the
+// shard's stats once the batch has committed, so a failed commit counts
+// nothing.
+type staged struct {
+	records uint64
+	bytes   uint64
+}
+
+// stage notes one record of size bytes in the batch being built.
+func (sh *shardState) stage(size int) {
+	sh.staged.records++
+	sh.staged.bytes += uint64(size)
+}
+
+// settle moves the staged counts into the stats when committed, and drops
+// them when the batch failed.
+func (sh *shardState) settle(committed bool) {
+	if committed && sh.staged.records > 0 {
+		sh.stats.incomingRecords.Add(sh.staged.records)
+		sh.stats.incomingBytes.Add(sh.staged.bytes)
+	}
+	sh.staged = staged{}
+}
+
+// noteRead counts a successful Read: records and bytes out, and the
+// iterator age, under the consumer's name when ctx carries one.
+func (s *Store) noteRead(ctx context.Context, sh *shardState, records, bytes int, behindMs int64) {
+	if records > 0 {
+		sh.stats.outgoingRecords.Add(uint64(records))
+		sh.stats.outgoingBytes.Add(uint64(bytes))
+	}
+	if c, ok := ctx.Value(consumerKey{}).(*consumer); ok && c.store == s {
+		c.age(sh).Store(behindMs)
+		return
+	}
+	sh.stats.iteratorAgeMs.Store(behindMs)
+}
+
+// consumerKey is the context key of a *consumer.
+type consumerKey struct{}
+
+// consumer is an in-process reader that named itself with WithConsumer: a
+// Firehose delivery stream, an Analytics application. Its iterator age is
+// kept per shard, apart from anonymous readers'.
+type consumer struct {
+	store *Store
+	name  string
+	// ages maps *shardState to *atomic.Int64. Keys are pointers, so a
+	// lookup allocates nothing; a shard's entry is made on its first read.
+	ages sync.Map
+}
+
+func (c *consumer) age(sh *shardState) *atomic.Int64 {
+	if v, ok := c.ages.Load(sh); ok {
+		return v.(*atomic.Int64)
+	}
+	v, _ := c.ages.LoadOrStore(sh, new(atomic.Int64))
+	return v.(*atomic.Int64)
+}
+
+// consumers is the store's registry of named consumers.
+type consumers struct {
+	mu     sync.Mutex
+	byName map[string]*consumer
+}
+
+// WithConsumer returns a context under which Read reports the iterator age
+// as the consumer name's: the series
+// spate_shard_iterator_age_milliseconds{consumer="name"} (and the
+// consumer's entry in StreamMetrics) instead of the anonymous one
+// (consumer=""), which GetRecords and Subscribe callers update. In-process
+// readers call it once per reading goroutine, with a name such as
+// "firehose:orders" or "analytics:app"; the name stays registered until
+// ForgetConsumer.
+func (s *Store) WithConsumer(ctx context.Context, name string) context.Context {
+	s.consumers.mu.Lock()
+	defer s.consumers.mu.Unlock()
+	if s.consumers.byName == nil {
+		s.consumers.byName = map[string]*consumer{}
+	}
+	c, ok := s.consumers.byName[name]
+	if !ok {
+		c = &consumer{store: s, name: name}
+		s.consumers.byName[name] = c
+	}
+	return context.WithValue(ctx, consumerKey{}, c)
+}
+
+// ForgetConsumer drops a consumer's iterator ages (a deleted delivery
+// stream or application), so its series disappear.
+func (s *Store) ForgetConsumer(name string) {
+	s.consumers.mu.Lock()
+	defer s.consumers.mu.Unlock()
+	delete(s.consumers.byName, name)
+}
+
+// ShardMetrics is a shard's counters since the store was opened.
+type ShardMetrics struct {
+	ShardID         string
+	IncomingRecords uint64
+	IncomingBytes   uint64 // data plus partition keys
+	OutgoingRecords uint64
+	OutgoingBytes   uint64 // data plus partition keys
+	// IteratorAgeMs is the MillisBehindLatest of the last anonymous read
+	// (GetRecords, Subscribe); -1 before the first one.
+	IteratorAgeMs int64
+	// ConsumerAgesMs holds the same for each named consumer that has read
+	// the shard (WithConsumer); nil when none has.
+	ConsumerAgesMs map[string]int64
+}
+
+// MaxIteratorAgeMs is the largest iterator age of any reader of the shard,
+// -1 when nobody has read it (what CloudWatch's Maximum statistic shows).
+func (m ShardMetrics) MaxIteratorAgeMs() int64 {
+	age := m.IteratorAgeMs
+	for _, a := range m.ConsumerAgesMs {
+		age = max(age, a)
+	}
+	return age
+}
+
+// StreamMetrics is a stream's per-shard counters, in shard order, and the
+// shard-level metrics enabled for export (EnableEnhancedMonitoring).
+type StreamMetrics struct {
+	Stream            string
+	ShardLevelMetrics []ShardLevelMetric
+	Shards            []ShardMetrics
+}
+
+// StreamMetrics returns a stream's per-shard counters. Unlike the
+// Prometheus series it covers every shard whatever metrics are enabled:
+// `spate stats` shows them.
+func (s *Store) StreamMetrics(ctx context.Context, name string) (StreamMetrics, error) {
+	s.mu.RLock()
+	st, err := s.lookup(name)
+	if err != nil {
+		s.mu.RUnlock()
+		return StreamMetrics{}, err
+	}
+	out := StreamMetrics{Stream: st.name, ShardLevelMetrics: setOf(st.meta.ShardLevelMetrics).list()}
+	shards := st.shards
+	s.mu.RUnlock()
+	ages := s.consumerAges()
+	out.Shards = make([]ShardMetrics, len(shards))
+	for i, sh := range shards {
+		out.Shards[i] = sh.snapshot(ages[sh])
+	}
+	return out, nil
+}
+
+func (sh *shardState) snapshot(consumerAges map[string]int64) ShardMetrics {
+	return ShardMetrics{
+		ShardID:         sh.id,
+		IncomingRecords: sh.stats.incomingRecords.Load(),
+		IncomingBytes:   sh.stats.incomingBytes.Load(),
+		OutgoingRecords: sh.stats.outgoingRecords.Load(),
+		OutgoingBytes:   sh.stats.outgoingBytes.Load(),
+		IteratorAgeMs:   sh.stats.iteratorAgeMs.Load(),
+		ConsumerAgesMs:  consumerAges,
+	}
+}
+
+// consumerAges returns every named consumer's iterator age by shard.
+func (s *Store) consumerAges() map[*shardState]map[string]int64 {
+	s.consumers.mu.Lock()
+	cs := make([]*consumer, 0, len(s.consumers.byName))
+	for _, c := range s.consumers.byName {
+		cs = append(cs, c)
+	}
+	s.consumers.mu.Unlock()
+	out := map[*shardState]map[string]int64{}
+	for _, c := range cs {
+		c.ages.Range(func(k, v any) bool {
+			sh := k.(*shardState)
+			if out[sh] == nil {
+				out[sh] = map[string]int64{}
+			}
+			out[sh][c.name] = v.(*atomic.Int64).Load()
+			return true
+		})
+	}
+	return out
+}
+
+// Collector returns a Prometheus collector of the store's stream metrics,
+// read from the counters at scrape time.
+//
+// Stream-level series (label stream) always exist, for every stream,
+// internal ones ("firehose:orders") included:
+//
+//	spate_stream_incoming_bytes_total, spate_stream_incoming_records_total,
+//	spate_stream_outgoing_bytes_total, spate_stream_outgoing_records_total,
+//	spate_stream_write_provisioned_throughput_exceeded_total,
+//	spate_stream_read_provisioned_throughput_exceeded_total,
+//	spate_stream_iterator_age_milliseconds (the largest of its shards'; only
+//	once a shard has been read)
+//
+// Shard-level series (labels stream, shard) exist only for the metrics
+// enabled on the stream with EnableEnhancedMonitoring:
+//
+//	IncomingBytes           spate_shard_incoming_bytes_total
+//	IncomingRecords         spate_shard_incoming_records_total
+//	OutgoingBytes           spate_shard_outgoing_bytes_total
+//	OutgoingRecords         spate_shard_outgoing_records_total
+//	WriteProvisionedThroughputExceeded spate_shard_write_provisioned_throughput_exceeded_total
+//	ReadProvisionedThroughputExceeded  spate_shard_read_provisioned_throughput_exceeded_total
+//	IteratorAgeMilliseconds spate_shard_iterator_age_milliseconds (also label consumer)
+//
+// Spate does not throttle, so the two throughput-exceeded counters stay 0;
+// they exist so dashboards and alerts written for Kinesis work. The
+// iterator age is a gauge: the MillisBehindLatest of the last read, per
+// consumer; consumer is "" for GetRecords and Subscribe callers and the
+// name an in-process reader gave WithConsumer otherwise. Take
+// max by (stream, shard) for CloudWatch's Maximum.
+func (s *Store) Collector() prometheus.Collector { return newStreamCollector(s) }
+
+type streamCollector struct {
+	s *Store
+
+	streamIn, streamInRecs, streamOut, streamOutRecs, streamWriteExc, streamReadExc, streamAge *prometheus.Desc
+	// shard holds the shard-level descriptors in AllShardLevelMetrics order.
+	shard [7]*prometheus.Desc
+}
+
+func newStreamCollector(s *Store) *streamCollector {
+	st := []string{"stream"}
+	sh := []string{"stream", "shard"}
+	d := prometheus.NewDesc
+	return &streamCollector{
+		s:              s,
+		streamIn:       d("spate_stream_incoming_bytes_total", "Bytes (data plus partition keys) appended to the stream.", st, nil),
+		streamInRecs:   d("spate_stream_incoming_records_total", "Records appended to the stream.", st, nil),
+		streamOut:      d("spate_stream_outgoing_bytes_total", "Bytes (data plus partition keys) read from the stream.", st, nil),
+		streamOutRecs:  d("spate_stream_outgoing_records_total", "Records read from the stream.", st, nil),
+		streamWriteExc: d("spate_stream_write_provisioned_throughput_exceeded_total", "Throttled writes: always 0, Spate does not throttle.", st, nil),
+		streamReadExc:  d("spate_stream_read_provisioned_throughput_exceeded_total", "Throttled reads: always 0, Spate does not throttle.", st, nil),
+		streamAge:      d("spate_stream_iterator_age_milliseconds", "Largest MillisBehindLatest of the last reads of the stream's shards.", st, nil),
+		shard: [7]*prometheus.Desc{
+			d("spate_shard_incoming_bytes_total", "Bytes (data plus partition keys) appended to the shard (IncomingBytes).", sh, nil),
+			d("spate_shard_incoming_records_total", "Records appended to the shard (IncomingRecords).", sh, nil),
+			d("spate_shard_outgoing_bytes_total", "Bytes (data plus partition keys) read from the shard (OutgoingBytes).", sh, nil),
+			d("spate_shard_outgoing_records_total", "Records read from the shard (OutgoingRecords).", sh, nil),
+			d("spate_shard_write_provisioned_throughput_exceeded_total", "Throttled writes to the shard: always 0, Spate does not throttle.", sh, nil),
+			d("spate_shard_read_provisioned_throughput_exceeded_total", "Throttled reads of the shard: always 0, Spate does not throttle.", sh, nil),
+			d("spate_shard_iterator_age_milliseconds", "MillisBehindLatest of the last read of the shard, per consumer (\"\" for GetRecords and Subscribe callers).",
+				[]string{"stream", "shard", "consumer"}, nil),
+		},
+	}
+}
+
+var _ prometheus.Collector = (*streamCollector)(nil)
+
+func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
+	for _, d := range []*prometheus.Desc{c.streamIn, c.streamInRecs, c.streamOut, c.streamOutRecs, c.streamWriteExc, c.streamReadExc, c.streamAge} {
+		ch <- d
+	}
+	for _, d := range c.shard {
+		ch <- d
+	}
+}
+
+// scrapeStream is one stream as a scrape sees it.
+type scrapeStream struct {
+	name    string
+	enabled metricSet
+	shards  []*shardState
+}
+
+func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
+	// Copy what is needed under the lock, and send without it: a slow
+	// scrape never holds up stream changes.
+	c.s.mu.RLock()
+	streams := make([]scrapeStream, 0, len(c.s.streams))
+	for _, st := range c.s.streams {
+		streams = append(streams, scrapeStream{name: st.name, enabled: setOf(st.meta.ShardLevelMetrics), shards: st.shards})
+	}
+	c.s.mu.RUnlock()
+	sort.Slice(streams, func(i, j int) bool { return strings.Compare(streams[i].name, streams[j].name) < 0 })
+	ages := c.s.consumerAges()
+
+	counter := func(d *prometheus.Desc, v uint64, labels ...string) {
+		ch <- prometheus.MustNewConstMetric(d, prometheus.CounterValue, float64(v), labels...)
+	}
+	for _, st := range streams {
+		var total ShardMetrics
+		streamAge := int64(-1)
+		for _, sh := range st.shards {
+			m := sh.snapshot(ages[sh])
+			total.IncomingRecords += m.IncomingRecords
+			total.IncomingBytes += m.IncomingBytes
+			total.OutgoingRecords += m.OutgoingRecords
+			total.OutgoingBytes += m.OutgoingBytes
+			streamAge = max(streamAge, m.MaxIteratorAgeMs())
+
+			values := [6]uint64{m.IncomingBytes, m.IncomingRecords, m.OutgoingBytes, m.OutgoingRecords, 0, 0}
+			for i, v := range values {
+				if st.enabled.has(AllShardLevelMetrics[i]) {
+					counter(c.shard[i], v, st.name, m.ShardID)
+				}
+			}
+			if st.enabled.has(MetricIteratorAgeMilliseconds) {
+				age := c.shard[6]
+				if m.IteratorAgeMs >= 0 {
+					ch <- prometheus.MustNewConstMetric(age, prometheus.GaugeValue, float64(m.IteratorAgeMs), st.name, m.ShardID, "")
+				}
+				for name, a := range m.ConsumerAgesMs {
+					ch <- prometheus.MustNewConstMetric(age, prometheus.GaugeValue, float64(a), st.name, m.ShardID, name)
+				}
+			}
+		}
+		counter(c.streamIn, total.IncomingBytes, st.name)
+		counter(c.streamInRecs, total.IncomingRecords, st.name)
+		counter(c.streamOut, total.OutgoingBytes, st.name)
+		counter(c.streamOutRecs, total.OutgoingRecords, st.name)
+		counter(c.streamWriteExc, 0, st.name)
+		counter(c.streamReadExc, 0, st.name)
+		if streamAge >= 0 {
+			ch <- prometheus.MustNewConstMetric(c.streamAge, prometheus.GaugeValue, float64(streamAge), st.name)
+		}
+	}
+}
