@@ -183,6 +183,9 @@ func (r *runner) lateRow(data []byte) {
 // run runs the application until ctx ends (then it checkpoints and returns
 // nil) or it fails.
 func (a *app) run(ctx context.Context) error {
+	// Reads under this name feed the iterator-age metric of this
+	// application, not the anonymous consumer's.
+	ctx = a.svc.store.WithConsumer(ctx, "analytics:"+a.meta.Name)
 	if a.temporary {
 		// A temporary application's rows go to subscribers only; wait for
 		// the first so it sees rows from the start position on.

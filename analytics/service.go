@@ -396,6 +396,7 @@ func (s *Service) delete(ctx context.Context, a *app) error {
 	}
 	a.stop()
 	s.remove(a)
+	s.store.ForgetConsumer("analytics:" + a.meta.Name)
 	if a.temporary {
 		return nil
 	}

@@ -133,6 +133,30 @@ func TestStatelessInsertWritesFilteredRows(t *testing.T) {
 	if d.Status != StatusRunning || len(d.Inputs) != 2 || d.Source != "events" || d.Target != "out" {
 		t.Fatalf("describe = %+v", d)
 	}
+	// The application reads as a named consumer: its iterator age has its
+	// own series, and deleting the application drops it.
+	consumerAges := func() int {
+		m, err := f.store.StreamMetrics(ctx, "events")
+		if err != nil {
+			t.Fatal(err)
+		}
+		n := 0
+		for _, sh := range m.Shards {
+			if _, ok := sh.ConsumerAgesMs["analytics:filter"]; ok {
+				n++
+			}
+		}
+		return n
+	}
+	if n := consumerAges(); n != 2 {
+		t.Fatalf("shards with an analytics:filter iterator age = %d, want 2", n)
+	}
+	if err := f.svc.Delete(ctx, "filter"); err != nil {
+		t.Fatal(err)
+	}
+	if n := consumerAges(); n != 0 {
+		t.Fatalf("after delete, shards with an analytics:filter iterator age = %d, want 0", n)
+	}
 }
 
 func TestTumblingWindowSurvivesRestartExactlyOnce(t *testing.T) {

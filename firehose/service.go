@@ -382,6 +382,7 @@ func (s *Service) DeleteDeliveryStream(ctx context.Context, name string) error {
 		return err
 	}
 	s.metrics.forget(name)
+	s.store.ForgetConsumer("firehose:" + name)
 	if ds.meta.Type == TypeDirectPut {
 		if err := s.store.DeleteStream(ctx, ds.meta.SourceStream); err != nil && !apierr.Is(err, apierr.ResourceNotFound) {
 			return fmt.Errorf("delete buffer stream of %s: %w", name, err)

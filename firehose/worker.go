@@ -136,6 +136,9 @@ func (w *worker) log() *slog.Logger {
 // prepared at once on two cores; the shipper ships them strictly in order
 // and clears their intents.
 func (w *worker) run(ctx context.Context) {
+	// Reads under this name feed the iterator-age metric of this
+	// delivery stream, not the anonymous consumer's.
+	ctx = w.s.store.WithConsumer(ctx, "firehose:"+w.meta.Name)
 	if err := w.loadCheckpoint(); err != nil {
 		w.log().Error("cannot load checkpoint; this shard is not delivered", "err", err)
 		return
