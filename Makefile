@@ -30,8 +30,10 @@ test:
 proto:
 	./scripts/proto.sh
 
-## bench: storage benchmark (Spate's shard store and raw Pebble, same key layout), Firehose delivery to S3 beside GZIP alone, and Analytics on Nexmark-shaped queries (events/s on one core, JSON decoding included)
-bench:
+## bench: install the peers (scripts/bench-peers.sh: nats-server and kinesalite into .tools), run `spate bench` (Spate over gRPC and its Kinesis API beside raw Pebble, kfake, NATS JetStream and kinesalite; BENCHFLAGS=--quick for the two-minute run; see docs/benchmarks.md), then the Go benchmarks: the shard store beside raw Pebble, Firehose delivery to S3 beside GZIP alone, and Analytics on Nexmark-shaped queries (events/s on one core, JSON decoding included)
+bench: build
+	./scripts/bench-peers.sh
+	./$(BIN) bench $(BENCHFLAGS)
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./shard/
 	$(GO) test -run '^$$' -bench DeliveryGzipToS3 -benchtime 3x ./firehose/
 	$(GO) test -run '^$$' -bench 'Q5Hop|Q7Tumble|Q11Session' -benchtime $(BENCHTIME) -benchmem -cpu 1 ./analytics/nexmark/

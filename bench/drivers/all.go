@@ -1,0 +1,91 @@
+package drivers
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/spatehq/spate/bench"
+)
+
+// Names lists every driver, in the order the table shows them.
+var Names = []string{"self-grpc", "self-http", "pebble-raw", "kfake", "nats", "kinesalite"}
+
+// New returns the drivers named, in the order given. toolsDir is the
+// directory scripts/bench-peers.sh installs into (the project's .tools);
+// tmpDir is where targets keep their data ("" for the system default).
+func New(names []string, toolsDir, tmpDir string) ([]bench.Driver, error) {
+	var out []bench.Driver
+	for _, n := range names {
+		switch strings.TrimSpace(n) {
+		case "self-grpc":
+			out = append(out, &selfGRPC{self: self{tmpDir: tmpDir}})
+		case "self-http":
+			out = append(out, &selfHTTP{self: self{tmpDir: tmpDir}})
+		case "pebble-raw":
+			out = append(out, &pebbleRaw{tmpDir: tmpDir})
+		case "kfake":
+			out = append(out, newKfake(tmpDir))
+		case "nats":
+			out = append(out, &natsJS{bin: filepath.Join(toolsDir, "bin", "nats-server"), tmpDir: tmpDir})
+		case "kinesalite":
+			out = append(out, &kinesalite{dir: filepath.Join(toolsDir, "kinesalite"), tmpDir: tmpDir})
+		default:
+			return nil, fmt.Errorf("unknown target %q: want one of %s", n, strings.Join(Names, ", "))
+		}
+	}
+	return out, nil
+}
+
+// FindTools returns the .tools directory of the project that holds dir,
+// looking upwards for go.mod; "" when there is none.
+func FindTools(dir string) string {
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return filepath.Join(dir, ".tools")
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return ""
+		}
+		dir = parent
+	}
+}
+
+// streamName is the stream (topic, JetStream stream prefix) every target
+// creates.
+const streamName = "bench"
+
+// partitionKey spreads records over shards: Kinesis hashes it with MD5,
+// so consecutive numbers land on shards evenly.
+func partitionKey(i uint64) string { return fmt.Sprintf("pk-%d", i) }
+
+// readUntil calls read(shard) round robin over shards until the records
+// read reach want, and returns their number. When a whole pass reads
+// nothing it waits a millisecond before the next: the target has
+// acknowledged records it has not made readable yet.
+func readUntil(ctx context.Context, want, shards int, read func(shard int) (int, error)) (int, error) {
+	total := 0
+	for total < want {
+		pass := 0
+		for i := range shards {
+			n, err := read(i)
+			if err != nil {
+				return total, err
+			}
+			pass += n
+		}
+		total += pass
+		if pass == 0 && total < want {
+			select {
+			case <-ctx.Done():
+				return total, fmt.Errorf("read %d of %d records: %w", total, want, ctx.Err())
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	return total, nil
+}

@@ -1,0 +1,148 @@
+package drivers
+
+import (
+	"context"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/spatehq/spate/bench"
+)
+
+// TestPutCatchUpTail puts batches and single records through each in-process
+// driver and checks that a catch-up read returns exactly that many, and that
+// a tail started before the puts sees every record with its payload intact.
+func TestPutCatchUpTail(t *testing.T) {
+	for _, name := range []string{"self-grpc", "self-http", "pebble-raw"} {
+		for _, durable := range []bool{true, false} {
+			w := bench.Workload{RecordSize: 100, Batch: 50, Shards: 3, Producers: 1, Durable: durable}
+			t.Run(name+"/"+w.Mode(), func(t *testing.T) {
+				ds, err := New([]string{name}, t.TempDir(), t.TempDir())
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := ds[0]
+				if err := d.Available(); err != nil {
+					t.Fatal(err)
+				}
+				ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a hang, not a speed check
+				defer cancel()
+				if err := d.Setup(ctx, w); err != nil {
+					t.Fatal(err)
+				}
+				defer func() {
+					if err := d.Close(); err != nil {
+						t.Error(err)
+					}
+				}()
+
+				var mu sync.Mutex
+				seen := map[time.Time]int{}
+				tailCtx, stopTail := context.WithCancel(ctx)
+				defer stopTail()
+				wait, err := d.Tail(tailCtx, func(data []byte) {
+					at, ok := bench.StampOf(data)
+					mu.Lock()
+					defer mu.Unlock()
+					if !ok || len(data) != w.RecordSize {
+						seen[time.Time{}]++
+						return
+					}
+					seen[at]++
+				})
+				canTail := !errors.Is(err, bench.ErrUnsupported)
+				if err != nil && canTail {
+					t.Fatal(err)
+				}
+
+				p, err := d.Producer(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				const batches = 4
+				want := 0
+				for i := range batches {
+					batch := bench.NewBatch(w.Batch, w.RecordSize)
+					for _, r := range batch {
+						bench.Stamp(r, time.Unix(int64(i), 0))
+					}
+					if err := p.Put(ctx, batch); err != nil {
+						t.Fatalf("put batch %d: %v", i, err)
+					}
+					want += len(batch)
+				}
+				single := bench.NewBatch(1, w.RecordSize)
+				bench.Stamp(single[0], time.Unix(99, 0))
+				if err := p.Put(ctx, single); err != nil {
+					t.Fatalf("put one record: %v", err)
+				}
+				want++
+				if err := p.Close(); err != nil {
+					t.Error(err)
+				}
+
+				n, err := d.CatchUp(ctx, want)
+				if err != nil || n != want {
+					t.Errorf("CatchUp = %d, %v; want %d", n, err, want)
+				}
+
+				if !canTail {
+					if name != "pebble-raw" {
+						t.Errorf("%s cannot tail", name)
+					}
+					return
+				}
+				total := func() int {
+					mu.Lock()
+					defer mu.Unlock()
+					s := 0
+					for _, c := range seen {
+						s += c
+					}
+					return s
+				}
+				for total() < want && ctx.Err() == nil {
+					time.Sleep(5 * time.Millisecond)
+				}
+				stopTail()
+				if err := wait(); err != nil {
+					t.Errorf("tail: %v", err)
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for i := range batches {
+					if c := seen[time.Unix(int64(i), 0)]; c != w.Batch {
+						t.Errorf("tail saw %d records of batch %d, want %d", c, i, w.Batch)
+					}
+				}
+				if c := seen[time.Unix(99, 0)]; c != 1 {
+					t.Errorf("tail saw the single record %d times", c)
+				}
+				if c := seen[time.Time{}]; c != 0 {
+					t.Errorf("tail saw %d records with a bad payload", c)
+				}
+			})
+		}
+	}
+}
+
+func TestNewUnknown(t *testing.T) {
+	if _, err := New([]string{"kafka"}, "", ""); err == nil {
+		t.Error("New accepted an unknown target")
+	}
+}
+
+// TestPeersNotInstalled: a peer whose files are missing says so, rather
+// than failing the run.
+func TestPeersNotInstalled(t *testing.T) {
+	ds, err := New([]string{"nats", "kinesalite"}, t.TempDir(), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range ds {
+		if err := d.Available(); !errors.Is(err, bench.ErrNotInstalled) {
+			t.Errorf("%s: Available = %v, want ErrNotInstalled", d.Name(), err)
+		}
+	}
+}

@@ -1,0 +1,177 @@
+package drivers
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/spatehq/spate/bench"
+	"github.com/spatehq/spate/shard"
+)
+
+// sdkClient drives a Kinesis JSON endpoint (Spate's or kinesalite's) with
+// aws-sdk-go-v2, the way an application would: PutRecord for one record,
+// PutRecords for more, GetRecords polling to read.
+type sdkClient struct {
+	c         *kinesis.Client
+	transport *http.Transport
+	shards    int
+	n         atomic.Uint64
+}
+
+var _ bench.Producer = (*sdkClient)(nil)
+
+// tailIdle is how long a polling consumer waits after an empty GetRecords:
+// short, so put-to-get latency over HTTP measures the servers more than the
+// poll (the Kinesis Client Library's default is a second).
+const tailIdle = 5 * time.Millisecond
+
+// newSDKClient returns a client with its own connection pool, static
+// credentials and no retries (a retried put would be counted twice).
+func newSDKClient(endpoint string, shards int) *sdkClient {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	return &sdkClient{
+		c: kinesis.New(kinesis.Options{
+			BaseEndpoint: aws.String(endpoint),
+			Region:       "us-east-1",
+			Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
+			Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
+			HTTPClient:   &http.Client{Transport: plainBodies{transport}},
+		}),
+		transport: transport,
+		shards:    shards,
+	}
+}
+
+func (s *sdkClient) Put(ctx context.Context, records [][]byte) error {
+	base := s.n.Add(uint64(len(records)))
+	if len(records) == 1 {
+		_, err := s.c.PutRecord(ctx, &kinesis.PutRecordInput{
+			StreamName: aws.String(streamName), Data: records[0], PartitionKey: aws.String(partitionKey(base)),
+		})
+		return err
+	}
+	entries := make([]types.PutRecordsRequestEntry, len(records))
+	for i, r := range records {
+		entries[i] = types.PutRecordsRequestEntry{Data: r, PartitionKey: aws.String(partitionKey(base + uint64(i)))}
+	}
+	out, err := s.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String(streamName), Records: entries})
+	if err != nil {
+		return err
+	}
+	if n := aws.ToInt32(out.FailedRecordCount); n > 0 {
+		return fmt.Errorf("PutRecords: %d of %d records failed", n, len(records))
+	}
+	return nil
+}
+
+func (s *sdkClient) Close() error {
+	s.transport.CloseIdleConnections()
+	return nil
+}
+
+func (s *sdkClient) iterator(ctx context.Context, i int) (*string, error) {
+	out, err := s.c.GetShardIterator(ctx, &kinesis.GetShardIteratorInput{
+		StreamName: aws.String(streamName), ShardId: aws.String(shard.ShardID(uint32(i))),
+		ShardIteratorType: types.ShardIteratorTypeTrimHorizon,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("GetShardIterator: %w", err)
+	}
+	return out.ShardIterator, nil
+}
+
+// tail polls every shard from TRIM_HORIZON (the stream is new and empty
+// when a latency run starts) until ctx is done.
+func (s *sdkClient) tail(ctx context.Context, fn func([]byte)) (func() error, error) {
+	iters := make([]*string, s.shards)
+	for i := range iters {
+		it, err := s.iterator(ctx, i)
+		if err != nil {
+			return nil, err
+		}
+		iters[i] = it
+	}
+	var g errgroup.Group
+	for _, it := range iters {
+		g.Go(func() error {
+			for it != nil && ctx.Err() == nil {
+				out, err := s.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(shard.MaxGetRecordsLimit)})
+				if err != nil {
+					if ctx.Err() != nil {
+						return nil
+					}
+					return fmt.Errorf("GetRecords: %w", err)
+				}
+				for _, r := range out.Records {
+					fn(r.Data)
+				}
+				it = out.NextShardIterator
+				if len(out.Records) == 0 {
+					select {
+					case <-time.After(tailIdle):
+					case <-ctx.Done():
+					}
+				}
+			}
+			return nil
+		})
+	}
+	return func() error {
+		err := g.Wait()
+		s.Close()
+		return err
+	}, nil
+}
+
+// catchUp reads every shard from TRIM_HORIZON until want records are read.
+func (s *sdkClient) catchUp(ctx context.Context, want int) (int, error) {
+	defer s.Close()
+	iters := make([]*string, s.shards)
+	for i := range iters {
+		it, err := s.iterator(ctx, i)
+		if err != nil {
+			return 0, err
+		}
+		iters[i] = it
+	}
+	return readUntil(ctx, want, len(iters), func(i int) (int, error) {
+		out, err := s.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iters[i], Limit: aws.Int32(shard.MaxGetRecordsLimit)})
+		if err != nil {
+			return 0, fmt.Errorf("GetRecords: %w", err)
+		}
+		iters[i] = out.NextShardIterator
+		return len(out.Records), nil
+	})
+}
+
+// plainBodies hides the request body's WriteTo from net/http. smithy-go
+// closes a request body once the reply's headers arrive, and its WriteTo
+// then answers io.EOF; net/http's drain after the body takes that for a
+// failed write and closes the connection under the reply being read (seen
+// on loopback with large GetRecords replies; aws/aws-sdk-go-v2#2737). The
+// SDK's default retryer hides it; this client does not retry.
+type plainBodies struct{ next http.RoundTripper }
+
+func (p plainBodies) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Body == nil || req.Body == http.NoBody {
+		return p.next.RoundTrip(req)
+	}
+	req = req.Clone(req.Context())
+	req.Body = plainBody{req.Body}
+	return p.next.RoundTrip(req)
+}
+
+// plainBody exposes only Read and Close of the body it wraps.
+type plainBody struct{ io.ReadCloser }

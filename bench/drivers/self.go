@@ -1,0 +1,248 @@
+package drivers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+
+	"github.com/spatehq/spate/bench"
+	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/kinesisapi"
+	spatev1 "github.com/spatehq/spate/proto/spate/v1"
+	"github.com/spatehq/spate/shard"
+)
+
+// self is an in-process Spate wired the way `spate serve` wires it (a
+// shard.Store, the gRPC API, the Kinesis JSON API on its own port), without
+// Firehose and Analytics, which the stream benchmarks do not touch.
+type self struct {
+	tmpDir string
+	w      bench.Workload
+
+	dir      string
+	store    *shard.Store
+	grpcSrv  *grpc.Server
+	api      *grpcapi.Server
+	httpSrv  *http.Server
+	grpcAddr string
+	httpAddr string
+	serving  errgroup.Group
+}
+
+func (s *self) Available() error { return nil }
+
+func (s *self) Setup(ctx context.Context, w bench.Workload) error {
+	s.w = w
+	dir, err := os.MkdirTemp(s.tmpDir, "spate-bench-self-*")
+	if err != nil {
+		return err
+	}
+	s.dir = dir
+	durability := shard.DurabilitySync
+	if !w.Durable {
+		durability = shard.DurabilityRelaxed
+	}
+	s.store, err = shard.Open(dir, shard.WithDurability(durability), shard.WithTrimInterval(time.Hour))
+	if err != nil {
+		return fmt.Errorf("open store: %w", err)
+	}
+	if err := s.store.CreateStream(ctx, shard.CreateStreamInput{Name: streamName, ShardCount: w.Shards}); err != nil {
+		return fmt.Errorf("create stream: %w", err)
+	}
+	var lc net.ListenConfig
+	grpcLn, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	httpLn, err := lc.Listen(ctx, "tcp", "127.0.0.1:0")
+	if err != nil {
+		grpcLn.Close()
+		return err
+	}
+	s.grpcAddr, s.httpAddr = grpcLn.Addr().String(), httpLn.Addr().String()
+	s.grpcSrv = grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize))
+	s.api = grpcapi.Register(s.grpcSrv, s.store)
+	s.httpSrv = &http.Server{Handler: kinesisapi.NewHandler(s.store), ReadHeaderTimeout: 30 * time.Second}
+	s.serving.Go(func() error {
+		if err := s.grpcSrv.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
+			return err
+		}
+		return nil
+	})
+	s.serving.Go(func() error {
+		if err := s.httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	return nil
+}
+
+func (s *self) Close() error {
+	var err error
+	if s.api != nil {
+		s.api.Close() // ends Subscribe streams, which never end on their own
+	}
+	if s.grpcSrv != nil {
+		s.grpcSrv.Stop()
+	}
+	if s.httpSrv != nil {
+		err = errors.Join(err, s.httpSrv.Close())
+	}
+	err = errors.Join(err, s.serving.Wait())
+	if s.store != nil {
+		err = errors.Join(err, s.store.Close())
+	}
+	if s.dir != "" {
+		err = errors.Join(err, os.RemoveAll(s.dir))
+	}
+	*s = self{tmpDir: s.tmpDir}
+	return err
+}
+
+// selfGRPC drives the in-process server through its gRPC API.
+type selfGRPC struct{ self }
+
+var _ bench.Driver = (*selfGRPC)(nil)
+
+func (d *selfGRPC) Name() string { return "self-grpc" }
+
+func (d *selfGRPC) dial() (*grpc.ClientConn, spatev1.StreamServiceClient, error) {
+	conn, err := grpc.NewClient("passthrough:///"+d.grpcAddr,
+		grpc.WithTransportCredentials(insecure.NewCredentials()),
+		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(grpcapi.MaxMessageSize), grpc.MaxCallSendMsgSize(grpcapi.MaxMessageSize)))
+	if err != nil {
+		return nil, nil, fmt.Errorf("dial %s: %w", d.grpcAddr, err)
+	}
+	return conn, spatev1.NewStreamServiceClient(conn), nil
+}
+
+func (d *selfGRPC) Producer(ctx context.Context) (bench.Producer, error) {
+	conn, c, err := d.dial()
+	if err != nil {
+		return nil, err
+	}
+	return &grpcProducer{conn: conn, c: c}, nil
+}
+
+// grpcProducer puts over one gRPC connection: PutRecord for a single
+// record, PutRecords otherwise.
+type grpcProducer struct {
+	conn *grpc.ClientConn
+	c    spatev1.StreamServiceClient
+	n    atomic.Uint64
+}
+
+func (p *grpcProducer) Put(ctx context.Context, records [][]byte) error {
+	base := p.n.Add(uint64(len(records)))
+	if len(records) == 1 {
+		_, err := p.c.PutRecord(ctx, &spatev1.PutRecordRequest{StreamName: streamName, Data: records[0], PartitionKey: partitionKey(base)})
+		return err
+	}
+	entries := make([]*spatev1.PutRecordsRequestEntry, len(records))
+	for i, r := range records {
+		entries[i] = &spatev1.PutRecordsRequestEntry{Data: r, PartitionKey: partitionKey(base + uint64(i))}
+	}
+	out, err := p.c.PutRecords(ctx, &spatev1.PutRecordsRequest{StreamName: streamName, Records: entries})
+	if err != nil {
+		return err
+	}
+	if n := out.GetFailedRecordCount(); n > 0 {
+		return fmt.Errorf("PutRecords: %d of %d records failed", n, len(records))
+	}
+	return nil
+}
+
+func (p *grpcProducer) Close() error { return p.conn.Close() }
+
+// Tail subscribes to every shard from TRIM_HORIZON: the stream is new and
+// empty when a latency run starts, so nothing put after Tail returns is
+// missed however long the subscriptions take to reach the server.
+func (d *selfGRPC) Tail(ctx context.Context, fn func([]byte)) (func() error, error) {
+	conn, c, err := d.dial()
+	if err != nil {
+		return nil, err
+	}
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range d.w.Shards {
+		stream, err := c.Subscribe(gctx, &spatev1.SubscribeRequest{
+			StreamName: streamName, ShardId: shard.ShardID(uint32(i)),
+			StartingPosition: &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON},
+		})
+		if err != nil {
+			conn.Close()
+			return nil, fmt.Errorf("subscribe: %w", err)
+		}
+		g.Go(func() error {
+			for {
+				ev, err := stream.Recv()
+				if err != nil {
+					if gctx.Err() != nil {
+						return nil
+					}
+					return err
+				}
+				for _, r := range ev.GetRecords() {
+					fn(r.GetData())
+				}
+			}
+		})
+	}
+	return func() error { return errors.Join(g.Wait(), conn.Close()) }, nil
+}
+
+func (d *selfGRPC) CatchUp(ctx context.Context, want int) (int, error) {
+	conn, c, err := d.dial()
+	if err != nil {
+		return 0, err
+	}
+	defer conn.Close()
+	iters := make([]string, d.w.Shards)
+	for i := range iters {
+		it, err := c.GetShardIterator(ctx, &spatev1.GetShardIteratorRequest{
+			StreamName: streamName, ShardId: shard.ShardID(uint32(i)),
+			ShardIteratorType: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON,
+		})
+		if err != nil {
+			return 0, err
+		}
+		iters[i] = it.GetShardIterator()
+	}
+	return readUntil(ctx, want, len(iters), func(i int) (int, error) {
+		out, err := c.GetRecords(ctx, &spatev1.GetRecordsRequest{ShardIterator: iters[i], Limit: shard.MaxGetRecordsLimit})
+		if err != nil {
+			return 0, err
+		}
+		iters[i] = out.GetNextShardIterator()
+		return len(out.GetRecords()), nil
+	})
+}
+
+// selfHTTP drives the in-process server through its Kinesis JSON API with
+// aws-sdk-go-v2, exactly as kinesalite is driven.
+type selfHTTP struct{ self }
+
+var _ bench.Driver = (*selfHTTP)(nil)
+
+func (d *selfHTTP) Name() string { return "self-http" }
+
+func (d *selfHTTP) client() *sdkClient { return newSDKClient("http://"+d.httpAddr, d.w.Shards) }
+
+func (d *selfHTTP) Producer(ctx context.Context) (bench.Producer, error) { return d.client(), nil }
+
+func (d *selfHTTP) Tail(ctx context.Context, fn func([]byte)) (func() error, error) {
+	return d.client().tail(ctx, fn)
+}
+
+func (d *selfHTTP) CatchUp(ctx context.Context, want int) (int, error) {
+	return d.client().catchUp(ctx, want)
+}
