@@ -270,16 +270,18 @@ func (s *Server) PutRecords(ctx context.Context, req *spatev1.PutRecordsRequest)
 		Records:        make([]*spatev1.PutRecordsResultEntry, len(res)),
 		EncryptionType: "NONE",
 	}
+	// One allocation for the entries, not one per record (up to 500).
+	entriesOut := make([]spatev1.PutRecordsResultEntry, len(res))
 	for i, r := range res {
 		if r.ErrorCode != "" {
 			resp.FailedRecordCount++
 		}
-		resp.Records[i] = &spatev1.PutRecordsResultEntry{
-			SequenceNumber: r.SequenceNumber,
-			ShardId:        r.ShardID,
-			ErrorCode:      r.ErrorCode,
-			ErrorMessage:   r.ErrorMessage,
-		}
+		e := &entriesOut[i]
+		e.SequenceNumber = r.SequenceNumber
+		e.ShardId = r.ShardID
+		e.ErrorCode = r.ErrorCode
+		e.ErrorMessage = r.ErrorMessage
+		resp.Records[i] = e
 	}
 	return resp, nil
 }

@@ -199,9 +199,14 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 			return ReadResult{}, fmt.Errorf("read %s: %w", sh.id, err)
 		}
 		bytes := 0
-		// The records' data share one allocation per call (arena): reads
-		// of many small records allocate once, not once per record.
-		var arena []byte
+		// Allocations are per call, not per record: the records' data share
+		// chunks of one arena, and their sequence numbers and partition
+		// keys share one string (strs, converted once after the loop).
+		// Reads of many small records are bound by allocation otherwise.
+		want := int(min(uint64(limit), tip-c.next))
+		var arena, strs []byte
+		var pkLens []int
+		seqPrefix := appendSeq(nil, c.streamID, c.shard, 0)[:SequenceNumberLen-seqCounterDigits]
 		it.First()
 		for ; it.Valid(); it.Next() {
 			v := it.Value()
@@ -211,23 +216,48 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 				break
 			}
 			ctr := counterOfRecordKey(it.Key())
-			arrival, pk, data, err := decodeRecordView(v)
+			arrival, pk, data, err := decodeRecordBytes(v)
 			if err != nil {
 				_ = it.Close()
 				return ReadResult{}, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
 			}
+			if res.Records == nil {
+				// Size everything for the records this read can
+				// return, as if they were the size of the first one:
+				// growing the slices instead would copy (with write
+				// barriers) several times their final size. Keys get
+				// some room to be longer than the first.
+				n := min(want, MaxGetRecordsLimit, maxBytes/len(v)+1)
+				res.Records = make([]Record, 0, n)
+				pkLens = make([]int, 0, n)
+				strs = make([]byte, 0, n*(SequenceNumberLen+len(pk)+8))
+			}
 			if cap(arena)-len(arena) < len(data) {
-				arena = make([]byte, 0, max(len(data), min(maxBytes, 1<<20)))
+				// A chunk for the records still to come, as if they
+				// were the size of this one, so that a read of a few
+				// records does not allocate a megabyte.
+				left := want - len(res.Records)
+				arena = make([]byte, 0, max(len(data), min(left*len(data), maxBytes-bytes, 1<<20)))
 			}
 			start := len(arena)
 			arena = append(arena, data...)
+			strs = appendSeqCounter(strs, seqPrefix, ctr)
+			strs = append(strs, pk...)
+			pkLens = append(pkLens, len(pk))
 			bytes += len(v)
 			outBytes += len(pk) + len(data)
 			res.Records = append(res.Records, Record{
-				SequenceNumber: formatSeq(c.streamID, c.shard, ctr),
-				ArrivalTime:    fromMillis(arrival), PartitionKey: pk, Data: arena[start:len(arena):len(arena)],
+				ArrivalTime: fromMillis(arrival), Data: arena[start:len(arena):len(arena)],
 			})
 			res.Next.next = ctr + 1
+		}
+		all, off := string(strs), 0
+		for i := range res.Records {
+			r := &res.Records[i]
+			r.SequenceNumber = all[off : off+SequenceNumberLen]
+			off += SequenceNumberLen
+			r.PartitionKey = all[off : off+pkLens[i]]
+			off += pkLens[i]
 		}
 		reachedTip := !it.Valid()
 		if err := it.Close(); err != nil {
@@ -407,4 +437,37 @@ func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (Get
 		out.NextIterator = s.encodeIterator(res.Next, s.cfg.now().UnixMilli())
 	}
 	return out, nil
+}
+
+// decodeRecordBytes is decodeRecordView without the partition key's string
+// conversion: pk and data both alias v, so Read can copy them into its
+// per-call buffers instead of allocating per record.
+func decodeRecordBytes(v []byte) (arrivalMs int64, pk, data []byte, err error) {
+	if len(v) < 9 {
+		return 0, nil, nil, fmt.Errorf("record value too short (%d bytes)", len(v))
+	}
+	arrivalMs = int64(binary.BigEndian.Uint64(v))
+	l, n := binary.Uvarint(v[8:])
+	if n <= 0 || uint64(len(v)-8-n) < l {
+		return 0, nil, nil, fmt.Errorf("corrupt partition key length in record value")
+	}
+	off := 8 + n
+	return arrivalMs, v[off : off+int(l)], v[off+int(l):], nil
+}
+
+// seqCounterDigits is the width of the counter at the end of a sequence
+// number (see appendSeq).
+const seqCounterDigits = 32
+
+// appendSeqCounter appends the sequence number of counter ctr given the
+// stream's and shard's part of it (prefix): appendSeq without formatting the
+// same prefix again for every record of a read.
+func appendSeqCounter(b, prefix []byte, ctr uint64) []byte {
+	b = append(b, prefix...)
+	var d [seqCounterDigits]byte
+	for i := len(d) - 1; i >= 0; i-- {
+		d[i] = '0' + byte(ctr%10)
+		ctr /= 10
+	}
+	return append(b, d[:]...)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/experimental"
 
 	"github.com/spatehq/spate/analytics"
 	"github.com/spatehq/spate/analyticsapi"
@@ -234,6 +235,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
 	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize),
+		experimental.BufferPool(grpcapi.NewBufferPool()),
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
 		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))

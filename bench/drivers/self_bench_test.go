@@ -1,0 +1,49 @@
+package drivers
+
+import (
+	"testing"
+
+	"github.com/spatehq/spate/bench"
+)
+
+// BenchmarkSelfGRPCCatchUp measures the catch-up read alone (GetRecords
+// over gRPC from TRIM_HORIZON on every shard), the phase of `spate bench`
+// that is hardest to profile inside the whole run.
+func BenchmarkSelfGRPCCatchUp(b *testing.B) {
+	const records = 200_000
+	w := bench.Workload{RecordSize: 100, Batch: 500, Shards: 4, Producers: 1, Durable: false}
+	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	ctx := b.Context()
+	if err := d.Setup(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	defer func() {
+		if err := d.Close(); err != nil {
+			b.Error(err)
+		}
+	}()
+	p, err := d.Producer(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
+	batch := bench.NewBatch(w.Batch, w.RecordSize)
+	for range records / w.Batch {
+		if err := p.Put(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ResetTimer()
+	read := 0
+	for b.Loop() {
+		n, err := d.CatchUp(ctx, records)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n != records {
+			b.Fatalf("caught up %d records, want %d", n, records)
+		}
+		read += n
+	}
+	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "rec/s")
+}
