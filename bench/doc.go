@@ -10,6 +10,11 @@
 // table and JSON lines). It does not own the targets: package
 // bench/drivers starts and drives each one.
 //
+// Two more sections sit beside the stream targets: Analytics events per
+// second on one core for Nexmark-shaped q5/q7/q11 queries (RunAnalytics, over
+// analytics.Evaluate), and Firehose MB/s delivered to S3 with GZIP beside
+// GZIP alone on the same bytes (RunFirehose).
+//
 // Invariant: every figure in a report is a median over rounds that ran
 // interleaved with the other targets' rounds, and a throughput figure only
 // counts records whose put was acknowledged.

@@ -37,6 +37,11 @@ type Report struct {
 	ProbeBefore float64 // fsyncs/s before the first round
 	ProbeAfter  float64 // fsyncs/s after the last round
 	Results     []Result
+	// Analytics holds the Nexmark-shaped queries' events/s per core (nil:
+	// not run); Firehose the delivery to S3 beside GZIP alone (nil: not
+	// run).
+	Analytics []AnalyticsResult
+	Firehose  *FirehoseResult
 }
 
 // Noisy reports whether the fsync probes before and after differ by more
@@ -152,6 +157,8 @@ func (r Report) Markdown(w io.Writer) error {
 				FormatRatio(r.RatioOf(p[0], p[1], c)), FormatRatio(r.RatioOf(p[0], p[1], relaxed)))
 		}
 	}
+	r.analyticsMarkdown(&b)
+	r.firehoseMarkdown(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -208,7 +215,7 @@ func (r Report) JSONLines(w io.Writer) error {
 			return fmt.Errorf("write json line: %w", err)
 		}
 	}
-	return nil
+	return r.sectionJSONLines(enc)
 }
 
 // FormatRate renders a per-second figure with a k or M suffix; "–" for
@@ -238,4 +245,115 @@ func formatFloat(f float64, prec int) string {
 		return "–"
 	}
 	return fmt.Sprintf("%.*f", prec, f)
+}
+
+// analyticsMarkdown writes the Analytics table, if Analytics ran.
+func (r Report) analyticsMarkdown(b *strings.Builder) {
+	if len(r.Analytics) == 0 {
+		return
+	}
+	a := r.Analytics[0]
+	threads := "one goroutine locked to its OS thread"
+	if a.OneProc {
+		threads += ", GOMAXPROCS=1 (the garbage collector shares the core)"
+	}
+	b.WriteString("\n### Analytics: Nexmark-shaped queries, events/s per core\n\n")
+	fmt.Fprintf(b, "Single-threaded: `analytics.Evaluate` on %s, JSON decoding included; "+
+		"%d Nexmark bids per evaluation, median of %s. Goal: 10x Flink's per-core figure.\n\n",
+		threads, a.Events, plural(len(a.Rounds), "round"))
+	b.WriteString("| query | shape | events/s per core | goal | / goal |\n|---|---|---:|---:|---:|\n")
+	for _, q := range r.Analytics {
+		if q.Status != "" {
+			fmt.Fprintf(b, "| %s | %s | %s | %s | |\n", q.Query, q.Shape, q.Status, FormatRate(q.Goal))
+			continue
+		}
+		fmt.Fprintf(b, "| %s | %s | %s | %s | %s |\n", q.Query, q.Shape, FormatRate(q.EventsPerSec),
+			FormatRate(q.Goal), FormatRatio(q.GoalRatio()))
+	}
+}
+
+// firehoseMarkdown writes the Firehose table, if Firehose ran.
+func (r Report) firehoseMarkdown(b *strings.Builder) {
+	f := r.Firehose
+	if f == nil {
+		return
+	}
+	b.WriteString("\n### Firehose: delivery to S3 with GZIP beside GZIP alone\n\n")
+	if f.Status != "" {
+		fmt.Fprintf(b, "| path | MB/s |\n|---|---:|\n| PutRecordBatch to S3, GZIP | %s |\n", f.Status)
+		return
+	}
+	fmt.Fprintf(b, "%.1f MB of ~1 KiB JSON log records per round (batches of 500, %s), median of %s; "+
+		"S3 at %s. Delivered is end to end: first put until the last byte is in S3. "+
+		"GZIP alone is one stream on one core over the same bytes in 8 MiB buffers.\n\n",
+		f.MBPerRun, plural(f.Producers, "producer"), plural(len(f.DeliveredRounds), "round"), f.Endpoint)
+	b.WriteString("| path | MB/s | delivered / GZIP alone |\n|---|---:|---:|\n")
+	fmt.Fprintf(b, "| PutRecordBatch → store → GZIP → S3 | %s | %s |\n", formatFloat(f.DeliveredMBPerSec, 1), FormatRatio(f.Ratio()))
+	fmt.Fprintf(b, "| GZIP alone | %s | |\n", formatFloat(f.GzipMBPerSec, 1))
+}
+
+// analyticsLine and firehoseLine are the JSON lines of the Analytics and
+// Firehose sections; their target ("analytics", "firehose-s3-gzip") sets
+// them apart from the stream results.
+type analyticsLine struct {
+	Target         string     `json:"target"`
+	Query          string     `json:"query"`
+	Shape          string     `json:"shape"`
+	Events         int        `json:"events"`
+	SingleThreaded bool       `json:"single_threaded"`
+	OneProc        bool       `json:"gomaxprocs_1"`
+	Status         string     `json:"status,omitempty"`
+	EventsPerSec   *float64   `json:"events_per_sec_per_core"`
+	Goal           *float64   `json:"goal_events_per_sec"`
+	GoalRatio      *float64   `json:"goal_ratio"`
+	Rows           int        `json:"rows"`
+	Rounds         []*float64 `json:"rounds_events_per_sec,omitempty"`
+	Quick          bool       `json:"quick"`
+}
+
+type firehoseLine struct {
+	Target      string     `json:"target"`
+	Status      string     `json:"status,omitempty"`
+	Endpoint    string     `json:"endpoint,omitempty"`
+	MBPerRound  *float64   `json:"mb_per_round"`
+	Producers   int        `json:"producers"`
+	Delivered   *float64   `json:"delivered_mb_per_sec"`
+	GzipAlone   *float64   `json:"gzip_alone_mb_per_sec"`
+	Ratio       *float64   `json:"delivered_over_gzip_alone"`
+	RoundsDeliv []*float64 `json:"rounds_delivered_mb_per_sec,omitempty"`
+	RoundsGzip  []*float64 `json:"rounds_gzip_alone_mb_per_sec,omitempty"`
+	Quick       bool       `json:"quick"`
+}
+
+func nums(xs []float64) []*float64 {
+	var out []*float64
+	for _, x := range xs {
+		out = append(out, num(x))
+	}
+	return out
+}
+
+// sectionJSONLines writes one line per Analytics query and one for
+// Firehose, for those that ran.
+func (r Report) sectionJSONLines(enc *json.Encoder) error {
+	for _, q := range r.Analytics {
+		l := analyticsLine{Target: "analytics", Query: q.Query, Shape: q.Shape, Events: q.Events, SingleThreaded: true,
+			OneProc: q.OneProc, Status: q.Status, EventsPerSec: num(q.EventsPerSec), Goal: num(q.Goal),
+			GoalRatio: num(q.GoalRatio()), Rows: q.Rows, Rounds: nums(q.Rounds), Quick: r.Quick}
+		if err := enc.Encode(l); err != nil {
+			return fmt.Errorf("write json line: %w", err)
+		}
+	}
+	if f := r.Firehose; f != nil {
+		l := firehoseLine{Target: "firehose-s3-gzip", Status: f.Status, Endpoint: f.Endpoint, Producers: f.Producers,
+			Delivered: num(f.DeliveredMBPerSec), GzipAlone: num(f.GzipMBPerSec), Ratio: num(f.Ratio()),
+			RoundsDeliv: nums(f.DeliveredRounds), RoundsGzip: nums(f.GzipRounds), Quick: r.Quick}
+		if f.Status == "" {
+			l.MBPerRound = num(f.MBPerRun)
+		}
+		if err := enc.Encode(l); err != nil {
+			return fmt.Errorf("write json line: %w", err)
+		}
+	}
+	return nil
 }

@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 
 	"github.com/spatehq/spate/bench"
 	"github.com/spatehq/spate/bench/drivers"
+	"github.com/spatehq/spate/firehose/s3store"
 )
 
 // benchFlags is what `spate bench` is configured with.
@@ -29,6 +31,12 @@ type benchFlags struct {
 	relaxed   bool
 	toolsDir  string
 	tmpDir    string
+	cpuProf   string
+	// The Analytics and Firehose sections of the report.
+	analytics       bool
+	analyticsEvents int
+	firehose        bool
+	s3              s3store.Config
 }
 
 func newBenchCmd() *cobra.Command {
@@ -47,6 +55,11 @@ medians. Each round is a closed-loop throughput run, a catch-up read from
 TRIM_HORIZON, and an open-loop latency run at half that throughput with a
 consumer tailing. An fsync-rate probe before and after marks the run noisy
 when the two differ by more than 30%.
+
+Then, each in its own table: Analytics events/s per core (single-threaded)
+on the q5, q7 and q11-shaped Nexmark queries beside their goals, and
+Firehose MB/s delivered to S3 with GZIP beside GZIP alone, when an S3
+endpoint is given (--s3-endpoint, or the env scripts/s3-server.sh prints).
 
 The Markdown table goes to stdout, progress to stderr. --quick measures the
 headline case only (100 B records, batch 500, 4 shards, 1 producer) and
@@ -72,6 +85,23 @@ finishes in under two minutes. See docs/benchmarks.md.`,
 	fl.BoolVar(&f.relaxed, "relaxed", true, "also measure relaxed durability (its own column)")
 	fl.StringVar(&f.toolsDir, "tools-dir", "", "where scripts/bench-peers.sh installed the peers (default: .tools of the enclosing Go module)")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "where targets keep their data (default: the system temporary directory)")
+	fl.BoolVar(&f.analytics, "analytics", true, "also measure Analytics: events/s per core on the q5, q7 and q11-shaped Nexmark queries")
+	fl.IntVar(&f.analyticsEvents, "analytics-events", 0, "Nexmark bids per Analytics evaluation (default 200000, 100000 with --quick)")
+	fl.BoolVar(&f.firehose, "firehose", true, "also measure Firehose delivery to S3 with GZIP beside GZIP alone (needs --s3-endpoint)")
+	// Like `spate serve`'s, falling back to what scripts/s3-server.sh env
+	// prints, so `make bench` fills the Firehose row.
+	s3env := func(key string) string {
+		if os.Getenv("SPATE_S3_ENDPOINT") != "" {
+			return os.Getenv("SPATE_S3_" + key)
+		}
+		return os.Getenv("SPATE_TEST_S3_" + key)
+	}
+	fl.StringVar(&f.s3.Endpoint, "s3-endpoint", s3env("ENDPOINT"),
+		"S3-compatible store for the Firehose measurement (env SPATE_S3_ENDPOINT, else SPATE_TEST_S3_ENDPOINT)")
+	fl.StringVar(&f.s3.AccessKey, "s3-access-key", s3env("ACCESS_KEY"), "S3 access key (env SPATE_S3_ACCESS_KEY or SPATE_TEST_S3_ACCESS_KEY)")
+	fl.StringVar(&f.s3.SecretKey, "s3-secret-key", s3env("SECRET_KEY"), "S3 secret key (env SPATE_S3_SECRET_KEY or SPATE_TEST_S3_SECRET_KEY)")
+	fl.StringVar(&f.s3.Region, "s3-region", s3env("REGION"), "S3 region (env SPATE_S3_REGION or SPATE_TEST_S3_REGION; default us-east-1)")
+	fl.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	return cmd
 }
 
@@ -97,6 +127,9 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		return fmt.Errorf("--rounds %d: want at least 1", f.rounds)
 	}
 	cfg.Rounds = f.rounds
+	if f.analyticsEvents < 0 {
+		return fmt.Errorf("--analytics-events %d: want at least 1 (0: the default)", f.analyticsEvents)
+	}
 	if f.duration > 0 {
 		cfg.Duration, cfg.LatencyDuration = f.duration, f.duration
 	}
@@ -125,8 +158,24 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 		}
 		defer jsonOut.Close()
 	}
+	if f.cpuProf != "" {
+		// In-process targets run in this process, so the profile shows
+		// where their time goes (the out-of-process peers' does not).
+		pf, err := os.Create(f.cpuProf)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	rep, err := bench.Run(cmd.Context(), ds, cfg)
 	if err != nil {
+		return err
+	}
+	if err := benchSections(cmd, f, &rep); err != nil {
 		return err
 	}
 	if err := rep.Markdown(cmd.OutOrStdout()); err != nil {
@@ -161,4 +210,37 @@ func machine() string {
 		parts = append(parts, "Linux "+strings.TrimSpace(string(b)))
 	}
 	return strings.Join(parts, ", ") + ", " + runtime.GOOS + "/" + runtime.GOARCH + ", " + runtime.Version()
+}
+
+// benchSections runs the Analytics and Firehose measurements the flags ask
+// for, with the stream targets stopped, and adds them to rep.
+func benchSections(cmd *cobra.Command, f benchFlags, rep *bench.Report) error {
+	if f.analytics {
+		acfg := bench.DefaultAnalyticsConfig()
+		if f.quick {
+			acfg = bench.QuickAnalyticsConfig()
+		}
+		if f.analyticsEvents > 0 {
+			acfg.Events = f.analyticsEvents
+		}
+		acfg.Rounds, acfg.Log = f.rounds, cmd.ErrOrStderr()
+		res, err := bench.RunAnalytics(cmd.Context(), bench.AnalyticsQueries, acfg)
+		if err != nil {
+			return err
+		}
+		rep.Analytics = res
+	}
+	if f.firehose {
+		fcfg := bench.DefaultFirehoseConfig()
+		if f.quick {
+			fcfg = bench.QuickFirehoseConfig()
+		}
+		fcfg.S3, fcfg.Rounds, fcfg.TmpDir, fcfg.Log = f.s3, f.rounds, f.tmpDir, cmd.ErrOrStderr()
+		res, err := bench.RunFirehose(cmd.Context(), fcfg)
+		if err != nil {
+			return err
+		}
+		rep.Firehose = &res
+	}
+	return nil
 }

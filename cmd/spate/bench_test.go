@@ -19,6 +19,7 @@ func TestBenchFlags(t *testing.T) {
 		{"record too small", []string{"--sizes", "4"}, "record size >= 8"},
 		{"no rounds", []string{"--rounds", "0"}, "--rounds 0"},
 		{"bad number", []string{"--shards", "x"}, `invalid argument "x"`},
+		{"negative analytics events", []string{"--analytics-events", "-1"}, "--analytics-events -1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			root := newRootCmd()
@@ -44,7 +45,8 @@ func TestBenchRun(t *testing.T) {
 	root.SetErr(&bytes.Buffer{})
 	root.SetArgs([]string{"bench", "--targets", "pebble-raw,nats", "--sizes", "100", "--batches", "10", "--shards", "2",
 		"--producers", "1", "--rounds", "1", "--duration", "50ms", "--relaxed=false", "--json", jsonPath,
-		"--tools-dir", filepath.Join(dir, "no-tools"), "--tmp-dir", dir})
+		"--tools-dir", filepath.Join(dir, "no-tools"), "--tmp-dir", dir,
+		"--analytics-events", "2000", "--s3-endpoint", ""})
 	if err := root.ExecuteContext(t.Context()); err != nil {
 		t.Fatal(err)
 	}
@@ -53,6 +55,9 @@ func TestBenchRun(t *testing.T) {
 		"| pebble-raw | ",
 		"| nats | not installed (run scripts/bench-peers.sh) |",
 		"| self-grpc / pebble-raw | – | – |", // self-grpc was not asked for
+		"### Analytics: Nexmark-shaped queries, events/s per core",
+		"| q11 | SESSION(10 s) count per bidder | ",
+		"| PutRecordBatch to S3, GZIP | no S3 endpoint (run scripts/s3-server.sh start) |",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -63,7 +68,9 @@ func TestBenchRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) != 2 || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) {
+	// pebble-raw, nats, q5, q7, q11, Firehose.
+	if len(lines) != 6 || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) ||
+		!strings.Contains(lines[4], `"query":"q11"`) || !strings.Contains(lines[5], `"target":"firehose-s3-gzip"`) {
 		t.Errorf("json lines = %q", lines)
 	}
 }
