@@ -1,7 +1,6 @@
 package awsjson
 
 import (
-	"errors"
 	"strings"
 	"sync"
 	"time"
@@ -9,6 +8,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/apimetrics"
 )
 
 // RouterOption configures NewRouter.
@@ -26,38 +26,6 @@ type routerConfig struct {
 // Default: no metrics.
 func WithRegisterer(reg prometheus.Registerer) RouterOption {
 	return func(c *routerConfig) { c.reg = reg }
-}
-
-// requestDurationBuckets are the bucket bounds, in seconds, of
-// spate_api_request_duration_seconds: 100µs to 10s in 1-2.5-5 steps, from a
-// relaxed-durability put served from memory to a GetRecords that waits on
-// a slow disk. Package grpcapi uses the same bounds for protocol "grpc".
-var requestDurationBuckets = []float64{
-	0.0001, 0.00025, 0.0005,
-	0.001, 0.0025, 0.005,
-	0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5,
-	1, 2.5, 5, 10,
-}
-
-// newRequestDurations registers spate_api_request_duration_seconds on reg.
-// The histogram is shared with the gRPC API (package grpcapi defines it
-// with the same options): when reg already holds it, that one is used.
-func newRequestDurations(reg prometheus.Registerer) (*prometheus.HistogramVec, error) {
-	vec := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "spate_api_request_duration_seconds",
-		Help:    "Time to answer an API request, from its arrival to its reply, by protocol, action and result code.",
-		Buckets: requestDurationBuckets,
-	}, []string{"protocol", "action", "code"})
-	if err := reg.Register(vec); err != nil {
-		if are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err); ok {
-			if existing, ok := are.ExistingCollector.(*prometheus.HistogramVec); ok {
-				return existing, nil
-			}
-		}
-		return nil, err
-	}
-	return vec, nil
 }
 
 // unknownAction labels requests that named no action the API knows, so
@@ -82,7 +50,7 @@ type requestLabels struct {
 }
 
 func newRequestMetrics(reg prometheus.Registerer) (*requestMetrics, error) {
-	vec, err := newRequestDurations(reg)
+	vec, err := apimetrics.RequestDurations(reg)
 	if err != nil {
 		return nil, err
 	}

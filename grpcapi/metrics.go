@@ -2,7 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -12,19 +11,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
-)
 
-// requestDurationBuckets are the bucket bounds, in seconds, of
-// spate_api_request_duration_seconds: 100µs to 10s in 1-2.5-5 steps. They
-// must equal package awsjson's, which registers the same histogram for the
-// JSON APIs.
-var requestDurationBuckets = []float64{
-	0.0001, 0.00025, 0.0005,
-	0.001, 0.0025, 0.005,
-	0.01, 0.025, 0.05,
-	0.1, 0.25, 0.5,
-	1, 2.5, 5, 10,
-}
+	"github.com/spatehq/spate/apimetrics"
+)
 
 // protocolGRPC is the protocol label of gRPC calls.
 const protocolGRPC = "grpc"
@@ -67,24 +56,12 @@ type observer struct{ prometheus.Observer }
 const numCodes = int(codes.Unauthenticated) + 1
 
 // NewMetrics registers the histogram on reg and returns the interceptors'
-// state. When reg already holds the histogram (package awsjson registers
-// the same one for the JSON APIs), that one is used.
+// state. The histogram is apimetrics.RequestDurations, shared with the
+// JSON APIs.
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
-	vec := prometheus.NewHistogramVec(prometheus.HistogramOpts{
-		Name:    "spate_api_request_duration_seconds",
-		Help:    "Time to answer an API request, from its arrival to its reply, by protocol, action and result code.",
-		Buckets: requestDurationBuckets,
-	}, []string{"protocol", "action", "code"})
-	if err := reg.Register(vec); err != nil {
-		are, ok := errors.AsType[prometheus.AlreadyRegisteredError](err)
-		if !ok {
-			return nil, err
-		}
-		existing, ok := are.ExistingCollector.(*prometheus.HistogramVec)
-		if !ok {
-			return nil, err
-		}
-		vec = existing
+	vec, err := apimetrics.RequestDurations(reg)
+	if err != nil {
+		return nil, err
 	}
 	return &Metrics{vec: vec, methods: make(map[string]*methodMetrics)}, nil
 }
