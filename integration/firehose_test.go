@@ -24,10 +24,11 @@ import (
 	"github.com/spatehq/spate/firehose/essink/estest"
 	"github.com/spatehq/spate/firehose/s3store"
 	"github.com/spatehq/spate/firehose/s3store/s3test"
+	"github.com/spatehq/spate/internal/sdkhttp"
 )
 
 // Firehose returns an aws-sdk-go-v2 Firehose client for the server, set up
-// like Kinesis (no retries, plainBodies).
+// like Kinesis (no retries, sdkhttp.PlainBodies).
 func (s *server) Firehose(t *testing.T) *firehose.Client {
 	t.Helper()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -37,7 +38,7 @@ func (s *server) Firehose(t *testing.T) *firehose.Client {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
-		HTTPClient:   &http.Client{Transport: plainBodies{transport}},
+		HTTPClient:   &http.Client{Transport: sdkhttp.PlainBodies(transport)},
 	})
 }
 

@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"os/exec"
 	"strings"
@@ -20,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
+
+	"github.com/spatehq/spate/internal/sdkhttp"
 )
 
 // Generous bounds for a server to come up or go down. They only stop a hung
@@ -161,7 +162,7 @@ func (s *server) Endpoint() string { return "http://" + s.HTTPAddr }
 // Kinesis returns an aws-sdk-go-v2 Kinesis client for the server with
 // static credentials and no retries, so every error reaches the test as the
 // server sent it and no put is ever sent twice. Its requests go through
-// plainBodies (see there why).
+// sdkhttp.PlainBodies (see there why).
 func (s *server) Kinesis(t *testing.T) *kinesis.Client {
 	t.Helper()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
@@ -171,37 +172,9 @@ func (s *server) Kinesis(t *testing.T) *kinesis.Client {
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
-		HTTPClient:   &http.Client{Transport: plainBodies{transport}},
+		HTTPClient:   &http.Client{Transport: sdkhttp.PlainBodies(transport)},
 	})
 }
-
-// plainBodies works around a client-side race between smithy-go (seen with
-// v1.28.8) and net/http that a fast server on loopback exposes
-// (aws/aws-sdk-go-v2#2737): smithy-go closes the request body as soon as the
-// response headers arrive, and its body's WriteTo then answers io.EOF.
-// net/http's writeLoop, after sending ContentLength bytes, drains the body
-// with io.Copy (which prefers WriteTo) to check for extra bytes; when the
-// reply has already arrived it takes that io.EOF for a failed write and
-// closes the connection under the reply being read, so a reply larger than
-// the 4 KiB read buffer fails with "deserialization failed ... use of closed
-// network connection" (about 1 in 200 GetRecords). The server is not
-// involved: a plain http.Client with such a body does the same. The SDK's
-// default retryer hides it by retrying net.ErrClosed (aws/aws-sdk-go-v2#2949);
-// these clients do not retry, so they hide WriteTo instead, and io.Copy uses
-// Read, whose io.EOF is a clean end.
-type plainBodies struct{ next http.RoundTripper }
-
-func (p plainBodies) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return p.next.RoundTrip(req)
-	}
-	req = req.Clone(req.Context())
-	req.Body = plainBody{req.Body}
-	return p.next.RoundTrip(req)
-}
-
-// plainBody exposes only Read and Close of the body it wraps.
-type plainBody struct{ io.ReadCloser }
 
 // kin is a running server and an SDK client for it: the fixture of every test
 // that drives the server with aws-sdk-go-v2. Its stream helpers are in

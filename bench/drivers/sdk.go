@@ -3,7 +3,6 @@ package drivers
 import (
 	"context"
 	"fmt"
-	"io"
 	"net/http"
 	"sync/atomic"
 	"time"
@@ -16,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/spatehq/spate/bench"
+	"github.com/spatehq/spate/internal/sdkhttp"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -47,7 +47,7 @@ func newSDKClient(endpoint string, shards int) *sdkClient {
 			Region:       "us-east-1",
 			Credentials:  credentials.NewStaticCredentialsProvider("bench", "bench", ""),
 			Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
-			HTTPClient:   &http.Client{Transport: plainBodies{transport}},
+			HTTPClient:   &http.Client{Transport: sdkhttp.PlainBodies(transport)},
 		}),
 		transport: transport,
 		shards:    shards,
@@ -155,23 +155,3 @@ func (s *sdkClient) catchUp(ctx context.Context, want int) (int, error) {
 		return len(out.Records), nil
 	})
 }
-
-// plainBodies hides the request body's WriteTo from net/http. smithy-go
-// closes a request body once the reply's headers arrive, and its WriteTo
-// then answers io.EOF; net/http's drain after the body takes that for a
-// failed write and closes the connection under the reply being read (seen
-// on loopback with large GetRecords replies; aws/aws-sdk-go-v2#2737). The
-// SDK's default retryer hides it; this client does not retry.
-type plainBodies struct{ next http.RoundTripper }
-
-func (p plainBodies) RoundTrip(req *http.Request) (*http.Response, error) {
-	if req.Body == nil || req.Body == http.NoBody {
-		return p.next.RoundTrip(req)
-	}
-	req = req.Clone(req.Context())
-	req.Body = plainBody{req.Body}
-	return p.next.RoundTrip(req)
-}
-
-// plainBody exposes only Read and Close of the body it wraps.
-type plainBody struct{ io.ReadCloser }
