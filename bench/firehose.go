@@ -8,9 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
-	mrand "math/rand/v2"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -19,6 +17,7 @@ import (
 	"github.com/spatehq/spate/firehose"
 	"github.com/spatehq/spate/firehose/compress"
 	"github.com/spatehq/spate/firehose/s3store"
+	"github.com/spatehq/spate/internal/logdata"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -113,7 +112,7 @@ func RunFirehose(ctx context.Context, cfg FirehoseConfig) (FirehoseResult, error
 		res.Status = fmt.Sprintf("bucket %s: %v", cfg.Bucket, err)
 		return res, ctx.Err()
 	}
-	records := logRecords(500)
+	records := logdata.Records(500)
 	batchBytes := 0
 	for _, r := range records {
 		batchBytes += len(r)
@@ -273,25 +272,6 @@ func gzipAlone(records [][]byte, batches int) (time.Duration, error) {
 		}
 	}
 	return time.Since(start), nil
-}
-
-// logRecords returns n JSON log lines of about 1 KiB with varied ids, words
-// and numbers, so GZIP works about as hard as on real application logs
-// (repeated keys, a small vocabulary, random numbers).
-func logRecords(n int) [][]byte {
-	words := strings.Fields("order placed payment authorised cart updated user signed in shipment created " +
-		"inventory reserved coupon applied refund issued address verified session expired token refreshed")
-	rng := mrand.New(mrand.NewPCG(7, 11))
-	out := make([][]byte, n)
-	for i := range out {
-		var msg strings.Builder
-		for msg.Len() < 800 {
-			fmt.Fprintf(&msg, "%s %s=%d ", words[rng.IntN(len(words))], words[rng.IntN(len(words))], rng.IntN(1_000_000))
-		}
-		out[i] = fmt.Appendf(nil, `{"time":"2026-11-22T04:%02d:%02d.%03dZ","level":"info","service":"checkout-%d","user_id":%d,"trace_id":"%016x","message":%q}`+"\n",
-			i/60%60, i%60, rng.IntN(1000), rng.IntN(7), rng.IntN(100_000), rng.Uint64(), msg.String())
-	}
-	return out
 }
 
 // randomSuffix names this run's delivery streams and prefixes, so runs

@@ -67,22 +67,6 @@ func TestRunFirehose(t *testing.T) {
 	}
 }
 
-func TestLogRecords(t *testing.T) {
-	recs := logRecords(50)
-	for i, r := range recs {
-		var v map[string]any
-		if err := json.Unmarshal(r, &v); err != nil {
-			t.Fatalf("record %d is not JSON: %v\n%s", i, err, r)
-		}
-		if len(r) < 900 || len(r) > 1200 || r[len(r)-1] != '\n' {
-			t.Errorf("record %d: %d bytes, want about 1 KiB ending in a newline", i, len(r))
-		}
-	}
-	if bytes.Equal(recs[0], recs[1]) {
-		t.Error("records repeat: GZIP would have it too easy")
-	}
-}
-
 func TestFirehoseReport(t *testing.T) {
 	for _, tc := range []struct {
 		name    string

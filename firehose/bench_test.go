@@ -3,8 +3,6 @@ package firehose
 import (
 	"context"
 	"fmt"
-	"math/rand/v2"
-	"strings"
 	"testing"
 	"time"
 
@@ -12,28 +10,10 @@ import (
 	"github.com/spatehq/spate/firehose/compress"
 	"github.com/spatehq/spate/firehose/s3store"
 	"github.com/spatehq/spate/firehose/s3store/s3test"
+	"github.com/spatehq/spate/internal/logdata"
 	"github.com/spatehq/spate/shard"
 	"golang.org/x/sync/errgroup"
 )
-
-// benchRecords returns n JSON log records of about 1 KiB with varied
-// content (ids, words, numbers), so that GZIP works about as hard as on real
-// logs.
-func benchRecords(n int) [][]byte {
-	words := strings.Fields("order placed payment authorised cart updated user signed in shipment created " +
-		"inventory reserved coupon applied refund issued address verified session expired token refreshed")
-	rng := rand.New(rand.NewPCG(1, 2))
-	out := make([][]byte, n)
-	for i := range out {
-		var msg strings.Builder
-		for msg.Len() < 800 {
-			fmt.Fprintf(&msg, "%s=%d %s ", words[rng.IntN(len(words))], rng.IntN(1_000_000), words[rng.IntN(len(words))])
-		}
-		out[i] = fmt.Appendf(nil, `{"ts":"2026-11-22T01:%02d:%02d.%03dZ","level":"info","service":"checkout-%d","user":%d,"trace":"%016x","msg":%q}`+"\n",
-			i/60%60, i%60, rng.IntN(1000), rng.IntN(7), rng.IntN(100000), rng.Uint64(), msg.String())
-	}
-	return out
-}
 
 // BenchmarkDeliveryGzipToS3 measures PutRecordBatch to an S3 destination
 // with GZIP (put, durable store, buffer, compress, upload to a real
@@ -55,7 +35,7 @@ func BenchmarkDeliveryGzipToS3(b *testing.B) {
 	if err := client.EnsureBucket(ctx, bucket); err != nil {
 		b.Fatal(err)
 	}
-	records := benchRecords(500)
+	records := logdata.Records(500)
 	batchBytes := 0
 	for _, r := range records {
 		batchBytes += len(r)
