@@ -495,3 +495,50 @@ func TestElasticsearchPartialFailureBackedUp(t *testing.T) {
 		t.Fatalf("index holds %d documents, want 20", n)
 	}
 }
+
+// TestDirectPutStreamIsTheBuffer checks the stream DirectPutStream names:
+// records appended to it (as Analytics does in its checkpoint batch) are
+// delivered like PutRecordBatch's.
+func TestDirectPutStreamIsTheBuffer(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
+		DeliveryStreamName: "dp",
+		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{
+			BucketARN: f.bucketARN(), Prefix: "dp/", BufferingHints: intervalZero(), ProcessingConfiguration: delimiter(),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stream, err := f.svc.DirectPutStream("dp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var entries []shard.Entry
+	for i := 0; i < 20; i++ {
+		entries = append(entries, shard.Entry{PartitionKey: "a", Data: []byte(fmt.Sprintf(`{"k":%d}`, i))})
+	}
+	if _, err := f.store.Append(ctx, stream, entries); err != nil {
+		t.Fatal(err)
+	}
+	wantLines(t, f.waitLines("dp/", compress.Uncompressed, 20), 20, "k")
+
+	if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "src", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
+		DeliveryStreamName: "from-src", DeliveryStreamType: TypeKinesisStreamAsSource,
+		KinesisStreamSourceConfiguration: &KinesisStreamSourceConfiguration{KinesisStreamARN: f.store.StreamARN("src")},
+		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{BucketARN: f.bucketARN(), Prefix: "src/"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.DirectPutStream("from-src"); apierr.CodeOf(err) != apierr.InvalidArgument {
+		t.Fatalf("DirectPutStream of a KinesisStreamAsSource delivery stream: %v, want InvalidArgumentException", err)
+	}
+	if _, err := f.svc.DirectPutStream("missing"); apierr.CodeOf(err) != apierr.ResourceNotFound {
+		t.Fatalf("DirectPutStream of a missing delivery stream: %v, want ResourceNotFoundException", err)
+	}
+}
