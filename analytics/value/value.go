@@ -1,6 +1,7 @@
 package value
 
 import (
+	"cmp"
 	"encoding/binary"
 	"math"
 	"strconv"
@@ -181,13 +182,13 @@ func (v Value) Text() string {
 // kinds do not compare, which SQL comparison operators read as NULL.
 func Compare(a, b Value) (c int, ok bool) {
 	if a.Kind == KindNull || b.Kind == KindNull {
-		return cmpKind(a.Kind, b.Kind), false
+		return cmp.Compare(a.Kind, b.Kind), false
 	}
 	an, bn := a.Kind == KindInt || a.Kind == KindFloat || a.Kind == KindTime, b.Kind == KindInt || b.Kind == KindFloat || b.Kind == KindTime
 	switch {
 	case an && bn:
 		if a.Kind != KindFloat && b.Kind != KindFloat {
-			return cmpInt(a.I, b.I), true
+			return cmp.Compare(a.I, b.I), true
 		}
 		af, _ := a.AsFloat()
 		bf, _ := b.AsFloat()
@@ -195,17 +196,17 @@ func Compare(a, b Value) (c int, ok bool) {
 	case a.Kind == KindString && b.Kind == KindString:
 		return strings.Compare(a.S, b.S), true
 	case a.Kind == KindBool && b.Kind == KindBool:
-		return cmpInt(a.I, b.I), true
+		return cmp.Compare(a.I, b.I), true
 	case a.Kind == KindTime && b.Kind == KindString:
 		if bt, ok := ParseTime(b.S); ok {
-			return cmpInt(a.I, bt), true
+			return cmp.Compare(a.I, bt), true
 		}
 	case a.Kind == KindString && b.Kind == KindTime:
 		if at, ok := ParseTime(a.S); ok {
-			return cmpInt(at, b.I), true
+			return cmp.Compare(at, b.I), true
 		}
 	}
-	return cmpKind(a.Kind, b.Kind), false
+	return cmp.Compare(a.Kind, b.Kind), false
 }
 
 // Equal reports SQL equality: false (not unknown) when either is NULL.
@@ -214,18 +215,8 @@ func Equal(a, b Value) bool {
 	return ok && c == 0
 }
 
-func cmpKind(a, b Kind) int { return cmpInt(int64(a), int64(b)) }
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
+// cmpFloat orders floats, and counts NaN equal to everything (unlike
+// cmp.Compare, which orders it first).
 func cmpFloat(a, b float64) int {
 	switch {
 	case a < b:
