@@ -129,12 +129,15 @@ func New(ctx context.Context, store *shard.Store, opts ...Option) (*Service, err
 			continue
 		}
 		a.plan = plan
-		if err := a.loadStats(); err != nil {
-			a.status, a.errMsg = StatusFailed, err.Error()
+		if !m.Stopped {
+			a.start() // its run reads the checkpoint and publishes the stats
 			continue
 		}
-		if !m.Stopped {
-			a.start()
+		// A stopped application describes where it stopped; reading the
+		// checkpoint (window state included) only for those keeps a
+		// restart from reading every running application's state twice.
+		if err := a.loadStats(); err != nil {
+			a.status, a.errMsg = StatusFailed, err.Error()
 		}
 	}
 	return s, nil
