@@ -523,6 +523,15 @@ func TestDirectPutStreamIsTheBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantLines(t, f.waitLines("dp/", compress.Uncompressed, 20), 20, "k")
+	// The worker reads as the named consumer firehose:dp, so its iterator
+	// age has its own series.
+	m, err := f.store.StreamMetrics(ctx, stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := m.Shards[0].ConsumerAgesMs["firehose:dp"]; !ok {
+		t.Fatalf("iterator ages of %s: %v, want one for consumer firehose:dp", stream, m.Shards[0].ConsumerAgesMs)
+	}
 
 	if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "src", ShardCount: 1}); err != nil {
 		t.Fatal(err)
