@@ -84,20 +84,8 @@ running() {
 	ready "$port"
 }
 
-# A port the kernel is not using right now; the server failing to bind it
-# (a race with another process) makes start try another.
-pick_port() {
-	local port
-	for _ in $(seq 50); do
-		port=$((20000 + RANDOM % 40000))
-		if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
-			echo "$port"
-			return
-		fi
-	done
-	say "no free port found"
-	exit 1
-}
+# shellcheck source=lib-port.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib-port.sh"
 
 start() {
 	if running; then
