@@ -538,7 +538,7 @@ func TestDirectPutStreamIsTheBuffer(t *testing.T) {
 	}
 	_, err = f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
 		DeliveryStreamName: "from-src", DeliveryStreamType: TypeKinesisStreamAsSource,
-		KinesisStreamSourceConfiguration: &KinesisStreamSourceConfiguration{KinesisStreamARN: f.store.StreamARN("src")},
+		KinesisStreamSourceConfiguration:   &KinesisStreamSourceConfiguration{KinesisStreamARN: f.store.StreamARN("src")},
 		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{BucketARN: f.bucketARN(), Prefix: "src/"},
 	})
 	if err != nil {

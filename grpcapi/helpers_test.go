@@ -71,7 +71,7 @@ func newFixture(t *testing.T, opts ...shard.Option) *fixture {
 func serveBufconn(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(grpc.MaxRecvMsgSize(MaxMessageSize))
+	gs := grpc.NewServer(ServerOptions()...) // as `spate serve` does
 	register(gs)
 	served := make(chan struct{})
 	go func() {
@@ -83,11 +83,9 @@ func serveBufconn(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
 		<-served
 	})
 
-	conn, err := grpc.NewClient("passthrough:///bufconn",
+	conn, err := grpc.NewClient("passthrough:///bufconn", append(DialOptions(),
 		grpc.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) { return lis.DialContext(ctx) }),
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize)),
-	)
+		grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		t.Fatalf("dial: %v", err)
 	}

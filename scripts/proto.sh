@@ -13,6 +13,9 @@ set -euo pipefail
 BUF_VERSION=v1.75.0
 PROTOC_GEN_GO_VERSION=v1.36.12
 PROTOC_GEN_GO_GRPC_VERSION=v1.6.2
+PROTOC_GEN_GO_VTPROTO_VERSION=v0.6.1-0.20240319094008-0393e58bdf10
+# (the vtprotobuf runtime version grpc already requires, so go.mod needs no
+# other version of it)
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 bin="$root/.tools/bin"
@@ -35,6 +38,15 @@ install protoc-gen-go google.golang.org/protobuf/cmd/protoc-gen-go \
 	"$PROTOC_GEN_GO_VERSION" "protoc-gen-go $PROTOC_GEN_GO_VERSION"
 install protoc-gen-go-grpc google.golang.org/grpc/cmd/protoc-gen-go-grpc \
 	"$PROTOC_GEN_GO_GRPC_VERSION" "protoc-gen-go-grpc ${PROTOC_GEN_GO_GRPC_VERSION#v}"
+
+# protoc-gen-go-vtproto has no --version flag: its marker file records the
+# installed version instead.
+vtproto_marker="$bin/protoc-gen-go-vtproto.version"
+if [[ ! -x "$bin/protoc-gen-go-vtproto" ]] || [[ "$(cat "$vtproto_marker" 2>/dev/null)" != "$PROTOC_GEN_GO_VTPROTO_VERSION" ]]; then
+	echo "proto.sh: installing protoc-gen-go-vtproto@$PROTOC_GEN_GO_VTPROTO_VERSION into .tools/bin" >&2
+	(cd "$bin" && GOWORK=off GOBIN="$bin" go install "github.com/planetscale/vtprotobuf/cmd/protoc-gen-go-vtproto@$PROTOC_GEN_GO_VTPROTO_VERSION")
+	echo "$PROTOC_GEN_GO_VTPROTO_VERSION" >"$vtproto_marker"
+fi
 
 # buf.gen.yaml names the plugins as local binaries; ours come first.
 export PATH="$bin:$PATH"

@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/experimental"
 
 	"github.com/spatehq/spate/bench"
 	"github.com/spatehq/spate/grpcapi"
@@ -70,7 +69,7 @@ func (s *self) Setup(ctx context.Context, w bench.Workload) error {
 		return err
 	}
 	s.grpcAddr, s.httpAddr = grpcLn.Addr().String(), httpLn.Addr().String()
-	s.grpcSrv = grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize), experimental.BufferPool(grpcapi.NewBufferPool()))
+	s.grpcSrv = grpc.NewServer(grpcapi.ServerOptions()...)
 	s.api = grpcapi.Register(s.grpcSrv, s.store)
 	s.httpSrv = &http.Server{Handler: kinesisapi.NewHandler(s.store), ReadHeaderTimeout: 30 * time.Second}
 	s.serving.Go(func() error {
@@ -119,9 +118,7 @@ func (d *selfGRPC) Name() string { return "self-grpc" }
 
 func (d *selfGRPC) dial() (*grpc.ClientConn, spatev1.StreamServiceClient, error) {
 	conn, err := grpc.NewClient("passthrough:///"+d.grpcAddr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		experimental.WithBufferPool(grpcapi.NewBufferPool()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(grpcapi.MaxMessageSize), grpc.MaxCallSendMsgSize(grpcapi.MaxMessageSize)))
+		append(grpcapi.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		return nil, nil, fmt.Errorf("dial %s: %w", d.grpcAddr, err)
 	}

@@ -7,7 +7,6 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/experimental"
 	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/grpcapi"
@@ -30,10 +29,7 @@ func dial(cmd *cobra.Command) (*apiConn, error) {
 		return nil, err
 	}
 	cc, err := grpc.NewClient(addr,
-		grpc.WithTransportCredentials(insecure.NewCredentials()),
-		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(grpcapi.MaxMessageSize)),
-		experimental.WithBufferPool(grpcapi.NewBufferPool()),
-	)
+		append(grpcapi.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
 	if err != nil {
 		return nil, fmt.Errorf("--grpc-addr %q: %w", addr, err)
 	}

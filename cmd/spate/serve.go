@@ -19,7 +19,6 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/sync/errgroup"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/experimental"
 
 	"github.com/spatehq/spate/analytics"
 	"github.com/spatehq/spate/analyticsapi"
@@ -234,10 +233,9 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
-	grpcSrv := grpc.NewServer(grpc.MaxRecvMsgSize(grpcapi.MaxMessageSize),
-		experimental.BufferPool(grpcapi.NewBufferPool()),
+	grpcSrv := grpc.NewServer(append(grpcapi.ServerOptions(),
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
+		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))...)
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
