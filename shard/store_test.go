@@ -318,6 +318,7 @@ func TestAppendValidationChangesNothing(t *testing.T) {
 		{"too many", make([]Entry, 501), apierr.InvalidArgument},
 		{"no key", []Entry{{PartitionKey: "ok"}, {PartitionKey: ""}}, apierr.Validation},
 		{"key too long", []Entry{{PartitionKey: strings.Repeat("k", 257)}}, apierr.Validation},
+		{"key not UTF-8", []Entry{{PartitionKey: "k\xff"}}, apierr.Validation},
 		{"record too big", []Entry{{PartitionKey: "k", Data: make([]byte, MaxRecordSize)}}, apierr.InvalidArgument},
 		{"request too big", []Entry{
 			{PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)}, {PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)},

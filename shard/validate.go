@@ -43,6 +43,11 @@ func validateEntry(i int, e Entry) error {
 		return apierr.New(apierr.Validation,
 			"%s: partition key must be 1 to %d Unicode characters, got %d", where, MaxPartitionKeyLen, n)
 	}
+	// The gRPC API decodes strings without checking their encoding (see
+	// grpcapi's codec), so this is where bytes that are not UTF-8 stop.
+	if !utf8.ValidString(e.PartitionKey) {
+		return apierr.New(apierr.Validation, "%s: partition key is not valid UTF-8", where)
+	}
 	if size := len(e.Data) + len(e.PartitionKey); size > MaxRecordSize {
 		return apierr.New(apierr.InvalidArgument,
 			"%s: data plus partition key is %d bytes; the limit is %d bytes (1 MiB)", where, size, MaxRecordSize)
