@@ -18,10 +18,15 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI, PostgreSQL), start a real S3 server (scripts/s3-server.sh: versitygw on loopback) and PostgreSQL (scripts/pg-server.sh: the analytics oracle), go vet, every unit and integration test with -race, stop both servers whatever happens
+## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI, PostgreSQL), start a real S3 server (scripts/s3-server.sh: versitygw on loopback) and PostgreSQL (scripts/pg-server.sh: the analytics oracle), go vet, every unit and integration test with -race, stop whichever of the two servers it started, whatever happens
+# A server that was already running belongs to someone else (a developer,
+# make bench) and is left running.
 test:
 	./scripts/test-deps.sh
-	@trap './scripts/pg-server.sh stop; ./scripts/s3-server.sh stop' EXIT; trap 'exit 130' INT TERM; \
+	@s3_started=0; pg_started=0; \
+	./scripts/s3-server.sh status >/dev/null 2>&1 || s3_started=1; \
+	./scripts/pg-server.sh status >/dev/null 2>&1 || pg_started=1; \
+	trap 'if [ $$pg_started = 1 ]; then ./scripts/pg-server.sh stop; fi; if [ $$s3_started = 1 ]; then ./scripts/s3-server.sh stop; fi' EXIT; trap 'exit 130' INT TERM; \
 	./scripts/s3-server.sh start && ./scripts/pg-server.sh start && \
 	eval "$$(./scripts/s3-server.sh env)" && eval "$$(./scripts/pg-server.sh env)" && \
 	$(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
