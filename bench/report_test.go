@@ -96,6 +96,39 @@ func TestFormat(t *testing.T) {
 	}
 }
 
+func TestStandard(t *testing.T) {
+	ws := Standard(true)
+	if len(ws) != 14 {
+		t.Fatalf("%d workloads, want 7 cases * 2 modes", len(ws))
+	}
+	if ws[0] != Headline {
+		t.Errorf("first workload %+v, want the headline %+v", ws[0], Headline)
+	}
+	seen := map[Workload]bool{}
+	for i, w := range ws {
+		if seen[w] {
+			t.Errorf("workload %+v twice", w)
+		}
+		seen[w] = true
+		if w.Durable != (i%2 == 0) {
+			t.Errorf("workload %d (%s) durable=%v: want each case durable then relaxed", i, w.Case(), w.Durable)
+		}
+	}
+	// The cases the targets name.
+	for _, want := range []Workload{
+		{RecordSize: 1024, Batch: 500, Shards: 4, Producers: 1, Durable: true},
+		{RecordSize: 100, Batch: 1, Shards: 4, Producers: 8, Durable: true},
+		{RecordSize: 100, Batch: 500, Shards: 16, Producers: 1, Durable: true},
+	} {
+		if !seen[want] {
+			t.Errorf("missing %s durable", want.Case())
+		}
+	}
+	if n := len(Standard(false)); n != 7 {
+		t.Errorf("durable only: %d workloads, want 7", n)
+	}
+}
+
 func TestMatrix(t *testing.T) {
 	ws := Matrix([]int{100, 1024}, []int{500, 1}, []int{1, 4, 16}, []int{1, 8}, true)
 	if len(ws) != 48 {

@@ -28,6 +28,7 @@ type benchFlags struct {
 	batches   []int
 	shards    []int
 	producers []int
+	cross     bool
 	relaxed   bool
 	toolsDir  string
 	tmpDir    string
@@ -61,11 +62,20 @@ on the q5, q7 and q11-shaped Nexmark queries beside their goals, and
 Firehose MB/s delivered to S3 with GZIP beside GZIP alone, when an S3
 endpoint is given (--s3-endpoint, or the env scripts/s3-server.sh prints).
 
+Workloads: the headline case (100 B records, batch 500, 4 shards, 1
+producer) and one variation per dimension: 1 KiB records; batch 1
+(PutRecord) with 1 and with 8 producers; 1 and 16 shards; 8 producers.
+Giving any of --sizes, --batches, --shards, --producers measures those
+values crossed, with the others at the headline's; --cross measures every
+combination of the four lists. Each workload is durable and, unless
+--relaxed=false, relaxed.
+
 The Markdown table goes to stdout, progress to stderr. --quick measures the
-headline case only (100 B records, batch 500, 4 shards, 1 producer) and
-finishes in under two minutes. See docs/benchmarks.md.`,
+headline case only, with short rounds, and finishes in under two minutes.
+See docs/benchmarks.md.`,
 		Example: `  spate bench --quick
-  spate bench --targets self-grpc,pebble-raw --sizes 100 --batches 500 --shards 4 --producers 1
+  spate bench --targets self-grpc,pebble-raw --sizes 100,1024
+  spate bench --cross --relaxed=false
   spate bench --json bench.jsonl`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -78,10 +88,11 @@ finishes in under two minutes. See docs/benchmarks.md.`,
 	fl.StringVar(&f.jsonPath, "json", "", "also write one JSON object per result to this file")
 	fl.IntVar(&f.rounds, "rounds", 3, "rounds per target and case (figures are their medians)")
 	fl.DurationVar(&f.duration, "duration", 0, "length of each throughput and latency run (default 3s, 1s with --quick)")
-	fl.IntSliceVar(&f.sizes, "sizes", []int{100, 1024}, "record sizes in bytes (ignored with --quick)")
-	fl.IntSliceVar(&f.batches, "batches", []int{500, 1}, "records per put (ignored with --quick)")
-	fl.IntSliceVar(&f.shards, "shards", []int{1, 4, 16}, "shard counts (ignored with --quick)")
-	fl.IntSliceVar(&f.producers, "producers", []int{1, 8}, "concurrent producers (ignored with --quick)")
+	fl.IntSliceVar(&f.sizes, "sizes", []int{100, 1024}, "record sizes in bytes (see Workloads; ignored with --quick)")
+	fl.IntSliceVar(&f.batches, "batches", []int{500, 1}, "records per put (see Workloads; ignored with --quick)")
+	fl.IntSliceVar(&f.shards, "shards", []int{1, 4, 16}, "shard counts (see Workloads; ignored with --quick)")
+	fl.IntSliceVar(&f.producers, "producers", []int{1, 8}, "concurrent producers (see Workloads; ignored with --quick)")
+	fl.BoolVar(&f.cross, "cross", false, "measure every combination of --sizes, --batches, --shards and --producers (all defaults: 48 workloads, hours)")
 	fl.BoolVar(&f.relaxed, "relaxed", true, "also measure relaxed durability (its own column)")
 	fl.StringVar(&f.toolsDir, "tools-dir", "", "where scripts/bench-peers.sh installed the peers (default: .tools of the enclosing Go module)")
 	fl.StringVar(&f.tmpDir, "tmp-dir", "", "where targets keep their data (default: the system temporary directory)")
@@ -113,7 +124,7 @@ func runBench(cmd *cobra.Command, f benchFlags) error {
 			cfg.Workloads = bench.Matrix([]int{100}, []int{500}, []int{4}, []int{1}, false)
 		}
 	} else {
-		cfg.Workloads = bench.Matrix(f.sizes, f.batches, f.shards, f.producers, f.relaxed)
+		cfg.Workloads = benchWorkloads(cmd, f)
 	}
 	if len(cfg.Workloads) == 0 {
 		return fmt.Errorf("no workloads: give at least one of each of --sizes, --batches, --shards, --producers")
@@ -243,4 +254,31 @@ func benchSections(cmd *cobra.Command, f benchFlags, rep *bench.Report) error {
 		rep.Firehose = &res
 	}
 	return nil
+}
+
+// benchWorkloads is what a run without --quick measures: the cross product
+// with --cross; the given dimensions crossed, the others at the headline
+// case's value, when any of --sizes, --batches, --shards and --producers is
+// given; otherwise bench.Standard.
+func benchWorkloads(cmd *cobra.Command, f benchFlags) []bench.Workload {
+	if f.cross {
+		return bench.Matrix(f.sizes, f.batches, f.shards, f.producers, f.relaxed)
+	}
+	h := bench.Headline
+	given := false
+	dim := func(flag string, v []int, headline int) []int {
+		if cmd.Flags().Changed(flag) {
+			given = true
+			return v
+		}
+		return []int{headline}
+	}
+	sizes := dim("sizes", f.sizes, h.RecordSize)
+	batches := dim("batches", f.batches, h.Batch)
+	shards := dim("shards", f.shards, h.Shards)
+	producers := dim("producers", f.producers, h.Producers)
+	if !given {
+		return bench.Standard(f.relaxed)
+	}
+	return bench.Matrix(sizes, batches, shards, producers, f.relaxed)
 }

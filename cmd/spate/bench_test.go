@@ -2,10 +2,13 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spatehq/spate/bench"
 )
 
 func TestBenchFlags(t *testing.T) {
@@ -29,6 +32,64 @@ func TestBenchFlags(t *testing.T) {
 			err := root.ExecuteContext(t.Context())
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("err = %v, want one containing %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestBenchWorkloads: which workloads the dimension flags select.
+func TestBenchWorkloads(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		args  []string
+		want  int
+		check func(ws []bench.Workload) string
+	}{
+		{"default: the standard cases", nil, 14, func(ws []bench.Workload) string {
+			if ws[0] != bench.Headline {
+				return "first is not the headline case"
+			}
+			return ""
+		}},
+		{"durable only", []string{"--relaxed=false"}, 7, nil},
+		{"one dimension given, the others at the headline", []string{"--sizes", "100,1024", "--relaxed=false"}, 2, func(ws []bench.Workload) string {
+			for _, w := range ws {
+				if w.Batch != 500 || w.Shards != 4 || w.Producers != 1 {
+					return "a dimension that was not given left the headline value: " + w.Case()
+				}
+			}
+			return ""
+		}},
+		{"two dimensions crossed", []string{"--shards", "1,16", "--producers", "1,8"}, 8, nil},
+		{"cross product of the defaults", []string{"--cross"}, 48, nil},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var f benchFlags
+			cmd := newBenchCmd()
+			if err := cmd.ParseFlags(tc.args); err != nil {
+				t.Fatal(err)
+			}
+			fl := cmd.Flags()
+			var err error
+			get := func(name string) []int {
+				v, e := fl.GetIntSlice(name)
+				err = errors.Join(err, e)
+				return v
+			}
+			f.sizes, f.batches, f.shards, f.producers = get("sizes"), get("batches"), get("shards"), get("producers")
+			f.cross, _ = fl.GetBool("cross")
+			f.relaxed, _ = fl.GetBool("relaxed")
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws := benchWorkloads(cmd, f)
+			if len(ws) != tc.want {
+				t.Fatalf("%d workloads, want %d", len(ws), tc.want)
+			}
+			if tc.check != nil {
+				if msg := tc.check(ws); msg != "" {
+					t.Error(msg)
+				}
 			}
 		})
 	}
