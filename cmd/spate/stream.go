@@ -25,7 +25,8 @@ func newStreamCmd() *cobra.Command {
 The same operations are available with the AWS CLI through the Kinesis API,
 e.g. 'aws kinesis create-stream --endpoint-url http://127.0.0.1:4567 ...'.`,
 	}
-	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd(), newStreamSchemaCmd())
+	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd(), newStreamSchemaCmd(),
+		newStreamMonitoringCmd())
 	return cmd
 }
 
@@ -83,7 +84,8 @@ func newStreamDescribeCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "describe NAME",
 		Short: "Show a stream and its shards",
-		Long: `Show a stream's status, mode, retention and every shard with its hash-key
+		Long: `Show a stream's status, mode, retention, enabled shard-level metrics (when
+any are; see 'spate stream monitoring') and every shard with its hash-key
 range. --output json prints the full description (including sequence-number
 ranges) as protobuf JSON.`,
 		Args: cobra.ExactArgs(1),
@@ -263,6 +265,10 @@ func formatDescription(w io.Writer, d *spatev1.StreamDescription) error {
 	fmt.Fprintf(tw, "Created:\t%s\n", formatTime(d.GetStreamCreationTimestamp()))
 	fmt.Fprintf(tw, "Retention:\t%d hours\n", d.GetRetentionPeriodHours())
 	fmt.Fprintf(tw, "Shards:\t%d (%d open)\n", len(d.GetShards()), open)
+	// Only when some are enabled, so most descriptions stay as they were.
+	if m := d.GetShardLevelMetrics(); len(m) > 0 {
+		fmt.Fprintf(tw, "Metrics:\t%s\n", formatMetricNames(m))
+	}
 	if err := tw.Flush(); err != nil {
 		return err
 	}
