@@ -77,7 +77,8 @@ var levelLabels = func() []string {
 // HealthCollector returns a Prometheus collector of the health of the
 // store's Pebble database (disk usage, compactions, L0 and read
 // amplification, memtables, the WAL and its fsync latency, the block
-// cache), read from pebble.DB.Metrics at each scrape. Register it once per
+// cache), read from pebble.DB.Metrics at each scrape, and of the write
+// stalls Pebble has reported to the store (stall.go). Register it once per
 // store. After Close it yields nothing; unregister it before closing the
 // store, or stop scraping first, since a scrape racing Close may read a
 // closing database.
@@ -88,6 +89,7 @@ type healthCollector struct{ s *Store }
 var _ prometheus.Collector = healthCollector{}
 
 func (healthCollector) Describe(ch chan<- *prometheus.Desc) {
+	describeWriteStalls(ch)
 	for _, d := range []*prometheus.Desc{
 		descDiskUsage, descCompactions, descCompactionsInProgress, descCompactionDebt, descFlushes,
 		descL0Sublevels, descL0Files, descReadAmp, descLevelSize, descMemtableSize, descMemtables,
@@ -132,6 +134,7 @@ func (c healthCollector) Collect(ch chan<- prometheus.Metric) {
 	gauge(descCacheSize, float64(m.BlockCache.Size))
 	counter(descCacheHits, float64(m.BlockCache.Hits))
 	counter(descCacheMisses, float64(m.BlockCache.Misses))
+	c.s.stalls.collect(ch)
 }
 
 // fsyncHistogram converts Pebble's WAL fsync histogram, which observes

@@ -49,6 +49,9 @@ func TestHealthCollector(t *testing.T) {
 		"spate_pebble_block_cache_size_bytes":    dto.MetricType_GAUGE,
 		"spate_pebble_block_cache_hits_total":    dto.MetricType_COUNTER,
 		"spate_pebble_block_cache_misses_total":  dto.MetricType_COUNTER,
+		"spate_pebble_write_stalls_total":        dto.MetricType_COUNTER,
+		"spate_pebble_write_stall_seconds_total": dto.MetricType_COUNTER,
+		"spate_pebble_write_stalled":             dto.MetricType_GAUGE,
 	}
 	for name, typ := range want {
 		mf, ok := got[name]
@@ -79,6 +82,48 @@ func TestHealthCollector(t *testing.T) {
 	if n := got["spate_pebble_wal_fsync_latency_seconds"].GetMetric()[0].GetHistogram().GetSampleCount(); n == 0 {
 		t.Error("WAL fsync histogram is empty after synced writes")
 	}
+	// A store that has not stalled has a zero series for every reason.
+	checkStalls(t, gatherStalls(t, reg), zeroStalls())
+
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if got := gatherFamilies(t, reg); len(got) != 0 {
+		t.Errorf("after Close the collector yields %d metrics, want none", len(got))
+	}
+}
+
+// TestHealthCollectorWriteStalls drives the write-stall listener a store
+// gave Pebble and checks the metrics its health collector exports: zero for
+// every reason before any stall, the stall in progress at a scrape, none
+// after Close. The stalls are timed with the store's clock.
+func TestHealthCollectorWriteStalls(t *testing.T) {
+	clock := newFakeClock()
+	s, err := Open(t.TempDir(), WithClock(clock.now))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	reg := prometheus.NewPedanticRegistry()
+	if err := reg.Register(s.HealthCollector()); err != nil {
+		t.Fatalf("register: %v", err)
+	}
+	want := zeroStalls()
+	checkStalls(t, gatherStalls(t, reg), want)
+
+	l := s.stalls.eventListener()
+	l.WriteStallBegin(pebble.WriteStallBeginInfo{Reason: pebbleL0Stall})
+	clock.advance(1500 * time.Millisecond)
+	want.count["l0_file_count"], want.seconds["l0_file_count"], want.stalled = 1, 1.5, 1
+	checkStalls(t, gatherStalls(t, reg), want)
+
+	clock.advance(500 * time.Millisecond)
+	l.WriteStallEnd()
+	l.WriteStallBegin(pebble.WriteStallBeginInfo{Reason: pebbleMemtableStall})
+	clock.advance(time.Second)
+	want.seconds["l0_file_count"] = 2
+	want.count["memtable_count"], want.seconds["memtable_count"] = 1, 1
+	checkStalls(t, gatherStalls(t, reg), want)
 
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)

@@ -55,6 +55,9 @@ type Store struct {
 	// consumers names in-process readers for the iterator-age metric
 	// (metrics.go).
 	consumers consumers
+
+	// stalls counts Pebble's write stalls for HealthCollector (stall.go).
+	stalls *writeStalls
 }
 
 // stream is the in-memory state of one stream.
@@ -172,12 +175,13 @@ func Open(dir string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	db, err := pebble.Open(dir, pebbleOptions(cfg))
+	stalls := newWriteStalls(cfg.now)
+	db, err := pebble.Open(dir, pebbleOptions(cfg, stalls.eventListener()))
 	if err != nil {
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
 	}
 	s := &Store{
-		cfg: cfg, db: db,
+		cfg: cfg, db: db, stalls: stalls,
 		streams: map[string]*stream{}, byID: map[uint32]*stream{},
 		writeCh:    make(chan *writeOp, 4096),
 		closing:    make(chan struct{}),
