@@ -2,6 +2,7 @@ package shard
 
 import (
 	"fmt"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"io"
 	"log/slog"
 	"time"
@@ -53,6 +54,8 @@ type config struct {
 	trimInterval time.Duration
 	iteratorTTL  time.Duration
 	now          func() time.Time
+	// fs replaces the disk in tests (withFS); nil is the OS's file system.
+	fs vfs.FS
 }
 
 func defaultConfig() config {
@@ -98,3 +101,7 @@ func WithIteratorTTL(d time.Duration) Option { return func(c *config) { c.iterat
 
 // WithClock replaces time.Now, for tests of retention and timestamps.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// withFS runs the store on fs instead of the disk: tests use Pebble's
+// crashable in-memory file system to check what survives a power loss.
+func withFS(fs vfs.FS) Option { return func(c *config) { c.fs = fs } }
