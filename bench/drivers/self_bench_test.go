@@ -6,27 +6,36 @@ import (
 	"github.com/spatehq/spate/bench"
 )
 
+// selfGRPCForBench sets up the self-grpc target for w and returns it with
+// one producer; both are closed when the benchmark ends.
+func selfGRPCForBench(b *testing.B, w bench.Workload) (*selfGRPC, bench.Producer) {
+	b.Helper()
+	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	ctx := b.Context()
+	if err := d.Setup(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			b.Error(err)
+		}
+	})
+	p, err := d.Producer(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = p.Close() })
+	return d, p
+}
+
 // BenchmarkSelfGRPCCatchUp measures the catch-up read alone (GetRecords
 // over gRPC from TRIM_HORIZON on every shard), the phase of `spate bench`
 // that is hardest to profile inside the whole run.
 func BenchmarkSelfGRPCCatchUp(b *testing.B) {
 	const records = 200_000
 	w := bench.Workload{RecordSize: 100, Batch: 500, Shards: 4, Producers: 1, Durable: false}
-	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	d, p := selfGRPCForBench(b, w)
 	ctx := b.Context()
-	if err := d.Setup(ctx, w); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := d.Close(); err != nil {
-			b.Error(err)
-		}
-	}()
-	p, err := d.Producer(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
 	batch := bench.NewBatch(w.Batch, w.RecordSize)
 	for range records / w.Batch {
 		if err := p.Put(ctx, batch); err != nil {
@@ -54,21 +63,8 @@ func BenchmarkSelfGRPCCatchUp(b *testing.B) {
 // which varies far more from run to run than the code does.
 func BenchmarkSelfGRPCPut(b *testing.B) {
 	w := bench.Workload{RecordSize: 100, Batch: 500, Shards: 4, Producers: 1, Durable: false}
-	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	_, p := selfGRPCForBench(b, w)
 	ctx := b.Context()
-	if err := d.Setup(ctx, w); err != nil {
-		b.Fatal(err)
-	}
-	defer func() {
-		if err := d.Close(); err != nil {
-			b.Error(err)
-		}
-	}()
-	p, err := d.Producer(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
 	batch := bench.NewBatch(w.Batch, w.RecordSize)
 	put := 0
 	for b.Loop() {
