@@ -1,6 +1,7 @@
 package drivers
 
 import (
+	"runtime"
 	"testing"
 
 	"github.com/spatehq/spate/bench"
@@ -74,4 +75,38 @@ func BenchmarkSelfGRPCPut(b *testing.B) {
 		put += len(batch)
 	}
 	b.ReportMetric(float64(put)/b.Elapsed().Seconds(), "rec/s")
+}
+
+// BenchmarkSelfGRPCPutRecord measures PutRecord (one 100 B record per call)
+// over gRPC from 8 producers, each on its own connection, in relaxed mode:
+// the per-request cost of the unary path, which bounds the batch-1 target.
+func BenchmarkSelfGRPCPutRecord(b *testing.B) {
+	const producers = 8
+	w := bench.Workload{RecordSize: 100, Batch: 1, Shards: 4, Producers: producers, Durable: false}
+	d, first := selfGRPCForBench(b, w)
+	ctx := b.Context()
+	pool := make(chan bench.Producer, producers)
+	pool <- first
+	for range producers - 1 {
+		p, err := d.Producer(ctx)
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = p.Close() })
+		pool <- p
+	}
+	b.SetParallelism((producers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		p := <-pool
+		defer func() { pool <- p }()
+		batch := bench.NewBatch(1, w.RecordSize)
+		for pb.Next() {
+			if err := p.Put(ctx, batch); err != nil {
+				b.Error(err)
+				return
+			}
+		}
+	})
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "rec/s")
 }
