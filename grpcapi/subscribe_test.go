@@ -3,13 +3,17 @@ package grpcapi
 import (
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/spatehq/spate/apierr"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 	"github.com/spatehq/spate/shard"
 )
@@ -200,6 +204,175 @@ func TestSubscribeEvents(t *testing.T) {
 				if hasChildren != (i == tt.children) {
 					t.Errorf("event %d child shards = %v", i, ev.GetChildShards())
 				}
+			}
+		})
+	}
+}
+
+// consumerAges returns the named consumers' iterator ages of stream s by
+// shard (only shards that have some), and fails if an anonymous read moved
+// the anonymous age.
+func consumerAges(t *testing.T, f *fixture) map[string]map[string]int64 {
+	t.Helper()
+	m, err := f.store.StreamMetrics(testContext(t), "s")
+	if err != nil {
+		t.Fatalf("StreamMetrics: %v", err)
+	}
+	out := map[string]map[string]int64{}
+	for _, sh := range m.Shards {
+		if sh.IteratorAgeMs != -1 {
+			t.Errorf("shard %s: anonymous iterator age %d, want -1: only named subscribers read", sh.ShardID, sh.IteratorAgeMs)
+		}
+		if len(sh.ConsumerAgesMs) > 0 {
+			out[sh.ShardID] = sh.ConsumerAgesMs
+		}
+	}
+	return out
+}
+
+// Two subscriptions share a consumer name, each through its own Server on
+// the same store, so that each can be ended alone (Server.Close), and the
+// end is seen only after the handler has returned.
+func TestSubscribeConsumerNameReportsTheAge(t *testing.T) {
+	f := newFixture(t)
+	f.createStream(t, "s", 2)
+	var other *Server
+	otherClient := spatev1.NewStreamServiceClient(serveBufconn(t, func(gs *grpc.Server) { other = Register(gs, f.store) }))
+	trimHorizon := &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}
+
+	// One record on each shard (hash keys 0 and 2^127).
+	for _, key := range []string{"0", "170141183460469231731687303715884105728"} {
+		if _, err := f.client.PutRecord(testContext(t), &spatev1.PutRecordRequest{
+			StreamName: "s", PartitionKey: "k", ExplicitHashKey: key, Data: []byte("x"),
+		}); err != nil {
+			t.Fatalf("PutRecord: %v", err)
+		}
+	}
+	sub := func(client spatev1.StreamServiceClient, shardID string) spatev1.StreamService_SubscribeClient {
+		stream, err := client.Subscribe(testContext(t), &spatev1.SubscribeRequest{
+			StreamName: "s", ShardId: shardID, StartingPosition: trimHorizon, ConsumerName: "app",
+		})
+		if err != nil {
+			t.Fatalf("Subscribe: %v", err)
+		}
+		receive(t, stream, 1) // the store read it under the name before sending it
+		return stream
+	}
+	first := sub(f.client, "shardId-000000000000")
+	second := sub(otherClient, "shardId-000000000001")
+
+	// Both read to the tip: age 0, under the name, on each shard.
+	want := map[string]map[string]int64{"shardId-000000000000": {"app": 0}, "shardId-000000000001": {"app": 0}}
+	if got := consumerAges(t, f); !maps.EqualFunc(got, want, maps.Equal) {
+		t.Fatalf("consumer ages = %v, want %v", got, want)
+	}
+	if _, err := f.store.EnableEnhancedMonitoring(testContext(t), "s", []shard.ShardLevelMetric{shard.MetricIteratorAgeMilliseconds}); err != nil {
+		t.Fatalf("EnableEnhancedMonitoring: %v", err)
+	}
+	// ageSeries returns the shard and consumer labels of the scraped
+	// iterator age series, sorted.
+	ageSeries := func() []string {
+		t.Helper()
+		reg := prometheus.NewPedanticRegistry()
+		reg.MustRegister(f.store.Collector())
+		mfs, err := reg.Gather()
+		if err != nil {
+			t.Fatalf("gather: %v", err)
+		}
+		var out []string
+		for _, mf := range mfs {
+			if mf.GetName() != "spate_shard_iterator_age_milliseconds" {
+				continue
+			}
+			for _, m := range mf.GetMetric() {
+				labels := map[string]string{}
+				for _, lp := range m.GetLabel() {
+					labels[lp.GetName()] = lp.GetValue()
+				}
+				out = append(out, labels["shard"]+" "+labels["consumer"])
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	if got, want := ageSeries(), []string{"shardId-000000000000 app", "shardId-000000000001 app"}; !slices.Equal(got, want) {
+		t.Fatalf("iterator age series (shard consumer) = %q, want %q", got, want)
+	}
+
+	// The first subscription ends; the name is still held by the second.
+	f.server.Close()
+	if _, err := first.Recv(); status.Code(err) != codes.Unavailable {
+		t.Fatalf("Recv after Close: %v, want Unavailable", err)
+	}
+	if got := consumerAges(t, f); !maps.EqualFunc(got, want, maps.Equal) {
+		t.Fatalf("consumer ages with one subscription left = %v, want %v", got, want)
+	}
+
+	// The last one ends: the name's series go.
+	other.Close()
+	if _, err := second.Recv(); status.Code(err) != codes.Unavailable {
+		t.Fatalf("Recv after Close: %v, want Unavailable", err)
+	}
+	if got := consumerAges(t, f); len(got) != 0 {
+		t.Fatalf("consumer ages after every subscription ended = %v, want none", got)
+	}
+	if got := ageSeries(); len(got) != 0 {
+		t.Fatalf("iterator age series after every subscription ended = %q, want none", got)
+	}
+}
+
+func TestSubscribeConsumerNames(t *testing.T) {
+	tests := []struct {
+		name     string
+		consumer string
+		valid    bool
+	}{
+		{"empty is anonymous", "", true},
+		{"one character", "a", true},
+		{"every allowed kind", "App_1.v-2", true},
+		{"128 characters", strings.Repeat("a", 128), true},
+		{"129 characters", strings.Repeat("a", 129), false},
+		{"a colon, as in-process names have", "firehose:orders", false},
+		{"a space", "my app", false},
+		{"a slash", "team/app", false},
+		{"not ASCII", "appé", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.createStream(t, "s", 1)
+			put(t, f, "a")
+			stream, err := f.client.Subscribe(testContext(t), &spatev1.SubscribeRequest{
+				StreamName: "s", ShardId: "shardId-000000000000", ConsumerName: tt.consumer,
+				StartingPosition: &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON},
+			})
+			if err != nil {
+				t.Fatalf("Subscribe: %v", err)
+			}
+			m := func() shard.ShardMetrics {
+				t.Helper()
+				sm, err := f.store.StreamMetrics(testContext(t), "s")
+				if err != nil {
+					t.Fatalf("StreamMetrics: %v", err)
+				}
+				return sm.Shards[0]
+			}
+			if !tt.valid {
+				_, err := stream.Recv()
+				if status.Code(err) != codes.InvalidArgument || !apierr.Is(FromStatus(err), apierr.Validation) ||
+					!strings.Contains(err.Error(), "consumer_name") {
+					t.Fatalf("Recv: %v, want InvalidArgument ValidationException about consumer_name", err)
+				}
+				// Nothing was read, under any name.
+				if got := m(); got.IteratorAgeMs != -1 || len(got.ConsumerAgesMs) != 0 || got.OutgoingRecords != 0 {
+					t.Fatalf("after a rejected subscription: %+v, want no reads", got)
+				}
+				return
+			}
+			receive(t, stream, 1)
+			got := m()
+			if _, named := got.ConsumerAgesMs[tt.consumer]; named != (tt.consumer != "") || (got.IteratorAgeMs != -1) != (tt.consumer == "") {
+				t.Fatalf("after reading as %q: anonymous age %d, consumer ages %v", tt.consumer, got.IteratorAgeMs, got.ConsumerAgesMs)
 			}
 		})
 	}

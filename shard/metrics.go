@@ -24,7 +24,8 @@ type shardStats struct {
 	outgoingRecords atomic.Uint64
 	outgoingBytes   atomic.Uint64
 	// iteratorAgeMs is the MillisBehindLatest of the last read by a reader
-	// that did not name itself (WithConsumer); -1 before the first such read.
+	// that did not name itself (WithConsumer, AcquireConsumer); -1 before
+	// the first such read.
 	iteratorAgeMs atomic.Int64
 }
 
@@ -70,12 +71,18 @@ func (s *Store) noteRead(ctx context.Context, sh *shardState, records, bytes int
 // consumerKey is the context key of a *consumer.
 type consumerKey struct{}
 
-// consumer is an in-process reader that named itself with WithConsumer: a
-// Firehose delivery stream, an Analytics application. Its iterator age is
-// kept per shard, apart from anonymous readers'.
+// consumer is a reader that named itself: an in-process one with
+// WithConsumer (a Firehose delivery stream, an Analytics application) or a
+// subscription with AcquireConsumer (a gRPC subscriber's consumer_name). Its
+// iterator age is kept per shard, apart from anonymous readers'.
 type consumer struct {
 	store *Store
 	name  string
+	// pinned and holders say who keeps the name registered, and are guarded
+	// by the store's consumers.mu. Invariant: the consumer is in
+	// consumers.byName exactly while pinned || holders > 0.
+	pinned  bool // by WithConsumer, until ForgetConsumer
+	holders int  // AcquireConsumer calls not yet released
 	// ages maps *shardState to *atomic.Int64. Keys are pointers, so a
 	// lookup allocates nothing; a shard's entry is made on its first read.
 	ages sync.Map
@@ -95,34 +102,87 @@ type consumers struct {
 	byName map[string]*consumer
 }
 
+// lookup returns the registered consumer of that name, registering it if
+// need be. The caller holds mu, and pins or holds the consumer before
+// unlocking (the registry's invariant).
+func (cs *consumers) lookup(s *Store, name string) *consumer {
+	if cs.byName == nil {
+		cs.byName = map[string]*consumer{}
+	}
+	c, ok := cs.byName[name]
+	if !ok {
+		// The registry may keep the name longer than the caller keeps what
+		// it came from (a decoded request can alias its wire bytes).
+		name = strings.Clone(name)
+		c = &consumer{store: s, name: name}
+		cs.byName[name] = c
+	}
+	return c
+}
+
+// dropIfUnused unregisters c once nothing keeps it. The caller holds mu.
+func (cs *consumers) dropIfUnused(c *consumer) {
+	if !c.pinned && c.holders == 0 && cs.byName[c.name] == c {
+		delete(cs.byName, c.name)
+	}
+}
+
 // WithConsumer returns a context under which Read reports the iterator age
 // as the consumer name's: the series
 // spate_shard_iterator_age_milliseconds{consumer="name"} (and the
 // consumer's entry in StreamMetrics) instead of the anonymous one
-// (consumer=""), which GetRecords and Subscribe callers update. In-process
-// readers call it once per reading goroutine, with a name such as
-// "firehose:orders" or "analytics:app"; the name stays registered until
+// (consumer=""), which GetRecords and unnamed Subscribe callers update.
+// In-process readers call it once per reading goroutine, with a name such
+// as "firehose:orders" or "analytics:app"; the name stays registered until
 // ForgetConsumer.
 func (s *Store) WithConsumer(ctx context.Context, name string) context.Context {
 	s.consumers.mu.Lock()
 	defer s.consumers.mu.Unlock()
-	if s.consumers.byName == nil {
-		s.consumers.byName = map[string]*consumer{}
-	}
-	c, ok := s.consumers.byName[name]
-	if !ok {
-		c = &consumer{store: s, name: name}
-		s.consumers.byName[name] = c
-	}
+	c := s.consumers.lookup(s, name)
+	c.pinned = true
 	return context.WithValue(ctx, consumerKey{}, c)
 }
 
 // ForgetConsumer drops a consumer's iterator ages (a deleted delivery
-// stream or application), so its series disappear.
+// stream or application), so its series disappear. A name that
+// AcquireConsumer holders still read under stays registered until the last
+// of them releases it: its series are theirs too.
 func (s *Store) ForgetConsumer(name string) {
 	s.consumers.mu.Lock()
 	defer s.consumers.mu.Unlock()
-	delete(s.consumers.byName, name)
+	if c, ok := s.consumers.byName[name]; ok {
+		c.pinned = false
+		s.consumers.dropIfUnused(c)
+	}
+}
+
+// AcquireConsumer is WithConsumer for a reader that lives as long as
+// something else does, such as a gRPC subscription that names its consumer:
+// the returned context reads under the name, and release gives the name
+// up. Holders of one name share its series (several subscriptions of one
+// consumer, typically one per shard); when the last one releases, and
+// WithConsumer has not pinned the name, the name's series disappear, the
+// ages of every shard any holder read included. Until then a shard's age
+// is that of its last read under the name.
+//
+// release is safe to call more than once and from any goroutine; calls
+// after the first do nothing. The caller must call it, or the name stays
+// registered.
+func (s *Store) AcquireConsumer(ctx context.Context, name string) (_ context.Context, release func()) {
+	s.consumers.mu.Lock()
+	c := s.consumers.lookup(s, name)
+	c.holders++
+	s.consumers.mu.Unlock()
+	var once sync.Once
+	release = func() {
+		once.Do(func() {
+			s.consumers.mu.Lock()
+			defer s.consumers.mu.Unlock()
+			c.holders--
+			s.consumers.dropIfUnused(c)
+		})
+	}
+	return context.WithValue(ctx, consumerKey{}, c), release
 }
 
 // ShardMetrics is a shard's counters since the store was opened.
@@ -133,10 +193,11 @@ type ShardMetrics struct {
 	OutgoingRecords uint64
 	OutgoingBytes   uint64 // data plus partition keys
 	// IteratorAgeMs is the MillisBehindLatest of the last anonymous read
-	// (GetRecords, Subscribe); -1 before the first one.
+	// (GetRecords, Subscribe without a consumer name); -1 before the first
+	// one.
 	IteratorAgeMs int64
-	// ConsumerAgesMs holds the same for each named consumer that has read
-	// the shard (WithConsumer); nil when none has.
+	// ConsumerAgesMs holds the same for each registered named consumer that
+	// has read the shard (WithConsumer, AcquireConsumer); nil when none has.
 	ConsumerAgesMs map[string]int64
 }
 
@@ -240,8 +301,9 @@ func (s *Store) consumerAges() map[*shardState]map[string]int64 {
 // Spate does not throttle, so the two throughput-exceeded counters stay 0;
 // they exist so dashboards and alerts written for Kinesis work. The
 // iterator age is a gauge: the MillisBehindLatest of the last read, per
-// consumer; consumer is "" for GetRecords and Subscribe callers and the
-// name an in-process reader gave WithConsumer otherwise. Take
+// consumer; consumer is "" for GetRecords and unnamed Subscribe callers,
+// and otherwise the name an in-process reader gave WithConsumer or a
+// subscription gave AcquireConsumer (a gRPC subscriber's consumer_name). Take
 // max by (stream, shard) for CloudWatch's Maximum.
 func (s *Store) Collector() prometheus.Collector { return newStreamCollector(s) }
 
@@ -273,7 +335,7 @@ func newStreamCollector(s *Store) *streamCollector {
 			d("spate_shard_outgoing_records_total", "Records read from the shard (OutgoingRecords).", sh, nil),
 			d("spate_shard_write_provisioned_throughput_exceeded_total", "Throttled writes to the shard: always 0, Spate does not throttle.", sh, nil),
 			d("spate_shard_read_provisioned_throughput_exceeded_total", "Throttled reads of the shard: always 0, Spate does not throttle.", sh, nil),
-			d("spate_shard_iterator_age_milliseconds", "MillisBehindLatest of the last read of the shard, per consumer (\"\" for GetRecords and Subscribe callers).",
+			d("spate_shard_iterator_age_milliseconds", "MillisBehindLatest of the last read of the shard, per consumer (\"\" for GetRecords and unnamed Subscribe callers).",
 				[]string{"stream", "shard", "consumer"}, nil),
 		},
 	}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -369,5 +370,182 @@ func TestCountingAllocatesNothing(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Fatalf("counting allocates %v times per run, want 0", allocs)
+	}
+}
+
+// AcquireConsumer counts its holders: a name's series stay while any holder
+// or a WithConsumer pin keeps it, and go when the last one lets go.
+func TestAcquireConsumerCountsHolders(t *testing.T) {
+	const name, series = "app", `spate_shard_iterator_age_milliseconds{consumer=app,shard=shardId-000000000000,stream=orders}`
+	type step struct {
+		op     string // acquire, release, read (under holder), with, forget
+		holder int    // acquire, release, read: which holder; -1 reads under the WithConsumer context
+		want   bool   // whether the name has an age after the step
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{"two holders, release one then the other", []step{
+			{op: "acquire", holder: 0}, {op: "acquire", holder: 1},
+			{op: "read", holder: 0, want: true},
+			{op: "release", holder: 0, want: true},
+			{op: "release", holder: 1, want: false},
+		}},
+		{"a second release by one holder does nothing", []step{
+			{op: "acquire", holder: 0}, {op: "acquire", holder: 1},
+			{op: "read", holder: 1, want: true},
+			{op: "release", holder: 0, want: true},
+			{op: "release", holder: 0, want: true},
+			{op: "release", holder: 1, want: false},
+		}},
+		{"a WithConsumer pin outlives the holders", []step{
+			{op: "with"}, {op: "acquire", holder: 0},
+			{op: "read", holder: 0, want: true},
+			{op: "release", holder: 0, want: true},
+			{op: "forget", want: false},
+		}},
+		{"ForgetConsumer keeps a held name until its release", []step{
+			{op: "acquire", holder: 0}, {op: "with"},
+			{op: "read", holder: -1, want: true},
+			{op: "forget", want: true},
+			{op: "release", holder: 0, want: false},
+		}},
+		{"a name acquired again starts without ages", []step{
+			{op: "acquire", holder: 0},
+			{op: "read", holder: 0, want: true},
+			{op: "release", holder: 0, want: false},
+			{op: "acquire", holder: 1, want: false},
+			// A released context reads under no registered name.
+			{op: "read", holder: 0, want: false},
+			{op: "read", holder: 1, want: true},
+			{op: "release", holder: 1, want: false},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx := context.Background()
+			s := openTest(t, "")
+			mustCreate(t, s, "orders", 1)
+			if _, err := s.EnableEnhancedMonitoring(ctx, "orders", []ShardLevelMetric{MetricIteratorAgeMilliseconds}); err != nil {
+				t.Fatalf("EnableEnhancedMonitoring: %v", err)
+			}
+			cur := mustGet(s.Seek(ctx, "orders", ShardID(0), Position{Type: TrimHorizon}))
+			ctxs := map[int]context.Context{}
+			releases := map[int]func(){}
+			for i, st := range tc.steps {
+				switch st.op {
+				case "acquire":
+					ctxs[st.holder], releases[st.holder] = s.AcquireConsumer(ctx, name)
+				case "release":
+					releases[st.holder]()
+				case "with":
+					ctxs[-1] = s.WithConsumer(ctx, name)
+				case "forget":
+					s.ForgetConsumer(name)
+				case "read":
+					if _, err := s.Read(ctxs[st.holder], cur, 1, MaxGetRecordsBytes); err != nil {
+						t.Fatalf("step %d: Read: %v", i, err)
+					}
+				}
+				m := mustGet(s.StreamMetrics(ctx, "orders")).Shards[0]
+				_, inMetrics := m.ConsumerAgesMs[name]
+				_, scraped := scrapeStreams(t, s)[series]
+				if inMetrics != st.want || scraped != st.want {
+					t.Fatalf("step %d (%s %d): age in StreamMetrics %v, scraped %v; want %v", i, st.op, st.holder, inMetrics, scraped, st.want)
+				}
+				if m.IteratorAgeMs != -1 {
+					t.Fatalf("step %d: a named read moved the anonymous age to %d", i, m.IteratorAgeMs)
+				}
+			}
+			s.consumers.mu.Lock()
+			left := len(s.consumers.byName)
+			s.consumers.mu.Unlock()
+			if left != 0 {
+				t.Fatalf("%d names still registered after every holder let go", left)
+			}
+		})
+	}
+}
+
+// Holders come and go concurrently (run with -race): a name one of them
+// keeps holding never disappears, and nothing is left once all are gone.
+func TestAcquireConsumerConcurrently(t *testing.T) {
+	const name = "app"
+	ctx := context.Background()
+	s := openTest(t, "")
+	mustCreate(t, s, "orders", 2)
+	cur := func(shard uint32) Cursor {
+		return mustGet(s.Seek(ctx, "orders", ShardID(shard), Position{Type: TrimHorizon}))
+	}
+	keeper, releaseKeeper := s.AcquireConsumer(ctx, name)
+	if _, err := s.Read(keeper, cur(0), 1, MaxGetRecordsBytes); err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+
+	const workers, rounds = 8, 200
+	stop := make(chan struct{})
+	watched := make(chan error, 1)
+	go func() { // watches the keeper's name while the others churn
+		for {
+			select {
+			case <-stop:
+				watched <- nil
+				return
+			default:
+			}
+			m, err := s.StreamMetrics(ctx, "orders")
+			if err != nil {
+				watched <- err
+				return
+			}
+			if _, ok := m.Shards[0].ConsumerAgesMs[name]; !ok {
+				watched <- errors.New("the held name lost its shard-0 age while others released it")
+				return
+			}
+		}
+	}()
+	var wg sync.WaitGroup
+	errs := make(chan error, workers)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := cur(uint32(w % 2))
+			for range rounds {
+				hctx, release := s.AcquireConsumer(ctx, name)
+				if _, err := s.Read(hctx, c, 1, MaxGetRecordsBytes); err != nil {
+					errs <- err
+					return
+				}
+				// Another name, pinned and forgotten, shares the registry.
+				s.ForgetConsumer("firehose:" + name)
+				_ = s.WithConsumer(ctx, "firehose:"+name)
+				release()
+				release()
+			}
+		}()
+	}
+	wg.Wait()
+	close(stop)
+	if err := <-watched; err != nil {
+		t.Fatal(err)
+	}
+	close(errs)
+	for err := range errs {
+		t.Fatalf("worker: %v", err)
+	}
+
+	m := mustGet(s.StreamMetrics(ctx, "orders"))
+	if _, ok := m.Shards[1].ConsumerAgesMs[name]; !ok {
+		t.Fatal("the workers' reads of shard 1 left no age under the held name")
+	}
+	releaseKeeper()
+	s.ForgetConsumer("firehose:" + name)
+	m = mustGet(s.StreamMetrics(ctx, "orders"))
+	for _, sh := range m.Shards {
+		if len(sh.ConsumerAgesMs) != 0 {
+			t.Fatalf("shard %s still has consumer ages %v after every holder released", sh.ShardID, sh.ConsumerAgesMs)
+		}
 	}
 }

@@ -52,8 +52,8 @@ type Store struct {
 	// reading, Close takes it for writing before it stops the writer.
 	closeMu sync.RWMutex
 
-	// consumers names in-process readers for the iterator-age metric
-	// (metrics.go).
+	// consumers names readers (in-process ones, named subscriptions) for the
+	// iterator-age metric (metrics.go).
 	consumers consumers
 
 	// stalls counts Pebble's write stalls for HealthCollector (stall.go).

@@ -18,7 +18,7 @@ import (
 )
 
 func newTailCmd() *cobra.Command {
-	var shardID, from, format string
+	var shardID, from, format, consumer string
 	cmd := &cobra.Command{
 		Use:   "tail STREAM",
 		Short: "Print a stream's records as they arrive",
@@ -36,10 +36,17 @@ as 2026-01-02T15:04:05Z (the first record that arrived at or after it).
 unless the data ends with one); records of different shards interleave.
 --format json prints one JSON object per line with the shard, sequence
 number, partition key, arrival time and data (base64), for binary data and
-for scripts.`,
+for scripts.
+
+--consumer names this reader in the server's metrics: how far behind it is
+(MillisBehindLatest) is reported per shard as
+spate_shard_iterator_age_milliseconds{consumer="NAME"} while tail runs,
+instead of under the anonymous consumer "". NAME is 1 to 128 characters of
+a-z, A-Z, 0-9, '_', '.' and '-'.`,
 		Example: `  spate tail orders
   spate tail orders --from trim-horizon --format json
-  spate tail orders --shard shardId-000000000001 --from 2026-01-02T15:04:05Z`,
+  spate tail orders --shard shardId-000000000001 --from 2026-01-02T15:04:05Z
+  spate tail orders --consumer audit`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			pos, err := parseFrom(from)
@@ -54,13 +61,14 @@ for scripts.`,
 				return err
 			}
 			defer c.Close()
-			t := &tailer{api: c.api, addr: c.addr, stream: args[0], from: pos, format: format, out: cmd.OutOrStdout()}
+			t := &tailer{api: c.api, addr: c.addr, stream: args[0], from: pos, format: format, consumer: consumer, out: cmd.OutOrStdout()}
 			return t.run(cmd.Context(), shardID)
 		},
 	}
 	cmd.Flags().StringVar(&shardID, "shard", "", "follow only this shard (e.g. shardId-000000000000)")
 	cmd.Flags().StringVar(&from, "from", "latest", "where to start: latest, trim-horizon or an RFC 3339 time")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().StringVar(&consumer, "consumer", "", "report this reader's iterator age under this consumer `NAME` (see above)")
 	return cmd
 }
 
@@ -86,6 +94,8 @@ type tailer struct {
 	stream string
 	from   *spatev1.StartingPosition
 	format string
+	// consumer is every subscription's consumer_name; "" for anonymous.
+	consumer string
 
 	mu       sync.Mutex // guards out and following
 	out      io.Writer
@@ -125,7 +135,9 @@ func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, 
 	}
 	t.followed[shardID] = true
 	g.Go(func() error {
-		sub, err := t.api.Subscribe(ctx, &spatev1.SubscribeRequest{StreamName: t.stream, ShardId: shardID, StartingPosition: pos})
+		sub, err := t.api.Subscribe(ctx, &spatev1.SubscribeRequest{
+			StreamName: t.stream, ShardId: shardID, StartingPosition: pos, ConsumerName: t.consumer,
+		})
 		if err != nil {
 			return rpcError("subscribe to "+shardID, t.addr, err)
 		}

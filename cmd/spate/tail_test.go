@@ -119,9 +119,11 @@ func TestTailCommand(t *testing.T) {
 		name      string
 		args      []string
 		wantShard string // "" for both shards
+		consumer  string // --consumer, checked in the server's metrics
 	}{
-		{"all shards", []string{"tail", "s", "--from", "trim-horizon", "--format", "json"}, ""},
-		{"one shard", []string{"tail", "s", "--from", "trim-horizon", "--format", "json", "--shard", "shardId-000000000001"}, "shardId-000000000001"},
+		{"all shards", []string{"tail", "s", "--from", "trim-horizon", "--format", "json"}, "", ""},
+		{"one shard", []string{"tail", "s", "--from", "trim-horizon", "--format", "json", "--shard", "shardId-000000000001"}, "shardId-000000000001", ""},
+		{"named consumer", []string{"tail", "s", "--from", "trim-horizon", "--format", "json", "--consumer", "audit"}, "", "audit"},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -169,6 +171,19 @@ func TestTailCommand(t *testing.T) {
 					break
 				}
 			}
+			if tt.consumer != "" {
+				// The server read every shard under the name before sending
+				// its records; the subscriptions still run.
+				m, err := s.api.GetStreamMetrics(ctx, &spatev1.GetStreamMetricsRequest{StreamName: "s"})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, sh := range m.GetShards() {
+					if _, ok := sh.GetConsumerIteratorAgeMilliseconds()[tt.consumer]; !ok {
+						t.Errorf("%s: consumer ages %v, want one for %s", sh.GetShardId(), sh.GetConsumerIteratorAgeMilliseconds(), tt.consumer)
+					}
+				}
+			}
 			cancel()
 			go io.Copy(io.Discard, pr) // let tail finish writing
 			if err := <-done; err != nil {
@@ -185,5 +200,23 @@ func TestTailCommand(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An invalid --consumer reaches the server, which refuses it with a message
+// naming the field.
+func TestTailRejectsInvalidConsumer(t *testing.T) {
+	s := startAPIServer(t)
+	ctx := clientTestContext(t)
+	if _, err := s.api.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := s.runTo(ctx, nil, &stdout, &stderr, "tail", "s", "--consumer", "firehose:s")
+	if err == nil || !strings.Contains(err.Error(), "ValidationException") || !strings.Contains(err.Error(), `consumer_name "firehose:s"`) {
+		t.Fatalf("tail --consumer firehose:s = %v, want a ValidationException about consumer_name", err)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("printed %q", stdout.String())
 	}
 }

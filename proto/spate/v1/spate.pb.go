@@ -3086,8 +3086,16 @@ type SubscribeRequest struct {
 	StreamArn        string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
 	ShardId          string                 `protobuf:"bytes,3,opt,name=shard_id,json=shardId,proto3" json:"shard_id,omitempty"`
 	StartingPosition *StartingPosition      `protobuf:"bytes,4,opt,name=starting_position,json=startingPosition,proto3" json:"starting_position,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// Optional: the consumer this subscription reads for, 1 to 128 characters
+	// of [a-zA-Z0-9_.-] (the pattern of a Kinesis ConsumerName). When set, the
+	// subscription's MillisBehindLatest is reported as that consumer's series,
+	// spate_shard_iterator_age_milliseconds{consumer="<name>"}, instead of the
+	// anonymous one (consumer=""), until the subscription ends. Several
+	// subscriptions may share a name (typically one per shard); the series
+	// stay until the last of them ends.
+	ConsumerName  string `protobuf:"bytes,5,opt,name=consumer_name,json=consumerName,proto3" json:"consumer_name,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *SubscribeRequest) Reset() {
@@ -3146,6 +3154,13 @@ func (x *SubscribeRequest) GetStartingPosition() *StartingPosition {
 		return x.StartingPosition
 	}
 	return nil
+}
+
+func (x *SubscribeRequest) GetConsumerName() string {
+	if x != nil {
+		return x.ConsumerName
+	}
+	return ""
 }
 
 // SubscribeResponse is one event of a subscription.
@@ -3550,11 +3565,12 @@ type ShardMetrics struct {
 	IncomingBytes   uint64                 `protobuf:"varint,3,opt,name=incoming_bytes,json=incomingBytes,proto3" json:"incoming_bytes,omitempty"`
 	OutgoingRecords uint64                 `protobuf:"varint,4,opt,name=outgoing_records,json=outgoingRecords,proto3" json:"outgoing_records,omitempty"`
 	OutgoingBytes   uint64                 `protobuf:"varint,5,opt,name=outgoing_bytes,json=outgoingBytes,proto3" json:"outgoing_bytes,omitempty"`
-	// MillisBehindLatest of the last GetRecords or Subscribe read of the shard;
-	// -1 before the first.
+	// MillisBehindLatest of the last GetRecords or anonymous Subscribe read of
+	// the shard; -1 before the first.
 	IteratorAgeMilliseconds int64 `protobuf:"varint,6,opt,name=iterator_age_milliseconds,json=iteratorAgeMilliseconds,proto3" json:"iterator_age_milliseconds,omitempty"`
-	// The same for each in-process consumer (a Firehose delivery stream, an
-	// Analytics application) that has read the shard, by its name.
+	// The same for each named consumer that has read the shard, by its name:
+	// an in-process one (a Firehose delivery stream, an Analytics application)
+	// or the consumer_name of running subscriptions.
 	ConsumerIteratorAgeMilliseconds map[string]int64 `protobuf:"bytes,7,rep,name=consumer_iterator_age_milliseconds,json=consumerIteratorAgeMilliseconds,proto3" json:"consumer_iterator_age_milliseconds,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	unknownFields                   protoimpl.UnknownFields
 	sizeCache                       protoimpl.SizeCache
@@ -3938,14 +3954,15 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x10StartingPosition\x12/\n" +
 	"\x04type\x18\x01 \x01(\x0e2\x1b.spate.v1.ShardIteratorTypeR\x04type\x12'\n" +
 	"\x0fsequence_number\x18\x02 \x01(\tR\x0esequenceNumber\x128\n" +
-	"\ttimestamp\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\xb6\x01\n" +
+	"\ttimestamp\x18\x03 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\"\xdb\x01\n" +
 	"\x10SubscribeRequest\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
 	"\n" +
 	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12\x19\n" +
 	"\bshard_id\x18\x03 \x01(\tR\ashardId\x12G\n" +
-	"\x11starting_position\x18\x04 \x01(\v2\x1a.spate.v1.StartingPositionR\x10startingPosition\"\xec\x01\n" +
+	"\x11starting_position\x18\x04 \x01(\v2\x1a.spate.v1.StartingPositionR\x10startingPosition\x12#\n" +
+	"\rconsumer_name\x18\x05 \x01(\tR\fconsumerName\"\xec\x01\n" +
 	"\x11SubscribeResponse\x12*\n" +
 	"\arecords\x18\x01 \x03(\v2\x10.spate.v1.RecordR\arecords\x120\n" +
 	"\x14millis_behind_latest\x18\x02 \x01(\x03R\x12millisBehindLatest\x12@\n" +
