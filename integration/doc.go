@@ -6,7 +6,9 @@
 //
 // The crash and restart tests kill and restart the server on its data
 // directory; the AWS CLI smoke test needs `aws` on PATH and fails without it
-// unless SPATE_SKIP_AWS_CLI is set. `go test -short` skips the package.
+// unless SPATE_SKIP_AWS_CLI is set; the Prometheus test needs
+// scripts/prometheus-tools.sh's .tools/prometheus and fails without it unless
+// SPATE_SKIP_PROMETHEUS is set. `go test -short` skips the package.
 //
 // Invariant: no server outlives its test; the server's log is printed when a
 // test fails, and a server that exits non-zero on SIGTERM (a race report, a

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, if missing, what `make test` needs beyond Go: a C compiler (the
 # race detector needs cgo), the AWS CLI (the CLI smoke test) and a PostgreSQL
-# server with psql (scripts/pg-server.sh: the analytics oracle tests).
+# server with psql (scripts/pg-server.sh: the analytics oracle tests), then
+# Prometheus and promtool into .tools/prometheus (scripts/prometheus-tools.sh:
+# the Prometheus and Grafana dashboard test).
 # Idempotent: does nothing when all are present. Uses Debian's packages, the only
 # registry besides the Go proxy and npm that this project's machines reach.
 set -euo pipefail
@@ -13,21 +15,21 @@ command -v aws >/dev/null 2>&1 || missing+=(awscli)
 # (/usr/lib/postgresql/N/bin) and its client, psql.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 
-if [ ${#missing[@]} -eq 0 ]; then
-  exit 0
+if [ ${#missing[@]} -gt 0 ]; then
+  if ! command -v apt-get >/dev/null 2>&1; then
+    echo "test-deps: missing ${missing[*]} and no apt-get to install them; install them and re-run" >&2
+    exit 1
+  fi
+  sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  echo "test-deps: installing ${missing[*]} from Debian's packages" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  command -v aws >/dev/null 2>&1 || { echo "test-deps: aws still not on PATH after installing awscli" >&2; exit 1; }
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "test-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
 fi
 
-if ! command -v apt-get >/dev/null 2>&1; then
-  echo "test-deps: missing ${missing[*]} and no apt-get to install them; install them and re-run" >&2
-  exit 1
-fi
-sudo=""
-if [ "$(id -u)" -ne 0 ]; then
-  sudo="sudo"
-fi
-echo "test-deps: installing ${missing[*]} from Debian's packages" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -qq
-$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-command -v aws >/dev/null 2>&1 || { echo "test-deps: aws still not on PATH after installing awscli" >&2; exit 1; }
-compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "test-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
+"$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"
