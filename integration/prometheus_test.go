@@ -168,13 +168,8 @@ func TestPrometheus(t *testing.T) {
 		entries[i] = types.PutRecordsRequestEntry{Data: fmt.Appendf(nil, `{"i":%d}`, i), PartitionKey: aws.String(fmt.Sprint("pk-", i))}
 	}
 	k.putRecords(ctx, t, stream, entries)
-	read := k.readAll(ctx, t, stream) // GetRecords: the outgoing and iterator-age series
-	total := 0
-	for _, recs := range read {
-		total += len(recs)
-	}
-	if total != promRecords {
-		t.Fatalf("GetRecords read %d records, want %d", total, promRecords)
+	if read := countRecords(k.readAll(ctx, t, stream)); read != promRecords { // GetRecords: the outgoing and iterator-age series
+		t.Fatalf("GetRecords read %d records, want %d", read, promRecords)
 	}
 	_, err := k.c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(stream + "-missing")})
 	wantAPIError(t, err, "ResourceNotFoundException") // the errors panel's series
@@ -203,11 +198,37 @@ func TestPrometheus(t *testing.T) {
 		}
 		return res[0].value >= 2, fmt.Sprint(res[0].value)
 	})
+	// A second batch between scrapes, so the rate panels show traffic, not
+	// a flat line: Prometheus has already stored the first batch's counts.
+	k.putRecords(ctx, t, stream, entries)
+	read := k.readAll(ctx, t, stream)
+	if got := countRecords(read); got != 2*promRecords {
+		t.Fatalf("GetRecords read %d records after the second batch, want %d", got, 2*promRecords)
+	}
+	incoming := fmt.Sprintf(`sum(spate_shard_incoming_records_total{stream=%q})`, stream)
+	pollUntil(ctx, t, "Prometheus to scrape the second batch", func() (bool, string) {
+		res, err := prom.query(ctx, incoming)
+		if err != nil || len(res) != 1 {
+			return false, fmt.Sprintf("%v %v", res, err)
+		}
+		return res[0].value == 2*promRecords, fmt.Sprint(res[0].value)
+	})
+	pollUntil(ctx, t, "Prometheus to see the application read the second batch", func() (bool, string) {
+		res, err := prom.query(ctx, rowsIn)
+		if err != nil || len(res) != 1 {
+			return false, fmt.Sprintf("%v %v", res, err)
+		}
+		return res[0].value == 2*promRecords, fmt.Sprint(res[0].value)
+	})
 
 	t.Run("IncomingRecords", func(t *testing.T) {
-		sum := prom.mustQuery(ctx, t, fmt.Sprintf(`sum(spate_shard_incoming_records_total{stream=%q})`, stream))
-		if len(sum) != 1 || sum[0].value != promRecords {
-			t.Errorf("sum of spate_shard_incoming_records_total = %v, want one sample of %d", sum, promRecords)
+		sum := prom.mustQuery(ctx, t, incoming)
+		if len(sum) != 1 || sum[0].value != 2*promRecords {
+			t.Errorf("sum of spate_shard_incoming_records_total = %v, want one sample of %d", sum, 2*promRecords)
+		}
+		rate := prom.mustQuery(ctx, t, fmt.Sprintf(`sum(rate(spate_shard_incoming_records_total{stream=%q}[%s]))`, stream, rateInterval))
+		if len(rate) != 1 || !(rate[0].value > 0) {
+			t.Errorf("rate of spate_shard_incoming_records_total = %v, want one positive sample: the second batch came between scrapes", rate)
 		}
 		perShard := map[string]float64{}
 		for _, s := range prom.mustQuery(ctx, t, fmt.Sprintf(`spate_shard_incoming_records_total{stream=%q}`, stream)) {
@@ -221,8 +242,8 @@ func TestPrometheus(t *testing.T) {
 			t.Errorf("spate_shard_incoming_records_total by shard = %v, want what GetRecords read: %v", perShard, want)
 		}
 		rows := prom.mustQuery(ctx, t, rowsIn)
-		if len(rows) != 1 || rows[0].value != promRecords {
-			t.Errorf("%s = %v, want one sample of %d", rowsIn, rows, promRecords)
+		if len(rows) != 1 || rows[0].value != 2*promRecords {
+			t.Errorf("%s = %v, want one sample of %d", rowsIn, rows, 2*promRecords)
 		}
 	})
 
@@ -611,4 +632,13 @@ func checkDashboard(ctx context.Context, t *testing.T, prom *promServer, path st
 			t.Errorf("notProduced lists %s, which no dashboard expression reads", metric)
 		}
 	}
+}
+
+// countRecords is the number of records in readAll's result.
+func countRecords(byShard map[string][]types.Record) int {
+	n := 0
+	for _, recs := range byShard {
+		n += len(recs)
+	}
+	return n
 }
