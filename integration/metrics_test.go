@@ -2,8 +2,10 @@ package integration
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strings"
@@ -19,20 +21,9 @@ import (
 // by name) → value.
 func scrapeMetrics(ctx context.Context, t *testing.T, s *server) map[string]string {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint()+"/metrics", nil)
-	if err != nil {
-		t.Fatalf("new request: %v", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: status %d", resp.StatusCode)
-	}
+	body := fetchMetrics(ctx, t, s)
 	out := map[string]string{}
-	sc := bufio.NewScanner(resp.Body)
+	sc := bufio.NewScanner(bytes.NewReader(body))
 	sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
 	for sc.Scan() {
 		line := sc.Text()
@@ -46,6 +37,25 @@ func scrapeMetrics(ctx context.Context, t *testing.T, s *server) map[string]stri
 		t.Fatalf("read /metrics: %v", err)
 	}
 	return out
+}
+
+// fetchMetrics returns the body of the server's GET /metrics.
+func fetchMetrics(ctx context.Context, t *testing.T, s *server) []byte {
+	t.Helper()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint()+"/metrics", nil)
+	if err != nil {
+		t.Fatalf("new request: %v", err)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("GET /metrics: %v", err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET /metrics: status %d, %v", resp.StatusCode, err)
+	}
+	return body
 }
 
 // shardSeries returns the spate_shard_* series of stream in got.

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -253,25 +252,6 @@ func TestPrometheus(t *testing.T) {
 			"__rate_interval": rateInterval,
 		})
 	})
-}
-
-// fetchMetrics returns the body of the server's GET /metrics.
-func fetchMetrics(ctx context.Context, t *testing.T, s *server) []byte {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint()+"/metrics", nil)
-	if err != nil {
-		t.Fatalf("new request: %v", err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET /metrics: %v", err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil || resp.StatusCode != http.StatusOK {
-		t.Fatalf("GET /metrics: status %d, %v", resp.StatusCode, err)
-	}
-	return body
 }
 
 // derivePromConfig writes docs/prometheus.yml with its target replaced by
