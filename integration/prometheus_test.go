@@ -190,13 +190,8 @@ func TestPrometheus(t *testing.T) {
 	prom := startPrometheus(ctx, t, tools, cfg)
 	prom.waitTarget(ctx, t, k.srv.HTTPAddr)
 	// rate() needs two samples in its window.
-	pollUntil(ctx, t, "two scrapes of the spate job", func() (bool, string) {
-		res, err := prom.query(ctx, fmt.Sprintf(`count_over_time(up{job="spate"}[%s])`, rateInterval))
-		if err != nil || len(res) != 1 {
-			return false, fmt.Sprintf("%v %v", res, err)
-		}
-		return res[0].value >= 2, fmt.Sprint(res[0].value)
-	})
+	prom.pollValue(ctx, t, "two scrapes of the spate job", fmt.Sprintf(`count_over_time(up{job="spate"}[%s])`, rateInterval),
+		func(v float64) bool { return v >= 2 })
 	// A second batch between scrapes, so the rate panels show traffic, not
 	// a flat line: Prometheus has already stored the first batch's counts.
 	k.putRecords(ctx, t, stream, entries)
@@ -205,20 +200,9 @@ func TestPrometheus(t *testing.T) {
 		t.Fatalf("GetRecords read %d records after the second batch, want %d", got, 2*promRecords)
 	}
 	incoming := fmt.Sprintf(`sum(spate_shard_incoming_records_total{stream=%q})`, stream)
-	pollUntil(ctx, t, "Prometheus to scrape the second batch", func() (bool, string) {
-		res, err := prom.query(ctx, incoming)
-		if err != nil || len(res) != 1 {
-			return false, fmt.Sprintf("%v %v", res, err)
-		}
-		return res[0].value == 2*promRecords, fmt.Sprint(res[0].value)
-	})
-	pollUntil(ctx, t, "Prometheus to see the application read the second batch", func() (bool, string) {
-		res, err := prom.query(ctx, rowsIn)
-		if err != nil || len(res) != 1 {
-			return false, fmt.Sprintf("%v %v", res, err)
-		}
-		return res[0].value == 2*promRecords, fmt.Sprint(res[0].value)
-	})
+	both := func(v float64) bool { return v == 2*promRecords }
+	prom.pollValue(ctx, t, "Prometheus to scrape the second batch", incoming, both)
+	prom.pollValue(ctx, t, "Prometheus to see the application read the second batch", rowsIn, both)
 
 	t.Run("IncomingRecords", func(t *testing.T) {
 		sum := prom.mustQuery(ctx, t, incoming)
@@ -464,6 +448,18 @@ func (p *promServer) mustQuery(ctx context.Context, t *testing.T, expr string) [
 
 // pollUntil calls cond every 200 ms until it returns true, and fails the
 // test with cond's last description when ctx ends first.
+// pollValue waits until expr evaluates to one sample whose value ok accepts.
+func (p *promServer) pollValue(ctx context.Context, t *testing.T, what, expr string, ok func(float64) bool) {
+	t.Helper()
+	pollUntil(ctx, t, what, func() (bool, string) {
+		res, err := p.query(ctx, expr)
+		if err != nil || len(res) != 1 {
+			return false, fmt.Sprintf("%s: %v %v", expr, res, err)
+		}
+		return ok(res[0].value), fmt.Sprintf("%s = %v", expr, res[0].value)
+	})
+}
+
 func pollUntil(ctx context.Context, t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
 	tick := time.NewTicker(200 * time.Millisecond)
