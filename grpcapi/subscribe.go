@@ -2,7 +2,6 @@ package grpcapi
 
 import (
 	"context"
-	"regexp"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -24,7 +23,7 @@ import (
 func (s *Server) Subscribe(req *spatev1.SubscribeRequest, stream grpc.ServerStreamingServer[spatev1.SubscribeResponse]) error {
 	ctx := stream.Context()
 	consumer := req.GetConsumerName()
-	if err := validateConsumerName(consumer); err != nil {
+	if err := shard.ValidateConsumerName("consumer_name", consumer); err != nil {
 		return s.fail(ctx, "Subscribe", err)
 	}
 	name, err := s.store.ResolveStream(req.GetStreamName(), req.GetStreamArn())
@@ -75,24 +74,6 @@ func (s *Server) Subscribe(req *spatev1.SubscribeRequest, stream grpc.ServerStre
 			"the server is shutting down; subscribe again with AFTER_SEQUENCE_NUMBER %s (the last continuation_sequence_number) to continue", last)
 	}
 	return s.fail(ctx, "Subscribe", err)
-}
-
-// consumerNameRE is the Kinesis model's pattern for ConsumerName. It has no
-// ':', so a subscriber cannot take the name of an in-process reader
-// ("firehose:orders").
-var consumerNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
-
-// validateConsumerName accepts a SubscribeRequest's consumer_name: empty
-// (an anonymous subscription) or a Kinesis consumer name.
-func validateConsumerName(name string) error {
-	if name == "" || consumerNameRE.MatchString(name) {
-		return nil
-	}
-	const want = "use 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-', or leave it empty"
-	if len(name) > 128 { // not echoed: it can be as long as the request
-		return apierr.New(apierr.Validation, "consumer_name is %d bytes long: %s", len(name), want)
-	}
-	return apierr.New(apierr.Validation, "consumer_name %q is invalid: %s", name, want)
 }
 
 // subscribeEvents splits one store batch into events whose records' data and

@@ -9,6 +9,8 @@ import (
 )
 
 var (
+	// streamNameRE is the Kinesis model's pattern for StreamName, and for
+	// ConsumerName too.
 	streamNameRE = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
 	// Internal streams (see CreateStreamInput.Internal) carry an owner
 	// prefix with a colon, which no Kinesis stream name can contain.
@@ -31,6 +33,22 @@ func validateStreamName(name string) error {
 			"stream name %q is invalid: use 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-'", name)
 	}
 	return nil
+}
+
+// ValidateConsumerName accepts a name a reader may give AcquireConsumer on a
+// client's behalf (a gRPC subscription's consumer_name): empty, for an
+// anonymous reader, or a Kinesis ConsumerName. The pattern has no ':', so a
+// client cannot take the name of an in-process reader ("firehose:orders").
+// field names the name in the error.
+func ValidateConsumerName(field, name string) error {
+	if name == "" || streamNameRE.MatchString(name) {
+		return nil
+	}
+	const want = "use 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-', or leave it empty"
+	if len(name) > 128 { // not echoed: it can be as long as the request
+		return apierr.New(apierr.Validation, "%s is %d bytes long: %s", field, len(name), want)
+	}
+	return apierr.New(apierr.Validation, "%s %q is invalid: %s", field, name, want)
 }
 
 func validateEntry(i int, e Entry) error {
