@@ -446,8 +446,6 @@ func (p *promServer) mustQuery(ctx context.Context, t *testing.T, expr string) [
 	return res
 }
 
-// pollUntil calls cond every 200 ms until it returns true, and fails the
-// test with cond's last description when ctx ends first.
 // pollValue waits until expr evaluates to one sample whose value ok accepts.
 func (p *promServer) pollValue(ctx context.Context, t *testing.T, what, expr string, ok func(float64) bool) {
 	t.Helper()
@@ -460,6 +458,8 @@ func (p *promServer) pollValue(ctx context.Context, t *testing.T, what, expr str
 	})
 }
 
+// pollUntil calls cond every 200 ms until it returns true, and fails the
+// test with cond's last description when ctx ends first.
 func pollUntil(ctx context.Context, t *testing.T, what string, cond func() (bool, string)) {
 	t.Helper()
 	tick := time.NewTicker(200 * time.Millisecond)

@@ -1,10 +1,12 @@
 package drivers
 
 import (
+	"context"
 	"runtime"
 	"testing"
 
 	"github.com/spatehq/spate/bench"
+	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 
 // selfGRPCForBench sets up the self-grpc target for w and returns it with
@@ -81,28 +83,46 @@ func BenchmarkSelfGRPCPut(b *testing.B) {
 // over gRPC from 8 producers, each on its own connection, in relaxed mode:
 // the per-request cost of the unary path, which bounds the batch-1 target.
 func BenchmarkSelfGRPCPutRecord(b *testing.B) {
+	batch := bench.NewBatch(1, 100) // only read by Put, so shared
+	benchEightConnections(b, func(ctx context.Context, p *grpcProducer) error { return p.Put(ctx, batch) })
+}
+
+// BenchmarkSelfGRPCUnaryFloor is BenchmarkSelfGRPCPutRecord with ListShards,
+// which reads only the stream's metadata, in place of PutRecord: what a
+// unary call over gRPC costs on this machine with the store left out, the
+// ceiling of PutRecord from 8 producers.
+func BenchmarkSelfGRPCUnaryFloor(b *testing.B) {
+	benchEightConnections(b, func(ctx context.Context, p *grpcProducer) error {
+		_, err := p.c.ListShards(ctx, &spatev1.ListShardsRequest{StreamName: streamName})
+		return err
+	})
+}
+
+// benchEightConnections runs call b.N times in all from 8 goroutines, each
+// with its own producer (its own connection) to a relaxed self-grpc target
+// of 4 shards, and reports calls per second as rec/s.
+func benchEightConnections(b *testing.B, call func(context.Context, *grpcProducer) error) {
 	const producers = 8
 	w := bench.Workload{RecordSize: 100, Batch: 1, Shards: 4, Producers: producers, Durable: false}
 	d, first := selfGRPCForBench(b, w)
 	ctx := b.Context()
-	pool := make(chan bench.Producer, producers)
-	pool <- first
+	pool := make(chan *grpcProducer, producers)
+	pool <- first.(*grpcProducer)
 	for range producers - 1 {
 		p, err := d.Producer(ctx)
 		if err != nil {
 			b.Fatal(err)
 		}
 		b.Cleanup(func() { _ = p.Close() })
-		pool <- p
+		pool <- p.(*grpcProducer)
 	}
 	b.SetParallelism((producers + runtime.GOMAXPROCS(0) - 1) / runtime.GOMAXPROCS(0))
 	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		p := <-pool
 		defer func() { pool <- p }()
-		batch := bench.NewBatch(1, w.RecordSize)
 		for pb.Next() {
-			if err := p.Put(ctx, batch); err != nil {
+			if err := call(ctx, p); err != nil {
 				b.Error(err)
 				return
 			}
