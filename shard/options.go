@@ -56,6 +56,9 @@ type config struct {
 	now          func() time.Time
 	// fs replaces the disk in tests (withFS); nil is the OS's file system.
 	fs vfs.FS
+	// readBudget bounds the bytes reads hold (WithReadBudget); <= 0: none.
+	readBudget int64
+	readWait   time.Duration
 }
 
 func defaultConfig() config {

@@ -8,9 +8,11 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/membudget"
 )
 
 // Cursor is an in-process read position in one shard: the next record to
@@ -175,36 +177,81 @@ func (s *Store) lookupCursor(c Cursor) (*stream, *shardState, error) {
 // Read returns up to limit records (and at most maxBytes of data, but always
 // at least one record when one is available) from the cursor on. It never
 // blocks; use Wait to block until records arrive.
+//
+// Under a read budget (WithReadBudget) it waits, as long as ctx allows, for
+// the memory the read may take, and gives it back before it returns.
 func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadResult, error) {
+	res, hold, err := s.read(ctx, c, limit, maxBytes, admitInternal)
+	hold.Release()
+	return res, err
+}
+
+// read is Read admitted under the read budget as adm says. The hold it
+// returns (nil without a budget) is what the result's records cost; the
+// caller releases it once they are no longer used.
+func (s *Store) read(ctx context.Context, c Cursor, limit, maxBytes int, adm readAdmission) (ReadResult, *membudget.Hold, error) {
+	if s.closed.Load() {
+		return ReadResult{}, nil, errClosed
+	}
+	st, sh, err := s.lookupCursor(c)
+	if err != nil {
+		return ReadResult{}, nil, err
+	}
+	c.Stream = st.name
+	c.ShardID = sh.id
+	tip := sh.next.Load()
+	want := 0
+	if c.next < tip && limit > 0 {
+		want = int(min(uint64(limit), tip-c.next))
+	}
+	// Admitted before closeMu: a read queued for memory must not hold up
+	// Close (a waiting writer of an RWMutex blocks new readers too).
+	hold, err := s.admitRead(ctx, c, want, maxBytes, adm)
+	if err != nil {
+		return ReadResult{}, nil, err
+	}
+	res, alloc, err := s.readAdmitted(ctx, st, sh, c, tip, want, maxBytes)
+	if err != nil {
+		hold.Release()
+		return ReadResult{}, nil, err
+	}
+	hold.Shrink(readCost(alloc, int64(res.dataBytes), int64(len(res.Records)), adm))
+	return res.ReadResult, hold, nil
+}
+
+// readResult is a ReadResult with the bytes of data and partition keys it
+// holds.
+type readResult struct {
+	ReadResult
+	dataBytes int
+}
+
+// readAdmitted reads up to want records (tip is the shard's high-water mark
+// when the read was admitted) and returns the bytes it allocated for them.
+func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c Cursor, tip uint64, want, maxBytes int) (readResult, int64, error) {
 	// Close waits for reads in progress, and a read after Close fails
 	// cleanly instead of touching a closed database.
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed.Load() {
-		return ReadResult{}, errClosed
+		return readResult{}, 0, errClosed
 	}
-	st, sh, err := s.lookupCursor(c)
-	if err != nil {
-		return ReadResult{}, err
-	}
-	c.Stream = st.name
-	c.ShardID = sh.id
 	res := ReadResult{Next: c}
-	tip := sh.next.Load()
-	outBytes := 0 // data plus partition keys, for the metrics
-	if c.next < tip && limit > 0 {
+	outBytes := 0 // data plus partition keys, for the metrics and the budget
+	var alloc int64
+	if want > 0 {
+		limit := want
 		lower := recordKey(c.streamID, c.shard, c.next)
 		upper := recordKey(c.streamID, c.shard, tip)
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 		if err != nil {
-			return ReadResult{}, fmt.Errorf("read %s: %w", sh.id, err)
+			return readResult{}, 0, fmt.Errorf("read %s: %w", sh.id, err)
 		}
 		bytes := 0
 		// Allocations are per call, not per record: the records' data share
 		// chunks of one arena, and their sequence numbers and partition
 		// keys share one string (strs, converted once after the loop).
 		// Reads of many small records are bound by allocation otherwise.
-		want := int(min(uint64(limit), tip-c.next))
 		var arena, strs []byte
 		var pkLens []int
 		var prevCtr uint64
@@ -221,7 +268,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 			arrival, pk, data, err := decodeRecordBytes(v)
 			if err != nil {
 				_ = it.Close()
-				return ReadResult{}, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
+				return readResult{}, 0, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
 			}
 			if res.Records == nil {
 				// Size everything for the records this read can
@@ -238,8 +285,11 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 				// A chunk for the records still to come, as if they
 				// were the size of this one, so that a read of a few
 				// records does not allocate a megabyte.
+				// Whole records of this size to a chunk, so that records
+				// over half a megabyte do not leave half of each empty.
 				left := want - len(res.Records)
-				arena = make([]byte, 0, max(len(data), min(left*len(data), maxBytes-bytes, 1<<20)))
+				arena = make([]byte, 0, max(len(data), min(left*len(data), maxBytes-bytes, (1<<20)/max(len(data), 1)*len(data))))
+				alloc += int64(cap(arena))
 			}
 			start := len(arena)
 			arena = append(arena, data...)
@@ -259,6 +309,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 			})
 			res.Next.next = ctr + 1
 		}
+		alloc += 2*int64(cap(strs)) + int64(cap(res.Records))*int64(unsafe.Sizeof(Record{})) + int64(cap(pkLens))*8
 		all, off := string(strs), 0
 		for i := range res.Records {
 			r := &res.Records[i]
@@ -269,7 +320,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 		}
 		reachedTip := !it.Valid()
 		if err := it.Close(); err != nil {
-			return ReadResult{}, fmt.Errorf("read %s: %w", sh.id, err)
+			return readResult{}, 0, fmt.Errorf("read %s: %w", sh.id, err)
 		}
 		if reachedTip {
 			res.Next.next = tip
@@ -280,7 +331,7 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 		res.ChildShards = s.childShards(st, sh)
 	}
 	s.noteRead(ctx, sh, len(res.Records), outBytes, res.MillisBehindLatest)
-	return res, nil
+	return readResult{ReadResult: res, dataBytes: outBytes}, alloc, nil
 }
 
 // childShards lists the shards whose parent or adjacent parent is sh.
@@ -337,14 +388,17 @@ func (s *Store) Subscribe(ctx context.Context, name, shardID string, pos Positio
 		return err
 	}
 	for {
-		res, err := s.Read(ctx, c, MaxGetRecordsLimit, MaxGetRecordsBytes)
+		// Each batch holds the read budget until fn has sent it.
+		res, hold, err := s.read(ctx, c, MaxGetRecordsLimit, MaxGetRecordsBytes, admitSubscribe)
 		if err != nil {
 			return err
 		}
 		if len(res.Records) > 0 || res.ShardEnded {
-			if err := fn(res); err != nil {
-				return err
-			}
+			err = fn(res)
+		}
+		hold.Release()
+		if err != nil {
+			return err
 		}
 		if res.ShardEnded {
 			return nil
@@ -424,6 +478,12 @@ func (s *Store) ShardIterator(ctx context.Context, name, shardID string, pos Pos
 
 // GetRecords reads up to limit records (0 means 10,000) and at most 10 MiB
 // from a shard iterator and returns the iterator to continue from.
+//
+// Under a read budget (WithReadBudget) it queues for the memory the read and
+// its reply may take for at most the budget's wait, and otherwise fails with
+// ProvisionedThroughputExceededException; the output then holds that memory
+// until its Release, which the caller must call once it has written the
+// reply.
 func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (GetRecordsOutput, error) {
 	if limit == 0 {
 		limit = MaxGetRecordsLimit
@@ -436,11 +496,11 @@ func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (Get
 	if err != nil {
 		return GetRecordsOutput{}, err
 	}
-	res, err := s.Read(ctx, c, limit, MaxGetRecordsBytes)
+	res, hold, err := s.read(ctx, c, limit, MaxGetRecordsBytes, admitGetRecords)
 	if err != nil {
 		return GetRecordsOutput{}, err
 	}
-	out := GetRecordsOutput{Records: res.Records, MillisBehindLatest: res.MillisBehindLatest, ChildShards: res.ChildShards}
+	out := GetRecordsOutput{Records: res.Records, MillisBehindLatest: res.MillisBehindLatest, ChildShards: res.ChildShards, hold: hold}
 	if !res.ShardEnded {
 		out.NextIterator = s.encodeIterator(res.Next, s.cfg.now().UnixMilli())
 	}

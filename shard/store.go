@@ -13,6 +13,7 @@ import (
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/membudget"
 )
 
 // Store is a Kinesis-style stream store in one Pebble database. All methods
@@ -58,6 +59,9 @@ type Store struct {
 
 	// stalls counts Pebble's write stalls for HealthCollector (stall.go).
 	stalls *writeStalls
+
+	// budget bounds the bytes reads hold (readbudget.go); nil: no bound.
+	budget *membudget.Budget
 }
 
 // stream is the in-memory state of one stream.
@@ -181,7 +185,7 @@ func Open(dir string, opts ...Option) (*Store, error) {
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
 	}
 	s := &Store{
-		cfg: cfg, db: db, stalls: stalls,
+		cfg: cfg, db: db, stalls: stalls, budget: newReadBudget(cfg),
 		streams: map[string]*stream{}, byID: map[uint32]*stream{},
 		writeCh:    make(chan *writeOp, 4096),
 		closing:    make(chan struct{}),

@@ -1,6 +1,10 @@
 package shard
 
-import "time"
+import (
+	"time"
+
+	"github.com/spatehq/spate/internal/membudget"
+)
 
 // Limits that the Kinesis Data Streams API documents, enforced by the store so
 // every protocol (JSON over HTTP, gRPC, in-process callers) gets them.
@@ -222,6 +226,8 @@ type GetRecordsOutput struct {
 	NextIterator       string
 	MillisBehindLatest int64
 	ChildShards        []ChildShard
+	// hold is the read budget the records hold until Release.
+	hold *membudget.Hold
 }
 
 // Limits is DescribeLimits' answer.
