@@ -81,7 +81,13 @@ func goTypeName(t reflect.Type) string {
 // Encode writes v to buf as the JSON body of a reply: without
 // encoding/json's trailing newline (for exact Content-Length equality with
 // AWS's replies) and without HTML escaping.
+// An Appender is written through its AppendJSON.
 func Encode(buf *bytes.Buffer, v any) error {
+	if a, ok := v.(Appender); ok {
+		buf.Grow(a.JSONLen())
+		buf.Write(a.AppendJSON(buf.AvailableBuffer()))
+		return nil
+	}
 	enc := json.NewEncoder(buf)
 	enc.SetEscapeHTML(false)
 	if err := enc.Encode(v); err != nil {
@@ -90,3 +96,33 @@ func Encode(buf *bytes.Buffer, v any) error {
 	buf.Truncate(buf.Len() - 1)
 	return nil
 }
+
+// Appender is a reply that encodes itself: for replies so large that
+// encoding/json's buffering would double their memory (it encodes into a
+// buffer of its own, grown by doubling and pooled whatever its size, then
+// copies it out), such as a GetRecords reply of 10 MiB. AppendJSON appends
+// exactly what Encode would write for the value through encoding/json;
+// JSONLen is at least its length, so that the reply is encoded into one
+// buffer of that size.
+type Appender interface {
+	JSONLen() int
+	AppendJSON(dst []byte) []byte
+}
+
+// encodeBody returns the body of a reply of v, in buf's memory. An Appender
+// is encoded straight into it, without Encode's copy.
+func encodeBody(buf *bytes.Buffer, v any) ([]byte, error) {
+	if a, ok := v.(Appender); ok {
+		buf.Grow(a.JSONLen())
+		return a.AppendJSON(buf.AvailableBuffer()), nil
+	}
+	if err := Encode(buf, v); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// A reply that holds memory until it has been written (a GetRecords reply
+// holds the store's read budget) implements releaser: the handler calls
+// Release once the reply, or the error that replaced it, is written.
+type releaser interface{ Release() }

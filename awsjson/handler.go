@@ -337,17 +337,21 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time
 	buf.Reset()
 
 	action, out, err := h.serveRecovered(w, r, buf)
+	if rel, ok := out.(releaser); ok {
+		defer rel.Release() // once the reply is written
+	}
 	status := http.StatusOK
+	var body []byte
 	if err == nil {
 		buf.Reset()
-		err = Encode(buf, out)
+		body, err = encodeBody(buf, out)
 	}
 	if err != nil {
 		status = writeError(w, h.cfg.logger, h.logMsg, reqID, action, err)
 	} else {
 		w.Header().Set("Content-Type", ContentType)
 		w.WriteHeader(status)
-		_, _ = w.Write(buf.Bytes())
+		_, _ = w.Write(body)
 	}
 	if h.cfg.logger.Enabled(r.Context(), slog.LevelDebug) {
 		attrs := []slog.Attr{

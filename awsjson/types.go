@@ -155,6 +155,9 @@ func (e EpochSeconds) MarshalJSON() ([]byte, error) {
 	return appendEpoch(nil, time.Time(e)), nil
 }
 
+// AppendJSON appends e as MarshalJSON writes it, without allocating.
+func (e EpochSeconds) AppendJSON(dst []byte) []byte { return appendEpoch(dst, time.Time(e)) }
+
 func appendEpoch(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
 	sec, frac := ms/1000, ms%1000

@@ -276,6 +276,7 @@ func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRec
 		Records:            make([]recordOut, len(out.Records)),
 		NextShardIterator:  out.NextIterator,
 		MillisBehindLatest: out.MillisBehindLatest,
+		src:                out,
 	}
 	for i, r := range out.Records {
 		reply.Records[i] = recordOut{

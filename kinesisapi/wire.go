@@ -1,6 +1,9 @@
 package kinesisapi
 
-import "github.com/spatehq/spate/awsjson"
+import (
+	"github.com/spatehq/spate/awsjson"
+	"github.com/spatehq/spate/shard"
+)
 
 // Request structs. Each mirrors an input shape of the service model: the
 // json tag is the member's wire name, and every member the model declares is
@@ -256,11 +259,14 @@ type childShardOut struct {
 	HashKeyRange hashKeyRange `json:"HashKeyRange"`
 }
 
+// getRecordsReply encodes itself (getrecords.go): see awsjson.Appender.
 type getRecordsReply struct {
 	Records            []recordOut     `json:"Records"`
 	NextShardIterator  string          `json:"NextShardIterator,omitempty"`
 	MillisBehindLatest int64           `json:"MillisBehindLatest"`
 	ChildShards        []childShardOut `json:"ChildShards,omitempty"`
+	// src holds the store's read budget until the reply is written.
+	src shard.GetRecordsOutput
 }
 
 type tagOut struct {
