@@ -309,6 +309,7 @@ func (s *Server) GetRecords(ctx context.Context, req *spatev1.GetRecordsRequest)
 	if err != nil {
 		return nil, s.fail(ctx, "GetRecords", err)
 	}
+	defer holdUntilSent(ctx, out)() // the read budget, until the reply is sent
 	return &spatev1.GetRecordsResponse{
 		Records:            encodeRecords(out.Records),
 		NextShardIterator:  out.NextIterator,

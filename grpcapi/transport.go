@@ -25,6 +25,7 @@ func ServerOptions() []grpc.ServerOption {
 		grpc.ForceServerCodecV2(protoCodec{pool}),
 		grpc.WriteBufferSize(socketBufferLen),
 		grpc.ReadBufferSize(socketBufferLen),
+		grpc.StatsHandler(releaseAfterSend{}), // GetRecords replies' read budget (readhold.go)
 	}
 }
 
