@@ -57,6 +57,7 @@ type serveConfig struct {
 	logFormat   string
 	s3          s3store.Config // Firehose S3 destinations; Endpoint "" means none
 	esURL       string         // default Elasticsearch cluster of Firehose
+	memory      memoryFlags    // serve_memory.go
 }
 
 func newServeCmd() *cobra.Command {
@@ -107,6 +108,7 @@ drains in-flight requests, closes the database and exits 0.`,
 	f.StringVar(&cfg.s3.Region, "s3-region", envOr("SPATE_S3_REGION", defaultRegion), "S3 region (env SPATE_S3_REGION)")
 	f.StringVar(&cfg.esURL, "es-url", os.Getenv("SPATE_ES_URL"),
 		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
+	addMemoryFlags(f, &cfg.memory)
 	return cmd
 }
 
@@ -129,7 +131,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("--iterator-ttl %v: must be positive", cfg.iteratorTTL)
 	}
 
-	store, err := shard.Open(cfg.dataDir,
+	readBudget, err := applyMemoryFlags(cfg.memory, logger)
+	if err != nil {
+		return err
+	}
+	store, err := shard.Open(cfg.dataDir, readBudget,
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),
 		shard.WithIteratorTTL(cfg.iteratorTTL),
