@@ -53,8 +53,10 @@ func (releaseAfterSend) HandleRPC(ctx context.Context, s stats.RPCStats) {
 	}
 }
 
-func (releaseAfterSend) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context { return ctx }
-func (releaseAfterSend) HandleConn(context.Context, stats.ConnStats)                       {}
+func (releaseAfterSend) TagConn(ctx context.Context, _ *stats.ConnTagInfo) context.Context {
+	return ctx
+}
+func (releaseAfterSend) HandleConn(context.Context, stats.ConnStats) {}
 
 // holdUntilSent keeps out's read budget until the RPC of ctx ends, and
 // returns the function the handler defers: it releases at once when no
