@@ -23,6 +23,8 @@ type shardStats struct {
 	incomingBytes   atomic.Uint64
 	outgoingRecords atomic.Uint64
 	outgoingBytes   atomic.Uint64
+	// readThrottled counts GetRecords refused for the read budget.
+	readThrottled atomic.Uint64
 	// iteratorAgeMs is the MillisBehindLatest of the last read by a reader
 	// that did not name itself (WithConsumer, AcquireConsumer); -1 before
 	// the first such read.
@@ -192,6 +194,10 @@ type ShardMetrics struct {
 	IncomingBytes   uint64 // data plus partition keys
 	OutgoingRecords uint64
 	OutgoingBytes   uint64 // data plus partition keys
+	// ReadThrottled counts GetRecords refused with
+	// ProvisionedThroughputExceededException because the read budget was
+	// busy (WithReadBudget).
+	ReadThrottled uint64
 	// IteratorAgeMs is the MillisBehindLatest of the last anonymous read
 	// (GetRecords, Subscribe without a consumer name); -1 before the first
 	// one.
@@ -247,6 +253,7 @@ func (sh *shardState) snapshot(consumerAges map[string]int64) ShardMetrics {
 		IncomingBytes:   sh.stats.incomingBytes.Load(),
 		OutgoingRecords: sh.stats.outgoingRecords.Load(),
 		OutgoingBytes:   sh.stats.outgoingBytes.Load(),
+		ReadThrottled:   sh.stats.readThrottled.Load(),
 		IteratorAgeMs:   sh.stats.iteratorAgeMs.Load(),
 		ConsumerAgesMs:  consumerAges,
 	}
@@ -298,8 +305,10 @@ func (s *Store) consumerAges() map[*shardState]map[string]int64 {
 //	ReadProvisionedThroughputExceeded  spate_shard_read_provisioned_throughput_exceeded_total
 //	IteratorAgeMilliseconds spate_shard_iterator_age_milliseconds (also label consumer)
 //
-// Spate does not throttle, so the two throughput-exceeded counters stay 0;
-// they exist so dashboards and alerts written for Kinesis work. The
+// Spate has no throughput limits, so the write throughput-exceeded counter
+// stays 0 (it exists so dashboards and alerts written for Kinesis work); the
+// read one counts GetRecords refused because the read budget was busy
+// (WithReadBudget). The
 // iterator age is a gauge: the MillisBehindLatest of the last read, per
 // consumer; consumer is "" for GetRecords and unnamed Subscribe callers,
 // and otherwise the name an in-process reader gave WithConsumer or a
@@ -326,7 +335,7 @@ func newStreamCollector(s *Store) *streamCollector {
 		streamOut:      d("spate_stream_outgoing_bytes_total", "Bytes (data plus partition keys) read from the stream.", st, nil),
 		streamOutRecs:  d("spate_stream_outgoing_records_total", "Records read from the stream.", st, nil),
 		streamWriteExc: d("spate_stream_write_provisioned_throughput_exceeded_total", "Throttled writes: always 0, Spate does not throttle.", st, nil),
-		streamReadExc:  d("spate_stream_read_provisioned_throughput_exceeded_total", "Throttled reads: always 0, Spate does not throttle.", st, nil),
+		streamReadExc:  d("spate_stream_read_provisioned_throughput_exceeded_total", "GetRecords refused with ProvisionedThroughputExceededException: the server's read memory budget was busy.", st, nil),
 		streamAge:      d("spate_stream_iterator_age_milliseconds", "Largest MillisBehindLatest of the last reads of the stream's shards.", st, nil),
 		shard: [7]*prometheus.Desc{
 			d("spate_shard_incoming_bytes_total", "Bytes (data plus partition keys) appended to the shard (IncomingBytes).", sh, nil),
@@ -334,7 +343,7 @@ func newStreamCollector(s *Store) *streamCollector {
 			d("spate_shard_outgoing_bytes_total", "Bytes (data plus partition keys) read from the shard (OutgoingBytes).", sh, nil),
 			d("spate_shard_outgoing_records_total", "Records read from the shard (OutgoingRecords).", sh, nil),
 			d("spate_shard_write_provisioned_throughput_exceeded_total", "Throttled writes to the shard: always 0, Spate does not throttle.", sh, nil),
-			d("spate_shard_read_provisioned_throughput_exceeded_total", "Throttled reads of the shard: always 0, Spate does not throttle.", sh, nil),
+			d("spate_shard_read_provisioned_throughput_exceeded_total", "GetRecords of the shard refused with ProvisionedThroughputExceededException: the server's read memory budget was busy.", sh, nil),
 			d("spate_shard_iterator_age_milliseconds", "MillisBehindLatest of the last read of the shard, per consumer (\"\" for GetRecords and unnamed Subscribe callers).",
 				[]string{"stream", "shard", "consumer"}, nil),
 		},
@@ -383,9 +392,10 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 			total.IncomingBytes += m.IncomingBytes
 			total.OutgoingRecords += m.OutgoingRecords
 			total.OutgoingBytes += m.OutgoingBytes
+			total.ReadThrottled += m.ReadThrottled
 			streamAge = max(streamAge, m.MaxIteratorAgeMs())
 
-			values := [6]uint64{m.IncomingBytes, m.IncomingRecords, m.OutgoingBytes, m.OutgoingRecords, 0, 0}
+			values := [6]uint64{m.IncomingBytes, m.IncomingRecords, m.OutgoingBytes, m.OutgoingRecords, 0, m.ReadThrottled}
 			for i, v := range values {
 				if st.enabled.has(AllShardLevelMetrics[i]) {
 					counter(c.shard[i], v, st.name, m.ShardID)
@@ -406,7 +416,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.streamOut, total.OutgoingBytes, st.name)
 		counter(c.streamOutRecs, total.OutgoingRecords, st.name)
 		counter(c.streamWriteExc, 0, st.name)
-		counter(c.streamReadExc, 0, st.name)
+		counter(c.streamReadExc, total.ReadThrottled, st.name)
 		if streamAge >= 0 {
 			ch <- prometheus.MustNewConstMetric(c.streamAge, prometheus.GaugeValue, float64(streamAge), st.name)
 		}

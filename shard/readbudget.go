@@ -106,7 +106,7 @@ func readCost(alloc, data, n int64, adm readAdmission) int64 {
 }
 
 // admitRead holds the bound of a read from the store's budget.
-func (s *Store) admitRead(ctx context.Context, c Cursor, want, maxBytes int, adm readAdmission) (*membudget.Hold, error) {
+func (s *Store) admitRead(ctx context.Context, sh *shardState, c Cursor, want, maxBytes int, adm readAdmission) (*membudget.Hold, error) {
 	if s.budget == nil || want == 0 {
 		return nil, nil // nothing to read: a tip poll costs nothing worth counting
 	}
@@ -116,6 +116,7 @@ func (s *Store) admitRead(ctx context.Context, c Cursor, want, maxBytes int, adm
 	}
 	h, err := s.budget.Acquire(ctx, bound)
 	if errors.Is(err, membudget.ErrBusy) {
+		sh.stats.readThrottled.Add(1)
 		return nil, apierr.New(apierr.ProvisionedThroughputExceeded,
 			"Rate exceeded for shard %s in stream %s under account %s: the server's read memory is busy (%d MiB of records being read and sent); retry with backoff",
 			c.ShardID, c.Stream, s.cfg.accountID, s.budget.Size()>>20)

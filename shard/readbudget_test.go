@@ -63,6 +63,10 @@ func TestReadBudget(t *testing.T) {
 			defer a.Release()
 			_, err := s.GetRecords(context.Background(), it, 1)
 			wantCode(t, err, apierr.ProvisionedThroughputExceeded)
+			m, merr := s.StreamMetrics(context.Background(), "s")
+			if merr != nil || m.Shards[0].ReadThrottled != 1 {
+				t.Errorf("ReadThrottled = %+v, %v; want 1", m.Shards, merr)
+			}
 			var ae *apierr.Error
 			if !errors.As(err, &ae) || !contains(ae.Message, "shardId-000000000000", "read memory is busy", "retry with backoff") {
 				t.Errorf("message %q", apierr.MessageOf(err))
