@@ -512,6 +512,16 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// Deep and long scripts, at and past the limits.
+	for _, s := range deepScripts {
+		if len(s.sql) <= MaxScriptBytes {
+			f.Add(s.sql)
+		}
+	}
+	f.Add("SELECT " + strings.Repeat("(", MaxDepth-1) + "a" + strings.Repeat(")", MaxDepth-1) + " FROM s")
+	f.Add("SELECT " + strings.Repeat("a+", MaxDepth-2) + "a FROM s")
+	f.Add("SELECT CASE " + strings.Repeat("WHEN a THEN CASE ", 40) + "1" + strings.Repeat(" END", 40) + " END FROM s")
+	f.Add("SELECT COUNT(*), " + strings.Repeat("SUM(a+1), ", 50) + "a FROM s GROUP BY a, TUMBLE(ts, INTERVAL '1' MINUTE)")
 	f.Fuzz(func(t *testing.T, sql string) {
 		p, err := Compile(sql)
 		if err != nil {
