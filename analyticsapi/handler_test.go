@@ -388,3 +388,32 @@ func TestHostileSQL(t *testing.T) {
 		t.Fatalf("a refused script created %v", l)
 	}
 }
+
+// TestInternalStreamsAreHidden: a delivery stream's buffer ("firehose:x")
+// is refused by name, as a name no stream can have, whether it exists or
+// not (issue 11 defect 6).
+func TestInternalStreamsAreHidden(t *testing.T) {
+	f := newFixture(t)
+	if err := f.store.CreateStream(context.Background(), shard.CreateStreamInput{Name: "firehose:x", ShardCount: 1, Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"firehose:x", "firehose:nope"} {
+		tests := []struct {
+			name, method, path, body, typ string
+		}{
+			{"schema", "GET", "/v1/streams/" + name + "/schema", "", "ValidationException"},
+			{"validate", "POST", "/v1/validate", body(map[string]any{"sql": "SELECT v FROM `" + name + "`"}), "InvalidArgumentException"},
+			{"create", "POST", "/v1/applications", body(map[string]any{"name": "a", "sql": "SELECT v FROM `" + name + "`"}), "InvalidArgumentException"},
+			{"insert", "POST", "/v1/applications", body(map[string]any{"name": "a", "sql": "INSERT INTO `" + name + "` SELECT v FROM events"}), "InvalidArgumentException"},
+		}
+		for _, tt := range tests {
+			t.Run(name+" "+tt.name, func(t *testing.T) {
+				status, e := f.do(tt.method, tt.path, tt.body)
+				msg, _ := e["message"].(string)
+				if status != http.StatusBadRequest || e["__type"] != tt.typ || !strings.Contains(msg, `stream name "`+name+`" is invalid`) {
+					t.Fatalf("got %d %v, want 400 %s saying the name is invalid", status, e, tt.typ)
+				}
+			})
+		}
+	}
+}

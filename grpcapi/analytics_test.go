@@ -327,3 +327,40 @@ func TestAnalyticsHostileSQL(t *testing.T) {
 		}
 	}
 }
+
+// TestAnalyticsInternalStreamsAreHidden: a delivery stream's buffer
+// ("firehose:x") is refused by name, whether it exists or not (issue 11
+// defect 6).
+func TestAnalyticsInternalStreamsAreHidden(t *testing.T) {
+	f := newAnalyticsFixture(t)
+	ctx := testContext(t)
+	if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "firehose:x", ShardCount: 1, Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"firehose:x", "firehose:nope"} {
+		for _, call := range []struct {
+			name string
+			do   func() error
+		}{
+			{"discover", func() error {
+				_, err := f.client.DiscoverSchema(ctx, &spatev1.DiscoverSchemaRequest{StreamName: name})
+				return err
+			}},
+			{"validate", func() error {
+				_, err := f.client.ValidateSql(ctx, &spatev1.ValidateSqlRequest{Sql: "SELECT v FROM `" + name + "`"})
+				return err
+			}},
+			{"create", func() error {
+				_, err := f.client.CreateApplication(ctx, &spatev1.CreateApplicationRequest{ApplicationName: "a", Sql: "SELECT v FROM `" + name + "`"})
+				return err
+			}},
+		} {
+			t.Run(name+" "+call.name, func(t *testing.T) {
+				err := call.do()
+				if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), `stream name "`+name+`" is invalid`) {
+					t.Fatalf("err = %v; want InvalidArgument saying the name is invalid", err)
+				}
+			})
+		}
+	}
+}

@@ -322,7 +322,18 @@ func (c *compiler) firstWord(i int, w string) int {
 	return c.t0
 }
 
+// streamName is the Kinesis StreamName pattern (shard.ValidateStreamName's;
+// this package does not import the store). It has no ':', so internal
+// streams ("firehose:orders", a delivery stream's buffer) cannot be named.
 var streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+
+// checkStreamName refuses a FROM or INSERT INTO name that no stream can have,
+// internal stream names included, whether or not such a stream exists.
+func (c *compiler) checkStreamName(off int, name string) {
+	if !streamName.MatchString(name) {
+		c.fail(off, "stream name %q is invalid: use 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-'", name)
+	}
+}
 
 func (c *compiler) settings(s *sqlparser.Set) {
 	if s.Scope != "" {

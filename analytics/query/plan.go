@@ -34,6 +34,7 @@ func (c *compiler) query(stmt sqlparser.Statement) {
 		if len(s.OnDup) > 0 {
 			c.fail(c.seekWord("duplicate"), "ON DUPLICATE KEY UPDATE is not supported")
 		}
+		c.checkStreamName(off, name)
 		c.plan.Target = name
 		sel, ok := s.Rows.(*sqlparser.Select)
 		if !ok {
@@ -106,6 +107,7 @@ func (c *compiler) source(sel *sqlparser.Select, tok int) []string {
 			if len(t.Partitions) > 0 || t.Hints != nil {
 				c.fail(noff, "partitions and index hints are not supported")
 			}
+			c.checkStreamName(noff, name)
 			c.plan.Source = name
 			return []string{name, t.As.String()}
 		case *sqlparser.Subquery:
