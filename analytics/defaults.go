@@ -93,9 +93,16 @@ func (s *Service) compileWithDefaults(ctx context.Context, sql string) (plan *qu
 	if err != nil || defaults == "" {
 		return plan, "", err
 	}
-	full, err := query.Compile(defaults + sql)
+	full, err := compileStored(defaults, sql)
 	if err != nil {
 		return nil, "", apierr.New(apierr.InvalidArgument, "the default settings in stream %s's tags do not apply: %v", plan.Source, err)
 	}
 	return full, defaults, nil
+}
+
+// compileStored compiles a script with the default settings compileWithDefaults
+// put in front of it. The defaults do not count towards the script's size
+// limit, which the script alone has passed.
+func compileStored(defaults, sql string) (*query.Plan, error) {
+	return query.Compile(defaults+sql, query.MaxBytes(len(defaults)+query.MaxScriptBytes))
 }

@@ -123,7 +123,7 @@ func New(ctx context.Context, store *shard.Store, opts ...Option) (*Service, err
 		a := newApp(s, m, nil, false)
 		a.status = StatusStopped
 		s.apps[m.Name] = a
-		plan, err := query.Compile(m.Defaults + m.SQL)
+		plan, err := compileStored(m.Defaults, m.SQL)
 		if err != nil {
 			a.status, a.errMsg = StatusFailed, "compile: "+err.Error()
 			continue

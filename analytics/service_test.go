@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -410,5 +411,60 @@ func TestLatestStartIsPinnedAtCreation(t *testing.T) {
 	f.waitFor("the record put while down", func() bool { return len(f.read("out")) == 1 })
 	if rows := f.read("out"); rows[0]["v"] != 1.0 {
 		t.Fatalf("rows = %v", rows)
+	}
+}
+
+// TestInternalStreamsAreHidden: a delivery stream's buffer ("firehose:x")
+// cannot be read or written through Analytics (issue 11 defect 6): it is
+// refused by name, exactly as a name that exists nowhere.
+func TestInternalStreamsAreHidden(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "firehose:x", ShardCount: 1, Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, sql := range []string{
+		"SELECT v FROM `firehose:x`",
+		"SELECT v FROM `firehose:nope`",
+		"INSERT INTO `firehose:x` SELECT v FROM events",
+		"SET late_rows = 'firehose:x'; INSERT INTO out SELECT COUNT(*) AS c FROM events GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)",
+	} {
+		t.Run(sql, func(t *testing.T) {
+			for op, err := range map[string]error{
+				"validate": func() error { _, err := f.svc.Validate(sql); return err }(),
+				"create":   func() error { _, err := f.svc.Create(ctx, CreateInput{Name: "x", SQL: sql}); return err }(),
+			} {
+				var qe *query.Error
+				if !errors.As(err, &qe) || !strings.Contains(qe.Msg, "firehose:") && !strings.Contains(qe.Msg, "late_rows must name a stream") {
+					t.Errorf("%s: err = %v, want a *query.Error naming the stream", op, err)
+				}
+			}
+		})
+	}
+	if list, _ := f.svc.List(ctx); len(list) != 0 {
+		t.Fatalf("applications on an internal stream: %+v", list)
+	}
+}
+
+// TestScriptSizeLimitWithDefaults: a script of the largest size allowed
+// compiles with its stream's default settings in front, also on restart.
+func TestScriptSizeLimitWithDefaults(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	if err := f.store.AddTags(ctx, "events", map[string]string{"analytics.allowed_lateness": "1s"}); err != nil {
+		t.Fatal(err)
+	}
+	sql := `INSERT INTO out SELECT COUNT(*) AS c FROM events GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)`
+	sql = strings.Repeat(" ", query.MaxScriptBytes-len(sql)) + sql
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "big", SQL: sql}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "bigger", SQL: " " + sql}); err == nil || !strings.Contains(err.Error(), "the limit is 102400 bytes") {
+		t.Fatalf("a script over the limit: err = %v", err)
+	}
+	f.close()
+	f.open()
+	if d, err := f.svc.Describe(ctx, "big"); err != nil || d.Status == StatusFailed {
+		t.Fatalf("after a restart: %+v, %v", d, err)
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/analytics"
+	"github.com/spatehq/spate/analytics/query"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -352,5 +353,67 @@ func TestCloseEndsResults(t *testing.T) {
 	status, e := f.do("GET", "/v1/applications/sel/results", "")
 	if status != http.StatusServiceUnavailable || e["__type"] == nil {
 		t.Fatalf("results after Close: %d %v", status, e)
+	}
+}
+
+// TestHostileSQL: scripts that crashed the server with a stack overflow
+// (issue 11) are refused with a 400 that says why and where.
+func TestHostileSQL(t *testing.T) {
+	f := newFixture(t)
+	scripts := []struct {
+		name, sql, inMsg string
+		column           float64
+	}{
+		{"1,048,000 bangs", "SELECT " + strings.Repeat("!", 1_048_000) + "1 AS x FROM events", "the script is 1048025 bytes; the limit is 102400 bytes", 102401},
+		{"100 KB of bangs", "SELECT " + strings.Repeat("!", 100_000) + "1 AS x FROM events", "nested too deeply", 8 + query.MaxDepth},
+		{"100 KB of 1+1+", "SELECT " + strings.Repeat("1+", 50_000) + "1 AS x FROM events", "nested too deeply", 8},
+	}
+	for _, s := range scripts {
+		for _, path := range []string{"/v1/validate", "/v1/applications"} {
+			t.Run(s.name+" "+path, func(t *testing.T) {
+				req := map[string]any{"sql": s.sql}
+				if path == "/v1/applications" {
+					req["name"] = "hostile"
+				}
+				status, e := f.do("POST", path, body(req))
+				msg, _ := e["message"].(string)
+				if status != http.StatusBadRequest || e["__type"] != "InvalidArgumentException" || !strings.Contains(msg, s.inMsg) ||
+					e["line"] != 1.0 || e["column"] != s.column {
+					t.Fatalf("got %d %.300v; want 400 InvalidArgumentException at line 1, column %v with %q", status, e, s.column, s.inMsg)
+				}
+			})
+		}
+	}
+	if _, l := f.do("GET", "/v1/applications", ""); fmt.Sprint(l["applications"]) != "[]" {
+		t.Fatalf("a refused script created %v", l)
+	}
+}
+
+// TestInternalStreamsAreHidden: a delivery stream's buffer ("firehose:x")
+// is refused by name, as a name no stream can have, whether it exists or
+// not (issue 11 defect 6).
+func TestInternalStreamsAreHidden(t *testing.T) {
+	f := newFixture(t)
+	if err := f.store.CreateStream(context.Background(), shard.CreateStreamInput{Name: "firehose:x", ShardCount: 1, Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"firehose:x", "firehose:nope"} {
+		tests := []struct {
+			name, method, path, body, typ string
+		}{
+			{"schema", "GET", "/v1/streams/" + name + "/schema", "", "ValidationException"},
+			{"validate", "POST", "/v1/validate", body(map[string]any{"sql": "SELECT v FROM `" + name + "`"}), "InvalidArgumentException"},
+			{"create", "POST", "/v1/applications", body(map[string]any{"name": "a", "sql": "SELECT v FROM `" + name + "`"}), "InvalidArgumentException"},
+			{"insert", "POST", "/v1/applications", body(map[string]any{"name": "a", "sql": "INSERT INTO `" + name + "` SELECT v FROM events"}), "InvalidArgumentException"},
+		}
+		for _, tt := range tests {
+			t.Run(name+" "+tt.name, func(t *testing.T) {
+				status, e := f.do(tt.method, tt.path, tt.body)
+				msg, _ := e["message"].(string)
+				if status != http.StatusBadRequest || e["__type"] != tt.typ || !strings.Contains(msg, `stream name "`+name+`" is invalid`) {
+					t.Fatalf("got %d %v, want 400 %s saying the name is invalid", status, e, tt.typ)
+				}
+			})
+		}
 	}
 }

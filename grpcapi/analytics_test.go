@@ -286,3 +286,81 @@ func TestAnalyticsDiscoverSchema(t *testing.T) {
 		t.Errorf("nested column %v", bid)
 	}
 }
+
+// TestAnalyticsHostileSQL: scripts that crashed the server with a stack
+// overflow (issue 11) are refused with InvalidArgument and a position.
+func TestAnalyticsHostileSQL(t *testing.T) {
+	f := newAnalyticsFixture(t)
+	ctx := testContext(t)
+	scripts := []struct {
+		name, sql, inMsg string
+		column           int
+	}{
+		{"2 MB of 1+1+", "SELECT " + strings.Repeat("1+", 1_000_000) + "1 FROM events", "the script is 2000020 bytes; the limit is 102400 bytes", 102401},
+		{"1,048,000 bangs", "SELECT " + strings.Repeat("!", 1_048_000) + "1 AS x FROM events", "the limit is 102400 bytes", 102401},
+		{"100 KB of 1+1+", "SELECT " + strings.Repeat("1+", 50_000) + "1 FROM events", "nested too deeply", 8},
+		{"100 KB of parentheses", "SELECT " + strings.Repeat("(", 50_000) + "1" + strings.Repeat(")", 50_000) + " FROM events", "nested too deeply", 8 + query.MaxDepth},
+	}
+	for _, s := range scripts {
+		for _, call := range []struct {
+			name string
+			do   func() error
+		}{
+			{"validate", func() error {
+				_, err := f.client.ValidateSql(ctx, &spatev1.ValidateSqlRequest{Sql: s.sql})
+				return err
+			}},
+			{"create", func() error {
+				_, err := f.client.CreateApplication(ctx, &spatev1.CreateApplicationRequest{ApplicationName: "hostile", Sql: s.sql})
+				return err
+			}},
+		} {
+			t.Run(s.name+" "+call.name, func(t *testing.T) {
+				err := call.do()
+				if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), s.inMsg) {
+					t.Fatalf("err = %.300v; want InvalidArgument with %q", err, s.inMsg)
+				}
+				if line, col, ok := SQLPosition(err); !ok || line != 1 || col != s.column {
+					t.Errorf("SQLPosition = %d, %d, %v; want 1, %d", line, col, ok, s.column)
+				}
+			})
+		}
+	}
+}
+
+// TestAnalyticsInternalStreamsAreHidden: a delivery stream's buffer
+// ("firehose:x") is refused by name, whether it exists or not (issue 11
+// defect 6).
+func TestAnalyticsInternalStreamsAreHidden(t *testing.T) {
+	f := newAnalyticsFixture(t)
+	ctx := testContext(t)
+	if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "firehose:x", ShardCount: 1, Internal: true}); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"firehose:x", "firehose:nope"} {
+		for _, call := range []struct {
+			name string
+			do   func() error
+		}{
+			{"discover", func() error {
+				_, err := f.client.DiscoverSchema(ctx, &spatev1.DiscoverSchemaRequest{StreamName: name})
+				return err
+			}},
+			{"validate", func() error {
+				_, err := f.client.ValidateSql(ctx, &spatev1.ValidateSqlRequest{Sql: "SELECT v FROM `" + name + "`"})
+				return err
+			}},
+			{"create", func() error {
+				_, err := f.client.CreateApplication(ctx, &spatev1.CreateApplicationRequest{ApplicationName: "a", Sql: "SELECT v FROM `" + name + "`"})
+				return err
+			}},
+		} {
+			t.Run(name+" "+call.name, func(t *testing.T) {
+				err := call.do()
+				if status.Code(err) != codes.InvalidArgument || !strings.Contains(status.Convert(err).Message(), `stream name "`+name+`" is invalid`) {
+					t.Fatalf("err = %v; want InvalidArgument saying the name is invalid", err)
+				}
+			})
+		}
+	}
+}

@@ -27,6 +27,15 @@ func validateLookupName(name string) error {
 	return validateStreamName(name)
 }
 
+// ValidateStreamName accepts the names a user may give a stream: the
+// Kinesis StreamName pattern. It refuses internal stream names
+// ("firehose:orders"), so a component that takes a stream name from a
+// user (Analytics' FROM, INSERT INTO and schema discovery) calls it before
+// the store, whose lookups accept internal names for their owners. The
+// error is ValidationException whether or not such a stream exists, as
+// Kinesis answers a name it cannot hold.
+func ValidateStreamName(name string) error { return validateStreamName(name) }
+
 func validateStreamName(name string) error {
 	if !streamNameRE.MatchString(name) {
 		return apierr.New(apierr.Validation,

@@ -122,12 +122,22 @@ type compiler struct {
 	last   int       // offset in text of the last token located
 	plan   *Plan
 	emitAt int // offset of SET emit, for the top-K check
+
+	// Indexes of plan.fields, so that a script naming n fields compiles
+	// in O(n): fieldIdx by field name, subSlots by name and path.
+	fieldIdx map[string]int
+	subSlots map[string]int
 }
 
 // Compile parses, validates and plans a script: SET statements, then
 // exactly one INSERT INTO <name> SELECT ... or bare SELECT .... Errors
-// are *Error.
-func Compile(script string) (p *Plan, err error) {
+// are *Error. The script may be at most MaxScriptBytes long (see MaxBytes)
+// and nest at most MaxDepth levels deep.
+func Compile(script string, opts ...Option) (p *Plan, err error) {
+	o := options{maxBytes: MaxScriptBytes}
+	for _, opt := range opts {
+		opt(&o)
+	}
 	c := &compiler{orig: script}
 	defer func() {
 		if r := recover(); r != nil {
@@ -138,7 +148,9 @@ func Compile(script string) (p *Plan, err error) {
 			p, err = nil, e
 		}
 	}()
+	checkSize(script, o.maxBytes)
 	toks, dq := lex(script)
+	checkNesting(script, toks)
 	if dq >= 0 {
 		panic(newError(script, dq, `double quotes are not allowed: MySQL syntax reads "x" as a string; write `+"`x`"+` or x for an identifier, 'x' for a string`))
 	}
@@ -195,6 +207,7 @@ func (c *compiler) parse() sqlparser.Statement {
 		if stmt == nil {
 			c.fail(ps, "empty statement")
 		}
+		c.checkDepth(stmt)
 		return stmt
 	}
 	m := syntaxErr.FindStringSubmatch(err.Error())
@@ -309,7 +322,18 @@ func (c *compiler) firstWord(i int, w string) int {
 	return c.t0
 }
 
+// streamName is the Kinesis StreamName pattern (shard.ValidateStreamName's;
+// this package does not import the store). It has no ':', so internal
+// streams ("firehose:orders", a delivery stream's buffer) cannot be named.
 var streamName = regexp.MustCompile(`^[a-zA-Z0-9_.-]{1,128}$`)
+
+// checkStreamName refuses a FROM or INSERT INTO name that no stream can have,
+// internal stream names included, whether or not such a stream exists.
+func (c *compiler) checkStreamName(off int, name string) {
+	if !streamName.MatchString(name) {
+		c.fail(off, "stream name %q is invalid: use 1 to 128 characters from a-z, A-Z, 0-9, '_', '.' and '-'", name)
+	}
+}
 
 func (c *compiler) settings(s *sqlparser.Set) {
 	if s.Scope != "" {
@@ -435,16 +459,16 @@ func (c *compiler) interval(e *sqlparser.IntervalExpr) int64 {
 // into it, adding it to the fields the plan extracts.
 func (c *compiler) fieldSlot(name string, path []string) int {
 	p := c.plan
-	var f *field
-	for i := range p.fields {
-		if p.fields[i].name == name {
-			f = &p.fields[i]
-		}
+	if c.fieldIdx == nil {
+		c.fieldIdx, c.subSlots = map[string]int{}, map[string]int{}
 	}
-	if f == nil {
+	i, ok := c.fieldIdx[name]
+	if !ok {
+		i = len(p.fields)
+		c.fieldIdx[name] = i
 		p.fields = append(p.fields, field{name: name, slot: -1})
-		f = &p.fields[len(p.fields)-1]
 	}
+	f := &p.fields[i]
 	if path == nil {
 		if f.slot < 0 {
 			f.slot = p.nslots
@@ -452,12 +476,12 @@ func (c *compiler) fieldSlot(name string, path []string) int {
 		}
 		return f.slot
 	}
-	for _, s := range f.subs {
-		if strings.Join(s.path, "\x00") == strings.Join(path, "\x00") {
-			return s.slot
-		}
+	key := name + "\x00" + strings.Join(path, "\x00")
+	if slot, ok := c.subSlots[key]; ok {
+		return slot
 	}
 	f.subs = append(f.subs, subField{path: path, slot: p.nslots})
+	c.subSlots[key] = p.nslots
 	p.nslots++
 	return p.nslots - 1
 }

@@ -98,6 +98,23 @@
 // name (COUNT(*) is "count"), anything else by its text; a repeated
 // default name gets a suffix (_2, _3).
 //
+// # Limits
+//
+// A script is at most MaxScriptBytes (100 KiB, Kinesis Analytics' limit on
+// application code; MaxBytes changes it), and an expression nests at most
+// MaxDepth (128) levels, each operator, parenthesis, function call, CASE
+// and subquery being one: a chain a + b + ... is as deep as it is long.
+// Every walk of a script (sqlparser's parser, String and Walk, the
+// compiler, the compiled closures) recurses once per level, so the limits
+// are checked first: the size, then parentheses, CASE and prefix-operator
+// runs on the tokens (the error points at the token past the limit), then
+// the AST's depth with an explicit stack (the error points at the start
+// of the too-deep expression). Within them, compile time and memory are
+// linear in the script's length.
+//
+// FROM and INSERT INTO take Kinesis stream names, so internal streams
+// ("firehose:orders", a delivery stream's buffer) cannot be named.
+//
 // # Error positions
 //
 // sqlparser's AST has no positions. Compile lexes the script itself and

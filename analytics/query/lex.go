@@ -236,11 +236,16 @@ func rewrite(src string, toks []token) (string, offsetMap) {
 		switch t.text {
 		case "cast":
 			// sqlparser reads CAST(x AS type) for MySQL's types; other
-			// type names become __cast(x, type).
+			// type names become __cast(x, type). Only the first AS counts:
+			// looking for the closing parenthesis from each would take
+			// quadratic time on CAST(x AS a AS a AS a ...).
+			first := true
 			inner(i+1, "as", func(k int) {
-				if k+1 >= len(toks) || mysqlCastTypes[toks[k+1].text] {
+				if !first || k+1 >= len(toks) || mysqlCastTypes[toks[k+1].text] {
+					first = false
 					return
 				}
+				first = false
 				closeTok := k + 1
 				for closeTok < len(toks) && !(toks[closeTok].text == ")" && toks[closeTok].depth == toks[i+1].depth) {
 					closeTok++

@@ -34,6 +34,7 @@ func (c *compiler) query(stmt sqlparser.Statement) {
 		if len(s.OnDup) > 0 {
 			c.fail(c.seekWord("duplicate"), "ON DUPLICATE KEY UPDATE is not supported")
 		}
+		c.checkStreamName(off, name)
 		c.plan.Target = name
 		sel, ok := s.Rows.(*sqlparser.Select)
 		if !ok {
@@ -106,6 +107,7 @@ func (c *compiler) source(sel *sqlparser.Select, tok int) []string {
 			if len(t.Partitions) > 0 || t.Hints != nil {
 				c.fail(noff, "partitions and index hints are not supported")
 			}
+			c.checkStreamName(noff, name)
 			c.plan.Source = name
 			return []string{name, t.As.String()}
 		case *sqlparser.Subquery:
@@ -228,7 +230,7 @@ func (c *compiler) selectList(list sqlparser.SelectExprs, sc *scope, tok int) ([
 	c.cur = tok
 	var cols []string
 	var proj []*node
-	used := map[string]bool{}
+	used := newColumnNames()
 	for _, se := range list {
 		switch se := se.(type) {
 		case *sqlparser.StarExpr:
@@ -239,19 +241,47 @@ func (c *compiler) selectList(list sqlparser.SelectExprs, sc *scope, tok int) ([
 			n := c.expr(se.Expr, sc)
 			name := se.As.String()
 			if name == "" {
-				name = defaultName(se.Expr)
-				for base, k := name, 2; used[strings.ToLower(name)]; k++ {
-					name = base + "_" + strconv.Itoa(k)
-				}
-			} else if used[strings.ToLower(name)] {
+				name = used.unique(defaultName(se.Expr))
+			} else if used.has(name) {
 				c.fail(c.seekIdent(strings.ToLower(name)), "duplicate output column %s: give each column its own name with AS", name)
 			}
-			used[strings.ToLower(name)] = true
+			used.add(name)
 			cols = append(cols, name)
 			proj = append(proj, n)
 		}
 	}
 	return cols, proj
+}
+
+// columnNames are the output column names taken so far, compared without
+// case.
+type columnNames struct {
+	used map[string]bool
+	next map[string]int // base name -> the suffix to try first
+}
+
+func newColumnNames() *columnNames {
+	return &columnNames{used: map[string]bool{}, next: map[string]int{}}
+}
+
+func (n *columnNames) has(name string) bool { return n.used[strings.ToLower(name)] }
+func (n *columnNames) add(name string)      { n.used[strings.ToLower(name)] = true }
+
+// unique returns name, or name_2, name_3, ... (the first not taken) when
+// name is taken. Names are never given back, so the search resumes where
+// the last one for the same base ended: repeating a name n times costs
+// O(n), not O(n²).
+func (n *columnNames) unique(name string) string {
+	if !n.has(name) {
+		return name
+	}
+	base := strings.ToLower(name)
+	k := max(2, n.next[base])
+	for n.has(name + "_" + strconv.Itoa(k)) {
+		k++
+	}
+	n.next[base] = k + 1
+	return name + "_" + strconv.Itoa(k)
 }
 
 // defaultName names a select-list expression without AS: a column by its
@@ -576,18 +606,16 @@ func (c *compiler) topK(outer *sqlparser.Select, tok int, at *sqlparser.AliasedT
 	// The outer select list: * is the subquery's columns.
 	c.cur = tok
 	var cols []string
-	used := map[string]bool{}
+	used := newColumnNames()
 	aliases := map[string]*node{}
 	add := func(name string, n *node, explicit bool) {
-		if used[strings.ToLower(name)] {
+		if used.has(name) {
 			if explicit {
 				c.fail(c.seekIdent(strings.ToLower(name)), "duplicate output column %s: give each column its own name with AS", name)
 			}
-			for base, k := name, 2; used[strings.ToLower(name)]; k++ {
-				name = base + "_" + strconv.Itoa(k)
-			}
+			name = used.unique(name)
 		}
-		used[strings.ToLower(name)] = true
+		used.add(name)
 		cols = append(cols, name)
 		tp.proj = append(tp.proj, n)
 	}

@@ -457,6 +457,8 @@ func TestErrors(t *testing.T) {
 		{"bitwise", "SELECT a | 1 FROM s", 1, 10, "bitwise operator"},
 		{"position after a rewrite", "SELECT CAST(a AS BOOLEAN), EXTRACT(HOUR FROM t), foo(b) FROM s", 1, 50, "unknown function foo"},
 		{"position counts characters", "SELECT 'héllo', bar(x) FROM s", 1, 17, "unknown function bar"},
+		{"internal source stream", "SELECT a FROM `firehose:x`", 1, 15, `stream name "firehose:x" is invalid`},
+		{"internal target stream", "INSERT INTO `firehose:x` SELECT a FROM s", 1, 13, `stream name "firehose:x" is invalid`},
 		{"bind variable", "SELECT a FROM s WHERE a = ?", 1, 27, "bind variable"},
 	}
 	for _, tc := range tests {
@@ -512,6 +514,15 @@ func FuzzCompile(f *testing.F) {
 	} {
 		f.Add(s)
 	}
+	// Deep scripts, at and just past the limits: short, so mutations run
+	// fast (TestLimits has the 100 KiB ones; the corpus has one too).
+	for _, unit := range []string{"!", "- ", "NOT ", "(", "1+", "a OR ", "UPPER(", "CASE WHEN a THEN ", "!("} {
+		f.Add("SELECT " + strings.Repeat(unit, MaxDepth+1) + "1 AS x FROM s")
+	}
+	f.Add("SELECT " + strings.Repeat("(", MaxDepth-1) + "a" + strings.Repeat(")", MaxDepth-1) + " FROM s")
+	f.Add("SELECT " + strings.Repeat("a+", MaxDepth-2) + "a FROM s")
+	f.Add("SELECT CASE " + strings.Repeat("WHEN a THEN CASE ", 40) + "1" + strings.Repeat(" END", 40) + " END FROM s")
+	f.Add("SELECT COUNT(*), " + strings.Repeat("SUM(a+1), ", 50) + "a FROM s GROUP BY a, TUMBLE(ts, INTERVAL '1' MINUTE)")
 	f.Fuzz(func(t *testing.T, sql string) {
 		p, err := Compile(sql)
 		if err != nil {

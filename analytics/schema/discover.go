@@ -42,6 +42,11 @@ func Discover(ctx context.Context, store *shard.Store, stream string, limit int)
 
 // discover is Discover at the time now (the store's clock in tests).
 func discover(ctx context.Context, store *shard.Store, stream string, limit int, now time.Time) (Schema, error) {
+	// Internal streams (a delivery stream's buffer) are not a user's to
+	// read: refused by name, as the Kinesis API refuses them.
+	if err := shard.ValidateStreamName(stream); err != nil {
+		return Schema{}, err
+	}
 	if limit == 0 {
 		limit = DefaultLimit
 	}
