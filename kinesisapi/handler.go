@@ -74,7 +74,7 @@ type handler struct {
 // API (AWS JSON 1.1: POST / with X-Amz-Target "Kinesis_20131202.<Action>")
 // on store. It decodes and validates each request against the embedded AWS
 // service model, calls the store and encodes the reply; it holds no stream
-// state of its own. SigV4 signatures are not checked: any credentials work.
+// state of its own. SigV4 signatures are checked only with awsjson.WithGuard.
 // An awsjson.Router can serve it beside other AWS JSON APIs.
 func NewHandler(store *shard.Store, opts ...Option) *awsjson.Handler {
 	return newHandler(store, opts...).Handler
@@ -122,6 +122,10 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsjson.Action("RemoveTagsFromStream", h.removeTagsFromStream),
 		},
 		MaxBodyBytes: DefaultMaxBodyBytes,
+		SigningName:  "kinesis",
+		// GetRecords names its stream only inside the iterator, and is
+		// authorized on "*" (see docs/security.md).
+		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": ""},
 		BodyLimitHint: fmt.Sprintf("(PutRecords takes at most %d records and %d bytes of data)",
 			shard.MaxPutRecordsEntries, shard.MaxPutRecordsSize),
 	}, opts...)
