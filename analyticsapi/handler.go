@@ -34,6 +34,7 @@ type Option func(*config)
 type config struct {
 	logger    *slog.Logger
 	keepAlive time.Duration
+	guard     Guard // nil: no authentication
 }
 
 // defaultConfig holds every default in one place.
@@ -89,7 +90,16 @@ func NewHandler(svc *analytics.Service, store *shard.Store, opts ...Option) *Han
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.guard != nil {
+		var err error
+		if r, err = h.guard(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // Close ends every results stream and makes new ones fail with 503.
 // Streams otherwise last until their clients leave, so call it when the

@@ -28,9 +28,14 @@ type Guard interface {
 
 // WithGuard makes the Handler authenticate every request with g before it
 // decodes it, and authorize it after (with the resources its members
-// name: see Service.ResourceMembers). Default: none.
+// name: see Service.ResourceMembers). A nil g changes nothing. Default:
+// none.
 func WithGuard(g Guard) Option {
-	return func(c *config) { c.guard = g }
+	return func(c *config) {
+		if g != nil {
+			c.guard = g
+		}
+	}
 }
 
 // authenticate checks the request's signature; MissingAuthenticationToken
@@ -46,7 +51,19 @@ func (h *Handler) authenticate(r *http.Request, body []byte) (context.Context, e
 // authorize checks that ctx's identity may run action with the decoded
 // request in.
 func (h *Handler) authorize(ctx context.Context, action string, in any) error {
-	return h.cfg.guard.Authorize(ctx, h.svc.SigningName+":"+action, h.resources(in)...)
+	res := h.resources(in)
+	if h.svc.MoreResources != nil {
+		more, err := h.svc.MoreResources(action, in)
+		if err != nil {
+			return err
+		}
+		for _, r := range more {
+			if arn := h.cfg.guard.ARN(h.svc.SigningName, r); !containsString(res, arn) {
+				res = append(res, arn)
+			}
+		}
+	}
+	return h.cfg.guard.Authorize(ctx, h.svc.SigningName+":"+action, res...)
 }
 
 // resources returns the ARNs that in's members name (Service.ResourceMembers).

@@ -60,6 +60,10 @@ type Service struct {
 	// ("stream/") for a member holding a name, "" for one holding an ARN.
 	// A request that sets none is authorized on "*".
 	ResourceMembers map[string]string
+	// MoreResources, with WithGuard, names resources that no member holds
+	// as such (GetRecords' stream is inside its iterator), in the form
+	// "stream/NAME"; an error answers the request.
+	MoreResources func(action string, in any) ([]string, error)
 }
 
 // Option configures NewHandler.

@@ -57,6 +57,7 @@ type streamStore interface {
 	Append(ctx context.Context, stream string, entries []shard.Entry) ([]shard.AppendResult, error)
 	ShardIterator(ctx context.Context, stream, shardID string, pos shard.Position) (string, error)
 	GetRecords(ctx context.Context, iterator string, limit int) (shard.GetRecordsOutput, error)
+	IteratorStream(iterator string) (string, error)
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 }
@@ -123,9 +124,8 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 		},
 		MaxBodyBytes: DefaultMaxBodyBytes,
 		SigningName:  "kinesis",
-		// GetRecords names its stream only inside the iterator, and is
-		// authorized on "*" (see docs/security.md).
 		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": ""},
+		MoreResources:   h.moreResources,
 		BodyLimitHint: fmt.Sprintf("(PutRecords takes at most %d records and %d bytes of data)",
 			shard.MaxPutRecordsEntries, shard.MaxPutRecordsSize),
 	}, opts...)

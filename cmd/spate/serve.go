@@ -57,6 +57,7 @@ type serveConfig struct {
 	logFormat   string
 	s3          s3store.Config // Firehose S3 destinations; Endpoint "" means none
 	esURL       string         // default Elasticsearch cluster of Firehose
+	auth        authConfig     // --auth, --credentials, --policies (serve_auth.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -107,6 +108,7 @@ drains in-flight requests, closes the database and exits 0.`,
 	f.StringVar(&cfg.s3.Region, "s3-region", envOr("SPATE_S3_REGION", defaultRegion), "S3 region (env SPATE_S3_REGION)")
 	f.StringVar(&cfg.esURL, "es-url", os.Getenv("SPATE_ES_URL"),
 		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
+	addAuthFlags(f, &cfg.auth)
 	return cmd
 }
 
@@ -122,6 +124,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("--durability: %w", err)
 	}
 	cfg.durability = durability.String() // as logged: "" becomes "sync"
+	if err := cfg.auth.resolve(ctx, cfg, logger); err != nil {
+		return err
+	}
 	if cfg.createDelay < 0 {
 		return fmt.Errorf("--create-delay %v: must not be negative", cfg.createDelay)
 	}
@@ -190,8 +195,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		return fmt.Errorf("register gRPC metrics: %w", err)
 	}
 	router, err := awsjson.NewRouter([]*awsjson.Handler{
-		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
-		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger)),
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsjson.WithGuard(cfg.auth.jsonGuard())),
+		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsjson.WithGuard(cfg.auth.jsonGuard())),
 	}, awsjson.WithRegisterer(reg))
 	if err != nil {
 		return err
@@ -222,7 +227,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if metricsLn == nil {
 		mux.Handle("GET /metrics", metricsHTTP)
 	}
-	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger))
+	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger),
+		analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
 	httpSrv := &http.Server{
@@ -233,9 +239,10 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
-	grpcSrv := grpc.NewServer(append(grpcapi.ServerOptions(),
+	grpcSrv := grpc.NewServer(append(append(grpcapi.ServerOptions(),
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))...)
+		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor())),
+		cfg.auth.grpcOptions(store)...)...)
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
@@ -288,6 +295,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		"durability", cfg.durability,
 		"s3_endpoint", cfg.s3.Endpoint,
 		"es_url", cfg.esURL,
+		"auth", cfg.auth.mode,
 	)
 	return g.Wait()
 }
