@@ -2,7 +2,6 @@ package analyticsapi
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -10,22 +9,14 @@ import (
 	"strings"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/auth"
 )
-
-// Guard authenticates and authorizes requests; package auth's *Guard is
-// the implementation. Without one (the default) the Handler checks
-// nothing and does no work for it.
-type Guard interface {
-	AuthenticateHTTP(ctx context.Context, r *http.Request, body []byte, service string) (context.Context, error)
-	Authorize(ctx context.Context, action string, resources ...string) error
-	ARN(service, resource string) string
-}
 
 // WithGuard makes the Handler check each request's SigV4 signature (signing
 // name kinesisanalytics) and authorize it as the gRPC AnalyticsService
 // method of the same operation (routes).
 // A nil g changes nothing.
-func WithGuard(g Guard) Option {
+func WithGuard(g auth.HTTPGuard) Option {
 	return func(c *config) {
 		if g != nil {
 			c.guard = g
@@ -78,8 +69,8 @@ func (h *Handler) guard(r *http.Request) (*http.Request, error) {
 	}
 	ctx, err := h.cfg.guard.AuthenticateHTTP(r.Context(), r, body, signingName)
 	if err != nil {
-		if ae, ok := errors.AsType[*apierr.Error](err); ok && ae.Code == apierr.MissingAuthenticationToken {
-			return r, &httpError{status: http.StatusForbidden, err: ae}
+		if ae, ok := errors.AsType[*apierr.Error](err); ok && auth.HTTPStatus(err) != 0 {
+			return r, &httpError{status: auth.HTTPStatus(err), err: ae}
 		}
 		return r, err
 	}

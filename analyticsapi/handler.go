@@ -18,6 +18,7 @@ import (
 	"github.com/spatehq/spate/analytics/schema"
 	"github.com/spatehq/spate/analytics/value"
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/auth"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -34,7 +35,7 @@ type Option func(*config)
 type config struct {
 	logger    *slog.Logger
 	keepAlive time.Duration
-	guard     Guard // nil: no authentication
+	guard     auth.HTTPGuard // nil: no authentication
 }
 
 // defaultConfig holds every default in one place.

@@ -32,6 +32,33 @@ type Guard struct {
 	accountID string
 }
 
+// HTTPGuard is what the HTTP faces (awsjson, analyticsapi) need of a
+// Guard; an interface so that they can be tested with a fake.
+type HTTPGuard interface {
+	// AuthenticateHTTP checks r's signature over body (read whole, within
+	// the face's size cap) for the signing name service, and returns the
+	// context the request runs with, carrying who signed it.
+	AuthenticateHTTP(ctx context.Context, r *http.Request, body []byte, service string) (context.Context, error)
+	// Authorize answers whether ctx's identity may run action
+	// ("kinesis:PutRecord") on resources (ARNs; none means "*").
+	Authorize(ctx context.Context, action string, resources ...string) error
+	// ARN is the ARN of resource ("stream/NAME") of service in the
+	// server's region and account.
+	ARN(service, resource string) string
+}
+
+var _ HTTPGuard = (*Guard)(nil)
+
+// HTTPStatus is the HTTP status AWS answers an authentication error with
+// when it is not 400: 403 for MissingAuthenticationTokenException, 0 for
+// any other error.
+func HTTPStatus(err error) int {
+	if apierr.Is(err, apierr.MissingAuthenticationToken) {
+		return http.StatusForbidden
+	}
+	return 0
+}
+
 // NewGuard returns a Guard that accepts requests signed with keys and,
 // when policies is not nil, allows what each profile's policy allows.
 // ARNs are built with region and accountID (the server's --region and

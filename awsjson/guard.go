@@ -8,23 +8,13 @@ import (
 	"strings"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/auth"
 )
 
 // Guard authenticates and authorizes requests; package auth's *Guard is
 // the implementation. A Handler without one (the default) checks nothing
 // and does no work for it per request.
-type Guard interface {
-	// AuthenticateHTTP checks r's signature over body (read whole, within
-	// the size cap) for the signing name service, and returns the context
-	// the request runs with (carrying who signed it).
-	AuthenticateHTTP(ctx context.Context, r *http.Request, body []byte, service string) (context.Context, error)
-	// Authorize answers whether ctx's identity may run action
-	// ("kinesis:PutRecord") on resources (ARNs; none means "*").
-	Authorize(ctx context.Context, action string, resources ...string) error
-	// ARN is the ARN of resource ("stream/NAME") of service in the
-	// server's region and account.
-	ARN(service, resource string) string
-}
+type Guard = auth.HTTPGuard
 
 // WithGuard makes the Handler authenticate every request with g before it
 // decodes it, and authorize it after (with the resources its members
@@ -42,8 +32,10 @@ func WithGuard(g Guard) Option {
 // answers 403, as AWS does, the other errors 400.
 func (h *Handler) authenticate(r *http.Request, body []byte) (context.Context, error) {
 	ctx, err := h.cfg.guard.AuthenticateHTTP(r.Context(), r, body, h.svc.SigningName)
-	if ae, ok := errors.AsType[*apierr.Error](err); ok && ae.Code == apierr.MissingAuthenticationToken {
-		return ctx, &statusError{status: http.StatusForbidden, err: ae}
+	if status := auth.HTTPStatus(err); status != 0 {
+		if ae, ok := errors.AsType[*apierr.Error](err); ok {
+			return ctx, &statusError{status: status, err: ae}
+		}
 	}
 	return ctx, err
 }

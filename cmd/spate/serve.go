@@ -73,9 +73,14 @@ when it is given.
 
 Logs go to stderr. An address with port 0 binds a free port; the
 "spate serving" log line shows the bound addresses. SIGTERM or SIGINT
-drains in-flight requests, closes the database and exits 0.`,
+drains in-flight requests, closes the database and exits 0.
+
+Without --credentials, requests need no signature, and every listener must
+be on a loopback address unless --auth none is given; with --credentials,
+every API wants SigV4 signatures made with its keys (see docs/security.md).`,
 		Example: `  spate serve
-  spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568
+  spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568 \
+    --credentials /etc/spate/credentials --policies /etc/spate/policies.json
   spate serve --durability relaxed --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {

@@ -9,7 +9,6 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
-	"github.com/spatehq/spate/analyticsapi"
 	"github.com/spatehq/spate/auth"
 	"github.com/spatehq/spate/awsjson"
 	"github.com/spatehq/spate/grpcapi"
@@ -23,11 +22,6 @@ const (
 	// authLoopback is the default without --credentials: unsigned requests,
 	// and only while every listener is on a loopback address.
 	authLoopback = "loopback"
-)
-
-var (
-	_ awsjson.Guard      = (*auth.Guard)(nil)
-	_ analyticsapi.Guard = (*auth.Guard)(nil)
 )
 
 // authConfig is how `spate serve` authenticates: its flags, then the guard
@@ -145,7 +139,7 @@ func (c *authConfig) jsonGuard() awsjson.Guard {
 }
 
 // analyticsGuard is jsonGuard for the Analytics HTTP API.
-func (c *authConfig) analyticsGuard() analyticsapi.Guard {
+func (c *authConfig) analyticsGuard() auth.HTTPGuard {
 	if c.guard == nil {
 		return nil
 	}
