@@ -26,6 +26,11 @@ aws_secret_access_key = secret-default
 aws_access_key_id=AKIDALICE
 aws_secret_access_key=secret/alice+1
 region = eu-west-1
+
+; a comment
+[profile carol]
+aws_access_key_id = AKIDCAROL
+aws_secret_access_key = with #hash ;semi
 `
 
 var testNow = time.Date(2026, 12, 7, 5, 30, 0, 0, time.UTC)
@@ -41,11 +46,14 @@ func testKeys(t *testing.T) *Keys {
 
 func TestParseKeys(t *testing.T) {
 	k := testKeys(t)
-	if got := strings.Join(k.Profiles(), ","); got != "alice,default" {
+	if got := strings.Join(k.Profiles(), ","); got != "alice,carol,default" {
 		t.Errorf("profiles %q", got)
 	}
 	if v, ok := k.lookup("AKIDALICE"); !ok || v.profile != "alice" || v.secret != "secret/alice+1" {
 		t.Errorf("AKIDALICE: %+v %v", v, ok)
+	}
+	if v, ok := k.lookup("AKIDCAROL"); !ok || v.profile != "carol" || v.secret != "with #hash ;semi" {
+		t.Errorf("AKIDCAROL: %+v %v", v, ok)
 	}
 	bad := map[string]string{
 		"empty":           "",

@@ -116,12 +116,9 @@ func ReadProfile(path, name string) (Profile, error) {
 // (the parser the AWS SDK for Go v1 used for the same files). Key names are
 // matched case-insensitively, as the AWS CLI does; values are not.
 func parseProfiles(b []byte) (map[string]Profile, error) {
-	f, err := ini.LoadSources(ini.LoadOptions{
-		Insensitive:                false,
-		IgnoreInlineComment:        false,
-		AllowPythonMultilineValues: false,
-		SkipUnrecognizableLines:    false,
-	}, b)
+	// A value is kept whole, " #" and " ;" included: a secret cut at what
+	// looked like a comment would fail every signature without saying why.
+	f, err := ini.LoadSources(ini.LoadOptions{IgnoreInlineComment: true}, b)
 	if err != nil {
 		return nil, fmt.Errorf("parse: %w", err)
 	}
@@ -146,9 +143,6 @@ func parseProfiles(b []byte) (map[string]Profile, error) {
 			case "aws_session_token":
 				p.SessionToken = strings.TrimSpace(kv.Value())
 			}
-		}
-		if _, dup := out[name]; dup {
-			return nil, fmt.Errorf("profile [%s] appears twice", name)
 		}
 		out[name] = p
 	}
