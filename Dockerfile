@@ -19,4 +19,12 @@ VOLUME /data
 EXPOSE 4567 4568
 ENTRYPOINT ["/usr/local/bin/spate"]
 # Inside the container, listen on every interface so the published ports work.
+# Off loopback Spate refuses to start until told who may come in (see
+# docs/security.md), and a published port may be reachable from anywhere, so
+# this image does not choose for you. Either mount an AWS shared-credentials
+# file and require signatures:
+#   docker run -v $PWD/credentials:/etc/spate/credentials:ro -p 4567:4567 -p 4568:4568 spate:local \
+#     serve --data-dir /data --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568 --credentials /etc/spate/credentials
+# or say that the network in front of it is trusted, by appending --auth none
+# (docker-compose.yml does, publishing the ports on the host's loopback only).
 CMD ["serve", "--data-dir", "/data", "--http-addr", "0.0.0.0:4567", "--grpc-addr", "0.0.0.0:4568"]

@@ -18,6 +18,7 @@ import (
 	"github.com/spatehq/spate/analytics/schema"
 	"github.com/spatehq/spate/analytics/value"
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/auth"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -34,6 +35,7 @@ type Option func(*config)
 type config struct {
 	logger    *slog.Logger
 	keepAlive time.Duration
+	guard     auth.HTTPGuard // nil: no authentication
 }
 
 // defaultConfig holds every default in one place.
@@ -89,7 +91,16 @@ func NewHandler(svc *analytics.Service, store *shard.Store, opts ...Option) *Han
 }
 
 // ServeHTTP implements http.Handler.
-func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) { h.mux.ServeHTTP(w, r) }
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h.cfg.guard != nil {
+		var err error
+		if r, err = h.guard(r); err != nil {
+			h.fail(w, r, err)
+			return
+		}
+	}
+	h.mux.ServeHTTP(w, r)
+}
 
 // Close ends every results stream and makes new ones fail with 503.
 // Streams otherwise last until their clients leave, so call it when the

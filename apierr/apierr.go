@@ -23,6 +23,12 @@ const (
 	AccessDenied                  Code = "AccessDeniedException"
 	ConcurrentModification        Code = "ConcurrentModificationException"
 	InternalFailure               Code = "InternalFailure"
+
+	// The authentication errors of AWS's JSON services (package auth).
+	MissingAuthenticationToken Code = "MissingAuthenticationTokenException"
+	IncompleteSignature        Code = "IncompleteSignatureException"
+	UnrecognizedClient         Code = "UnrecognizedClientException"
+	InvalidSignature           Code = "InvalidSignatureException"
 )
 
 // Error is an API-facing error: an AWS error type and a message for the user.

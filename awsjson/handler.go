@@ -52,6 +52,18 @@ type Service struct {
 	// ValidationPaths is how those errors name the member at fault.
 	// Default: AWSPaths.
 	ValidationPaths PathStyle
+	// SigningName is the service of the SigV4 credential scope and the
+	// prefix of the IAM actions ("kinesis"); used with WithGuard only.
+	SigningName string
+	// ResourceMembers, with WithGuard, names the request members that name
+	// the resource a request acts on: member → resource type and "/"
+	// ("stream/") for a member holding a name, "" for one holding an ARN.
+	// A request that sets none is authorized on "*".
+	ResourceMembers map[string]string
+	// MoreResources, with WithGuard, names resources that no member holds
+	// as such (GetRecords' stream is inside its iterator), in the form
+	// "stream/NAME"; an error answers the request.
+	MoreResources func(action string, in any) ([]string, error)
 }
 
 // Option configures NewHandler.
@@ -60,6 +72,7 @@ type Option func(*config)
 type config struct {
 	logger       *slog.Logger
 	maxBodyBytes int64 // 0: the Service's default
+	guard        Guard // nil: no authentication
 }
 
 // defaultConfig holds every default in one place.
@@ -157,7 +170,8 @@ func FastAction[In, Out any](name string, fn func(context.Context, *In) (Out, er
 // Handler serves one AWS JSON 1.1 API over HTTP: POST / with X-Amz-Target
 // "<TargetPrefix>.<Action>". It decodes and validates each request against
 // the service model, runs the action and encodes the reply or the error.
-// SigV4 signatures are not checked: any credentials work.
+// SigV4 signatures are checked only WithGuard; without, any credentials
+// (and none) work.
 type Handler struct {
 	svc Service
 	cfg config
@@ -167,6 +181,9 @@ type Handler struct {
 	// does not serve; they answer UnknownOperationException saying so.
 	unsupported map[string]bool
 	logMsg      string // "kinesis request"
+	// resFields caches, with a guard, the resource fields of each request
+	// type (reflect.Type → []resourceField).
+	resFields sync.Map
 	// bufs recycles request/response buffers (*bytes.Buffer). Decoded
 	// requests never alias the buffer, so it is reused as soon as the reply
 	// is written.
@@ -191,6 +208,9 @@ func NewHandler(svc Service, opts ...Option) (*Handler, error) {
 	}
 	if svc.ValidationCode == "" {
 		svc.ValidationCode = apierr.Validation
+	}
+	if cfg.guard != nil && svc.SigningName == "" {
+		return nil, fmt.Errorf("awsjson: %s: WithGuard needs the Service's SigningName", svc.Name)
 	}
 	h := &Handler{
 		svc:    svc,
@@ -414,11 +434,22 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, buf *bytes.Buffe
 		}
 		return action, nil, apierr.New(apierr.Serialization, "could not read the request body: %v", err)
 	}
+	ctx := r.Context()
+	if h.cfg.guard != nil {
+		if ctx, err = h.authenticate(r, buf.Bytes()); err != nil {
+			return action, nil, err
+		}
+	}
 	in, err := h.decode(op, buf.Bytes())
 	if err != nil {
 		return action, nil, err
 	}
-	out, err := op.call(r.Context(), in)
+	if h.cfg.guard != nil {
+		if err := h.authorize(ctx, action, in); err != nil {
+			return action, nil, err
+		}
+	}
+	out, err := op.call(ctx, in)
 	return action, out, err
 }
 

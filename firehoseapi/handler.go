@@ -70,7 +70,7 @@ type handler struct {
 // 1.1: POST / with X-Amz-Target "Firehose_20150804.<Action>") on svc. It
 // decodes and validates each request against the embedded AWS service model
 // and Spate's overlay, calls svc and encodes the reply; it holds no state
-// of its own. SigV4 signatures are not checked: any credentials work. An
+// of its own. SigV4 signatures are checked only with awsjson.WithGuard. An
 // awsjson.Router serves it beside the Kinesis API on one port.
 func NewHandler(svc *firehose.Service, opts ...Option) *awsjson.Handler {
 	return newHandler(svc, opts...).Handler
@@ -109,7 +109,9 @@ func build(svc deliveryStreams, fast bool, opts ...Option) *handler {
 			awsjson.ModelAction("UntagDeliveryStream", h.untagDeliveryStream),
 			awsjson.ModelAction("UpdateDestination", h.updateDestination),
 		},
-		MaxBodyBytes: DefaultMaxBodyBytes,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		SigningName:     "firehose",
+		ResourceMembers: map[string]string{"DeliveryStreamName": "deliverystream/"},
 		BodyLimitHint: fmt.Sprintf("(PutRecordBatch takes at most %d records and %d bytes of data)",
 			firehose.MaxBatchRecords, firehose.MaxBatchBytes),
 		// Firehose models InvalidArgumentException, not ValidationException,

@@ -33,6 +33,10 @@ var codesByAPI = map[apierr.Code]codes.Code{
 	apierr.AccessDenied:                  codes.PermissionDenied,
 	apierr.ConcurrentModification:        codes.Aborted,
 	apierr.InternalFailure:               codes.Internal,
+	apierr.MissingAuthenticationToken:    codes.Unauthenticated,
+	apierr.IncompleteSignature:           codes.Unauthenticated,
+	apierr.UnrecognizedClient:            codes.Unauthenticated,
+	apierr.InvalidSignature:              codes.Unauthenticated,
 }
 
 // GRPCCode returns the gRPC code that an API error type is sent with

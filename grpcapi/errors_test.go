@@ -31,6 +31,10 @@ func TestToStatusRoundTrip(t *testing.T) {
 		apierr.AccessDenied:                  codes.PermissionDenied,
 		apierr.ConcurrentModification:        codes.Aborted,
 		apierr.InternalFailure:               codes.Internal,
+		apierr.MissingAuthenticationToken:    codes.Unauthenticated,
+		apierr.IncompleteSignature:           codes.Unauthenticated,
+		apierr.UnrecognizedClient:            codes.Unauthenticated,
+		apierr.InvalidSignature:              codes.Unauthenticated,
 	}
 	if len(want) != len(codesByAPI) {
 		t.Errorf("table has %d codes, test expects %d", len(codesByAPI), len(want))

@@ -67,11 +67,11 @@ func newFixture(t *testing.T, opts ...shard.Option) *fixture {
 
 // serveBufconn starts a gRPC server with the services register registers,
 // on an in-memory listener, and returns a connection to it; both are
-// stopped when the test ends.
-func serveBufconn(t *testing.T, register func(*grpc.Server)) *grpc.ClientConn {
+// stopped when the test ends. opts are added to ServerOptions.
+func serveBufconn(t *testing.T, register func(*grpc.Server), opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
-	gs := grpc.NewServer(ServerOptions()...) // as `spate serve` does
+	gs := grpc.NewServer(append(ServerOptions(), opts...)...) // as `spate serve` does
 	register(gs)
 	served := make(chan struct{})
 	go func() {

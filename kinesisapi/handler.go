@@ -57,6 +57,7 @@ type streamStore interface {
 	Append(ctx context.Context, stream string, entries []shard.Entry) ([]shard.AppendResult, error)
 	ShardIterator(ctx context.Context, stream, shardID string, pos shard.Position) (string, error)
 	GetRecords(ctx context.Context, iterator string, limit int) (shard.GetRecordsOutput, error)
+	IteratorStream(iterator string) (string, error)
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 }
@@ -74,7 +75,7 @@ type handler struct {
 // API (AWS JSON 1.1: POST / with X-Amz-Target "Kinesis_20131202.<Action>")
 // on store. It decodes and validates each request against the embedded AWS
 // service model, calls the store and encodes the reply; it holds no stream
-// state of its own. SigV4 signatures are not checked: any credentials work.
+// state of its own. SigV4 signatures are checked only with awsjson.WithGuard.
 // An awsjson.Router can serve it beside other AWS JSON APIs.
 func NewHandler(store *shard.Store, opts ...Option) *awsjson.Handler {
 	return newHandler(store, opts...).Handler
@@ -121,7 +122,10 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsjson.FastAction("PutRecords", h.putRecords, decodeFast),
 			awsjson.Action("RemoveTagsFromStream", h.removeTagsFromStream),
 		},
-		MaxBodyBytes: DefaultMaxBodyBytes,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		SigningName:     "kinesis",
+		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": ""},
+		MoreResources:   h.moreResources,
 		BodyLimitHint: fmt.Sprintf("(PutRecords takes at most %d records and %d bytes of data)",
 			shard.MaxPutRecordsEntries, shard.MaxPutRecordsSize),
 	}, opts...)

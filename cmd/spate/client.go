@@ -21,15 +21,19 @@ type apiConn struct {
 }
 
 // dial prepares a connection to --grpc-addr; gRPC connects on the first call.
-// The API has no TLS or authentication, so the connection is plain text:
-// serve it on loopback or a trusted network.
+// Calls are signed when credentials are found (client_auth.go). The
+// connection is plain text: serve it on loopback or a trusted network.
 func dial(cmd *cobra.Command) (*apiConn, error) {
 	addr, err := cmd.Flags().GetString("grpc-addr")
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(addr,
-		append(grpcapi.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	signing, err := clientAuthOptions(cmd)
+	if err != nil {
+		return nil, fmt.Errorf("credentials: %w", err)
+	}
+	cc, err := grpc.NewClient(addr, append(append(grpcapi.DialOptions(),
+		grpc.WithTransportCredentials(insecure.NewCredentials())), signing...)...)
 	if err != nil {
 		return nil, fmt.Errorf("--grpc-addr %q: %w", addr, err)
 	}

@@ -58,6 +58,7 @@ type serveConfig struct {
 	s3          s3store.Config // Firehose S3 destinations; Endpoint "" means none
 	esURL       string         // default Elasticsearch cluster of Firehose
 	memory      memoryFlags    // serve_memory.go
+	auth        authConfig     // --auth, --credentials, --policies (serve_auth.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -73,9 +74,14 @@ when it is given.
 
 Logs go to stderr. An address with port 0 binds a free port; the
 "spate serving" log line shows the bound addresses. SIGTERM or SIGINT
-drains in-flight requests, closes the database and exits 0.`,
+drains in-flight requests, closes the database and exits 0.
+
+Without --credentials, requests need no signature, and every listener must
+be on a loopback address unless --auth none is given; with --credentials,
+every API wants SigV4 signatures made with its keys (see docs/security.md).`,
 		Example: `  spate serve
-  spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568
+  spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568 \
+    --credentials /etc/spate/credentials --policies /etc/spate/policies.json
   spate serve --durability relaxed --log-format json`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
@@ -109,6 +115,7 @@ drains in-flight requests, closes the database and exits 0.`,
 	f.StringVar(&cfg.esURL, "es-url", os.Getenv("SPATE_ES_URL"),
 		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
 	addMemoryFlags(f, &cfg.memory)
+	addAuthFlags(f, &cfg.auth)
 	return cmd
 }
 
@@ -124,6 +131,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("--durability: %w", err)
 	}
 	cfg.durability = durability.String() // as logged: "" becomes "sync"
+	if err := cfg.auth.resolve(ctx, cfg, logger); err != nil {
+		return err
+	}
 	if cfg.createDelay < 0 {
 		return fmt.Errorf("--create-delay %v: must not be negative", cfg.createDelay)
 	}
@@ -196,8 +206,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		return fmt.Errorf("register gRPC metrics: %w", err)
 	}
 	router, err := awsjson.NewRouter([]*awsjson.Handler{
-		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger)),
-		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger)),
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsjson.WithGuard(cfg.auth.jsonGuard())),
+		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsjson.WithGuard(cfg.auth.jsonGuard())),
 	}, awsjson.WithRegisterer(reg))
 	if err != nil {
 		return err
@@ -228,7 +238,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if metricsLn == nil {
 		mux.Handle("GET /metrics", metricsHTTP)
 	}
-	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger))
+	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger),
+		analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
 	httpSrv := &http.Server{
@@ -239,9 +250,10 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
-	grpcSrv := grpc.NewServer(append(grpcapi.ServerOptions(),
+	grpcSrv := grpc.NewServer(append(append(grpcapi.ServerOptions(),
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))...)
+		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor())),
+		cfg.auth.grpcOptions(store)...)...)
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
@@ -294,6 +306,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		"durability", cfg.durability,
 		"s3_endpoint", cfg.s3.Endpoint,
 		"es_url", cfg.esURL,
+		"auth", cfg.auth.mode,
 	)
 	return g.Wait()
 }

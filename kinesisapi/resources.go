@@ -1,0 +1,16 @@
+package kinesisapi
+
+// moreResources names, for authorization, the stream of a GetRecords
+// request: only its iterator names it. The other actions name theirs in
+// StreamName, StreamARN or ConsumerARN (Service.ResourceMembers).
+func (h *handler) moreResources(action string, in any) ([]string, error) {
+	req, ok := in.(*getRecordsRequest)
+	if !ok || req.ShardIterator == nil {
+		return nil, nil
+	}
+	name, err := h.store.IteratorStream(*req.ShardIterator)
+	if err != nil {
+		return nil, err
+	}
+	return []string{"stream/" + name}, nil
+}
