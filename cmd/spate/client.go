@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/grpcapi"
@@ -21,15 +20,18 @@ type apiConn struct {
 }
 
 // dial prepares a connection to --grpc-addr; gRPC connects on the first call.
-// The API has no TLS or authentication, so the connection is plain text:
-// serve it on loopback or a trusted network.
+// The connection is plain text unless the --tls* flags ask for TLS
+// (client_tls.go).
 func dial(cmd *cobra.Command) (*apiConn, error) {
 	addr, err := cmd.Flags().GetString("grpc-addr")
 	if err != nil {
 		return nil, err
 	}
-	cc, err := grpc.NewClient(addr,
-		append(grpcapi.DialOptions(), grpc.WithTransportCredentials(insecure.NewCredentials()))...)
+	creds, err := clientCredentials(cmd)
+	if err != nil {
+		return nil, err
+	}
+	cc, err := grpc.NewClient(addr, append(grpcapi.DialOptions(), grpc.WithTransportCredentials(creds))...)
 	if err != nil {
 		return nil, fmt.Errorf("--grpc-addr %q: %w", addr, err)
 	}

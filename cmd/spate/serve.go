@@ -57,6 +57,7 @@ type serveConfig struct {
 	logFormat   string
 	s3          s3store.Config // Firehose S3 destinations; Endpoint "" means none
 	esURL       string         // default Elasticsearch cluster of Firehose
+	listen      listenConfig   // timeouts, connection caps, TLS (serve_listen.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -83,6 +84,7 @@ drains in-flight requests, closes the database and exits 0.`,
 				return err
 			}
 			cfg.grpcAddr = addr
+			cfg.listen.maxConnsSet = cmd.Flags().Changed("max-connections")
 			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -107,6 +109,7 @@ drains in-flight requests, closes the database and exits 0.`,
 	f.StringVar(&cfg.s3.Region, "s3-region", envOr("SPATE_S3_REGION", defaultRegion), "S3 region (env SPATE_S3_REGION)")
 	f.StringVar(&cfg.esURL, "es-url", os.Getenv("SPATE_ES_URL"),
 		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
+	addListenFlags(f, &cfg.listen)
 	return cmd
 }
 
@@ -196,24 +199,30 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return err
 	}
-	var lc net.ListenConfig
-	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen on --http-addr: %w", err)
+	if err := cfg.listen.check(listenerCount(cfg), logger); err != nil {
+		return err
 	}
-	grpcLn, err := lc.Listen(ctx, "tcp", cfg.grpcAddr)
+	tlsConf, err := cfg.listen.tls.load(logger)
+	if err != nil {
+		return err
+	}
+	httpLn, err := cfg.listen.listen(ctx, "--http-addr", cfg.httpAddr)
+	if err != nil {
+		return err
+	}
+	grpcLn, err := cfg.listen.listen(ctx, "--grpc-addr", cfg.grpcAddr)
 	if err != nil {
 		httpLn.Close()
-		return fmt.Errorf("listen on --grpc-addr: %w", err)
+		return err
 	}
 	// With --metrics-addr, /metrics has a listener of its own (a port that
 	// can be kept apart from the APIs) and is not on --http-addr.
 	var metricsLn net.Listener
 	if cfg.metricsAddr != "" {
-		if metricsLn, err = lc.Listen(ctx, "tcp", cfg.metricsAddr); err != nil {
+		if metricsLn, err = cfg.listen.listen(ctx, "--metrics-addr", cfg.metricsAddr); err != nil {
 			httpLn.Close()
 			grpcLn.Close()
-			return fmt.Errorf("listen on --metrics-addr: %w", err)
+			return err
 		}
 	}
 
@@ -222,18 +231,14 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if metricsLn == nil {
 		mux.Handle("GET /metrics", metricsHTTP)
 	}
-	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger))
+	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger), analyticsapi.WithWriteTimeout(cfg.listen.writeTimeout))
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
-	httpSrv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	httpSrv := cfg.listen.httpServer(mux, tlsConf.http, logger)
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
-	grpcSrv := grpc.NewServer(append(grpcapi.ServerOptions(),
+	grpcSrv := grpc.NewServer(append(append(grpcapi.ServerOptions(), cfg.listen.grpcOptions(tlsConf.grpc)...),
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
 		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))...)
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
@@ -242,7 +247,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(httpSrv, httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
 		}
 		return nil
@@ -258,13 +263,9 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if metricsLn != nil {
 		metricsMux := http.NewServeMux()
 		metricsMux.Handle("GET /metrics", metricsHTTP)
-		metricsSrv = &http.Server{
-			Handler:           metricsMux,
-			ReadHeaderTimeout: 30 * time.Second,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		}
+		metricsSrv = cfg.listen.httpServer(metricsMux, tlsConf.http, logger)
 		g.Go(func() error {
-			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+			if err := serveHTTP(metricsSrv, metricsLn); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("metrics server: %w", err)
 			}
 			return nil
@@ -288,6 +289,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		"durability", cfg.durability,
 		"s3_endpoint", cfg.s3.Endpoint,
 		"es_url", cfg.esURL,
+		"tls", tlsConf.http != nil,
+		"max_connections", cfg.listen.maxConns,
 	)
 	return g.Wait()
 }
