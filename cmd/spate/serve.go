@@ -73,7 +73,10 @@ when it is given.
 
 Logs go to stderr. An address with port 0 binds a free port; the
 "spate serving" log line shows the bound addresses. SIGTERM or SIGINT
-drains in-flight requests, closes the database and exits 0.`,
+drains in-flight requests, closes the database and exits 0.
+
+Every listener closes idle, silent and slow connections, caps how many it
+holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 		Example: `  spate serve
   spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568
   spate serve --durability relaxed --log-format json`,

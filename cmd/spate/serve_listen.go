@@ -67,6 +67,18 @@ type listenConfig struct {
 	tls         tlsFiles
 }
 
+// defaultListenConfig is listenConfig with every default (what the flags
+// start from).
+func defaultListenConfig() listenConfig {
+	return listenConfig{
+		readHeaderTimeout: defaultReadHeaderTimeout,
+		readTimeout:       defaultReadTimeout,
+		writeTimeout:      defaultWriteTimeout,
+		idleTimeout:       defaultIdleTimeout,
+		maxConns:          defaultMaxConnections,
+	}
+}
+
 // addListenFlags registers the flags of c on f.
 func addListenFlags(f *pflag.FlagSet, c *listenConfig) {
 	f.DurationVar(&c.readHeaderTimeout, "read-header-timeout", defaultReadHeaderTimeout,
@@ -163,8 +175,9 @@ func (c *listenConfig) httpServer(h http.Handler, tlsConf *tls.Config, logger *s
 		ReadTimeout:       c.readTimeout,
 		WriteTimeout:      c.writeTimeout,
 		IdleTimeout:       c.idleTimeout,
-		TLSConfig:         tlsConf,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		// A copy per server: net/http adds its HTTP/2 settings to it.
+		TLSConfig: tlsConf.Clone(),
+		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 }
 
