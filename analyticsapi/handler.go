@@ -29,18 +29,23 @@ const maxBodyBytes = 1 << 20
 // that proxies keep the connection and a vanished client is noticed.
 const defaultKeepAlive = 15 * time.Second
 
+// defaultEventWriteTimeout bounds the write of one results event: a client
+// that stops reading for that long is cut.
+const defaultEventWriteTimeout = time.Minute
+
 // Option configures a Handler.
 type Option func(*config)
 
 type config struct {
-	logger    *slog.Logger
-	keepAlive time.Duration
-	guard     auth.HTTPGuard // nil: no authentication
+	logger       *slog.Logger
+	keepAlive    time.Duration
+	writeTimeout time.Duration
+	guard        auth.HTTPGuard // nil: no authentication
 }
 
 // defaultConfig holds every default in one place.
 func defaultConfig() config {
-	return config{logger: slog.New(slog.DiscardHandler), keepAlive: defaultKeepAlive}
+	return config{logger: slog.New(slog.DiscardHandler), keepAlive: defaultKeepAlive, writeTimeout: defaultEventWriteTimeout}
 }
 
 // WithLogger sets where the causes of internal failures are logged (the
@@ -50,6 +55,12 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // WithKeepAlive sets how often an idle results stream sends a comment
 // line (default 15 s).
 func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAlive = d } }
+
+// WithWriteTimeout bounds the write of each results event (default 1 min).
+// A results stream lifts the server's per-request read and write deadlines
+// (http.Server's ReadTimeout and WriteTimeout), which would otherwise end
+// it, and is bounded event by event instead.
+func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
 
 // Handler serves the API. Mount it for "/v1/" on a mux.
 type Handler struct {
@@ -232,7 +243,13 @@ func (h *Handler) results(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	defer context.AfterFunc(h.closing, cancel)()
 	rc := http.NewResponseController(w)
-	ev := &eventWriter{w: w, rc: rc}
+	// The stream lasts as long as its client stays: the server's deadlines
+	// for the whole request would cut it (an expired read deadline cancels
+	// the request's context), so they are lifted, and each event's write
+	// is bounded instead. ErrNotSupported (a test recorder) is no harm.
+	_ = rc.SetReadDeadline(time.Time{})
+	_ = rc.SetWriteDeadline(time.Time{})
+	ev := &eventWriter{w: w, rc: rc, timeout: h.cfg.writeTimeout}
 
 	started := false
 	stopPings := func() {}
@@ -275,10 +292,11 @@ func (h *Handler) results(w http.ResponseWriter, r *http.Request) {
 // eventWriter writes Server-Sent Events, flushing each. Rows and keep-alive
 // comments come from different goroutines, so writes are serialised.
 type eventWriter struct {
-	mu  sync.Mutex
-	w   io.Writer
-	rc  *http.ResponseController
-	err error // the first write error: the client is gone
+	mu      sync.Mutex
+	w       io.Writer
+	rc      *http.ResponseController
+	timeout time.Duration // bounds each write and flush
+	err     error         // the first write error: the client is gone
 }
 
 func (e *eventWriter) send(event string, data []byte) error {
@@ -297,6 +315,10 @@ func (e *eventWriter) write(f func(io.Writer) error) error {
 	if e.err != nil {
 		return e.err
 	}
+	// The deadline is cleared after the write: over HTTP/2 an expired
+	// deadline resets the stream even while nothing is being written.
+	_ = e.rc.SetWriteDeadline(time.Now().Add(e.timeout))
+	defer func() { _ = e.rc.SetWriteDeadline(time.Time{}) }()
 	if err := f(e.w); err != nil {
 		e.err = err
 		return err

@@ -30,8 +30,8 @@ func ServerOptions() []grpc.ServerOption {
 }
 
 // DialOptions returns the options a client of this API should dial with
-// (grpc.NewClient), matching ServerOptions. Callers add the transport
-// credentials.
+// (grpc.NewClient), matching ServerOptions and ConnOptions' keep-alive
+// policy. Callers add the transport credentials.
 func DialOptions() []grpc.DialOption {
 	pool := NewBufferPool()
 	return []grpc.DialOption{
@@ -40,5 +40,6 @@ func DialOptions() []grpc.DialOption {
 		experimental.WithBufferPool(pool),
 		grpc.WithWriteBufferSize(socketBufferLen),
 		grpc.WithReadBufferSize(socketBufferLen),
+		clientKeepalive(),
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/grpcapi"
@@ -22,7 +21,8 @@ type apiConn struct {
 
 // dial prepares a connection to --grpc-addr; gRPC connects on the first call.
 // Calls are signed when credentials are found (client_auth.go). The
-// connection is plain text: serve it on loopback or a trusted network.
+// connection is plain text unless the --tls* flags ask for TLS
+// (client_tls.go).
 func dial(cmd *cobra.Command) (*apiConn, error) {
 	addr, err := cmd.Flags().GetString("grpc-addr")
 	if err != nil {
@@ -32,8 +32,12 @@ func dial(cmd *cobra.Command) (*apiConn, error) {
 	if err != nil {
 		return nil, fmt.Errorf("credentials: %w", err)
 	}
-	cc, err := grpc.NewClient(addr, append(append(grpcapi.DialOptions(),
-		grpc.WithTransportCredentials(insecure.NewCredentials())), signing...)...)
+	creds, err := clientTransportCredentials(cmd)
+	if err != nil {
+		return nil, err
+	}
+	opts := append(grpcapi.DialOptions(), grpc.WithTransportCredentials(creds))
+	cc, err := grpc.NewClient(addr, append(opts, signing...)...)
 	if err != nil {
 		return nil, fmt.Errorf("--grpc-addr %q: %w", addr, err)
 	}

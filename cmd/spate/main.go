@@ -62,6 +62,7 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 	root.PersistentFlags().String("grpc-addr", defaultGRPCAddr,
 		"gRPC address: where serve listens and where client commands dial")
 	addClientAuthFlags(root.PersistentFlags())
+	addClientTLSFlags(root.PersistentFlags())
 	root.AddCommand(newBenchCmd())
 	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newFirehoseCmd(),
 		newSQLCmd(), newAppCmd(), newDemoCmd(), newVersionCmd())

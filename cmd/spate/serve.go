@@ -59,6 +59,7 @@ type serveConfig struct {
 	esURL       string         // default Elasticsearch cluster of Firehose
 	memory      memoryFlags    // serve_memory.go
 	auth        authConfig     // --auth, --credentials, --policies (serve_auth.go)
+	listen      listenConfig   // timeouts, connection caps, TLS (serve_listen.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -78,7 +79,10 @@ drains in-flight requests, closes the database and exits 0.
 
 Without --credentials, requests need no signature, and every listener must
 be on a loopback address unless --auth none is given; with --credentials,
-every API wants SigV4 signatures made with its keys (see docs/security.md).`,
+every API wants SigV4 signatures made with its keys (see docs/security.md).
+
+Every listener closes idle, silent and slow connections, caps how many it
+holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 		Example: `  spate serve
   spate serve --data-dir /var/lib/spate --http-addr 0.0.0.0:4567 --grpc-addr 0.0.0.0:4568 \
     --credentials /etc/spate/credentials --policies /etc/spate/policies.json
@@ -90,6 +94,7 @@ every API wants SigV4 signatures made with its keys (see docs/security.md).`,
 				return err
 			}
 			cfg.grpcAddr = addr
+			cfg.listen.maxConnsSet = cmd.Flags().Changed("max-connections")
 			return serve(cmd.Context(), cfg, cmd.ErrOrStderr())
 		},
 	}
@@ -116,6 +121,7 @@ every API wants SigV4 signatures made with its keys (see docs/security.md).`,
 		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
 	addMemoryFlags(f, &cfg.memory)
 	addAuthFlags(f, &cfg.auth)
+	addListenFlags(f, &cfg.listen)
 	return cmd
 }
 
@@ -212,24 +218,30 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return err
 	}
-	var lc net.ListenConfig
-	httpLn, err := lc.Listen(ctx, "tcp", cfg.httpAddr)
-	if err != nil {
-		return fmt.Errorf("listen on --http-addr: %w", err)
+	if err := cfg.listen.check(listenerCount(cfg), logger); err != nil {
+		return err
 	}
-	grpcLn, err := lc.Listen(ctx, "tcp", cfg.grpcAddr)
+	tlsConf, err := cfg.listen.tls.load(logger)
+	if err != nil {
+		return err
+	}
+	httpLn, err := cfg.listen.listen(ctx, "--http-addr", cfg.httpAddr)
+	if err != nil {
+		return err
+	}
+	grpcLn, err := cfg.listen.listen(ctx, "--grpc-addr", cfg.grpcAddr)
 	if err != nil {
 		httpLn.Close()
-		return fmt.Errorf("listen on --grpc-addr: %w", err)
+		return err
 	}
 	// With --metrics-addr, /metrics has a listener of its own (a port that
 	// can be kept apart from the APIs) and is not on --http-addr.
 	var metricsLn net.Listener
 	if cfg.metricsAddr != "" {
-		if metricsLn, err = lc.Listen(ctx, "tcp", cfg.metricsAddr); err != nil {
+		if metricsLn, err = cfg.listen.listen(ctx, "--metrics-addr", cfg.metricsAddr); err != nil {
 			httpLn.Close()
 			grpcLn.Close()
-			return fmt.Errorf("listen on --metrics-addr: %w", err)
+			return err
 		}
 	}
 
@@ -239,28 +251,25 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		mux.Handle("GET /metrics", metricsHTTP)
 	}
 	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger),
-		analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
+		analyticsapi.WithWriteTimeout(cfg.listen.writeTimeout), analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
-	httpSrv := &http.Server{
-		Handler:           mux,
-		ReadHeaderTimeout: 30 * time.Second,
-		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-	}
+	httpSrv := cfg.listen.httpServer(mux, tlsConf.http, logger)
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
-	grpcSrv := grpc.NewServer(append(append(grpcapi.ServerOptions(),
+	grpcOpts := append(grpcapi.ServerOptions(), cfg.listen.grpcOptions(tlsConf.grpc)...)
+	grpcOpts = append(grpcOpts,
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
-		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor())),
-		cfg.auth.grpcOptions(store)...)...)
+		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
+	grpcSrv := grpc.NewServer(append(grpcOpts, cfg.auth.grpcOptions(store)...)...)
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		if err := httpSrv.Serve(httpLn); !errors.Is(err, http.ErrServerClosed) {
+		if err := serveHTTP(httpSrv, httpLn); !errors.Is(err, http.ErrServerClosed) {
 			return fmt.Errorf("http server: %w", err)
 		}
 		return nil
@@ -276,13 +285,9 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if metricsLn != nil {
 		metricsMux := http.NewServeMux()
 		metricsMux.Handle("GET /metrics", metricsHTTP)
-		metricsSrv = &http.Server{
-			Handler:           metricsMux,
-			ReadHeaderTimeout: 30 * time.Second,
-			ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
-		}
+		metricsSrv = cfg.listen.httpServer(metricsMux, tlsConf.http, logger)
 		g.Go(func() error {
-			if err := metricsSrv.Serve(metricsLn); !errors.Is(err, http.ErrServerClosed) {
+			if err := serveHTTP(metricsSrv, metricsLn); !errors.Is(err, http.ErrServerClosed) {
 				return fmt.Errorf("metrics server: %w", err)
 			}
 			return nil
@@ -307,6 +312,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		"s3_endpoint", cfg.s3.Endpoint,
 		"es_url", cfg.esURL,
 		"auth", cfg.auth.mode,
+		"tls", tlsConf.http != nil,
+		"max_connections", cfg.listen.maxConns,
 	)
 	return g.Wait()
 }

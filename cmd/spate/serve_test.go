@@ -226,5 +226,6 @@ func testServeConfig(t *testing.T) serveConfig {
 		accountID:   defaultAccountID,
 		logLevel:    "debug",
 		logFormat:   "json",
+		listen:      defaultListenConfig(),
 	}
 }
