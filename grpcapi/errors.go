@@ -33,6 +33,8 @@ var codesByAPI = map[apierr.Code]codes.Code{
 	apierr.AccessDenied:                  codes.PermissionDenied,
 	apierr.ConcurrentModification:        codes.Aborted,
 	apierr.InternalFailure:               codes.Internal,
+	apierr.ServiceUnavailable:            codes.ResourceExhausted, // the disk is full; retry later
+	apierr.ServiceUnavailableException:   codes.ResourceExhausted,
 }
 
 // GRPCCode returns the gRPC code that an API error type is sent with

@@ -57,6 +57,7 @@ type serveConfig struct {
 	logFormat   string
 	s3          s3store.Config // Firehose S3 destinations; Endpoint "" means none
 	esURL       string         // default Elasticsearch cluster of Firehose
+	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -107,6 +108,7 @@ drains in-flight requests, closes the database and exits 0.`,
 	f.StringVar(&cfg.s3.Region, "s3-region", envOr("SPATE_S3_REGION", defaultRegion), "S3 region (env SPATE_S3_REGION)")
 	f.StringVar(&cfg.esURL, "es-url", os.Getenv("SPATE_ES_URL"),
 		"Elasticsearch cluster for Firehose destinations without a ClusterEndpoint (env SPATE_ES_URL)")
+	addDiskFlags(f, &cfg)
 	return cmd
 }
 
@@ -129,7 +131,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("--iterator-ttl %v: must be positive", cfg.iteratorTTL)
 	}
 
-	store, err := shard.Open(cfg.dataDir,
+	store, err := shard.OpenContext(ctx, cfg.dataDir,
+		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),
 		shard.WithIteratorTTL(cfg.iteratorTTL),
