@@ -31,6 +31,8 @@ func TestToStatusRoundTrip(t *testing.T) {
 		apierr.AccessDenied:                  codes.PermissionDenied,
 		apierr.ConcurrentModification:        codes.Aborted,
 		apierr.InternalFailure:               codes.Internal,
+		apierr.ServiceUnavailable:            codes.ResourceExhausted,
+		apierr.ServiceUnavailableException:   codes.ResourceExhausted,
 	}
 	if len(want) != len(codesByAPI) {
 		t.Errorf("table has %d codes, test expects %d", len(codesByAPI), len(want))

@@ -29,7 +29,13 @@ const DefaultMinFreeDisk = 256 << 20
 // How the reserve decides without a statfs per record: the free-space
 // figure is re-read once it is diskCheckInterval old or once
 // diskCheckBytes have been admitted since, and every admitted byte counts
-// against it in between, so a burst cannot overshoot the reserve. A write
+// against it in between, so a burst cannot overshoot the reserve. The
+// figure is what will be free once every memtable is flushed: the live WAL
+// bytes (the memtables' contents, which their flushes write again as
+// sstables) are deducted from statfs's answer, and each admitted byte
+// counts twice, once in the WAL and once in the sstable of its flush. So
+// the reserve is never needed for flushing what was accepted, and a store
+// that refuses writes can always flush, close and open again. A write
 // that would cross the reserve re-reads the figure first (space may have
 // been freed), at most once per diskRecheckInterval, so refusing a flood of
 // writes costs at most a few statfs calls a second.
@@ -46,7 +52,7 @@ const (
 // ServiceUnavailableException). Reads and deletions are never refused.
 type DiskFullError struct {
 	Dir     string
-	Free    uint64 // bytes free when the write was refused, writes since the last check deducted
+	Free    uint64 // bytes free once what was accepted is flushed, when the write was refused
 	Reserve uint64 // the reserve, WithMinFreeDisk
 	Need    uint64 // bytes the refused write needed
 }
@@ -79,6 +85,9 @@ type diskReserve struct {
 	fs      vfs.FS
 	now     func() time.Time
 	logger  *slog.Logger
+	// unflushed returns the bytes of WAL not yet flushed (nil: none);
+	// set once the database is open, before the first admit.
+	unflushed func() uint64
 
 	mu sync.Mutex
 	// Invariant: avail - written is an under-estimate of the free space
@@ -112,6 +121,9 @@ func (r *diskReserve) refresh(now time.Time) {
 	}
 	r.unknown = false
 	r.avail, r.written = u.AvailBytes, 0
+	if r.unflushed != nil {
+		r.avail -= min(r.avail, r.unflushed())
+	}
 }
 
 // admit reserves n bytes for a write, or refuses it with a *DiskFullError
@@ -134,7 +146,7 @@ func (r *diskReserve) admit(n uint64) error {
 			r.logger.Info("free disk space is above the reserve again; writes resume",
 				"dir", r.dir, "free_bytes", r.free(), "reserve_bytes", r.reserve)
 		}
-		r.written += n
+		r.written += 2 * n // the WAL now, an sstable at the flush
 		return nil
 	}
 	err := &DiskFullError{Dir: r.dir, Free: r.free(), Reserve: r.reserve, Need: n}
@@ -157,5 +169,5 @@ func (r *diskReserve) free() uint64 {
 // fits says whether n more bytes leave the reserve free. The caller holds r.mu.
 func (r *diskReserve) fits(n uint64) bool {
 	f := r.free()
-	return f >= r.reserve && f-r.reserve >= n
+	return f >= r.reserve && (f-r.reserve)/2 >= n
 }

@@ -231,8 +231,9 @@ func OpenContext(ctx context.Context, dir string, opts ...Option) (*Store, error
 		}
 		db = o.db
 	case <-ctx.Done():
+		// The abandoned open keeps its backoff: closing stays open, or
+		// its retries would spin again.
 		close(abandoned)
-		close(closing) // cut the backoff short
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, context.Cause(ctx))
 	}
 	bg, stopBG := context.WithCancel(context.Background())
@@ -248,6 +249,7 @@ func OpenContext(ctx context.Context, dir string, opts ...Option) (*Store, error
 		unsynced:   map[*shardState]published{},
 		syncKick:   make(chan struct{}, 1),
 	}
+	s.disk.unflushed = func() uint64 { return s.db.Metrics().WAL.Size }
 	if err := s.load(); err != nil {
 		stopBG()
 		_ = db.Close()
