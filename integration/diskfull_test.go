@@ -27,12 +27,13 @@ import (
 )
 
 // The small file system TestDiskFull fills, and the reserve the server keeps
-// on it. Pebble preallocates its WAL files (1.1 × the 64 MiB memtable each,
-// and tmpfs really allocates them), which takes two of them out of the
-// file system at once.
+// on it. Pebble preallocates every WAL file at 1.1 × the 64 MiB memtable,
+// and tmpfs really allocates it; while the first memtables are small (Pebble
+// grows them from 256 KiB) each 1 MiB put starts a new WAL, so several of
+// them hold 70 MiB each until their flushes.
 const (
-	diskFullFSSize  = "384m"
-	diskFullReserve = "96MiB"
+	diskFullFSSize  = "512m"
+	diskFullReserve = "128MiB"
 )
 
 // TestDiskFull fills a small tmpfs through the Kinesis API (issue 11, defect
@@ -77,7 +78,7 @@ func TestDiskFull(t *testing.T) {
 
 	// The SDK retries a 503; what the user finally sees still says why.
 	_, err := k.srv.KinesisRetrying(t).PutRecord(ctx, &kinesis.PutRecordInput{
-		StreamName: aws.String(other), PartitionKey: aws.String("k"), Data: []byte("x"),
+		StreamName: aws.String(other), PartitionKey: aws.String("k"), Data: make([]byte, 1<<20-16),
 	})
 	if err == nil || !strings.Contains(err.Error(), "disk is full") {
 		t.Fatalf("PutRecord with the SDK's default retries: %v, want an error that says the disk is full", err)
