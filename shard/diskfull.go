@@ -23,7 +23,9 @@ import (
 // level's worth before it deletes its inputs) and the WAL it recycles, with
 // room to spare for MANIFEST rewrites and the small metadata writes (stream
 // and delivery-stream settings, checkpoints) that the reserve does not gate.
-// Four memtables' worth covers these with margin.
+// Pebble preallocates each new WAL at 1.1 × the memtable size (70 MiB), so
+// a rotation takes that much at once. Four memtables' worth covers these
+// with margin.
 const DefaultMinFreeDisk = 256 << 20
 
 // How the reserve decides without a statfs per record: the free-space
