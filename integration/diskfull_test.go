@@ -46,7 +46,10 @@ const (
 func TestDiskFull(t *testing.T) {
 	dir := mountTmpfs(t, diskFullFSSize)
 	k := newKin(t, withDataDir(dir), withArgs("--min-free-disk", diskFullReserve))
-	ctx := testCtx(t)
+	// Longer than testCtx: it moves a few hundred MiB through a race-built
+	// server, twice, and reads it all back three times.
+	ctx, cancel := context.WithTimeout(t.Context(), 15*time.Minute)
+	defer cancel()
 	full, other := uniqueName(t)+"-full", uniqueName(t)+"-other"
 	k.create(ctx, t, full, 2)
 	k.create(ctx, t, other, 1)
