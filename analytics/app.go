@@ -403,13 +403,50 @@ func (r *runner) checkpoint(ctx context.Context) error {
 		c.Appends = append(c.Appends, shard.StreamAppend{Stream: r.late, Entries: r.lateOut})
 	}
 	start := time.Now()
-	if _, err := r.store.Commit(ctx, c); err != nil {
+	if err := r.commit(ctx, c); err != nil {
 		return fmt.Errorf("checkpoint: %w", err)
 	}
 	r.a.svc.metrics.checkpointSeconds.Observe(time.Since(start).Seconds())
 	r.out, r.lateOut, r.outBytes, r.dirty = r.out[:0], r.lateOut[:0], 0, false
 	r.lastCommit = r.a.svc.cfg.now()
 	return nil
+}
+
+// Backoff of a checkpoint the store refuses because the disk is full.
+const (
+	diskFullRetryMin = 100 * time.Millisecond
+	diskFullRetryMax = 5 * time.Second
+)
+
+// commit commits c, waiting with backoff while the store refuses it for a
+// full disk: the application holds its output and input positions until
+// space returns, then goes on where it was. A refused Commit wrote nothing,
+// so committing the same c again keeps the output exactly once. It gives up
+// when ctx ends (a stop; the final checkpoint tries again).
+func (r *runner) commit(ctx context.Context, c shard.Commit) error {
+	wait, waited := diskFullRetryMin, false
+	for {
+		_, err := r.store.Commit(ctx, c)
+		if !shard.IsDiskFull(err) {
+			if waited && err == nil {
+				r.a.svc.cfg.logger.Info("analytics checkpoint written after the disk had room again", "application", r.a.meta.Name)
+			}
+			return err
+		}
+		if !waited {
+			r.a.svc.cfg.logger.Warn("analytics checkpoint refused, the disk is full; retrying with backoff",
+				"application", r.a.meta.Name, "err", err)
+			waited = true
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-t.C:
+		case <-ctx.Done():
+			t.Stop()
+			return ctx.Err()
+		}
+		wait = min(2*wait, diskFullRetryMax)
+	}
 }
 
 // finalCheckpoint is the checkpoint of a stop: it runs even though the

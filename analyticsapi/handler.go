@@ -434,6 +434,8 @@ func statusOf(code apierr.Code) int {
 		return http.StatusForbidden
 	case apierr.InternalFailure:
 		return http.StatusInternalServerError
+	case apierr.ServiceUnavailable, apierr.ServiceUnavailableException:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusBadRequest
 }

@@ -29,6 +29,14 @@ const (
 	IncompleteSignature        Code = "IncompleteSignatureException"
 	UnrecognizedClient         Code = "UnrecognizedClientException"
 	InvalidSignature           Code = "InvalidSignatureException"
+
+	// ServiceUnavailable is AWS's common 503 error (the SDKs and the CLI
+	// retry it): Spate answers it on the Kinesis API when the disk is
+	// full (shard.DiskFullError).
+	ServiceUnavailable Code = "ServiceUnavailable"
+	// ServiceUnavailableException is the 503 that Firehose's model names
+	// for PutRecord and PutRecordBatch, the same condition on that API.
+	ServiceUnavailableException Code = "ServiceUnavailableException"
 )
 
 // Error is an API-facing error: an AWS error type and a message for the user.

@@ -554,6 +554,10 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, logMsg, reqID, actio
 	status := http.StatusBadRequest
 	if se, ok := errors.AsType[*statusError](err); ok {
 		status = se.status
+	} else if code == apierr.ServiceUnavailable || code == apierr.ServiceUnavailableException {
+		// A passing condition (the disk is full): the SDKs and the CLI
+		// retry a 503, then show the message.
+		status = http.StatusServiceUnavailable
 	} else if code == apierr.InternalFailure {
 		status = http.StatusInternalServerError
 		logger.Error(logMsg+" failed", slog.String("request_id", reqID),

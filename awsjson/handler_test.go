@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
@@ -86,6 +87,23 @@ func TestInternalFailuresAreLoggedNotShown(t *testing.T) {
 			t.Errorf("%s: log lacks the error or the request ID: %s", tc.target, logs.String())
 		}
 		mu.Unlock()
+	}
+}
+
+// TestServiceUnavailableIs503: the disk-full refusal (either API's name for
+// it) is a 503, which the SDKs and the CLI retry, with its message shown.
+func TestServiceUnavailableIs503(t *testing.T) {
+	for _, code := range []apierr.Code{apierr.ServiceUnavailable, apierr.ServiceUnavailableException} {
+		m := loadTestModel(t)
+		h := newTestHandler(t, Service{Model: m, Name: "T", ShortName: "T", MaxBodyBytes: 1 << 10, Operations: []*Operation{
+			Action("Ping", func(context.Context, *pingInput) (ok, error) {
+				return ok{}, fmt.Errorf("put: %w", apierr.New(code, "the disk is full"))
+			}),
+		}})
+		r := send(t, h, http.MethodPost, "Test_20200101.Ping", "{}")
+		if r.Status != http.StatusServiceUnavailable || r.ErrType() != string(code) || !strings.Contains(r.Raw, "the disk is full") {
+			t.Errorf("%s: got %d %s", code, r.Status, r.Raw)
+		}
 	}
 }
 

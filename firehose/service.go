@@ -3,6 +3,7 @@ package firehose
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -533,6 +534,12 @@ func (s *Service) PutRecordBatch(ctx context.Context, name string, records [][]b
 	}
 	res, err := s.store.Append(ctx, meta.SourceStream, entries)
 	if err != nil {
+		if full, ok := errors.AsType[*shard.DiskFullError](err); ok {
+			// Firehose's model names ServiceUnavailableException for
+			// this; the store refused the whole batch, so nothing of it
+			// was stored and the producer may resend all of it.
+			return PutRecordBatchOutput{}, apierr.New(apierr.ServiceUnavailableException, "%s", full.Error())
+		}
 		return PutRecordBatchOutput{}, fmt.Errorf("store records of %s: %w", name, err)
 	}
 	out := PutRecordBatchOutput{RequestResponses: make([]PutRecordBatchEntry, len(res))}

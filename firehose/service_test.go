@@ -28,6 +28,8 @@ type fixture struct {
 	s3     *s3store.Client
 	bucket string
 	opts   []Option
+	// storeOpts are the store's options at the next open.
+	storeOpts []shard.Option
 }
 
 func newFixture(t *testing.T, opts ...Option) *fixture {
@@ -54,7 +56,7 @@ func newFixture(t *testing.T, opts ...Option) *fixture {
 
 func (f *fixture) open() {
 	f.t.Helper()
-	st, err := shard.Open(f.dir)
+	st, err := shard.Open(f.dir, f.storeOpts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -550,4 +552,34 @@ func TestDirectPutStreamIsTheBuffer(t *testing.T) {
 	if _, err := f.svc.DirectPutStream("missing"); apierr.CodeOf(err) != apierr.ResourceNotFound {
 		t.Fatalf("DirectPutStream of a missing delivery stream: %v, want ResourceNotFoundException", err)
 	}
+}
+
+// TestPutOnFullDiskIsServiceUnavailable: when the store's free-space reserve
+// refuses the buffer's append, PutRecordBatch answers Firehose's modelled
+// ServiceUnavailableException (HTTP 503) saying the disk is full, stores
+// nothing of the batch, and puts work again once there is room.
+func TestPutOnFullDiskIsServiceUnavailable(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
+		DeliveryStreamName: "full",
+		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{
+			BucketARN: f.bucketARN(), Prefix: "full/", BufferingHints: intervalZero(), ProcessingConfiguration: delimiter(),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.close()
+	f.storeOpts = []shard.Option{shard.WithMinFreeDisk(1 << 62)} // no disk is that empty
+	f.open()
+	_, err = f.svc.PutRecordBatch(ctx, "full", [][]byte{[]byte(`{"a":1}`), []byte(`{"a":2}`)})
+	if apierr.CodeOf(err) != apierr.ServiceUnavailableException || !strings.Contains(apierr.MessageOf(err), "disk is full") {
+		t.Fatalf("PutRecordBatch on a full disk: %v, want ServiceUnavailableException saying the disk is full", err)
+	}
+	f.close()
+	f.storeOpts = nil
+	f.open()
+	f.putN("full", 3, "after")
+	wantLines(t, f.waitLines("full/", compress.Uncompressed, 3), 3, "after")
 }

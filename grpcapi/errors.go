@@ -37,6 +37,8 @@ var codesByAPI = map[apierr.Code]codes.Code{
 	apierr.IncompleteSignature:           codes.Unauthenticated,
 	apierr.UnrecognizedClient:            codes.Unauthenticated,
 	apierr.InvalidSignature:              codes.Unauthenticated,
+	apierr.ServiceUnavailable:            codes.ResourceExhausted, // the disk is full; retry later
+	apierr.ServiceUnavailableException:   codes.ResourceExhausted,
 }
 
 // GRPCCode returns the gRPC code that an API error type is sent with

@@ -35,6 +35,8 @@ func TestToStatusRoundTrip(t *testing.T) {
 		apierr.IncompleteSignature:           codes.Unauthenticated,
 		apierr.UnrecognizedClient:            codes.Unauthenticated,
 		apierr.InvalidSignature:              codes.Unauthenticated,
+		apierr.ServiceUnavailable:            codes.ResourceExhausted,
+		apierr.ServiceUnavailableException:   codes.ResourceExhausted,
 	}
 	if len(want) != len(codesByAPI) {
 		t.Errorf("table has %d codes, test expects %d", len(codesByAPI), len(want))

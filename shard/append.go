@@ -84,6 +84,10 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 	if err != nil {
 		return nil, err
 	}
+	// Refused before it is queued: nothing of a refused append is stored.
+	if err := s.disk.admit(uint64(op.size)); err != nil {
+		return nil, err
+	}
 	if err := s.enqueue(ctx, op); err != nil {
 		return nil, err
 	}
@@ -193,6 +197,13 @@ func (s *Store) commitGroup(ops []*writeOp) {
 	err := b.Commit(wo)
 	for _, sh := range touched {
 		sh.settle(err == nil)
+	}
+	if err == nil {
+		for _, op := range ops {
+			if op.del {
+				s.compactDeleted(op.st)
+			}
+		}
 	}
 	if err != nil {
 		for _, sh := range touched {

@@ -84,6 +84,9 @@ func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) 
 		}
 	}
 	s.mu.RUnlock()
+	if err := s.disk.admit(uint64(size)); err != nil {
+		return nil, err
+	}
 	op := &writeOp{txn: t, size: size}
 	t.results = make([][]AppendResult, len(c.Appends))
 	if err := s.enqueue(ctx, op); err != nil {

@@ -54,11 +54,18 @@ type config struct {
 	trimInterval time.Duration
 	iteratorTTL  time.Duration
 	now          func() time.Time
-	// fs replaces the disk in tests (withFS); nil is the OS's file system.
+	// minFreeDisk is the free-space reserve (WithMinFreeDisk); 0 turns
+	// it off.
+	minFreeDisk uint64
+	// fs replaces the disk in tests (withFS); nil is the OS's file system
+	// (through privateFS).
 	fs vfs.FS
 	// readBudget bounds the bytes reads hold (WithReadBudget); <= 0: none.
 	readBudget int64
 	readWait   time.Duration
+	// diskNow is the reserve's clock (withDiskClock), apart from now so
+	// that tests of retention, which freeze now, still see it tick.
+	diskNow func() time.Time
 }
 
 func defaultConfig() config {
@@ -72,6 +79,8 @@ func defaultConfig() config {
 		trimInterval: time.Minute,
 		iteratorTTL:  IteratorTTL,
 		now:          time.Now,
+		minFreeDisk:  DefaultMinFreeDisk,
+		diskNow:      time.Now,
 	}
 }
 
@@ -104,6 +113,17 @@ func WithIteratorTTL(d time.Duration) Option { return func(c *config) { c.iterat
 
 // WithClock replaces time.Now, for tests of retention and timestamps.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// WithMinFreeDisk sets the free-space reserve: an append or Commit that
+// would leave less than bytes free on the data directory's file system is
+// refused with a *DiskFullError (apierr.ServiceUnavailable) instead of
+// filling the disk, which Pebble does not survive. Reads, deletions and
+// metadata changes are not refused. Default DefaultMinFreeDisk; 0 turns the
+// reserve off.
+func WithMinFreeDisk(bytes uint64) Option { return func(c *config) { c.minFreeDisk = bytes } }
+
+// withDiskClock replaces the clock that paces free-space checks, for tests.
+func withDiskClock(now func() time.Time) Option { return func(c *config) { c.diskNow = now } }
 
 // withFS runs the store on fs instead of the disk: tests use Pebble's
 // crashable in-memory file system to check what survives a power loss.

@@ -12,6 +12,7 @@ import (
 	"sync/atomic"
 
 	"github.com/cockroachdb/pebble/v2"
+	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
 )
@@ -62,6 +63,13 @@ type Store struct {
 
 	// budget bounds the bytes reads hold (readbudget.go); nil: no bound.
 	budget *membudget.Budget
+	// disk refuses appends that would eat into the free-space reserve
+	// (diskfull.go).
+	disk *diskReserve
+	// bg is cancelled by Close: it stops background compactions of
+	// deleted streams (compactDeleted).
+	bg     context.Context
+	stopBG context.CancelFunc
 }
 
 // stream is the in-memory state of one stream.
@@ -173,27 +181,80 @@ func (sh *shardState) broadcast() {
 	sh.notifyMu.Unlock()
 }
 
-// Open opens (creating if needed) the store in dir.
+// Open opens (creating if needed) the store in dir. See OpenContext.
 func Open(dir string, opts ...Option) (*Store, error) {
+	return OpenContext(context.Background(), dir, opts...)
+}
+
+// OpenContext opens (creating if needed) the store in dir, or gives up when
+// ctx is done first. Opening replays Pebble's WAL and flushes it, which
+// waits for disk space when there is none (retrying with backoff); a
+// process that is told to stop meanwhile must not hang. When OpenContext
+// gives up, the abandoned open goes on in the background and closes the
+// database if it ever completes.
+//
+// On the OS's file system, dir is made 0700 and every file in it 0600
+// (privateFS, tightenDir).
+func OpenContext(ctx context.Context, dir string, opts ...Option) (*Store, error) {
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	stalls := newWriteStalls(cfg.now)
-	db, err := pebble.Open(dir, pebbleOptions(cfg, stalls.eventListener()))
-	if err != nil {
-		return nil, fmt.Errorf("open pebble in %s: %w", dir, err)
+	if cfg.fs == nil {
+		if err := tightenDir(dir); err != nil {
+			return nil, fmt.Errorf("make data directory %s private: %w", dir, err)
+		}
+		cfg.fs = privateFS{vfs.Default}
 	}
+	closing := make(chan struct{})
+	stalls := newWriteStalls(cfg.now)
+	backoff := &backgroundBackoff{closing: closing}
+	popts := pebbleOptions(cfg, stalls.eventListener(), backoff.eventListener())
+	type opened struct {
+		db  *pebble.DB
+		err error
+	}
+	ch := make(chan opened, 1)
+	abandoned := make(chan struct{})
+	go func() {
+		db, err := pebble.Open(dir, popts)
+		select {
+		case ch <- opened{db, err}:
+		case <-abandoned:
+			if err == nil {
+				_ = db.Close()
+			}
+		}
+	}()
+	var db *pebble.DB
+	select {
+	case o := <-ch:
+		if o.err != nil {
+			return nil, fmt.Errorf("open pebble in %s: %w", dir, o.err)
+		}
+		db = o.db
+	case <-ctx.Done():
+		// The abandoned open keeps its backoff: closing stays open, or
+		// its retries would spin again.
+		close(abandoned)
+		return nil, fmt.Errorf("open pebble in %s: %w", dir, context.Cause(ctx))
+	}
+	bg, stopBG := context.WithCancel(context.Background())
 	s := &Store{
 		cfg: cfg, db: db, stalls: stalls, budget: newReadBudget(cfg),
+		disk:    newDiskReserve(dir, cfg.minFreeDisk, cfg.fs, cfg.diskNow, cfg.logger),
+		bg:      bg,
+		stopBG:  stopBG,
 		streams: map[string]*stream{}, byID: map[uint32]*stream{},
 		writeCh:    make(chan *writeOp, 4096),
-		closing:    make(chan struct{}),
+		closing:    closing,
 		writerDone: make(chan struct{}),
 		unsynced:   map[*shardState]published{},
 		syncKick:   make(chan struct{}, 1),
 	}
+	s.disk.unflushed = func() uint64 { return s.db.Metrics().WAL.Size }
 	if err := s.load(); err != nil {
+		stopBG()
 		_ = db.Close()
 		return nil, err
 	}
@@ -385,6 +446,7 @@ func (s *Store) Close() error {
 		return nil
 	}
 	close(s.closing)
+	s.stopBG()
 	s.closeMu.Unlock()
 	s.wg.Wait()
 	if err := s.db.Flush(); err != nil {

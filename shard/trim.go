@@ -86,6 +86,30 @@ func (s *Store) trimShard(ctx context.Context, sh *shardState, cutoffMs int64) e
 	return nil
 }
 
+// compactDeleted compacts the spans of a deleted stream's records and time
+// index, in the background but started at once, so that their space is
+// given back to the file system within seconds: a range deletion alone
+// frees nothing until compactions happen to reach the span, which on a full
+// disk is exactly when space is needed. Close cancels it. Only the writer
+// calls it, after the deletion has committed.
+func (s *Store) compactDeleted(st *stream) {
+	s.wg.Add(1) // the writer holds a count, so Close's Wait has not returned
+	go func() {
+		defer s.wg.Done()
+		for _, p := range []byte{prefixRecord, prefixTime} {
+			start, end := streamSpan(p, st.id)
+			if err := s.db.Compact(s.bg, start, end, false); err != nil {
+				if s.bg.Err() == nil {
+					s.cfg.logger.Warn("compacting the records of a deleted stream failed; retention compactions reclaim them later",
+						"stream", st.name, "err", err)
+				}
+				return
+			}
+		}
+		s.cfg.logger.Debug("compacted the records of a deleted stream", "stream", st.name)
+	}()
+}
+
 // firstCounter returns the counter of the oldest stored record of sh.
 func (s *Store) firstCounter(sh *shardState) (uint64, bool, error) {
 	it, err := s.db.NewIter(&pebble.IterOptions{

@@ -60,6 +60,7 @@ type serveConfig struct {
 	memory      memoryFlags    // serve_memory.go
 	auth        authConfig     // --auth, --credentials, --policies (serve_auth.go)
 	listen      listenConfig   // timeouts, connection caps, TLS (serve_listen.go)
+	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -122,6 +123,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addMemoryFlags(f, &cfg.memory)
 	addAuthFlags(f, &cfg.auth)
 	addListenFlags(f, &cfg.listen)
+	addDiskFlags(f, &cfg)
 	return cmd
 }
 
@@ -151,7 +153,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := shard.Open(cfg.dataDir, readBudget,
+	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget,
+		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),
 		shard.WithIteratorTTL(cfg.iteratorTTL),
