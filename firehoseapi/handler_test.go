@@ -270,7 +270,7 @@ func TestBadConfigurations(t *testing.T) {
 		{"bad prefix expression", map[string]any{"Prefix": "!{nope}"}, "ExtendedS3DestinationConfiguration.Prefix"},
 		// Defect 7 of issue 11: keys that climb out of the prefix.
 		{"prefix with a parent segment", map[string]any{"Prefix": "../other/"},
-			`ExtendedS3DestinationConfiguration.Prefix: invalid prefix at offset 0: the prefix evaluates to "../other/2006/01/02/15/", which has the path segment ".."`},
+			`ExtendedS3DestinationConfiguration.Prefix: invalid prefix at offset 0: the prefix evaluates to "../other/2006/05/02/15/", which has the path segment ".."`},
 		{"error output prefix with a parent segment", map[string]any{"ErrorOutputPrefix": "errors/../../x/"},
 			`ExtendedS3DestinationConfiguration.ErrorOutputPrefix: invalid prefix at offset 7`},
 		{"prefix with a control character", map[string]any{"Prefix": "a\tb/"}, "control character U+0009"},

@@ -77,7 +77,7 @@ const sampleKey = "k"
 
 // checkSafe refuses a template whose evaluation can hold a "." or ".."
 // segment, a control character or bytes that are not UTF-8, whatever the
-// time and the partition keys: it renders the template once with sample
+// time and the partition keys, or is always longer than MaxEvaluatedLen: it renders the template once with sample
 // values (timestamp patterns evaluate to digits, month names and their
 // quoted literals, which is where such text would come from).
 func (t *Template) checkSafe() error {
@@ -88,15 +88,19 @@ func (t *Template) checkSafe() error {
 	for _, k := range t.keys {
 		keys[k] = sampleKey
 	}
+	// May has the shortest month name, and keys are at least one
+	// character, so the sample is the shortest evaluation there can be.
 	in := Input{
-		ArrivalTime:     time.Date(2006, time.January, 2, 15, 4, 5, 0, time.UTC),
+		ArrivalTime:     time.Date(2006, time.May, 2, 15, 4, 5, 0, time.UTC),
 		Keys:            keys,
 		RandomString:    RandomString(nil),
 		ErrorOutputType: ProcessingFailed,
 	}
 	p, err := t.render(in)
 	if err != nil {
-		return nil // too long for one sample is not unsafe; Render says so when it happens
+		// Every key and value is supplied: the evaluation is too long.
+		return &SyntaxError{Offset: 0, Msg: fmt.Sprintf(
+			"%v even with the shortest values; Firehose allows at most %d characters after evaluation (shorten the prefix)", err, MaxEvaluatedLen)}
 	}
 	if seg := unsafeSegment(p); seg != "" {
 		at := strings.Index(t.src, seg)

@@ -29,6 +29,8 @@ func TestCompileRefusesUnsafePrefixes(t *testing.T) {
 		{"dots inside a segment", "a..b/...x/.hidden/x./", "err/", ""},
 		{"empty segments", "a//b/", "err/", ""},
 		{"unicode", "données/é/", "erreurs/", ""},
+		{"always over 512 once evaluated", strings.Repeat("a/", 250) + "!{timestamp:yyyy/MM/dd/HH}/", "err/", "evaluated prefix is 514 bytes"},
+		{"512 once evaluated", strings.Repeat("a", 498) + "!{timestamp:yyyy/MM/dd/HH}/", "err/", ""},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := Compile(tt.prefix)
