@@ -41,6 +41,13 @@ func checkStrings(body []byte, code apierr.Code, style PathStyle) error {
 	return &apierr.Error{Code: code, Message: b.String()}
 }
 
+// CheckUnicode is the check of checkStrings for a JSON body decoded
+// outside a Handler (the Analytics API): nil, or an error with code that
+// names the member, in wire style, whose string is not Unicode text.
+func CheckUnicode(body []byte, code apierr.Code) error {
+	return checkStrings(body, code, WirePaths)
+}
+
 // hasSurrogateEscape reports whether b may hold an escape \uD800–\uDFFF
 // (it does not tell an escaped backslash followed by "uD800" apart: the walk
 // that follows does).
