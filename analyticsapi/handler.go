@@ -19,6 +19,7 @@ import (
 	"github.com/spatehq/spate/analytics/value"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/auth"
+	"github.com/spatehq/spate/awsjson"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -366,19 +367,25 @@ func (e *eventWriter) keepAlive(ctx context.Context, d time.Duration) (stop func
 
 // decode reads a JSON request body into v, refusing unknown fields.
 func decode(w http.ResponseWriter, r *http.Request, v any) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
 		if _, ok := errors.AsType[*http.MaxBytesError](err); ok {
 			return &httpError{status: http.StatusRequestEntityTooLarge,
 				err: apierr.New(apierr.InvalidArgument, "the request body is over %d bytes", maxBodyBytes)}
 		}
+		return apierr.New(apierr.Serialization, "read the request body: %v", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
 		return apierr.New(apierr.Serialization, "the request body must be a JSON object of the documented fields: %v", err)
 	}
 	if dec.More() {
 		return apierr.New(apierr.Serialization, "the request body must be one JSON object, with nothing after it")
 	}
-	return nil
+	// encoding/json turns strings that are not Unicode text into U+FFFD;
+	// refuse them as the Kinesis and Firehose APIs do.
+	return awsjson.CheckUnicode(body, apierr.InvalidArgument)
 }
 
 func (h *Handler) reply(w http.ResponseWriter, r *http.Request, status int, v any) {

@@ -195,6 +195,9 @@ func TestErrors(t *testing.T) {
 		{"not json", "POST", "/v1/validate", "{", http.StatusBadRequest, "SerializationException", "JSON", 0, 0},
 		{"unknown field", "POST", "/v1/validate", `{"query":"SELECT 1"}`, http.StatusBadRequest, "SerializationException", "query", 0, 0},
 		{"two objects", "POST", "/v1/validate", `{"sql":"x"} {}`, http.StatusBadRequest, "SerializationException", "one JSON object", 0, 0},
+		// Issue 11, defect 5's kin: encoding/json would read these as U+FFFD.
+		{"sql not UTF-8", "POST", "/v1/validate", "{\"sql\":\"SELECT '\xff' AS v FROM events\"}", http.StatusBadRequest, "InvalidArgumentException", "'sql'", 0, 0},
+		{"name lone surrogate", "POST", "/v1/applications", `{"name":"\ud800","sql":"SELECT v FROM events"}`, http.StatusBadRequest, "InvalidArgumentException", "unpaired UTF-16 surrogate", 0, 0},
 		{"too big", "POST", "/v1/validate", body(map[string]any{"sql": strings.Repeat("x", maxBodyBytes)}),
 			http.StatusRequestEntityTooLarge, "InvalidArgumentException", "bytes", 0, 0},
 		{"describe missing", "GET", "/v1/applications/nope", "", http.StatusNotFound, "ResourceNotFoundException", "nope", 0, 0},

@@ -314,6 +314,11 @@ func (h *Handler) decode(op *Operation, body []byte) (any, error) {
 		if err := decodeJSON(body, in); err != nil {
 			return nil, err
 		}
+		// The fast decoders take only valid UTF-8 without escapes; this
+		// checks what encoding/json took.
+		if err := checkStrings(body, h.svc.ValidationCode, h.svc.ValidationPaths); err != nil {
+			return nil, err
+		}
 	}
 	if err := validate(op.plan, reflect.ValueOf(in).Elem(), h.svc.ValidationCode, h.svc.ValidationPaths); err != nil {
 		return nil, err

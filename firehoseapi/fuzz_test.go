@@ -48,6 +48,7 @@ func FuzzDecodeRequest(f *testing.F) {
 		if in == nil {
 			t.Fatalf("%s: no error and no request", name)
 		}
+		awsjsontest.CheckNoInventedReplacements(t, body, in)
 	})
 }
 

@@ -268,6 +268,12 @@ func TestBadConfigurations(t *testing.T) {
 		{"no role", map[string]any{"RoleARN": nil},
 			v1 + "Value null at 'ExtendedS3DestinationConfiguration.RoleARN' failed to satisfy constraint: Member must not be null"},
 		{"bad prefix expression", map[string]any{"Prefix": "!{nope}"}, "ExtendedS3DestinationConfiguration.Prefix"},
+		// Defect 7 of issue 11: keys that climb out of the prefix.
+		{"prefix with a parent segment", map[string]any{"Prefix": "../other/"},
+			`ExtendedS3DestinationConfiguration.Prefix: invalid prefix at offset 0: the prefix evaluates to "../other/2006/05/02/15/", which has the path segment ".."`},
+		{"error output prefix with a parent segment", map[string]any{"ErrorOutputPrefix": "errors/../../x/"},
+			`ExtendedS3DestinationConfiguration.ErrorOutputPrefix: invalid prefix at offset 7`},
+		{"prefix with a control character", map[string]any{"Prefix": "a\tb/"}, "control character U+0009"},
 		{"unsupported processor", map[string]any{"ProcessingConfiguration": map[string]any{"Enabled": true,
 			"Processors": []map[string]any{{"Type": "Lambda"}}}}, "processor type Lambda is not supported by Spate"},
 		{"blank processor parameter", map[string]any{"ProcessingConfiguration": map[string]any{"Enabled": true,

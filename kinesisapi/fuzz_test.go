@@ -4,12 +4,15 @@ import (
 	"testing"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/awsjson/awsjsontest"
 )
 
 // FuzzDecodeRequest feeds arbitrary bodies to every action's decoder and
 // validator. They must never panic, and must either produce a request or
 // reject the body as the client's fault (SerializationException or
-// ValidationException), never as an internal failure.
+// ValidationException), never as an internal failure. What they accept
+// holds only the text the body sent: no string that was not Unicode text
+// is rewritten to U+FFFD.
 func FuzzDecodeRequest(f *testing.F) {
 	h := newHandler(nil)
 	actions := h.Actions()
@@ -28,6 +31,8 @@ func FuzzDecodeRequest(f *testing.F) {
 		{"DescribeStream", `{"StreamName":"a b","Limit":1e3}`},
 		{"DescribeLimits", `null`},
 		{"ListStreams", `{"Limit":`},
+		{"PutRecord", "{\"StreamName\":\"s\",\"Data\":\"\",\"PartitionKey\":\"k\xff\"}"},
+		{"PutRecords", `{"StreamName":"s","Records":[{"Data":"","PartitionKey":"\ud83d\ude00"},{"Data":"","PartitionKey":"\udc00"}]}`},
 	}
 	for _, s := range seeds {
 		for i, a := range actions {
@@ -48,5 +53,6 @@ func FuzzDecodeRequest(f *testing.F) {
 		if in == nil {
 			t.Fatalf("%s: no error and no request", name)
 		}
+		awsjsontest.CheckNoInventedReplacements(t, body, in)
 	})
 }

@@ -117,6 +117,10 @@ func RandomString(seed []byte) string {
 // dynamic partitioning the prefix is used as written (the example in
 // dynamic-partitioning.html renders keys only).
 func Compile(prefix string) (*Template, error) {
+	return checked(compile(prefix))
+}
+
+func compile(prefix string) (*Template, error) {
 	if prefix == "" {
 		return parse(defaultTimePath)
 	}
@@ -129,6 +133,17 @@ func Compile(prefix string) (*Template, error) {
 	}
 	if t.find(partTimestamp) < 0 && len(t.keys) == 0 {
 		return parse(prefix + defaultTimePath)
+	}
+	return t, nil
+}
+
+// checked applies checkSafe to what compiled.
+func checked(t *Template, err error) (*Template, error) {
+	if err != nil {
+		return nil, err
+	}
+	if err := t.checkSafe(); err != nil {
+		return nil, err
 	}
 	return t, nil
 }
@@ -149,6 +164,10 @@ func Compile(prefix string) (*Template, error) {
 // Partition keys are not allowed: the records that land here are often the
 // ones whose keys could not be extracted.
 func CompileErrorOutput(errorOutputPrefix, prefix string) (*Template, error) {
+	return checked(compileErrorOutput(errorOutputPrefix, prefix))
+}
+
+func compileErrorOutput(errorOutputPrefix, prefix string) (*Template, error) {
 	if errorOutputPrefix == "" {
 		p, err := parse(prefix)
 		if err != nil {
@@ -307,7 +326,25 @@ func (t *Template) UsesErrorOutputType() bool { return t.find(partErrorType) >= 
 // RandomString([]byte(in.RandomString + "/" + n)), so that, as in Firehose,
 // every instance differs while a re-delivery renders the same string. The
 // result may be at most MaxEvaluatedLen bytes long.
+//
+// A partition key value must be one safe segment of an object key: not
+// empty, ".", "..", and without '/', control characters or bytes that are
+// not UTF-8; and the evaluated prefix must have no "." or ".." segment (see
+// safe.go). Anything else is an error, so that no record's content can
+// place an object outside the prefix.
 func (t *Template) Render(in Input) (string, error) {
+	p, err := t.render(in)
+	if err != nil {
+		return "", err
+	}
+	if err := checkEvaluated(p); err != nil {
+		return "", err
+	}
+	return p, nil
+}
+
+// render evaluates the template without checking the result's segments.
+func (t *Template) render(in Input) (string, error) {
 	loc := in.Location
 	if loc == nil {
 		loc = time.UTC
@@ -325,6 +362,9 @@ func (t *Template) Render(in Input) (string, error) {
 			v, ok := in.Keys[p.text]
 			if !ok {
 				return "", fmt.Errorf("render prefix: partition key %q is missing", p.text)
+			}
+			if why := unsafeValue(v); why != "" {
+				return "", fmt.Errorf("render prefix: partition key %q has the value %q, which is not one safe object key segment: %s", p.text, truncate(v), why)
 			}
 			b = append(b, v...)
 		case partRandom:
