@@ -13,13 +13,6 @@ import (
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 
-// Defects of issue 11 that other branches fix; rows that need them carry
-// one of these as pendingFix.
-const (
-	defectSQLBounds      = "defect 1 (SQL nesting depth and size)"
-	defectInternalStream = "defect 6 (internal firehose: streams hidden)"
-)
-
 const (
 	e400 = http.StatusBadRequest
 	e404 = http.StatusNotFound
@@ -336,16 +329,16 @@ func hostileAnalyticsRows() []hostileCase {
 		analyticsRow("sql unterminated string", http.MethodPost, "/v1/validate", sql("SELECT 'abc FROM s"), e400, tArg),
 		analyticsRow("sql unknown stream", http.MethodPost, "/v1/validate", sql("SELECT STREAM * FROM `does-not-exist`"), e400, tArg),
 		{name: "analytics/sql 1M unary operators", method: http.MethodPost, path: "/v1/validate", header: map[string]string{"Content-Type": "application/json"},
-			body: sql("SELECT " + strings.Repeat("!", 1048000) + "1 AS x FROM s"), status: e400, errType: tArg, pendingFix: defectSQLBounds},
+			body: sql("SELECT " + strings.Repeat("!", 1048000) + "1 AS x FROM s"), status: e400, errType: tArg},
 		{name: "analytics/sql 100k parentheses", method: http.MethodPost, path: "/v1/validate", header: map[string]string{"Content-Type": "application/json"},
-			body: sql("SELECT " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000) + " FROM s"), status: e400, errType: tArg, pendingFix: defectSQLBounds},
+			body: sql("SELECT " + strings.Repeat("(", 100000) + "1" + strings.Repeat(")", 100000) + " FROM s"), status: e400, errType: tArg},
 		{name: "analytics/sql 900 KB of additions", method: http.MethodPost, path: "/v1/validate", header: map[string]string{"Content-Type": "application/json"},
-			body: sql("SELECT 1" + strings.Repeat("+1", 450000) + " FROM s"), status: e400, errType: tArg, pendingFix: defectSQLBounds},
+			body: sql("SELECT 1" + strings.Repeat("+1", 450000) + " FROM s"), status: e400, errType: tArg},
 		{name: "analytics/application with 1M unary operators", method: http.MethodPost, path: "/v1/applications", header: map[string]string{"Content-Type": "application/json"},
-			body: app("deep", "SELECT "+strings.Repeat("-", 1048000)+"1 AS x FROM s"), status: e400, errType: tArg, pendingFix: defectSQLBounds},
-		{name: "analytics/schema of an internal stream", method: http.MethodGet, path: "/v1/streams/firehose:x/schema", status: e404, errType: tNF, pendingFix: defectInternalStream},
+			body: app("deep", "SELECT "+strings.Repeat("-", 1048000)+"1 AS x FROM s"), status: e400, errType: tArg},
+		{name: "analytics/schema of an internal stream", method: http.MethodGet, path: "/v1/streams/firehose:x/schema", status: e400, errType: tVal},
 		{name: "analytics/sql from an internal stream", method: http.MethodPost, path: "/v1/validate", header: map[string]string{"Content-Type": "application/json"},
-			body: sql("SELECT STREAM * FROM `firehose:x`"), status: e400, errType: tArg, pendingFix: defectInternalStream},
+			body: sql("SELECT STREAM * FROM `firehose:x`"), status: e400, errType: tArg},
 		analyticsRow("application name traversal", http.MethodPost, "/v1/applications", app("../x", ok), e400, tArg),
 		analyticsRow("application name 129", http.MethodPost, "/v1/applications", app(strings.Repeat("a", 129), ok), e400, tArg),
 		analyticsRow("application name empty", http.MethodPost, "/v1/applications", app("", ok), e400, tArg),
@@ -449,11 +442,11 @@ func hostileGRPCRows() []hostileCase {
 		grpcRow("unknown method", rawGRPC("/spate.v1.StreamService/DropEverything", nil), codes.Unimplemented, ""),
 		grpcRow("unknown service", rawGRPC("/admin.Shell/Exec", nil), codes.Unimplemented, ""),
 		grpcRow("validate SQL garbage", validate("DROP TABLE x"), codes.InvalidArgument, tArg),
-		{name: "grpc/validate SQL 2 MB of additions", grpc: validate("SELECT 1" + strings.Repeat("+1", 1<<20) + " FROM s"), code: codes.InvalidArgument, errType: tArg, pendingFix: defectSQLBounds},
+		{name: "grpc/validate SQL 2 MB of additions", grpc: validate("SELECT 1" + strings.Repeat("+1", 1<<20) + " FROM s"), code: codes.InvalidArgument, errType: tArg},
 		{name: "grpc/schema of an internal stream", grpc: func(ctx context.Context, e *hostileEnv) error {
 			_, err := e.an.DiscoverSchema(ctx, &spatev1.DiscoverSchemaRequest{StreamName: "firehose:x"})
 			return err
-		}, code: codes.NotFound, errType: tNF, pendingFix: defectInternalStream},
+		}, code: codes.InvalidArgument, errType: tVal},
 		grpcRow("subscribe to a stream that does not exist", func(ctx context.Context, e *hostileEnv) error {
 			s, err := e.kin.Subscribe(ctx, &spatev1.SubscribeRequest{StreamName: "does-not-exist", ShardId: "shardId-000000000000",
 				StartingPosition: &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}})

@@ -47,10 +47,6 @@ type hostileCase struct {
 	status  int        // HTTP status (HTTP rows)
 	code    codes.Code // gRPC code (gRPC rows)
 	errType string     // AWS error type: __type, or the gRPC message's prefix
-	// pendingFix names a defect of issue 11 being fixed on another branch:
-	// the row states the fixed server's answer and is skipped until the fix
-	// is merged (then the mark is removed).
-	pendingFix string
 }
 
 // hostileRows holds every face's rows; addHostile appends more.
@@ -174,9 +170,6 @@ func TestHostileRequests(t *testing.T) {
 	time.Sleep(time.Until(expiredAt))
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
-			if row.pendingFix != "" {
-				t.Skipf("pending the fix of %s on another branch", row.pendingFix)
-			}
 			e.t = t
 			defer func() { e.t = nil }()
 			if row.grpc != nil {
