@@ -8,25 +8,15 @@ import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
-	"encoding/pem"
 	"io"
-	"math/big"
-	"net"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -38,100 +28,16 @@ import (
 
 	"github.com/spatehq/spate/grpcapi"
 	"github.com/spatehq/spate/internal/sdkhttp"
+	"github.com/spatehq/spate/internal/testcert"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
-
-// testCA is a throwaway certificate authority.
-type testCA struct {
-	cert    *x509.Certificate
-	key     *ecdsa.PrivateKey
-	pemFile string // the CA certificate
-}
-
-// newTestCA makes a CA and writes its certificate to dir/name.pem.
-func newTestCA(t *testing.T, dir, name string) *testCA {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca := &testCA{cert: cert, key: key, pemFile: filepath.Join(dir, name+".pem")}
-	writePEM(t, ca.pemFile, "CERTIFICATE", der)
-	return ca
-}
-
-// issue signs a certificate for 127.0.0.1 and localhost with the given
-// usage, and writes it and its key to dir/name.pem and dir/name-key.pem.
-func (ca *testCA) issue(t *testing.T, dir, name string, usage x509.ExtKeyUsage) (certFile, keyFile string) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
-		SerialNumber: serial,
-		Subject:      pkix.Name{CommonName: name},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{usage},
-		DNSNames:     []string{"localhost"},
-		IPAddresses:  []net.IP{net.ParseIP("127.0.0.1")},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.cert, &key.PublicKey, ca.key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, err := x509.MarshalPKCS8PrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	certFile, keyFile = filepath.Join(dir, name+".pem"), filepath.Join(dir, name+"-key.pem")
-	writePEM(t, certFile, "CERTIFICATE", der)
-	writePEM(t, keyFile, "PRIVATE KEY", keyDER)
-	return certFile, keyFile
-}
-
-func (ca *testCA) pool() *x509.CertPool {
-	p := x509.NewCertPool()
-	p.AddCert(ca.cert)
-	return p
-}
-
-func writePEM(t *testing.T, file, typ string, der []byte) {
-	t.Helper()
-	if err := os.WriteFile(file, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
 
 // tlsFixture is a server with TLS on every listener and mutual TLS on gRPC.
 type tlsFixture struct {
 	srv                       *server
 	dir                       string
-	ca                        *testCA // signs the server's certificate
-	clientCA                  *testCA // signs the clients' certificates
+	ca                        *testcert.CA // signs the server's certificate
+	clientCA                  *testcert.CA // signs the clients' certificates
 	clientCert, clientKey     string
 	metricsAddr               string
 	strangerCert, strangerKey string // a client certificate from another CA
@@ -140,11 +46,11 @@ type tlsFixture struct {
 func newTLSFixture(t *testing.T) *tlsFixture {
 	t.Helper()
 	dir := t.TempDir()
-	f := &tlsFixture{dir: dir, ca: newTestCA(t, dir, "server-ca"), clientCA: newTestCA(t, dir, "client-ca")}
-	cert, key := f.ca.issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
-	f.clientCert, f.clientKey = f.clientCA.issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
-	f.strangerCert, f.strangerKey = f.ca.issue(t, dir, "stranger", x509.ExtKeyUsageClientAuth)
-	f.srv = startServer(t, withArgs("--tls-cert", cert, "--tls-key", key, "--tls-client-ca", f.clientCA.pemFile,
+	f := &tlsFixture{dir: dir, ca: testcert.NewCA(t, dir, "server-ca"), clientCA: testcert.NewCA(t, dir, "client-ca")}
+	cert, key := f.ca.Issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
+	f.clientCert, f.clientKey = f.clientCA.Issue(t, dir, "client", x509.ExtKeyUsageClientAuth)
+	f.strangerCert, f.strangerKey = f.ca.Issue(t, dir, "stranger", x509.ExtKeyUsageClientAuth)
+	f.srv = startServer(t, withArgs("--tls-cert", cert, "--tls-key", key, "--tls-client-ca", f.clientCA.CertFile,
 		"--metrics-addr", "127.0.0.1:0"))
 	f.metricsAddr = loggedAddr(t, f.srv, "metrics_addr")
 	return f
@@ -168,7 +74,7 @@ func loggedAddr(t *testing.T, s *server, field string) string {
 // httpsClient trusts the fixture's CA; h2 makes it try HTTP/2.
 func (f *tlsFixture) httpsClient(t *testing.T, h2 bool) *http.Client {
 	t.Helper()
-	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.ca.pool()}, ForceAttemptHTTP2: h2}
+	tr := &http.Transport{TLSClientConfig: &tls.Config{RootCAs: f.ca.Pool()}, ForceAttemptHTTP2: h2}
 	t.Cleanup(tr.CloseIdleConnections)
 	return &http.Client{Transport: tr}
 }
@@ -236,7 +142,7 @@ func TestTLS(t *testing.T) {
 		}
 		var list struct{ StreamNames []string }
 		cli.run(ctx, t, &list, "kinesis", "list-streams", "--no-verify-ssl")
-		cli.env = append(cli.env, "AWS_CA_BUNDLE="+f.ca.pemFile)
+		cli.env = append(cli.env, "AWS_CA_BUNDLE="+f.ca.CertFile)
 		cli.run(ctx, t, &list, "kinesis", "list-streams")
 	})
 
@@ -248,7 +154,7 @@ func TestTLS(t *testing.T) {
 			err := cmd.Run()
 			return out.String(), err
 		}
-		if out, err := spate("--tls-ca", f.ca.pemFile, "--tls-client-cert", f.clientCert, "--tls-client-key", f.clientKey,
+		if out, err := spate("--tls-ca", f.ca.CertFile, "--tls-client-cert", f.clientCert, "--tls-client-key", f.clientKey,
 			"stream", "list"); err != nil {
 			t.Errorf("spate --tls-ca with a client certificate: %v\n%s", err, out)
 		}
@@ -257,8 +163,8 @@ func TestTLS(t *testing.T) {
 			args []string
 		}{
 			{"plain text", nil},
-			{"no client certificate", []string{"--tls-ca", f.ca.pemFile}},
-			{"client certificate of another CA", []string{"--tls-ca", f.ca.pemFile, "--tls-client-cert", f.strangerCert, "--tls-client-key", f.strangerKey}},
+			{"no client certificate", []string{"--tls-ca", f.ca.CertFile}},
+			{"client certificate of another CA", []string{"--tls-ca", f.ca.CertFile, "--tls-client-cert", f.strangerCert, "--tls-client-key", f.strangerKey}},
 			{"server CA not trusted", []string{"--tls", "--tls-client-cert", f.clientCert, "--tls-client-key", f.clientKey}},
 		} {
 			if out, err := spate(append(tt.args, "stream", "list")...); err == nil {
@@ -285,7 +191,7 @@ func TestTLS(t *testing.T) {
 			{"no certificate", nil, false},
 			{"signed by another CA", []tls.Certificate{stranger}, false},
 		} {
-			creds := grpccreds.NewTLS(&tls.Config{RootCAs: f.ca.pool(), Certificates: tt.certs})
+			creds := grpccreds.NewTLS(&tls.Config{RootCAs: f.ca.Pool(), Certificates: tt.certs})
 			_, err := listStreamsGRPC(ctx, t, f.srv.GRPCAddr, grpc.WithTransportCredentials(creds))
 			if (err == nil) != tt.ok {
 				t.Errorf("ListStreams with a client certificate %s: err %v, want success %v", tt.name, err, tt.ok)
