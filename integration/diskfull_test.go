@@ -18,12 +18,9 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-
-	"github.com/spatehq/spate/internal/sdkhttp"
 )
 
 // The small file system TestDiskFull fills, and the reserve the server keeps
@@ -204,14 +201,7 @@ func checkPrivateFiles(t *testing.T, dir string) {
 // it.
 func (s *server) KinesisRetrying(t *testing.T) *kinesis.Client {
 	t.Helper()
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(transport.CloseIdleConnections)
-	return kinesis.New(kinesis.Options{
-		BaseEndpoint: aws.String(s.Endpoint()),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		HTTPClient:   &http.Client{Transport: sdkhttp.PlainBodies(transport)},
-	})
+	return s.kinesisClient(t, nil)
 }
 
 // mountTmpfs mounts a tmpfs of size (mount's -o size=) on a fresh directory

@@ -165,13 +165,20 @@ func (s *server) Endpoint() string { return "http://" + s.HTTPAddr }
 // sdkhttp.PlainBodies (see there why).
 func (s *server) Kinesis(t *testing.T) *kinesis.Client {
 	t.Helper()
+	return s.kinesisClient(t, retry.AddWithMaxAttempts(retry.NewStandard(), 1))
+}
+
+// kinesisClient is an aws-sdk-go-v2 Kinesis client for the server with
+// static credentials and retryer (nil: the SDK's default).
+func (s *server) kinesisClient(t *testing.T, retryer aws.Retryer) *kinesis.Client {
+	t.Helper()
 	transport := http.DefaultTransport.(*http.Transport).Clone()
 	t.Cleanup(transport.CloseIdleConnections)
 	return kinesis.New(kinesis.Options{
 		BaseEndpoint: aws.String(s.Endpoint()),
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
+		Retryer:      retryer,
 		HTTPClient:   &http.Client{Transport: sdkhttp.PlainBodies(transport)},
 	})
 }
