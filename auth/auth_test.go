@@ -144,6 +144,23 @@ func TestVerifyHTTP(t *testing.T) {
 			return r
 		}, profile: "alice"},
 		{name: "wrong service", req: func() *http.Request { return signed(t, body, "AKIDALICE", "secret/alice+1", "firehose", testNow) }, want: apierr.InvalidSignature},
+		// Two Authorization (or X-Amz-Date) headers are ambiguous: a proxy
+		// may judge one and Spate the other; neither is picked.
+		{name: "Authorization twice, valid first", req: func() *http.Request {
+			r := signed(t, body, "AKIDALICE", "secret/alice+1", "kinesis", testNow)
+			r.Header.Add("Authorization", "garbage")
+			return r
+		}, want: apierr.IncompleteSignature},
+		{name: "Authorization twice, both valid", req: func() *http.Request {
+			r := signed(t, body, "AKIDALICE", "secret/alice+1", "kinesis", testNow)
+			r.Header.Add("Authorization", r.Header.Get("Authorization"))
+			return r
+		}, want: apierr.IncompleteSignature},
+		{name: "X-Amz-Date twice", req: func() *http.Request {
+			r := signed(t, body, "AKIDALICE", "secret/alice+1", "kinesis", testNow)
+			r.Header.Add("X-Amz-Date", "20200101T000000Z")
+			return r
+		}, want: apierr.IncompleteSignature},
 		{name: "scope date differs", req: func() *http.Request {
 			r := signed(t, body, "AKIDALICE", "secret/alice+1", "kinesis", testNow)
 			r.Header.Set("Authorization", strings.Replace(r.Header.Get("Authorization"), "/20261207/", "/20261206/", 1))
@@ -203,6 +220,10 @@ func TestGRPCSignature(t *testing.T) {
 		{"unknown key", md(Profile{AccessKeyID: "AKIDX", SecretAccessKey: "x"}, method, testNow), apierr.UnrecognizedClient},
 		{"skewed", md(alice, method, testNow.Add(-6*time.Minute)), apierr.InvalidSignature},
 		{"no date", map[string][]string{"authorization": md(alice, method, testNow)["authorization"]}, apierr.IncompleteSignature},
+		{"authorization twice", map[string][]string{"authorization": {md(alice, method, testNow)["authorization"][0], "garbage"},
+			"x-amz-date": md(alice, method, testNow)["x-amz-date"]}, apierr.IncompleteSignature},
+		{"x-amz-date twice", map[string][]string{"authorization": md(alice, method, testNow)["authorization"],
+			"x-amz-date": {md(alice, method, testNow)["x-amz-date"][0], "20200101T000000Z"}}, apierr.IncompleteSignature},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

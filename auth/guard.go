@@ -206,6 +206,9 @@ func (g *Guard) AuthenticateGRPC(ctx context.Context, md map[string][]string, fu
 		}
 		return ""
 	}
+	if err := once(func(name string) []string { return md[strings.ToLower(name)] }); err != nil {
+		return ctx, err
+	}
 	h := first("authorization")
 	if h == "" {
 		return ctx, apierr.New(apierr.MissingAuthenticationToken, msgMissingToken)

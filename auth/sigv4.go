@@ -70,6 +70,9 @@ func NewVerifier(keys *Keys, opts ...VerifierOption) *Verifier {
 // InvalidSignatureException for a wrong signature, payload hash, scope or
 // time. It does not modify r.
 func (v *Verifier) VerifyHTTP(r *http.Request, body []byte, service string) (Identity, error) {
+	if err := once(r.Header.Values); err != nil {
+		return Identity{}, err
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
 		if r.URL.Query().Has("X-Amz-Signature") {
@@ -88,6 +91,20 @@ func (v *Verifier) VerifyHTTP(r *http.Request, body []byte, service string) (Ide
 			"The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 	return v.verify(r.Method, r.URL, r.Host, r.Header, r.ContentLength, a, payloadHash, service)
+}
+
+// once refuses a request that carries Authorization or X-Amz-Date more
+// than once (IncompleteSignatureException). Two are ambiguous: a proxy in
+// front may judge one and the verifier would judge the other (net/http's
+// Get takes the first), so neither is picked. values returns a header's
+// values by name (http.Header.Values, or gRPC metadata by lower-case key).
+func once(values func(name string) []string) error {
+	for _, name := range []string{"Authorization", "X-Amz-Date"} {
+		if n := len(values(name)); n > 1 {
+			return incomplete("The %s header appears %d times; send it once.", name, n)
+		}
+	}
+	return nil
 }
 
 // verify checks a parsed header against the request parts it signs.

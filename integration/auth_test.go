@@ -64,15 +64,23 @@ type authServer struct {
 
 func startAuthServer(t *testing.T) *authServer {
 	t.Helper()
+	return startAuthServerWith(t, authCredentials, authPolicies)
+}
+
+// startAuthServerWith starts a server with the credentials and policies
+// files given as text.
+func startAuthServerWith(t *testing.T, credsText, policiesText string, opts ...serverOption) *authServer {
+	t.Helper()
 	dir := t.TempDir()
 	creds, pol := filepath.Join(dir, "credentials"), filepath.Join(dir, "policies.json")
-	if err := os.WriteFile(creds, []byte(authCredentials), 0o600); err != nil {
+	if err := os.WriteFile(creds, []byte(credsText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(pol, []byte(authPolicies), 0o600); err != nil {
+	if err := os.WriteFile(pol, []byte(policiesText), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return &authServer{server: startServer(t, withArgs("--credentials", creds, "--policies", pol)), credentials: creds}
+	opts = append([]serverOption{withArgs("--credentials", creds, "--policies", pol)}, opts...)
+	return &authServer{server: startServer(t, opts...), credentials: creds}
 }
 
 // kinesisAs is an SDK client signing with id/secret; signer, when set,

@@ -41,6 +41,9 @@ type hostileCase struct {
 	target       string // X-Amz-Target, e.g. "Kinesis_20131202.PutRecord"
 	header       map[string]string
 	body         func(e *hostileEnv) []byte
+	// send, when set, sends the built request instead of e.http.Do (e.g.
+	// signs it, then breaks the signature).
+	send func(e *hostileEnv, r *http.Request, body []byte) (*http.Response, error)
 	// gRPC: the call, returning its error.
 	grpc func(ctx context.Context, e *hostileEnv) error
 
@@ -79,6 +82,17 @@ const (
 	firehoseTarget = "Firehose_20150804."
 	hostileTTL     = 5 * time.Second
 )
+
+// newHostileEnv is the env of srv, whose gRPC clients use conn.
+func newHostileEnv(t *testing.T, srv *server, conn *grpc.ClientConn, known, other string) *hostileEnv {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	t.Cleanup(transport.CloseIdleConnections)
+	return &hostileEnv{
+		srv: srv, http: &http.Client{Transport: transport, Timeout: 2 * time.Minute}, conn: conn,
+		kin: spatev1.NewStreamServiceClient(conn), fh: spatev1.NewFirehoseServiceClient(conn), an: spatev1.NewAnalyticsServiceClient(conn),
+		known: known, other: other, t: t,
+	}
+}
 
 // knownRecords is what the known stream holds before the table runs.
 var knownRecords = func() []string {
@@ -128,13 +142,7 @@ func TestHostileRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = conn.Close() })
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	t.Cleanup(transport.CloseIdleConnections)
-	e := &hostileEnv{
-		srv: f.srv, http: &http.Client{Transport: transport, Timeout: 2 * time.Minute}, conn: conn,
-		kin: spatev1.NewStreamServiceClient(conn), fh: spatev1.NewFirehoseServiceClient(conn), an: spatev1.NewAnalyticsServiceClient(conn),
-		known: "hostile-known", other: "hostile-other", t: t,
-	}
+	e := newHostileEnv(t, f.srv, conn, "hostile-known", "hostile-other")
 	ctx := testCtx(t)
 	for _, s := range []string{e.known, e.other} {
 		if _, err := e.kin.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: s, ShardCount: 1}); err != nil {
@@ -168,6 +176,20 @@ func TestHostileRequests(t *testing.T) {
 	// The expired iterator must be older than the TTL; waiting for that is
 	// a precondition of its rows, not an assertion on time.
 	time.Sleep(time.Until(expiredAt))
+	runHostile(t, e, rows)
+
+	// The server is still up, answers, and did not balloon.
+	rssAfter := rssOf(t, f.srv)
+	t.Logf("%d rows; server RSS %d MiB before the table, %d MiB after", len(rows), rssBefore>>20, rssAfter>>20)
+	if rssBefore > 0 && rssAfter > rssBefore+hostileRSSGrowth {
+		t.Errorf("RSS grew from %d MiB to %d MiB during the table (bound: +%d MiB)", rssBefore>>20, rssAfter>>20, hostileRSSGrowth>>20)
+	}
+	e.readBack(ctx, t)
+}
+
+// runHostile runs rows against e, each as a subtest, and fails when the
+// server exited meanwhile.
+func runHostile(t *testing.T, e *hostileEnv, rows []hostileCase) {
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {
 			e.t = t
@@ -180,17 +202,16 @@ func TestHostileRequests(t *testing.T) {
 		})
 	}
 	e.t = t
+	if e.srv.proc.exited() {
+		t.Fatalf("the server exited during the table: %v", e.srv.proc.waitErr)
+	}
+}
 
-	// The server is still up, answers, and did not balloon.
-	if f.srv.proc.exited() {
-		t.Fatalf("the server exited during the table: %v", f.srv.proc.waitErr)
-	}
-	rssAfter := rssOf(t, f.srv)
-	t.Logf("%d rows; server RSS %d MiB before the table, %d MiB after", len(rows), rssBefore>>20, rssAfter>>20)
-	if rssBefore > 0 && rssAfter > rssBefore+hostileRSSGrowth {
-		t.Errorf("RSS grew from %d MiB to %d MiB during the table (bound: +%d MiB)", rssBefore>>20, rssAfter>>20, hostileRSSGrowth>>20)
-	}
-	// The known stream reads back exactly what was put.
+// readBack checks that the known stream reads back exactly knownRecords
+// (through e.kin).
+func (e *hostileEnv) readBack(ctx context.Context, t *testing.T) {
+	t.Helper()
+	e.t = t
 	var got []string
 	it := e.iterator(e.known)
 	for len(got) < len(knownRecords) && it != "" {
@@ -278,7 +299,11 @@ func checkHTTPRow(t *testing.T, e *hostileEnv, row hostileCase) {
 	for k, v := range header {
 		req.Header.Set(k, v)
 	}
-	resp, err := e.http.Do(req)
+	send := row.send
+	if send == nil {
+		send = func(e *hostileEnv, r *http.Request, _ []byte) (*http.Response, error) { return e.http.Do(r) }
+	}
+	resp, err := send(e, req, body)
 	if err != nil {
 		t.Fatalf("%s %s: %v", method, path, err)
 	}
