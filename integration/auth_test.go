@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -440,26 +439,13 @@ func TestAuthGRPC(t *testing.T) {
 	}
 
 	// tail (a Subscribe stream) reads as the reader.
-	tailCtx, stop := context.WithCancel(ctx)
-	defer stop()
-	tail := exec.CommandContext(tailCtx, spateBin, "--grpc-addr", s.GRPCAddr, "--profile", "reader", "tail", wStream, "--from", "trim-horizon")
-	tail.Env = append(slices.Clone(baseEnv), file)
-	var tailErr bytes.Buffer
-	tail.Stderr = &tailErr
-	stdout, err := tail.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tail.Start(); err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(stdout)
+	sc, stop, tailErr := startTail(ctx, t, append(slices.Clone(baseEnv), file),
+		"--grpc-addr", s.GRPCAddr, "--profile", "reader", "tail", wStream, "--from", "trim-horizon")
 	line := ""
 	if sc.Scan() {
 		line = sc.Text()
 	}
 	stop()
-	_ = tail.Wait()
 	if !strings.Contains(line, "a record") {
 		t.Errorf("spate tail as reader printed %q; stderr %s", line, tailErr.String())
 	}

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
@@ -256,34 +257,54 @@ func TestSpateCLI(t *testing.T) {
 
 	// tail from the trim horizon prints every record; it runs until
 	// cancelled, so read until all have shown up, then stop it.
-	tailCtx, stopTail := context.WithCancel(ctx)
-	defer stopTail()
-	tail := exec.CommandContext(tailCtx, spateBin, "--grpc-addr", k.srv.GRPCAddr, "tail", stream, "--from", "trim-horizon")
-	var tailErr bytes.Buffer
-	tail.Stderr = &tailErr
-	stdout, err := tail.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := tail.Start(); err != nil {
-		t.Fatalf("start spate tail: %v", err)
-	}
+	sc, stopTail, tailErr := startTail(ctx, t, nil, "--grpc-addr", k.srv.GRPCAddr, "tail", stream, "--from", "trim-horizon")
 	pending := slices.Clone(want)
 	var printed []string
-	sc := bufio.NewScanner(stdout)
 	for len(pending) > 0 && sc.Scan() {
 		line := sc.Text()
 		printed = append(printed, line)
 		pending = slices.DeleteFunc(pending, func(w string) bool { return strings.Contains(line, w) })
 	}
 	stopTail()
-	_ = tail.Wait() // killed by the cancel
 	if len(pending) > 0 {
 		t.Errorf("spate tail printed %q and ended without %q; stderr: %s", printed, pending, tailErr.String())
 	}
 
 	spate("", "stream", "delete", stream)
 	k.waitGone(ctx, t, stream)
+}
+
+// startTail starts `spate ARGS...` (a tail: it runs until stopped) with env
+// added to this process's environment, and returns a scanner over its
+// standard output, a stop function that kills it and waits for it (safe to
+// call twice; also called when the test ends), and its standard error.
+func startTail(ctx context.Context, t *testing.T, env []string, args ...string) (*bufio.Scanner, func(), *bytes.Buffer) {
+	t.Helper()
+	tailCtx, cancel := context.WithCancel(ctx)
+	tail := exec.CommandContext(tailCtx, spateBin, args...)
+	if env != nil {
+		tail.Env = env
+	}
+	var stderr bytes.Buffer
+	tail.Stderr = &stderr
+	stdout, err := tail.StdoutPipe()
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	if err := tail.Start(); err != nil {
+		cancel()
+		t.Fatalf("start spate %s: %v", strings.Join(args, " "), err)
+	}
+	var once sync.Once
+	stop := func() {
+		once.Do(func() {
+			cancel()
+			_ = tail.Wait() // killed by the cancel
+		})
+	}
+	t.Cleanup(stop)
+	return bufio.NewScanner(stdout), stop, &stderr
 }
 
 // sameElements reports whether a and b hold the same strings, in any order.
