@@ -58,13 +58,14 @@ type DiskFullError struct {
 	Reserve uint64 // the reserve, WithMinFreeDisk
 	Need    uint64 // bytes the refused write needed
 	// ReadOnly: the store started on a disk too full to open it for
-	// writing (readonly.go); Reserve is then the free space it waits for.
+	// writing (readonly.go); Reserve is then the free space it waits for
+	// (not --min-free-disk, which applies once it is writable).
 	ReadOnly bool
 }
 
 func (e *DiskFullError) msg() string {
 	if e.ReadOnly {
-		return fmt.Sprintf("the disk is full: the store started with %s free on the data directory's file system, too little to open it for writing, and serves reads only until %s are free (the flush of its log plus --min-free-disk); free space and writes resume by themselves",
+		return fmt.Sprintf("the disk is full: the store started with %s free on the data directory's file system, too little to open it for writing, and serves reads only until %s are free to flush its log; free space and writes resume by themselves, as far as --min-free-disk allows",
 			humanize.IBytes(e.Free), humanize.IBytes(e.Reserve))
 	}
 	return fmt.Sprintf("the disk is full: %s free on the data directory's file system, writes stop at %s (--min-free-disk); delete streams or free space, writes resume by themselves",

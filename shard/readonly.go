@@ -19,47 +19,62 @@ import (
 // nothing, so every acknowledged record is readable at once. Every write is
 // refused with a *DiskFullError (ReadOnly set) before it reaches Pebble:
 // appends and transactions by the reserve (diskReserve.admit), metadata and
-// value writes by writable; the trimmer skips its passes. A watcher polls
-// the free space, and once the flush fits with the reserve to spare it
-// upgrades the store to read-write in place (upgrade), so writes resume by
-// themselves without a restart.
+// value writes by Writable; the trimmer skips its passes. A watcher polls
+// the free space, and once the flush fits it upgrades the store to
+// read-write in place (upgrade), so writes resume by themselves without a
+// restart, as far as the reserve then allows.
 
 // readOnlySlack is what a read-write open writes besides the flush's
-// sstable: a MANIFEST rewrite, an OPTIONS file, the first bytes of the new
-// WAL.
-const readOnlySlack = 4 << 20
+// sstable: a MANIFEST rewrite, an OPTIONS file, the new WAL (preallocated
+// at 1.1 × the first memtable, which starts small).
+const readOnlySlack = 16 << 20
 
 // readOnlyPoll is how often a read-only store re-reads the free space.
 const readOnlyPoll = time.Second
 
-// openNeeds returns the free space a read-write open of the store in dir
-// needs before it is started, the WAL bytes its flush must write again,
-// and whether the free space is known to be short of that. A store whose
-// free space cannot be measured, or that does not exist yet, opens
-// read-write as before.
-func openNeeds(cfg config, dir string) (need, free uint64, short bool) {
+// freeSpace is the free space on dir's file system; ok is false when it
+// cannot be measured (a store that does not exist yet, an FS without
+// statfs), and the store then opens read-write as before.
+func freeSpace(cfg config, dir string) (free uint64, ok bool) {
 	u, err := cfg.fs.GetDiskUsage(dir)
 	if err != nil {
-		return 0, 0, false
+		return 0, false
 	}
+	return u.AvailBytes, true
+}
+
+// walFileBytes is the size of every WAL file in dir: an upper bound of
+// what a read-write open flushes, since Pebble keeps obsolete WALs for
+// recycling.
+func walFileBytes(cfg config, dir string) uint64 {
 	names, err := cfg.fs.List(dir)
 	if err != nil {
-		return 0, 0, false
+		return 0
 	}
-	var wal uint64
-	for _, n := range names {
-		if !strings.HasSuffix(n, ".log") {
+	var n uint64
+	for _, name := range names {
+		if !strings.HasSuffix(name, ".log") {
 			continue
 		}
-		if fi, err := cfg.fs.Stat(cfg.fs.PathJoin(dir, n)); err == nil {
-			wal += uint64(fi.Size())
+		if fi, err := cfg.fs.Stat(cfg.fs.PathJoin(dir, name)); err == nil {
+			n += uint64(fi.Size())
 		}
 	}
-	// The flush writes the WAL's contents again as an sstable, and the
-	// reserve must still be free afterwards, as diskReserve counts it.
-	need = cfg.minFreeDisk + wal + readOnlySlack
-	return need, u.AvailBytes, u.AvailBytes < need
+	return n
 }
+
+// openNeed is the free space a read-write open needs, given what it must
+// flush: the flush writes the replayed memtables again as sstables. A
+// read-only database knows their size exactly (its memtables' arenas, at
+// least their contents); before one is open, the WAL files bound it.
+//
+// The reserve is not part of it: a store with room to open but less than
+// the reserve free opens read-write, and the reserve refuses appends while
+// deletions free space, as it does for a store that filled up running.
+func openNeed(flush uint64) uint64 { return flush + readOnlySlack }
+
+// roDBNeed is openNeed for the read-only database db.
+func roDBNeed(db *pebble.DB) uint64 { return openNeed(db.Metrics().MemTable.Size) }
 
 // readOnlyError is the refusal of a write while the store is read-only.
 // Its figures are the watcher's last (roNeed, roFree), so refusing a flood
@@ -68,10 +83,12 @@ func (s *Store) readOnlyError(n uint64) error {
 	return &DiskFullError{Dir: s.dir, Free: s.roFree.Load(), Reserve: s.roNeed.Load(), Need: n, ReadOnly: true}
 }
 
-// writable refuses a metadata or value write while the store is
-// read-only. A write that passes may use s.db: the store only ever turns
-// read-write, and upgrade swaps s.db before it says so.
-func (s *Store) writable() error {
+// Writable refuses a metadata or value write while the store is
+// read-only, with a *DiskFullError. A write that passes may use s.db: the
+// store only ever turns read-write, and upgrade swaps s.db before it says
+// so. Callers that change their own state before a write (deleting a
+// delivery stream or an application) ask it first.
+func (s *Store) Writable() error {
 	if s.readOnly.Load() {
 		return s.readOnlyError(0)
 	}
@@ -113,10 +130,12 @@ func (s *Store) watchSpace() {
 // flight while the databases are swapped, and none holds an iterator
 // across calls. Reads wait for the reopen (the flush of the WAL).
 func (s *Store) upgrade() (bool, error) {
-	need, free, short := openNeeds(s.cfg, s.dir)
+	// Only this goroutine replaces s.db, so it reads it without a lock.
+	need := roDBNeed(s.db)
+	free, _ := freeSpace(s.cfg, s.dir)
 	s.roNeed.Store(need)
 	s.roFree.Store(free)
-	if short {
+	if free < need {
 		return false, nil
 	}
 	s.closeMu.Lock()
@@ -157,17 +176,22 @@ func (s *Store) upgrade() (bool, error) {
 // openReadOnly opens Pebble read-only when the disk is too full for a
 // read-write open, logging why; ok is false when a read-write open should
 // be tried instead (the store does not exist yet, or it has room).
-func openReadOnly(ctx context.Context, cfg config, dir string, popts func(readOnly bool) *pebble.Options) (db *pebble.DB, ok bool) {
-	need, free, short := openNeeds(cfg, dir)
-	if !short {
-		return nil, false
+func openReadOnly(ctx context.Context, cfg config, dir string, popts func(readOnly bool) *pebble.Options) (db *pebble.DB, need, free uint64, ok bool) {
+	free, ok = freeSpace(cfg, dir)
+	if !ok || free >= openNeed(2*walFileBytes(cfg, dir)) {
+		return nil, 0, 0, false
 	}
+	// Perhaps short: a read-only open says what the flush needs.
 	db, err := openPebble(ctx, dir, popts(true))
 	if err != nil {
 		cfg.logger.Debug("no store to open read-only", "dir", dir, "err", err)
-		return nil, false
+		return nil, 0, 0, false
+	}
+	if need = roDBNeed(db); free >= need {
+		_ = db.Close()
+		return nil, 0, 0, false
 	}
 	cfg.logger.Warn("the disk is too full to open the store for writing; serving reads only until space is freed",
 		"dir", dir, "free", humanize.IBytes(free), "needed", humanize.IBytes(need))
-	return db, true
+	return db, need, free, true
 }

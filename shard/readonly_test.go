@@ -17,34 +17,13 @@ import (
 // waited for the flush of the replayed WAL, which never fit.
 func TestOpenOnFullDiskServesReads(t *testing.T) {
 	ctx := context.Background()
-	mem := vfs.NewCrashableMem()
-	s, err := Open("db", withFS(mem), WithMinFreeDisk(0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	mustCreate(t, s, "s", 2)
-	acked := map[string]string{}
-	for i := range 50 {
-		data := fmt.Sprint("record ", i)
-		res, err := s.Append(ctx, "s", []Entry{{PartitionKey: fmt.Sprint(i), Data: []byte(data)}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		acked[res[0].SequenceNumber] = data
-	}
-	if err := s.WriteValues(ctx, "ns", ValueWrite{Key: "k", Value: []byte("v")}); err != nil {
-		t.Fatal(err)
-	}
-	// A crash: what is acknowledged is in the WAL only, and a restart
-	// must flush it before it may write.
-	crashed := mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
-	_ = s.Close()
+	crashed, acked := crashedStore(t)
 	disk := newSmallDisk(crashed, 0) // not a byte free
 
 	// A bound, not an assertion: before the fix Open never returned.
 	openCtx, cancel := context.WithTimeout(ctx, time.Minute)
 	defer cancel()
-	s, err = OpenContext(openCtx, "db", withFS(disk), WithMinFreeDisk(1<<20), WithTrimInterval(time.Hour))
+	s, err := OpenContext(openCtx, "db", withFS(disk), WithMinFreeDisk(1<<20), WithTrimInterval(time.Hour))
 	if err != nil {
 		t.Fatalf("OpenContext on a full disk: %v", err)
 	}
@@ -136,5 +115,55 @@ func TestOpenOnFullDiskServesReads(t *testing.T) {
 	}
 	if _, enospc, _ := disk.usage(); enospc != 0 {
 		t.Fatalf("%d writes failed with ENOSPC: the full disk was written to", enospc)
+	}
+}
+
+// crashedStore is a store in memory that crashed with records (stream "s",
+// two shards) and a value ("ns", "k") acknowledged but only in its WAL: a
+// restart must flush the WAL before it may write.
+func crashedStore(t *testing.T) (vfs.FS, map[string]string) {
+	t.Helper()
+	ctx := context.Background()
+	mem := vfs.NewCrashableMem()
+	s, err := Open("db", withFS(mem), WithMinFreeDisk(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustCreate(t, s, "s", 2)
+	acked := map[string]string{}
+	for i := range 50 {
+		data := fmt.Sprint("record ", i)
+		res, err := s.Append(ctx, "s", []Entry{{PartitionKey: fmt.Sprint(i), Data: []byte(data)}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		acked[res[0].SequenceNumber] = data
+	}
+	if err := s.WriteValues(ctx, "ns", ValueWrite{Key: "k", Value: []byte("v")}); err != nil {
+		t.Fatal(err)
+	}
+	crashed := mem.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
+	_ = s.Close()
+	return crashed, acked
+}
+
+// TestOpenUnderReserveIsWritable restarts a store with room to flush its
+// WAL but less than the reserve free: it opens read-write, so deletions
+// free space while the reserve refuses appends.
+func TestOpenUnderReserveIsWritable(t *testing.T) {
+	ctx := context.Background()
+	crashed, _ := crashedStore(t)
+	disk := newSmallDisk(crashed, 32<<20)
+	s := openTest(t, "db", withFS(disk), WithMinFreeDisk(64<<20))
+	if s.ReadOnly() {
+		t.Fatal("a store with room to flush its WAL opened read-only")
+	}
+	_, err := s.Append(ctx, "s", []Entry{{PartitionKey: "k", Data: []byte("x")}})
+	wantDiskFull(t, err)
+	if full := err.(*DiskFullError); full.ReadOnly {
+		t.Errorf("refusal under the reserve says the store is read-only: %v", err)
+	}
+	if err := s.DeleteStream(ctx, "s"); err != nil {
+		t.Fatalf("DeleteStream under the reserve: %v", err)
 	}
 }

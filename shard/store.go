@@ -238,9 +238,10 @@ func openStore(ctx context.Context, cfg config, dir string, allowReadOnly bool) 
 		return o
 	}
 	var db *pebble.DB
+	var roNeed, roFree uint64
 	readOnly := false
 	if allowReadOnly {
-		db, readOnly = openReadOnly(ctx, cfg, dir, popts)
+		db, roNeed, roFree, readOnly = openReadOnly(ctx, cfg, dir, popts)
 	}
 	if !readOnly {
 		var err error
@@ -262,11 +263,8 @@ func openStore(ctx context.Context, cfg config, dir string, allowReadOnly bool) 
 		syncKick:   make(chan struct{}, 1),
 	}
 	s.readOnly.Store(readOnly)
-	if readOnly {
-		need, free, _ := openNeeds(cfg, dir)
-		s.roNeed.Store(need)
-		s.roFree.Store(free)
-	}
+	s.roNeed.Store(roNeed)
+	s.roFree.Store(roFree)
 	s.disk.readOnly = func(n uint64) error {
 		if s.readOnly.Load() {
 			return s.readOnlyError(n)
@@ -644,7 +642,7 @@ func (s *Store) mutateActive(name string, change func(m *streamMeta) error) erro
 }
 
 func (s *Store) putMeta(m *streamMeta) error {
-	if err := s.writable(); err != nil {
+	if err := s.Writable(); err != nil {
 		return err
 	}
 	v, err := json.Marshal(m)
@@ -763,7 +761,7 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 		sh.next.Store(1)
 		sh.assign = 1
 	}
-	if err := s.writable(); err != nil {
+	if err := s.Writable(); err != nil {
 		return err
 	}
 	// The stream ID counter and the metadata commit together, so an ID is
@@ -798,7 +796,7 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 			"Stream %s under account %s is CREATING; delete it once it is ACTIVE", name, s.cfg.accountID)
 	}
 	if err == nil {
-		err = s.writable()
+		err = s.Writable()
 	}
 	if err != nil {
 		s.mu.Unlock()

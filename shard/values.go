@@ -52,7 +52,7 @@ type ValueWrite struct {
 // (fsynced, whatever the store's durability mode). The caller may reuse the
 // slices once it returns.
 func (s *Store) WriteValues(ctx context.Context, ns string, writes ...ValueWrite) error {
-	if err := s.writable(); err != nil {
+	if err := s.Writable(); err != nil {
 		return err
 	}
 	b := s.db.NewBatch()
