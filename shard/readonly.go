@@ -44,8 +44,9 @@ func freeSpace(cfg config, dir string) (free uint64, ok bool) {
 }
 
 // walFileBytes is the size of every WAL file in dir: an upper bound of
-// what a read-write open flushes, since Pebble keeps obsolete WALs for
-// recycling.
+// what a read-write open flushes (an eighth more covers the sstables'
+// overhead), since Pebble keeps obsolete WALs for recycling. When it shows
+// enough room, the store opens read-write without a read-only probe.
 func walFileBytes(cfg config, dir string) uint64 {
 	names, err := cfg.fs.List(dir)
 	if err != nil {
@@ -178,7 +179,7 @@ func (s *Store) upgrade() (bool, error) {
 // be tried instead (the store does not exist yet, or it has room).
 func openReadOnly(ctx context.Context, cfg config, dir string, popts func(readOnly bool) *pebble.Options) (db *pebble.DB, need, free uint64, ok bool) {
 	free, ok = freeSpace(cfg, dir)
-	if !ok || free >= openNeed(2*walFileBytes(cfg, dir)) {
+	if wal := walFileBytes(cfg, dir); !ok || free >= openNeed(wal+wal/8) {
 		return nil, 0, 0, false
 	}
 	// Perhaps short: a read-only open says what the flush needs.
