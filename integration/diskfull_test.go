@@ -263,8 +263,10 @@ func TestDiskFullAtStart(t *testing.T) {
 	k := newKin(t, withDataDir(dir), withArgs("--min-free-disk", "32MiB"))
 	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
 	defer cancel()
-	name := uniqueName(t)
+	name, out := uniqueName(t), uniqueName(t)+"-out"
 	k.create(ctx, t, name, 2)
+	k.create(ctx, t, out, 1)
+	createApp(ctx, t, k.srv.Endpoint(), "keep", fmt.Sprintf("INSERT INTO `%s` SELECT COUNT(*) AS c FROM `%s` GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)", out, name))
 	acked := map[string][]byte{}
 	for i := range 40 {
 		data := make([]byte, 64<<10)
@@ -294,6 +296,14 @@ func TestDiskFullAtStart(t *testing.T) {
 	wantDiskFull(t, err)
 	_, err = k.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name + "-new"), ShardCount: aws.Int32(1)})
 	wantDiskFull(t, err)
+	// Deleting an application is refused before it stops the application:
+	// it used to be stopped and forgotten, and back at the next start.
+	if code := appRequest(ctx, t, k.srv.Endpoint(), http.MethodDelete, "keep"); code != http.StatusServiceUnavailable {
+		t.Errorf("DELETE of an application on a full disk: status %d, want 503", code)
+	}
+	if code := appRequest(ctx, t, k.srv.Endpoint(), http.MethodGet, "keep"); code != http.StatusOK {
+		t.Errorf("GET of the application after a refused delete: status %d, want 200", code)
+	}
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
@@ -315,6 +325,9 @@ func TestDiskFullAtStart(t *testing.T) {
 		}
 	}
 	checkReadsBack(ctx, t, k, name, acked)
+	if code := appRequest(ctx, t, k.srv.Endpoint(), http.MethodDelete, "keep"); code/100 != 2 {
+		t.Errorf("DELETE of an application once space returned: status %d", code)
+	}
 	// The upgraded store stops cleanly and starts again with everything.
 	k.restart(t)
 	checkReadsBack(ctx, t, k, name, acked)
@@ -340,4 +353,17 @@ func fillToLastByte(t *testing.T, path string) {
 		}
 	}
 	_ = f.Sync()
+}
+
+// appRequest sends an Analytics HTTP request about application name and
+// returns its status code.
+func appRequest(ctx context.Context, t *testing.T, endpoint, method, name string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, method, endpoint+"/v1/applications/"+name, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode
 }
