@@ -397,6 +397,9 @@ func (s *Service) delete(ctx context.Context, a *app) error {
 	if a.deleted {
 		return notFound(a.meta.Name)
 	}
+	if err := s.store.Writable(); err != nil {
+		return err // read-only store (disk full at start): keep the application as it is
+	}
 	a.stop()
 	s.remove(a)
 	s.store.ForgetConsumer("analytics:" + a.meta.Name)

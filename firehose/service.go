@@ -351,6 +351,11 @@ func (s *Service) DeleteDeliveryStream(ctx context.Context, name string) error {
 	if err := validateName(name); err != nil {
 		return err
 	}
+	// Refused before the delivery stream stops: on a store that started
+	// read-only the deletion could not be persisted.
+	if full, ok := errors.AsType[*shard.DiskFullError](s.store.Writable()); ok {
+		return apierr.New(apierr.ServiceUnavailableException, "%s", full.Error())
+	}
 	s.mu.Lock()
 	ds, ok := s.streams[name]
 	if ok && ds.deleting {

@@ -241,3 +241,119 @@ func freeBytes(t *testing.T, dir string) uint64 {
 	}
 	return st.Bavail * uint64(st.Bsize)
 }
+
+// TestDiskFullAtStart starts the server on a file system that something
+// else filled to the last byte, with acknowledged records only in the WAL
+// (issue 11, defect 2: the server could not start, since Pebble's open
+// waits for the flush of the replayed WAL). It must listen and serve every
+// acknowledged record, refuse puts as the reserve does, and take writes
+// again by itself, without a restart, once the space is freed.
+func TestDiskFullAtStart(t *testing.T) {
+	dir := mountTmpfs(t, "256m")
+	k := newKin(t, withDataDir(dir), withArgs("--min-free-disk", "32MiB"))
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Minute)
+	defer cancel()
+	name, out := uniqueName(t), uniqueName(t)+"-out"
+	k.create(ctx, t, name, 2)
+	k.create(ctx, t, out, 1)
+	createApp(ctx, t, k.srv.Endpoint(), "keep", fmt.Sprintf("INSERT INTO `%s` SELECT COUNT(*) AS c FROM `%s` GROUP BY TUMBLE(ts, INTERVAL '1' SECOND)", out, name))
+	acked := map[string][]byte{}
+	for i := range 40 {
+		data := make([]byte, 64<<10)
+		_, _ = rand.Read(data)
+		out := k.put(ctx, t, name, fmt.Sprint(i), data)
+		acked[aws.ToString(out.SequenceNumber)] = data
+	}
+	// A crash: the records are in the WAL, not yet in an sstable.
+	k.srv.Kill9(t)
+	filler := filepath.Join(filepath.Dir(dir), "filler")
+	fillToLastByte(t, filler)
+	if free := freeBytes(t, dir); free != 0 {
+		t.Fatalf("%d bytes still free after filling the file system", free)
+	}
+
+	k.restart(t)
+	checkReadsBack(ctx, t, k, name, acked)
+	if _, err := k.c.ListStreams(ctx, &kinesis.ListStreamsInput{}); err != nil {
+		t.Fatalf("ListStreams on a full disk: %v", err)
+	}
+	if _, err := k.c.DescribeStream(ctx, &kinesis.DescribeStreamInput{StreamName: aws.String(name)}); err != nil {
+		t.Fatalf("DescribeStream on a full disk: %v", err)
+	}
+	_, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{
+		StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("on a full disk"),
+	})
+	wantDiskFull(t, err)
+	_, err = k.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(name + "-new"), ShardCount: aws.Int32(1)})
+	wantDiskFull(t, err)
+	// Deleting an application is refused before it stops the application:
+	// it used to be stopped and forgotten, and back at the next start.
+	if code := appRequest(ctx, t, k.srv.Endpoint(), http.MethodDelete, "keep"); code != http.StatusServiceUnavailable {
+		t.Errorf("DELETE of an application on a full disk: status %d, want 503", code)
+	}
+	if code := appRequest(ctx, t, k.srv.Endpoint(), http.MethodGet, "keep"); code != http.StatusOK {
+		t.Errorf("GET of the application after a refused delete: status %d, want 200", code)
+	}
+
+	if err := os.Remove(filler); err != nil {
+		t.Fatal(err)
+	}
+	for attempt := 0; ; attempt++ {
+		out, err := k.c.PutRecord(ctx, &kinesis.PutRecordInput{
+			StreamName: aws.String(name), PartitionKey: aws.String("k"), Data: []byte("after the filler went"),
+		})
+		if err == nil {
+			t.Logf("writes resumed after %d refused attempts", attempt)
+			acked[aws.ToString(out.SequenceNumber)] = []byte("after the filler went")
+			break
+		}
+		wantDiskFull(t, err)
+		select {
+		case <-ctx.Done():
+			t.Fatalf("writes did not resume after the space was freed (%d bytes free)", freeBytes(t, dir))
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+	checkReadsBack(ctx, t, k, name, acked)
+	if code := appRequest(ctx, t, k.srv.Endpoint(), http.MethodDelete, "keep"); code/100 != 2 {
+		t.Errorf("DELETE of an application once space returned: status %d", code)
+	}
+	// The upgraded store stops cleanly and starts again with everything.
+	k.restart(t)
+	checkReadsBack(ctx, t, k, name, acked)
+	checkPrivateFiles(t, dir)
+}
+
+// fillToLastByte writes path until its file system has no byte left,
+// halving the chunk at each ENOSPC down to a single byte.
+func fillToLastByte(t *testing.T, path string) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_WRONLY|os.O_TRUNC, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<20)
+	for chunk := len(buf); chunk > 0; {
+		if _, err := f.Write(buf[:chunk]); err != nil {
+			if !errors.Is(err, syscall.ENOSPC) {
+				t.Fatalf("fill %s: %v", path, err)
+			}
+			chunk /= 2
+		}
+	}
+	_ = f.Sync()
+}
+
+// appRequest sends an Analytics HTTP request about application name and
+// returns its status code.
+func appRequest(ctx context.Context, t *testing.T, endpoint, method, name string) int {
+	t.Helper()
+	req, _ := http.NewRequestWithContext(ctx, method, endpoint+"/v1/applications/"+name, nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	return resp.StatusCode
+}

@@ -57,9 +57,17 @@ type DiskFullError struct {
 	Free    uint64 // bytes free once what was accepted is flushed, when the write was refused
 	Reserve uint64 // the reserve, WithMinFreeDisk
 	Need    uint64 // bytes the refused write needed
+	// ReadOnly: the store started on a disk too full to open it for
+	// writing (readonly.go); Reserve is then the free space it waits for
+	// (not --min-free-disk, which applies once it is writable).
+	ReadOnly bool
 }
 
 func (e *DiskFullError) msg() string {
+	if e.ReadOnly {
+		return fmt.Sprintf("the disk is full: the store started with %s free on the data directory's file system, too little to open it for writing, and serves reads only until %s are free to flush its log; free space and writes resume by themselves, as far as --min-free-disk allows",
+			humanize.IBytes(e.Free), humanize.IBytes(e.Reserve))
+	}
 	return fmt.Sprintf("the disk is full: %s free on the data directory's file system, writes stop at %s (--min-free-disk); delete streams or free space, writes resume by themselves",
 		humanize.IBytes(e.Free), humanize.IBytes(e.Reserve))
 }
@@ -90,6 +98,9 @@ type diskReserve struct {
 	// unflushed returns the bytes of WAL not yet flushed (nil: none);
 	// set once the database is open, before the first admit.
 	unflushed func() uint64
+	// readOnly refuses n bytes while the store is read-only (readonly.go);
+	// set once at open.
+	readOnly func(n uint64) error
 
 	mu sync.Mutex
 	// Invariant: avail - written is an under-estimate of the free space
@@ -131,7 +142,15 @@ func (r *diskReserve) refresh(now time.Time) {
 // admit reserves n bytes for a write, or refuses it with a *DiskFullError
 // when the write would leave less than the reserve free.
 func (r *diskReserve) admit(n uint64) error {
-	if r == nil || r.reserve == 0 {
+	if r == nil {
+		return nil
+	}
+	if r.readOnly != nil {
+		if err := r.readOnly(n); err != nil {
+			return err
+		}
+	}
+	if r.reserve == 0 {
 		return nil
 	}
 	r.mu.Lock()

@@ -101,10 +101,13 @@ func (healthCollector) Describe(ch chan<- *prometheus.Desc) {
 }
 
 func (c healthCollector) Collect(ch chan<- prometheus.Metric) {
+	c.s.closeMu.RLock() // Close and upgrade (readonly.go) replace the database under it
 	if c.s.closed.Load() {
+		c.s.closeMu.RUnlock()
 		return
 	}
 	m := c.s.db.Metrics()
+	c.s.closeMu.RUnlock()
 	gauge := func(d *prometheus.Desc, v float64, labels ...string) {
 		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...)
 	}

@@ -21,7 +21,16 @@ import (
 // are safe for concurrent use.
 type Store struct {
 	cfg config
+	dir string
 	db  *pebble.DB
+	// popts returns the Pebble options, read-only or not.
+	popts func(readOnly bool) *pebble.Options
+	// readOnly is set while the disk is too full to open the database for
+	// writing (readonly.go); it only ever turns false, after db is swapped.
+	readOnly atomic.Bool
+	// roNeed and roFree are the free space a read-write open needs and
+	// the free space last seen, for the refusals of a read-only store.
+	roNeed, roFree atomic.Uint64
 
 	iterSecret []byte
 
@@ -206,10 +215,86 @@ func OpenContext(ctx context.Context, dir string, opts ...Option) (*Store, error
 		}
 		cfg.fs = privateFS{vfs.Default}
 	}
+	s, err := openStore(ctx, cfg, dir, true)
+	if errors.Is(err, errReadOnlyLoad) {
+		// A store that was never fully initialised cannot start read-only.
+		s, err = openStore(ctx, cfg, dir, false)
+	}
+	return s, err
+}
+
+// errReadOnlyLoad is load's refusal to initialise a read-only store.
+var errReadOnlyLoad = errors.New("the store needs initialising, which a read-only store cannot do")
+
+// openStore is OpenContext after the options, opening read-only when
+// allowed and the disk is too full (readonly.go).
+func openStore(ctx context.Context, cfg config, dir string, allowReadOnly bool) (*Store, error) {
 	closing := make(chan struct{})
 	stalls := newWriteStalls(cfg.now)
 	backoff := &backgroundBackoff{closing: closing}
-	popts := pebbleOptions(cfg, stalls.eventListener(), backoff.eventListener())
+	popts := func(readOnly bool) *pebble.Options {
+		o := pebbleOptions(cfg, stalls.eventListener(), backoff.eventListener())
+		o.ReadOnly = readOnly
+		return o
+	}
+	var db *pebble.DB
+	var roNeed, roFree uint64
+	readOnly := false
+	if allowReadOnly {
+		db, roNeed, roFree, readOnly = openReadOnly(ctx, cfg, dir, popts)
+	}
+	if !readOnly {
+		var err error
+		if db, err = openPebble(ctx, dir, popts(false)); err != nil {
+			return nil, err
+		}
+	}
+	bg, stopBG := context.WithCancel(context.Background())
+	s := &Store{
+		cfg: cfg, dir: dir, db: db, popts: popts, stalls: stalls, budget: newReadBudget(cfg),
+		disk:    newDiskReserve(dir, cfg.minFreeDisk, cfg.fs, cfg.diskNow, cfg.logger),
+		bg:      bg,
+		stopBG:  stopBG,
+		streams: map[string]*stream{}, byID: map[uint32]*stream{},
+		writeCh:    make(chan *writeOp, 4096),
+		closing:    closing,
+		writerDone: make(chan struct{}),
+		unsynced:   map[*shardState]published{},
+		syncKick:   make(chan struct{}, 1),
+	}
+	s.readOnly.Store(readOnly)
+	s.roNeed.Store(roNeed)
+	s.roFree.Store(roFree)
+	s.disk.readOnly = func(n uint64) error {
+		if s.readOnly.Load() {
+			return s.readOnlyError(n)
+		}
+		return nil
+	}
+	s.disk.unflushed = func() uint64 { return s.db.Metrics().WAL.Size }
+	err := s.load()
+	if err == nil && !readOnly {
+		err = s.loadWrites()
+	}
+	if err != nil {
+		stopBG()
+		_ = s.db.Close()
+		return nil, err
+	}
+	s.wg.Add(3)
+	go s.writeLoop()
+	go s.syncLoop()
+	if readOnly {
+		go s.watchSpace()
+	} else {
+		go s.trimLoop()
+	}
+	return s, nil
+}
+
+// openPebble opens Pebble, or gives up when ctx is done first (see
+// OpenContext).
+func openPebble(ctx context.Context, dir string, popts *pebble.Options) (*pebble.DB, error) {
 	type opened struct {
 		db  *pebble.DB
 		err error
@@ -226,43 +311,18 @@ func OpenContext(ctx context.Context, dir string, opts ...Option) (*Store, error
 			}
 		}
 	}()
-	var db *pebble.DB
 	select {
 	case o := <-ch:
 		if o.err != nil {
 			return nil, fmt.Errorf("open pebble in %s: %w", dir, o.err)
 		}
-		db = o.db
+		return o.db, nil
 	case <-ctx.Done():
 		// The abandoned open keeps its backoff: closing stays open, or
 		// its retries would spin again.
 		close(abandoned)
 		return nil, fmt.Errorf("open pebble in %s: %w", dir, context.Cause(ctx))
 	}
-	bg, stopBG := context.WithCancel(context.Background())
-	s := &Store{
-		cfg: cfg, db: db, stalls: stalls, budget: newReadBudget(cfg),
-		disk:    newDiskReserve(dir, cfg.minFreeDisk, cfg.fs, cfg.diskNow, cfg.logger),
-		bg:      bg,
-		stopBG:  stopBG,
-		streams: map[string]*stream{}, byID: map[uint32]*stream{},
-		writeCh:    make(chan *writeOp, 4096),
-		closing:    closing,
-		writerDone: make(chan struct{}),
-		unsynced:   map[*shardState]published{},
-		syncKick:   make(chan struct{}, 1),
-	}
-	s.disk.unflushed = func() uint64 { return s.db.Metrics().WAL.Size }
-	if err := s.load(); err != nil {
-		stopBG()
-		_ = db.Close()
-		return nil, err
-	}
-	s.wg.Add(3)
-	go s.writeLoop()
-	go s.syncLoop()
-	go s.trimLoop()
-	return s, nil
 }
 
 // load reads settings, stream metadata and shard high-water marks.
@@ -295,9 +355,6 @@ func (s *Store) load() error {
 	default:
 		return fmt.Errorf("read clean-shutdown marker: %w", err)
 	}
-	if err := s.db.Delete(settingKey("clean-shutdown"), pebble.Sync); err != nil {
-		return fmt.Errorf("clear clean-shutdown marker: %w", err)
-	}
 
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: []byte{prefixMeta}, UpperBound: []byte{prefixMeta + 1}})
 	if err != nil {
@@ -323,6 +380,18 @@ func (s *Store) load() error {
 	}
 	if err := it.Error(); err != nil {
 		return fmt.Errorf("load streams: %w", err)
+	}
+	return nil
+}
+
+// loadWrites finishes load with its writes, which a read-only store
+// defers until it turns read-write (upgrade): the clean-shutdown marker is
+// cleared, raised counters are persisted, orphaned records are swept. Until
+// then nothing is appended, so no counter is handed out and no stream ID
+// reused.
+func (s *Store) loadWrites() error {
+	if err := s.db.Delete(settingKey("clean-shutdown"), pebble.Sync); err != nil {
+		return fmt.Errorf("clear clean-shutdown marker: %w", err)
 	}
 	if err := s.persistCrashGap(); err != nil {
 		return err
@@ -394,6 +463,9 @@ func (s *Store) getOrInitSetting(name string, init func() []byte) ([]byte, error
 	if !errors.Is(err, pebble.ErrNotFound) {
 		return nil, fmt.Errorf("read setting %s: %w", name, err)
 	}
+	if s.readOnly.Load() {
+		return nil, fmt.Errorf("setting %s: %w", name, errReadOnlyLoad)
+	}
 	out := init()
 	if err := s.db.Set(settingKey(name), out, pebble.Sync); err != nil {
 		return nil, fmt.Errorf("init setting %s: %w", name, err)
@@ -449,6 +521,11 @@ func (s *Store) Close() error {
 	s.stopBG()
 	s.closeMu.Unlock()
 	s.wg.Wait()
+	if s.readOnly.Load() {
+		// Nothing was written: the WAL is replayed again at the next open,
+		// and the marker (if any) still says how the last writer ended.
+		return s.db.Close()
+	}
 	if err := s.db.Flush(); err != nil {
 		_ = s.db.Close()
 		return fmt.Errorf("flush pebble: %w", err)
@@ -565,6 +642,9 @@ func (s *Store) mutateActive(name string, change func(m *streamMeta) error) erro
 }
 
 func (s *Store) putMeta(m *streamMeta) error {
+	if err := s.Writable(); err != nil {
+		return err
+	}
 	v, err := json.Marshal(m)
 	if err != nil {
 		return fmt.Errorf("encode metadata of %s: %w", m.Name, err)
@@ -681,6 +761,9 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 		sh.next.Store(1)
 		sh.assign = 1
 	}
+	if err := s.Writable(); err != nil {
+		return err
+	}
 	// The stream ID counter and the metadata commit together, so an ID is
 	// never handed out twice.
 	b := s.db.NewBatch()
@@ -711,6 +794,9 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 	if err == nil && s.status(&st.meta) == StatusCreating {
 		err = apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is CREATING; delete it once it is ACTIVE", name, s.cfg.accountID)
+	}
+	if err == nil {
+		err = s.Writable()
 	}
 	if err != nil {
 		s.mu.Unlock()

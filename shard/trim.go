@@ -32,6 +32,9 @@ func (s *Store) trimLoop() {
 // records. The trimmer calls it periodically; it is exported for tests and
 // operators.
 func (s *Store) TrimExpired(ctx context.Context) error {
+	if s.readOnly.Load() {
+		return nil // a trim is a write; upgrade starts the trimmer once writable
+	}
 	type target struct {
 		sh       *shardState
 		cutoffMs int64

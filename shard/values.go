@@ -27,6 +27,8 @@ func valueKey(ns, key string) []byte {
 // GetValue returns the value of key in namespace ns. The caller owns the
 // returned slice.
 func (s *Store) GetValue(ns, key string) ([]byte, bool, error) {
+	s.closeMu.RLock() // upgrade swaps the database under it (readonly.go)
+	defer s.closeMu.RUnlock()
 	v, closer, err := s.db.Get(valueKey(ns, key))
 	if errors.Is(err, pebble.ErrNotFound) {
 		return nil, false, nil
@@ -50,6 +52,9 @@ type ValueWrite struct {
 // (fsynced, whatever the store's durability mode). The caller may reuse the
 // slices once it returns.
 func (s *Store) WriteValues(ctx context.Context, ns string, writes ...ValueWrite) error {
+	if err := s.Writable(); err != nil {
+		return err
+	}
 	b := s.db.NewBatch()
 	defer b.Close()
 	for _, w := range writes {
@@ -68,6 +73,8 @@ func (s *Store) WriteValues(ctx context.Context, ns string, writes ...ValueWrite
 // ScanValues calls fn for every key with the given prefix in namespace ns,
 // in key order. The slices passed to fn are valid only during the call.
 func (s *Store) ScanValues(ns, prefix string, fn func(key string, value []byte) error) error {
+	s.closeMu.RLock() // upgrade swaps the database under it (readonly.go)
+	defer s.closeMu.RUnlock()
 	lower := valueKey(ns, prefix)
 	upper := prefixSuccessor(lower)
 	it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
