@@ -35,14 +35,15 @@ test:
 proto:
 	./scripts/proto.sh
 
-## bench: install the peers (scripts/bench-peers.sh: nats-server and kinesalite into .tools), start the S3 server (scripts/s3-server.sh), run `spate bench` (Spate over gRPC and its Kinesis API beside raw Pebble, kfake, NATS JetStream and kinesalite; Analytics events/s per core on the q5/q7/q11-shaped queries; Firehose delivery to S3 beside GZIP alone; BENCHFLAGS=--quick for the two-minute run; see docs/benchmarks.md), then the Go benchmark of the shard store beside raw Pebble; stop the S3 server if it started it
+## bench: install the peers (scripts/bench-peers.sh: nats-server and kinesalite into .tools), start the S3 server (scripts/s3-server.sh), build bin/spate-bench and run it (`spate bench`: Spate over gRPC and its Kinesis API beside raw Pebble, kfake, NATS JetStream and kinesalite; Analytics events/s per core on the q5/q7/q11-shaped queries; Firehose delivery to S3 beside GZIP alone; BENCHFLAGS=--quick for the two-minute run; see docs/benchmarks.md), then the Go benchmark of the shard store beside raw Pebble; stop the S3 server if it started it
 # The S3 server is stopped at the end only if this target started it: one
 # already running belongs to someone else (a test run, a developer).
 bench: build
+	$(GO) build -o bin/spate-bench ./cmd/spate-bench
 	./scripts/bench-peers.sh
 	@status=0; started=0; ./scripts/s3-server.sh status 2>/dev/null || started=1; \
 	./scripts/s3-server.sh start && eval "$$(./scripts/s3-server.sh env)" && \
-	./$(BIN) bench $(BENCHFLAGS) && \
+	./bin/spate-bench $(BENCHFLAGS) && \
 	$(GO) test -run '^$$' -bench . -benchtime $(BENCHTIME) -benchmem ./shard/ || status=$$?; \
 	if [ $$started = 1 ]; then ./scripts/s3-server.sh stop; fi; exit $$status
 

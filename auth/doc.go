@@ -15,7 +15,7 @@
 // Deny wins, then an Allow, else the request is denied.
 //
 // A Guard holds both, plus the region and account that ARNs are built
-// with; the protocol packages (awsjson, analyticsapi, grpcapi) call it
+// with; the protocol packages (awsproto, analyticsapi, grpcapi) call it
 // where requests enter. The package knows no protocol: it takes an
 // http.Request or a metadata map, and names actions and ARNs as strings.
 //

@@ -32,7 +32,7 @@ type Guard struct {
 	accountID string
 }
 
-// HTTPGuard is what the HTTP faces (awsjson, analyticsapi) need of a
+// HTTPGuard is what the HTTP faces (awsproto, analyticsapi) need of a
 // Guard; an interface so that they can be tested with a fake.
 type HTTPGuard interface {
 	// AuthenticateHTTP checks r's signature over body (read whole, within

@@ -25,7 +25,7 @@ import (
 	"google.golang.org/grpc/connectivity"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/api/grpcapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 

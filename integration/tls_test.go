@@ -26,7 +26,7 @@ import (
 	grpccreds "google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/internal/sdkhttp"
 	"github.com/spatehq/spate/internal/testcert"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"

@@ -14,9 +14,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
+	"github.com/spatehq/spate/api/grpcapi"
+	"github.com/spatehq/spate/api/kinesisapi"
 	"github.com/spatehq/spate/bench"
-	"github.com/spatehq/spate/grpcapi"
-	"github.com/spatehq/spate/kinesisapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 	"github.com/spatehq/spate/shard"
 )

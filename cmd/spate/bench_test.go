@@ -2,136 +2,50 @@ package main
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-
-	"github.com/spatehq/spate/bench"
 )
 
-func TestBenchFlags(t *testing.T) {
+// TestBenchRunsSpateBench: `spate bench` hands every argument to the
+// spate-bench it finds on PATH, and says how to build it when there is none.
+func TestBenchRunsSpateBench(t *testing.T) {
 	for _, tc := range []struct {
-		name string
-		args []string
-		want string
+		name    string
+		script  string // spate-bench on PATH; "" for none
+		args    []string
+		wantOut string
+		wantErr string
 	}{
-		{"unknown target", []string{"--targets", "kafka"}, `unknown target "kafka"`},
-		{"batch too large", []string{"--batches", "501"}, "batch 1 to 500"},
-		{"record too small", []string{"--sizes", "4"}, "record size >= 8"},
-		{"no rounds", []string{"--rounds", "0"}, "--rounds 0"},
-		{"bad number", []string{"--shards", "x"}, `invalid argument "x"`},
-		{"negative analytics events", []string{"--analytics-events", "-1"}, "--analytics-events -1"},
+		{"arguments passed through", "#!/bin/sh\necho \"args: $*\"\n", []string{"--quick", "--targets", "pebble-raw"}, "args: --quick --targets pebble-raw", ""},
+		{"help is spate-bench's", "#!/bin/sh\necho \"args: $*\"\n", []string{"--help"}, "args: --help", ""},
+		{"failure reported", "#!/bin/sh\nexit 3\n", nil, "", "spate-bench exited with status 3"},
+		{"missing", "", nil, "", "build it with 'make bench'"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tc.script != "" {
+				if err := os.WriteFile(filepath.Join(dir, benchBinary), []byte(tc.script), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			t.Setenv("PATH", dir)
 			root := newRootCmd()
-			root.SetArgs(append([]string{"bench"}, tc.args...))
-			root.SetOut(&bytes.Buffer{})
+			var out bytes.Buffer
+			root.SetOut(&out)
 			root.SetErr(&bytes.Buffer{})
+			root.SetArgs(append([]string{"bench"}, tc.args...))
 			err := root.ExecuteContext(t.Context())
-			if err == nil || !strings.Contains(err.Error(), tc.want) {
-				t.Errorf("err = %v, want one containing %q", err, tc.want)
-			}
-		})
-	}
-}
-
-// TestBenchWorkloads: which workloads the dimension flags select.
-func TestBenchWorkloads(t *testing.T) {
-	for _, tc := range []struct {
-		name  string
-		args  []string
-		want  int
-		check func(ws []bench.Workload) string
-	}{
-		{"default: the standard cases", nil, 14, func(ws []bench.Workload) string {
-			if ws[0] != bench.Headline {
-				return "first is not the headline case"
-			}
-			return ""
-		}},
-		{"durable only", []string{"--relaxed=false"}, 7, nil},
-		{"one dimension given, the others at the headline", []string{"--sizes", "100,1024", "--relaxed=false"}, 2, func(ws []bench.Workload) string {
-			for _, w := range ws {
-				if w.Batch != 500 || w.Shards != 4 || w.Producers != 1 {
-					return "a dimension that was not given left the headline value: " + w.Case()
-				}
-			}
-			return ""
-		}},
-		{"two dimensions crossed", []string{"--shards", "1,16", "--producers", "1,8"}, 8, nil},
-		{"cross product of the defaults", []string{"--cross"}, 48, nil},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var f benchFlags
-			cmd := newBenchCmd()
-			if err := cmd.ParseFlags(tc.args); err != nil {
+			if tc.wantErr == "" && err != nil {
 				t.Fatal(err)
 			}
-			fl := cmd.Flags()
-			var err error
-			get := func(name string) []int {
-				v, e := fl.GetIntSlice(name)
-				err = errors.Join(err, e)
-				return v
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {
+				t.Fatalf("err = %v, want one containing %q", err, tc.wantErr)
 			}
-			f.sizes, f.batches, f.shards, f.producers = get("sizes"), get("batches"), get("shards"), get("producers")
-			f.cross, _ = fl.GetBool("cross")
-			f.relaxed, _ = fl.GetBool("relaxed")
-			if err != nil {
-				t.Fatal(err)
-			}
-			ws := benchWorkloads(cmd, f)
-			if len(ws) != tc.want {
-				t.Fatalf("%d workloads, want %d", len(ws), tc.want)
-			}
-			if tc.check != nil {
-				if msg := tc.check(ws); msg != "" {
-					t.Error(msg)
-				}
+			if !strings.Contains(out.String(), tc.wantOut) {
+				t.Errorf("output %q lacks %q", out.String(), tc.wantOut)
 			}
 		})
-	}
-}
-
-// TestBenchRun runs the smallest real bench, pebble-raw alone, and checks
-// the table and the JSON line it writes (not the figures).
-func TestBenchRun(t *testing.T) {
-	dir := t.TempDir()
-	jsonPath := filepath.Join(dir, "out.jsonl")
-	root := newRootCmd()
-	var out bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&bytes.Buffer{})
-	root.SetArgs([]string{"bench", "--targets", "pebble-raw,nats", "--sizes", "100", "--batches", "10", "--shards", "2",
-		"--producers", "1", "--rounds", "1", "--duration", "50ms", "--relaxed=false", "--json", jsonPath,
-		"--tools-dir", filepath.Join(dir, "no-tools"), "--tmp-dir", dir,
-		"--analytics-events", "2000", "--s3-endpoint", ""})
-	if err := root.ExecuteContext(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	for _, want := range []string{
-		"### 100 B records, batch 10, 2 shards, 1 producer",
-		"| pebble-raw | ",
-		"| nats | not installed (run scripts/bench-peers.sh) |",
-		"| self-grpc / pebble-raw | – | – |", // self-grpc was not asked for
-		"### Analytics: Nexmark-shaped queries, events/s per core",
-		"| q11 | SESSION(10 s) count per bidder | ",
-		"| PutRecordBatch to S3, GZIP | no S3 endpoint (run scripts/s3-server.sh start) |",
-	} {
-		if !strings.Contains(out.String(), want) {
-			t.Errorf("output lacks %q:\n%s", want, out.String())
-		}
-	}
-	b, err := os.ReadFile(jsonPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	// pebble-raw, nats, q5, q7, q11, Firehose.
-	if len(lines) != 6 || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) ||
-		!strings.Contains(lines[4], `"query":"q11"`) || !strings.Contains(lines[5], `"target":"firehose-s3-gzip"`) {
-		t.Errorf("json lines = %q", lines)
 	}
 }

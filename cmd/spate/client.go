@@ -8,7 +8,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
-	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/api/grpcapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 

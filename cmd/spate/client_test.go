@@ -11,7 +11,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 
-	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/api/grpcapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 	"github.com/spatehq/spate/shard"
 )

@@ -16,8 +16,8 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/firehose"
-	"github.com/spatehq/spate/grpcapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 

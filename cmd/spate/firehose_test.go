@@ -21,10 +21,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/firehose"
 	"github.com/spatehq/spate/firehose/s3store"
 	"github.com/spatehq/spate/firehose/s3store/s3test"
-	"github.com/spatehq/spate/grpcapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 	"github.com/spatehq/spate/shard"
 )

@@ -21,12 +21,12 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/spatehq/spate/analytics"
-	"github.com/spatehq/spate/analyticsapi"
-	"github.com/spatehq/spate/awsjson"
+	"github.com/spatehq/spate/api/analyticsapi"
+	"github.com/spatehq/spate/api/awsproto"
+	"github.com/spatehq/spate/api/firehoseapi"
+	"github.com/spatehq/spate/api/grpcapi"
+	"github.com/spatehq/spate/api/kinesisapi"
 	"github.com/spatehq/spate/firehose"
-	"github.com/spatehq/spate/firehoseapi"
-	"github.com/spatehq/spate/grpcapi"
-	"github.com/spatehq/spate/kinesisapi"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -214,10 +214,10 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return fmt.Errorf("register gRPC metrics: %w", err)
 	}
-	router, err := awsjson.NewRouter([]*awsjson.Handler{
-		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsjson.WithGuard(cfg.auth.jsonGuard())),
-		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsjson.WithGuard(cfg.auth.jsonGuard())),
-	}, awsjson.WithRegisterer(reg))
+	router, err := awsproto.NewRouter([]*awsproto.Handler{
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard())),
+		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard())),
+	}, awsproto.WithRegisterer(reg))
 	if err != nil {
 		return err
 	}

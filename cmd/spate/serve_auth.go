@@ -9,9 +9,9 @@ import (
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
 
+	"github.com/spatehq/spate/api/awsproto"
+	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/auth"
-	"github.com/spatehq/spate/awsjson"
-	"github.com/spatehq/spate/grpcapi"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -131,7 +131,7 @@ func checkLoopback(ctx context.Context, addr string) error {
 
 // jsonGuard is the guard of the Kinesis and Firehose JSON APIs: nil (an
 // untyped nil, which WithGuard ignores) when authentication is off.
-func (c *authConfig) jsonGuard() awsjson.Guard {
+func (c *authConfig) jsonGuard() awsproto.Guard {
 	if c.guard == nil {
 		return nil
 	}

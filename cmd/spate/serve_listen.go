@@ -15,7 +15,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 
-	"github.com/spatehq/spate/grpcapi"
+	"github.com/spatehq/spate/api/grpcapi"
 )
 
 // Connection bounds of `spate serve`, written down once (see docs/tls.md,

@@ -15,8 +15,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/apierr"
-	"github.com/spatehq/spate/grpcapi"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 

@@ -1,0 +1,29 @@
+// Package kinesisapi serves the Amazon Kinesis Data Streams API over HTTP:
+// the AWS JSON 1.1 protocol (POST / with X-Amz-Target
+// "Kinesis_20131202.<Action>", base64 blobs, epoch-second timestamps), so
+// that the AWS CLI, the AWS SDKs and the Kinesis Client Library work against
+// a Spate server unchanged.
+//
+// It owns the Kinesis wire format only: the actions, their request and reply
+// structs, the PutRecords fast path and the embedded service model. The
+// protocol itself (envelope, validation, error replies, request IDs) is
+// package awsproto's. It owns no stream state; every action is one call on a
+// *shard.Store, which makes the semantic checks. NewHandler is the whole
+// entry point; awsproto.Router serves it beside the Firehose API on one port.
+//
+// The AWS service model (awsmodel/kinesis-2013-12-02.json, Apache-2.0) is
+// embedded. Each action's request struct is bound to the model's input shape
+// when the handler is built, and every request is checked against that shape
+// (required members, lengths, patterns, ranges, enums) before the store sees
+// it; failures answer ValidationException in AWS's wording.
+//
+// Actions the model defines but Spate does not serve (SplitShard,
+// RegisterStreamConsumer, SubscribeToShard, ...) answer
+// UnknownOperationException with a message saying they are not supported
+// yet.
+//
+// Invariant: a request that fails decoding or validation never reaches the
+// store, and every reply, errors included, carries an x-amzn-RequestId
+// header; errors become replies in one place (awsproto), through
+// apierr.CodeOf and apierr.MessageOf.
+package kinesisapi

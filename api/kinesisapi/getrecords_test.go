@@ -1,0 +1,76 @@
+package kinesisapi
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spatehq/spate/api/awsproto"
+	"github.com/spatehq/spate/shard"
+)
+
+// TestGetRecordsAppendJSON checks that the reply's own encoder writes what
+// encoding/json writes, for the strings and values that need care.
+func TestGetRecordsAppendJSON(t *testing.T) {
+	at := awsproto.EpochSeconds(time.UnixMilli(1700000000123))
+	tests := []struct {
+		name  string
+		reply getRecordsReply
+	}{
+		{"empty", getRecordsReply{Records: []recordOut{}, NextShardIterator: "it", MillisBehindLatest: 0}},
+		{"no iterator (shard ended) and child shards", getRecordsReply{Records: []recordOut{},
+			ChildShards: []childShardOut{{ShardID: "shardId-000000000002", ParentShards: []string{"shardId-000000000000"}, HashKeyRange: hashKeyRange{StartingHashKey: "0", EndingHashKey: "9"}}}}},
+		{"plain", getRecordsReply{Records: []recordOut{
+			{SequenceNumber: "49" + strings.Repeat("0", 54), ApproximateArrivalTimestamp: at, Data: []byte("hello"), PartitionKey: "k-1"},
+			{SequenceNumber: "2", ApproximateArrivalTimestamp: awsproto.EpochSeconds(time.UnixMilli(-1500)), Data: []byte{}, PartitionKey: "x"},
+		}, NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}},
+		{"nil data", getRecordsReply{Records: []recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}}}},
+		{"keys that need escaping", getRecordsReply{Records: []recordOut{
+			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte{0, 1, 2, 255}, PartitionKey: `quote " and \ backslash`},
+			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "<html> & \u2028 \x01 \b \f \n \t é 日本"},
+			{SequenceNumber: "3", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "bad utf-8 \xff\xfe"},
+			{SequenceNumber: "4", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "del \x7f"},
+		}, MillisBehindLatest: -1}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var want bytes.Buffer
+			enc := json.NewEncoder(&want)
+			enc.SetEscapeHTML(false)
+			if err := enc.Encode(struct{ getRecordsReply }{tt.reply}); err != nil { // embedded: not an Appender
+				t.Fatal(err)
+			}
+			wantJSON := strings.TrimSuffix(want.String(), "\n")
+			got := string(tt.reply.AppendJSON(nil))
+			if got != wantJSON {
+				t.Errorf("AppendJSON\n got: %s\nwant: %s", got, wantJSON)
+			}
+			if n := tt.reply.JSONLen(); n < len(got) {
+				t.Errorf("JSONLen = %d, shorter than the %d bytes written", n, len(got))
+			}
+		})
+	}
+}
+
+// TestGetRecordsReleasesBudget checks that each reply gives the store's read
+// budget back once written: with a budget that fits one reply, reads one
+// after another all succeed, and only a read while a reply is held would
+// be refused.
+func TestGetRecordsReleasesBudget(t *testing.T) {
+	c := newStoreServer(t, []shard.Option{shard.WithReadBudget(8<<20, time.Millisecond)})
+	c.OK("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 1})
+	data := base64.StdEncoding.EncodeToString(make([]byte, 64<<10))
+	for range 4 {
+		c.OK("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": data})
+	}
+	it := c.OK("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
+	for i := range 3 {
+		got := c.OK("GetRecords", map[string]any{"ShardIterator": it})
+		if n := len(got["Records"].([]any)); n != 4 {
+			t.Fatalf("read %d: %d records, want 4", i, n)
+		}
+	}
+}
