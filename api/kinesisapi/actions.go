@@ -282,7 +282,7 @@ func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRec
 		reply.Records[i] = recordOut{
 			SequenceNumber:              r.SequenceNumber,
 			ApproximateArrivalTimestamp: awsproto.EpochSeconds(r.ArrivalTime),
-			Data:                        r.Data,
+			Data:                        nonNil(r.Data), // a required member: "" for an empty record, never null
 			PartitionKey:                r.PartitionKey,
 		}
 	}
@@ -395,9 +395,11 @@ func encryptionType(t string) string {
 	return t
 }
 
-func nonNil(s []string) []string {
+// nonNil returns s, or an empty slice for nil: encoding/json writes nil as
+// null, which clients read as a missing member.
+func nonNil[T any](s []T) []T {
 	if s == nil {
-		return []string{}
+		return []T{}
 	}
 	return s
 }

@@ -74,3 +74,21 @@ func TestGetRecordsReleasesBudget(t *testing.T) {
 		}
 	}
 }
+
+// TestGetRecordsEmptyData checks that a zero-length record (Data has no
+// minimum length) comes back with "Data":"", not null: Data is a required
+// member of Record, and boto3 drops a null member, so record["Data"] raised
+// KeyError in every boto3 consumer.
+func TestGetRecordsEmptyData(t *testing.T) {
+	c := newStoreServer(t, nil)
+	c.OK("CreateStream", map[string]any{"StreamName": "s", "ShardCount": 1})
+	c.OK("PutRecord", map[string]any{"StreamName": "s", "PartitionKey": "k", "Data": ""})
+	it := c.OK("GetShardIterator", map[string]any{"StreamName": "s", "ShardId": "shardId-000000000000", "ShardIteratorType": "TRIM_HORIZON"})["ShardIterator"]
+	recs := c.OK("GetRecords", map[string]any{"ShardIterator": it})["Records"].([]any)
+	if len(recs) != 1 {
+		t.Fatalf("%d records, want 1", len(recs))
+	}
+	if data, ok := recs[0].(map[string]any)["Data"].(string); !ok || data != "" {
+		t.Errorf("the empty record's Data is %#v, want \"\"", recs[0].(map[string]any)["Data"])
+	}
+}
