@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs, if missing, what `make test` needs beyond Go: a C compiler (the
 # race detector needs cgo), the AWS CLI (the CLI smoke test) and a PostgreSQL
-# server with psql (scripts/pg-server.sh: the analytics oracle tests), then
+# server with psql (scripts/pg-server.sh: the analytics oracle tests), boto3
+# for Debian's own Python (the boto3 compatibility tests run
+# /usr/bin/python3, whatever python3 is first on PATH), then
 # Prometheus and promtool into .tools/prometheus (scripts/prometheus-tools.sh:
 # the Prometheus and Grafana dashboard test).
 # Idempotent: does nothing when all are present. Uses Debian's packages, the only
@@ -14,6 +16,7 @@ command -v aws >/dev/null 2>&1 || missing+=(awscli)
 # Debian's postgresql depends on the supported server version
 # (/usr/lib/postgresql/N/bin) and its client, psql.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+/usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -30,6 +33,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
   command -v aws >/dev/null 2>&1 || { echo "test-deps: aws still not on PATH after installing awscli" >&2; exit 1; }
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "test-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
+  /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || { echo "test-deps: /usr/bin/python3 cannot import boto3 after installing python3-boto3" >&2; exit 1; }
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"
