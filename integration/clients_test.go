@@ -36,10 +36,18 @@ type clientReport struct {
 }
 
 // issue13 are the actions issue 13 (resharding and enhanced fan-out) will
-// implement; until then they are the only ones a report may list as not yet.
+// implement; until then Spate answers them UnknownOperationException.
 var issue13 = []string{
 	"DeregisterStreamConsumer", "DescribeStreamConsumer", "ListStreamConsumers", "MergeShards",
 	"RegisterStreamConsumer", "SplitShard", "SubscribeToShard", "UpdateShardCount",
+}
+
+// newerThanModel are actions of recent SDKs that the Kinesis API model Spate
+// implements (kinesis-2013-12-02, 39 actions) does not have; Spate answers
+// them UnknownOperationException.
+var newerThanModel = []string{
+	"CreateChannel", "DeleteChannel", "DescribeChannel", "ListChannels", "UpdateChannel",
+	"UpdateStreamRecordDistributionStrategy",
 }
 
 // clientEnv is this process's environment without any AWS_ variable (a
@@ -80,16 +88,20 @@ func runClientScript(ctx context.Context, t *testing.T, env []string, bin string
 }
 
 // checkReport logs the report and fails the test unless every action in it
-// is "ok", but the actions of issue 13, which must be "not yet: issue 13",
-// and unless it covers every action in want.
+// is "ok" (but the actions of issue 13, which must be "not yet: issue 13",
+// and those newer than Spate's model, "not yet: newer than Spate's API
+// model") and unless it covers every action in want.
 func checkReport(t *testing.T, rep clientReport, want []string) {
 	t.Helper()
 	var b strings.Builder
 	for _, a := range slices.Sorted(maps.Keys(rep.Actions)) {
 		b.WriteString("\n  " + a + ": " + rep.Actions[a])
 		wantStatus := "ok"
-		if slices.Contains(issue13, a) {
+		switch {
+		case slices.Contains(issue13, a):
 			wantStatus = "not yet: issue 13"
+		case slices.Contains(newerThanModel, a):
+			wantStatus = "not yet: newer than Spate's API model"
 		}
 		if got := rep.Actions[a]; got != wantStatus {
 			t.Errorf("%s: %s is %q, want %q", rep.Client, a, got, wantStatus)

@@ -3,9 +3,10 @@
 # race detector needs cgo), the AWS CLI (the CLI smoke test) and a PostgreSQL
 # server with psql (scripts/pg-server.sh: the analytics oracle tests), boto3
 # for Debian's own Python (the boto3 compatibility tests run
-# /usr/bin/python3, whatever python3 is first on PATH), then
+# /usr/bin/python3, whatever python3 is first on PATH), Node.js and npm, then
 # Prometheus and promtool into .tools/prometheus (scripts/prometheus-tools.sh:
-# the Prometheus and Grafana dashboard test).
+# the Prometheus and Grafana dashboard test) and the AWS SDK for JavaScript
+# v3 into .tools/npm-sdk-v3 (scripts/npm-sdk-v3.sh: the SDK v3 tests).
 # Idempotent: does nothing when all are present. Uses Debian's packages, the only
 # registry besides the Go proxy and npm that this project's machines reach.
 set -euo pipefail
@@ -16,6 +17,8 @@ command -v aws >/dev/null 2>&1 || missing+=(awscli)
 # Debian's postgresql depends on the supported server version
 # (/usr/lib/postgresql/N/bin) and its client, psql.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
 
 if [ ${#missing[@]} -gt 0 ]; then
@@ -37,3 +40,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"
+"$(dirname "${BASH_SOURCE[0]}")/npm-sdk-v3.sh"

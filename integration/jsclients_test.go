@@ -1,0 +1,69 @@
+package integration
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// sdkV3Modules is the node_modules folder scripts/npm-sdk-v3.sh installs
+// @aws-sdk/client-kinesis and @aws-sdk/client-firehose into.
+const sdkV3Modules = ".tools/npm-sdk-v3/node_modules"
+
+// kinesisActions are the 39 actions of the Kinesis API model Spate
+// implements (kinesis-2013-12-02).
+var kinesisActions = []string{
+	"AddTagsToStream", "CreateStream", "DecreaseStreamRetentionPeriod", "DeleteResourcePolicy",
+	"DeleteStream", "DeregisterStreamConsumer", "DescribeAccountSettings", "DescribeLimits",
+	"DescribeStream", "DescribeStreamConsumer", "DescribeStreamSummary", "DisableEnhancedMonitoring",
+	"EnableEnhancedMonitoring", "GetRecords", "GetResourcePolicy", "GetShardIterator",
+	"IncreaseStreamRetentionPeriod", "ListShards", "ListStreamConsumers", "ListStreams",
+	"ListTagsForResource", "ListTagsForStream", "MergeShards", "PutRecord", "PutRecords",
+	"PutResourcePolicy", "RegisterStreamConsumer", "RemoveTagsFromStream", "SplitShard",
+	"StartStreamEncryption", "StopStreamEncryption", "SubscribeToShard", "TagResource",
+	"UntagResource", "UpdateAccountSettings", "UpdateMaxRecordSize", "UpdateShardCount",
+	"UpdateStreamMode", "UpdateStreamWarmThroughput",
+}
+
+// runSDKv3 runs integration/js/sdk-v3/SCRIPT with node against the server
+// and returns its report. A missing node or SDK fails the test, naming the
+// script that installs them.
+func runSDKv3(t *testing.T, script string, args ...string) clientReport {
+	t.Helper()
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("the AWS SDK for JavaScript v3 tests need node on PATH (scripts/test-deps.sh installs it): %v", err)
+	}
+	root, err := moduleRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	modules := filepath.Join(root, sdkV3Modules)
+	if _, err := os.Stat(filepath.Join(modules, "@aws-sdk", "client-kinesis")); err != nil {
+		t.Fatalf("the AWS SDK for JavaScript v3 is not installed in %s: run scripts/npm-sdk-v3.sh (make test does): %v", modules, err)
+	}
+	env := append(clientEnv(t), "NODE_PATH="+modules)
+	return runClientScript(testCtx(t), t, env, node, append([]string{filepath.Join("js", "sdk-v3", script)}, args...)...)
+}
+
+// TestSDKv3Kinesis drives the Kinesis API with @aws-sdk/client-kinesis,
+// default settings, over every action it has (js/sdk-v3/kinesis.cjs). The
+// client speaks HTTP/2 without TLS (h2c with prior knowledge) to an http://
+// endpoint.
+func TestSDKv3Kinesis(t *testing.T) {
+	t.Parallel()
+	s := startServer(t)
+	checkReport(t, runSDKv3(t, "kinesis.cjs", s.Endpoint(), uniqueName(t)), kinesisActions)
+}
+
+// TestSDKv3Firehose drives the Firehose API with @aws-sdk/client-firehose,
+// default settings, over all 12 actions (js/sdk-v3/firehose.cjs), then
+// checks that S3 holds exactly the records the script put.
+func TestSDKv3Firehose(t *testing.T) {
+	t.Parallel()
+	f := newFH(t)
+	rep := runSDKv3(t, "firehose.cjs", f.srv.Endpoint(), uniqueName(t), f.bucket)
+	checkReport(t, rep, firehoseActions)
+	checkDelivered(testCtx(t), t, f, rep)
+}
