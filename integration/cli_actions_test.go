@@ -109,6 +109,16 @@ func (a *awsCLI) runTable(ctx context.Context, t *testing.T, service string, ste
 	t.Logf("aws %s, %d actions:%s", service, len(want), b.String())
 }
 
+// textBlobs returns args with the flag that makes this CLI take blob
+// arguments (--data, a record's Data) as text: CLI v1 base64-encodes them
+// itself; v2 does so only with --cli-binary-format raw-in-base64-out.
+func (a *awsCLI) textBlobs(args ...string) []string {
+	if a.v2 {
+		return append(args, "--cli-binary-format", "raw-in-base64-out")
+	}
+	return args
+}
+
 // jget walks the decoded JSON value v along keys (object members, or
 // decimal indexes into arrays) and returns what it finds there (nil if
 // nothing).
@@ -157,12 +167,6 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 	ctx := testCtx(t)
 	name := uniqueName(t)
 	missing := name + "-missing"
-	binary := func(args ...string) []string {
-		if cli.v2 {
-			return append(args, "--cli-binary-format", "raw-in-base64-out")
-		}
-		return args
-	}
 	active := func(t *testing.T) { k.waitActive(ctx, t, name) }
 	var arn, shard, seq, iter string
 	var seqs []string
@@ -209,14 +213,14 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 			}
 		}},
 		{action: "PutRecord", args: func() []string {
-			return binary("--stream-name", name, "--partition-key", "pk", "--data", texts[0])
+			return cli.textBlobs("--stream-name", name, "--partition-key", "pk", "--data", texts[0])
 		}, check: func(t *testing.T, out map[string]any) {
 			shard, seq = jstr(out, "ShardId"), jstr(out, "SequenceNumber")
 			seqs = append(seqs, seq)
 		}},
 		{action: "PutRecord", args: fixed("--stream-name", missing, "--partition-key", "pk", "--data", "x"), err: "ResourceNotFoundException"},
 		{action: "PutRecords", args: func() []string {
-			return binary("--stream-name", name, "--records",
+			return cli.textBlobs("--stream-name", name, "--records",
 				`[{"Data":"`+texts[1]+`","PartitionKey":"pk"},{"Data":"`+texts[2]+`","PartitionKey":"pk"}]`)
 		}, check: func(t *testing.T, out map[string]any) {
 			jwant(t, out, 0, "FailedRecordCount")
@@ -324,12 +328,6 @@ func TestAWSCLIFirehoseActions(t *testing.T) {
 	ctx := testCtx(t)
 	name := uniqueName(t)
 	missing := name + "-missing"
-	binary := func(args ...string) []string {
-		if cli.v2 {
-			return append(args, "--cli-binary-format", "raw-in-base64-out")
-		}
-		return args
-	}
 	dest := func(prefix string) string {
 		return `{"RoleARN":"arn:aws:iam::000000000000:role/firehose","BucketARN":"arn:aws:s3:::` + f.bucket + `",` +
 			`"Prefix":"` + prefix + `","BufferingHints":{"IntervalInSeconds":0,"SizeInMBs":1}}`
@@ -385,17 +383,17 @@ func TestAWSCLIFirehoseActions(t *testing.T) {
 			jwant(t, out, []map[string]string{{"Key": "env", "Value": "test"}}, "Tags")
 		}},
 		{action: "PutRecord", args: func() []string {
-			return binary("--delivery-stream-name", name, "--record", `{"Data":"{\"n\":0}\n"}`)
+			return cli.textBlobs("--delivery-stream-name", name, "--record", `{"Data":"{\"n\":0}\n"}`)
 		}, check: func(t *testing.T, out map[string]any) {
 			if jstr(out, "RecordId") == "" {
 				t.Errorf("put-record gave no RecordId: %v", out)
 			}
 		}},
 		{action: "PutRecord", args: func() []string {
-			return binary("--delivery-stream-name", missing, "--record", `{"Data":"x"}`)
+			return cli.textBlobs("--delivery-stream-name", missing, "--record", `{"Data":"x"}`)
 		}, err: "ResourceNotFoundException"},
 		{action: "PutRecordBatch", args: func() []string {
-			return binary("--delivery-stream-name", name, "--records", `[{"Data":"{\"n\":1}\n"},{"Data":"{\"n\":2}\n"}]`)
+			return cli.textBlobs("--delivery-stream-name", name, "--records", `[{"Data":"{\"n\":1}\n"},{"Data":"{\"n\":2}\n"}]`)
 		}, check: func(t *testing.T, out map[string]any) { jwant(t, out, 0, "FailedPutCount") }, after: func(t *testing.T) {
 			got := f.waitLines(ctx, t, "cli/", compress.Uncompressed, 3)
 			if want := []string{`{"n":0}`, `{"n":1}`, `{"n":2}`}; !slices.Equal(got, want) {

@@ -10,7 +10,8 @@ Besides the actions, the report says what the Go test must find in S3:
 
 import json
 
-from spatecheck import Report, client, eq, expect_error, main, wait_for
+from spatecheck import (Report, client, eq, expect_error, main, wait_for,
+                        wait_gone)
 
 ROLE = "arn:aws:iam::000000000000:role/firehose"
 # Five such lines, and not four, fill the 1 MiB buffer: the last put
@@ -121,14 +122,7 @@ def run(endpoint, prefix, bucket):
     c.delete_delivery_stream(DeliveryStreamName=b)
     r.ok("DeleteDeliveryStream")
 
-    def gone():
-        try:
-            st = c.describe_delivery_stream(DeliveryStreamName=b)["DeliveryStreamDescription"]["DeliveryStreamStatus"]
-        except c.exceptions.ResourceNotFoundException:
-            return True
-        eq("status of a deleted delivery stream", st, "DELETING")
-        return False
-    wait_for(b + " gone", gone)
+    wait_gone(c, b, lambda: c.describe_delivery_stream(DeliveryStreamName=b)["DeliveryStreamDescription"]["DeliveryStreamStatus"])
     expect_error("ResourceNotFoundException", c.delete_delivery_stream, DeliveryStreamName=b)
 
     r.finish()

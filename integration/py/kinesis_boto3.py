@@ -8,7 +8,7 @@ import datetime
 import os
 
 from spatecheck import (ISSUE_13, Report, client, eq, expect_error, main,
-                        wait_for)
+                        wait_for, wait_gone)
 
 MAX_HASH_KEY = 2 ** 128 - 1
 
@@ -220,14 +220,7 @@ def run(endpoint, prefix):
         c.delete_stream(StreamName=stream)
     r.ok("DeleteStream")
     for stream in (name, other):
-        def gone(stream=stream):
-            try:
-                st = c.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"]
-            except c.exceptions.ResourceNotFoundException:
-                return True
-            eq("status of a deleted stream", st, "DELETING")
-            return False
-        wait_for(stream + " gone", gone)
+        wait_gone(c, stream, lambda stream=stream: c.describe_stream_summary(StreamName=stream)["StreamDescriptionSummary"]["StreamStatus"])
     expect_error("ResourceNotFoundException", c.delete_stream, StreamName=name)
 
     r.finish()

@@ -121,6 +121,19 @@ def wait_for(what, probe):
         time.sleep(0.05)
 
 
+def wait_gone(c, what, status):
+    """Waits until status() (the status of something deleted) raises the
+    client's ResourceNotFoundException; until then it must be DELETING."""
+    def gone():
+        try:
+            st = status()
+        except c.exceptions.ResourceNotFoundException:
+            return True
+        eq("status of deleted " + what, st, "DELETING")
+        return False
+    wait_for(what + " gone", gone)
+
+
 def main(run, *more):
     """Runs run(endpoint, name, *more) with the arguments the Go test
     passes: the server's endpoint, a name prefix for what the script

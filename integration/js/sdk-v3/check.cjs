@@ -120,6 +120,20 @@ async function waitFor(what, probe) {
   }
 }
 
+// waitGone waits until status() (the status of something deleted) throws
+// ResourceNotFoundException; until then it must be DELETING.
+async function waitGone(what, status) {
+  await waitFor(what + " gone", async () => {
+    try {
+      assert.equal(await status(), "DELETING", `status of deleted ${what}`);
+      return false;
+    } catch (e) {
+      if (e.name === "ResourceNotFoundException") return true;
+      throw e;
+    }
+  });
+}
+
 // main runs run(endpoint, name, ...more) with the arguments the Go test
 // passes: the server's endpoint, a name prefix for what the script creates,
 // and the arguments named by more. A failure exits non-zero.
@@ -135,4 +149,4 @@ function main(run, ...more) {
   });
 }
 
-module.exports = { ISSUE_13, Report, assert, clientConfig, expectError, main, waitFor };
+module.exports = { ISSUE_13, Report, assert, clientConfig, expectError, main, waitFor, waitGone };

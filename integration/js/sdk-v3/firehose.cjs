@@ -10,7 +10,7 @@
 "use strict";
 
 const { FirehoseClient } = require("@aws-sdk/client-firehose");
-const { Report, assert, clientConfig, main, waitFor } = require("./check.cjs");
+const { Report, assert, clientConfig, main, waitFor, waitGone } = require("./check.cjs");
 
 const ROLE = "arn:aws:iam::000000000000:role/firehose";
 const PAD_LEN = 1000;
@@ -106,15 +106,7 @@ async function run(endpoint, prefix, bucket) {
   await wait(b, (d) => d.DeliveryStreamEncryptionConfiguration?.Status === "DISABLED");
 
   await r.send("DeleteDeliveryStream", { DeliveryStreamName: b });
-  await waitFor(b + " gone", async () => {
-    try {
-      assert.equal((await describe(b)).DeliveryStreamStatus, "DELETING");
-      return false;
-    } catch (e) {
-      if (e.name === "ResourceNotFoundException") return true;
-      throw e;
-    }
-  });
+  await waitGone(b, async () => (await describe(b)).DeliveryStreamStatus);
   await r.fails("ResourceNotFoundException", "DeleteDeliveryStream", { DeliveryStreamName: b });
 
   r.finish();

@@ -8,7 +8,7 @@
 
 const crypto = require("node:crypto");
 const { KinesisClient } = require("@aws-sdk/client-kinesis");
-const { ISSUE_13, Report, assert, clientConfig, main, waitFor } = require("./check.cjs");
+const { ISSUE_13, Report, assert, clientConfig, main, waitFor, waitGone } = require("./check.cjs");
 
 const MAX_HASH_KEY = (1n << 128n) - 1n;
 
@@ -232,17 +232,7 @@ async function run(endpoint, prefix) {
 
   // --- delete -------------------------------------------------------------
   for (const stream of [name, other]) await r.send("DeleteStream", { StreamName: stream });
-  for (const stream of [name, other]) {
-    await waitFor(stream + " gone", async () => {
-      try {
-        assert.equal((await summary(stream)).StreamStatus, "DELETING");
-        return false;
-      } catch (e) {
-        if (e.name === "ResourceNotFoundException") return true;
-        throw e;
-      }
-    });
-  }
+  for (const stream of [name, other]) await waitGone(stream, async () => (await summary(stream)).StreamStatus);
   await r.fails("ResourceNotFoundException", "DeleteStream", { StreamName: name });
 
   r.finish();
