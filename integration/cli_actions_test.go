@@ -281,9 +281,7 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 		{action: "StartStreamEncryption", args: fixed("--stream-name", name, "--encryption-type", "KMS", "--key-id", "alias/aws/kinesis"), after: active},
 		{action: "StopStreamEncryption", args: fixed("--stream-name", name, "--encryption-type", "KMS", "--key-id", "alias/aws/kinesis"), after: active},
 		{action: "UpdateMaxRecordSize", args: byARN("--max-record-size-in-ki-b", "2048"), after: active},
-		{action: "UpdateStreamMode", args: byARN("--stream-mode-details", "StreamMode=ON_DEMAND"), after: active},
-		{action: "UpdateStreamWarmThroughput", args: fixed("--stream-name", name, "--warm-throughput-mi-bps", "50"),
-			check: func(t *testing.T, out map[string]any) { jwant(t, out, 50, "WarmThroughput", "TargetMiBps") }},
+		// Warm throughput needs the account's minimum throughput billing commitment.
 		{action: "DescribeAccountSettings", args: fixed(), check: func(t *testing.T, out map[string]any) {
 			if jstr(out, "MinimumThroughputBillingCommitment", "Status") == "" {
 				t.Errorf("describe-account-settings = %v", out)
@@ -293,6 +291,9 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 			check: func(t *testing.T, out map[string]any) {
 				jwant(t, out, "ENABLED", "MinimumThroughputBillingCommitment", "Status")
 			}},
+		{action: "UpdateStreamMode", args: byARN("--stream-mode-details", "StreamMode=ON_DEMAND"), after: active},
+		{action: "UpdateStreamWarmThroughput", args: fixed("--stream-name", name, "--warm-throughput-mi-bps", "50"),
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, 50, "WarmThroughput", "TargetMiBps") }},
 		{action: "DescribeStreamSummary", args: stream, check: func(t *testing.T, out map[string]any) {
 			jwant(t, out, "NONE", "StreamDescriptionSummary", "EncryptionType")
 			jwant(t, out, 24, "StreamDescriptionSummary", "RetentionPeriodHours")

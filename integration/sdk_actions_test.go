@@ -311,24 +311,7 @@ func TestSDKKinesisActions(t *testing.T) {
 				t.Errorf("PutRecord of 3 MiB with a 4 MiB limit: %v", err)
 			}
 		}},
-		{"UpdateStreamMode", func(t *testing.T) {
-			if _, err := c.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: aws.String(arn),
-				StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}); err != nil {
-				t.Fatal(err)
-			}
-			if m := active(t).StreamModeDetails.StreamMode; m != types.StreamModeOnDemand {
-				t.Errorf("mode %s, want ON_DEMAND", m)
-			}
-		}},
-		{"UpdateStreamWarmThroughput", func(t *testing.T) {
-			out, err := c.UpdateStreamWarmThroughput(ctx, &kinesis.UpdateStreamWarmThroughputInput{StreamName: aws.String(name), WarmThroughputMiBps: aws.Int32(50)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if aws.ToString(out.StreamARN) != arn || out.WarmThroughput == nil || aws.ToInt32(out.WarmThroughput.TargetMiBps) != 50 {
-				t.Errorf("UpdateStreamWarmThroughput = %s %+v", aws.ToString(out.StreamARN), out.WarmThroughput)
-			}
-		}},
+		// Warm throughput needs the account's minimum throughput billing commitment.
 		{"DescribeAccountSettings", func(t *testing.T) {
 			out, err := c.DescribeAccountSettings(ctx, &kinesis.DescribeAccountSettingsInput{})
 			if err != nil {
@@ -346,6 +329,24 @@ func TestSDKKinesisActions(t *testing.T) {
 			}
 			if out.MinimumThroughputBillingCommitment == nil || string(out.MinimumThroughputBillingCommitment.Status) != "ENABLED" {
 				t.Errorf("UpdateAccountSettings = %+v", out.MinimumThroughputBillingCommitment)
+			}
+		}},
+		{"UpdateStreamMode", func(t *testing.T) {
+			if _, err := c.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: aws.String(arn),
+				StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}); err != nil {
+				t.Fatal(err)
+			}
+			if m := active(t).StreamModeDetails.StreamMode; m != types.StreamModeOnDemand {
+				t.Errorf("mode %s, want ON_DEMAND", m)
+			}
+		}},
+		{"UpdateStreamWarmThroughput", func(t *testing.T) {
+			out, err := c.UpdateStreamWarmThroughput(ctx, &kinesis.UpdateStreamWarmThroughputInput{StreamName: aws.String(name), WarmThroughputMiBps: aws.Int32(50)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(out.StreamARN) != arn || out.WarmThroughput == nil || aws.ToInt32(out.WarmThroughput.TargetMiBps) != 50 {
+				t.Errorf("UpdateStreamWarmThroughput = %s %+v", aws.ToString(out.StreamARN), out.WarmThroughput)
 			}
 		}},
 		notYet("SplitShard", func() error {

@@ -197,6 +197,13 @@ async function run(endpoint, prefix) {
   assert.equal(bigRead.length, 1);
   assert.ok(Buffer.from(bigRead[0].Data).equals(Buffer.from(big)), "a 2 MiB record round-trips");
 
+  // Warm throughput needs the account's minimum throughput billing commitment.
+  const acct = await r.send("DescribeAccountSettings", {});
+  assert.ok(acct.MinimumThroughputBillingCommitment && acct.MinimumThroughputBillingCommitment.Status,
+    `DescribeAccountSettings: ${JSON.stringify(acct)}`);
+  const upd = await r.send("UpdateAccountSettings", { MinimumThroughputBillingCommitment: { Status: "ENABLED" } });
+  assert.equal(upd.MinimumThroughputBillingCommitment.Status, "ENABLED");
+  assert.equal((await r.send("DescribeAccountSettings", {})).MinimumThroughputBillingCommitment.Status, "ENABLED");
   await r.send("UpdateStreamMode", { StreamARN: arn, StreamModeDetails: { StreamMode: "ON_DEMAND" } });
   assert.deepEqual((await waitActive()).StreamModeDetails, { StreamMode: "ON_DEMAND" });
   const warm = await r.send("UpdateStreamWarmThroughput", { StreamName: name, WarmThroughputMiBps: 100 });
@@ -205,13 +212,6 @@ async function run(endpoint, prefix) {
   await r.send("UpdateStreamMode", { StreamARN: arn, StreamModeDetails: { StreamMode: "PROVISIONED" } });
   assert.deepEqual((await waitActive()).StreamModeDetails, { StreamMode: "PROVISIONED" });
   await r.fails("InvalidArgumentException", "UpdateStreamWarmThroughput", { StreamName: name, WarmThroughputMiBps: 100 });
-
-  const acct = await r.send("DescribeAccountSettings", {});
-  assert.ok(acct.MinimumThroughputBillingCommitment && acct.MinimumThroughputBillingCommitment.Status,
-    `DescribeAccountSettings: ${JSON.stringify(acct)}`);
-  const upd = await r.send("UpdateAccountSettings", { MinimumThroughputBillingCommitment: { Status: "ENABLED" } });
-  assert.equal(upd.MinimumThroughputBillingCommitment.Status, "ENABLED");
-  assert.equal((await r.send("DescribeAccountSettings", {})).MinimumThroughputBillingCommitment.Status, "ENABLED");
 
   // --- not yet ------------------------------------------------------------
   const consumer = arn + "/consumer/c:1";
