@@ -119,6 +119,19 @@ func (a *awsCLI) textBlobs(args ...string) []string {
 	return args
 }
 
+// cliTableTimeout bounds an action table's context: each CLI call starts a
+// Python interpreter (seconds each on a loaded machine), and a table makes
+// about fifty. It only stops a hung test.
+const cliTableTimeout = 15 * time.Minute
+
+// cliTableCtx is testCtx with cliTableTimeout.
+func cliTableCtx(t *testing.T) context.Context {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), cliTableTimeout)
+	t.Cleanup(cancel)
+	return ctx
+}
+
 // jget walks the decoded JSON value v along keys (object members, or
 // decimal indexes into arrays) and returns what it finds there (nil if
 // nothing).
@@ -164,7 +177,7 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 	cli := newAWSCLI(t)
 	k := newKin(t)
 	cli.endpoint = k.srv.Endpoint()
-	ctx := testCtx(t)
+	ctx := cliTableCtx(t)
 	name := uniqueName(t)
 	missing := name + "-missing"
 	active := func(t *testing.T) { k.waitActive(ctx, t, name) }
@@ -326,7 +339,7 @@ func TestAWSCLIFirehoseActions(t *testing.T) {
 	// The CLI's model holds IntervalInSeconds to at least 60 (the API now
 	// allows 0); see trustServerValidation.
 	cli.trustServerValidation(t)
-	ctx := testCtx(t)
+	ctx := cliTableCtx(t)
 	name := uniqueName(t)
 	missing := name + "-missing"
 	dest := func(prefix string) string {
