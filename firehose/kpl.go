@@ -30,10 +30,11 @@ func (w *worker) deaggregate(b *batch) {
 	var subs []int32
 	users, invalid := 0, 0
 	var firstErr error
-	for i, r := range b.records {
+	for i := range b.records {
+		r := &b.records[i]
 		if !kpl.IsAggregated(r.Data) {
 			if out != nil {
-				out, subs = append(out, r), append(subs, -1)
+				out, subs = append(out, *r), append(subs, -1)
 			}
 			continue
 		}
@@ -44,7 +45,7 @@ func (w *worker) deaggregate(b *batch) {
 				firstErr = errors.Join(err, errors.New("sequence number "+r.SequenceNumber))
 			}
 			if out != nil {
-				out, subs = append(out, r), append(subs, -1)
+				out, subs = append(out, *r), append(subs, -1)
 			}
 			continue
 		}

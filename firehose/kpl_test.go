@@ -166,3 +166,36 @@ func TestKinesisSourceKPLToElasticsearch(t *testing.T) {
 		t.Fatalf("document %s = %q (found %v), want the last user record", id, src, ok)
 	}
 }
+
+// BenchmarkDeaggregateBatch measures what de-aggregation adds to a Kinesis
+// source batch of 10,000 records of 100 bytes: plain records (a scan), and
+// the same user records in 20 aggregates of 500.
+func BenchmarkDeaggregateBatch(b *testing.B) {
+	w := &worker{s: &Service{metrics: &metrics{
+		kplUserRecords: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "u"}, []string{"delivery_stream"}),
+		kplInvalid:     prometheus.NewCounterVec(prometheus.CounterOpts{Name: "i"}, []string{"delivery_stream"}),
+	}}, meta: dsMeta{Name: "bench", Type: TypeKinesisStreamAsSource}}
+	users := kplRecords(strings.Repeat("k", 80), 0, 10000)
+	var plain, aggregated []shard.Record
+	for i, u := range users {
+		plain = append(plain, shard.Record{SequenceNumber: fmt.Sprint(i), Data: u.Data})
+		if i%500 == 0 {
+			aggregated = append(aggregated, shard.Record{SequenceNumber: fmt.Sprint(i), Data: kpl.Aggregate(users[i : i+500])})
+		}
+	}
+	for _, c := range []struct {
+		name string
+		recs []shard.Record
+	}{{"plain", plain}, {"aggregated", aggregated}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				bt := &batch{records: c.recs}
+				w.deaggregate(bt)
+				if len(bt.records) != 10000 {
+					b.Fatalf("%d records", len(bt.records))
+				}
+			}
+		})
+	}
+}
