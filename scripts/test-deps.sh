@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs, if missing, what `make test` needs beyond Go: a C compiler (the
 # race detector needs cgo), the AWS CLI (the CLI smoke test) and a PostgreSQL
-# server with psql (scripts/pg-server.sh: the analytics oracle tests), then
-# Prometheus and promtool into .tools/prometheus (scripts/prometheus-tools.sh:
-# the Prometheus and Grafana dashboard test).
+# server with psql (scripts/pg-server.sh: the analytics oracle tests), Node.js
+# and npm, then Prometheus and promtool into .tools/prometheus
+# (scripts/prometheus-tools.sh: the Prometheus and Grafana dashboard test) and
+# the npm clients of integration/js into .tools/npm-clients
+# (scripts/npm-clients.sh: the tests with JavaScript clients).
 # Idempotent: does nothing when all are present. Uses Debian's packages, the only
 # registry besides the Go proxy and npm that this project's machines reach.
 set -euo pipefail
@@ -14,6 +16,8 @@ command -v aws >/dev/null 2>&1 || missing+=(awscli)
 # Debian's postgresql depends on the supported server version
 # (/usr/lib/postgresql/N/bin) and its client, psql.
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -33,3 +37,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"
+"$(dirname "${BASH_SOURCE[0]}")/npm-clients.sh"
