@@ -10,6 +10,7 @@ import (
 
 	"github.com/spatehq/spate/analytics/query"
 	"github.com/spatehq/spate/analytics/value"
+	"github.com/spatehq/spate/kpl"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -318,6 +319,10 @@ func (r *runner) readPass(ctx context.Context) (int, error) {
 		procMs := now.UnixMilli()
 		timed := false
 		for _, rec := range res.Records {
+			if kpl.IsAggregated(rec.Data) {
+				timed = r.processAggregate(i, rec, procMs) || timed
+				continue
+			}
 			if r.p.process(i, rec.Data, rec.PartitionKey, rec.ArrivalTime.UnixMilli(), procMs, r) {
 				timed = true
 			}

@@ -22,6 +22,10 @@
 // same bytes. Elasticsearch documents get their _id from the record's
 // sequence number, so re-indexing them is idempotent.
 //
+// A Kinesis stream source's KPL aggregates are expanded into their user
+// records inside the batch that read them (see deaggregate), so the
+// invariant above holds per Kinesis record and needs no sub-record index.
+//
 // The package does not speak any wire protocol: the Firehose JSON API and
 // gRPC decode requests into the configuration types here and call Service.
 package firehose

@@ -75,17 +75,18 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 	var failed []failedRecord
 	views := map[string]recordView{}
 	bytes := 0 // of the documents sent
-	for _, r := range b.records {
+	for i, r := range b.records {
 		index := essink.IndexName(d.index, d.rotation, r.ArrivalTime)
+		id := b.recordID(i)
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data,
-			extraJSON: map[string]any{"esDocumentId": r.SequenceNumber, "esIndexName": index}}
+			extraJSON: map[string]any{"esDocumentId": id, "esIndexName": index}}
 		if err := essink.ValidateJSONObject(r.Data); err != nil {
 			failed = append(failed, failedRecord{errElasticsearchFailed, "InvalidDocument", err.Error(), rv})
 			continue
 		}
-		views[r.SequenceNumber] = rv
+		views[id] = rv
 		bytes += len(r.Data)
-		docs = append(docs, essink.Doc{ID: r.SequenceNumber, Index: index, Body: r.Data})
+		docs = append(docs, essink.Doc{ID: id, Index: index, Body: r.Data})
 	}
 	if len(docs) > 0 {
 		res, err := d.client.Deliver(ctx, docs, d.retryFor)

@@ -17,6 +17,8 @@ type metrics struct {
 	attempts        *prometheus.CounterVec
 	retries         *prometheus.CounterVec
 	backups         *prometheus.CounterVec
+	kplUserRecords  *prometheus.CounterVec
+	kplInvalid      *prometheus.CounterVec
 	freshness       *prometheus.Desc
 	s               *Service
 }
@@ -42,13 +44,17 @@ func newMetrics(reg prometheus.Registerer, s *Service) (*metrics, error) {
 		backups: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spate_firehose_backup_records_total", Help: "Records written to the S3 backup, by reason (failed, all)."},
 			[]string{"delivery_stream", "reason"}),
+		kplUserRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spate_firehose_kpl_user_records_total", Help: "User records taken out of KPL aggregates read from a Kinesis stream source."}, ds),
+		kplInvalid: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spate_firehose_kpl_invalid_aggregates_total", Help: "Records with the KPL magic that did not de-aggregate (wrong MD5, bad protobuf), delivered as they are."}, ds),
 		freshness: prometheus.NewDesc("spate_firehose_data_freshness_seconds",
 			"Age of the oldest record not yet delivered (DataFreshness); 0 when everything is delivered.", ds, nil),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m} {
+	for _, c := range []prometheus.Collector{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m.kplUserRecords, m.kplInvalid, m} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -132,7 +138,7 @@ func (m *metrics) backup(name, reason string, n int) {
 // forget drops the series of a deleted delivery stream.
 func (m *metrics) forget(name string) {
 	match := prometheus.Labels{"delivery_stream": name}
-	for _, v := range []*prometheus.CounterVec{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups} {
+	for _, v := range []*prometheus.CounterVec{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m.kplUserRecords, m.kplInvalid} {
 		v.DeletePartialMatch(match)
 	}
 }

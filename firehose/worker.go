@@ -36,6 +36,11 @@ type batch struct {
 	first   string
 	last    string
 	records []shard.Record
+	// subs[i] is the sub-sequence number of records[i] when it is a user
+	// record of a KPL aggregate, -1 otherwise; nil when the batch holds no
+	// aggregate (see deaggregate).
+	subs         []int32
+	deaggregated bool
 }
 
 // deliverer delivers batches to one destination in two steps, so that a
@@ -408,6 +413,7 @@ func (w *worker) readRange(ctx context.Context, in intent) ([]shard.Record, erro
 // a resource problem, never the batch's fault: bad records go to the error
 // output) until it succeeds or ctx is done.
 func (w *worker) prepareWithRetry(ctx context.Context, b *batch) (shipment, error) {
+	w.deaggregate(b) // CPU work too, done once per batch
 	var sh shipment
 	err := w.s.retry(ctx, func() error {
 		var err error

@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"github.com/spatehq/spate/kpl"
 )
 
 // TestAnalyticsExactlyOnceAcrossKill9 runs a windowed INSERT INTO
@@ -19,7 +20,14 @@ import (
 // middle, restarts it and goes on. The output stream must hold every
 // window's result exactly once, with the counts and sums of every record
 // acknowledged before and after the kill.
-func TestAnalyticsExactlyOnceAcrossKill9(t *testing.T) {
+func TestAnalyticsExactlyOnceAcrossKill9(t *testing.T) { testAnalyticsKill9(t, false) }
+
+// TestAnalyticsKPLExactlyOnceAcrossKill9 is the same with the records put
+// as KPL aggregates of up to ten user records: every user record is a row,
+// counted once across the kill.
+func TestAnalyticsKPLExactlyOnceAcrossKill9(t *testing.T) { testAnalyticsKill9(t, true) }
+
+func testAnalyticsKill9(t *testing.T, aggregated bool) {
 	k := newKin(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
@@ -44,7 +52,11 @@ FROM %s GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND)`, "`"+out+"`", "`"+source+"`
 			data := fmt.Appendf(nil, `{"k":%q,"ts":%d,"v":%d}`, key, i*10, i%7)
 			entries[j] = types.PutRecordsRequestEntry{Data: data, PartitionKey: aws.String(fmt.Sprint(i))}
 		}
-		k.putRecords(ctx, t, source, entries)
+		if aggregated {
+			k.putRecords(ctx, t, source, aggregateEntries(t, entries, 10))
+		} else {
+			k.putRecords(ctx, t, source, entries)
+		}
 		for j := range entries {
 			i := next + j
 			id := fmt.Sprintf("k%d@%d", i%5, (i*10)/1000*1000)
@@ -119,6 +131,29 @@ FROM %s GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND)`, "`"+out+"`", "`"+source+"`
 	if len(got) != len(want) {
 		t.Errorf("%d windows written, want %d", len(got), len(want))
 	}
+}
+
+// aggregateEntries packs entries into KPL aggregates of at most per user
+// records each, keyed by their first record, as the KPL does.
+func aggregateEntries(t *testing.T, entries []types.PutRecordsRequestEntry, per int) []types.PutRecordsRequestEntry {
+	t.Helper()
+	var out []types.PutRecordsRequestEntry
+	a := kpl.NewAggregator()
+	drain := func() {
+		if agg, ok := a.Drain(); ok {
+			out = append(out, types.PutRecordsRequestEntry{Data: agg.Data, PartitionKey: aws.String(agg.PartitionKey)})
+		}
+	}
+	for _, e := range entries {
+		if a.Len() == per {
+			drain()
+		}
+		if err := a.Add(kpl.Record{PartitionKey: aws.ToString(e.PartitionKey), Data: e.Data}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	drain()
+	return out
 }
 
 // createApp creates an application through the HTTP API.

@@ -1,15 +1,9 @@
 package integration
 
 import (
-	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 )
-
-// sdkV3Modules is the node_modules folder scripts/npm-sdk-v3.sh installs
-// @aws-sdk/client-kinesis and @aws-sdk/client-firehose into.
-const sdkV3Modules = ".tools/npm-sdk-v3/node_modules"
 
 // kinesisActions are the 39 actions of the Kinesis API model Spate
 // implements (kinesis-2013-12-02).
@@ -28,23 +22,12 @@ var kinesisActions = []string{
 
 // runSDKv3 runs integration/js/sdk-v3/SCRIPT with node against the server
 // and returns its report. A missing node or SDK fails the test, naming the
-// script that installs them.
+// script that installs them (scripts/npm-clients.sh).
 func runSDKv3(t *testing.T, script string, args ...string) clientReport {
 	t.Helper()
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("the AWS SDK for JavaScript v3 tests need node on PATH (scripts/test-deps.sh installs it): %v", err)
-	}
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	modules := filepath.Join(root, sdkV3Modules)
-	if _, err := os.Stat(filepath.Join(modules, "@aws-sdk", "client-kinesis")); err != nil {
-		t.Fatalf("the AWS SDK for JavaScript v3 is not installed in %s: run scripts/npm-sdk-v3.sh (make test does): %v", modules, err)
-	}
-	env := append(clientEnv(t), "NODE_PATH="+modules)
-	return runClientScript(testCtx(t), t, env, node, append([]string{filepath.Join("js", "sdk-v3", script)}, args...)...)
+	n := findNodeClients(t, "@aws-sdk/client-kinesis", "@aws-sdk/client-firehose")
+	env := append(clientEnv(t), "NODE_PATH="+n.modules)
+	return runClientScript(testCtx(t), t, env, n.node, append([]string{filepath.Join(n.scripts, "sdk-v3", script)}, args...)...)
 }
 
 // TestSDKv3Kinesis drives the Kinesis API with @aws-sdk/client-kinesis,

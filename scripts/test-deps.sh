@@ -5,8 +5,9 @@
 # for Debian's own Python (the boto3 compatibility tests run
 # /usr/bin/python3, whatever python3 is first on PATH), Node.js and npm, then
 # Prometheus and promtool into .tools/prometheus (scripts/prometheus-tools.sh:
-# the Prometheus and Grafana dashboard test) and the AWS SDK for JavaScript
-# v3 into .tools/npm-sdk-v3 (scripts/npm-sdk-v3.sh: the SDK v3 tests).
+# the Prometheus and Grafana dashboard test) and the npm clients of
+# integration/js into .tools/npm-clients (scripts/npm-clients.sh: the tests
+# with JavaScript clients: aws-kinesis-agg and the AWS SDK for JavaScript v3).
 # Idempotent: does nothing when all are present. Uses Debian's packages, the only
 # registry besides the Go proxy and npm that this project's machines reach.
 set -euo pipefail
@@ -40,4 +41,4 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"
-"$(dirname "${BASH_SOURCE[0]}")/npm-sdk-v3.sh"
+"$(dirname "${BASH_SOURCE[0]}")/npm-clients.sh"

@@ -27,6 +27,12 @@ docs/benchmarks.md.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			path, err := findBenchBinary()
 			if err != nil {
+				if wantsHelp(args) {
+					// Help must work without the benchmark built: print
+					// this command's usage and where spate-bench comes from.
+					fmt.Fprintf(cmd.ErrOrStderr(), "%v\n\n", err)
+					return cmd.Help()
+				}
 				return err
 			}
 			c := exec.CommandContext(cmd.Context(), path, args...)
@@ -58,4 +64,14 @@ func findBenchBinary() (string, error) {
 	}
 	return "", fmt.Errorf("%s not found beside this binary or on PATH: build it with 'make bench' or 'go build -o bin/%s ./cmd/%s'",
 		benchBinary, benchBinary, benchBinary)
+}
+
+// wantsHelp reports whether args ask for help rather than a run.
+func wantsHelp(args []string) bool {
+	for _, a := range args {
+		if a == "-h" || a == "--help" || a == "help" {
+			return true
+		}
+	}
+	return false
 }

@@ -22,6 +22,7 @@ func TestBenchRunsSpateBench(t *testing.T) {
 		{"help is spate-bench's", "#!/bin/sh\necho \"args: $*\"\n", []string{"--help"}, "args: --help", ""},
 		{"failure reported", "#!/bin/sh\nexit 3\n", nil, "", "spate-bench exited with status 3"},
 		{"missing", "", nil, "", "build it with 'make bench'"},
+		{"help without spate-bench", "", []string{"--help"}, "Usage:", ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dir := t.TempDir()

@@ -19,6 +19,7 @@ import (
 
 func newTailCmd() *cobra.Command {
 	var shardID, from, format, consumer string
+	var raw bool
 	cmd := &cobra.Command{
 		Use:   "tail STREAM",
 		Short: "Print a stream's records as they arrive",
@@ -38,6 +39,13 @@ unless the data ends with one); records of different shards interleave.
 number, partition key, arrival time and data (base64), for binary data and
 for scripts.
 
+A record the Kinesis Producer Library aggregated (KPL format: magic F3 89 9A
+C2, protobuf, MD5) is printed as its user records, one line each; in the json
+format each carries its own partition key, the aggregate's sequence number and
+its subSequence number (its index in the aggregate, as the KCL numbers user
+records). --raw prints aggregates as stored instead. An aggregate that does
+not decode is printed as stored.
+
 --consumer names this reader in the server's metrics: how far behind it is
 (MillisBehindLatest) is reported per shard as
 spate_shard_iterator_age_milliseconds{consumer="NAME"} while tail runs,
@@ -45,6 +53,7 @@ instead of under the anonymous consumer "". NAME is 1 to 128 characters of
 a-z, A-Z, 0-9, '_', '.' and '-'.`,
 		Example: `  spate tail orders
   spate tail orders --from trim-horizon --format json
+  spate tail orders --from trim-horizon --format json --raw
   spate tail orders --shard shardId-000000000001 --from 2026-01-02T15:04:05Z
   spate tail orders --consumer audit`,
 		Args: cobra.ExactArgs(1),
@@ -61,13 +70,14 @@ a-z, A-Z, 0-9, '_', '.' and '-'.`,
 				return err
 			}
 			defer c.Close()
-			t := &tailer{api: c.api, addr: c.addr, stream: args[0], from: pos, format: format, consumer: consumer, out: cmd.OutOrStdout()}
+			t := &tailer{api: c.api, addr: c.addr, stream: args[0], from: pos, format: format, consumer: consumer, raw: raw, out: cmd.OutOrStdout()}
 			return t.run(cmd.Context(), shardID)
 		},
 	}
 	cmd.Flags().StringVar(&shardID, "shard", "", "follow only this shard (e.g. shardId-000000000000)")
 	cmd.Flags().StringVar(&from, "from", "latest", "where to start: latest, trim-horizon or an RFC 3339 time")
 	cmd.Flags().StringVar(&format, "format", "text", "output format: text or json")
+	cmd.Flags().BoolVar(&raw, "raw", false, "print KPL aggregates as stored, not as their user records")
 	cmd.Flags().StringVar(&consumer, "consumer", "", "report this reader's iterator age under this consumer `NAME` (see above)")
 	return cmd
 }
@@ -96,6 +106,7 @@ type tailer struct {
 	format string
 	// consumer is every subscription's consumer_name; "" for anonymous.
 	consumer string
+	raw      bool // print KPL aggregates as stored
 
 	mu       sync.Mutex // guards out and following
 	out      io.Writer
@@ -155,7 +166,7 @@ func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, 
 			}
 			buf.Reset()
 			for _, r := range ev.GetRecords() {
-				if err := formatRecord(&buf, t.format, shardID, r); err != nil {
+				if err := formatRecords(&buf, t.format, shardID, r, t.raw); err != nil {
 					return err
 				}
 			}
@@ -209,11 +220,21 @@ type jsonRecord struct {
 	PartitionKey string `json:"partitionKey"`
 	Arrival      string `json:"arrival"` // RFC 3339, milliseconds, UTC
 	Data         []byte `json:"data"`    // base64
+	// SubSequence is set for a user record of a KPL aggregate: its index
+	// in the aggregate whose sequence number is Sequence.
+	SubSequence     *int   `json:"subSequence,omitempty"`
+	ExplicitHashKey string `json:"explicitHashKey,omitempty"`
 }
 
 // formatRecord appends one record to buf as one line: its data in the text
 // format, a jsonRecord in the json format.
 func formatRecord(buf *bytes.Buffer, format, shardID string, r *spatev1.Record) error {
+	return formatLine(buf, format, shardID, r, jsonRecord{})
+}
+
+// formatLine is formatRecord with the user-record members of the json
+// format taken from user.
+func formatLine(buf *bytes.Buffer, format, shardID string, r *spatev1.Record, user jsonRecord) error {
 	if format == "json" {
 		arrival := ""
 		if ts := r.GetApproximateArrivalTimestamp(); ts != nil {
@@ -221,7 +242,7 @@ func formatRecord(buf *bytes.Buffer, format, shardID string, r *spatev1.Record) 
 		}
 		b, err := json.Marshal(jsonRecord{
 			Shard: shardID, Sequence: r.GetSequenceNumber(), PartitionKey: r.GetPartitionKey(),
-			Arrival: arrival, Data: r.GetData(),
+			Arrival: arrival, Data: r.GetData(), SubSequence: user.SubSequence, ExplicitHashKey: user.ExplicitHashKey,
 		})
 		if err != nil {
 			return err

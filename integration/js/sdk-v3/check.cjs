@@ -1,7 +1,7 @@
 // Shared helpers of the AWS SDK for JavaScript v3 compatibility scripts
 // (kinesis.cjs, firehose.cjs), which integration/jsclients_test.go runs with
-// node, NODE_PATH pointing at .tools/npm-sdk-v3/node_modules
-// (scripts/npm-sdk-v3.sh installs them).
+// node, NODE_PATH pointing at .tools/npm-clients/node_modules
+// (scripts/npm-clients.sh installs them, as pinned in integration/js).
 //
 // Each script makes its client with DEFAULT settings: only endpoint, region
 // and dummy credentials, as a user pointing the SDK at Spate would. It calls
