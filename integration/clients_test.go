@@ -9,6 +9,7 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/x509"
 	"encoding/json"
 	"maps"
 	"os"
@@ -19,6 +20,7 @@ import (
 	"testing"
 
 	"github.com/spatehq/spate/firehose/compress"
+	"github.com/spatehq/spate/internal/testcert"
 )
 
 // clientReport is the JSON line a client script ends with: the client and
@@ -49,6 +51,37 @@ var newerThanModel = []string{
 	"CreateChannel", "DeleteChannel", "DescribeChannel", "ListChannels", "UpdateChannel",
 	"UpdateStreamRecordDistributionStrategy",
 }
+
+// clientTransport is how a client script reaches the server: plain HTTP,
+// or TLS (the server run with --tls-cert and --tls-key) with a throwaway CA
+// the client trusts through the environment variable its runtime reads
+// (AWS_CA_BUNDLE for boto3, NODE_EXTRA_CA_CERTS for node), as a user with a
+// private CA would.
+type clientTransport struct {
+	name   string // "http" or "https": the subtest's name and the scheme
+	opts   []serverOption
+	caFile string // the CA's PEM file; "" for plain HTTP
+}
+
+// eachTransport runs test as parallel subtests, once over plain HTTP and
+// once over TLS.
+func eachTransport(t *testing.T, test func(t *testing.T, tr clientTransport)) {
+	dir := t.TempDir()
+	ca := testcert.NewCA(t, dir, "ca")
+	cert, key := ca.Issue(t, dir, "server", x509.ExtKeyUsageServerAuth)
+	for _, tr := range []clientTransport{
+		{name: "http"},
+		{name: "https", opts: []serverOption{withArgs("--tls-cert", cert, "--tls-key", key)}, caFile: ca.CertFile},
+	} {
+		t.Run(tr.name, func(t *testing.T) {
+			t.Parallel()
+			test(t, tr)
+		})
+	}
+}
+
+// endpoint is the server's HTTP API at tr's scheme.
+func (tr clientTransport) endpoint(s *server) string { return tr.name + "://" + s.HTTPAddr }
 
 // clientEnv is this process's environment without any AWS_ variable (a
 // developer's profile, region or credentials must not change what a client

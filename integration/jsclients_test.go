@@ -23,30 +23,38 @@ var kinesisActions = []string{
 // runSDKv3 runs integration/js/sdk-v3/SCRIPT with node against the server
 // and returns its report. A missing node or SDK fails the test, naming the
 // script that installs them (scripts/npm-clients.sh).
-func runSDKv3(t *testing.T, script string, args ...string) clientReport {
+func runSDKv3(t *testing.T, tr clientTransport, script string, args ...string) clientReport {
 	t.Helper()
 	n := findNodeClients(t, "@aws-sdk/client-kinesis", "@aws-sdk/client-firehose")
 	env := append(clientEnv(t), "NODE_PATH="+n.modules)
+	if tr.caFile != "" {
+		env = append(env, "NODE_EXTRA_CA_CERTS="+tr.caFile)
+	}
 	return runClientScript(testCtx(t), t, env, n.node, append([]string{filepath.Join(n.scripts, "sdk-v3", script)}, args...)...)
 }
 
 // TestSDKv3Kinesis drives the Kinesis API with @aws-sdk/client-kinesis,
 // default settings, over every action it has (js/sdk-v3/kinesis.cjs). The
-// client speaks HTTP/2 without TLS (h2c with prior knowledge) to an http://
-// endpoint.
+// client speaks HTTP/2 to both endpoints: without TLS (h2c with prior
+// knowledge) to http://, with ALPN h2 to https://.
 func TestSDKv3Kinesis(t *testing.T) {
 	t.Parallel()
-	s := startServer(t)
-	checkReport(t, runSDKv3(t, "kinesis.cjs", s.Endpoint(), uniqueName(t)), kinesisActions)
+	eachTransport(t, func(t *testing.T, tr clientTransport) {
+		s := startServer(t, tr.opts...)
+		checkReport(t, runSDKv3(t, tr, "kinesis.cjs", tr.endpoint(s), uniqueName(t)), kinesisActions)
+	})
 }
 
 // TestSDKv3Firehose drives the Firehose API with @aws-sdk/client-firehose,
 // default settings, over all 12 actions (js/sdk-v3/firehose.cjs), then
-// checks that S3 holds exactly the records the script put.
+// checks that S3 holds exactly the records the script put; over HTTP and
+// TLS.
 func TestSDKv3Firehose(t *testing.T) {
 	t.Parallel()
-	f := newFH(t)
-	rep := runSDKv3(t, "firehose.cjs", f.srv.Endpoint(), uniqueName(t), f.bucket)
-	checkReport(t, rep, firehoseActions)
-	checkDelivered(testCtx(t), t, f, rep)
+	eachTransport(t, func(t *testing.T, tr clientTransport) {
+		f := newFH(t, tr.opts...)
+		rep := runSDKv3(t, tr, "firehose.cjs", tr.endpoint(f.srv), uniqueName(t), f.bucket)
+		checkReport(t, rep, firehoseActions)
+		checkDelivered(testCtx(t), t, f, rep)
+	})
 }
