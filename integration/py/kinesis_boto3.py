@@ -180,6 +180,7 @@ def run(endpoint, prefix):
     eq("KeyId", s["KeyId"], "alias/aws/kinesis")
     secret = b"encrypted at rest, plain to the reader"
     out = c.put_record(StreamName=name, PartitionKey="pk", Data=secret)
+    eq("PutRecord EncryptionType while encrypted", out.get("EncryptionType"), "KMS")
     recs = read(iterator(put_shard, "AT_SEQUENCE_NUMBER", StartingSequenceNumber=out["SequenceNumber"]))
     eq("record written while encrypted", [(x["Data"], x.get("EncryptionType")) for x in recs], [(secret, "KMS")])
     c.stop_stream_encryption(StreamName=name, EncryptionType="KMS", KeyId="alias/aws/kinesis")

@@ -184,6 +184,7 @@ async function run(endpoint, prefix) {
   assert.equal(s.KeyId, "alias/aws/kinesis");
   const secret = new TextEncoder().encode("encrypted at rest, plain to the reader");
   const put = await r.send("PutRecord", { StreamName: name, PartitionKey: "pk", Data: secret });
+  assert.equal(put.EncryptionType, "KMS", "PutRecord's EncryptionType while encrypted");
   const enc = await read(await iterator("AT_SEQUENCE_NUMBER", { StartingSequenceNumber: put.SequenceNumber }));
   assert.deepEqual(enc.map((x) => [Buffer.from(x.Data).toString(), x.EncryptionType]), [[Buffer.from(secret).toString(), "KMS"]]);
   await r.send("StopStreamEncryption", { StreamName: name, EncryptionType: "KMS", KeyId: "alias/aws/kinesis" });
