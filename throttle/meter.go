@@ -22,10 +22,8 @@ var (
 	// and 4,000 records/s in, 8 MB/s out), shared by all its shards: AWS
 	// spreads an on-demand stream's capacity over shards it splits and
 	// merges as the load moves.
+	// The GetRecords calls stay a per-shard limit in both modes.
 	OnDemandStream = Rates{WriteBytes: 4 << 20, WriteRecords: 4000, ReadBytes: 8 << 20}
-	// OnDemandShard is what a shard of an on-demand stream limits on its
-	// own: GetRecords calls, a per-shard limit in both modes.
-	OnDemandShard = Rates{ReadCalls: 5}
 )
 
 // Meter is the in and out buckets of one shard or stream. It is safe for

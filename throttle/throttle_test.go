@@ -52,7 +52,7 @@ func TestMeterWrite(t *testing.T) {
 		{"the on-demand stream takes four shards' worth", OnDemandStream, []step{
 			{0, 4 << 20, true}, {0, 1, false}, {250, 1 << 20, true},
 		}},
-		{"a zero rate is no limit", OnDemandShard, []step{
+		{"a zero rate is no limit", Rates{ReadCalls: 5}, []step{
 			{0, 100 << 20, true}, {0, 100 << 20, true},
 		}},
 	}
@@ -90,7 +90,7 @@ func TestMeterRead(t *testing.T) {
 			{1, 0, false}, // the debt is paid (1 ms earns 2 KiB) but the calls are spent
 			{200, 0, true},
 		}},
-		{"on-demand shards limit calls only", OnDemandShard, []step{
+		{"a meter without a byte rate limits calls only", Rates{ReadCalls: 5}, []step{
 			{0, 100 << 20, true}, {0, 0, true}, {0, 0, true}, {0, 0, true}, {0, 0, true}, {0, 0, false},
 		}},
 	}
