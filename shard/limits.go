@@ -66,7 +66,9 @@ func WithFaults(ctx context.Context, f Faults) context.Context {
 	return context.WithValue(ctx, faultsKey{}, f)
 }
 
-func faultsOf(ctx context.Context) Faults {
+// FaultsOf returns the Faults ctx carries (WithFaults), none when it
+// carries none.
+func FaultsOf(ctx context.Context) Faults {
 	f, _ := ctx.Value(faultsKey{}).(Faults)
 	return f
 }
@@ -120,7 +122,7 @@ func (s *Store) limited(st *stream) (limited, onDemand bool) {
 // it refuses none, and otherwise a result for every entry of the request
 // with the refused ones' errors set (mergeAppend fills in the rest).
 func (s *Store) gateAppend(ctx context.Context, op *writeOp) []AppendResult {
-	f := faultsOf(ctx)
+	f := FaultsOf(ctx)
 	limited, onDemand := s.limited(op.st)
 	if f.Record == nil && !limited {
 		return nil
@@ -189,7 +191,7 @@ func mergeAppend(refused, stored []AppendResult) []AppendResult {
 // throughput limits refuse. On success it returns the meter that the bytes
 // read are charged to (nil: none).
 func (s *Store) gateGetRecords(ctx context.Context, c Cursor) (*throttle.Meter, error) {
-	f := faultsOf(ctx)
+	f := FaultsOf(ctx)
 	st, sh, err := s.lookupCursor(c)
 	if err != nil {
 		return nil, err // GetRecords answers it
