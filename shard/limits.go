@@ -33,16 +33,21 @@ import (
 // refused GetRecords fails as a whole, counted in
 // ReadProvisionedThroughputExceeded.
 
-// WithThroughputLimits makes the store enforce Kinesis's provisioned
-// throughput on Append and GetRecords (spate serve --enforce-limits).
-func WithThroughputLimits() Option {
-	return func(c *config) { c.limits, c.gated = true, true }
+// WithThroughputLimits, when on, makes the store enforce Kinesis's
+// provisioned throughput on Append and GetRecords (spate serve
+// --enforce-limits). Default: off.
+func WithThroughputLimits(on bool) Option {
+	return func(c *config) {
+		c.limits = on
+		c.gated = c.gated || on
+	}
 }
 
-// WithFaultInjection makes Append and GetRecords honour the Faults that a
-// request's context carries (WithFaults); without it they are ignored.
-func WithFaultInjection() Option {
-	return func(c *config) { c.gated = true }
+// WithFaultInjection, when on, makes Append and GetRecords honour the
+// Faults that a request's context carries (WithFaults); off, the default,
+// they are ignored.
+func WithFaultInjection(on bool) Option {
+	return func(c *config) { c.gated = c.gated || on }
 }
 
 // Faults are failures injected into one request (spate serve --fault-rate)

@@ -14,7 +14,7 @@ func limitedStore(t *testing.T, opts ...Option) (*Store, *fakeClock) {
 	t.Helper()
 	clk := &fakeClock{}
 	clk.ms.Store(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).UnixMilli())
-	return openTest(t, "", append([]Option{WithClock(clk.now), WithThroughputLimits()}, opts...)...), clk
+	return openTest(t, "", append([]Option{WithClock(clk.now), WithThroughputLimits(true)}, opts...)...), clk
 }
 
 // records returns n entries of size bytes of data under partition key pk.
@@ -307,7 +307,7 @@ func TestInjectedFaults(t *testing.T) {
 		return ""
 	}}
 	t.Run("records fail as planned and are not stored", func(t *testing.T) {
-		s := openTest(t, "", WithFaultInjection())
+		s := openTest(t, "", WithFaultInjection(true))
 		mustCreate(t, s, "s", 1)
 		entries := make([]Entry, 6)
 		for i := range entries {
@@ -338,7 +338,7 @@ func TestInjectedFaults(t *testing.T) {
 		}
 	})
 	t.Run("every record refused queues nothing", func(t *testing.T) {
-		s := openTest(t, "", WithFaultInjection())
+		s := openTest(t, "", WithFaultInjection(true))
 		mustCreate(t, s, "s", 1)
 		all := Faults{Record: func(int) apierr.Code { return apierr.ServiceUnavailableException }}
 		res := mustAppend(t, s, WithFaults(ctx, all), "s", records(2, 1, "k"))
@@ -350,7 +350,7 @@ func TestInjectedFaults(t *testing.T) {
 		}
 	})
 	t.Run("a read fault reads nothing", func(t *testing.T) {
-		s := openTest(t, "", WithFaultInjection())
+		s := openTest(t, "", WithFaultInjection(true))
 		mustCreate(t, s, "s", 1)
 		mustAppend(t, s, ctx, "s", records(1, 1, "k"))
 		it, err := s.ShardIterator(ctx, "s", "shardId-000000000000", Position{Type: TrimHorizon})
