@@ -177,6 +177,25 @@ func TestEnforceLimits(t *testing.T) {
 		throttledRecords += failed
 	})
 
+	t.Run("an on-demand stream takes 4,000 records a second into one shard", func(t *testing.T) {
+		k.createOnDemand(ctx, t, "od")
+		entries := make([]types.PutRecordsRequestEntry, 500)
+		for i := range entries {
+			entries[i] = types.PutRecordsRequestEntry{PartitionKey: aws.String("hot"), Data: []byte("r")}
+		}
+		// 2,000 records of one key: a provisioned shard would refuse
+		// half; the on-demand stream's bucket holds 4,000.
+		for i := range 4 {
+			out, err := k.c.PutRecords(ctx, &kinesis.PutRecordsInput{StreamName: aws.String("od"), Records: entries})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if n := aws.ToInt32(out.FailedRecordCount); n != 0 {
+				t.Fatalf("batch %d: %d records refused", i, n)
+			}
+		}
+	})
+
 	t.Run("5 GetRecords calls a second per shard", func(t *testing.T) {
 		it := k.iterator(ctx, t, name, shard0, types.ShardIteratorTypeLatest, "", nil)
 		var err error
@@ -354,6 +373,24 @@ func TestFaultRate(t *testing.T) {
 		if _, err := k.c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)}); err != nil {
 			t.Fatal(err)
 		}
+	})
+
+	t.Run("gRPC gets the same faults", func(t *testing.T) {
+		conn, err := grpc.NewClient(f.srv.GRPCAddr, grpc.WithTransportCredentials(insecure.NewCredentials()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Close()
+		c := spatev1.NewStreamServiceClient(conn)
+		_, err = c.DescribeStream(ctx, &spatev1.DescribeStreamRequest{StreamName: name})
+		if status.Code(err) != codes.ResourceExhausted || apierr.CodeOf(grpcapi.FromStatus(err)) != apierr.LimitExceeded {
+			t.Fatalf("gRPC DescribeStream: %v, want RESOURCE_EXHAUSTED carrying LimitExceededException", err)
+		}
+		_, err = c.PutRecord(ctx, &spatev1.PutRecordRequest{StreamName: name, PartitionKey: "k", Data: []byte("x")})
+		if status.Code(err) != codes.ResourceExhausted || apierr.CodeOf(grpcapi.FromStatus(err)) != apierr.ProvisionedThroughputExceeded {
+			t.Fatalf("gRPC PutRecord: %v, want RESOURCE_EXHAUSTED carrying ProvisionedThroughputExceededException", err)
+		}
+		throttled++
 	})
 
 	t.Run("Firehose PutRecordBatch fails per record", func(t *testing.T) {
