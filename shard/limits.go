@@ -143,9 +143,11 @@ func (s *Store) gateAppend(ctx context.Context, op *writeOp) []AppendResult {
 			code = f.Record(i)
 		}
 		if code == "" && limited {
-			m := sh.shardMeter(now)
+			var m *throttle.Meter
 			if onDemand {
 				m = op.st.streamMeter(now)
+			} else {
+				m = sh.shardMeter(now)
 			}
 			if !m.Write(now, len(e.Data)+len(e.PartitionKey)) {
 				code = apierr.ProvisionedThroughputExceeded
