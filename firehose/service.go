@@ -550,13 +550,15 @@ func (s *Service) PutRecordBatch(ctx context.Context, name string, records [][]b
 	out := PutRecordBatchOutput{RequestResponses: make([]PutRecordBatchEntry, len(res))}
 	for i, r := range res {
 		if r.ErrorCode != "" {
+			// Refused by the store (an injected fault): not accepted.
 			out.FailedPutCount++
+			total -= len(records[i])
 			out.RequestResponses[i] = PutRecordBatchEntry{ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage}
 			continue
 		}
 		out.RequestResponses[i] = PutRecordBatchEntry{RecordId: r.SequenceNumber}
 	}
-	s.metrics.incoming(name, len(records), total)
+	s.metrics.incoming(name, len(records)-out.FailedPutCount, total)
 	return out, nil
 }
 

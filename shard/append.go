@@ -84,6 +84,12 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 	if err != nil {
 		return nil, err
 	}
+	var refused []AppendResult // limits.go
+	if s.cfg.gated {
+		if refused = s.gateAppend(ctx, op); refused != nil && len(op.entries) == 0 {
+			return refused, nil
+		}
+	}
 	// Refused before it is queued: nothing of a refused append is stored.
 	if err := s.disk.admit(uint64(op.size)); err != nil {
 		return nil, err
@@ -91,7 +97,7 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 	if err := s.enqueue(ctx, op); err != nil {
 		return nil, err
 	}
-	return op.results, nil
+	return mergeAppend(refused, op.results), nil
 }
 
 // route returns the open shard whose hash-key range holds h. Open shards

@@ -23,8 +23,14 @@ type shardStats struct {
 	incomingBytes   atomic.Uint64
 	outgoingRecords atomic.Uint64
 	outgoingBytes   atomic.Uint64
-	// readThrottled counts GetRecords refused for the read budget.
+	// readThrottled counts GetRecords refused with
+	// ProvisionedThroughputExceededException: for the read budget, the
+	// throughput limits or an injected fault.
 	readThrottled atomic.Uint64
+	// writeThrottled counts records refused with
+	// ProvisionedThroughputExceededException: for the throughput limits or
+	// an injected fault (limits.go).
+	writeThrottled atomic.Uint64
 	// iteratorAgeMs is the MillisBehindLatest of the last read by a reader
 	// that did not name itself (WithConsumer, AcquireConsumer); -1 before
 	// the first such read.
@@ -195,9 +201,14 @@ type ShardMetrics struct {
 	OutgoingRecords uint64
 	OutgoingBytes   uint64 // data plus partition keys
 	// ReadThrottled counts GetRecords refused with
-	// ProvisionedThroughputExceededException because the read budget was
-	// busy (WithReadBudget).
+	// ProvisionedThroughputExceededException: the read budget was busy
+	// (WithReadBudget), the shard's read throughput was spent
+	// (WithThroughputLimits), or a fault was injected (WithFaults).
 	ReadThrottled uint64
+	// WriteThrottled counts records refused with
+	// ProvisionedThroughputExceededException: the write throughput was
+	// spent (WithThroughputLimits) or a fault was injected (WithFaults).
+	WriteThrottled uint64
 	// IteratorAgeMs is the MillisBehindLatest of the last anonymous read
 	// (GetRecords, Subscribe without a consumer name); -1 before the first
 	// one.
@@ -254,6 +265,7 @@ func (sh *shardState) snapshot(consumerAges map[string]int64) ShardMetrics {
 		OutgoingRecords: sh.stats.outgoingRecords.Load(),
 		OutgoingBytes:   sh.stats.outgoingBytes.Load(),
 		ReadThrottled:   sh.stats.readThrottled.Load(),
+		WriteThrottled:  sh.stats.writeThrottled.Load(),
 		IteratorAgeMs:   sh.stats.iteratorAgeMs.Load(),
 		ConsumerAgesMs:  consumerAges,
 	}
@@ -305,10 +317,11 @@ func (s *Store) consumerAges() map[*shardState]map[string]int64 {
 //	ReadProvisionedThroughputExceeded  spate_shard_read_provisioned_throughput_exceeded_total
 //	IteratorAgeMilliseconds spate_shard_iterator_age_milliseconds (also label consumer)
 //
-// Spate has no throughput limits, so the write throughput-exceeded counter
-// stays 0 (it exists so dashboards and alerts written for Kinesis work); the
-// read one counts GetRecords refused because the read budget was busy
-// (WithReadBudget). The
+// The write throughput-exceeded counters count records refused with
+// ProvisionedThroughputExceededException, which only happens under
+// WithThroughputLimits or an injected fault (WithFaults); the read ones
+// count GetRecords refused with it, under those or because the read budget
+// was busy (WithReadBudget). The
 // iterator age is a gauge: the MillisBehindLatest of the last read, per
 // consumer; consumer is "" for GetRecords and unnamed Subscribe callers,
 // and otherwise the name an in-process reader gave WithConsumer or a
@@ -334,16 +347,16 @@ func newStreamCollector(s *Store) *streamCollector {
 		streamInRecs:   d("spate_stream_incoming_records_total", "Records appended to the stream.", st, nil),
 		streamOut:      d("spate_stream_outgoing_bytes_total", "Bytes (data plus partition keys) read from the stream.", st, nil),
 		streamOutRecs:  d("spate_stream_outgoing_records_total", "Records read from the stream.", st, nil),
-		streamWriteExc: d("spate_stream_write_provisioned_throughput_exceeded_total", "Throttled writes: always 0, Spate does not throttle.", st, nil),
-		streamReadExc:  d("spate_stream_read_provisioned_throughput_exceeded_total", "GetRecords refused with ProvisionedThroughputExceededException: the server's read memory budget was busy.", st, nil),
+		streamWriteExc: d("spate_stream_write_provisioned_throughput_exceeded_total", "Records refused with ProvisionedThroughputExceededException (--enforce-limits, --fault-rate).", st, nil),
+		streamReadExc:  d("spate_stream_read_provisioned_throughput_exceeded_total", "GetRecords refused with ProvisionedThroughputExceededException: read throughput spent (--enforce-limits), an injected fault (--fault-rate) or the server's read memory budget busy.", st, nil),
 		streamAge:      d("spate_stream_iterator_age_milliseconds", "Largest MillisBehindLatest of the last reads of the stream's shards.", st, nil),
 		shard: [7]*prometheus.Desc{
 			d("spate_shard_incoming_bytes_total", "Bytes (data plus partition keys) appended to the shard (IncomingBytes).", sh, nil),
 			d("spate_shard_incoming_records_total", "Records appended to the shard (IncomingRecords).", sh, nil),
 			d("spate_shard_outgoing_bytes_total", "Bytes (data plus partition keys) read from the shard (OutgoingBytes).", sh, nil),
 			d("spate_shard_outgoing_records_total", "Records read from the shard (OutgoingRecords).", sh, nil),
-			d("spate_shard_write_provisioned_throughput_exceeded_total", "Throttled writes to the shard: always 0, Spate does not throttle.", sh, nil),
-			d("spate_shard_read_provisioned_throughput_exceeded_total", "GetRecords of the shard refused with ProvisionedThroughputExceededException: the server's read memory budget was busy.", sh, nil),
+			d("spate_shard_write_provisioned_throughput_exceeded_total", "Records refused with ProvisionedThroughputExceededException by the shard (--enforce-limits, --fault-rate).", sh, nil),
+			d("spate_shard_read_provisioned_throughput_exceeded_total", "GetRecords of the shard refused with ProvisionedThroughputExceededException: read throughput spent (--enforce-limits), an injected fault (--fault-rate) or the server's read memory budget busy.", sh, nil),
 			d("spate_shard_iterator_age_milliseconds", "MillisBehindLatest of the last read of the shard, per consumer (\"\" for GetRecords and unnamed Subscribe callers).",
 				[]string{"stream", "shard", "consumer"}, nil),
 		},
@@ -393,9 +406,10 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 			total.OutgoingRecords += m.OutgoingRecords
 			total.OutgoingBytes += m.OutgoingBytes
 			total.ReadThrottled += m.ReadThrottled
+			total.WriteThrottled += m.WriteThrottled
 			streamAge = max(streamAge, m.MaxIteratorAgeMs())
 
-			values := [6]uint64{m.IncomingBytes, m.IncomingRecords, m.OutgoingBytes, m.OutgoingRecords, 0, m.ReadThrottled}
+			values := [6]uint64{m.IncomingBytes, m.IncomingRecords, m.OutgoingBytes, m.OutgoingRecords, m.WriteThrottled, m.ReadThrottled}
 			for i, v := range values {
 				if st.enabled.has(AllShardLevelMetrics[i]) {
 					counter(c.shard[i], v, st.name, m.ShardID)
@@ -415,7 +429,7 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.streamInRecs, total.IncomingRecords, st.name)
 		counter(c.streamOut, total.OutgoingBytes, st.name)
 		counter(c.streamOutRecs, total.OutgoingRecords, st.name)
-		counter(c.streamWriteExc, 0, st.name)
+		counter(c.streamWriteExc, total.WriteThrottled, st.name)
 		counter(c.streamReadExc, total.ReadThrottled, st.name)
 		if streamAge >= 0 {
 			ch <- prometheus.MustNewConstMetric(c.streamAge, prometheus.GaugeValue, float64(streamAge), st.name)

@@ -66,6 +66,9 @@ type config struct {
 	// diskNow is the reserve's clock (withDiskClock), apart from now so
 	// that tests of retention, which freeze now, still see it tick.
 	diskNow func() time.Time
+	// limits enforces the throughput limits; gated is set when limits or
+	// injected faults may refuse records (limits.go).
+	limits, gated bool
 }
 
 func defaultConfig() config {

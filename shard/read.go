@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
+	"github.com/spatehq/spate/throttle"
 )
 
 // Cursor is an in-process read position in one shard: the next record to
@@ -496,9 +497,18 @@ func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (Get
 	if err != nil {
 		return GetRecordsOutput{}, err
 	}
+	var meter *throttle.Meter // limits.go
+	if s.cfg.gated {
+		if meter, err = s.gateGetRecords(ctx, c); err != nil {
+			return GetRecordsOutput{}, err
+		}
+	}
 	res, hold, err := s.read(ctx, c, limit, MaxGetRecordsBytes, admitGetRecords)
 	if err != nil {
 		return GetRecordsOutput{}, err
+	}
+	if meter != nil {
+		s.chargeRead(meter, res.Records)
 	}
 	out := GetRecordsOutput{Records: res.Records, MillisBehindLatest: res.MillisBehindLatest, ChildShards: res.ChildShards, hold: hold}
 	if !res.ShardEnded {

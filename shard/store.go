@@ -15,6 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
+	"github.com/spatehq/spate/throttle"
 )
 
 // Store is a Kinesis-style stream store in one Pebble database. All methods
@@ -93,6 +94,8 @@ type stream struct {
 	// deleted is set by DeleteStream once the metadata is gone; the writer
 	// fails appends to a deleted stream that are still queued.
 	deleted atomic.Bool
+	// meter is an on-demand stream's throughput (limits.go); nil until used.
+	meter atomic.Pointer[throttle.Meter]
 }
 
 // streamMeta is the persisted metadata of a stream ("m" + name).
@@ -154,6 +157,8 @@ type shardState struct {
 	// belongs to the writer goroutine, like assign.
 	stats  shardStats
 	staged staged
+	// meter is the shard's throughput (limits.go); nil until used.
+	meter atomic.Pointer[throttle.Meter]
 }
 
 func newShardState(streamID uint32, m shardMeta) (*shardState, error) {

@@ -71,8 +71,9 @@ type Option func(*config)
 
 type config struct {
 	logger       *slog.Logger
-	maxBodyBytes int64 // 0: the Service's default
-	guard        Guard // nil: no authentication
+	maxBodyBytes int64     // 0: the Service's default
+	guard        Guard     // nil: no authentication
+	intercept    Intercept // nil: none
 }
 
 // defaultConfig holds every default in one place.
@@ -98,6 +99,18 @@ func WithMaxBodyBytes(n int64) Option {
 			c.maxBodyBytes = n
 		}
 	}
+}
+
+// Intercept is called before every action runs, once its request has been
+// authenticated, decoded, validated and authorized, with the API's
+// ShortName ("Kinesis") and the action. It returns the context the action
+// runs with, or an error that answers the request instead: the action does
+// not run. spate serve uses it for --enforce-limits and --fault-rate.
+type Intercept func(ctx context.Context, api, action string) (context.Context, error)
+
+// WithIntercept runs f before every action (see Intercept).
+func WithIntercept(f Intercept) Option {
+	return func(c *config) { c.intercept = f }
 }
 
 // Operation is one served action: how its request is decoded and the code
@@ -451,6 +464,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, buf *bytes.Buffe
 	}
 	if h.cfg.guard != nil {
 		if err := h.authorize(ctx, action, in); err != nil {
+			return action, nil, err
+		}
+	}
+	if h.cfg.intercept != nil {
+		if ctx, err = h.cfg.intercept(ctx, h.svc.ShortName, action); err != nil {
 			return action, nil, err
 		}
 	}

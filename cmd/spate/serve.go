@@ -61,6 +61,7 @@ type serveConfig struct {
 	auth        authConfig     // --auth, --credentials, --policies (serve_auth.go)
 	listen      listenConfig   // timeouts, connection caps, TLS (serve_listen.go)
 	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
+	limits      limitsConfig   // --enforce-limits, --fault-rate (serve_limits.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -124,6 +125,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addAuthFlags(f, &cfg.auth)
 	addListenFlags(f, &cfg.listen)
 	addDiskFlags(f, &cfg)
+	addLimitsFlags(f, &cfg.limits)
 	return cmd
 }
 
@@ -149,6 +151,9 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		return fmt.Errorf("--iterator-ttl %v: must be positive", cfg.iteratorTTL)
 	}
 
+	if err := cfg.limits.resolve(cfg.accountID, logger); err != nil {
+		return err
+	}
 	readBudget, err := applyMemoryFlags(cfg.memory, logger)
 	if err != nil {
 		return err
@@ -161,6 +166,8 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		shard.WithRegion(cfg.region),
 		shard.WithAccountID(cfg.accountID),
 		shard.WithLogger(logger),
+		shard.WithThroughputLimits(cfg.limits.storeLimits()),
+		shard.WithFaultInjection(cfg.limits.storeFaults()),
 	)
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.dataDir, err)
@@ -215,8 +222,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		return fmt.Errorf("register gRPC metrics: %w", err)
 	}
 	router, err := awsproto.NewRouter([]*awsproto.Handler{
-		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard())),
-		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard())),
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept)),
+		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept)),
 	}, awsproto.WithRegisterer(reg))
 	if err != nil {
 		return err
@@ -265,7 +272,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	grpcOpts = append(grpcOpts,
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),
 		grpc.ChainStreamInterceptor(grpcMetrics.StreamServerInterceptor()))
-	grpcSrv := grpc.NewServer(append(grpcOpts, cfg.auth.grpcOptions(store)...)...)
+	grpcOpts = append(grpcOpts, cfg.auth.grpcOptions(store)...)
+	grpcSrv := grpc.NewServer(append(grpcOpts, cfg.limits.grpcOptions()...)...)
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
