@@ -13,7 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 // Cursor is an in-process read position in one shard: the next record to

@@ -15,7 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 // Store is a Kinesis-style stream store in one Pebble database. All methods
