@@ -138,4 +138,3 @@ func TestSettingsActions(t *testing.T) {
 			400, "LimitExceededException", "24h")
 	})
 }
-
