@@ -185,9 +185,9 @@ func hostileKinesisRows() []hostileCase {
 		kinesisRow("record over 1 MiB", "PutRecord", func(e *hostileEnv) []byte {
 			return []byte(`{"StreamName":"` + e.other + `","Data":"` + base64.StdEncoding.EncodeToString(make([]byte, 1<<20)) + `","PartitionKey":"k"}`)
 		}, e400, tArg),
-		kinesisRow("batch over 5 MiB", "PutRecords", records(6, 1000<<10), e400, tArg),
+		kinesisRow("batch over 10 MiB", "PutRecords", records(11, 1000<<10), e400, tArg),
 		kinesisRow("body over the cap", "PutRecords", func(e *hostileEnv) []byte {
-			return []byte(`{"StreamName":"x","Records":[{"PartitionKey":"k","Data":"` + strings.Repeat("A", 13<<20) + `"}]}`)
+			return []byte(`{"StreamName":"x","Records":[{"PartitionKey":"k","Data":"` + strings.Repeat("A", 17<<20) + `"}]}`)
 		}, e413, tArg),
 		// Iterators: forged, truncated, expired, of another stream.
 		kinesisRow("iterator garbage", "GetRecords", str(`{"ShardIterator":"garbage"}`), e400, tArg),
