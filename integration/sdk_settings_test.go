@@ -283,7 +283,9 @@ func TestAWSCLISettings(t *testing.T) {
 		t.Errorf("list-tags-for-resource = %+v", tags)
 	}
 	cli.run(ctx, t, nil, "kinesis", "update-max-record-size", "--stream-arn", arn, "--max-record-size-in-ki-b", "5000")
-	var sum struct{ StreamDescriptionSummary struct{ MaxRecordSizeInKiB int } }
+	var sum struct {
+		StreamDescriptionSummary struct{ MaxRecordSizeInKiB int }
+	}
 	cli.run(ctx, t, &sum, "kinesis", "describe-stream-summary", "--stream-name", name)
 	if sum.StreamDescriptionSummary.MaxRecordSizeInKiB != 5000 {
 		t.Errorf("MaxRecordSizeInKiB = %d, want 5000", sum.StreamDescriptionSummary.MaxRecordSizeInKiB)
