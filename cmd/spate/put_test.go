@@ -119,7 +119,7 @@ func TestLinePutterBatches(t *testing.T) {
 		wantSizes []int // entries per call
 	}{
 		{"by count", numberedLines(1203), "", []int{500, 500, 203}},
-		{"by size", strings.Repeat(big+"\n", 11), "", []int{5, 5, 1}},
+		{"by size", strings.Repeat(big+"\n", 21), "", []int{10, 10, 1}}, // 10 MiB a call
 		{"fixed key", numberedLines(3), "k", []int{3}},
 		{"empty input", "", "", nil},
 	}
