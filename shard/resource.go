@@ -3,6 +3,7 @@ package shard
 import (
 	"context"
 	"regexp"
+	"strings"
 
 	"github.com/spatehq/spate/apierr"
 )
@@ -151,14 +152,16 @@ func (s *Store) DeleteResourcePolicy(ctx context.Context, arn string) error {
 // authorization: "" when the resource has none or does not exist (the
 // action then answers for itself). It never fails.
 func (s *Store) ResourcePolicy(arn string) string {
-	m := resourceARNRE.FindStringSubmatch(arn)
-	if m == nil || m[4] != "" || m[1] != s.cfg.region || m[2] != s.cfg.accountID {
+	// Every signed request asks, so no regexp: a stream's ARN is
+	// StreamARN(name), and a name has no '/' (a consumer ARN does).
+	name, ok := strings.CutPrefix(arn, s.StreamARN(""))
+	if !ok || strings.Contains(name, "/") {
 		return ""
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st, ok := s.streams[m[3]]
-	if !ok {
+	st, ok := s.streams[name]
+	if !ok || st.meta.Internal {
 		return ""
 	}
 	return st.meta.Policy
