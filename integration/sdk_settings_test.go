@@ -11,6 +11,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -307,5 +308,59 @@ func TestAWSCLISettings(t *testing.T) {
 	stderr, err := cli.runFailing(ctx, t, "kinesis", "update-max-record-size", "--stream-arn", arn, "--max-record-size-in-ki-b", "20000")
 	if err == nil || !strings.Contains(stderr, "ValidationException") && !strings.Contains(stderr, "valid range") {
 		t.Errorf("update-max-record-size 20000: err %v, stderr %s", err, stderr)
+	}
+}
+
+// TestSpateCLISettings drives the new spate commands over gRPC, and `spate
+// put` of a line larger than 1 MiB into a stream that takes it.
+func TestSpateCLISettings(t *testing.T) {
+	t.Parallel()
+	k := newKin(t)
+	ctx := testCtx(t)
+	name := uniqueName(t)
+	spate := func(stdin string, args ...string) string {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", k.srv.GRPCAddr}, args...)...)
+		cmd.Stdin = strings.NewReader(stdin)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Run(); err != nil {
+			t.Fatalf("spate %s: %v\n%s", strings.Join(args, " "), err, out.String())
+		}
+		return out.String()
+	}
+	spate("", "stream", "create", name, "--shards", "1")
+	k.waitActive(ctx, t, name)
+	spate("", "stream", "tag", name, "team=data", "env=test")
+	spate("", "stream", "untag", name, "env")
+	if out := spate("", "stream", "tags", name); !strings.Contains(out, "team") || strings.Contains(out, "env") {
+		t.Errorf("spate stream tags:\n%s", out)
+	}
+	spate("", "stream", "max-record-size", name, "2048")
+	line := strings.Repeat("x", 1500<<10)
+	if out := spate(line+"\n", "put", name, "-q"); strings.Contains(out, "not sent") {
+		t.Errorf("spate put of a 1.5 MiB line into a 2 MiB stream: %s", out)
+	}
+	recs := k.readAll(ctx, t, name)
+	if n := len(recs["shardId-000000000000"]); n != 1 {
+		t.Errorf("%d records after spate put, want 1", n)
+	}
+	if out := spate("", "account", "commitment", "enable"); !strings.Contains(out, "ENABLED") {
+		t.Errorf("spate account commitment enable:\n%s", out)
+	}
+	spate("", "stream", "mode", name, "on-demand", "--warm-throughput", "30")
+	spate("", "stream", "warm-throughput", name, "40")
+	sum := k.summary(ctx, t, name)
+	if sum.StreamModeDetails.StreamMode != types.StreamModeOnDemand || aws.ToInt32(sum.MaxRecordSizeInKiB) != 2048 ||
+		aws.ToInt32(sum.WarmThroughput.TargetMiBps) != 40 {
+		t.Errorf("after the spate commands: %+v %+v", sum.StreamModeDetails, sum.WarmThroughput)
+	}
+	spate(`{"Statement":{"Effect":"Deny","Principal":"*","Action":"kinesis:DeleteStream","Resource":"*"}}`, "stream", "policy", "put", name, "-")
+	if out := spate("", "stream", "policy", "get", name); !strings.Contains(out, "kinesis:DeleteStream") {
+		t.Errorf("spate stream policy get: %s", out)
+	}
+	spate("", "stream", "policy", "delete", name)
+	if out := spate("", "account", "show"); !strings.Contains(out, "Commitment:") {
+		t.Errorf("spate account show:\n%s", out)
 	}
 }
