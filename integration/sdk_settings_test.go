@@ -364,3 +364,41 @@ func TestSpateCLISettings(t *testing.T) {
 		t.Errorf("spate account show:\n%s", out)
 	}
 }
+
+// TestSDKUpdating checks that UpdateStreamMode and
+// UpdateStreamWarmThroughput make the stream UPDATING for --create-delay,
+// that records are written and read meanwhile, that other updates answer
+// ResourceInUseException, and that the stream is ACTIVE again after.
+func TestSDKUpdating(t *testing.T) {
+	t.Parallel()
+	// Long enough that the calls below run within it on a loaded machine.
+	k := newKin(t, withArgs("--create-delay", "10s"))
+	ctx := testCtx(t)
+	name := uniqueName(t)
+	k.create(ctx, t, name, 1)
+	arn := aws.ToString(k.waitActive(ctx, t, name).StreamARN)
+	if _, err := k.c.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: &arn,
+		StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}); err != nil {
+		t.Fatalf("UpdateStreamMode: %v", err)
+	}
+	if sum := k.summary(ctx, t, name); sum.StreamStatus != types.StreamStatusUpdating || sum.StreamModeDetails.StreamMode != types.StreamModeOnDemand {
+		t.Fatalf("after UpdateStreamMode: %s %s, want UPDATING ON_DEMAND", sum.StreamStatus, sum.StreamModeDetails.StreamMode)
+	}
+	put := k.put(ctx, t, name, "k", []byte("while updating"))
+	_, err := k.c.UpdateMaxRecordSize(ctx, &kinesis.UpdateMaxRecordSizeInput{StreamARN: &arn, MaxRecordSizeInKiB: aws.Int32(2048)})
+	wantCode(t, err, "ResourceInUseException", "UPDATING")
+	_, err = k.c.AddTagsToStream(ctx, &kinesis.AddTagsToStreamInput{StreamName: &name, Tags: map[string]string{"k": "v"}})
+	wantCode(t, err, "ResourceInUseException")
+	ls, err := k.c.ListStreams(ctx, &kinesis.ListStreamsInput{})
+	if err != nil || len(ls.StreamSummaries) != 1 || ls.StreamSummaries[0].StreamStatus != types.StreamStatusUpdating {
+		t.Errorf("ListStreams while updating: %+v, %v", ls, err)
+	}
+	k.waitActive(ctx, t, name)
+	recs := k.drain(ctx, t, k.iterator(ctx, t, name, aws.ToString(put.ShardId), types.ShardIteratorTypeTrimHorizon, "", nil))
+	if len(recs) != 1 || string(recs[0].Data) != "while updating" {
+		t.Errorf("read %d records back", len(recs))
+	}
+	if _, err := k.c.UpdateMaxRecordSize(ctx, &kinesis.UpdateMaxRecordSizeInput{StreamARN: &arn, MaxRecordSizeInKiB: aws.Int32(2048)}); err != nil {
+		t.Errorf("UpdateMaxRecordSize once ACTIVE: %v", err)
+	}
+}
