@@ -49,6 +49,18 @@ func hostileKinesisRows() []hostileCase {
 			return jsonOf(map[string]any{"StreamName": e.known, "ShardId": "shardId-000000000000", "ShardIteratorType": typ, "StartingSequenceNumber": seq})(e)
 		}
 	}
+	// resource and resource2 name the known stream by ARN, as ResourceARN
+	// and as StreamARN, followed by extra.
+	resource := func(extra string) func(*hostileEnv) []byte {
+		return func(e *hostileEnv) []byte {
+			return []byte(`{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/` + e.known + extra + `}`)
+		}
+	}
+	resource2 := func(extra string) func(*hostileEnv) []byte {
+		return func(e *hostileEnv) []byte {
+			return []byte(`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/` + e.known + extra + `}`)
+		}
+	}
 	records := func(n, size int) func(*hostileEnv) []byte {
 		return func(e *hostileEnv) []byte {
 			var b strings.Builder
@@ -185,9 +197,29 @@ func hostileKinesisRows() []hostileCase {
 		kinesisRow("record over 1 MiB", "PutRecord", func(e *hostileEnv) []byte {
 			return []byte(`{"StreamName":"` + e.other + `","Data":"` + base64.StdEncoding.EncodeToString(make([]byte, 1<<20)) + `","PartitionKey":"k"}`)
 		}, e400, tArg),
-		kinesisRow("batch over 5 MiB", "PutRecords", records(6, 1000<<10), e400, tArg),
+		kinesisRow("batch over 10 MiB", "PutRecords", records(11, 1000<<10), e400, tArg),
+		kinesisRow("record over the stream's 1 MiB, under 10 MiB", "PutRecord", func(e *hostileEnv) []byte {
+			return []byte(`{"StreamName":"` + e.other + `","Data":"` + base64.StdEncoding.EncodeToString(make([]byte, 5<<20)) + `","PartitionKey":"k"}`)
+		}, e400, tArg),
+		// The resource and settings actions (issue 12): refusals that change nothing.
+		kinesisRow("tag a consumer ARN", "TagResource", resource(`/consumer/c:1","Tags":{"k":"v"}`), e400, tNF),
+		kinesisRow("tag another account", "TagResource", str(`{"ResourceARN":"arn:aws:kinesis:us-east-1:111111111111:stream/a","Tags":{"k":"v"}}`), e400, tNF),
+		kinesisRow("tag a firehose ARN", "TagResource", str(`{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/a","Tags":{"k":"v"}}`), e400, tVal),
+		kinesisRow("tag with aws: prefix", "TagResource", resource(`","Tags":{"aws:k":"v"}`), e400, tArg),
+		kinesisRow("untag 51 keys", "UntagResource", resource(`","TagKeys":[`+strings.Repeat(`"k",`, 50)+`"k"]`), e400, tVal),
+		kinesisRow("policy not JSON", "PutResourcePolicy", resource(`","Policy":"{"`), e400, tArg),
+		kinesisRow("policy with a Condition", "PutResourcePolicy", resource(`","Policy":"{\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"kinesis:*\",\"Resource\":\"*\",\"Condition\":{}}}"`), e400, tArg),
+		kinesisRow("policy over 20 KiB", "PutResourcePolicy", resource(`","Policy":"`+strings.Repeat(" ", 21<<10)+`"`), e400, tArg),
+		kinesisRow("policy of 1 MiB", "PutResourcePolicy", resource(`","Policy":"`+strings.Repeat("[", 1<<20)+`"`), e400, tArg),
+		kinesisRow("delete no policy", "DeleteResourcePolicy", resource(`"`), e400, tNF),
+		kinesisRow("max record size 1023", "UpdateMaxRecordSize", resource2(`","MaxRecordSizeInKiB":1023`), e400, tVal),
+		kinesisRow("max record size 2^31", "UpdateMaxRecordSize", resource2(`","MaxRecordSizeInKiB":2147483648`), e400, tSer),
+		kinesisRow("stream mode unknown", "UpdateStreamMode", resource2(`","StreamModeDetails":{"StreamMode":"TURBO"}`), e400, tVal),
+		kinesisRow("stream mode unchanged", "UpdateStreamMode", resource2(`","StreamModeDetails":{"StreamMode":"PROVISIONED"}`), e400, tArg),
+		kinesisRow("warm throughput of a provisioned stream", "UpdateStreamWarmThroughput", known(`,"WarmThroughputMiBps":10`), e400, tArg),
+		kinesisRow("commitment MAYBE", "UpdateAccountSettings", str(`{"MinimumThroughputBillingCommitment":{"Status":"MAYBE"}}`), e400, tVal),
 		kinesisRow("body over the cap", "PutRecords", func(e *hostileEnv) []byte {
-			return []byte(`{"StreamName":"x","Records":[{"PartitionKey":"k","Data":"` + strings.Repeat("A", 13<<20) + `"}]}`)
+			return []byte(`{"StreamName":"x","Records":[{"PartitionKey":"k","Data":"` + strings.Repeat("A", 17<<20) + `"}]}`)
 		}, e413, tArg),
 		// Iterators: forged, truncated, expired, of another stream.
 		kinesisRow("iterator garbage", "GetRecords", str(`{"ShardIterator":"garbage"}`), e400, tArg),

@@ -8,7 +8,8 @@
 // structs, the PutRecords fast path and the embedded service model. The
 // protocol itself (envelope, validation, error replies, request IDs) is
 // package awsproto's. It owns no stream state; every action is one call on a
-// *shard.Store, which makes the semantic checks. NewHandler is the whole
+// *shard.Store, which makes the semantic checks (PutResourcePolicy also has
+// package auth check the policy language, which the store does not know). NewHandler is the whole
 // entry point; awsproto.Router serves it beside the Firehose API on one port.
 //
 // The AWS service model (awsmodel/kinesis-2013-12-02.json, Apache-2.0) is

@@ -111,7 +111,12 @@ func TestStreamLifecycle(t *testing.T) {
 		t.Errorf("CreateStream reply = %v, want {}", got)
 	}
 	c.Fails("CreateStream", map[string]any{"StreamName": "orders", "ShardCount": 1}, 400, "ResourceInUseException")
-	c.Fails("CreateStream", map[string]any{"StreamName": "big", "ShardCount": 1, "MaxRecordSizeInKiB": 2048}, 400, "InvalidArgumentException")
+	c.OK("CreateStream", map[string]any{"StreamName": "big", "ShardCount": 1, "MaxRecordSizeInKiB": 2048})
+	if got := c.OK("DescribeStreamSummary", map[string]any{"StreamName": "big"})["StreamDescriptionSummary"].(map[string]any)["MaxRecordSizeInKiB"]; got != 2048.0 {
+		t.Errorf("MaxRecordSizeInKiB of a stream created with 2048 = %v", got)
+	}
+	c.OK("DeleteStream", map[string]any{"StreamName": "big"})
+	c.Fails("CreateStream", map[string]any{"StreamName": "huge", "ShardCount": 1, "MaxRecordSizeInKiB": 10241}, 400, "ValidationException")
 
 	t.Run("DescribeStream", func(t *testing.T) {
 		d := c.OK("DescribeStream", map[string]any{"StreamName": "orders", "Limit": 2})["StreamDescription"].(map[string]any)
