@@ -229,7 +229,9 @@ func TestCBORRepliesInTheRequestFormat(t *testing.T) {
 		status   int
 		wantType string
 	}{
-		{"success", func() awsprototest.Reply { return c.CallCBOR("Put", map[string]any{"Name": "ab", "Data": []byte{1, 2}}) }, 200, ""},
+		{"success", func() awsprototest.Reply {
+			return c.CallCBOR("Put", map[string]any{"Name": "ab", "Data": []byte{1, 2}})
+		}, 200, ""},
 		{"validation", func() awsprototest.Reply { return c.CallCBOR("Put", map[string]any{"Name": "ab"}) }, 400, "ValidationException"},
 		{"unknown action", func() awsprototest.Reply { return c.CallCBOR("Frob", map[string]any{}) }, 400, "UnknownOperationException"},
 		{"unserved action", func() awsprototest.Reply { return c.CallCBOR("Unserved", map[string]any{}) }, 400, "UnknownOperationException"},
