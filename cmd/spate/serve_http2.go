@@ -39,8 +39,13 @@ const (
 	http2MaxStreams = 100
 	// maxHeaderBytes bounds a request's header block, over HTTP/1.1 and
 	// as HTTP/2's SETTINGS_MAX_HEADER_LIST_SIZE (net/http's default is
-	// 1 MiB). A signed AWS request carries about 1 KiB of headers.
-	maxHeaderBytes = 64 << 10
+	// 1 MiB). A signed AWS request carries about 1 KiB of headers; the
+	// bound leaves room for the hostile ones the API answers in its own
+	// words (a 100 KB Authorization gets IncompleteSignatureException,
+	// not a bare 431). HTTP/2 receives one header block at a time per
+	// connection, so this is also what a connection's headers can hold
+	// in flight before a request is dispatched.
+	maxHeaderBytes = 256 << 10
 	// http2PingAfter is how long an HTTP/2 connection may be silent before
 	// the server pings it, and http2PingTimeout how long it waits for the
 	// answer before closing it: a peer that vanished without a FIN is
