@@ -38,6 +38,13 @@ func protoEcho(w http.ResponseWriter, r *http.Request) {
 // when tlsConf is not nil, and returns its address.
 func serveTest(t *testing.T, tlsConf *tls.Config) string {
 	t.Helper()
+	addr, _ := serveTestServer(t, tlsConf)
+	return addr
+}
+
+// serveTestServer is serveTest that also returns the server.
+func serveTestServer(t *testing.T, tlsConf *tls.Config) (string, *http.Server) {
+	t.Helper()
 	c := defaultListenConfig()
 	ln, err := c.listen(t.Context(), "--http-addr", "127.0.0.1:0")
 	if err != nil {
@@ -52,7 +59,7 @@ func serveTest(t *testing.T, tlsConf *tls.Config) string {
 			t.Errorf("serve: %v", err)
 		}
 	})
-	return ln.Addr().String()
+	return ln.Addr().String(), srv
 }
 
 func TestHTTPProtocols(t *testing.T) {
@@ -286,5 +293,34 @@ func TestH2CUpgradeLargeBody(t *testing.T) {
 	// protoEcho's own limit (1 KiB) answers: over HTTP/1.1, not upgraded.
 	if resp.StatusCode != http.StatusRequestEntityTooLarge || resp.ProtoMajor != 1 {
 		t.Fatalf("got %s %s %q, want HTTP/1.1 413", resp.Proto, resp.Status, body)
+	}
+}
+
+// An upgraded connection has left net/http's tracking; shutdown closes it.
+func TestH2CUpgradedClosedOnShutdown(t *testing.T) {
+	addr, srv := serveTestServer(t, nil)
+	c, err := net.Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := io.WriteString(c, upgradeRequest(0)); err != nil {
+		t.Fatal(err)
+	}
+	br := bufio.NewReader(c)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("upgrade: %v %v", resp, err)
+	}
+	readH2Reply(t, struct {
+		io.Reader
+		io.Writer
+	}{br, c}, nil)
+	if err := srv.Shutdown(t.Context()); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
+	_ = c.SetReadDeadline(time.Now().Add(time.Minute)) // only stops a hung test
+	if _, err := io.Copy(io.Discard, br); err != nil {
+		t.Fatalf("the upgraded connection was not closed by shutdown: %v", err)
 	}
 }
