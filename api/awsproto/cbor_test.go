@@ -199,6 +199,16 @@ func TestTranscodeToCBOR(t *testing.T) {
 			want: map[string]any{"Extra": map[string]any{"N": uint64(3), "F": 1.25, "S": "AQID", "B": true, "Z": nil, "L": []any{uint64(1), "x"}}}},
 		{name: "null members", json: `{"Data":null,"Items":null}`,
 			want: map[string]any{"Data": nil, "Items": nil}},
+		{name: "escapes and whitespace", json: " {\"Name\" : \"say \\\"hi\\\" \\u00e9\\n\", \"Extra\":[ {}, [] ,\"\"] } ",
+			want: map[string]any{"Name": "say \"hi\" é\n", "Extra": []any{map[string]any{}, []any{}, ""}}},
+		{name: "heads of every length", json: `{"Items":[` + strings.Repeat(`{"Data":"AAAA"},`, 299) + `{"Data":"AAAA"}],"Name":"` + strings.Repeat("n", 70000) + `"}`,
+			want: map[string]any{"Items": func() []any {
+				l := make([]any, 300)
+				for i := range l {
+					l[i] = map[string]any{"Data": []byte{0, 0, 0}}
+				}
+				return l
+			}(), "Name": strings.Repeat("n", 70000)}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

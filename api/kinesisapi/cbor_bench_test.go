@@ -84,3 +84,45 @@ func BenchmarkWireFormat(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkPutRecordsReplyCBOR measures encoding a PutRecords reply of 500
+// results (sequence number and shard each), as JSON and as CBOR.
+func BenchmarkPutRecordsReplyCBOR(b *testing.B) {
+	h := newHandler(nil)
+	reply := putRecordsReply{Records: make([]putRecordsResult, 500), EncryptionType: encryptionNone}
+	for i := range reply.Records {
+		reply.Records[i] = putRecordsResult{SequenceNumber: fmt.Sprintf("49%054d", i), ShardID: "shardId-000000000003"}
+	}
+	b.Run("json", func(b *testing.B) {
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			if err := awsproto.Encode(&buf, reply); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("cbor", func(b *testing.B) { // the reply's own encoder, as the handler calls it
+		b.ReportAllocs()
+		buf := make([]byte, 0, 64<<10)
+		for b.Loop() {
+			if _, ok := reply.AppendCBOR(buf[:0]); !ok {
+				b.Fatal("not appended")
+			}
+		}
+	})
+	b.Run("cbor-transcoded", func(b *testing.B) { // JSON, then the model-driven transcoding
+		b.ReportAllocs()
+		var buf bytes.Buffer
+		for b.Loop() {
+			buf.Reset()
+			if err := awsproto.Encode(&buf, reply); err != nil {
+				b.Fatal(err)
+			}
+			if _, err := h.TranscodeToCBOR("PutRecords", buf.Bytes()); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

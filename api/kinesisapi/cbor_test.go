@@ -287,3 +287,57 @@ func FuzzDecodeCBOR(f *testing.F) {
 		}
 	})
 }
+
+// TestPutRecordsAppendCBOR checks the reply's own CBOR encoder against the
+// model-driven transcoding of its encoding/json form.
+func TestPutRecordsAppendCBOR(t *testing.T) {
+	h := newHandler(nil)
+	tests := []struct {
+		name  string
+		reply putRecordsReply
+	}{
+		{"nil records", putRecordsReply{}},
+		{"mixed", putRecordsReply{FailedRecordCount: 1, EncryptionType: encryptionNone, Records: []putRecordsResult{
+			{SequenceNumber: "49" + strings.Repeat("0", 54), ShardID: "shardId-000000000000"},
+			{ErrorCode: "ProvisionedThroughputExceededException", ErrorMessage: "Rate exceeded for shard shardId-000000000000 日本"},
+			{},
+		}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var js bytes.Buffer
+			if err := awsproto.Encode(&js, tt.reply); err != nil {
+				t.Fatal(err)
+			}
+			want, err := h.TranscodeToCBOR("PutRecords", js.Bytes())
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, ok := tt.reply.AppendCBOR(nil)
+			if !ok || !bytes.Equal(got, want) {
+				g, _ := cbor.Diagnose(got)
+				w, _ := cbor.Diagnose(want)
+				t.Fatalf("AppendCBOR (%v)\n got: %s\nwant: %s", ok, g, w)
+			}
+		})
+	}
+}
+
+// TestCBORAppendersKnowEveryField fails when a field is added to a reply
+// that encodes itself (AppendJSON, AppendCBOR) or to its elements: teach
+// the encoders the field, then update the counts here.
+func TestCBORAppendersKnowEveryField(t *testing.T) {
+	for _, tc := range []struct {
+		typ    reflect.Type
+		fields int
+	}{
+		{reflect.TypeFor[putRecordsReply](), 3},
+		{reflect.TypeFor[putRecordsResult](), 4},
+		{reflect.TypeFor[getRecordsReply](), 5}, // with src, the read budget
+		{reflect.TypeFor[recordOut](), 4},
+	} {
+		if n := tc.typ.NumField(); n != tc.fields {
+			t.Errorf("%s has %d fields; its AppendCBOR (and AppendJSON) know %d", tc.typ, n, tc.fields)
+		}
+	}
+}
