@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -30,6 +32,27 @@ const (
 // kinesisRow is a Kinesis JSON request to action with body.
 func kinesisRow(name, action string, body func(*hostileEnv) []byte, status int, errType string) hostileCase {
 	return hostileCase{name: "kinesis/" + name, target: kinesisTarget + action, body: body, status: status, errType: errType}
+}
+
+// cborHeaders are the headers of an AWS CBOR request (the Java SDK's).
+func cborHeaders(target string) map[string]string {
+	h := hostileJSONHeaders(target)
+	h["Content-Type"] = cborContentType
+	return h
+}
+
+func cborRow(name, action string, body []byte, status int, errType string) hostileCase {
+	return hostileCase{name: "kinesis/" + name, header: cborHeaders(kinesisTarget + action), body: func(*hostileEnv) []byte { return body }, status: status, errType: errType}
+}
+
+// hexBytes decodes hex written with spaces; it panics on a typo (a
+// defect of the table).
+func hexBytes(s string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 func hostileKinesisRows() []hostileCase {
@@ -90,7 +113,20 @@ func hostileKinesisRows() []hostileCase {
 		{name: "kinesis/target with trailing dot", target: kinesisTarget, body: str(`{}`), status: e400, errType: tOp},
 		{name: "kinesis/huge target", target: kinesisTarget + strings.Repeat("A", 6000), body: str(`{}`), status: e400, errType: tOp},
 		{name: "kinesis/content type text", header: map[string]string{"Content-Type": "text/plain", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
-		{name: "kinesis/content type CBOR", header: map[string]string{"Content-Type": "application/x-amz-cbor-1.1", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
+		{name: "kinesis/JSON sent as CBOR", header: cborHeaders(kinesisTarget + "ListStreams"), body: str(`{}`), status: e400, errType: tSer},
+		// CBOR bodies built to exhaust the decoder: each is refused, in CBOR.
+		cborRow("CBOR nested 100,000 deep", "ListStreams", append([]byte{0xa1, 0x61, 'x'}, bytes.Repeat([]byte{0x81}, 100000)...), e400, tSer),
+		cborRow("CBOR array head claiming 2^63 elements", "PutRecords", hexBytes("a1 67 5265636f726473 9b 7fffffffffffffff"), e400, tSer),
+		cborRow("CBOR array of 100,000 empty maps", "PutRecords", append(hexBytes("a1 67 5265636f726473 9a 000186a0"), bytes.Repeat([]byte{0xa0}, 100000)...), e400, tSer),
+		cborRow("CBOR byte string head claiming 2^63 bytes", "PutRecord", hexBytes("a1 64 44617461 5b 7fffffffffffffff"), e400, tSer),
+		cborRow("CBOR indefinite byte string of 1-byte chunks", "PutRecord", append(append(hexBytes("a1 64 44617461 5f"), bytes.Repeat([]byte{0x41, 'x'}, 1<<20)...), 0xff), e400, tVal),
+		cborRow("CBOR duplicate StreamName", "DescribeStream", hexBytes("a2 6a 53747265616d4e616d65 61 61 6a 53747265616d4e616d65 61 62"), e400, tSer),
+		cborRow("CBOR timestamp of tag 1 with a string", "GetShardIterator", hexBytes("a1 69 54696d657374616d70 c1 61 78"), e400, tSer),
+		cborRow("CBOR timestamp past year 9999", "GetShardIterator", hexBytes("a1 69 54696d657374616d70 c1 1b 7fffffffffffffff"), e400, tSer),
+		cborRow("CBOR bignum", "DescribeStream", hexBytes("a1 65 4c696d6974 c2 49 010000000000000000"), e400, tSer),
+		cborRow("CBOR text that is not UTF-8", "DescribeStream", hexBytes("a1 6a 53747265616d4e616d65 62 ff fe"), e400, tSer),
+		cborRow("CBOR trailing bytes", "ListStreams", hexBytes("a0 a0"), e400, tSer),
+		cborRow("CBOR body over the cap", "PutRecord", append(hexBytes("a1 64 44617461 5a 00d00000"), make([]byte, 13<<20)...), e413, tArg),
 		{name: "kinesis/content type malformed", header: map[string]string{"Content-Type": "application/;;;=", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
 		// Bodies that are not a JSON object.
 		kinesisRow("empty body", "ListStreams", str(``), e400, tSer),
