@@ -16,6 +16,7 @@ type cborState struct {
 	stream   string
 	start    time.Time // before the first record was written
 	iterator string
+	arn      string // the stream's ARN, from DescribeStreamSummary
 }
 
 // cborCase is one row: the action, its request, and what its successful
@@ -43,12 +44,22 @@ func TestCBOREveryAction(t *testing.T) {
 			return req
 		}
 	}
+	byARN := func(more map[string]any) func(*cborState) map[string]any {
+		return func(st *cborState) map[string]any {
+			req := map[string]any{"ResourceARN": st.arn}
+			for k, v := range more {
+				req[k] = v
+			}
+			return req
+		}
+	}
 	data := []byte{0x00, 0xff, 'c', 'b', 'o', 'r'}
 	b64 := "AP9jYm9y" // base64 of data, as the model's terms write a blob
 	rows := []cborCase{
 		{action: "CreateStream", request: named(map[string]any{"ShardCount": 1, "Tags": map[string]any{"team": "a"}})},
 		{action: "DescribeStreamSummary", request: named(nil), check: func(t *testing.T, st *cborState, r map[string]any) {
 			sum := r["StreamDescriptionSummary"].(map[string]any)
+			st.arn = sum["StreamARN"].(string)
 			ms := sum["StreamCreationTimestamp"].(cbor.Tag).Content.(uint64)
 			if created := time.UnixMilli(int64(ms)); created.Before(st.start) || created.After(time.Now().Add(time.Minute)) {
 				t.Errorf("StreamCreationTimestamp %v, want about now (milliseconds, not seconds)", created)
@@ -106,6 +117,40 @@ func TestCBOREveryAction(t *testing.T) {
 			}
 		}},
 		{action: "DescribeLimits", request: func(*cborState) map[string]any { return map[string]any{} }},
+		{action: "TagResource", request: byARN(map[string]any{"Tags": map[string]any{"owner": "cbor"}})},
+		{action: "ListTagsForResource", request: byARN(nil), check: func(t *testing.T, _ *cborState, r map[string]any) {
+			if !slices.ContainsFunc(r["Tags"].([]any), func(tag any) bool { return tag.(map[string]any)["Key"] == "owner" }) {
+				t.Errorf("tags %v lack owner", r["Tags"])
+			}
+		}},
+		{action: "UntagResource", request: byARN(map[string]any{"TagKeys": []any{"owner"}})},
+		{action: "UpdateMaxRecordSize", request: func(st *cborState) map[string]any {
+			return map[string]any{"StreamARN": st.arn, "MaxRecordSizeInKiB": 2048}
+		}},
+		{action: "UpdateAccountSettings", request: func(*cborState) map[string]any {
+			return map[string]any{"MinimumThroughputBillingCommitment": map[string]any{"Status": "ENABLED"}}
+		}},
+		{action: "DescribeAccountSettings", request: func(*cborState) map[string]any { return map[string]any{} },
+			check: func(t *testing.T, st *cborState, r map[string]any) {
+				c := r["MinimumThroughputBillingCommitment"].(map[string]any)
+				started := time.UnixMilli(int64(c["StartedAt"].(cbor.Tag).Content.(uint64)))
+				if c["Status"] != "ENABLED" || started.Before(st.start) || started.After(time.Now().Add(time.Minute)) {
+					t.Errorf("commitment %v, want ENABLED since about now (milliseconds)", c)
+				}
+			}},
+		{action: "UpdateStreamMode", request: func(st *cborState) map[string]any {
+			return map[string]any{"StreamARN": st.arn, "StreamModeDetails": map[string]any{"StreamMode": "ON_DEMAND"}}
+		}, check: func(t *testing.T, st *cborState, _ map[string]any) { waitActiveCBOR(ctx, t, m, srv, st.stream) }},
+		{action: "UpdateStreamWarmThroughput", request: named(map[string]any{"WarmThroughputMiBps": 10})},
+		{action: "PutResourcePolicy", request: func(st *cborState) map[string]any {
+			return map[string]any{"ResourceARN": st.arn, "Policy": `{"Statement":{"Effect":"Deny","Principal":{"AWS":"arn:aws:iam::000000000000:user/nobody"},"Action":"kinesis:PutRecord","Resource":"` + st.arn + `"}}`}
+		}},
+		{action: "GetResourcePolicy", request: byARN(nil), check: func(t *testing.T, _ *cborState, r map[string]any) {
+			if p, _ := r["Policy"].(string); !strings.Contains(p, "user/nobody") {
+				t.Errorf("policy %q, want the one put", p)
+			}
+		}},
+		{action: "DeleteResourcePolicy", request: byARN(nil)},
 		{action: "DeleteStream", request: named(nil)},
 	}
 	covered := make(map[string]bool)
