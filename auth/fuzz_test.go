@@ -33,3 +33,40 @@ func FuzzParseAuthorization(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseResourcePolicy feeds the resource-policy parser what
+// PutResourcePolicy takes from a peer. It must never panic, must refuse
+// with InvalidArgumentException only, and what it accepts must be a policy
+// it can evaluate: every statement with an effect, a principal, kinesis
+// actions and resources; and evaluation must not panic either.
+func FuzzParseResourcePolicy(f *testing.F) {
+	f.Add(`{"Version":"2012-10-17","Statement":[{"Effect":"Deny","Principal":{"AWS":["123456789012","arn:aws:iam::123456789012:user/a"]},"Action":"kinesis:*","Resource":"*"}]}`)
+	f.Add(`{"Statement":{"Effect":"Allow","Principal":"*","Action":["kinesis:Get*"],"Resource":["arn:aws:kinesis:*:*:stream/s"]}}`)
+	f.Add(`{"Statement":{"Effect":"Allow","Principal":{"Service":"x"},"Action":"kinesis:a","Resource":"r","Condition":{}}}`)
+	f.Add(`{"Statement":[]}`)
+	f.Add(`[]`)
+	f.Add(`{"Statement":null}`)
+	f.Fuzz(func(t *testing.T, doc string) {
+		p, err := ParseResourcePolicy(doc)
+		if err != nil {
+			if apierr.CodeOf(err) != apierr.InvalidArgument {
+				t.Fatalf("error %v: want InvalidArgumentException", err)
+			}
+			return
+		}
+		if len(p.Statement) == 0 {
+			t.Fatalf("accepted %q without statements", doc)
+		}
+		for _, st := range p.Statement {
+			if (st.Effect != "Allow" && st.Effect != "Deny") || !st.Principal.seen || len(st.Action) == 0 || len(st.Resource) == 0 {
+				t.Fatalf("accepted an incomplete statement %+v of %q", st, doc)
+			}
+			for _, a := range st.Action {
+				if !strings.HasPrefix(strings.ToLower(a), "kinesis:") {
+					t.Fatalf("accepted action %q", a)
+				}
+			}
+		}
+		p.evaluate("arn:aws:iam::123456789012:user/a", "123456789012", "kinesis:PutRecord", "arn:aws:kinesis:us-east-1:123456789012:stream/s")
+	})
+}

@@ -30,6 +30,9 @@ type Guard struct {
 	policies  Policies // nil: every authenticated profile may do everything
 	region    string
 	accountID string
+	// resPolicies holds the resource policies to enforce
+	// (WithResourcePolicies); nil: none.
+	resPolicies *policyCache
 }
 
 // HTTPGuard is what the HTTP faces (awsproto, analyticsapi) need of a
@@ -87,7 +90,7 @@ func (g *Guard) Authorize(ctx context.Context, action string, resources ...strin
 	if !ok {
 		return apierr.New(apierr.AccessDenied, "The request was not authenticated, so it is not authorized to perform: %s", action)
 	}
-	if g.policies == nil {
+	if g.policies == nil && g.resPolicies == nil {
 		return nil
 	}
 	if len(resources) == 0 {
@@ -95,15 +98,24 @@ func (g *Guard) Authorize(ctx context.Context, action string, resources ...strin
 	}
 	p := g.policies[id.Profile]
 	for _, res := range resources {
-		d := implicitDeny
-		if p != nil {
-			d = p.evaluate(action, res)
+		// Resource policy first: its explicit Deny wins over any Allow,
+		// and its Allow for this identity grants on its own (see
+		// ResourcePolicy).
+		rd := g.resourceDecision(id, action, res)
+		d := allow // without a policies file, identity policies allow all
+		if g.policies != nil {
+			d = implicitDeny
+			if p != nil {
+				d = p.evaluate(action, res)
+			}
 		}
-		switch d {
-		case allow:
-			continue
-		case explicitDeny:
+		switch {
+		case rd == explicitDeny:
+			return g.denied(id, action, res, "with an explicit deny in a resource-based policy")
+		case d == explicitDeny:
 			return g.denied(id, action, res, "with an explicit deny in an identity-based policy")
+		case d == allow || rd == allow:
+			continue
 		default:
 			return g.denied(id, action, res, "because no identity-based policy allows the "+action+" action")
 		}
@@ -111,10 +123,30 @@ func (g *Guard) Authorize(ctx context.Context, action string, resources ...strin
 	return nil
 }
 
+// resourceDecision evaluates the resource policy attached to res, if any.
+func (g *Guard) resourceDecision(id Identity, action, res string) decision {
+	if g.resPolicies == nil || res == "*" {
+		return implicitDeny
+	}
+	rp, err := g.resPolicies.policy(res)
+	if err != nil {
+		return explicitDeny // fail closed: a policy that cannot be read denies
+	}
+	if rp == nil {
+		return implicitDeny
+	}
+	return rp.evaluate(g.userARN(id), g.accountID, action, res)
+}
+
+// userARN is the IAM user ARN a Spate identity stands for.
+func (g *Guard) userARN(id Identity) string {
+	return "arn:aws:iam::" + g.accountID + ":user/" + id.Profile
+}
+
 func (g *Guard) denied(id Identity, action, resource, why string) error {
 	return apierr.New(apierr.AccessDenied,
-		"User: arn:aws:iam::%s:user/%s is not authorized to perform: %s on resource: %s %s",
-		g.accountID, id.Profile, action, resource, why)
+		"User: %s is not authorized to perform: %s on resource: %s %s",
+		g.userARN(id), action, resource, why)
 }
 
 // ARN is the ARN of resource ("stream/NAME") of service ("kinesis") in the

@@ -55,6 +55,8 @@ var RatioPairs = [][2]string{
 	{"self-grpc", "kfake"},
 	{"self-grpc", "nats"},
 	{"self-http", "kinesalite"},
+	{"self-http-h2c", "kinesalite"},
+	{"self-http-cbor", "kinesalite"},
 }
 
 // find returns the result of target on the workload, if any.

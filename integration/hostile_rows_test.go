@@ -1,8 +1,10 @@
 package integration
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"net/http"
 	"strings"
@@ -32,6 +34,27 @@ func kinesisRow(name, action string, body func(*hostileEnv) []byte, status int, 
 	return hostileCase{name: "kinesis/" + name, target: kinesisTarget + action, body: body, status: status, errType: errType}
 }
 
+// cborHeaders are the headers of an AWS CBOR request (the Java SDK's).
+func cborHeaders(target string) map[string]string {
+	h := hostileJSONHeaders(target)
+	h["Content-Type"] = cborContentType
+	return h
+}
+
+func cborRow(name, action string, body []byte, status int, errType string) hostileCase {
+	return hostileCase{name: "kinesis/" + name, header: cborHeaders(kinesisTarget + action), body: func(*hostileEnv) []byte { return body }, status: status, errType: errType}
+}
+
+// hexBytes decodes hex written with spaces; it panics on a typo (a
+// defect of the table).
+func hexBytes(s string) []byte {
+	b, err := hex.DecodeString(strings.ReplaceAll(s, " ", ""))
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 func hostileKinesisRows() []hostileCase {
 	known := func(extra string) func(*hostileEnv) []byte {
 		return func(e *hostileEnv) []byte { return []byte(`{"StreamName":"` + e.known + `"` + extra + `}`) }
@@ -47,6 +70,18 @@ func hostileKinesisRows() []hostileCase {
 	seqIterator := func(typ, seq string) func(*hostileEnv) []byte {
 		return func(e *hostileEnv) []byte {
 			return jsonOf(map[string]any{"StreamName": e.known, "ShardId": "shardId-000000000000", "ShardIteratorType": typ, "StartingSequenceNumber": seq})(e)
+		}
+	}
+	// resource and resource2 name the known stream by ARN, as ResourceARN
+	// and as StreamARN, followed by extra.
+	resource := func(extra string) func(*hostileEnv) []byte {
+		return func(e *hostileEnv) []byte {
+			return []byte(`{"ResourceARN":"arn:aws:kinesis:us-east-1:000000000000:stream/` + e.known + extra + `}`)
+		}
+	}
+	resource2 := func(extra string) func(*hostileEnv) []byte {
+		return func(e *hostileEnv) []byte {
+			return []byte(`{"StreamARN":"arn:aws:kinesis:us-east-1:000000000000:stream/` + e.known + extra + `}`)
 		}
 	}
 	records := func(n, size int) func(*hostileEnv) []byte {
@@ -78,7 +113,20 @@ func hostileKinesisRows() []hostileCase {
 		{name: "kinesis/target with trailing dot", target: kinesisTarget, body: str(`{}`), status: e400, errType: tOp},
 		{name: "kinesis/huge target", target: kinesisTarget + strings.Repeat("A", 6000), body: str(`{}`), status: e400, errType: tOp},
 		{name: "kinesis/content type text", header: map[string]string{"Content-Type": "text/plain", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
-		{name: "kinesis/content type CBOR", header: map[string]string{"Content-Type": "application/x-amz-cbor-1.1", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
+		{name: "kinesis/JSON sent as CBOR", header: cborHeaders(kinesisTarget + "ListStreams"), body: str(`{}`), status: e400, errType: tSer},
+		// CBOR bodies built to exhaust the decoder: each is refused, in CBOR.
+		cborRow("CBOR nested 100,000 deep", "ListStreams", append([]byte{0xa1, 0x61, 'x'}, bytes.Repeat([]byte{0x81}, 100000)...), e400, tSer),
+		cborRow("CBOR array head claiming 2^63 elements", "PutRecords", hexBytes("a1 67 5265636f726473 9b 7fffffffffffffff"), e400, tSer),
+		cborRow("CBOR array of 100,000 empty maps", "PutRecords", append(hexBytes("a1 67 5265636f726473 9a 000186a0"), bytes.Repeat([]byte{0xa0}, 100000)...), e400, tSer),
+		cborRow("CBOR byte string head claiming 2^63 bytes", "PutRecord", hexBytes("a1 64 44617461 5b 7fffffffffffffff"), e400, tSer),
+		cborRow("CBOR indefinite byte string of 1-byte chunks", "PutRecord", append(append(hexBytes("a1 64 44617461 5f"), bytes.Repeat([]byte{0x41, 'x'}, 1<<20)...), 0xff), e400, tVal),
+		cborRow("CBOR duplicate StreamName", "DescribeStream", hexBytes("a2 6a 53747265616d4e616d65 61 61 6a 53747265616d4e616d65 61 62"), e400, tSer),
+		cborRow("CBOR timestamp of tag 1 with a string", "GetShardIterator", hexBytes("a1 69 54696d657374616d70 c1 61 78"), e400, tSer),
+		cborRow("CBOR timestamp past year 9999", "GetShardIterator", hexBytes("a1 69 54696d657374616d70 c1 1b 7fffffffffffffff"), e400, tSer),
+		cborRow("CBOR bignum", "DescribeStream", hexBytes("a1 65 4c696d6974 c2 49 010000000000000000"), e400, tSer),
+		cborRow("CBOR text that is not UTF-8", "DescribeStream", hexBytes("a1 6a 53747265616d4e616d65 62 ff fe"), e400, tSer),
+		cborRow("CBOR trailing bytes", "ListStreams", hexBytes("a0 a0"), e400, tSer),
+		cborRow("CBOR body over the cap", "PutRecord", append(hexBytes("a1 64 44617461 5a 00d00000"), make([]byte, 13<<20)...), e413, tArg),
 		{name: "kinesis/content type malformed", header: map[string]string{"Content-Type": "application/;;;=", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
 		// Bodies that are not a JSON object.
 		kinesisRow("empty body", "ListStreams", str(``), e400, tSer),
@@ -185,9 +233,29 @@ func hostileKinesisRows() []hostileCase {
 		kinesisRow("record over 1 MiB", "PutRecord", func(e *hostileEnv) []byte {
 			return []byte(`{"StreamName":"` + e.other + `","Data":"` + base64.StdEncoding.EncodeToString(make([]byte, 1<<20)) + `","PartitionKey":"k"}`)
 		}, e400, tArg),
-		kinesisRow("batch over 5 MiB", "PutRecords", records(6, 1000<<10), e400, tArg),
+		kinesisRow("batch over 10 MiB", "PutRecords", records(11, 1000<<10), e400, tArg),
+		kinesisRow("record over the stream's 1 MiB, under 10 MiB", "PutRecord", func(e *hostileEnv) []byte {
+			return []byte(`{"StreamName":"` + e.other + `","Data":"` + base64.StdEncoding.EncodeToString(make([]byte, 5<<20)) + `","PartitionKey":"k"}`)
+		}, e400, tArg),
+		// The resource and settings actions (issue 12): refusals that change nothing.
+		kinesisRow("tag a consumer ARN", "TagResource", resource(`/consumer/c:1","Tags":{"k":"v"}`), e400, tNF),
+		kinesisRow("tag another account", "TagResource", str(`{"ResourceARN":"arn:aws:kinesis:us-east-1:111111111111:stream/a","Tags":{"k":"v"}}`), e400, tNF),
+		kinesisRow("tag a firehose ARN", "TagResource", str(`{"ResourceARN":"arn:aws:firehose:us-east-1:000000000000:deliverystream/a","Tags":{"k":"v"}}`), e400, tVal),
+		kinesisRow("tag with aws: prefix", "TagResource", resource(`","Tags":{"aws:k":"v"}`), e400, tArg),
+		kinesisRow("untag 51 keys", "UntagResource", resource(`","TagKeys":[`+strings.Repeat(`"k",`, 50)+`"k"]`), e400, tVal),
+		kinesisRow("policy not JSON", "PutResourcePolicy", resource(`","Policy":"{"`), e400, tArg),
+		kinesisRow("policy with a Condition", "PutResourcePolicy", resource(`","Policy":"{\"Statement\":{\"Effect\":\"Deny\",\"Principal\":\"*\",\"Action\":\"kinesis:*\",\"Resource\":\"*\",\"Condition\":{}}}"`), e400, tArg),
+		kinesisRow("policy over 20 KiB", "PutResourcePolicy", resource(`","Policy":"`+strings.Repeat(" ", 21<<10)+`"`), e400, tArg),
+		kinesisRow("policy of 1 MiB", "PutResourcePolicy", resource(`","Policy":"`+strings.Repeat("[", 1<<20)+`"`), e400, tArg),
+		kinesisRow("delete no policy", "DeleteResourcePolicy", resource(`"`), e400, tNF),
+		kinesisRow("max record size 1023", "UpdateMaxRecordSize", resource2(`","MaxRecordSizeInKiB":1023`), e400, tVal),
+		kinesisRow("max record size 2^31", "UpdateMaxRecordSize", resource2(`","MaxRecordSizeInKiB":2147483648`), e400, tSer),
+		kinesisRow("stream mode unknown", "UpdateStreamMode", resource2(`","StreamModeDetails":{"StreamMode":"TURBO"}`), e400, tVal),
+		kinesisRow("stream mode unchanged", "UpdateStreamMode", resource2(`","StreamModeDetails":{"StreamMode":"PROVISIONED"}`), e400, tArg),
+		kinesisRow("warm throughput of a provisioned stream", "UpdateStreamWarmThroughput", known(`,"WarmThroughputMiBps":10`), e400, tArg),
+		kinesisRow("commitment MAYBE", "UpdateAccountSettings", str(`{"MinimumThroughputBillingCommitment":{"Status":"MAYBE"}}`), e400, tVal),
 		kinesisRow("body over the cap", "PutRecords", func(e *hostileEnv) []byte {
-			return []byte(`{"StreamName":"x","Records":[{"PartitionKey":"k","Data":"` + strings.Repeat("A", 13<<20) + `"}]}`)
+			return []byte(`{"StreamName":"x","Records":[{"PartitionKey":"k","Data":"` + strings.Repeat("A", 17<<20) + `"}]}`)
 		}, e413, tArg),
 		// Iterators: forged, truncated, expired, of another stream.
 		kinesisRow("iterator garbage", "GetRecords", str(`{"ShardIterator":"garbage"}`), e400, tArg),

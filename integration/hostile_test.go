@@ -22,6 +22,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/spatehq/spate/firehose/compress"
 	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc"
@@ -310,10 +312,18 @@ func checkHTTPRow(t *testing.T, e *hostileEnv, row hostileCase) {
 	defer resp.Body.Close()
 	raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	var reply struct {
-		Type    string `json:"__type"`
-		Message string `json:"message"`
+		Type    string `json:"__type" cbor:"__type"`
+		Message string `json:"message" cbor:"message"`
 	}
-	_ = json.Unmarshal(raw, &reply)
+	// A CBOR request is answered in CBOR, errors included.
+	if req.Header.Get("Content-Type") == cborContentType {
+		if ct := resp.Header.Get("Content-Type"); ct != cborContentType && resp.StatusCode != http.StatusRequestHeaderFieldsTooLarge {
+			t.Errorf("reply to a CBOR request has Content-Type %q", ct)
+		}
+		_ = cbor.Unmarshal(raw, &reply)
+	} else {
+		_ = json.Unmarshal(raw, &reply)
+	}
 	errType := reply.Type
 	if errType == "" {
 		errType = resp.Header.Get("X-Amzn-Errortype")

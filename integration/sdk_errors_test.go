@@ -142,11 +142,11 @@ func TestSDKErrors(t *testing.T) {
 				call: errOf(c.PutRecord, &kinesis.PutRecordInput{StreamName: str(name), PartitionKey: str("pk"), Data: bytes.Repeat([]byte("x"), 1<<20-1)})},
 			{name: "PutRecordsOneEntryOver1MiB", codes: []string{"InvalidArgumentException", "ValidationException"},
 				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: entriesWith(over1MiB)})},
-			{name: "PutRecordsOver5MiB", codes: []string{"InvalidArgumentException", "ValidationException"},
-				// Six entries of exactly 1 MiB (key "k" and 1 MiB-1 of data).
+			{name: "PutRecordsOver10MiB", codes: []string{"InvalidArgumentException", "ValidationException"},
+				// Eleven entries of exactly 1 MiB (key "k" and 1 MiB-1 of data).
 				call: errOf(c.PutRecords, &kinesis.PutRecordsInput{StreamName: str(name), Records: slices.Repeat([]types.PutRecordsRequestEntry{
 					{PartitionKey: str("k"), Data: bytes.Repeat([]byte{'a'}, 1<<20-1)},
-				}, 6)})},
+				}, 11)})},
 			{name: "ListShardsNextTokenWithStreamName", code: "InvalidArgumentException", mentions: []string{"NextToken"},
 				call: func(ctx context.Context) error {
 					page, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: str(name), MaxResults: aws.Int32(1)})

@@ -60,8 +60,8 @@ func (k *kin) createWith(ctx context.Context, t *testing.T, in *kinesis.CreateSt
 }
 
 // waitActive polls DescribeStreamSummary until the stream is ACTIVE and
-// returns that summary. A new stream is CREATING until then; any other
-// status fails the test.
+// returns that summary. A new stream is CREATING until then, an updated one
+// UPDATING; any other status fails the test.
 func (k *kin) waitActive(ctx context.Context, t *testing.T, name string) *types.StreamDescriptionSummary {
 	t.Helper()
 	for {
@@ -69,9 +69,9 @@ func (k *kin) waitActive(ctx context.Context, t *testing.T, name string) *types.
 		switch sum.StreamStatus {
 		case types.StreamStatusActive:
 			return sum
-		case types.StreamStatusCreating:
+		case types.StreamStatusCreating, types.StreamStatusUpdating:
 		default:
-			t.Fatalf("stream %s is %s, want CREATING then ACTIVE", name, sum.StreamStatus)
+			t.Fatalf("stream %s is %s, want CREATING or UPDATING, then ACTIVE", name, sum.StreamStatus)
 		}
 		select {
 		case <-ctx.Done():

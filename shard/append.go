@@ -68,12 +68,15 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 	}
 	if payload > MaxPutRecordsSize {
 		return nil, apierr.New(apierr.InvalidArgument,
-			"the records of a PutRecords request total %d bytes of data and partition keys; the limit is %d bytes (5 MiB): split the request",
-			payload, MaxPutRecordsSize)
+			"the records of a PutRecords request total %d bytes of data and partition keys; the limit is %d bytes (%d MiB): split the request",
+			payload, MaxPutRecordsSize, MaxPutRecordsSize>>20)
 	}
 
 	s.mu.RLock()
 	st, err := s.lookupActive(name)
+	if err == nil {
+		err = checkStreamRecordSize(st, entries)
+	}
 	if err == nil {
 		op.st = st
 		for i, h := range hashes {
@@ -98,6 +101,25 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 		return nil, err
 	}
 	return mergeAppend(refused, op.results), nil
+}
+
+// checkStreamRecordSize checks entries, already valid, against the
+// stream's maximum record size. The caller holds s.mu.
+func checkStreamRecordSize(st *stream, entries []Entry) error {
+	limit := st.meta.maxRecordSize()
+	if limit == MaxRecordSizeLimit {
+		return nil // validateEntry checked it
+	}
+	for i, e := range entries {
+		where := "record"
+		if len(entries) > 1 {
+			where = "record " + itoa(i)
+		}
+		if err := checkRecordSize(where, e, limit); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // route returns the open shard whose hash-key range holds h. Open shards

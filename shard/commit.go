@@ -74,6 +74,9 @@ func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) 
 	s.mu.RLock()
 	for pi, a := range c.Appends {
 		st, err := s.lookupActive(a.Stream)
+		if err == nil {
+			err = checkStreamRecordSize(st, a.Entries)
+		}
 		if err != nil {
 			s.mu.RUnlock()
 			return nil, err

@@ -13,7 +13,8 @@
 // All integers are big-endian, so keys sort in numeric order.
 //
 //	"m" + streamName                        → stream metadata (JSON, streamMeta)
-//	"s" + name                              → store settings ("iterator-secret", "next-stream-id")
+//	"s" + name                              → store settings ("iterator-secret", "next-stream-id",
+//	                                          "account-settings": JSON, accountState)
 //	"r" + streamID u32 + shard u32 + ctr u64 → record value
 //	"t" + streamID u32 + shard u32 + ms u64  → ctr u64 (time index)
 //	"h" + streamID u32 + shard u32           → next ctr u64 + last arrival ms i64 (high-water mark)

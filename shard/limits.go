@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 // Throughput limits (WithThroughputLimits) and injected faults (WithFaults)

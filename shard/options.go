@@ -46,6 +46,7 @@ type Option func(*config)
 type config struct {
 	durability   Durability
 	createDelay  time.Duration
+	updateDelay  time.Duration // WithUpdateDelay
 	region       string
 	accountID    string
 	shardLimit   int

@@ -13,7 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 // Cursor is an in-process read position in one shard: the next record to
@@ -207,7 +207,7 @@ func (s *Store) read(ctx context.Context, c Cursor, limit, maxBytes int, adm rea
 	}
 	// Admitted before closeMu: a read queued for memory must not hold up
 	// Close (a waiting writer of an RWMutex blocks new readers too).
-	hold, err := s.admitRead(ctx, sh, c, want, maxBytes, adm)
+	hold, err := s.admitRead(ctx, st, sh, c, want, maxBytes, adm)
 	if err != nil {
 		return ReadResult{}, nil, err
 	}

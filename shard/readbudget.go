@@ -70,9 +70,9 @@ var (
 
 // Cost model of a read, in bytes of Go heap.
 const (
-	// maxRecordValue is the largest stored record value: arrival time,
-	// partition key length, partition key and data (MaxRecordSize).
-	maxRecordValue = 8 + binary.MaxVarintLen16 + MaxRecordSize
+	// recordValueOverhead is what a stored record value holds besides its
+	// data and partition key: arrival time and partition key length.
+	recordValueOverhead = 8 + binary.MaxVarintLen16
 	// recordHeapBytes is what a read allocates per record besides its data
 	// and partition key: the Record, its sequence number (twice: bytes, then
 	// one string for all) and its partition key length.
@@ -85,11 +85,13 @@ const (
 )
 
 // readBound is what a read of up to want records and maxBytes bytes of
-// record values may cost before it has read anything: Read stops before
-// maxBytes except that it always returns one record, and the records' data
-// goes into chunks of at most a megabyte that it may not fill.
-func readBound(want, maxBytes int, adm readAdmission) int64 {
+// record values may cost before it has read anything, from a stream whose
+// records (data plus partition key) are at most largest bytes: Read stops
+// before maxBytes except that it always returns one record, and the
+// records' data goes into chunks of at most a megabyte that it may not fill.
+func readBound(want, maxBytes, largest int, adm readAdmission) int64 {
 	n := int64(want)
+	maxRecordValue := int64(recordValueOverhead + largest)
 	data := min(n*maxRecordValue, int64(maxBytes)+maxRecordValue)
 	return readCost(data+min(data, 1<<20), data, n, adm)
 }
@@ -106,11 +108,11 @@ func readCost(alloc, data, n int64, adm readAdmission) int64 {
 }
 
 // admitRead holds the bound of a read from the store's budget.
-func (s *Store) admitRead(ctx context.Context, sh *shardState, c Cursor, want, maxBytes int, adm readAdmission) (*membudget.Hold, error) {
+func (s *Store) admitRead(ctx context.Context, st *stream, sh *shardState, c Cursor, want, maxBytes int, adm readAdmission) (*membudget.Hold, error) {
 	if s.budget == nil || want == 0 {
 		return nil, nil // nothing to read: a tip poll costs nothing worth counting
 	}
-	bound := readBound(want, maxBytes, adm)
+	bound := readBound(want, maxBytes, int(st.largestRecord.Load()), adm)
 	if adm.wait {
 		return s.budget.Wait(ctx, bound)
 	}

@@ -158,3 +158,18 @@ func contains(s string, subs ...string) bool {
 	}
 	return true
 }
+
+// TestReadBoundLargeRecords checks that a read's bound covers one record
+// of the largest size the stream ever took (UpdateMaxRecordSize), the
+// record and its base64 reply.
+func TestReadBoundLargeRecords(t *testing.T) {
+	for _, largest := range []int{MaxRecordSize, 4 << 20, MaxRecordSizeLimit} {
+		got := readBound(1, MaxGetRecordsBytes, largest, admitGetRecords)
+		if want := int64(largest + largest/3*4); got < want {
+			t.Errorf("bound of one record of %d bytes = %d, want at least %d", largest, got, want)
+		}
+		if limit := readBound(MaxGetRecordsLimit, MaxGetRecordsBytes, largest, admitGetRecords); limit < got {
+			t.Errorf("bound of a full read %d < bound of one record %d", limit, got)
+		}
+	}
+}

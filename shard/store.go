@@ -15,7 +15,7 @@ import (
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 // Store is a Kinesis-style stream store in one Pebble database. All methods
@@ -96,6 +96,9 @@ type stream struct {
 	deleted atomic.Bool
 	// meter is an on-demand stream's throughput (limits.go); nil until used.
 	meter atomic.Pointer[throttle.Meter]
+	// largestRecord bounds the stored size of the stream's records for the
+	// read budget (streamconfig.go).
+	largestRecord atomic.Int64
 }
 
 // streamMeta is the persisted metadata of a stream ("m" + name).
@@ -112,6 +115,8 @@ type streamMeta struct {
 	// ShardLevelMetrics are the metrics EnableEnhancedMonitoring turned
 	// on, in AllShardLevelMetrics order; empty when none are.
 	ShardLevelMetrics []ShardLevelMetric `json:"shardLevelMetrics,omitempty"`
+	// Settings of the update actions (streamconfig.go, policy.go).
+	streamSettings
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -501,6 +506,7 @@ func (s *Store) loadHighWater(sh *shardState) error {
 
 func newStream(m streamMeta) (*stream, error) {
 	st := &stream{id: m.ID, name: m.Name, meta: m}
+	st.largestRecord.Store(int64(m.largestRecordSize()))
 	for _, sm := range m.Shards {
 		sh, err := newShardState(m.ID, sm)
 		if err != nil {
@@ -591,6 +597,9 @@ func (s *Store) status(m *streamMeta) StreamStatus {
 	if m.ActiveAtMs != 0 && s.cfg.now().UnixMilli() < m.ActiveAtMs {
 		return StatusCreating
 	}
+	if m.UpdatingUntilMs != 0 && s.cfg.now().UnixMilli() < m.UpdatingUntilMs {
+		return StatusUpdating
+	}
 	return StatusActive
 }
 
@@ -606,14 +615,15 @@ func (s *Store) lookup(name string) (*stream, error) {
 	return st, nil
 }
 
-// lookupActive returns a stream that is ACTIVE, or ResourceNotFound as
-// Kinesis answers data-plane calls on a stream still being created.
+// lookupActive returns a stream that is ACTIVE (or UPDATING: records can be
+// read and written while an update runs), or ResourceNotFound as Kinesis
+// answers data-plane calls on a stream still being created.
 func (s *Store) lookupActive(name string) (*stream, error) {
 	st, err := s.lookup(name)
 	if err != nil {
 		return nil, err
 	}
-	if s.status(&st.meta) != StatusActive {
+	if s.status(&st.meta) == StatusCreating {
 		return nil, apierr.New(apierr.ResourceNotFound,
 			"Stream %s under account %s is %s, not ACTIVE; wait until DescribeStreamSummary shows ACTIVE", name, s.cfg.accountID, StatusCreating)
 	}
@@ -720,6 +730,9 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 	default:
 		return apierr.New(apierr.InvalidArgument, "StreamMode %q is invalid: use PROVISIONED or ON_DEMAND", mode)
 	}
+	if k := in.MaxRecordSizeKiB; k != 0 && (k < MinMaxRecordSizeKiB || k > MaxMaxRecordSizeKiB) {
+		return apierr.New(apierr.InvalidArgument, "MaxRecordSizeInKiB %d is out of range: use %d to %d", k, MinMaxRecordSizeKiB, MaxMaxRecordSizeKiB)
+	}
 	if len(in.Tags) > MaxTagsPerStream {
 		return apierr.New(apierr.InvalidArgument, "a stream can have at most %d tags; %d given", MaxTagsPerStream, len(in.Tags))
 	}
@@ -750,6 +763,7 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 		RetentionHours: DefaultRetentionHours, Mode: mode, Tags: cloneTags(in.Tags),
 		Internal: in.Internal,
 	}
+	m.MaxRecordKiB, m.LargestRecordKiB = in.MaxRecordSizeKiB, in.MaxRecordSizeKiB
 	if s.cfg.createDelay > 0 && !in.Internal { // internal streams serve their owner at once
 		m.ActiveAtMs = now + s.cfg.createDelay.Milliseconds()
 	}
@@ -836,6 +850,8 @@ func (s *Store) describe(st *stream) StreamDescription {
 		CreatedAt: fromMillis(m.CreatedAtMs), RetentionHours: m.RetentionHours,
 		EncryptionType: "NONE", OpenShardCount: len(st.open),
 		ShardLevelMetrics: setOf(m.ShardLevelMetrics).list(),
+		MaxRecordSizeKiB:  m.maxRecordSize() >> 10,
+		WarmThroughput:    s.warmThroughput(m),
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -320,11 +321,11 @@ func TestAppendValidationChangesNothing(t *testing.T) {
 		{"key too long", []Entry{{PartitionKey: strings.Repeat("k", 257)}}, apierr.Validation},
 		{"key not UTF-8", []Entry{{PartitionKey: "k\xff"}}, apierr.Validation},
 		{"record too big", []Entry{{PartitionKey: "k", Data: make([]byte, MaxRecordSize)}}, apierr.InvalidArgument},
-		{"request too big", []Entry{
-			{PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)}, {PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)},
-			{PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)}, {PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)},
-			{PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)}, {PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)},
-		}, apierr.InvalidArgument},
+		// 10 MiB and a byte (5 MiB before the 2025 change).
+		{"request too big", append(slices.Repeat([]Entry{{PartitionKey: "k", Data: make([]byte, MaxRecordSize-1)}}, 10),
+			Entry{PartitionKey: "k", Data: make([]byte, 1)}), apierr.InvalidArgument},
+		// Over the stream's limit (1 MiB), not over the largest limit.
+		{"one record of a batch too big", []Entry{{PartitionKey: "k"}, {PartitionKey: "k", Data: make([]byte, 2*MaxRecordSize)}}, apierr.InvalidArgument},
 		{"bad hash key", []Entry{{PartitionKey: "k", ExplicitHashKey: "-1"}}, apierr.InvalidArgument},
 	}
 	for _, tt := range tests {

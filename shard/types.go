@@ -11,9 +11,9 @@ import (
 const (
 	MaxStreamNameLen      = 128
 	MaxPartitionKeyLen    = 256
-	MaxRecordSize         = 1 << 20 // data plus partition key, bytes
+	MaxRecordSize         = 1 << 20 // data plus partition key, bytes: a stream's limit until UpdateMaxRecordSize
 	MaxPutRecordsEntries  = 500
-	MaxPutRecordsSize     = 5 << 20 // sum of data plus partition keys, bytes
+	MaxPutRecordsSize     = 10 << 20 // sum of data plus partition keys, bytes (5 MiB before 2025)
 	MaxGetRecordsLimit    = 10000
 	MaxGetRecordsBytes    = 10 << 20
 	MinRetentionHours     = 24
@@ -83,6 +83,9 @@ type CreateStreamInput struct {
 	ShardCount int // 0 means the mode's default: 4 for ON_DEMAND; required for PROVISIONED
 	Mode       StreamMode
 	Tags       map[string]string
+	// MaxRecordSizeKiB is the stream's maximum record size (see
+	// UpdateMaxRecordSize); 0 means MaxRecordSize.
+	MaxRecordSizeKiB int
 	// Internal marks a stream that another Spate component owns (a
 	// Firehose DirectPut buffer, say). Its name is "owner:name", which no
 	// Kinesis API request can spell; it is left out of ListStreams and of
@@ -124,6 +127,11 @@ type StreamDescription struct {
 	EncryptionType string // always "NONE"
 	OpenShardCount int
 	ConsumerCount  int
+	// MaxRecordSizeKiB is the largest record the stream takes
+	// (UpdateMaxRecordSize).
+	MaxRecordSizeKiB int
+	// WarmThroughput is set for ON_DEMAND streams only.
+	WarmThroughput *WarmThroughput
 	// ShardLevelMetrics are the enhanced metrics enabled on the stream
 	// (EnableEnhancedMonitoring), in AllShardLevelMetrics order; never nil.
 	ShardLevelMetrics []ShardLevelMetric

@@ -75,14 +75,23 @@ func validateEntry(i int, e Entry) error {
 	if !utf8.ValidString(e.PartitionKey) {
 		return apierr.New(apierr.Validation, "%s: partition key is not valid UTF-8", where)
 	}
-	if size := len(e.Data) + len(e.PartitionKey); size > MaxRecordSize {
-		return apierr.New(apierr.InvalidArgument,
-			"%s: data plus partition key is %d bytes; the limit is %d bytes (1 MiB)", where, size, MaxRecordSize)
+	if err := checkRecordSize(where, e, MaxRecordSizeLimit); err != nil {
+		return err
 	}
 	if e.ExplicitHashKey != "" {
 		if _, err := parseExplicitHashKey(e.ExplicitHashKey); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// checkRecordSize refuses an entry larger than limit, a stream's
+// maximum record size.
+func checkRecordSize(where string, e Entry, limit int) error {
+	if size := len(e.Data) + len(e.PartitionKey); size > limit {
+		return apierr.New(apierr.InvalidArgument,
+			"%s: data plus partition key is %d bytes; the limit is %d bytes (%d KiB)", where, size, limit, limit>>10)
 	}
 	return nil
 }

@@ -122,6 +122,35 @@ func encodeBody(buf *bytes.Buffer, v any) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// encodeReply returns the body of a reply of v in format f, in buf's
+// memory. A CBOR reply is appended by v itself when it is a CBORAppender,
+// or else encoded as JSON and transcoded by op's output shape.
+func (h *Handler) encodeReply(buf *bytes.Buffer, f wireFormat, op *Operation, v any) ([]byte, error) {
+	if f == formatJSON {
+		return encodeBody(buf, v)
+	}
+	if a, ok := v.(Appender); ok {
+		buf.Grow(a.JSONLen()) // the CBOR form is shorter than the JSON one
+	}
+	if a, ok := v.(CBORAppender); ok {
+		if b, ok := a.AppendCBOR(buf.AvailableBuffer()); ok {
+			return b, nil
+		}
+	}
+	js := h.bufs.Get().(*bytes.Buffer)
+	defer h.putBuffer(js)
+	js.Reset()
+	j, err := encodeBody(js, v)
+	if err != nil {
+		return nil, err
+	}
+	var s *shape
+	if op != nil {
+		s = op.output
+	}
+	return jsonToCBOR(buf.AvailableBuffer(), s, j)
+}
+
 // A reply that holds memory until it has been written (a GetRecords reply
 // holds the store's read budget) implements releaser: the handler calls
 // Release once the reply, or the error that replaced it, is written.

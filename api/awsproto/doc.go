@@ -3,7 +3,10 @@
 // call them) speak. POST / with X-Amz-Target "<TargetPrefix>.<Action>", a
 // JSON body with base64 blobs and epoch-second timestamps, and errors as
 // HTTP 400 (500 for internal failures) with {"__type", "message"}, an
-// X-Amzn-ErrorType header and an x-amzn-RequestId on every reply.
+// X-Amzn-ErrorType header and an x-amzn-RequestId on every reply. The same
+// requests may come in AWS CBOR 1.1 (cbor.go: byte-string blobs, tag 1
+// timestamps in milliseconds), as the AWS SDK for Java sends them; every
+// reply, errors included, is in the request's encoding.
 //
 // It owns what such APIs share, not any one of them: loading an AWS service
 // model (botocore service-2.json, with documented overlays for a server's

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/spatehq/spate/api/awsproto/awsprototest"
 	"github.com/spatehq/spate/apierr"
 )
 
@@ -89,5 +90,42 @@ func TestHandlerGuard(t *testing.T) {
 	svc.SigningName = ""
 	if _, err := NewHandler(svc, WithGuard(g)); err == nil {
 		t.Error("NewHandler accepted a guard without a SigningName")
+	}
+}
+
+// A CBOR request is authenticated on its bytes and authorized on the
+// members it decodes to, as a JSON one is, and refused in CBOR.
+func TestHandlerGuardCBOR(t *testing.T) {
+	g := &fakeGuard{}
+	svc := testService(t, "", nil)
+	svc.SigningName = "test"
+	svc.ResourceMembers = map[string]string{"Name": "thing/"}
+	c := awsprototest.NewServer(t, newTestHandler(t, svc, WithGuard(g)), "Test_20200101")
+	tests := []struct {
+		name          string
+		action        string
+		body          map[string]any
+		wantStatus    int
+		wantType      string
+		wantResources string
+	}{
+		{"allowed", "Put", map[string]any{"Name": "abc", "Data": []byte{0, 1}}, 200, "", "arn:aws:test:r:1:thing/abc"},
+		{"denied", "Put", map[string]any{"Name": "denied", "Data": []byte{0, 1}}, 400, "AccessDeniedException", "arn:aws:test:r:1:thing/denied"},
+		{"unsigned", "Ping", map[string]any{"x": "unsigned"}, 403, "MissingAuthenticationTokenException", ""},
+		{"forged", "Put", map[string]any{"x": "forged"}, 400, "InvalidSignatureException", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g.resources = nil
+			r := c.CallCBOR(tt.action, tt.body) // checks the reply is CBOR
+			if r.Status != tt.wantStatus || r.ErrType() != tt.wantType {
+				t.Fatalf("got %d %v, want %d %s", r.Status, r.Body, tt.wantStatus, tt.wantType)
+			}
+			g.mu.Lock()
+			defer g.mu.Unlock()
+			if strings.Join(g.resources, ",") != tt.wantResources {
+				t.Errorf("guard saw resources %v, want %s", g.resources, tt.wantResources)
+			}
+		})
 	}
 }

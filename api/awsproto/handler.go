@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/fxamacker/cbor/v2"
+
 	"github.com/spatehq/spate/apierr"
 )
 
@@ -130,6 +132,9 @@ type Operation struct {
 	// than encoding/json; it reports false to hand the body to
 	// encoding/json instead.
 	fastDecode func(body []byte) (any, bool)
+	// output is the model's output shape (nil: none), which guides the
+	// CBOR encoding of replies.
+	output *shape
 }
 
 // Action serves the action name with fn. In is the request type: a struct
@@ -197,6 +202,8 @@ type Handler struct {
 	// resFields caches, with a guard, the resource fields of each request
 	// type (reflect.Type → []resourceField).
 	resFields sync.Map
+	// cbor decodes CBOR request bodies, with limits (cbor.go).
+	cbor cbor.DecMode
 	// bufs recycles request/response buffers (*bytes.Buffer). Decoded
 	// requests never alias the buffer, so it is reused as soon as the reply
 	// is written.
@@ -232,6 +239,10 @@ func NewHandler(svc Service, opts ...Option) (*Handler, error) {
 		logMsg: strings.ToLower(svc.ShortName) + " request",
 	}
 	h.bufs.New = func() any { return new(bytes.Buffer) }
+	var err error
+	if h.cbor, err = newCBORDecoder(); err != nil {
+		return nil, fmt.Errorf("awsproto: %s: CBOR decoder: %w", svc.Name, err)
+	}
 	if err := h.bind(); err != nil {
 		return nil, fmt.Errorf("awsproto: %s: %w", svc.Name, err)
 	}
@@ -271,6 +282,7 @@ func (h *Handler) bind() error {
 			return fmt.Errorf("action %s: %w", op.name, err)
 		}
 		op.plan = p
+		op.output = m.outputs[op.name]
 		h.ops[op.name] = &op
 	}
 	h.unsupported = make(map[string]bool)
@@ -313,13 +325,31 @@ func (h *Handler) Decode(action string, body []byte) (any, error) {
 	if op == nil {
 		return nil, apierr.New(apierr.UnknownOperation, "%s is not a served action", action)
 	}
-	return h.decode(op, body)
+	return h.decode(op, body, formatJSON)
 }
 
-func (h *Handler) decode(op *Operation, body []byte) (any, error) {
+// DecodeCBOR is Decode for an AWS CBOR 1.1 body (cbor.go); its errors are
+// Decode's, SerializationException naming CBOR.
+func (h *Handler) DecodeCBOR(action string, body []byte) (any, error) {
+	op := h.ops[action]
+	if op == nil {
+		return nil, apierr.New(apierr.UnknownOperation, "%s is not a served action", action)
+	}
+	return h.decode(op, body, formatCBOR)
+}
+
+func (h *Handler) decode(op *Operation, body []byte, f wireFormat) (any, error) {
 	var in any
 	ok := false
-	if op.fastDecode != nil {
+	switch {
+	case f == formatCBOR:
+		// Into the type a JSON body decodes into: what follows is shared.
+		in = reflect.New(op.input).Interface()
+		if err := decodeCBOR(h.cbor, body, in); err != nil {
+			return nil, err
+		}
+		ok = true
+	case op.fastDecode != nil:
 		in, ok = op.fastDecode(body)
 	}
 	if !ok {
@@ -340,6 +370,24 @@ func (h *Handler) decode(op *Operation, body []byte) (any, error) {
 		return op.carry(in)
 	}
 	return in, nil
+}
+
+// EncodeCBOR returns the CBOR body with which ServeHTTP answers reply, a
+// reply of action, to a CBOR request.
+func (h *Handler) EncodeCBOR(action string, reply any) ([]byte, error) {
+	var buf bytes.Buffer
+	return h.encodeReply(&buf, formatCBOR, h.ops[action], reply)
+}
+
+// TranscodeToCBOR returns the CBOR form of js, the JSON body of a reply of
+// action, as the handler transcodes a reply that does not append its own
+// CBOR: the reference for differential tests of CBORAppenders.
+func (h *Handler) TranscodeToCBOR(action string, js []byte) ([]byte, error) {
+	var s *shape
+	if op := h.ops[action]; op != nil {
+		s = op.output
+	}
+	return jsonToCBOR(nil, s, js)
 }
 
 // statusError gives an error an HTTP status other than the one its code
@@ -374,7 +422,9 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time
 	defer h.putBuffer(buf)
 	buf.Reset()
 
-	action, out, err := h.serveRecovered(w, r, buf)
+	// Replies, errors included, are in the request's format.
+	format := formatOf(r)
+	action, out, err := h.serveRecovered(w, r, buf, format)
 	if rel, ok := out.(releaser); ok {
 		defer rel.Release() // once the reply is written
 	}
@@ -382,12 +432,12 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time
 	var body []byte
 	if err == nil {
 		buf.Reset()
-		body, err = encodeBody(buf, out)
+		body, err = h.encodeReply(buf, format, h.ops[action], out)
 	}
 	if err != nil {
-		status = writeError(w, h.cfg.logger, h.logMsg, reqID, action, err)
+		status = writeError(w, h.cfg.logger, h.logMsg, reqID, action, format, err)
 	} else {
-		w.Header().Set("Content-Type", ContentType)
+		w.Header().Set("Content-Type", format.contentType())
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	}
@@ -411,21 +461,21 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time
 // serveRecovered turns a panic while serving into an InternalFailure reply
 // (logged with its stack by writeError), so a bug answers 500 instead of
 // dropping the connection.
-func (h *Handler) serveRecovered(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer) (action string, out any, err error) {
+func (h *Handler) serveRecovered(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, f wireFormat) (action string, out any, err error) {
 	var served string
 	defer func() {
 		if p := recover(); p != nil {
 			action, out, err = served, nil, fmt.Errorf("panic serving %s: %v\n%s", served, p, debug.Stack())
 		}
 	}()
-	return h.serve(w, r, buf, &served)
+	return h.serve(w, r, buf, f, &served)
 }
 
 // serve checks the HTTP envelope, decodes and validates the request into
 // buf's contents and runs the action. It returns the action's name (for
 // logs; empty when unknown), also kept in *served as soon as it is known,
 // and its reply.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, served *string) (string, any, error) {
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, buf *bytes.Buffer, f wireFormat, served *string) (string, any, error) {
 	_, action, err := h.env.check(r)
 	if err != nil {
 		return "", nil, err
@@ -458,7 +508,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, buf *bytes.Buffe
 			return action, nil, err
 		}
 	}
-	in, err := h.decode(op, buf.Bytes())
+	in, err := h.decode(op, buf.Bytes(), f)
 	if err != nil {
 		return action, nil, err
 	}
@@ -540,8 +590,8 @@ func (e envelope) check(r *http.Request) (service, action string, err error) {
 	return service, action, nil
 }
 
-// checkContentType accepts the AWS JSON 1.1 media type, plain JSON and no
-// Content-Type at all.
+// checkContentType accepts the AWS JSON 1.1 media type, plain JSON, AWS
+// CBOR 1.1 and no Content-Type at all.
 func checkContentType(ct string) error {
 	if ct == "" {
 		return nil
@@ -551,14 +601,10 @@ func checkContentType(ct string) error {
 		return apierr.New(apierr.Serialization, "malformed Content-Type %q: %v", ct, err)
 	}
 	switch mt {
-	case ContentType, "application/json":
+	case ContentType, "application/json", CBORContentType:
 		return nil
-	case "application/x-amz-cbor-1.1", "application/cbor":
-		return apierr.New(apierr.Serialization,
-			"Content-Type %s is not supported: Spate speaks AWS JSON 1.1 (%s); configure the client for JSON (for the AWS SDK for Java and the KCL, set AWS_CBOR_DISABLE=true or -Dcom.amazonaws.sdk.disableCbor)",
-			mt, ContentType)
 	default:
-		return apierr.New(apierr.Serialization, "Content-Type %s is not supported: send %s", mt, ContentType)
+		return apierr.New(apierr.Serialization, "Content-Type %s is not supported: send %s or %s", mt, ContentType, CBORContentType)
 	}
 }
 
@@ -570,9 +616,10 @@ type errorReply struct {
 // writeError is the one place where an error becomes a reply: apierr's Code
 // is the AWS error type (__type, and the X-Amzn-ErrorType header) and its
 // message is shown to the client; anything else is an InternalFailure whose
-// real error goes to logger only (as logMsg+" failed"). It returns the HTTP
-// status written.
-func writeError(w http.ResponseWriter, logger *slog.Logger, logMsg, reqID, action string, err error) int {
+// real error goes to logger only (as logMsg+" failed"). The body and its
+// Content-Type are in format f, the request's. It returns the HTTP status
+// written.
+func writeError(w http.ResponseWriter, logger *slog.Logger, logMsg, reqID, action string, f wireFormat, err error) int {
 	code, msg := apierr.CodeOf(err), apierr.MessageOf(err)
 	status := http.StatusBadRequest
 	if se, ok := errors.AsType[*statusError](err); ok {
@@ -586,20 +633,15 @@ func writeError(w http.ResponseWriter, logger *slog.Logger, logMsg, reqID, actio
 		logger.Error(logMsg+" failed", slog.String("request_id", reqID),
 			slog.String("action", action), slog.Any("error", err))
 	}
-	var body bytes.Buffer
-	if err := Encode(&body, errorReply{Type: string(code), Message: msg}); err != nil {
-		// Cannot happen for two strings; keep the reply well-formed anyway.
-		body.Reset()
-		body.WriteString(`{"__type":"InternalFailure","message":"internal failure"}`)
-	}
+	body := errorBody(f, code, msg)
 	hdr := w.Header()
-	hdr.Set("Content-Type", ContentType)
+	hdr.Set("Content-Type", f.contentType())
 	hdr.Set("X-Amzn-ErrorType", string(code))
 	if status == http.StatusMethodNotAllowed {
 		hdr.Set("Allow", http.MethodPost)
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write(body.Bytes())
+	_, _ = w.Write(body)
 	return status
 }
 

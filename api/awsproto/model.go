@@ -89,6 +89,9 @@ type Model struct {
 	// operations maps an action name to its input shape (nil when the
 	// operation takes no input).
 	operations map[string]*shape
+	// outputs maps an action name to its output shape (nil when it has
+	// none): how a reply is transcoded to CBOR.
+	outputs map[string]*shape
 	// unchecked lists the patterns (shape: pattern) that RE2 cannot
 	// express even after translation; values of those shapes are not
 	// checked against them.
@@ -167,7 +170,8 @@ type rawModel struct {
 		TargetPrefix string `json:"targetPrefix"`
 	} `json:"metadata"`
 	Operations map[string]struct {
-		Input *shapeRef `json:"input"`
+		Input  *shapeRef `json:"input"`
+		Output *shapeRef `json:"output"`
 	} `json:"operations"`
 	Shapes map[string]rawShape `json:"shapes"`
 }
@@ -207,6 +211,17 @@ func LoadModel(model []byte, overlays ...[]byte) (*Model, error) {
 	}
 	m.unchecked = c.unchecked
 	slices.Sort(m.unchecked)
+	// Output shapes only guide the CBOR encoding of replies (their
+	// constraints are never checked). One that does not compile leaves
+	// its replies to the shapeless transcoding.
+	m.outputs = make(map[string]*shape)
+	for name, op := range raw.Operations {
+		if op.Output != nil {
+			if s, err := c.compile(op.Output.Shape); err == nil {
+				m.outputs[name] = s
+			}
+		}
+	}
 	return m, nil
 }
 

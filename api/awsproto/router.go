@@ -78,5 +78,5 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if err == nil { // only without routes: every served target has one
 		err = apierr.New(apierr.UnknownOperation, "unknown operation %q: no API is served here", target)
 	}
-	writeError(w, rt.logger, "aws json request", reqID, "", err)
+	writeError(w, rt.logger, "aws json request", reqID, "", formatOf(r), err)
 }

@@ -3,6 +3,8 @@ package awsproto
 import (
 	"net/http"
 	"testing"
+
+	"github.com/spatehq/spate/api/awsproto/awsprototest"
 )
 
 func TestRouter(t *testing.T) {
@@ -36,5 +38,23 @@ func TestRouter(t *testing.T) {
 				t.Errorf("got %d %s\nwant %d %s %q", r.Status, r.Raw, tt.wantStatus, tt.wantType, tt.wantMsg)
 			}
 		})
+	}
+}
+
+// The router's own errors are in the request's encoding too.
+func TestRouterCBOR(t *testing.T) {
+	alpha := testService(t, "Alpha_1", nil)
+	rt, err := NewRouter([]*Handler{newTestHandler(t, alpha)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := awsprototest.NewServer(t, rt, "Gamma_3")
+	r := c.CallCBOR("Ping", map[string]any{}) // Do checks the reply is CBOR
+	if r.Status != 400 || r.ErrType() != "UnknownOperationException" {
+		t.Fatalf("got %d %v", r.Status, r.Body)
+	}
+	c.TargetPrefix = "Alpha_1"
+	if r := c.CallCBOR("Ping", map[string]any{}); r.Status != 200 || r.Body["OK"] != true {
+		t.Fatalf("routed: got %d %v", r.Status, r.Body)
 	}
 }

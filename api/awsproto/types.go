@@ -160,10 +160,14 @@ func (e EpochSeconds) AppendJSON(dst []byte) []byte { return appendEpoch(dst, ti
 
 func appendEpoch(dst []byte, t time.Time) []byte {
 	ms := t.UnixMilli()
-	sec, frac := ms/1000, ms%1000
-	if frac < 0 { // floor division for times before 1970
-		sec, frac = sec-1, frac+1000
+	if ms < 0 {
+		// A time before 1970 is written as its distance back, -1.500 for
+		// -1500 ms: the sign applies to the fraction too, as parseEpoch
+		// (and every JSON reader) reads it.
+		dst = append(dst, '-')
+		ms = -ms
 	}
+	sec, frac := ms/1000, ms%1000
 	dst = strconv.AppendInt(dst, sec, 10)
 	dst = append(dst, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 	return dst

@@ -23,7 +23,7 @@ type iteratorStreams interface {
 // metadata: auth.SignGRPC) and be authorized by g as the IAM action
 // "kinesis:<Method>", "firehose:<Method>" or "kinesisanalytics:<Method>"
 // (Subscribe is kinesis:SubscribeToShard) on the resources its request
-// names: stream_name, stream_arn, shard_iterator (its stream, found in
+// names: stream_name, stream_arn, resource_arn, shard_iterator (its stream, found in
 // store), delivery_stream_name, application_name. Failures are the
 // statuses of the API errors: Unauthenticated for the signature errors,
 // PermissionDenied for AccessDeniedException. Without these options
@@ -129,6 +129,9 @@ func (a *authorizer) resources(req any) ([]string, error) {
 		add(a.g.StreamARN(v))
 	}
 	if v := field("stream_arn"); v != "" {
+		add(v)
+	}
+	if v := field("resource_arn"); v != "" {
 		add(v)
 	}
 	if v := field("shard_iterator"); v != "" && a.store != nil {

@@ -192,5 +192,7 @@ func encodeSummary(d shard.StreamDescription) *spatev1.StreamDescriptionSummary 
 		OpenShardCount:          int32(d.OpenShardCount),
 		ConsumerCount:           int32(d.ConsumerCount),
 		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
+		MaxRecordSizeKib:        int32(d.MaxRecordSizeKiB),
+		WarmThroughput:          encodeWarm(d.WarmThroughput),
 	}
 }

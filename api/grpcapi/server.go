@@ -16,7 +16,7 @@ import (
 
 // MaxMessageSize is the message size that servers should accept
 // (grpc.MaxRecvMsgSize) and clients should receive
-// (grpc.MaxCallRecvMsgSize): a full PutRecords request (5 MiB of data and
+// (grpc.MaxCallRecvMsgSize): a full PutRecords request (10 MiB of data and
 // keys) and a full GetRecords reply (10 MiB) exceed gRPC's 4 MiB default.
 // Subscribe events stay under the default on their own (see
 // maxSubscribeEventBytes).
@@ -25,7 +25,9 @@ const MaxMessageSize = 16 << 20
 // maxSubscribeEventBytes bounds the data and partition keys of one Subscribe
 // event, so an event fits in gRPC's default 4 MiB receive limit with room for
 // framing; a larger batch from the store is sent as several events. One
-// record (at most shard.MaxRecordSize) always fits.
+// record of up to 3 MiB always fits; a larger one (a stream whose
+// UpdateMaxRecordSize allows it) goes alone in an event that needs the
+// client's receive limit raised, as GetRecords does (MaxMessageSize).
 const maxSubscribeEventBytes = 3 << 20
 
 // Option configures a Server.
@@ -110,6 +112,8 @@ func (s *Server) CreateStream(ctx context.Context, req *spatev1.CreateStreamRequ
 		ShardCount: int(req.GetShardCount()),
 		Mode:       mode,
 		Tags:       req.GetTags(),
+		// 0 is the default, 1 MiB.
+		MaxRecordSizeKiB: int(req.GetMaxRecordSizeKib()),
 	})
 	if err != nil {
 		return nil, s.fail(ctx, "CreateStream", err)

@@ -18,26 +18,18 @@ import (
 // encryptionNone is the EncryptionType of every Spate stream and record.
 const encryptionNone = "NONE"
 
-// maxRecordSizeKiB is the only MaxRecordSizeInKiB CreateStream accepts:
-// shard.MaxRecordSize in KiB.
-const maxRecordSizeKiB = shard.MaxRecordSize >> 10
-
 func (h *handler) resolve(ref streamRef) (string, error) {
 	return h.store.ResolveStream(str(ref.StreamName), str(ref.StreamARN))
 }
 
 func (h *handler) createStream(ctx context.Context, in *createStreamRequest) (empty, error) {
 	// WarmThroughputMiBps is accepted and ignored: Spate has no throughput
-	// provisioning. A larger record size than Spate stores is refused.
-	if in.MaxRecordSizeInKiB != nil && *in.MaxRecordSizeInKiB != maxRecordSizeKiB {
-		return empty{}, apierr.New(apierr.InvalidArgument,
-			"MaxRecordSizeInKiB %d is not supported: Spate stores records of at most %d KiB",
-			*in.MaxRecordSizeInKiB, maxRecordSizeKiB)
-	}
+	// provisioning (UpdateStreamWarmThroughput records one).
 	ci := shard.CreateStreamInput{
-		Name:       str(in.StreamName),
-		ShardCount: num(in.ShardCount),
-		Tags:       in.Tags,
+		Name:             str(in.StreamName),
+		ShardCount:       num(in.ShardCount),
+		Tags:             in.Tags,
+		MaxRecordSizeKiB: num(in.MaxRecordSizeInKiB),
 	}
 	if in.StreamModeDetails != nil {
 		ci.Mode = shard.StreamMode(str(in.StreamModeDetails.StreamMode))
@@ -98,6 +90,8 @@ func (h *handler) describeStreamSummary(ctx context.Context, in *describeStreamS
 		EncryptionType:          encryptionType(d.EncryptionType),
 		OpenShardCount:          d.OpenShardCount,
 		ConsumerCount:           d.ConsumerCount,
+		MaxRecordSizeInKiB:      d.MaxRecordSizeKiB,
+		WarmThroughput:          warmOut(d.WarmThroughput),
 	}}, nil
 }
 

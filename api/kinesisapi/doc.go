@@ -1,14 +1,16 @@
 // Package kinesisapi serves the Amazon Kinesis Data Streams API over HTTP:
 // the AWS JSON 1.1 protocol (POST / with X-Amz-Target
-// "Kinesis_20131202.<Action>", base64 blobs, epoch-second timestamps), so
-// that the AWS CLI, the AWS SDKs and the Kinesis Client Library work against
-// a Spate server unchanged.
+// "Kinesis_20131202.<Action>", base64 blobs, epoch-second timestamps) and
+// its CBOR twin (awsproto), so that the AWS CLI and the AWS SDKs, the Java
+// ones included, work against a Spate server unchanged.
 //
 // It owns the Kinesis wire format only: the actions, their request and reply
-// structs, the PutRecords fast path and the embedded service model. The
+// structs, the PutRecords fast path, GetRecords' own JSON and CBOR encoders
+// and the embedded service model. The
 // protocol itself (envelope, validation, error replies, request IDs) is
 // package awsproto's. It owns no stream state; every action is one call on a
-// *shard.Store, which makes the semantic checks. NewHandler is the whole
+// *shard.Store, which makes the semantic checks (PutResourcePolicy also has
+// package auth check the policy language, which the store does not know). NewHandler is the whole
 // entry point; awsproto.Router serves it beside the Firehose API on one port.
 //
 // The AWS service model (awsmodel/kinesis-2013-12-02.json, Apache-2.0) is

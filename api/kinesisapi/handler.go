@@ -16,9 +16,10 @@ import (
 const TargetPrefix = "Kinesis_20131202"
 
 // DefaultMaxBodyBytes is the default cap on a request body: room for the
-// largest valid request (PutRecords: 5 MiB of data, base64-encoded, plus
-// partition keys and JSON framing).
-const DefaultMaxBodyBytes = 12 << 20
+// largest valid request (PutRecords: 10 MiB of data, base64-encoded to
+// 13.3 MiB, plus 500 partition keys of up to 256 characters escaped and
+// JSON framing).
+const DefaultMaxBodyBytes = 16 << 20
 
 // serviceModel is the AWS service model of Kinesis Data Streams (Apache-2.0;
 // see awsmodel/README.md for its origin).
@@ -60,6 +61,7 @@ type streamStore interface {
 	IteratorStream(iterator string) (string, error)
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
+	settingsStore
 }
 
 var _ streamStore = (*shard.Store)(nil)
@@ -102,7 +104,7 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 		TargetPrefix: TargetPrefix,
 		Name:         "Kinesis Data Streams",
 		ShortName:    "Kinesis",
-		Operations: []*awsproto.Operation{
+		Operations: append([]*awsproto.Operation{
 			awsproto.Action("AddTagsToStream", h.addTagsToStream),
 			awsproto.Action("CreateStream", h.createStream),
 			awsproto.Action("DecreaseStreamRetentionPeriod", h.decreaseRetention),
@@ -121,10 +123,10 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("PutRecord", h.putRecord),
 			awsproto.FastAction("PutRecords", h.putRecords, decodeFast),
 			awsproto.Action("RemoveTagsFromStream", h.removeTagsFromStream),
-		},
+		}, h.settingsOperations()...),
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		SigningName:     "kinesis",
-		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": ""},
+		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": "", "ResourceARN": ""},
 		MoreResources:   h.moreResources,
 		BodyLimitHint: fmt.Sprintf("(PutRecords takes at most %d records and %d bytes of data)",
 			shard.MaxPutRecordsEntries, shard.MaxPutRecordsSize),

@@ -58,8 +58,8 @@ func TestEnvelopeErrors(t *testing.T) {
 		{"other service", http.MethodPost, "/", map[string]string{"X-Amz-Target": "Firehose_20150804.ListDeliveryStreams"}, "{}", 400, "UnknownOperationException", "unknown operation"},
 		{"unknown action", http.MethodPost, "/", map[string]string{"X-Amz-Target": "Kinesis_20131202.Frobnicate"}, "{}", 400, "UnknownOperationException", "unknown operation"},
 		{"unsupported action", http.MethodPost, "/", map[string]string{"X-Amz-Target": "Kinesis_20131202.SplitShard"}, "{}", 400, "UnknownOperationException", "not supported by Spate yet"},
-		{"content type", http.MethodPost, "/", map[string]string{"X-Amz-Target": target, "Content-Type": "text/plain"}, "{}", 400, "SerializationException", "send application/x-amz-json-1.1"},
-		{"cbor", http.MethodPost, "/", map[string]string{"X-Amz-Target": target, "Content-Type": "application/x-amz-cbor-1.1"}, "\xbf\xff", 400, "SerializationException", "AWS_CBOR_DISABLE"},
+		{"content type", http.MethodPost, "/", map[string]string{"X-Amz-Target": target, "Content-Type": "text/plain"}, "{}", 400, "SerializationException", "send application/x-amz-json-1.1 or application/x-amz-cbor-1.1"},
+		{"CBOR that is not a map, answered in CBOR", http.MethodPost, "/", map[string]string{"X-Amz-Target": target, "Content-Type": "application/x-amz-cbor-1.1"}, "{}", 400, "SerializationException", "must be a CBOR map"},
 		{"bad JSON", http.MethodPost, "/", map[string]string{"X-Amz-Target": target}, "{", 400, "SerializationException", "not valid JSON"},
 		{"bad base64", http.MethodPost, "/", map[string]string{"X-Amz-Target": "Kinesis_20131202.PutRecord"}, `{"StreamName":"s","PartitionKey":"k","Data":"***"}`, 400, "SerializationException", "Blob"},
 		{"validation", http.MethodPost, "/", map[string]string{"X-Amz-Target": "Kinesis_20131202.DescribeStream"}, `{"StreamName":"a b"}`, 400, "ValidationException", "1 validation error detected: Value 'a b' at 'streamName'"},
@@ -111,7 +111,12 @@ func TestStreamLifecycle(t *testing.T) {
 		t.Errorf("CreateStream reply = %v, want {}", got)
 	}
 	c.Fails("CreateStream", map[string]any{"StreamName": "orders", "ShardCount": 1}, 400, "ResourceInUseException")
-	c.Fails("CreateStream", map[string]any{"StreamName": "big", "ShardCount": 1, "MaxRecordSizeInKiB": 2048}, 400, "InvalidArgumentException")
+	c.OK("CreateStream", map[string]any{"StreamName": "big", "ShardCount": 1, "MaxRecordSizeInKiB": 2048})
+	if got := c.OK("DescribeStreamSummary", map[string]any{"StreamName": "big"})["StreamDescriptionSummary"].(map[string]any)["MaxRecordSizeInKiB"]; got != 2048.0 {
+		t.Errorf("MaxRecordSizeInKiB of a stream created with 2048 = %v", got)
+	}
+	c.OK("DeleteStream", map[string]any{"StreamName": "big"})
+	c.Fails("CreateStream", map[string]any{"StreamName": "huge", "ShardCount": 1, "MaxRecordSizeInKiB": 10241}, 400, "ValidationException")
 
 	t.Run("DescribeStream", func(t *testing.T) {
 		d := c.OK("DescribeStream", map[string]any{"StreamName": "orders", "Limit": 2})["StreamDescription"].(map[string]any)

@@ -248,9 +248,13 @@ func TestDecodeValues(t *testing.T) {
 func TestServedActions(t *testing.T) {
 	h := newHandler(nil)
 	want := []string{
-		"AddTagsToStream", "CreateStream", "DecreaseStreamRetentionPeriod", "DeleteStream", "DescribeLimits",
-		"DescribeStream", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords", "GetShardIterator", "IncreaseStreamRetentionPeriod",
-		"ListShards", "ListStreams", "ListTagsForStream", "PutRecord", "PutRecords", "RemoveTagsFromStream",
+		"AddTagsToStream", "CreateStream", "DecreaseStreamRetentionPeriod", "DeleteResourcePolicy", "DeleteStream",
+		"DescribeAccountSettings", "DescribeLimits",
+		"DescribeStream", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords",
+		"GetResourcePolicy", "GetShardIterator", "IncreaseStreamRetentionPeriod",
+		"ListShards", "ListStreams", "ListTagsForResource", "ListTagsForStream", "PutRecord", "PutRecords",
+		"PutResourcePolicy", "RemoveTagsFromStream", "TagResource", "UntagResource", "UpdateAccountSettings",
+		"UpdateMaxRecordSize", "UpdateStreamMode", "UpdateStreamWarmThroughput",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("served actions = %v, want %v", got, want)

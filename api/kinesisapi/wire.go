@@ -197,6 +197,8 @@ type streamDescriptionSummary struct {
 	EncryptionType          string                `json:"EncryptionType,omitempty"`
 	OpenShardCount          int                   `json:"OpenShardCount"`
 	ConsumerCount           int                   `json:"ConsumerCount"`
+	WarmThroughput          *warmThroughputOut    `json:"WarmThroughput,omitempty"`
+	MaxRecordSizeInKiB      int                   `json:"MaxRecordSizeInKiB,omitempty"`
 }
 
 type describeStreamSummaryReply struct {

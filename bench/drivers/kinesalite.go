@@ -73,7 +73,7 @@ func (d *kinesalite) Setup(ctx context.Context, w bench.Workload) error {
 	}); err != nil {
 		return fmt.Errorf("kinesalite: %w", err)
 	}
-	c := newSDKClient(d.endpoint, w.Shards)
+	c := newSDKClient(d.endpoint, w.Shards, false)
 	defer c.Close()
 	if _, err := c.c.CreateStream(ctx, &kinesis.CreateStreamInput{StreamName: aws.String(streamName), ShardCount: aws.Int32(int32(w.Shards))}); err != nil {
 		return fmt.Errorf("create stream: %w", err)
@@ -104,7 +104,7 @@ func (d *kinesalite) Close() error {
 	return err
 }
 
-func (d *kinesalite) client() *sdkClient { return newSDKClient(d.endpoint, d.w.Shards) }
+func (d *kinesalite) client() *sdkClient { return newSDKClient(d.endpoint, d.w.Shards, false) }
 
 func (d *kinesalite) Producer(ctx context.Context) (bench.Producer, error) { return d.client(), nil }
 

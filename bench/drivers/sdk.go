@@ -37,10 +37,10 @@ var _ bench.Producer = (*sdkClient)(nil)
 const tailIdle = 5 * time.Millisecond
 
 // newSDKClient returns a client with its own connection pool, static
-// credentials and no retries (a retried put would be counted twice).
-func newSDKClient(endpoint string, shards int) *sdkClient {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
-	transport.MaxIdleConnsPerHost = 64
+// credentials and no retries (a retried put would be counted twice); with
+// h2c it speaks HTTP/2 without TLS (prior knowledge) instead of HTTP/1.1.
+func newSDKClient(endpoint string, shards int, h2c bool) *sdkClient {
+	transport := newBenchTransport(h2c)
 	return &sdkClient{
 		c: kinesis.New(kinesis.Options{
 			BaseEndpoint: aws.String(endpoint),
@@ -52,6 +52,17 @@ func newSDKClient(endpoint string, shards int) *sdkClient {
 		transport: transport,
 		shards:    shards,
 	}
+}
+
+// newBenchTransport is a client's own connection pool: HTTP/1.1, or h2c.
+func newBenchTransport(h2c bool) *http.Transport {
+	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport.MaxIdleConnsPerHost = 64
+	if h2c {
+		transport.Protocols = new(http.Protocols)
+		transport.Protocols.SetUnencryptedHTTP2(true)
+	}
+	return transport
 }
 
 func (s *sdkClient) Put(ctx context.Context, records [][]byte) error {
@@ -92,12 +103,43 @@ func (s *sdkClient) iterator(ctx context.Context, i int) (*string, error) {
 	return out.ShardIterator, nil
 }
 
-// tail polls every shard from TRIM_HORIZON (the stream is new and empty
-// when a latency run starts) until ctx is done.
+// getRecords reads one batch at it, passing each record's data to fn, and
+// returns how many it read and the next iterator.
+func (s *sdkClient) getRecords(ctx context.Context, it *string, fn func([]byte)) (int, *string, error) {
+	out, err := s.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(shard.MaxGetRecordsLimit)})
+	if err != nil {
+		return 0, nil, fmt.Errorf("GetRecords: %w", err)
+	}
+	for _, r := range out.Records {
+		fn(r.Data)
+	}
+	return len(out.Records), out.NextShardIterator, nil
+}
+
 func (s *sdkClient) tail(ctx context.Context, fn func([]byte)) (func() error, error) {
-	iters := make([]*string, s.shards)
+	return pollTail(ctx, s, s.shards, fn, s.Close)
+}
+
+func (s *sdkClient) catchUp(ctx context.Context, want int) (int, error) {
+	defer s.Close()
+	return pollCatchUp(ctx, s, s.shards, want)
+}
+
+// kinesisReader is a Kinesis client that reads shards by polling: the
+// aws-sdk-go-v2 client (JSON) and cborClient.
+type kinesisReader interface {
+	// iterator returns a TRIM_HORIZON iterator of shard i.
+	iterator(ctx context.Context, i int) (*string, error)
+	getRecords(ctx context.Context, it *string, fn func([]byte)) (int, *string, error)
+}
+
+// pollTail polls every shard from TRIM_HORIZON (the stream is new and
+// empty when a latency run starts) until ctx is done; closing runs once the
+// pollers stop.
+func pollTail(ctx context.Context, r kinesisReader, shards int, fn func([]byte), closing func() error) (func() error, error) {
+	iters := make([]*string, shards)
 	for i := range iters {
-		it, err := s.iterator(ctx, i)
+		it, err := r.iterator(ctx, i)
 		if err != nil {
 			return nil, err
 		}
@@ -107,18 +149,15 @@ func (s *sdkClient) tail(ctx context.Context, fn func([]byte)) (func() error, er
 	for _, it := range iters {
 		g.Go(func() error {
 			for it != nil && ctx.Err() == nil {
-				out, err := s.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: it, Limit: aws.Int32(shard.MaxGetRecordsLimit)})
+				n, next, err := r.getRecords(ctx, it, fn)
 				if err != nil {
 					if ctx.Err() != nil {
 						return nil
 					}
-					return fmt.Errorf("GetRecords: %w", err)
+					return err
 				}
-				for _, r := range out.Records {
-					fn(r.Data)
-				}
-				it = out.NextShardIterator
-				if len(out.Records) == 0 {
+				it = next
+				if n == 0 {
 					select {
 					case <-time.After(tailIdle):
 					case <-ctx.Done():
@@ -130,28 +169,25 @@ func (s *sdkClient) tail(ctx context.Context, fn func([]byte)) (func() error, er
 	}
 	return func() error {
 		err := g.Wait()
-		s.Close()
+		closing()
 		return err
 	}, nil
 }
 
-// catchUp reads every shard from TRIM_HORIZON until want records are read.
-func (s *sdkClient) catchUp(ctx context.Context, want int) (int, error) {
-	defer s.Close()
-	iters := make([]*string, s.shards)
+// pollCatchUp reads every shard from TRIM_HORIZON until want records are
+// read.
+func pollCatchUp(ctx context.Context, r kinesisReader, shards, want int) (int, error) {
+	iters := make([]*string, shards)
 	for i := range iters {
-		it, err := s.iterator(ctx, i)
+		it, err := r.iterator(ctx, i)
 		if err != nil {
 			return 0, err
 		}
 		iters[i] = it
 	}
 	return readUntil(ctx, want, len(iters), func(i int) (int, error) {
-		out, err := s.c.GetRecords(ctx, &kinesis.GetRecordsInput{ShardIterator: iters[i], Limit: aws.Int32(shard.MaxGetRecordsLimit)})
-		if err != nil {
-			return 0, fmt.Errorf("GetRecords: %w", err)
-		}
-		iters[i] = out.NextShardIterator
-		return len(out.Records), nil
+		n, next, err := r.getRecords(ctx, iters[i], func([]byte) {})
+		iters[i] = next
+		return n, err
 	})
 }

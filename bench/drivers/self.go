@@ -71,7 +71,11 @@ func (s *self) Setup(ctx context.Context, w bench.Workload) error {
 	s.grpcAddr, s.httpAddr = grpcLn.Addr().String(), httpLn.Addr().String()
 	s.grpcSrv = grpc.NewServer(grpcapi.ServerOptions()...)
 	s.api = grpcapi.Register(s.grpcSrv, s.store)
-	s.httpSrv = &http.Server{Handler: kinesisapi.NewHandler(s.store), ReadHeaderTimeout: 30 * time.Second}
+	// HTTP/1.1 and h2c on one port, as `spate serve` listens.
+	protocols := new(http.Protocols)
+	protocols.SetHTTP1(true)
+	protocols.SetUnencryptedHTTP2(true)
+	s.httpSrv = &http.Server{Handler: kinesisapi.NewHandler(s.store), ReadHeaderTimeout: 30 * time.Second, Protocols: protocols}
 	s.serving.Go(func() error {
 		if err := s.grpcSrv.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			return err
@@ -254,22 +258,61 @@ func (d *selfGRPC) CatchUp(ctx context.Context, want int) (int, error) {
 	return int(total.Load()), err
 }
 
-// selfHTTP drives the in-process server through its Kinesis JSON API with
-// aws-sdk-go-v2, exactly as kinesalite is driven.
-type selfHTTP struct{ self }
+// selfHTTP drives the in-process server through its Kinesis HTTP API the
+// way a client application does: with aws-sdk-go-v2 over HTTP/1.1 exactly
+// as kinesalite is driven (self-http), the same over HTTP/2 without TLS
+// (self-http-h2c, what @aws-sdk/client-kinesis v3 speaks), or in AWS CBOR
+// over HTTP/1.1 (self-http-cbor, what the Java SDK, the KCL and the KPL
+// send by default).
+type selfHTTP struct {
+	self
+	wire httpWire
+}
+
+// httpWire is how a selfHTTP target talks to the server.
+type httpWire int
+
+const (
+	wireJSON httpWire = iota // aws-sdk-go-v2, HTTP/1.1
+	wireH2C                  // aws-sdk-go-v2, h2c
+	wireCBOR                 // cborClient, HTTP/1.1
+)
 
 var _ bench.Driver = (*selfHTTP)(nil)
 
-func (d *selfHTTP) Name() string { return "self-http" }
+func (d *selfHTTP) Name() string {
+	switch d.wire {
+	case wireH2C:
+		return "self-http-h2c"
+	case wireCBOR:
+		return "self-http-cbor"
+	}
+	return "self-http"
+}
 
-func (d *selfHTTP) client() *sdkClient { return newSDKClient("http://"+d.httpAddr, d.w.Shards) }
+// client is the target's client: a bench.Producer and a kinesisReader.
+type httpClient interface {
+	bench.Producer
+	kinesisReader
+}
+
+func (d *selfHTTP) client() httpClient {
+	endpoint := "http://" + d.httpAddr
+	if d.wire == wireCBOR {
+		return newCBORClient(endpoint)
+	}
+	return newSDKClient(endpoint, d.w.Shards, d.wire == wireH2C)
+}
 
 func (d *selfHTTP) Producer(ctx context.Context) (bench.Producer, error) { return d.client(), nil }
 
 func (d *selfHTTP) Tail(ctx context.Context, fn func([]byte)) (func() error, error) {
-	return d.client().tail(ctx, fn)
+	c := d.client()
+	return pollTail(ctx, c, d.w.Shards, fn, c.Close)
 }
 
 func (d *selfHTTP) CatchUp(ctx context.Context, want int) (int, error) {
-	return d.client().catchUp(ctx, want)
+	c := d.client()
+	defer c.Close()
+	return pollCatchUp(ctx, c, d.w.Shards, want)
 }

@@ -72,7 +72,8 @@ with Kinesis).`,
 				return err
 			}
 
-			sink := &streamSink{api: c.api, stream: stream, partitionKey: key, explicitHashKey: hashKey}
+			sink := &streamSink{api: c.api, stream: stream, partitionKey: key, explicitHashKey: hashKey,
+				maxRecord: streamMaxRecord(cmd.Context(), c.api, stream)}
 			return newLinePutter("spate put", c.addr, sink, cmd.ErrOrStderr(), !quiet).putAll(cmd.Context(), cmd.InOrStdin())
 		},
 	}
@@ -312,12 +313,33 @@ type streamSink struct {
 	stream          string
 	partitionKey    string // "" means the line number
 	explicitHashKey string
+	// maxRecord is the stream's largest record (UpdateMaxRecordSize); 0
+	// means shard.MaxRecordSize.
+	maxRecord int
+}
+
+// streamMaxRecord asks for a stream's largest record size, and answers 0
+// (the default) when it cannot tell: a profile may put without the right to
+// describe, and the server refuses a record too large anyway.
+func streamMaxRecord(ctx context.Context, api spatev1.StreamServiceClient, stream string) int {
+	d, err := api.DescribeStreamSummary(ctx, &spatev1.DescribeStreamSummaryRequest{StreamName: stream})
+	if err != nil {
+		return 0
+	}
+	return int(d.GetStreamDescriptionSummary().GetMaxRecordSizeKib()) << 10
+}
+
+func (s *streamSink) recordLimit() int {
+	if s.maxRecord > 0 {
+		return s.maxRecord
+	}
+	return shard.MaxRecordSize
 }
 
 func (s *streamSink) target() string { return s.stream }
 
 func (s *streamSink) limits() putLimits {
-	return putLimits{records: shard.MaxPutRecordsEntries, batch: shard.MaxPutRecordsSize, record: shard.MaxRecordSize}
+	return putLimits{records: shard.MaxPutRecordsEntries, batch: shard.MaxPutRecordsSize, record: s.recordLimit()}
 }
 
 func (s *streamSink) key(n int64) string {
@@ -328,7 +350,7 @@ func (s *streamSink) key(n int64) string {
 }
 
 func (s *streamSink) oversize() string {
-	return fmt.Sprintf("data plus partition key exceed %d bytes (1 MiB)", shard.MaxRecordSize)
+	return fmt.Sprintf("data plus partition key exceed %d bytes (%d KiB, the stream's maximum record size)", s.recordLimit(), s.recordLimit()>>10)
 }
 
 func (s *streamSink) send(ctx context.Context, batch []pendingLine) ([]putResult, error) {

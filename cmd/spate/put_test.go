@@ -119,7 +119,7 @@ func TestLinePutterBatches(t *testing.T) {
 		wantSizes []int // entries per call
 	}{
 		{"by count", numberedLines(1203), "", []int{500, 500, 203}},
-		{"by size", strings.Repeat(big+"\n", 11), "", []int{5, 5, 1}},
+		{"by size", strings.Repeat(big+"\n", 21), "", []int{10, 10, 1}}, // 10 MiB a call
 		{"fixed key", numberedLines(3), "k", []int{3}},
 		{"empty input", "", "", nil},
 	}
@@ -195,6 +195,7 @@ func TestLinePutterFailures(t *testing.T) {
 		wantCalls  int
 		wantErr    string   // substring; "" for none
 		wantStderr []string // substrings
+		maxRecord  int      // the stream's maximum record size; 0: the default
 	}{
 		{
 			name: "throttled entries are retried", input: numberedLines(4),
@@ -243,6 +244,15 @@ func TestLinePutterFailures(t *testing.T) {
 			wantStderr: []string{"line 2: data plus partition key exceed 1048576 bytes"},
 		},
 		{
+			name: "the stream's larger limit", input: "a\n" + strings.Repeat("x", 2*shard.MaxRecordSize) + "\nb\n",
+			maxRecord: 3 * shard.MaxRecordSize, respond: succeed, wantPut: 3, wantCalls: 1,
+		},
+		{
+			name: "over the stream's larger limit", input: "a\n" + strings.Repeat("x", 2*shard.MaxRecordSize) + "\nb\n",
+			maxRecord: 2 * shard.MaxRecordSize, respond: succeed, wantPut: 2, wantFailed: 1, wantCalls: 1,
+			wantStderr: []string{"line 2: data plus partition key exceed 2097152 bytes (2048 KiB"},
+		},
+		{
 			name: "line longer than the read buffer", input: "a\n" + strings.Repeat("x", 2*shard.MaxRecordSize) + "\nb\n",
 			respond: succeed, wantPut: 2, wantFailed: 1, wantCalls: 1,
 			wantStderr: []string{"line 2: data plus partition key exceed"},
@@ -252,6 +262,7 @@ func TestLinePutterFailures(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			clear(seen)
 			p, fake, stderr := testPutter(tt.respond)
+			p.sink.(*streamSink).maxRecord = tt.maxRecord
 			stats, err := p.run(context.Background(), strings.NewReader(tt.input))
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("run: %v", err)

@@ -107,7 +107,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 		"serve Prometheus metrics (GET /metrics) on this address instead of on --http-addr (see docs/metrics.md)")
 	f.StringVar(&cfg.durability, "durability", "sync",
 		"sync: fsync the WAL before acknowledging a put; relaxed: acknowledge before (see docs/durability.md)")
-	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING before ACTIVE")
+	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING, and streams whose mode or warm throughput changes UPDATING, before ACTIVE")
 	f.DurationVar(&cfg.iteratorTTL, "iterator-ttl", shard.IteratorTTL,
 		"how long shard iterators stay valid (Kinesis: 5m; shorter values are for tests)")
 	f.StringVar(&cfg.region, "region", defaultRegion, "region shown in stream ARNs")
@@ -162,6 +162,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),
+		shard.WithUpdateDelay(cfg.createDelay),
 		shard.WithIteratorTTL(cfg.iteratorTTL),
 		shard.WithRegion(cfg.region),
 		shard.WithAccountID(cfg.accountID),
@@ -172,6 +173,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.dataDir, err)
 	}
+	cfg.auth.useResourcePolicies(store)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	reg.MustRegister(store.HealthCollector()) // scraped only while the servers run, before store.Close

@@ -129,6 +129,14 @@ func checkLoopback(ctx context.Context, addr string) error {
 	return nil
 }
 
+// useResourcePolicies makes the guard enforce the resource policies of
+// store's streams (PutResourcePolicy) on every face.
+func (c *authConfig) useResourcePolicies(store *shard.Store) {
+	if c.guard != nil {
+		c.guard = c.guard.WithResourcePolicies(store)
+	}
+}
+
 // jsonGuard is the guard of the Kinesis and Firehose JSON APIs: nil (an
 // untyped nil, which WithGuard ignores) when authentication is off.
 func (c *authConfig) jsonGuard() awsproto.Guard {

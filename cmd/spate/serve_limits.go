@@ -15,8 +15,8 @@ import (
 	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/api/kinesisapi"
 	"github.com/spatehq/spate/apierr"
-	"github.com/spatehq/spate/faults"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/faults"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 // Limits and faults of `spate serve` (issue 12, docs/limits.md): Kinesis's

@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
-	"github.com/spatehq/spate/faults"
-	"github.com/spatehq/spate/throttle"
+	"github.com/spatehq/spate/internal/faults"
+	"github.com/spatehq/spate/internal/throttle"
 )
 
 func TestLimitsFlags(t *testing.T) {

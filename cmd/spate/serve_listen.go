@@ -166,19 +166,28 @@ func (c *listenConfig) listen(ctx context.Context, flag, addr string) (net.Liste
 }
 
 // httpServer returns an http.Server for h with c's timeouts and, when TLS
-// is on, its TLS configuration (with HTTP/2 offered by ALPN); serve it with
+// is on, its TLS configuration (with HTTP/2 offered by ALPN), serving HTTP/1.1
+// and HTTP/2 (serve_http2.go); serve it with
 // serveHTTP.
 func (c *listenConfig) httpServer(h http.Handler, tlsConf *tls.Config, logger *slog.Logger) *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           h,
 		ReadHeaderTimeout: c.readHeaderTimeout,
 		ReadTimeout:       c.readTimeout,
 		WriteTimeout:      c.writeTimeout,
 		IdleTimeout:       c.idleTimeout,
+		MaxHeaderBytes:    maxHeaderBytes,
+		// HTTP/1.1 and HTTP/2 (h2c, or h2 by ALPN): serve_http2.go.
+		Protocols: httpProtocols(tlsConf != nil),
+		HTTP2:     http2Config(),
 		// A copy per server: net/http adds its HTTP/2 settings to it.
 		TLSConfig: tlsConf.Clone(),
 		ErrorLog:  slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	if tlsConf == nil {
+		srv.Handler = newH2CUpgrader(srv, h, logger)
+	}
+	return srv
 }
 
 // serveHTTP serves srv on ln, over TLS when srv has a TLS configuration.

@@ -27,6 +27,7 @@ e.g. 'aws kinesis create-stream --endpoint-url http://127.0.0.1:4567 ...'.`,
 	}
 	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd(), newStreamSchemaCmd(),
 		newStreamMonitoringCmd())
+	cmd.AddCommand(streamSettingsCmds()...)
 	return cmd
 }
 

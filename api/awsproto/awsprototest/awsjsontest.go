@@ -3,13 +3,17 @@
 // served by httptest and checks, on every reply, the invariants the
 // protocol keeps (an x-amzn-RequestId that is a UUID, the JSON 1.1 content
 // type, and on errors a __type equal to the X-Amzn-ErrorType header), and
-// CheckSameAsEncodingJSON for the differential tests of fast decoders.
+// CheckSameAsEncodingJSON for the differential tests of fast decoders. With
+// CallCBOR it speaks AWS CBOR 1.1 instead, as the AWS SDK for Java does, and
+// checks that replies, errors included, come back in CBOR.
 //
 // It depends on no Spate package, so awsproto's own tests can use it.
 package awsprototest
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -17,7 +21,13 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/fxamacker/cbor/v2"
 )
+
+// CBORContentType is the media type of AWS CBOR 1.1.
+const CBORContentType = "application/x-amz-cbor-1.1"
 
 // Client sends requests to one handler.
 type Client struct {
@@ -80,14 +90,20 @@ func (c *Client) Do(method, path string, header map[string]string, body string) 
 		c.t.Fatal(err)
 	}
 	r := Reply{Status: resp.StatusCode, Header: resp.Header, Raw: string(raw)}
-	if err := json.Unmarshal(raw, &r.Body); err != nil {
+	wantCT := "application/x-amz-json-1.1"
+	if req.Header.Get("Content-Type") == CBORContentType {
+		wantCT = CBORContentType
+		if r.Body, err = DecodeCBOR(raw); err != nil {
+			c.t.Fatalf("reply is not a CBOR map: %v: %x", err, raw)
+		}
+	} else if err := json.Unmarshal(raw, &r.Body); err != nil {
 		c.t.Fatalf("reply is not a JSON object: %v: %s", err, raw)
 	}
 	if id := resp.Header.Get("X-Amzn-Requestid"); !requestIDPattern.MatchString(id) {
 		c.t.Errorf("x-amzn-RequestId = %q, want a UUID", id)
 	}
-	if ct := resp.Header.Get("Content-Type"); ct != "application/x-amz-json-1.1" {
-		c.t.Errorf("Content-Type = %q", ct)
+	if ct := resp.Header.Get("Content-Type"); ct != wantCT {
+		c.t.Errorf("Content-Type = %q, want %q (the request's protocol)", ct, wantCT)
 	}
 	if r.Status != http.StatusOK {
 		if r.ErrType() == "" || r.Header.Get("X-Amzn-Errortype") != r.ErrType() {
@@ -114,6 +130,124 @@ func (c *Client) Call(action string, body any) Reply {
 		"X-Amz-Target":  c.TargetPrefix + "." + action,
 		"Authorization": "AWS4-HMAC-SHA256 Credential=dummy/20250101/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00",
 	}, s)
+}
+
+// CallCBOR sends an action with a CBOR body: body is encoded with
+// EncodeCBOR unless it is already []byte.
+func (c *Client) CallCBOR(action string, body any) Reply {
+	c.t.Helper()
+	b, ok := body.([]byte)
+	if !ok {
+		var err error
+		if b, err = EncodeCBOR(body); err != nil {
+			c.t.Fatal(err)
+		}
+	}
+	return c.Do(http.MethodPost, "/", map[string]string{
+		"Content-Type":  CBORContentType,
+		"X-Amz-Target":  c.TargetPrefix + "." + action,
+		"Authorization": "AWS4-HMAC-SHA256 Credential=dummy/20250101/us-east-1/service/aws4_request, SignedHeaders=host, Signature=00",
+	}, string(b))
+}
+
+// EncodeCBOR encodes v as an AWS SDK would: map keys sorted (so that the
+// bytes are stable), []byte as byte strings, time.Time as tag 1 enclosing
+// integer milliseconds since the epoch (AWS's reading of tag 1).
+func EncodeCBOR(v any) ([]byte, error) {
+	em, err := cbor.EncOptions{Sort: cbor.SortBytewiseLexical}.EncModeWithTags(cbor.NewTagSet())
+	if err != nil {
+		return nil, err
+	}
+	var buf bytes.Buffer
+	if err := em.NewEncoder(&buf).Encode(millisTimes(v)); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// millisTimes replaces every time.Time in maps and slices of v with AWS's
+// CBOR timestamp.
+func millisTimes(v any) any {
+	switch x := v.(type) {
+	case time.Time:
+		return cbor.Tag{Number: 1, Content: x.UnixMilli()}
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = millisTimes(e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = millisTimes(e)
+		}
+		return out
+	}
+	return v
+}
+
+// DecodeCBOR decodes a CBOR reply body: maps as map[string]any, arrays as
+// []any, byte strings as []byte, integers as uint64 or int64, and tag 1 as
+// a cbor.Tag (the decoder would make it a time read as seconds; tests see
+// the wire form instead).
+func DecodeCBOR(b []byte) (map[string]any, error) {
+	v, err := decodeCBORValue(b)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("CBOR body is a %T, not a map", v)
+	}
+	return m, nil
+}
+
+func decodeCBORValue(b []byte) (any, error) {
+	dm, err := cbor.DecOptions{DupMapKey: cbor.DupMapKeyEnforcedAPF}.DecMode()
+	if err != nil {
+		return nil, err
+	}
+	if len(b) == 0 {
+		return nil, fmt.Errorf("empty CBOR item")
+	}
+	switch {
+	case b[0] == 0xc1: // tag 1
+		var content any
+		if err := dm.Unmarshal(b[1:], &content); err != nil {
+			return nil, err
+		}
+		return cbor.Tag{Number: 1, Content: content}, nil
+	case b[0]>>5 == 5: // map
+		var raw map[string]cbor.RawMessage
+		if err := dm.Unmarshal(b, &raw); err != nil {
+			return nil, err
+		}
+		m := make(map[string]any, len(raw))
+		for k, e := range raw {
+			if m[k], err = decodeCBORValue(e); err != nil {
+				return nil, fmt.Errorf("%s: %w", k, err)
+			}
+		}
+		return m, nil
+	case b[0]>>5 == 4: // array
+		var raw []cbor.RawMessage
+		if err := dm.Unmarshal(b, &raw); err != nil {
+			return nil, err
+		}
+		l := make([]any, len(raw))
+		for i, e := range raw {
+			if l[i], err = decodeCBORValue(e); err != nil {
+				return nil, fmt.Errorf("[%d]: %w", i, err)
+			}
+		}
+		return l, nil
+	}
+	var v any
+	if err := dm.Unmarshal(b, &v); err != nil {
+		return nil, err
+	}
+	return v, nil
 }
 
 // OK sends an action and fails the test unless it succeeds.
