@@ -289,6 +289,20 @@ func TestSDKKinesisActions(t *testing.T) {
 			if s := active(t); s.EncryptionType != types.EncryptionTypeKms || aws.ToString(s.KeyId) != "alias/aws/kinesis" {
 				t.Errorf("after StartStreamEncryption: %s %s", s.EncryptionType, aws.ToString(s.KeyId))
 			}
+			// A record written now is encrypted at rest, plain to the reader,
+			// and says so in PutRecord's and GetRecords' EncryptionType.
+			secret := []byte("encrypted at rest, plain to the reader")
+			put, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("pk"), Data: secret})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if put.EncryptionType != types.EncryptionTypeKms {
+				t.Errorf("PutRecord's EncryptionType %q on an encrypted stream, want KMS", put.EncryptionType)
+			}
+			recs := k.drain(ctx, t, k.iterator(ctx, t, name, aws.ToString(put.ShardId), types.ShardIteratorTypeAtSequenceNumber, aws.ToString(put.SequenceNumber), nil))
+			if len(recs) != 1 || !bytes.Equal(recs[0].Data, secret) || recs[0].EncryptionType != types.EncryptionTypeKms {
+				t.Errorf("GetRecords of the record written while encrypted = %+v, want %q with EncryptionType KMS", recs, secret)
+			}
 		}},
 		{"StopStreamEncryption", func(t *testing.T) {
 			if _, err := c.StopStreamEncryption(ctx, &kinesis.StopStreamEncryptionInput{StreamName: aws.String(name),
