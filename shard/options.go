@@ -66,6 +66,8 @@ type config struct {
 	// diskNow is the reserve's clock (withDiskClock), apart from now so
 	// that tests of retention, which freeze now, still see it tick.
 	diskNow func() time.Time
+	// keys wraps the data keys of encrypted streams (WithKeys).
+	keys Keys
 }
 
 func defaultConfig() config {

@@ -33,6 +33,9 @@ type Store struct {
 	roNeed, roFree atomic.Uint64
 
 	iterSecret []byte
+	// epoch is the nonce epoch of sealed records (encryption.go, newEpoch);
+	// it belongs to the writer goroutine.
+	epoch uint32
 
 	// mu guards streams, byID, nextStreamID and every stream's meta.
 	// Metadata changes hold it for writing while they persist the new meta.
@@ -93,6 +96,8 @@ type stream struct {
 	// deleted is set by DeleteStream once the metadata is gone; the writer
 	// fails appends to a deleted stream that are still queued.
 	deleted atomic.Bool
+	// keys caches the stream's unwrapped data keys (encryption.go).
+	keys streamKeys
 }
 
 // streamMeta is the persisted metadata of a stream ("m" + name).
@@ -109,6 +114,9 @@ type streamMeta struct {
 	// ShardLevelMetrics are the metrics EnableEnhancedMonitoring turned
 	// on, in AllShardLevelMetrics order; empty when none are.
 	ShardLevelMetrics []ShardLevelMetric `json:"shardLevelMetrics,omitempty"`
+	// Encryption is the server-side encryption state (encryption.go);
+	// nil for a stream that was never encrypted.
+	Encryption *encryptionMeta `json:"encryption,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -261,6 +269,7 @@ func openStore(ctx context.Context, cfg config, dir string, allowReadOnly bool) 
 		writerDone: make(chan struct{}),
 		unsynced:   map[*shardState]published{},
 		syncKick:   make(chan struct{}, 1),
+		epoch:      newEpoch(),
 	}
 	s.readOnly.Store(readOnly)
 	s.roNeed.Store(roNeed)
@@ -586,6 +595,9 @@ func (s *Store) status(m *streamMeta) StreamStatus {
 	if m.ActiveAtMs != 0 && s.cfg.now().UnixMilli() < m.ActiveAtMs {
 		return StatusCreating
 	}
+	if encryptionUpdating(m, s.cfg.now().UnixMilli()) {
+		return StatusUpdating
+	}
 	return StatusActive
 }
 
@@ -608,7 +620,7 @@ func (s *Store) lookupActive(name string) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.status(&st.meta) != StatusActive {
+	if s.status(&st.meta) == StatusCreating { // UPDATING streams serve reads and writes
 		return nil, apierr.New(apierr.ResourceNotFound,
 			"Stream %s under account %s is %s, not ACTIVE; wait until DescribeStreamSummary shows ACTIVE", name, s.cfg.accountID, StatusCreating)
 	}
@@ -826,10 +838,11 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 
 func (s *Store) describe(st *stream) StreamDescription {
 	m := &st.meta
+	encType, keyID := describeEncryption(m)
 	return StreamDescription{
 		Name: m.Name, ARN: s.StreamARN(m.Name), Status: s.status(m), Mode: m.Mode,
 		CreatedAt: fromMillis(m.CreatedAtMs), RetentionHours: m.RetentionHours,
-		EncryptionType: "NONE", OpenShardCount: len(st.open),
+		EncryptionType: encType, KeyID: keyID, OpenShardCount: len(st.open),
 		ShardLevelMetrics: setOf(m.ShardLevelMetrics).list(),
 	}
 }
