@@ -46,6 +46,17 @@ const (
 	EncryptionNone = "NONE"
 )
 
+// EncryptionTypeOf is the EncryptionType of an append's records, as
+// PutRecord and PutRecords report it: KMS when they were stored encrypted.
+func EncryptionTypeOf(res []AppendResult) string {
+	for _, r := range res {
+		if r.ErrorCode == "" && r.Encrypted {
+			return EncryptionKMS
+		}
+	}
+	return EncryptionNone
+}
+
 // MaxEncryptionChanges is how many times a stream's encryption may be
 // started or stopped in a rolling 24 hours, as in Kinesis.
 const MaxEncryptionChanges = 25

@@ -60,6 +60,8 @@ type streamStore interface {
 	IteratorStream(iterator string) (string, error)
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
+	StartEncryption(ctx context.Context, name, encryptionType, keyID string) error
+	StopEncryption(ctx context.Context, name, encryptionType, keyID string) error
 }
 
 var _ streamStore = (*shard.Store)(nil)
@@ -121,6 +123,8 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("PutRecord", h.putRecord),
 			awsproto.FastAction("PutRecords", h.putRecords, decodeFast),
 			awsproto.Action("RemoveTagsFromStream", h.removeTagsFromStream),
+			awsproto.Action("StartStreamEncryption", h.startStreamEncryption),
+			awsproto.Action("StopStreamEncryption", h.stopStreamEncryption),
 		},
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		SigningName:     "kinesis",

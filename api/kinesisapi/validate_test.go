@@ -251,6 +251,7 @@ func TestServedActions(t *testing.T) {
 		"AddTagsToStream", "CreateStream", "DecreaseStreamRetentionPeriod", "DeleteStream", "DescribeLimits",
 		"DescribeStream", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords", "GetShardIterator", "IncreaseStreamRetentionPeriod",
 		"ListShards", "ListStreams", "ListTagsForStream", "PutRecord", "PutRecords", "RemoveTagsFromStream",
+		"StartStreamEncryption", "StopStreamEncryption",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("served actions = %v, want %v", got, want)
