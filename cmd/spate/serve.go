@@ -61,6 +61,7 @@ type serveConfig struct {
 	auth        authConfig     // --auth, --credentials, --policies (serve_auth.go)
 	listen      listenConfig   // timeouts, connection caps, TLS (serve_listen.go)
 	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
+	kmsKeys     string         // --kms-keys keyring file (serve_kms.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -124,6 +125,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addAuthFlags(f, &cfg.auth)
 	addListenFlags(f, &cfg.listen)
 	addDiskFlags(f, &cfg)
+	addKMSFlags(f, &cfg)
 	return cmd
 }
 
@@ -153,7 +155,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget,
+	keys, err := openKeyring(cfg, logger)
+	if err != nil {
+		return err
+	}
+	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget, keys,
 		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),
