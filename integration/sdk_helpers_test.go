@@ -60,8 +60,8 @@ func (k *kin) createWith(ctx context.Context, t *testing.T, in *kinesis.CreateSt
 }
 
 // waitActive polls DescribeStreamSummary until the stream is ACTIVE and
-// returns that summary. A new stream is CREATING until then; any other
-// status fails the test.
+// returns that summary. A new stream is CREATING until then, a stream whose
+// encryption changed UPDATING; any other status fails the test.
 func (k *kin) waitActive(ctx context.Context, t *testing.T, name string) *types.StreamDescriptionSummary {
 	t.Helper()
 	for {
@@ -69,9 +69,9 @@ func (k *kin) waitActive(ctx context.Context, t *testing.T, name string) *types.
 		switch sum.StreamStatus {
 		case types.StreamStatusActive:
 			return sum
-		case types.StreamStatusCreating:
+		case types.StreamStatusCreating, types.StreamStatusUpdating:
 		default:
-			t.Fatalf("stream %s is %s, want CREATING then ACTIVE", name, sum.StreamStatus)
+			t.Fatalf("stream %s is %s, want CREATING or UPDATING, then ACTIVE", name, sum.StreamStatus)
 		}
 		select {
 		case <-ctx.Done():
@@ -456,6 +456,10 @@ func typedAs(err error, code string) bool {
 		"LimitExceededException":    errorAs[*types.LimitExceededException],
 		"ExpiredIteratorException":  errorAs[*types.ExpiredIteratorException],
 		"ExpiredNextTokenException": errorAs[*types.ExpiredNextTokenException],
+		"KMSNotFoundException":      errorAs[*types.KMSNotFoundException],
+		"KMSDisabledException":      errorAs[*types.KMSDisabledException],
+		"KMSInvalidStateException":  errorAs[*types.KMSInvalidStateException],
+		"KMSAccessDeniedException":  errorAs[*types.KMSAccessDeniedException],
 	}[code]
 	return !ok || is(err)
 }
