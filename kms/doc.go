@@ -27,8 +27,10 @@
 //	           "material": "base64 of 32 random bytes", "createdAt": "RFC 3339"}]}
 //
 // A key's state is Enabled, Disabled or PendingDeletion, as in KMS; an
-// operator edits it in the file to take a key out of service (the keyring
-// reads the file again whenever a key is not found or not usable).
+// operator edits it in the file to take a key out of service, or adds keys
+// (the keyring reads the file again whenever it changed). A stream whose
+// data key is already unwrapped keeps using it until the server restarts,
+// as AWS services cache data keys for a while.
 //
 // # Wrapped data keys
 //

@@ -83,7 +83,19 @@ type Keyring struct {
 
 	mu   sync.Mutex
 	keys []entry
+	// seen is the file's modification time and size when keys were read:
+	// a lookup reads the file again when they change (fresh).
+	seen fileStamp
 }
+
+type fileStamp struct {
+	mod  time.Time
+	size int64
+}
+
+func stampOf(fi os.FileInfo) fileStamp { return fileStamp{mod: fi.ModTime(), size: fi.Size()} }
+
+func (a fileStamp) same(b fileStamp) bool { return a.mod.Equal(b.mod) && a.size == b.size }
 
 // Option configures Open.
 type Option func(*Keyring)
@@ -107,11 +119,9 @@ func Open(path string, opts ...Option) (*Keyring, error) {
 	if path == "" {
 		return k, nil
 	}
-	keys, err := k.read()
-	if err != nil {
+	if err := k.reload(); err != nil {
 		return nil, err
 	}
-	k.keys = keys
 	return k, nil
 }
 
@@ -119,51 +129,60 @@ func Open(path string, opts ...Option) (*Keyring, error) {
 func (k *Keyring) Path() string { return k.path }
 
 // read parses the keyring file; a missing file is an empty keyring.
-func (k *Keyring) read() ([]entry, error) {
+func (k *Keyring) read() ([]entry, fileStamp, error) {
+	keys, stamp, err := k.readFile()
+	if err != nil {
+		return nil, fileStamp{}, fmt.Errorf("kms keyring %s: %w", k.path, err)
+	}
+	return keys, stamp, nil
+}
+
+func (k *Keyring) readFile() ([]entry, fileStamp, error) {
 	fi, err := os.Stat(k.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
+		return nil, fileStamp{}, nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("kms keyring %s: %w", k.path, err)
+		return nil, fileStamp{}, err
 	}
+	stamp := stampOf(fi)
 	if perm := fi.Mode().Perm(); perm&0o077 != 0 {
-		return nil, fmt.Errorf("kms keyring %s: mode %04o lets others read the master keys; chmod 600 it", k.path, perm)
+		return nil, fileStamp{}, fmt.Errorf("mode %04o lets others read the master keys; chmod 600 it", perm)
 	}
 	b, err := os.ReadFile(k.path)
 	if err != nil {
-		return nil, fmt.Errorf("kms keyring %s: %w", k.path, err)
+		return nil, fileStamp{}, err
 	}
 	var f file
 	if err := json.Unmarshal(b, &f); err != nil {
-		return nil, fmt.Errorf("kms keyring %s: %w", k.path, err)
+		return nil, fileStamp{}, err
 	}
 	seen := map[string]bool{}
 	for i, e := range f.Keys {
 		if !uuidRE.MatchString(e.ID) {
-			return nil, fmt.Errorf("kms keyring %s: key %d: id %q is not a UUID", k.path, i, e.ID)
+			return nil, fileStamp{}, fmt.Errorf("key %d: id %q is not a UUID", i, e.ID)
 		}
 		if len(e.Material) != DataKeySize {
-			return nil, fmt.Errorf("kms keyring %s: key %s: material is %d bytes, want %d", k.path, e.ID, len(e.Material), DataKeySize)
+			return nil, fileStamp{}, fmt.Errorf("key %s: material is %d bytes, want %d", e.ID, len(e.Material), DataKeySize)
 		}
 		switch e.State {
 		case "":
 			f.Keys[i].State = Enabled
 		case Enabled, Disabled, PendingDeletion:
 		default:
-			return nil, fmt.Errorf("kms keyring %s: key %s: state %q is not Enabled, Disabled or PendingDeletion", k.path, e.ID, e.State)
+			return nil, fileStamp{}, fmt.Errorf("key %s: state %q is not Enabled, Disabled or PendingDeletion", e.ID, e.State)
 		}
 		for _, name := range append([]string{e.ID}, e.Aliases...) {
 			if name != e.ID && !aliasRE.MatchString(name) {
-				return nil, fmt.Errorf("kms keyring %s: key %s: alias %q must look like alias/NAME", k.path, e.ID, name)
+				return nil, fileStamp{}, fmt.Errorf("key %s: alias %q must look like alias/NAME", e.ID, name)
 			}
 			if seen[name] {
-				return nil, fmt.Errorf("kms keyring %s: %s names two keys", k.path, name)
+				return nil, fileStamp{}, fmt.Errorf("%s names two keys", name)
 			}
 			seen[name] = true
 		}
 	}
-	return f.Keys, nil
+	return f.Keys, stamp, nil
 }
 
 // write replaces the keyring file with keys, atomically. The caller holds mu.
@@ -198,6 +217,9 @@ func (k *Keyring) write(keys []entry) error {
 	if err := os.Rename(tmp.Name(), k.path); err != nil {
 		return fmt.Errorf("kms keyring %s: %w", k.path, err)
 	}
+	if fi, err := os.Stat(k.path); err == nil {
+		k.seen = stampOf(fi)
+	}
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync() // the rename is durable once the directory is
 		_ = d.Close()
@@ -211,12 +233,26 @@ func (k *Keyring) reload() error {
 	if k.path == "" {
 		return nil
 	}
-	keys, err := k.read()
+	keys, stamp, err := k.read()
 	if err != nil {
 		return err
 	}
-	k.keys = keys
+	k.keys, k.seen = keys, stamp
 	return nil
+}
+
+// fresh reads the file again if it changed since it was last read, so
+// that a key an operator disabled in it stops working without a restart.
+// The caller holds mu.
+func (k *Keyring) fresh() error {
+	if k.path == "" {
+		return nil
+	}
+	fi, err := os.Stat(k.path)
+	if err == nil && k.seen.same(stampOf(fi)) {
+		return nil
+	}
+	return k.reload()
 }
 
 var (
@@ -298,13 +334,10 @@ func (k *Keyring) lookup(keyID string) (*entry, error) {
 		return nil, apierr.New(apierr.KMSNotFound,
 			"Key '%s' does not exist: KMS keys are regional, and this server serves region %s", keyID, k.region)
 	}
-	e := k.find(r)
-	if e == nil || e.State != Enabled {
-		if err := k.reload(); err != nil {
-			return nil, err
-		}
-		e = k.find(r)
+	if err := k.fresh(); err != nil {
+		return nil, err
 	}
+	e := k.find(r)
 	if e == nil && (r.alias == AliasKinesis || r.alias == AliasFirehose) {
 		if e, err = k.create([]string{r.alias}); err != nil {
 			return nil, err
@@ -461,13 +494,10 @@ func (k *Keyring) Unwrap(wrapped []byte, encContext string) ([]byte, string, err
 	id := h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	e := k.find(ref{id: id})
-	if e == nil || e.State != Enabled {
-		if err := k.reload(); err != nil {
-			return nil, "", err
-		}
-		e = k.find(ref{id: id})
+	if err := k.fresh(); err != nil {
+		return nil, "", err
 	}
+	e := k.find(ref{id: id})
 	if e == nil {
 		return nil, "", apierr.New(apierr.KMSNotFound,
 			"Key '%s' that encrypted this data does not exist in the keyring %s; restore the keyring that holds it", k.arn(id), k.where())
