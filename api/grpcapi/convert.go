@@ -177,6 +177,7 @@ func encodeDescription(d shard.StreamDescription) *spatev1.StreamDescription {
 		StreamCreationTimestamp: encodeTime(d.CreatedAt),
 		EncryptionType:          d.EncryptionType,
 		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
+		KeyId:                   d.KeyID,
 	}
 }
 
@@ -192,5 +193,6 @@ func encodeSummary(d shard.StreamDescription) *spatev1.StreamDescriptionSummary 
 		OpenShardCount:          int32(d.OpenShardCount),
 		ConsumerCount:           int32(d.ConsumerCount),
 		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
+		KeyId:                   d.KeyID,
 	}
 }

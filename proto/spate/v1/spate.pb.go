@@ -660,13 +660,15 @@ type StreamDescription struct {
 	HasMoreShards           bool                   `protobuf:"varint,6,opt,name=has_more_shards,json=hasMoreShards,proto3" json:"has_more_shards,omitempty"`
 	RetentionPeriodHours    int32                  `protobuf:"varint,7,opt,name=retention_period_hours,json=retentionPeriodHours,proto3" json:"retention_period_hours,omitempty"`
 	StreamCreationTimestamp *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=stream_creation_timestamp,json=streamCreationTimestamp,proto3" json:"stream_creation_timestamp,omitempty"`
-	// Always "NONE".
+	// "KMS" when the stream is encrypted (StartStreamEncryption), else "NONE".
 	EncryptionType string `protobuf:"bytes,9,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
 	// The shard-level metrics enabled with EnableEnhancedMonitoring, by their
 	// Kinesis names (IncomingBytes, ...); empty when none are.
 	ShardLevelMetrics []string `protobuf:"bytes,10,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The key_id StartStreamEncryption was given; empty when not encrypted.
+	KeyId         string `protobuf:"bytes,11,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StreamDescription) Reset() {
@@ -769,6 +771,13 @@ func (x *StreamDescription) GetShardLevelMetrics() []string {
 	return nil
 }
 
+func (x *StreamDescription) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 // StreamDescriptionSummary is DescribeStreamSummary's answer.
 type StreamDescriptionSummary struct {
 	state                   protoimpl.MessageState `protogen:"open.v1"`
@@ -778,15 +787,17 @@ type StreamDescriptionSummary struct {
 	StreamMode              StreamMode             `protobuf:"varint,4,opt,name=stream_mode,json=streamMode,proto3,enum=spate.v1.StreamMode" json:"stream_mode,omitempty"`
 	RetentionPeriodHours    int32                  `protobuf:"varint,5,opt,name=retention_period_hours,json=retentionPeriodHours,proto3" json:"retention_period_hours,omitempty"`
 	StreamCreationTimestamp *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=stream_creation_timestamp,json=streamCreationTimestamp,proto3" json:"stream_creation_timestamp,omitempty"`
-	// Always "NONE".
+	// "KMS" when the stream is encrypted (StartStreamEncryption), else "NONE".
 	EncryptionType string `protobuf:"bytes,7,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
 	OpenShardCount int32  `protobuf:"varint,8,opt,name=open_shard_count,json=openShardCount,proto3" json:"open_shard_count,omitempty"`
 	ConsumerCount  int32  `protobuf:"varint,9,opt,name=consumer_count,json=consumerCount,proto3" json:"consumer_count,omitempty"`
 	// The shard-level metrics enabled with EnableEnhancedMonitoring, by their
 	// Kinesis names (IncomingBytes, ...); empty when none are.
 	ShardLevelMetrics []string `protobuf:"bytes,10,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The key_id StartStreamEncryption was given; empty when not encrypted.
+	KeyId         string `protobuf:"bytes,11,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StreamDescriptionSummary) Reset() {
@@ -887,6 +898,13 @@ func (x *StreamDescriptionSummary) GetShardLevelMetrics() []string {
 		return x.ShardLevelMetrics
 	}
 	return nil
+}
+
+func (x *StreamDescriptionSummary) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
 }
 
 // StreamSummary is one entry of ListStreams.
@@ -3717,6 +3735,223 @@ func (x *GetStreamMetricsResponse) GetShards() []*ShardMetrics {
 	return nil
 }
 
+// StartStreamEncryptionRequest is StartStreamEncryption's input.
+type StartStreamEncryptionRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// "KMS", the only valid value.
+	EncryptionType string `protobuf:"bytes,3,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
+	// A KMS key of the server's keyring: key id, key ARN, alias/NAME or alias
+	// ARN; alias/aws/kinesis always works.
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartStreamEncryptionRequest) Reset() {
+	*x = StartStreamEncryptionRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartStreamEncryptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartStreamEncryptionRequest) ProtoMessage() {}
+
+func (x *StartStreamEncryptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartStreamEncryptionRequest.ProtoReflect.Descriptor instead.
+func (*StartStreamEncryptionRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *StartStreamEncryptionRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *StartStreamEncryptionRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *StartStreamEncryptionRequest) GetEncryptionType() string {
+	if x != nil {
+		return x.EncryptionType
+	}
+	return ""
+}
+
+func (x *StartStreamEncryptionRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// StartStreamEncryptionResponse is empty: the stream is UPDATING, then ACTIVE.
+type StartStreamEncryptionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartStreamEncryptionResponse) Reset() {
+	*x = StartStreamEncryptionResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartStreamEncryptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartStreamEncryptionResponse) ProtoMessage() {}
+
+func (x *StartStreamEncryptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartStreamEncryptionResponse.ProtoReflect.Descriptor instead.
+func (*StartStreamEncryptionResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{55}
+}
+
+// StopStreamEncryptionRequest is StopStreamEncryption's input.
+type StopStreamEncryptionRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// "KMS", the only valid value.
+	EncryptionType string `protobuf:"bytes,3,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
+	// The key encryption was started with (any of the four forms).
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopStreamEncryptionRequest) Reset() {
+	*x = StopStreamEncryptionRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopStreamEncryptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopStreamEncryptionRequest) ProtoMessage() {}
+
+func (x *StopStreamEncryptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopStreamEncryptionRequest.ProtoReflect.Descriptor instead.
+func (*StopStreamEncryptionRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *StopStreamEncryptionRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *StopStreamEncryptionRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *StopStreamEncryptionRequest) GetEncryptionType() string {
+	if x != nil {
+		return x.EncryptionType
+	}
+	return ""
+}
+
+func (x *StopStreamEncryptionRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// StopStreamEncryptionResponse is empty: the stream is UPDATING, then ACTIVE.
+type StopStreamEncryptionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopStreamEncryptionResponse) Reset() {
+	*x = StopStreamEncryptionResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopStreamEncryptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopStreamEncryptionResponse) ProtoMessage() {}
+
+func (x *StopStreamEncryptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopStreamEncryptionResponse.ProtoReflect.Descriptor instead.
+func (*StopStreamEncryptionResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{57}
+}
+
 var File_spate_v1_spate_proto protoreflect.FileDescriptor
 
 const file_spate_v1_spate_proto_rawDesc = "" +
@@ -3746,7 +3981,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\rpartition_key\x18\x04 \x01(\tR\fpartitionKey\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xff\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x96\x04\n" +
 	"\x11StreamDescription\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -3761,7 +3996,8 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x19stream_creation_timestamp\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x17streamCreationTimestamp\x12'\n" +
 	"\x0fencryption_type\x18\t \x01(\tR\x0eencryptionType\x12.\n" +
 	"\x13shard_level_metrics\x18\n" +
-	" \x03(\tR\x11shardLevelMetrics\"\x86\x04\n" +
+	" \x03(\tR\x11shardLevelMetrics\x12\x15\n" +
+	"\x06key_id\x18\v \x01(\tR\x05keyId\"\x9d\x04\n" +
 	"\x18StreamDescriptionSummary\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -3776,7 +4012,8 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x10open_shard_count\x18\b \x01(\x05R\x0eopenShardCount\x12%\n" +
 	"\x0econsumer_count\x18\t \x01(\x05R\rconsumerCount\x12.\n" +
 	"\x13shard_level_metrics\x18\n" +
-	" \x03(\tR\x11shardLevelMetrics\"\x9b\x02\n" +
+	" \x03(\tR\x11shardLevelMetrics\x12\x15\n" +
+	"\x06key_id\x18\v \x01(\tR\x05keyId\"\x9b\x02\n" +
 	"\rStreamSummary\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -4014,7 +4251,23 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12.\n" +
 	"\x13shard_level_metrics\x18\x02 \x03(\tR\x11shardLevelMetrics\x12.\n" +
-	"\x06shards\x18\x03 \x03(\v2\x16.spate.v1.ShardMetricsR\x06shards*\x9b\x01\n" +
+	"\x06shards\x18\x03 \x03(\v2\x16.spate.v1.ShardMetricsR\x06shards\"\x9e\x01\n" +
+	"\x1cStartStreamEncryptionRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12'\n" +
+	"\x0fencryption_type\x18\x03 \x01(\tR\x0eencryptionType\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\x1f\n" +
+	"\x1dStartStreamEncryptionResponse\"\x9d\x01\n" +
+	"\x1bStopStreamEncryptionRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12'\n" +
+	"\x0fencryption_type\x18\x03 \x01(\tR\x0eencryptionType\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\x1e\n" +
+	"\x1cStopStreamEncryptionResponse*\x9b\x01\n" +
 	"\fStreamStatus\x12\x1d\n" +
 	"\x19STREAM_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16STREAM_STATUS_CREATING\x10\x01\x12\x1a\n" +
@@ -4040,7 +4293,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"#SHARD_FILTER_TYPE_FROM_TRIM_HORIZON\x10\x03\x12\x1f\n" +
 	"\x1bSHARD_FILTER_TYPE_AT_LATEST\x10\x04\x12\"\n" +
 	"\x1eSHARD_FILTER_TYPE_AT_TIMESTAMP\x10\x05\x12$\n" +
-	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xb8\x0e\n" +
+	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\x89\x10\n" +
 	"\rStreamService\x12M\n" +
 	"\fCreateStream\x12\x1d.spate.v1.CreateStreamRequest\x1a\x1e.spate.v1.CreateStreamResponse\x12M\n" +
 	"\fDeleteStream\x12\x1d.spate.v1.DeleteStreamRequest\x1a\x1e.spate.v1.DeleteStreamResponse\x12S\n" +
@@ -4064,7 +4317,9 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\tSubscribe\x12\x1a.spate.v1.SubscribeRequest\x1a\x1b.spate.v1.SubscribeResponse0\x01\x12q\n" +
 	"\x18EnableEnhancedMonitoring\x12).spate.v1.EnableEnhancedMonitoringRequest\x1a*.spate.v1.EnableEnhancedMonitoringResponse\x12t\n" +
 	"\x19DisableEnhancedMonitoring\x12*.spate.v1.DisableEnhancedMonitoringRequest\x1a+.spate.v1.DisableEnhancedMonitoringResponse\x12Y\n" +
-	"\x10GetStreamMetrics\x12!.spate.v1.GetStreamMetricsRequest\x1a\".spate.v1.GetStreamMetricsResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
+	"\x10GetStreamMetrics\x12!.spate.v1.GetStreamMetricsRequest\x1a\".spate.v1.GetStreamMetricsResponse\x12h\n" +
+	"\x15StartStreamEncryption\x12&.spate.v1.StartStreamEncryptionRequest\x1a'.spate.v1.StartStreamEncryptionResponse\x12e\n" +
+	"\x14StopStreamEncryption\x12%.spate.v1.StopStreamEncryptionRequest\x1a&.spate.v1.StopStreamEncryptionResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
 
 var (
 	file_spate_v1_spate_proto_rawDescOnce sync.Once
@@ -4079,7 +4334,7 @@ func file_spate_v1_spate_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_spate_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 57)
+var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 61)
 var file_spate_v1_spate_proto_goTypes = []any{
 	(StreamStatus)(0),                             // 0: spate.v1.StreamStatus
 	(StreamMode)(0),                               // 1: spate.v1.StreamMode
@@ -4139,50 +4394,54 @@ var file_spate_v1_spate_proto_goTypes = []any{
 	(*GetStreamMetricsRequest)(nil),               // 55: spate.v1.GetStreamMetricsRequest
 	(*ShardMetrics)(nil),                          // 56: spate.v1.ShardMetrics
 	(*GetStreamMetricsResponse)(nil),              // 57: spate.v1.GetStreamMetricsResponse
-	nil,                                           // 58: spate.v1.CreateStreamRequest.TagsEntry
-	nil,                                           // 59: spate.v1.AddTagsToStreamRequest.TagsEntry
-	nil,                                           // 60: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
-	(*timestamppb.Timestamp)(nil),                 // 61: google.protobuf.Timestamp
+	(*StartStreamEncryptionRequest)(nil),          // 58: spate.v1.StartStreamEncryptionRequest
+	(*StartStreamEncryptionResponse)(nil),         // 59: spate.v1.StartStreamEncryptionResponse
+	(*StopStreamEncryptionRequest)(nil),           // 60: spate.v1.StopStreamEncryptionRequest
+	(*StopStreamEncryptionResponse)(nil),          // 61: spate.v1.StopStreamEncryptionResponse
+	nil,                                           // 62: spate.v1.CreateStreamRequest.TagsEntry
+	nil,                                           // 63: spate.v1.AddTagsToStreamRequest.TagsEntry
+	nil,                                           // 64: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	(*timestamppb.Timestamp)(nil),                 // 65: google.protobuf.Timestamp
 }
 var file_spate_v1_spate_proto_depIdxs = []int32{
 	4,  // 0: spate.v1.Shard.hash_key_range:type_name -> spate.v1.HashKeyRange
 	5,  // 1: spate.v1.Shard.sequence_number_range:type_name -> spate.v1.SequenceNumberRange
 	4,  // 2: spate.v1.ChildShard.hash_key_range:type_name -> spate.v1.HashKeyRange
-	61, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
+	65, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 4: spate.v1.StreamDescription.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 5: spate.v1.StreamDescription.stream_mode:type_name -> spate.v1.StreamMode
 	6,  // 6: spate.v1.StreamDescription.shards:type_name -> spate.v1.Shard
-	61, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	65, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 8: spate.v1.StreamDescriptionSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 9: spate.v1.StreamDescriptionSummary.stream_mode:type_name -> spate.v1.StreamMode
-	61, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	65, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 11: spate.v1.StreamSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 12: spate.v1.StreamSummary.stream_mode:type_name -> spate.v1.StreamMode
-	61, // 13: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	65, // 13: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	1,  // 14: spate.v1.CreateStreamRequest.stream_mode:type_name -> spate.v1.StreamMode
-	58, // 15: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
+	62, // 15: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
 	10, // 16: spate.v1.DescribeStreamResponse.stream_description:type_name -> spate.v1.StreamDescription
 	11, // 17: spate.v1.DescribeStreamSummaryResponse.stream_description_summary:type_name -> spate.v1.StreamDescriptionSummary
 	12, // 18: spate.v1.ListStreamsResponse.stream_summaries:type_name -> spate.v1.StreamSummary
 	3,  // 19: spate.v1.ShardFilter.type:type_name -> spate.v1.ShardFilterType
-	61, // 20: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
+	65, // 20: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
 	23, // 21: spate.v1.ListShardsRequest.shard_filter:type_name -> spate.v1.ShardFilter
-	61, // 22: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	65, // 22: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	6,  // 23: spate.v1.ListShardsResponse.shards:type_name -> spate.v1.Shard
 	28, // 24: spate.v1.PutRecordsRequest.records:type_name -> spate.v1.PutRecordsRequestEntry
 	30, // 25: spate.v1.PutRecordsResponse.records:type_name -> spate.v1.PutRecordsResultEntry
 	2,  // 26: spate.v1.GetShardIteratorRequest.shard_iterator_type:type_name -> spate.v1.ShardIteratorType
-	61, // 27: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
+	65, // 27: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
 	8,  // 28: spate.v1.GetRecordsResponse.records:type_name -> spate.v1.Record
 	7,  // 29: spate.v1.GetRecordsResponse.child_shards:type_name -> spate.v1.ChildShard
-	59, // 30: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
+	63, // 30: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
 	9,  // 31: spate.v1.ListTagsForStreamResponse.tags:type_name -> spate.v1.Tag
 	2,  // 32: spate.v1.StartingPosition.type:type_name -> spate.v1.ShardIteratorType
-	61, // 33: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
+	65, // 33: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
 	48, // 34: spate.v1.SubscribeRequest.starting_position:type_name -> spate.v1.StartingPosition
 	8,  // 35: spate.v1.SubscribeResponse.records:type_name -> spate.v1.Record
 	7,  // 36: spate.v1.SubscribeResponse.child_shards:type_name -> spate.v1.ChildShard
-	60, // 37: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	64, // 37: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
 	56, // 38: spate.v1.GetStreamMetricsResponse.shards:type_name -> spate.v1.ShardMetrics
 	13, // 39: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
 	15, // 40: spate.v1.StreamService.DeleteStream:input_type -> spate.v1.DeleteStreamRequest
@@ -4204,28 +4463,32 @@ var file_spate_v1_spate_proto_depIdxs = []int32{
 	51, // 56: spate.v1.StreamService.EnableEnhancedMonitoring:input_type -> spate.v1.EnableEnhancedMonitoringRequest
 	53, // 57: spate.v1.StreamService.DisableEnhancedMonitoring:input_type -> spate.v1.DisableEnhancedMonitoringRequest
 	55, // 58: spate.v1.StreamService.GetStreamMetrics:input_type -> spate.v1.GetStreamMetricsRequest
-	14, // 59: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
-	16, // 60: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
-	18, // 61: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
-	20, // 62: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
-	22, // 63: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
-	25, // 64: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
-	27, // 65: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
-	31, // 66: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
-	33, // 67: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
-	35, // 68: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
-	37, // 69: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
-	39, // 70: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
-	41, // 71: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
-	43, // 72: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
-	45, // 73: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
-	47, // 74: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
-	50, // 75: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
-	52, // 76: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
-	54, // 77: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
-	57, // 78: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
-	59, // [59:79] is the sub-list for method output_type
-	39, // [39:59] is the sub-list for method input_type
+	58, // 59: spate.v1.StreamService.StartStreamEncryption:input_type -> spate.v1.StartStreamEncryptionRequest
+	60, // 60: spate.v1.StreamService.StopStreamEncryption:input_type -> spate.v1.StopStreamEncryptionRequest
+	14, // 61: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
+	16, // 62: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
+	18, // 63: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
+	20, // 64: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
+	22, // 65: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
+	25, // 66: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
+	27, // 67: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
+	31, // 68: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
+	33, // 69: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
+	35, // 70: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
+	37, // 71: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
+	39, // 72: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
+	41, // 73: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
+	43, // 74: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
+	45, // 75: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
+	47, // 76: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
+	50, // 77: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
+	52, // 78: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
+	54, // 79: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
+	57, // 80: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
+	59, // 81: spate.v1.StreamService.StartStreamEncryption:output_type -> spate.v1.StartStreamEncryptionResponse
+	61, // 82: spate.v1.StreamService.StopStreamEncryption:output_type -> spate.v1.StopStreamEncryptionResponse
+	61, // [61:83] is the sub-list for method output_type
+	39, // [39:61] is the sub-list for method input_type
 	39, // [39:39] is the sub-list for extension type_name
 	39, // [39:39] is the sub-list for extension extendee
 	0,  // [0:39] is the sub-list for field type_name
@@ -4242,7 +4505,7 @@ func file_spate_v1_spate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_spate_proto_rawDesc), len(file_spate_v1_spate_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   57,
+			NumMessages:   61,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

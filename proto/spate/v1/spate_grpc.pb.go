@@ -58,6 +58,8 @@ const (
 	StreamService_EnableEnhancedMonitoring_FullMethodName      = "/spate.v1.StreamService/EnableEnhancedMonitoring"
 	StreamService_DisableEnhancedMonitoring_FullMethodName     = "/spate.v1.StreamService/DisableEnhancedMonitoring"
 	StreamService_GetStreamMetrics_FullMethodName              = "/spate.v1.StreamService/GetStreamMetrics"
+	StreamService_StartStreamEncryption_FullMethodName         = "/spate.v1.StreamService/StartStreamEncryption"
+	StreamService_StopStreamEncryption_FullMethodName          = "/spate.v1.StreamService/StopStreamEncryption"
 )
 
 // StreamServiceClient is the client API for StreamService service.
@@ -112,6 +114,12 @@ type StreamServiceClient interface {
 	// GetStreamMetrics returns a stream's per-shard traffic counters since the
 	// server started (what `spate stats` shows), whatever metrics are enabled.
 	GetStreamMetrics(ctx context.Context, in *GetStreamMetricsRequest, opts ...grpc.CallOption) (*GetStreamMetricsResponse, error)
+	// StartStreamEncryption encrypts the records appended to a stream from now
+	// on with a key of the server's keyring (docs/encryption.md).
+	StartStreamEncryption(ctx context.Context, in *StartStreamEncryptionRequest, opts ...grpc.CallOption) (*StartStreamEncryptionResponse, error)
+	// StopStreamEncryption stores the records appended from now on in the
+	// clear; encrypted ones stay encrypted and readable.
+	StopStreamEncryption(ctx context.Context, in *StopStreamEncryptionRequest, opts ...grpc.CallOption) (*StopStreamEncryptionResponse, error)
 }
 
 type streamServiceClient struct {
@@ -331,6 +339,26 @@ func (c *streamServiceClient) GetStreamMetrics(ctx context.Context, in *GetStrea
 	return out, nil
 }
 
+func (c *streamServiceClient) StartStreamEncryption(ctx context.Context, in *StartStreamEncryptionRequest, opts ...grpc.CallOption) (*StartStreamEncryptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartStreamEncryptionResponse)
+	err := c.cc.Invoke(ctx, StreamService_StartStreamEncryption_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *streamServiceClient) StopStreamEncryption(ctx context.Context, in *StopStreamEncryptionRequest, opts ...grpc.CallOption) (*StopStreamEncryptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopStreamEncryptionResponse)
+	err := c.cc.Invoke(ctx, StreamService_StopStreamEncryption_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StreamServiceServer is the server API for StreamService service.
 // All implementations must embed UnimplementedStreamServiceServer
 // for forward compatibility.
@@ -383,6 +411,12 @@ type StreamServiceServer interface {
 	// GetStreamMetrics returns a stream's per-shard traffic counters since the
 	// server started (what `spate stats` shows), whatever metrics are enabled.
 	GetStreamMetrics(context.Context, *GetStreamMetricsRequest) (*GetStreamMetricsResponse, error)
+	// StartStreamEncryption encrypts the records appended to a stream from now
+	// on with a key of the server's keyring (docs/encryption.md).
+	StartStreamEncryption(context.Context, *StartStreamEncryptionRequest) (*StartStreamEncryptionResponse, error)
+	// StopStreamEncryption stores the records appended from now on in the
+	// clear; encrypted ones stay encrypted and readable.
+	StopStreamEncryption(context.Context, *StopStreamEncryptionRequest) (*StopStreamEncryptionResponse, error)
 	mustEmbedUnimplementedStreamServiceServer()
 }
 
@@ -452,6 +486,12 @@ func (UnimplementedStreamServiceServer) DisableEnhancedMonitoring(context.Contex
 }
 func (UnimplementedStreamServiceServer) GetStreamMetrics(context.Context, *GetStreamMetricsRequest) (*GetStreamMetricsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method GetStreamMetrics not implemented")
+}
+func (UnimplementedStreamServiceServer) StartStreamEncryption(context.Context, *StartStreamEncryptionRequest) (*StartStreamEncryptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartStreamEncryption not implemented")
+}
+func (UnimplementedStreamServiceServer) StopStreamEncryption(context.Context, *StopStreamEncryptionRequest) (*StopStreamEncryptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopStreamEncryption not implemented")
 }
 func (UnimplementedStreamServiceServer) mustEmbedUnimplementedStreamServiceServer() {}
 func (UnimplementedStreamServiceServer) testEmbeddedByValue()                       {}
@@ -827,6 +867,42 @@ func _StreamService_GetStreamMetrics_Handler(srv interface{}, ctx context.Contex
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StreamService_StartStreamEncryption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartStreamEncryptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).StartStreamEncryption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_StartStreamEncryption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).StartStreamEncryption(ctx, req.(*StartStreamEncryptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StreamService_StopStreamEncryption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopStreamEncryptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).StopStreamEncryption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_StopStreamEncryption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).StopStreamEncryption(ctx, req.(*StopStreamEncryptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StreamService_ServiceDesc is the grpc.ServiceDesc for StreamService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -909,6 +985,14 @@ var StreamService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "GetStreamMetrics",
 			Handler:    _StreamService_GetStreamMetrics_Handler,
+		},
+		{
+			MethodName: "StartStreamEncryption",
+			Handler:    _StreamService_StartStreamEncryption_Handler,
+		},
+		{
+			MethodName: "StopStreamEncryption",
+			Handler:    _StreamService_StopStreamEncryption_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
