@@ -350,6 +350,25 @@ type sealer struct {
 	// to few shards.
 	shard *shardState
 	aead  cipher.AEAD
+	// scratch holds the nonce and additional data of the record being
+	// sealed: here rather than on the stack, where passing them to the
+	// AEAD (an interface) would allocate them on every record.
+	scratch sealScratch
+}
+
+// sealScratch is the nonce and additional data of one record.
+type sealScratch struct {
+	nonce [12]byte
+	aad   [recordKeyLen + 8]byte
+}
+
+// set fills in the nonce (epoch | counter) and additional data (record
+// key | header) of the record stored under key with header.
+func (sc *sealScratch) set(key, header []byte, epoch uint32, ctr uint64) {
+	binary.BigEndian.PutUint32(sc.nonce[:], epoch)
+	binary.BigEndian.PutUint64(sc.nonce[4:], ctr)
+	copy(sc.aad[:], key)
+	copy(sc.aad[recordKeyLen:], header)
 }
 
 // sealing returns se ready for the writer to stage with: under its epoch.
@@ -366,7 +385,7 @@ func (se *sealer) stage(b *pebble.Batch, sh *shardState, ctr uint64, arrivalMs i
 	}
 	d := b.SetDeferred(recordKeyLen, encryptedRecordLen(se.key.version, e.PartitionKey, e.Data))
 	putRecordKey(d.Key, sh.streamID, sh.index, ctr)
-	putSealedRecord(d.Value, d.Key, se.aead, se.key.version, se.epoch, ctr, arrivalMs, e.PartitionKey, e.Data)
+	putSealedRecord(d.Value, d.Key, se.aead, &se.scratch, se.key.version, se.epoch, ctr, arrivalMs, e.PartitionKey, e.Data)
 	_ = d.Finish()
 }
 
@@ -391,7 +410,7 @@ func encryptedRecordLen(version uint32, pk string, data []byte) int {
 
 // putSealedRecord encodes and seals a record into dst, which must be
 // exactly encryptedRecordLen bytes long; key is the record's key.
-func putSealedRecord(dst, key []byte, aead cipher.AEAD, version, epoch uint32, ctr uint64, arrivalMs int64, pk string, data []byte) {
+func putSealedRecord(dst, key []byte, aead cipher.AEAD, sc *sealScratch, version, epoch uint32, ctr uint64, arrivalMs int64, pk string, data []byte) {
 	binary.BigEndian.PutUint64(dst, uint64(arrivalMs)|encryptedFlag)
 	n := 8 + binary.PutUvarint(dst[8:], uint64(version))
 	binary.BigEndian.PutUint32(dst[n:], epoch)
@@ -401,18 +420,8 @@ func putSealedRecord(dst, key []byte, aead cipher.AEAD, version, epoch uint32, c
 	p := n + binary.PutUvarint(dst[n:], uint64(len(pk)))
 	p += copy(dst[p:], pk)
 	p += copy(dst[p:], data)
-	var nonce [12]byte
-	binary.BigEndian.PutUint32(nonce[:], epoch)
-	binary.BigEndian.PutUint64(nonce[4:], ctr)
-	aead.Seal(dst[n:n], nonce[:], dst[n:p], recordAAD(key, dst[:8]))
-}
-
-// recordAAD is the additional data of a sealed record: its key and header.
-func recordAAD(key, header []byte) []byte {
-	var b [recordKeyLen + 8]byte
-	copy(b[:], key)
-	copy(b[recordKeyLen:], header)
-	return b[:]
+	sc.set(key, dst[:8], epoch, ctr)
+	aead.Seal(dst[n:n], sc.nonce[:], dst[n:p], sc.aad[:])
 }
 
 // isSealed reports whether a stored record value is sealed.
@@ -429,6 +438,7 @@ type opener struct {
 	shard   uint32
 	aead    cipher.AEAD
 	buf     []byte
+	scratch sealScratch
 }
 
 // open decrypts the sealed record value v stored under key. pk and data
@@ -451,11 +461,9 @@ func (o *opener) open(s *Store, st *stream, key, v []byte) (arrivalMs int64, pk,
 		o.version, o.shard = uint32(version), shard
 	}
 	off := 8 + n
-	var nonce [12]byte
-	copy(nonce[:epochLen], v[off:off+epochLen])
-	copy(nonce[epochLen:], key[shardPrefixLen:])
+	o.scratch.set(key, v[:8], binary.BigEndian.Uint32(v[off:]), binary.BigEndian.Uint64(key[shardPrefixLen:]))
 	off += epochLen
-	o.buf, err = o.aead.Open(o.buf[:0], nonce[:], v[off:], recordAAD(key, v[:8]))
+	o.buf, err = o.aead.Open(o.buf[:0], o.scratch.nonce[:], v[off:], o.scratch.aad[:])
 	if err != nil {
 		return 0, nil, nil, fmt.Errorf("sealed record does not authenticate: it was altered or moved")
 	}

@@ -41,7 +41,7 @@ func FuzzSealedRecord(f *testing.F) {
 		ms &= 1<<62 - 1
 		key := recordKey(st.id, 0, ctr)
 		v := make([]byte, encryptedRecordLen(1, pk, data))
-		putSealedRecord(v, key, aead, 1, epoch, ctr, ms, pk, data)
+		putSealedRecord(v, key, aead, &sealScratch{}, 1, epoch, ctr, ms, pk, data)
 		var o opener
 		gotMs, gotPK, gotData, err := o.open(s, st, key, v)
 		if err != nil || gotMs != ms || string(gotPK) != pk || !bytes.Equal(gotData, data) {
