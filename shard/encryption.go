@@ -114,11 +114,13 @@ func describeEncryption(m *streamMeta) (typ, keyID string) {
 // not unwrap there.
 func encContext(m *streamMeta) string { return fmt.Sprintf("spate:kinesis:stream:%d:%s", m.ID, m.Name) }
 
-func checkEncryptionType(t string) error {
-	if t != EncryptionKMS {
-		return apierr.New(apierr.InvalidArgument, "EncryptionType %q is invalid: the only valid value is KMS", t)
+// checkEncryptionArgs checks the EncryptionType and the form of the KeyId
+// of StartStreamEncryption and StopStreamEncryption.
+func checkEncryptionArgs(encryptionType, keyID string) error {
+	if encryptionType != EncryptionKMS {
+		return apierr.New(apierr.InvalidArgument, "EncryptionType %q is invalid: the only valid value is KMS", encryptionType)
 	}
-	return nil
+	return kms.ValidateKeyID(keyID)
 }
 
 // noteChange records an encryption change at nowMs: the stream is UPDATING
@@ -145,10 +147,7 @@ func (s *Store) noteChange(name string, e *encryptionMeta, nowMs int64) error {
 // (key id, key ARN, alias, alias ARN). The stream is UPDATING for the
 // store's create delay, then ACTIVE.
 func (s *Store) StartEncryption(ctx context.Context, name, encryptionType, keyID string) error {
-	if err := checkEncryptionType(encryptionType); err != nil {
-		return err
-	}
-	if err := kms.ValidateKeyID(keyID); err != nil {
+	if err := checkEncryptionArgs(encryptionType, keyID); err != nil {
 		return err
 	}
 	if s.cfg.keys == nil {
@@ -196,10 +195,7 @@ func (s *Store) StartEncryption(ctx context.Context, name, encryptionType, keyID
 // now on are stored in the clear. Records already sealed stay sealed and
 // still decrypt. Stopping a stream that is not encrypted changes nothing.
 func (s *Store) StopEncryption(ctx context.Context, name, encryptionType, keyID string) error {
-	if err := checkEncryptionType(encryptionType); err != nil {
-		return err
-	}
-	if err := kms.ValidateKeyID(keyID); err != nil {
+	if err := checkEncryptionArgs(encryptionType, keyID); err != nil {
 		return err
 	}
 	return s.mutateActive(name, func(m *streamMeta) error {

@@ -71,21 +71,7 @@ func BenchmarkCatchUpReadEncryption(b *testing.B) {
 			b.ResetTimer()
 			read := 0
 			for range b.N {
-				c, err := s.Seek(ctx, "bench", "shardId-000000000000", Position{Type: TrimHorizon})
-				if err != nil {
-					b.Fatal(err)
-				}
-				for {
-					res, err := s.Read(ctx, c, MaxGetRecordsLimit, MaxGetRecordsBytes)
-					if err != nil {
-						b.Fatal(err)
-					}
-					if len(res.Records) == 0 {
-						break
-					}
-					read += len(res.Records)
-					c = res.Next
-				}
+				read += benchReadShard(b, s)
 			}
 			b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "rec/s")
 		})
