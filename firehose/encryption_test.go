@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose/compress"
@@ -168,4 +170,37 @@ func TestDeliveryStreamEncryptionErrors(t *testing.T) {
 			t.Fatalf("the buffer stream of a refused creation is left behind: %v", err)
 		}
 	})
+}
+
+// TestDeliveryStreamEncryptionStatus checks ENABLING and DISABLING: the
+// status while the buffer stream is UPDATING after a change, during which
+// another change is refused with ResourceInUseException.
+func TestDeliveryStreamEncryptionStatus(t *testing.T) {
+	ctx := context.Background()
+	f := newFixture(t)
+	keys, err := kms.Open("")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var nowMs atomic.Int64
+	nowMs.Store(time.Now().UnixMilli())
+	clock := func() time.Time { return time.UnixMilli(nowMs.Load()) }
+	f.storeOpts = []shard.Option{shard.WithKeys(keys), shard.WithClock(clock), shard.WithCreateDelay(time.Minute)}
+	f.restart()
+	if err := f.createDirectPut("status", &EncryptionConfigurationInput{KeyType: KeyTypeAWSOwned}); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEncryption("status", EncryptionConfiguration{KeyType: KeyTypeAWSOwned, Status: EncryptionEnabling})
+	f.putEncrypted("status", 0, 1, "s", true) // ENABLING takes records, encrypted
+	if got := apierr.CodeOf(f.svc.StopDeliveryStreamEncryption(ctx, "status")); got != apierr.ResourceInUse {
+		t.Fatalf("StopDeliveryStreamEncryption while ENABLING: %s, want ResourceInUseException", got)
+	}
+	nowMs.Add(time.Minute.Milliseconds())
+	f.wantEncryption("status", EncryptionConfiguration{KeyType: KeyTypeAWSOwned, Status: EncryptionEnabled})
+	if err := f.svc.StopDeliveryStreamEncryption(ctx, "status"); err != nil {
+		t.Fatal(err)
+	}
+	f.wantEncryption("status", EncryptionConfiguration{Status: EncryptionDisabling})
+	nowMs.Add(time.Minute.Milliseconds())
+	f.wantEncryption("status", EncryptionConfiguration{Status: EncryptionDisabled})
 }

@@ -359,6 +359,9 @@ func TestEncryptionUpdating(t *testing.T) {
 	}
 	want := putMarked(t, s, "s", "updating", 2, true)
 	checkRecords(t, readStream(t, s, "s"), want)
+	if out, err := s.ListShards(ctx, ListShardsInput{Stream: "s"}); err != nil || len(out.Shards) != 1 {
+		t.Fatalf("ListShards of an UPDATING stream: %+v %v", out, err)
+	}
 	wantCode(t, s.StopEncryption(ctx, "s", "KMS", "alias/aws/kinesis"), apierr.ResourceInUse)
 	clock.advance(time.Second)
 	if got := status(); got != StatusActive {
