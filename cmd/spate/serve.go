@@ -107,7 +107,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 		"serve Prometheus metrics (GET /metrics) on this address instead of on --http-addr (see docs/metrics.md)")
 	f.StringVar(&cfg.durability, "durability", "sync",
 		"sync: fsync the WAL before acknowledging a put; relaxed: acknowledge before (see docs/durability.md)")
-	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING before ACTIVE")
+	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING, and streams whose encryption changed UPDATING, before ACTIVE")
 	f.DurationVar(&cfg.iteratorTTL, "iterator-ttl", shard.IteratorTTL,
 		"how long shard iterators stay valid (Kinesis: 5m; shorter values are for tests)")
 	f.StringVar(&cfg.region, "region", defaultRegion, "region shown in stream ARNs")
