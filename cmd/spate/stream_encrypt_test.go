@@ -21,38 +21,14 @@ func TestStreamEncryptCommand(t *testing.T) {
 	if _, _, err := s.run(ctx, nil, "stream", "create", "orders"); err != nil {
 		t.Fatal(err)
 	}
-	steps := []struct {
-		name    string
-		args    []string
-		wantOut []string
-		wantErr string
-	}{
+	runSteps(t, s, []cliStep{
 		{"encrypt", []string{"stream", "encrypt", "orders"}, []string{"encrypting stream orders with alias/aws/kinesis"}, ""},
 		{"describe", []string{"stream", "describe", "orders"}, []string{"Encryption:  KMS (alias/aws/kinesis)"}, ""},
 		{"bad key", []string{"stream", "encrypt", "orders", "--key-id", "nope"}, nil, "InvalidArgumentException"},
 		{"unknown key", []string{"stream", "encrypt", "orders", "--key-id", "alias/nope"}, nil, "KMSNotFoundException"},
 		{"stop", []string{"stream", "encrypt", "orders", "--stop"}, []string{"stopped encryption of stream orders"}, ""},
 		{"unknown stream", []string{"stream", "encrypt", "nope"}, nil, "ResourceNotFoundException"},
-	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			out, _, err := s.run(ctx, nil, st.args...)
-			if st.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), st.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, st.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("spate %s: %v", strings.Join(st.args, " "), err)
-			}
-			for _, w := range st.wantOut {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-		})
-	}
+	})
 	out, _, err := s.run(ctx, nil, "stream", "describe", "orders")
 	if err != nil || strings.Contains(out, "Encryption") {
 		t.Fatalf("describe after --stop: %v\n%s", err, out)
