@@ -189,7 +189,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 			op.err = s.notFound(op.st.name)
 			continue
 		}
-		op.results = stageAppend(b, op.entries, op.routes, now, seen, &touched, s.sealing(op.seal))
+		op.results = stageAppend(b, op.entries, op.routes, now, seen, &touched, s.sealing(&op.seal))
 	}
 	for _, sh := range touched {
 		var v [16]byte
@@ -248,7 +248,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 // stageAppend adds entries to b, routed to routes, assigning counters and
 // noting each shard it touches once in touched.
 func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int64,
-	seen map[*shardState]struct{}, touched *[]*shardState, seal sealer) []AppendResult {
+	seen map[*shardState]struct{}, touched *[]*shardState, seal *sealer) []AppendResult {
 	results := make([]AppendResult, len(entries))
 	// The sequence numbers share one string: this runs on the single
 	// writer goroutine, where a string per record showed in profiles.
@@ -270,7 +270,7 @@ func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int
 			_ = b.Set(timeKey(sh.streamID, sh.index, arrival), v[:], nil)
 			sh.lastIndexedMs = arrival
 		}
-		if seal.key == nil {
+		if seal == nil {
 			d := b.SetDeferred(recordKeyLen, encodedRecordLen(e.PartitionKey, e.Data))
 			putRecordKey(d.Key, sh.streamID, sh.index, ctr)
 			putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)

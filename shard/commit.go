@@ -116,7 +116,7 @@ func (s *Store) stageTxn(b *pebble.Batch, op *writeOp, now int64, seen map[*shar
 		}
 	}
 	for pi, p := range t.parts {
-		t.results[pi] = stageAppend(b, p.entries, p.routes, now, seen, touched, s.sealing(p.seal))
+		t.results[pi] = stageAppend(b, p.entries, p.routes, now, seen, touched, s.sealing(&t.parts[pi].seal))
 	}
 	for _, w := range t.values {
 		if w.Delete {

@@ -367,9 +367,13 @@ func (sc *sealScratch) set(key, header []byte, epoch uint32, ctr uint64) {
 	copy(sc.aad[recordKeyLen:], header)
 }
 
-// sealing returns se ready for the writer to stage with: under its epoch.
-// Only the writer calls it.
-func (s *Store) sealing(se sealer) sealer {
+// sealing returns se ready for the writer to stage with, under its epoch,
+// or nil when se is the zero sealer (records in the clear). Only the writer
+// calls it.
+func (s *Store) sealing(se *sealer) *sealer {
+	if se.key == nil {
+		return nil
+	}
 	se.epoch = s.epoch
 	return se
 }

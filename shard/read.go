@@ -255,7 +255,7 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 		var arena, strs []byte
 		var pkLens []int
 		var prevCtr uint64
-		var sealed opener // opens encrypted records (encryption.go)
+		var sealed *opener // opens sealed records (encryption.go); made at the first one
 		seqPrefix := appendSeq(nil, c.streamID, c.shard, 0)[:SequenceNumberLen-seqCounterDigits]
 		it.First()
 		for ; it.Valid(); it.Next() {
@@ -271,6 +271,9 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 			if !isSealed(v) {
 				arrival, pk, data, err = decodeRecordBytes(v)
 			} else {
+				if sealed == nil {
+					sealed = new(opener)
+				}
 				arrival, pk, data, err = sealed.open(s, st, it.Key(), v)
 			}
 			if err != nil {
