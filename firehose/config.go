@@ -173,6 +173,9 @@ type CreateDeliveryStreamInput struct {
 	ElasticsearchDestinationConfiguration           *ElasticsearchDestinationConfiguration `json:"ElasticsearchDestinationConfiguration,omitempty"`
 	AmazonopensearchserviceDestinationConfiguration *ElasticsearchDestinationConfiguration `json:"AmazonopensearchserviceDestinationConfiguration,omitempty"`
 	Tags                                            []Tag                                  `json:"Tags,omitempty"`
+	// DeliveryStreamEncryptionConfigurationInput turns server-side
+	// encryption on at creation (DirectPut only; encryption.go).
+	DeliveryStreamEncryptionConfigurationInput *EncryptionConfigurationInput `json:"DeliveryStreamEncryptionConfigurationInput,omitempty"`
 }
 
 // UpdateDestinationInput replaces (merges into) a destination's
@@ -223,6 +226,9 @@ type DeliveryStreamDescription struct {
 	Source               *SourceDescription
 	Destinations         []DestinationDescription
 	HasMoreDestinations  bool
+	// DeliveryStreamEncryptionConfiguration is never nil: Status DISABLED
+	// when encryption is off.
+	DeliveryStreamEncryptionConfiguration *EncryptionConfiguration
 }
 
 // PutRecordBatchEntry is the outcome of one record of PutRecordBatch.
@@ -234,6 +240,8 @@ type PutRecordBatchEntry struct {
 
 // PutRecordBatchOutput is PutRecordBatch's answer.
 type PutRecordBatchOutput struct {
+	// Encrypted is set when the records are stored encrypted.
+	Encrypted        bool
 	FailedPutCount   int
 	RequestResponses []PutRecordBatchEntry
 }

@@ -129,6 +129,8 @@ type dsMeta struct {
 	// Start holds, per source shard, the sequence number delivery starts at
 	// (AT_SEQUENCE_NUMBER); a shard without an entry starts at TRIM_HORIZON.
 	Start map[string]string `json:"start,omitempty"`
+	// Encryption is set while server-side encryption is on (encryption.go).
+	Encryption *dsEncryption `json:"encryption,omitempty"`
 }
 
 // New loads the delivery streams kept in store and starts their workers.
@@ -219,6 +221,9 @@ func (s *Service) CreateDeliveryStream(ctx context.Context, in CreateDeliveryStr
 		return "", err
 	}
 	m, err := s.newMeta(ctx, in)
+	if err == nil {
+		err = checkCreateEncryption(m, in.DeliveryStreamEncryptionConfigurationInput)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -246,6 +251,12 @@ func (s *Service) CreateDeliveryStream(ctx context.Context, in CreateDeliveryStr
 		}
 		if err != nil {
 			return "", fmt.Errorf("create buffer stream of %s: %w", m.Name, err)
+		}
+		if in.DeliveryStreamEncryptionConfigurationInput != nil {
+			if err := s.startBufferEncryption(ctx, m, in.DeliveryStreamEncryptionConfigurationInput); err != nil {
+				_ = s.store.DeleteStream(ctx, m.SourceStream)
+				return "", err
+			}
 		}
 	}
 	if err := s.store.WriteValues(ctx, valuesNS, putMeta(m)); err != nil {
@@ -425,6 +436,7 @@ func (s *Service) DescribeDeliveryStream(ctx context.Context, name string) (Deli
 		DeliveryStreamType: m.Type, VersionId: strconv.Itoa(m.Version),
 		CreateTimestamp: time.UnixMilli(m.CreatedAtMs).UTC(), LastUpdateTimestamp: time.UnixMilli(m.UpdatedAtMs).UTC(),
 	}
+	d.DeliveryStreamEncryptionConfiguration = s.describeEncryption(ctx, m)
 	if m.Source != nil {
 		d.Source = &SourceDescription{KinesisStreamSourceDescription: &KinesisStreamSourceDescription{
 			KinesisStreamARN: m.Source.KinesisStreamARN, RoleARN: m.Source.RoleARN,
@@ -547,7 +559,7 @@ func (s *Service) PutRecordBatch(ctx context.Context, name string, records [][]b
 		}
 		return PutRecordBatchOutput{}, fmt.Errorf("store records of %s: %w", name, err)
 	}
-	out := PutRecordBatchOutput{RequestResponses: make([]PutRecordBatchEntry, len(res))}
+	out := PutRecordBatchOutput{RequestResponses: make([]PutRecordBatchEntry, len(res)), Encrypted: shard.EncryptionTypeOf(res) == shard.EncryptionKMS}
 	for i, r := range res {
 		if r.ErrorCode != "" {
 			// Refused by the store (an injected fault): not accepted.

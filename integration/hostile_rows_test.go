@@ -126,7 +126,7 @@ func hostileKinesisRows() []hostileCase {
 		cborRow("CBOR bignum", "DescribeStream", hexBytes("a1 65 4c696d6974 c2 49 010000000000000000"), e400, tSer),
 		cborRow("CBOR text that is not UTF-8", "DescribeStream", hexBytes("a1 6a 53747265616d4e616d65 62 ff fe"), e400, tSer),
 		cborRow("CBOR trailing bytes", "ListStreams", hexBytes("a0 a0"), e400, tSer),
-		cborRow("CBOR body over the cap", "PutRecord", append(hexBytes("a1 64 44617461 5a 00d00000"), make([]byte, 13<<20)...), e413, tArg),
+		cborRow("CBOR body over the cap", "PutRecord", append(hexBytes("a1 64 44617461 5a 01100000"), make([]byte, 17<<20)...), e413, tArg),
 		{name: "kinesis/content type malformed", header: map[string]string{"Content-Type": "application/;;;=", "X-Amz-Target": kinesisTarget + "ListStreams"}, body: str(`{}`), status: e400, errType: tSer},
 		// Bodies that are not a JSON object.
 		kinesisRow("empty body", "ListStreams", str(``), e400, tSer),

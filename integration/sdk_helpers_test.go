@@ -61,7 +61,7 @@ func (k *kin) createWith(ctx context.Context, t *testing.T, in *kinesis.CreateSt
 
 // waitActive polls DescribeStreamSummary until the stream is ACTIVE and
 // returns that summary. A new stream is CREATING until then, an updated one
-// UPDATING; any other status fails the test.
+// (mode, warm throughput, encryption) UPDATING; any other status fails the test.
 func (k *kin) waitActive(ctx context.Context, t *testing.T, name string) *types.StreamDescriptionSummary {
 	t.Helper()
 	for {
@@ -456,6 +456,10 @@ func typedAs(err error, code string) bool {
 		"LimitExceededException":    errorAs[*types.LimitExceededException],
 		"ExpiredIteratorException":  errorAs[*types.ExpiredIteratorException],
 		"ExpiredNextTokenException": errorAs[*types.ExpiredNextTokenException],
+		"KMSNotFoundException":      errorAs[*types.KMSNotFoundException],
+		"KMSDisabledException":      errorAs[*types.KMSDisabledException],
+		"KMSInvalidStateException":  errorAs[*types.KMSInvalidStateException],
+		"KMSAccessDeniedException":  errorAs[*types.KMSAccessDeniedException],
 	}[code]
 	return !ok || is(err)
 }

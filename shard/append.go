@@ -25,6 +25,8 @@ type writeOp struct {
 	routes  []*shardState // routes[i] is the shard of entries[i]
 	size    int           // encoded bytes, for group sizing
 	del     bool
+	// seal encrypts the entries when the stream is encrypted (encryption.go).
+	seal sealer
 
 	// txn, when set, makes this op a Commit: appends to several streams
 	// and value writes in the same batch. st and entries are then unused.
@@ -74,6 +76,7 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 
 	s.mu.RLock()
 	st, err := s.lookupActive(name)
+	var version uint32
 	if err == nil {
 		err = checkStreamRecordSize(st, entries)
 	}
@@ -82,8 +85,12 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 		for i, h := range hashes {
 			op.routes[i] = st.route(h)
 		}
+		version = currentVersion(st)
 	}
 	s.mu.RUnlock()
+	if err == nil && version != 0 {
+		op.seal, err = s.sealerFor(st, version)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -210,7 +217,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 			op.err = s.notFound(op.st.name)
 			continue
 		}
-		op.results = stageAppend(b, op.entries, op.routes, now, seen, &touched)
+		op.results = stageAppend(b, op.entries, op.routes, now, seen, &touched, s.sealing(&op.seal))
 	}
 	for _, sh := range touched {
 		var v [16]byte
@@ -234,6 +241,9 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		}
 	}
 	if err != nil {
+		// The counters are handed out again: sealing them again under
+		// the same epoch would repeat nonces (encryption.go, newEpoch).
+		s.epoch = newEpoch()
 		for _, sh := range touched {
 			// Nothing of the batch is visible: hand the counters out again.
 			sh.assign, sh.lastIndexedMs = s.committedState(sh)
@@ -266,7 +276,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 // stageAppend adds entries to b, routed to routes, assigning counters and
 // noting each shard it touches once in touched.
 func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int64,
-	seen map[*shardState]struct{}, touched *[]*shardState) []AppendResult {
+	seen map[*shardState]struct{}, touched *[]*shardState, seal *sealer) []AppendResult {
 	results := make([]AppendResult, len(entries))
 	// The sequence numbers share one string: this runs on the single
 	// writer goroutine, where a string per record showed in profiles.
@@ -288,10 +298,15 @@ func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int
 			_ = b.Set(timeKey(sh.streamID, sh.index, arrival), v[:], nil)
 			sh.lastIndexedMs = arrival
 		}
-		d := b.SetDeferred(recordKeyLen, encodedRecordLen(e.PartitionKey, e.Data))
-		putRecordKey(d.Key, sh.streamID, sh.index, ctr)
-		putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)
-		_ = d.Finish()
+		if seal == nil {
+			d := b.SetDeferred(recordKeyLen, encodedRecordLen(e.PartitionKey, e.Data))
+			putRecordKey(d.Key, sh.streamID, sh.index, ctr)
+			putRecordValue(d.Value, arrival, e.PartitionKey, e.Data)
+			_ = d.Finish()
+		} else {
+			seal.stage(b, sh, ctr, arrival, e)
+			results[i].Encrypted = true
+		}
 		sh.stage(len(e.Data) + len(e.PartitionKey))
 		results[i].ShardID = sh.id
 		seqs = appendSeq(seqs, sh.streamID, sh.index, ctr)

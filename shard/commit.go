@@ -36,6 +36,7 @@ type txnPart struct {
 	st      *stream
 	entries []Entry
 	routes  []*shardState
+	seal    sealer
 }
 
 // Commit applies c atomically: it returns one result slice per append, in
@@ -71,6 +72,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) 
 		return nil, apierr.New(apierr.InvalidArgument,
 			"a commit of %d bytes is larger than the %d-byte limit: commit more often", size, maxGroupBytes*4)
 	}
+	versions := make([]uint32, len(c.Appends))
 	s.mu.RLock()
 	for pi, a := range c.Appends {
 		st, err := s.lookupActive(a.Stream)
@@ -85,8 +87,16 @@ func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) 
 		for i, h := range hashes[pi] {
 			t.parts[pi].routes[i] = st.route(h)
 		}
+		versions[pi] = currentVersion(st)
 	}
 	s.mu.RUnlock()
+	for pi := range t.parts {
+		p := &t.parts[pi]
+		var err error
+		if p.seal, err = s.sealerFor(p.st, versions[pi]); err != nil {
+			return nil, err
+		}
+	}
 	if err := s.disk.admit(uint64(size)); err != nil {
 		return nil, err
 	}
@@ -109,7 +119,7 @@ func (s *Store) stageTxn(b *pebble.Batch, op *writeOp, now int64, seen map[*shar
 		}
 	}
 	for pi, p := range t.parts {
-		t.results[pi] = stageAppend(b, p.entries, p.routes, now, seen, touched)
+		t.results[pi] = stageAppend(b, p.entries, p.routes, now, seen, touched, s.sealing(&t.parts[pi].seal))
 	}
 	for _, w := range t.values {
 		if w.Delete {

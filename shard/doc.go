@@ -26,6 +26,27 @@
 //
 //	arrival ms (8 bytes, big-endian) | uvarint len(partition key) | partition key | data
 //
+// # Encrypted records
+//
+// A record appended while its stream is encrypted (StartEncryption,
+// encryption.go) is sealed:
+//
+//	arrival ms | 1<<63 (8 bytes) | uvarint data key version | epoch (4 bytes) |
+//	AES-256-GCM(uvarint len(partition key) | partition key | data) | tag (16 bytes)
+//
+// The top bit of the arrival time marks a sealed value (arrival times are
+// far below 2^63), so clear records, written before a Start or after a Stop,
+// keep their encoding and their decoding cost. The data key version names
+// one of the stream's data keys (streamMeta.Encryption.DataKeys, wrapped by
+// a master key of the keyring); the record's shard seals under a key
+// derived from it with HKDF-SHA256 (info "spate-record-1" | stream ID u32 |
+// shard u32 | version u32). The nonce is epoch u32 | counter u64, and the
+// additional data is the record's key and the 8-byte header, so a value
+// cannot be moved to another position or given another arrival time.
+// Invariant: a nonce is never used twice under one key: counters are unique
+// within a shard, and the writer draws a new epoch at every open and after
+// every failed commit (whose counters it hands out again).
+//
 // # Sequence numbers
 //
 // A sequence number is 56 decimal digits:

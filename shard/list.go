@@ -153,8 +153,9 @@ func (s *Store) ListShards(ctx context.Context, in ListShardsInput) (ListShardsO
 	if err != nil {
 		return ListShardsOutput{}, err
 	}
-	if status := s.status(&st.meta); status != StatusActive {
-		// The Kinesis Client Library reads this as "not ACTIVE yet".
+	if status := s.status(&st.meta); status == StatusCreating {
+		// The Kinesis Client Library reads this as "not ACTIVE yet". An
+		// UPDATING stream lists its shards, as in Kinesis.
 		return ListShardsOutput{}, apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is %s; list its shards once it is ACTIVE", name, s.cfg.accountID, status)
 	}

@@ -70,6 +70,8 @@ type config struct {
 	// limits enforces the throughput limits; gated is set when limits or
 	// injected faults may refuse records (limits.go).
 	limits, gated bool
+	// keys wraps the data keys of encrypted streams (WithKeys).
+	keys Keys
 }
 
 func defaultConfig() config {

@@ -256,17 +256,27 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 		var arena, strs []byte
 		var pkLens []int
 		var prevCtr uint64
+		var sealed *opener // opens sealed records (encryption.go); made at the first one
 		seqPrefix := appendSeq(nil, c.streamID, c.shard, 0)[:SequenceNumberLen-seqCounterDigits]
 		it.First()
 		for ; it.Valid(); it.Next() {
 			v := it.Value()
 			if len(res.Records) == limit || (len(res.Records) > 0 && bytes+len(v) > maxBytes) {
-				arrival := int64(binary.BigEndian.Uint64(v))
+				arrival := arrivalOf(v)
 				res.MillisBehindLatest = max(0, s.cfg.now().UnixMilli()-arrival)
 				break
 			}
 			ctr := counterOfRecordKey(it.Key())
-			arrival, pk, data, err := decodeRecordBytes(v)
+			var arrival int64
+			var pk, data []byte
+			if !isSealed(v) {
+				arrival, pk, data, err = decodeRecordBytes(v)
+			} else {
+				if sealed == nil {
+					sealed = new(opener)
+				}
+				arrival, pk, data, err = sealed.open(s, st, it.Key(), v)
+			}
 			if err != nil {
 				_ = it.Close()
 				return readResult{}, 0, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)

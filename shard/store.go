@@ -34,6 +34,9 @@ type Store struct {
 	roNeed, roFree atomic.Uint64
 
 	iterSecret []byte
+	// epoch is the nonce epoch of sealed records (encryption.go, newEpoch);
+	// it belongs to the writer goroutine.
+	epoch uint32
 
 	// mu guards streams, byID, nextStreamID and every stream's meta.
 	// Metadata changes hold it for writing while they persist the new meta.
@@ -99,6 +102,8 @@ type stream struct {
 	// largestRecord bounds the stored size of the stream's records for the
 	// read budget (streamconfig.go).
 	largestRecord atomic.Int64
+	// keys caches the stream's unwrapped data keys (encryption.go).
+	keys streamKeys
 }
 
 // streamMeta is the persisted metadata of a stream ("m" + name).
@@ -117,6 +122,9 @@ type streamMeta struct {
 	ShardLevelMetrics []ShardLevelMetric `json:"shardLevelMetrics,omitempty"`
 	// Settings of the update actions (streamconfig.go, policy.go).
 	streamSettings
+	// Encryption is the server-side encryption state (encryption.go);
+	// nil for a stream that was never encrypted.
+	Encryption *encryptionMeta `json:"encryption,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -271,6 +279,7 @@ func openStore(ctx context.Context, cfg config, dir string, allowReadOnly bool) 
 		writerDone: make(chan struct{}),
 		unsynced:   map[*shardState]published{},
 		syncKick:   make(chan struct{}, 1),
+		epoch:      newEpoch(),
 	}
 	s.readOnly.Store(readOnly)
 	s.roNeed.Store(roNeed)
@@ -597,7 +606,7 @@ func (s *Store) status(m *streamMeta) StreamStatus {
 	if m.ActiveAtMs != 0 && s.cfg.now().UnixMilli() < m.ActiveAtMs {
 		return StatusCreating
 	}
-	if m.UpdatingUntilMs != 0 && s.cfg.now().UnixMilli() < m.UpdatingUntilMs {
+	if now := s.cfg.now().UnixMilli(); (m.UpdatingUntilMs != 0 && now < m.UpdatingUntilMs) || encryptionUpdating(m, now) {
 		return StatusUpdating
 	}
 	return StatusActive
@@ -623,7 +632,7 @@ func (s *Store) lookupActive(name string) (*stream, error) {
 	if err != nil {
 		return nil, err
 	}
-	if s.status(&st.meta) == StatusCreating {
+	if s.status(&st.meta) == StatusCreating { // UPDATING streams serve reads and writes
 		return nil, apierr.New(apierr.ResourceNotFound,
 			"Stream %s under account %s is %s, not ACTIVE; wait until DescribeStreamSummary shows ACTIVE", name, s.cfg.accountID, StatusCreating)
 	}
@@ -845,10 +854,11 @@ func (s *Store) DeleteStream(ctx context.Context, name string) error {
 
 func (s *Store) describe(st *stream) StreamDescription {
 	m := &st.meta
+	encType, keyID := describeEncryption(m)
 	return StreamDescription{
 		Name: m.Name, ARN: s.StreamARN(m.Name), Status: s.status(m), Mode: m.Mode,
 		CreatedAt: fromMillis(m.CreatedAtMs), RetentionHours: m.RetentionHours,
-		EncryptionType: "NONE", OpenShardCount: len(st.open),
+		EncryptionType: encType, KeyID: keyID, OpenShardCount: len(st.open),
 		ShardLevelMetrics: setOf(m.ShardLevelMetrics).list(),
 		MaxRecordSizeKiB:  m.maxRecordSize() >> 10,
 		WarmThroughput:    s.warmThroughput(m),

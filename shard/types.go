@@ -124,7 +124,8 @@ type StreamDescription struct {
 	Mode           StreamMode
 	CreatedAt      time.Time
 	RetentionHours int
-	EncryptionType string // always "NONE"
+	EncryptionType string // "KMS" or "NONE"
+	KeyID          string // the KeyId encryption was started with; empty when NONE
 	OpenShardCount int
 	ConsumerCount  int
 	// MaxRecordSizeKiB is the largest record the stream takes
@@ -199,6 +200,9 @@ type Entry struct {
 type AppendResult struct {
 	ShardID        string
 	SequenceNumber string
+	// Encrypted is set when the record is stored encrypted (PutRecord's
+	// EncryptionType KMS).
+	Encrypted bool
 	// ErrorCode and ErrorMessage are set for an entry that failed on its own
 	// (PutRecords' per-entry failures); the other entries still succeeded.
 	ErrorCode    string

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/api/awsproto"
+	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose"
 )
 
@@ -41,6 +42,8 @@ func (h *handler) describeDeliveryStream(ctx context.Context, in *describeDelive
 		CreateTimestamp:      epoch(d.CreateTimestamp),
 		LastUpdateTimestamp:  epoch(d.LastUpdateTimestamp),
 		HasMoreDestinations:  d.HasMoreDestinations,
+
+		DeliveryStreamEncryptionConfiguration: d.DeliveryStreamEncryptionConfiguration,
 	}
 	if src := d.Source; src != nil && src.KinesisStreamSourceDescription != nil {
 		k := src.KinesisStreamSourceDescription
@@ -87,11 +90,18 @@ func (h *handler) listDeliveryStreams(ctx context.Context, in *listDeliveryStrea
 }
 
 func (h *handler) putRecord(ctx context.Context, in *putRecordRequest) (putRecordReply, error) {
-	id, err := h.svc.PutRecord(ctx, *in.DeliveryStreamName, in.Record.Data)
+	// A batch of one, for its Encrypted flag.
+	out, err := h.svc.PutRecordBatch(ctx, *in.DeliveryStreamName, [][]byte{in.Record.Data})
 	if err != nil {
 		return putRecordReply{}, err
 	}
-	return putRecordReply{RecordID: id}, nil
+	if len(out.RequestResponses) != 1 {
+		return putRecordReply{}, fmt.Errorf("the service answered %d results for 1 record", len(out.RequestResponses))
+	}
+	if e := out.RequestResponses[0]; e.ErrorCode != "" {
+		return putRecordReply{}, &apierr.Error{Code: apierr.Code(e.ErrorCode), Message: e.ErrorMessage}
+	}
+	return putRecordReply{RecordID: out.RequestResponses[0].RecordId, Encrypted: out.Encrypted}, nil
 }
 
 func (h *handler) putRecordBatch(ctx context.Context, in *putRecordBatchRequest) (putRecordBatchReply, error) {
@@ -107,7 +117,7 @@ func (h *handler) putRecordBatch(ctx context.Context, in *putRecordBatchRequest)
 		// Not an apierr: a broken service invariant is an internal failure.
 		return putRecordBatchReply{}, fmt.Errorf("the service answered %d results for %d records", len(out.RequestResponses), len(records))
 	}
-	reply := putRecordBatchReply{FailedPutCount: out.FailedPutCount, RequestResponses: make([]putRecordBatchResult, len(records))}
+	reply := putRecordBatchReply{FailedPutCount: out.FailedPutCount, Encrypted: out.Encrypted, RequestResponses: make([]putRecordBatchResult, len(records))}
 	for i, r := range out.RequestResponses {
 		reply.RequestResponses[i] = putRecordBatchResult{RecordID: r.RecordId, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage}
 	}

@@ -14,14 +14,14 @@
 // streams and makes the semantic checks. NewHandler is the whole entry
 // point; awsproto.Router serves it beside the Kinesis API on one port.
 //
-// Served: CreateDeliveryStream, DeleteDeliveryStream, DescribeDeliveryStream,
-// ListDeliveryStreams, PutRecord, PutRecordBatch, UpdateDestination,
-// TagDeliveryStream, UntagDeliveryStream, ListTagsForDeliveryStream. The
-// model's other actions (StartDeliveryStreamEncryption, ...) answer
-// UnknownOperationException saying they are not supported yet. A request
+// Served: every action of the model: CreateDeliveryStream,
+// DeleteDeliveryStream, DescribeDeliveryStream, ListDeliveryStreams,
+// PutRecord, PutRecordBatch, UpdateDestination, TagDeliveryStream,
+// UntagDeliveryStream, ListTagsForDeliveryStream,
+// StartDeliveryStreamEncryption and StopDeliveryStreamEncryption. A request
 // member Spate cannot act on (RedshiftDestinationConfiguration,
-// VpcConfiguration, DeliveryStreamEncryptionConfigurationInput, ...)
-// answers InvalidArgumentException naming it, rather than being dropped.
+// VpcConfiguration, ...) answers InvalidArgumentException naming it, rather
+// than being dropped.
 //
 // Error types: Firehose's model declares InvalidArgumentException for bad
 // requests, and the Firehose SDKs decode it into a typed error, so a request

@@ -55,6 +55,8 @@ type deliveryStreams interface {
 	TagDeliveryStream(ctx context.Context, name string, tags []firehose.Tag) error
 	UntagDeliveryStream(ctx context.Context, name string, keys []string) error
 	ListTagsForDeliveryStream(ctx context.Context, name, exclusiveStart string, limit int) ([]firehose.Tag, bool, error)
+	StartDeliveryStreamEncryption(ctx context.Context, name string, in *firehose.EncryptionConfigurationInput) error
+	StopDeliveryStreamEncryption(ctx context.Context, name string) error
 }
 
 var _ deliveryStreams = (*firehose.Service)(nil)
@@ -105,6 +107,8 @@ func build(svc deliveryStreams, fast bool, opts ...Option) *handler {
 			awsproto.ModelAction("ListTagsForDeliveryStream", h.listTagsForDeliveryStream),
 			awsproto.Action("PutRecord", h.putRecord),
 			awsproto.FastAction("PutRecordBatch", h.putRecordBatch, decodeFast),
+			awsproto.ModelAction("StartDeliveryStreamEncryption", h.startDeliveryStreamEncryption),
+			awsproto.ModelAction("StopDeliveryStreamEncryption", h.stopDeliveryStreamEncryption),
 			awsproto.ModelAction("TagDeliveryStream", h.tagDeliveryStream),
 			awsproto.ModelAction("UntagDeliveryStream", h.untagDeliveryStream),
 			awsproto.ModelAction("UpdateDestination", h.updateDestination),

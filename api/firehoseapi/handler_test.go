@@ -324,9 +324,6 @@ func TestBadConfigurations(t *testing.T) {
 
 func TestUnsupportedActions(t *testing.T) {
 	c := newTestServer(t, NewHandler(nil))
-	for _, a := range []string{"StartDeliveryStreamEncryption", "StopDeliveryStreamEncryption"} {
-		c.FailsWith(a, map[string]any{"DeliveryStreamName": "s"}, 400, "UnknownOperationException", a+" is a Firehose action that is not supported by Spate yet")
-	}
 	c.FailsWith("Frobnicate", map[string]any{}, 400, "UnknownOperationException", `unknown operation "Frobnicate"`)
 	r := c.Do(http.MethodPost, "/", map[string]string{"X-Amz-Target": "Kinesis_20131202.ListStreams"}, "{}")
 	if r.ErrType() != "UnknownOperationException" || !strings.Contains(r.Message(), "expected X-Amz-Target Firehose_20150804.<Action>") {

@@ -106,6 +106,8 @@ type deliveryStreamDescription struct {
 	Source               *sourceDescription                `json:"Source,omitempty"`
 	Destinations         []firehose.DestinationDescription `json:"Destinations"`
 	HasMoreDestinations  bool                              `json:"HasMoreDestinations"`
+
+	DeliveryStreamEncryptionConfiguration *firehose.EncryptionConfiguration `json:"DeliveryStreamEncryptionConfiguration,omitempty"`
 }
 
 type describeDeliveryStreamReply struct {

@@ -177,6 +177,7 @@ func encodeDescription(d shard.StreamDescription) *spatev1.StreamDescription {
 		StreamCreationTimestamp: encodeTime(d.CreatedAt),
 		EncryptionType:          d.EncryptionType,
 		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
+		KeyId:                   d.KeyID,
 	}
 }
 
@@ -194,5 +195,6 @@ func encodeSummary(d shard.StreamDescription) *spatev1.StreamDescriptionSummary 
 		ShardLevelMetrics:       shardLevelMetricNames(d.ShardLevelMetrics),
 		MaxRecordSizeKib:        int32(d.MaxRecordSizeKiB),
 		WarmThroughput:          encodeWarm(d.WarmThroughput),
+		KeyId:                   d.KeyID,
 	}
 }

@@ -39,6 +39,13 @@ var codesByAPI = map[apierr.Code]codes.Code{
 	apierr.InvalidSignature:              codes.Unauthenticated,
 	apierr.ServiceUnavailable:            codes.ResourceExhausted, // the disk is full; retry later
 	apierr.ServiceUnavailableException:   codes.ResourceExhausted,
+	// The master key of an encrypted stream cannot be used.
+	apierr.KMSNotFound:      codes.FailedPrecondition,
+	apierr.KMSDisabled:      codes.FailedPrecondition,
+	apierr.KMSInvalidState:  codes.FailedPrecondition,
+	apierr.KMSOptInRequired: codes.FailedPrecondition,
+	apierr.KMSAccessDenied:  codes.PermissionDenied,
+	apierr.KMSThrottling:    codes.ResourceExhausted,
 }
 
 // GRPCCode returns the gRPC code that an API error type is sent with

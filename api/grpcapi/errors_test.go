@@ -37,6 +37,12 @@ func TestToStatusRoundTrip(t *testing.T) {
 		apierr.InvalidSignature:              codes.Unauthenticated,
 		apierr.ServiceUnavailable:            codes.ResourceExhausted,
 		apierr.ServiceUnavailableException:   codes.ResourceExhausted,
+		apierr.KMSNotFound:                   codes.FailedPrecondition,
+		apierr.KMSDisabled:                   codes.FailedPrecondition,
+		apierr.KMSInvalidState:               codes.FailedPrecondition,
+		apierr.KMSOptInRequired:              codes.FailedPrecondition,
+		apierr.KMSAccessDenied:               codes.PermissionDenied,
+		apierr.KMSThrottling:                 codes.ResourceExhausted,
 	}
 	if len(want) != len(codesByAPI) {
 		t.Errorf("table has %d codes, test expects %d", len(codesByAPI), len(want))

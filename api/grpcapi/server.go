@@ -248,7 +248,7 @@ func (s *Server) PutRecord(ctx context.Context, req *spatev1.PutRecordRequest) (
 	return &spatev1.PutRecordResponse{
 		ShardId:        res[0].ShardID,
 		SequenceNumber: res[0].SequenceNumber,
-		EncryptionType: "NONE",
+		EncryptionType: shard.EncryptionTypeOf(res),
 	}, nil
 }
 
@@ -272,7 +272,7 @@ func (s *Server) PutRecords(ctx context.Context, req *spatev1.PutRecordsRequest)
 	}
 	resp := &spatev1.PutRecordsResponse{
 		Records:        make([]*spatev1.PutRecordsResultEntry, len(res)),
-		EncryptionType: "NONE",
+		EncryptionType: shard.EncryptionTypeOf(res),
 	}
 	// One allocation for the entries, not one per record (up to 500).
 	entriesOut := make([]spatev1.PutRecordsResultEntry, len(res))

@@ -15,7 +15,8 @@ import (
 // Semantic checks (does the stream exist, is the retention in range, ...)
 // belong to the store, which answers with apierr values.
 
-// encryptionNone is the EncryptionType of every Spate stream and record.
+// encryptionNone is the EncryptionType of a stream or record that is not
+// encrypted.
 const encryptionNone = "NONE"
 
 func (h *handler) resolve(ref streamRef) (string, error) {
@@ -67,6 +68,7 @@ func (h *handler) describeStream(ctx context.Context, in *describeStreamRequest)
 		StreamCreationTimestamp: awsproto.EpochSeconds(d.CreatedAt),
 		EnhancedMonitoring:      enhancedMonitoring(d.ShardLevelMetrics),
 		EncryptionType:          encryptionType(d.EncryptionType),
+		KeyID:                   d.KeyID,
 	}}, nil
 }
 
@@ -88,6 +90,7 @@ func (h *handler) describeStreamSummary(ctx context.Context, in *describeStreamS
 		StreamCreationTimestamp: awsproto.EpochSeconds(d.CreatedAt),
 		EnhancedMonitoring:      enhancedMonitoring(d.ShardLevelMetrics),
 		EncryptionType:          encryptionType(d.EncryptionType),
+		KeyID:                   d.KeyID,
 		OpenShardCount:          d.OpenShardCount,
 		ConsumerCount:           d.ConsumerCount,
 		MaxRecordSizeInKiB:      d.MaxRecordSizeKiB,
@@ -200,7 +203,7 @@ func (h *handler) putRecord(ctx context.Context, in *putRecordRequest) (putRecor
 		// A per-entry failure of the only entry is the request's failure.
 		return putRecordReply{}, &apierr.Error{Code: apierr.Code(r.ErrorCode), Message: r.ErrorMessage}
 	}
-	return putRecordReply{ShardID: res[0].ShardID, SequenceNumber: res[0].SequenceNumber, EncryptionType: encryptionNone}, nil
+	return putRecordReply{ShardID: res[0].ShardID, SequenceNumber: res[0].SequenceNumber, EncryptionType: shard.EncryptionTypeOf(res)}, nil
 }
 
 func (h *handler) putRecords(ctx context.Context, in *putRecordsRequest) (putRecordsReply, error) {
@@ -219,7 +222,7 @@ func (h *handler) putRecords(ctx context.Context, in *putRecordsRequest) (putRec
 	if len(res) != len(entries) {
 		return putRecordsReply{}, errResultCount(len(res), len(entries))
 	}
-	reply := putRecordsReply{Records: make([]putRecordsResult, len(res)), EncryptionType: encryptionNone}
+	reply := putRecordsReply{Records: make([]putRecordsResult, len(res)), EncryptionType: shard.EncryptionTypeOf(res)}
 	for i, r := range res {
 		if r.ErrorCode != "" {
 			reply.FailedRecordCount++

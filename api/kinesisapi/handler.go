@@ -62,6 +62,8 @@ type streamStore interface {
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	settingsStore
+	StartEncryption(ctx context.Context, name, encryptionType, keyID string) error
+	StopEncryption(ctx context.Context, name, encryptionType, keyID string) error
 }
 
 var _ streamStore = (*shard.Store)(nil)
@@ -123,6 +125,8 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("PutRecord", h.putRecord),
 			awsproto.FastAction("PutRecords", h.putRecords, decodeFast),
 			awsproto.Action("RemoveTagsFromStream", h.removeTagsFromStream),
+			awsproto.Action("StartStreamEncryption", h.startStreamEncryption),
+			awsproto.Action("StopStreamEncryption", h.stopStreamEncryption),
 		}, h.settingsOperations()...),
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		SigningName:     "kinesis",

@@ -253,7 +253,7 @@ func TestServedActions(t *testing.T) {
 		"DescribeStream", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords",
 		"GetResourcePolicy", "GetShardIterator", "IncreaseStreamRetentionPeriod",
 		"ListShards", "ListStreams", "ListTagsForResource", "ListTagsForStream", "PutRecord", "PutRecords",
-		"PutResourcePolicy", "RemoveTagsFromStream", "TagResource", "UntagResource", "UpdateAccountSettings",
+		"PutResourcePolicy", "RemoveTagsFromStream", "StartStreamEncryption", "StopStreamEncryption", "TagResource", "UntagResource", "UpdateAccountSettings",
 		"UpdateMaxRecordSize", "UpdateStreamMode", "UpdateStreamWarmThroughput",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {

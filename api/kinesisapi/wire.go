@@ -180,6 +180,7 @@ type streamDescription struct {
 	StreamCreationTimestamp awsproto.EpochSeconds `json:"StreamCreationTimestamp"`
 	EnhancedMonitoring      []enhancedMetrics     `json:"EnhancedMonitoring"`
 	EncryptionType          string                `json:"EncryptionType,omitempty"`
+	KeyID                   string                `json:"KeyId,omitempty"`
 }
 
 type describeStreamReply struct {
@@ -195,6 +196,7 @@ type streamDescriptionSummary struct {
 	StreamCreationTimestamp awsproto.EpochSeconds `json:"StreamCreationTimestamp"`
 	EnhancedMonitoring      []enhancedMetrics     `json:"EnhancedMonitoring"`
 	EncryptionType          string                `json:"EncryptionType,omitempty"`
+	KeyID                   string                `json:"KeyId,omitempty"`
 	OpenShardCount          int                   `json:"OpenShardCount"`
 	ConsumerCount           int                   `json:"ConsumerCount"`
 	WarmThroughput          *warmThroughputOut    `json:"WarmThroughput,omitempty"`

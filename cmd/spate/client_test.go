@@ -28,7 +28,13 @@ type apiServer struct {
 
 func startAPIServer(t *testing.T) *apiServer {
 	t.Helper()
-	store, err := shard.Open(t.TempDir())
+	return startAPIServerWith(t)
+}
+
+// startAPIServerWith is startAPIServer with store options.
+func startAPIServerWith(t *testing.T, opts ...shard.Option) *apiServer {
+	t.Helper()
+	store, err := shard.Open(t.TempDir(), opts...)
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}

@@ -470,7 +470,7 @@ func TestServeRoutesBothAPIs(t *testing.T) {
 	}{
 		{"Kinesis_20131202.ListStreams", 200, `"StreamNames":[]`},
 		{"Firehose_20150804.ListDeliveryStreams", 200, `{"DeliveryStreamNames":[],"HasMoreDeliveryStreams":false}`},
-		{"Firehose_20150804.StartDeliveryStreamEncryption", 400, "not supported by Spate yet"},
+		{"Firehose_20150804.StartDeliveryStreamEncryption", 400, "Value null at 'DeliveryStreamName'"},
 		{"Analytics_20150814.ListApplications", 400, "expected X-Amz-Target Kinesis_20131202.<Action> or Firehose_20150804.<Action>"},
 	} {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://"+httpAddr+"/", strings.NewReader("{}"))

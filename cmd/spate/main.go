@@ -68,6 +68,7 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 		newSQLCmd(), newAppCmd(), newDemoCmd(), newVersionCmd())
 	root.AddCommand(newStatsCmd())
 	root.AddCommand(newAccountCmd())
+	root.AddCommand(newKMSCmd()) // kms.go
 	return root
 }
 

@@ -62,6 +62,7 @@ type serveConfig struct {
 	listen      listenConfig   // timeouts, connection caps, TLS (serve_listen.go)
 	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
 	limits      limitsConfig   // --enforce-limits, --fault-rate (serve_limits.go)
+	kmsKeys     string         // --kms-keys keyring file (serve_kms.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -107,7 +108,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 		"serve Prometheus metrics (GET /metrics) on this address instead of on --http-addr (see docs/metrics.md)")
 	f.StringVar(&cfg.durability, "durability", "sync",
 		"sync: fsync the WAL before acknowledging a put; relaxed: acknowledge before (see docs/durability.md)")
-	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING, and streams whose mode or warm throughput changes UPDATING, before ACTIVE")
+	f.DurationVar(&cfg.createDelay, "create-delay", 0, "how long new streams stay CREATING, and streams whose mode, warm throughput or encryption changes UPDATING, before ACTIVE")
 	f.DurationVar(&cfg.iteratorTTL, "iterator-ttl", shard.IteratorTTL,
 		"how long shard iterators stay valid (Kinesis: 5m; shorter values are for tests)")
 	f.StringVar(&cfg.region, "region", defaultRegion, "region shown in stream ARNs")
@@ -126,6 +127,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addListenFlags(f, &cfg.listen)
 	addDiskFlags(f, &cfg)
 	addLimitsFlags(f, &cfg.limits)
+	addKMSFlags(f, &cfg)
 	return cmd
 }
 
@@ -158,7 +160,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget,
+	keys, err := openKeyring(cfg, logger)
+	if err != nil {
+		return err
+	}
+	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget, keys,
 		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),

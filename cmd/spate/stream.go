@@ -26,7 +26,7 @@ The same operations are available with the AWS CLI through the Kinesis API,
 e.g. 'aws kinesis create-stream --endpoint-url http://127.0.0.1:4567 ...'.`,
 	}
 	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd(), newStreamSchemaCmd(),
-		newStreamMonitoringCmd())
+		newStreamMonitoringCmd(), newStreamEncryptCmd())
 	cmd.AddCommand(streamSettingsCmds()...)
 	return cmd
 }
@@ -269,6 +269,9 @@ func formatDescription(w io.Writer, d *spatev1.StreamDescription) error {
 	// Only when some are enabled, so most descriptions stay as they were.
 	if m := d.GetShardLevelMetrics(); len(m) > 0 {
 		fmt.Fprintf(tw, "Metrics:\t%s\n", formatMetricNames(m))
+	}
+	if d.GetEncryptionType() == "KMS" {
+		fmt.Fprintf(tw, "Encryption:\tKMS (%s)\n", d.GetKeyId())
 	}
 	if err := tw.Flush(); err != nil {
 		return err

@@ -82,12 +82,7 @@ func TestStreamCommands(t *testing.T) {
 	s := startAPIServer(t)
 	ctx := clientTestContext(t)
 
-	steps := []struct {
-		name    string
-		args    []string
-		wantOut []string // substrings of stdout
-		wantErr string   // substring of the error; "" for success
-	}{
+	runSteps(t, s, []cliStep{
 		{"create", []string{"stream", "create", "orders", "--shards", "3", "--tag", "team=core"}, []string{"created stream orders"}, ""},
 		{"create on-demand", []string{"stream", "create", "clicks", "--mode", "on-demand"}, []string{"created stream clicks"}, ""},
 		{"create default", []string{"stream", "create", "logs"}, []string{"created stream logs"}, ""},
@@ -101,26 +96,7 @@ func TestStreamCommands(t *testing.T) {
 		{"delete", []string{"stream", "delete", "clicks"}, []string{"deleted stream clicks"}, ""},
 		{"describe deleted", []string{"stream", "describe", "clicks"}, nil, "ResourceNotFoundException"},
 		{"bad output", []string{"stream", "list", "-o", "yaml"}, nil, "--output"},
-	}
-	for _, st := range steps {
-		t.Run(st.name, func(t *testing.T) {
-			out, _, err := s.run(ctx, nil, st.args...)
-			if st.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), st.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, st.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatalf("spate %s: %v", strings.Join(st.args, " "), err)
-			}
-			for _, w := range st.wantOut {
-				if !strings.Contains(out, w) {
-					t.Errorf("output lacks %q:\n%s", w, out)
-				}
-			}
-		})
-	}
+	})
 
 	t.Run("json output", func(t *testing.T) {
 		out, _, err := s.run(ctx, nil, "stream", "describe", "orders", "-o", "json")
@@ -160,5 +136,38 @@ func TestUnreachableServer(t *testing.T) {
 	_, _, err = s.run(clientTestContext(t), nil, "stream", "list")
 	if err == nil || !strings.Contains(err.Error(), "is 'spate serve' running there?") {
 		t.Errorf("error = %v, want a hint about the server", err)
+	}
+}
+
+// cliStep is one command of a table-driven CLI test.
+type cliStep struct {
+	name    string
+	args    []string
+	wantOut []string // substrings of stdout
+	wantErr string   // substring of the error; "" for success
+}
+
+// runSteps runs each step against s as a subtest, in order.
+func runSteps(t *testing.T, s *apiServer, steps []cliStep) {
+	t.Helper()
+	ctx := clientTestContext(t)
+	for _, st := range steps {
+		t.Run(st.name, func(t *testing.T) {
+			out, _, err := s.run(ctx, nil, st.args...)
+			if st.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), st.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, st.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("spate %s: %v", strings.Join(st.args, " "), err)
+			}
+			for _, w := range st.wantOut {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, out)
+				}
+			}
+		})
 	}
 }

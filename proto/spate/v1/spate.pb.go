@@ -661,13 +661,15 @@ type StreamDescription struct {
 	HasMoreShards           bool                   `protobuf:"varint,6,opt,name=has_more_shards,json=hasMoreShards,proto3" json:"has_more_shards,omitempty"`
 	RetentionPeriodHours    int32                  `protobuf:"varint,7,opt,name=retention_period_hours,json=retentionPeriodHours,proto3" json:"retention_period_hours,omitempty"`
 	StreamCreationTimestamp *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=stream_creation_timestamp,json=streamCreationTimestamp,proto3" json:"stream_creation_timestamp,omitempty"`
-	// Always "NONE".
+	// "KMS" when the stream is encrypted (StartStreamEncryption), else "NONE".
 	EncryptionType string `protobuf:"bytes,9,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
 	// The shard-level metrics enabled with EnableEnhancedMonitoring, by their
 	// Kinesis names (IncomingBytes, ...); empty when none are.
 	ShardLevelMetrics []string `protobuf:"bytes,10,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The key_id StartStreamEncryption was given; empty when not encrypted.
+	KeyId         string `protobuf:"bytes,11,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StreamDescription) Reset() {
@@ -770,6 +772,13 @@ func (x *StreamDescription) GetShardLevelMetrics() []string {
 	return nil
 }
 
+func (x *StreamDescription) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
 // StreamDescriptionSummary is DescribeStreamSummary's answer.
 type StreamDescriptionSummary struct {
 	state                   protoimpl.MessageState `protogen:"open.v1"`
@@ -779,7 +788,7 @@ type StreamDescriptionSummary struct {
 	StreamMode              StreamMode             `protobuf:"varint,4,opt,name=stream_mode,json=streamMode,proto3,enum=spate.v1.StreamMode" json:"stream_mode,omitempty"`
 	RetentionPeriodHours    int32                  `protobuf:"varint,5,opt,name=retention_period_hours,json=retentionPeriodHours,proto3" json:"retention_period_hours,omitempty"`
 	StreamCreationTimestamp *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=stream_creation_timestamp,json=streamCreationTimestamp,proto3" json:"stream_creation_timestamp,omitempty"`
-	// Always "NONE".
+	// "KMS" when the stream is encrypted (StartStreamEncryption), else "NONE".
 	EncryptionType string `protobuf:"bytes,7,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
 	OpenShardCount int32  `protobuf:"varint,8,opt,name=open_shard_count,json=openShardCount,proto3" json:"open_shard_count,omitempty"`
 	ConsumerCount  int32  `protobuf:"varint,9,opt,name=consumer_count,json=consumerCount,proto3" json:"consumer_count,omitempty"`
@@ -790,8 +799,10 @@ type StreamDescriptionSummary struct {
 	MaxRecordSizeKib int32 `protobuf:"varint,11,opt,name=max_record_size_kib,json=maxRecordSizeKib,proto3" json:"max_record_size_kib,omitempty"`
 	// Set for ON_DEMAND streams only.
 	WarmThroughput *WarmThroughput `protobuf:"bytes,12,opt,name=warm_throughput,json=warmThroughput,proto3" json:"warm_throughput,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// The key_id StartStreamEncryption was given; empty when not encrypted.
+	KeyId         string `protobuf:"bytes,13,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *StreamDescriptionSummary) Reset() {
@@ -906,6 +917,13 @@ func (x *StreamDescriptionSummary) GetWarmThroughput() *WarmThroughput {
 		return x.WarmThroughput
 	}
 	return nil
+}
+
+func (x *StreamDescriptionSummary) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
 }
 
 // StreamSummary is one entry of ListStreams.
@@ -4908,6 +4926,223 @@ func (x *UpdateAccountSettingsResponse) GetMinimumThroughputBillingCommitment() 
 	return nil
 }
 
+// StartStreamEncryptionRequest is StartStreamEncryption's input.
+type StartStreamEncryptionRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// "KMS", the only valid value.
+	EncryptionType string `protobuf:"bytes,3,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
+	// A KMS key of the server's keyring: key id, key ARN, alias/NAME or alias
+	// ARN; alias/aws/kinesis always works.
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartStreamEncryptionRequest) Reset() {
+	*x = StartStreamEncryptionRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[78]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartStreamEncryptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartStreamEncryptionRequest) ProtoMessage() {}
+
+func (x *StartStreamEncryptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[78]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartStreamEncryptionRequest.ProtoReflect.Descriptor instead.
+func (*StartStreamEncryptionRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{78}
+}
+
+func (x *StartStreamEncryptionRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *StartStreamEncryptionRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *StartStreamEncryptionRequest) GetEncryptionType() string {
+	if x != nil {
+		return x.EncryptionType
+	}
+	return ""
+}
+
+func (x *StartStreamEncryptionRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// StartStreamEncryptionResponse is empty: the stream is UPDATING, then ACTIVE.
+type StartStreamEncryptionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StartStreamEncryptionResponse) Reset() {
+	*x = StartStreamEncryptionResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[79]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StartStreamEncryptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StartStreamEncryptionResponse) ProtoMessage() {}
+
+func (x *StartStreamEncryptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[79]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StartStreamEncryptionResponse.ProtoReflect.Descriptor instead.
+func (*StartStreamEncryptionResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{79}
+}
+
+// StopStreamEncryptionRequest is StopStreamEncryption's input.
+type StopStreamEncryptionRequest struct {
+	state      protoimpl.MessageState `protogen:"open.v1"`
+	StreamName string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// "KMS", the only valid value.
+	EncryptionType string `protobuf:"bytes,3,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
+	// The key encryption was started with (any of the four forms).
+	KeyId         string `protobuf:"bytes,4,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopStreamEncryptionRequest) Reset() {
+	*x = StopStreamEncryptionRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[80]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopStreamEncryptionRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopStreamEncryptionRequest) ProtoMessage() {}
+
+func (x *StopStreamEncryptionRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[80]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopStreamEncryptionRequest.ProtoReflect.Descriptor instead.
+func (*StopStreamEncryptionRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{80}
+}
+
+func (x *StopStreamEncryptionRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *StopStreamEncryptionRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *StopStreamEncryptionRequest) GetEncryptionType() string {
+	if x != nil {
+		return x.EncryptionType
+	}
+	return ""
+}
+
+func (x *StopStreamEncryptionRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+// StopStreamEncryptionResponse is empty: the stream is UPDATING, then ACTIVE.
+type StopStreamEncryptionResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *StopStreamEncryptionResponse) Reset() {
+	*x = StopStreamEncryptionResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[81]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *StopStreamEncryptionResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*StopStreamEncryptionResponse) ProtoMessage() {}
+
+func (x *StopStreamEncryptionResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[81]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use StopStreamEncryptionResponse.ProtoReflect.Descriptor instead.
+func (*StopStreamEncryptionResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{81}
+}
+
 var File_spate_v1_spate_proto protoreflect.FileDescriptor
 
 const file_spate_v1_spate_proto_rawDesc = "" +
@@ -4937,7 +5172,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\rpartition_key\x18\x04 \x01(\tR\fpartitionKey\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value\"\xff\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\x96\x04\n" +
 	"\x11StreamDescription\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -4952,7 +5187,8 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x19stream_creation_timestamp\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\x17streamCreationTimestamp\x12'\n" +
 	"\x0fencryption_type\x18\t \x01(\tR\x0eencryptionType\x12.\n" +
 	"\x13shard_level_metrics\x18\n" +
-	" \x03(\tR\x11shardLevelMetrics\"\xf8\x04\n" +
+	" \x03(\tR\x11shardLevelMetrics\x12\x15\n" +
+	"\x06key_id\x18\v \x01(\tR\x05keyId\"\x8f\x05\n" +
 	"\x18StreamDescriptionSummary\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -4969,7 +5205,8 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x13shard_level_metrics\x18\n" +
 	" \x03(\tR\x11shardLevelMetrics\x12-\n" +
 	"\x13max_record_size_kib\x18\v \x01(\x05R\x10maxRecordSizeKib\x12A\n" +
-	"\x0fwarm_throughput\x18\f \x01(\v2\x18.spate.v1.WarmThroughputR\x0ewarmThroughput\"\x9b\x02\n" +
+	"\x0fwarm_throughput\x18\f \x01(\v2\x18.spate.v1.WarmThroughputR\x0ewarmThroughput\x12\x15\n" +
+	"\x06key_id\x18\r \x01(\tR\x05keyId\"\x9b\x02\n" +
 	"\rStreamSummary\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x1d\n" +
@@ -5279,7 +5516,23 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x1cUpdateAccountSettingsRequest\x12^\n" +
 	",minimum_throughput_billing_commitment_status\x18\x01 \x01(\tR(minimumThroughputBillingCommitmentStatus\"\xa0\x01\n" +
 	"\x1dUpdateAccountSettingsResponse\x12\x7f\n" +
-	"%minimum_throughput_billing_commitment\x18\x01 \x01(\v2,.spate.v1.MinimumThroughputBillingCommitmentR\"minimumThroughputBillingCommitment*\x9b\x01\n" +
+	"%minimum_throughput_billing_commitment\x18\x01 \x01(\v2,.spate.v1.MinimumThroughputBillingCommitmentR\"minimumThroughputBillingCommitment\"\x9e\x01\n" +
+	"\x1cStartStreamEncryptionRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12'\n" +
+	"\x0fencryption_type\x18\x03 \x01(\tR\x0eencryptionType\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\x1f\n" +
+	"\x1dStartStreamEncryptionResponse\"\x9d\x01\n" +
+	"\x1bStopStreamEncryptionRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12'\n" +
+	"\x0fencryption_type\x18\x03 \x01(\tR\x0eencryptionType\x12\x15\n" +
+	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\x1e\n" +
+	"\x1cStopStreamEncryptionResponse*\x9b\x01\n" +
 	"\fStreamStatus\x12\x1d\n" +
 	"\x19STREAM_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16STREAM_STATUS_CREATING\x10\x01\x12\x1a\n" +
@@ -5305,7 +5558,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"#SHARD_FILTER_TYPE_FROM_TRIM_HORIZON\x10\x03\x12\x1f\n" +
 	"\x1bSHARD_FILTER_TYPE_AT_LATEST\x10\x04\x12\"\n" +
 	"\x1eSHARD_FILTER_TYPE_AT_TIMESTAMP\x10\x05\x12$\n" +
-	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xef\x16\n" +
+	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xc0\x18\n" +
 	"\rStreamService\x12M\n" +
 	"\fCreateStream\x12\x1d.spate.v1.CreateStreamRequest\x1a\x1e.spate.v1.CreateStreamResponse\x12M\n" +
 	"\fDeleteStream\x12\x1d.spate.v1.DeleteStreamRequest\x1a\x1e.spate.v1.DeleteStreamResponse\x12S\n" +
@@ -5340,7 +5593,9 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x13UpdateMaxRecordSize\x12$.spate.v1.UpdateMaxRecordSizeRequest\x1a%.spate.v1.UpdateMaxRecordSizeResponse\x12w\n" +
 	"\x1aUpdateStreamWarmThroughput\x12+.spate.v1.UpdateStreamWarmThroughputRequest\x1a,.spate.v1.UpdateStreamWarmThroughputResponse\x12n\n" +
 	"\x17DescribeAccountSettings\x12(.spate.v1.DescribeAccountSettingsRequest\x1a).spate.v1.DescribeAccountSettingsResponse\x12h\n" +
-	"\x15UpdateAccountSettings\x12&.spate.v1.UpdateAccountSettingsRequest\x1a'.spate.v1.UpdateAccountSettingsResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
+	"\x15UpdateAccountSettings\x12&.spate.v1.UpdateAccountSettingsRequest\x1a'.spate.v1.UpdateAccountSettingsResponse\x12h\n" +
+	"\x15StartStreamEncryption\x12&.spate.v1.StartStreamEncryptionRequest\x1a'.spate.v1.StartStreamEncryptionResponse\x12e\n" +
+	"\x14StopStreamEncryption\x12%.spate.v1.StopStreamEncryptionRequest\x1a&.spate.v1.StopStreamEncryptionResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
 
 var (
 	file_spate_v1_spate_proto_rawDescOnce sync.Once
@@ -5355,7 +5610,7 @@ func file_spate_v1_spate_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_spate_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
+var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
 var file_spate_v1_spate_proto_goTypes = []any{
 	(StreamStatus)(0),                             // 0: spate.v1.StreamStatus
 	(StreamMode)(0),                               // 1: spate.v1.StreamMode
@@ -5439,60 +5694,64 @@ var file_spate_v1_spate_proto_goTypes = []any{
 	(*DescribeAccountSettingsResponse)(nil),       // 79: spate.v1.DescribeAccountSettingsResponse
 	(*UpdateAccountSettingsRequest)(nil),          // 80: spate.v1.UpdateAccountSettingsRequest
 	(*UpdateAccountSettingsResponse)(nil),         // 81: spate.v1.UpdateAccountSettingsResponse
-	nil,                                           // 82: spate.v1.CreateStreamRequest.TagsEntry
-	nil,                                           // 83: spate.v1.AddTagsToStreamRequest.TagsEntry
-	nil,                                           // 84: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
-	nil,                                           // 85: spate.v1.TagResourceRequest.TagsEntry
-	(*timestamppb.Timestamp)(nil),                 // 86: google.protobuf.Timestamp
+	(*StartStreamEncryptionRequest)(nil),          // 82: spate.v1.StartStreamEncryptionRequest
+	(*StartStreamEncryptionResponse)(nil),         // 83: spate.v1.StartStreamEncryptionResponse
+	(*StopStreamEncryptionRequest)(nil),           // 84: spate.v1.StopStreamEncryptionRequest
+	(*StopStreamEncryptionResponse)(nil),          // 85: spate.v1.StopStreamEncryptionResponse
+	nil,                                           // 86: spate.v1.CreateStreamRequest.TagsEntry
+	nil,                                           // 87: spate.v1.AddTagsToStreamRequest.TagsEntry
+	nil,                                           // 88: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	nil,                                           // 89: spate.v1.TagResourceRequest.TagsEntry
+	(*timestamppb.Timestamp)(nil),                 // 90: google.protobuf.Timestamp
 }
 var file_spate_v1_spate_proto_depIdxs = []int32{
 	4,  // 0: spate.v1.Shard.hash_key_range:type_name -> spate.v1.HashKeyRange
 	5,  // 1: spate.v1.Shard.sequence_number_range:type_name -> spate.v1.SequenceNumberRange
 	4,  // 2: spate.v1.ChildShard.hash_key_range:type_name -> spate.v1.HashKeyRange
-	86, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
+	90, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 4: spate.v1.StreamDescription.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 5: spate.v1.StreamDescription.stream_mode:type_name -> spate.v1.StreamMode
 	6,  // 6: spate.v1.StreamDescription.shards:type_name -> spate.v1.Shard
-	86, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	90, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 8: spate.v1.StreamDescriptionSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 9: spate.v1.StreamDescriptionSummary.stream_mode:type_name -> spate.v1.StreamMode
-	86, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	90, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	74, // 11: spate.v1.StreamDescriptionSummary.warm_throughput:type_name -> spate.v1.WarmThroughput
 	0,  // 12: spate.v1.StreamSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 13: spate.v1.StreamSummary.stream_mode:type_name -> spate.v1.StreamMode
-	86, // 14: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	90, // 14: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	1,  // 15: spate.v1.CreateStreamRequest.stream_mode:type_name -> spate.v1.StreamMode
-	82, // 16: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
+	86, // 16: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
 	10, // 17: spate.v1.DescribeStreamResponse.stream_description:type_name -> spate.v1.StreamDescription
 	11, // 18: spate.v1.DescribeStreamSummaryResponse.stream_description_summary:type_name -> spate.v1.StreamDescriptionSummary
 	12, // 19: spate.v1.ListStreamsResponse.stream_summaries:type_name -> spate.v1.StreamSummary
 	3,  // 20: spate.v1.ShardFilter.type:type_name -> spate.v1.ShardFilterType
-	86, // 21: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
+	90, // 21: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
 	23, // 22: spate.v1.ListShardsRequest.shard_filter:type_name -> spate.v1.ShardFilter
-	86, // 23: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	90, // 23: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	6,  // 24: spate.v1.ListShardsResponse.shards:type_name -> spate.v1.Shard
 	28, // 25: spate.v1.PutRecordsRequest.records:type_name -> spate.v1.PutRecordsRequestEntry
 	30, // 26: spate.v1.PutRecordsResponse.records:type_name -> spate.v1.PutRecordsResultEntry
 	2,  // 27: spate.v1.GetShardIteratorRequest.shard_iterator_type:type_name -> spate.v1.ShardIteratorType
-	86, // 28: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
+	90, // 28: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
 	8,  // 29: spate.v1.GetRecordsResponse.records:type_name -> spate.v1.Record
 	7,  // 30: spate.v1.GetRecordsResponse.child_shards:type_name -> spate.v1.ChildShard
-	83, // 31: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
+	87, // 31: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
 	9,  // 32: spate.v1.ListTagsForStreamResponse.tags:type_name -> spate.v1.Tag
 	2,  // 33: spate.v1.StartingPosition.type:type_name -> spate.v1.ShardIteratorType
-	86, // 34: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
+	90, // 34: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
 	48, // 35: spate.v1.SubscribeRequest.starting_position:type_name -> spate.v1.StartingPosition
 	8,  // 36: spate.v1.SubscribeResponse.records:type_name -> spate.v1.Record
 	7,  // 37: spate.v1.SubscribeResponse.child_shards:type_name -> spate.v1.ChildShard
-	84, // 38: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	88, // 38: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
 	56, // 39: spate.v1.GetStreamMetricsResponse.shards:type_name -> spate.v1.ShardMetrics
-	85, // 40: spate.v1.TagResourceRequest.tags:type_name -> spate.v1.TagResourceRequest.TagsEntry
+	89, // 40: spate.v1.TagResourceRequest.tags:type_name -> spate.v1.TagResourceRequest.TagsEntry
 	9,  // 41: spate.v1.ListTagsForResourceResponse.tags:type_name -> spate.v1.Tag
 	1,  // 42: spate.v1.UpdateStreamModeRequest.stream_mode:type_name -> spate.v1.StreamMode
 	74, // 43: spate.v1.UpdateStreamWarmThroughputResponse.warm_throughput:type_name -> spate.v1.WarmThroughput
-	86, // 44: spate.v1.MinimumThroughputBillingCommitment.started_at:type_name -> google.protobuf.Timestamp
-	86, // 45: spate.v1.MinimumThroughputBillingCommitment.ended_at:type_name -> google.protobuf.Timestamp
-	86, // 46: spate.v1.MinimumThroughputBillingCommitment.earliest_allowed_end_at:type_name -> google.protobuf.Timestamp
+	90, // 44: spate.v1.MinimumThroughputBillingCommitment.started_at:type_name -> google.protobuf.Timestamp
+	90, // 45: spate.v1.MinimumThroughputBillingCommitment.ended_at:type_name -> google.protobuf.Timestamp
+	90, // 46: spate.v1.MinimumThroughputBillingCommitment.earliest_allowed_end_at:type_name -> google.protobuf.Timestamp
 	77, // 47: spate.v1.DescribeAccountSettingsResponse.minimum_throughput_billing_commitment:type_name -> spate.v1.MinimumThroughputBillingCommitment
 	77, // 48: spate.v1.UpdateAccountSettingsResponse.minimum_throughput_billing_commitment:type_name -> spate.v1.MinimumThroughputBillingCommitment
 	13, // 49: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
@@ -5526,39 +5785,43 @@ var file_spate_v1_spate_proto_depIdxs = []int32{
 	75, // 77: spate.v1.StreamService.UpdateStreamWarmThroughput:input_type -> spate.v1.UpdateStreamWarmThroughputRequest
 	78, // 78: spate.v1.StreamService.DescribeAccountSettings:input_type -> spate.v1.DescribeAccountSettingsRequest
 	80, // 79: spate.v1.StreamService.UpdateAccountSettings:input_type -> spate.v1.UpdateAccountSettingsRequest
-	14, // 80: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
-	16, // 81: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
-	18, // 82: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
-	20, // 83: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
-	22, // 84: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
-	25, // 85: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
-	27, // 86: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
-	31, // 87: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
-	33, // 88: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
-	35, // 89: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
-	37, // 90: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
-	39, // 91: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
-	41, // 92: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
-	43, // 93: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
-	45, // 94: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
-	47, // 95: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
-	50, // 96: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
-	52, // 97: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
-	54, // 98: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
-	57, // 99: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
-	59, // 100: spate.v1.StreamService.TagResource:output_type -> spate.v1.TagResourceResponse
-	61, // 101: spate.v1.StreamService.UntagResource:output_type -> spate.v1.UntagResourceResponse
-	63, // 102: spate.v1.StreamService.ListTagsForResource:output_type -> spate.v1.ListTagsForResourceResponse
-	65, // 103: spate.v1.StreamService.PutResourcePolicy:output_type -> spate.v1.PutResourcePolicyResponse
-	67, // 104: spate.v1.StreamService.GetResourcePolicy:output_type -> spate.v1.GetResourcePolicyResponse
-	69, // 105: spate.v1.StreamService.DeleteResourcePolicy:output_type -> spate.v1.DeleteResourcePolicyResponse
-	71, // 106: spate.v1.StreamService.UpdateStreamMode:output_type -> spate.v1.UpdateStreamModeResponse
-	73, // 107: spate.v1.StreamService.UpdateMaxRecordSize:output_type -> spate.v1.UpdateMaxRecordSizeResponse
-	76, // 108: spate.v1.StreamService.UpdateStreamWarmThroughput:output_type -> spate.v1.UpdateStreamWarmThroughputResponse
-	79, // 109: spate.v1.StreamService.DescribeAccountSettings:output_type -> spate.v1.DescribeAccountSettingsResponse
-	81, // 110: spate.v1.StreamService.UpdateAccountSettings:output_type -> spate.v1.UpdateAccountSettingsResponse
-	80, // [80:111] is the sub-list for method output_type
-	49, // [49:80] is the sub-list for method input_type
+	82, // 80: spate.v1.StreamService.StartStreamEncryption:input_type -> spate.v1.StartStreamEncryptionRequest
+	84, // 81: spate.v1.StreamService.StopStreamEncryption:input_type -> spate.v1.StopStreamEncryptionRequest
+	14, // 82: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
+	16, // 83: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
+	18, // 84: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
+	20, // 85: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
+	22, // 86: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
+	25, // 87: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
+	27, // 88: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
+	31, // 89: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
+	33, // 90: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
+	35, // 91: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
+	37, // 92: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
+	39, // 93: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
+	41, // 94: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
+	43, // 95: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
+	45, // 96: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
+	47, // 97: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
+	50, // 98: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
+	52, // 99: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
+	54, // 100: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
+	57, // 101: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
+	59, // 102: spate.v1.StreamService.TagResource:output_type -> spate.v1.TagResourceResponse
+	61, // 103: spate.v1.StreamService.UntagResource:output_type -> spate.v1.UntagResourceResponse
+	63, // 104: spate.v1.StreamService.ListTagsForResource:output_type -> spate.v1.ListTagsForResourceResponse
+	65, // 105: spate.v1.StreamService.PutResourcePolicy:output_type -> spate.v1.PutResourcePolicyResponse
+	67, // 106: spate.v1.StreamService.GetResourcePolicy:output_type -> spate.v1.GetResourcePolicyResponse
+	69, // 107: spate.v1.StreamService.DeleteResourcePolicy:output_type -> spate.v1.DeleteResourcePolicyResponse
+	71, // 108: spate.v1.StreamService.UpdateStreamMode:output_type -> spate.v1.UpdateStreamModeResponse
+	73, // 109: spate.v1.StreamService.UpdateMaxRecordSize:output_type -> spate.v1.UpdateMaxRecordSizeResponse
+	76, // 110: spate.v1.StreamService.UpdateStreamWarmThroughput:output_type -> spate.v1.UpdateStreamWarmThroughputResponse
+	79, // 111: spate.v1.StreamService.DescribeAccountSettings:output_type -> spate.v1.DescribeAccountSettingsResponse
+	81, // 112: spate.v1.StreamService.UpdateAccountSettings:output_type -> spate.v1.UpdateAccountSettingsResponse
+	83, // 113: spate.v1.StreamService.StartStreamEncryption:output_type -> spate.v1.StartStreamEncryptionResponse
+	85, // 114: spate.v1.StreamService.StopStreamEncryption:output_type -> spate.v1.StopStreamEncryptionResponse
+	82, // [82:115] is the sub-list for method output_type
+	49, // [49:82] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -5576,7 +5839,7 @@ func file_spate_v1_spate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_spate_proto_rawDesc), len(file_spate_v1_spate_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   82,
+			NumMessages:   86,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -70,6 +70,8 @@ const (
 	StreamService_UpdateStreamWarmThroughput_FullMethodName    = "/spate.v1.StreamService/UpdateStreamWarmThroughput"
 	StreamService_DescribeAccountSettings_FullMethodName       = "/spate.v1.StreamService/DescribeAccountSettings"
 	StreamService_UpdateAccountSettings_FullMethodName         = "/spate.v1.StreamService/UpdateAccountSettings"
+	StreamService_StartStreamEncryption_FullMethodName         = "/spate.v1.StreamService/StartStreamEncryption"
+	StreamService_StopStreamEncryption_FullMethodName          = "/spate.v1.StreamService/StopStreamEncryption"
 )
 
 // StreamServiceClient is the client API for StreamService service.
@@ -147,6 +149,12 @@ type StreamServiceClient interface {
 	DescribeAccountSettings(ctx context.Context, in *DescribeAccountSettingsRequest, opts ...grpc.CallOption) (*DescribeAccountSettingsResponse, error)
 	// UpdateAccountSettings turns the minimum throughput billing commitment on or off.
 	UpdateAccountSettings(ctx context.Context, in *UpdateAccountSettingsRequest, opts ...grpc.CallOption) (*UpdateAccountSettingsResponse, error)
+	// StartStreamEncryption encrypts the records appended to a stream from now
+	// on with a key of the server's keyring (docs/encryption.md).
+	StartStreamEncryption(ctx context.Context, in *StartStreamEncryptionRequest, opts ...grpc.CallOption) (*StartStreamEncryptionResponse, error)
+	// StopStreamEncryption stores the records appended from now on in the
+	// clear; encrypted ones stay encrypted and readable.
+	StopStreamEncryption(ctx context.Context, in *StopStreamEncryptionRequest, opts ...grpc.CallOption) (*StopStreamEncryptionResponse, error)
 }
 
 type streamServiceClient struct {
@@ -476,6 +484,26 @@ func (c *streamServiceClient) UpdateAccountSettings(ctx context.Context, in *Upd
 	return out, nil
 }
 
+func (c *streamServiceClient) StartStreamEncryption(ctx context.Context, in *StartStreamEncryptionRequest, opts ...grpc.CallOption) (*StartStreamEncryptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StartStreamEncryptionResponse)
+	err := c.cc.Invoke(ctx, StreamService_StartStreamEncryption_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *streamServiceClient) StopStreamEncryption(ctx context.Context, in *StopStreamEncryptionRequest, opts ...grpc.CallOption) (*StopStreamEncryptionResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(StopStreamEncryptionResponse)
+	err := c.cc.Invoke(ctx, StreamService_StopStreamEncryption_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StreamServiceServer is the server API for StreamService service.
 // All implementations must embed UnimplementedStreamServiceServer
 // for forward compatibility.
@@ -551,6 +579,12 @@ type StreamServiceServer interface {
 	DescribeAccountSettings(context.Context, *DescribeAccountSettingsRequest) (*DescribeAccountSettingsResponse, error)
 	// UpdateAccountSettings turns the minimum throughput billing commitment on or off.
 	UpdateAccountSettings(context.Context, *UpdateAccountSettingsRequest) (*UpdateAccountSettingsResponse, error)
+	// StartStreamEncryption encrypts the records appended to a stream from now
+	// on with a key of the server's keyring (docs/encryption.md).
+	StartStreamEncryption(context.Context, *StartStreamEncryptionRequest) (*StartStreamEncryptionResponse, error)
+	// StopStreamEncryption stores the records appended from now on in the
+	// clear; encrypted ones stay encrypted and readable.
+	StopStreamEncryption(context.Context, *StopStreamEncryptionRequest) (*StopStreamEncryptionResponse, error)
 	mustEmbedUnimplementedStreamServiceServer()
 }
 
@@ -653,6 +687,12 @@ func (UnimplementedStreamServiceServer) DescribeAccountSettings(context.Context,
 }
 func (UnimplementedStreamServiceServer) UpdateAccountSettings(context.Context, *UpdateAccountSettingsRequest) (*UpdateAccountSettingsResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateAccountSettings not implemented")
+}
+func (UnimplementedStreamServiceServer) StartStreamEncryption(context.Context, *StartStreamEncryptionRequest) (*StartStreamEncryptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StartStreamEncryption not implemented")
+}
+func (UnimplementedStreamServiceServer) StopStreamEncryption(context.Context, *StopStreamEncryptionRequest) (*StopStreamEncryptionResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method StopStreamEncryption not implemented")
 }
 func (UnimplementedStreamServiceServer) mustEmbedUnimplementedStreamServiceServer() {}
 func (UnimplementedStreamServiceServer) testEmbeddedByValue()                       {}
@@ -1226,6 +1266,42 @@ func _StreamService_UpdateAccountSettings_Handler(srv interface{}, ctx context.C
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StreamService_StartStreamEncryption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StartStreamEncryptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).StartStreamEncryption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_StartStreamEncryption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).StartStreamEncryption(ctx, req.(*StartStreamEncryptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StreamService_StopStreamEncryption_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(StopStreamEncryptionRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).StopStreamEncryption(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_StopStreamEncryption_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).StopStreamEncryption(ctx, req.(*StopStreamEncryptionRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StreamService_ServiceDesc is the grpc.ServiceDesc for StreamService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1352,6 +1428,14 @@ var StreamService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateAccountSettings",
 			Handler:    _StreamService_UpdateAccountSettings_Handler,
+		},
+		{
+			MethodName: "StartStreamEncryption",
+			Handler:    _StreamService_StartStreamEncryption_Handler,
+		},
+		{
+			MethodName: "StopStreamEncryption",
+			Handler:    _StreamService_StopStreamEncryption_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
