@@ -30,27 +30,26 @@ var firehoseActions = []string{
 	"StopDeliveryStreamEncryption", "TagDeliveryStream", "UntagDeliveryStream", "UpdateDestination",
 }
 
-// runBoto3 runs integration/py/SCRIPT with Debian's Python against the
-// server and returns its report. A missing boto3 fails the script, and so
-// the test: scripts/test-deps.sh installs it.
-func runBoto3(t *testing.T, tr clientTransport, script string, args ...string) clientReport {
-	t.Helper()
-	// No __pycache__ beside the checked-in scripts.
-	env := append(clientEnv(t), "PYTHONDONTWRITEBYTECODE=1")
-	if tr.caFile != "" {
-		env = append(env, "AWS_CA_BUNDLE="+tr.caFile)
+// boto3Script returns the runner of integration/py/SCRIPT with Debian's
+// Python. A missing boto3 fails the script, and so the test:
+// scripts/test-deps.sh installs it.
+func boto3Script(script string) scriptRunner {
+	return func(t *testing.T, tr clientTransport, args ...string) clientReport {
+		t.Helper()
+		// No __pycache__ beside the checked-in scripts.
+		env := append(clientEnv(t), "PYTHONDONTWRITEBYTECODE=1")
+		if tr.caFile != "" {
+			env = append(env, "AWS_CA_BUNDLE="+tr.caFile)
+		}
+		return runClientScript(testCtx(t), t, env, pythonBin, append([]string{filepath.Join("py", script)}, args...)...)
 	}
-	return runClientScript(testCtx(t), t, env, pythonBin, append([]string{filepath.Join("py", script)}, args...)...)
 }
 
 // TestBoto3Kinesis drives the Kinesis API with boto3, default settings,
 // over every action boto3 has (py/kinesis_boto3.py), over HTTP and TLS.
 func TestBoto3Kinesis(t *testing.T) {
 	t.Parallel()
-	eachTransport(t, func(t *testing.T, tr clientTransport) {
-		s := startServer(t, tr.opts...)
-		checkReport(t, runBoto3(t, tr, "kinesis_boto3.py", tr.endpoint(s), uniqueName(t)), boto3Kinesis)
-	})
+	testKinesisScript(t, boto3Script("kinesis_boto3.py"), boto3Kinesis)
 }
 
 // TestBoto3Firehose drives the Firehose API with boto3, default settings,
@@ -58,10 +57,5 @@ func TestBoto3Kinesis(t *testing.T) {
 // exactly the records the script put; over HTTP and TLS.
 func TestBoto3Firehose(t *testing.T) {
 	t.Parallel()
-	eachTransport(t, func(t *testing.T, tr clientTransport) {
-		f := newFH(t, tr.opts...)
-		rep := runBoto3(t, tr, "firehose_boto3.py", tr.endpoint(f.srv), uniqueName(t), f.bucket)
-		checkReport(t, rep, firehoseActions)
-		checkDelivered(testCtx(t), t, f, rep)
-	})
+	testFirehoseScript(t, boto3Script("firehose_boto3.py"))
 }

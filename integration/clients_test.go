@@ -80,6 +80,31 @@ func eachTransport(t *testing.T, test func(t *testing.T, tr clientTransport)) {
 	}
 }
 
+// scriptRunner runs a client script with args against the server (the
+// endpoint is args[0]) over tr and returns its report: runBoto3, runSDKv3.
+type scriptRunner func(t *testing.T, tr clientTransport, args ...string) clientReport
+
+// testKinesisScript runs a Kinesis client script over HTTP and TLS, each
+// against a server of its own, and checks its report covers want.
+func testKinesisScript(t *testing.T, run scriptRunner, want []string) {
+	eachTransport(t, func(t *testing.T, tr clientTransport) {
+		s := startServer(t, tr.opts...)
+		checkReport(t, run(t, tr, tr.endpoint(s), uniqueName(t)), want)
+	})
+}
+
+// testFirehoseScript runs a Firehose client script over HTTP and TLS, each
+// against a server with S3 of its own, checks its report covers all 12
+// actions and that S3 holds exactly the records it says it put.
+func testFirehoseScript(t *testing.T, run scriptRunner) {
+	eachTransport(t, func(t *testing.T, tr clientTransport) {
+		f := newFH(t, tr.opts...)
+		rep := run(t, tr, tr.endpoint(f.srv), uniqueName(t), f.bucket)
+		checkReport(t, rep, firehoseActions)
+		checkDelivered(testCtx(t), t, f, rep)
+	})
+}
+
 // endpoint is the server's HTTP API at tr's scheme.
 func (tr clientTransport) endpoint(s *server) string { return tr.name + "://" + s.HTTPAddr }
 

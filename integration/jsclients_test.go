@@ -20,17 +20,19 @@ var kinesisActions = []string{
 	"UpdateStreamMode", "UpdateStreamWarmThroughput",
 }
 
-// runSDKv3 runs integration/js/sdk-v3/SCRIPT with node against the server
-// and returns its report. A missing node or SDK fails the test, naming the
-// script that installs them (scripts/npm-clients.sh).
-func runSDKv3(t *testing.T, tr clientTransport, script string, args ...string) clientReport {
-	t.Helper()
-	n := findNodeClients(t, "@aws-sdk/client-kinesis", "@aws-sdk/client-firehose")
-	env := append(clientEnv(t), "NODE_PATH="+n.modules)
-	if tr.caFile != "" {
-		env = append(env, "NODE_EXTRA_CA_CERTS="+tr.caFile)
+// sdkV3Script returns the runner of integration/js/sdk-v3/SCRIPT with
+// node. A missing node or SDK fails the test, naming the script that
+// installs them (scripts/npm-clients.sh).
+func sdkV3Script(script string) scriptRunner {
+	return func(t *testing.T, tr clientTransport, args ...string) clientReport {
+		t.Helper()
+		n := findNodeClients(t, "@aws-sdk/client-kinesis", "@aws-sdk/client-firehose")
+		env := append(clientEnv(t), "NODE_PATH="+n.modules)
+		if tr.caFile != "" {
+			env = append(env, "NODE_EXTRA_CA_CERTS="+tr.caFile)
+		}
+		return runClientScript(testCtx(t), t, env, n.node, append([]string{filepath.Join(n.scripts, "sdk-v3", script)}, args...)...)
 	}
-	return runClientScript(testCtx(t), t, env, n.node, append([]string{filepath.Join(n.scripts, "sdk-v3", script)}, args...)...)
 }
 
 // TestSDKv3Kinesis drives the Kinesis API with @aws-sdk/client-kinesis,
@@ -39,10 +41,7 @@ func runSDKv3(t *testing.T, tr clientTransport, script string, args ...string) c
 // knowledge) to http://, with ALPN h2 to https://.
 func TestSDKv3Kinesis(t *testing.T) {
 	t.Parallel()
-	eachTransport(t, func(t *testing.T, tr clientTransport) {
-		s := startServer(t, tr.opts...)
-		checkReport(t, runSDKv3(t, tr, "kinesis.cjs", tr.endpoint(s), uniqueName(t)), kinesisActions)
-	})
+	testKinesisScript(t, sdkV3Script("kinesis.cjs"), kinesisActions)
 }
 
 // TestSDKv3Firehose drives the Firehose API with @aws-sdk/client-firehose,
@@ -51,10 +50,5 @@ func TestSDKv3Kinesis(t *testing.T) {
 // TLS.
 func TestSDKv3Firehose(t *testing.T) {
 	t.Parallel()
-	eachTransport(t, func(t *testing.T, tr clientTransport) {
-		f := newFH(t, tr.opts...)
-		rep := runSDKv3(t, tr, "firehose.cjs", tr.endpoint(f.srv), uniqueName(t), f.bucket)
-		checkReport(t, rep, firehoseActions)
-		checkDelivered(testCtx(t), t, f, rep)
-	})
+	testFirehoseScript(t, sdkV3Script("firehose.cjs"))
 }
