@@ -151,6 +151,10 @@ func TestCBOREveryAction(t *testing.T) {
 			}
 		}},
 		{action: "DeleteResourcePolicy", request: byARN(nil)},
+		{action: "StartStreamEncryption", request: named(map[string]any{"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
+			check: func(t *testing.T, st *cborState, _ map[string]any) { waitActiveCBOR(ctx, t, m, srv, st.stream) }},
+		{action: "StopStreamEncryption", request: named(map[string]any{"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
+			check: func(t *testing.T, st *cborState, _ map[string]any) { waitActiveCBOR(ctx, t, m, srv, st.stream) }},
 		{action: "DeleteStream", request: named(nil)},
 	}
 	covered := make(map[string]bool)
