@@ -96,7 +96,14 @@ func TestStreamEncryptionSDK(t *testing.T) {
 	k.wantStreamEncryption(ctx, t, name, types.EncryptionTypeNone, "")
 	k.putEncrypted(ctx, t, name, "after", types.EncryptionTypeNone)
 	want := []string{"before", "updating", "during", "after"}
-	wantData(t, k.readShard(ctx, t, name, shardID(0)), want...)
+	recs := k.readShard(ctx, t, name, shardID(0))
+	wantData(t, recs, want...)
+	// Each record reports how it is stored, as AWS's GetRecords does.
+	for i, wantType := range []types.EncryptionType{"", types.EncryptionTypeKms, types.EncryptionTypeKms, ""} {
+		if recs[i].EncryptionType != wantType {
+			t.Errorf("GetRecords record %q: EncryptionType %q, want %q", want[i], recs[i].EncryptionType, wantType)
+		}
+	}
 
 	t.Run("refusals", func(t *testing.T) {
 		wantAPIError(t, k.startEncryption(ctx, name, "not-a-key"), "InvalidArgumentException", "KeyId")

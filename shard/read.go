@@ -269,7 +269,8 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 			ctr := counterOfRecordKey(it.Key())
 			var arrival int64
 			var pk, data []byte
-			if !isSealed(v) {
+			sealedValue := isSealed(v)
+			if !sealedValue {
 				arrival, pk, data, err = decodeRecordBytes(v)
 			} else {
 				if sealed == nil {
@@ -316,7 +317,7 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 			bytes += len(v)
 			outBytes += len(pk) + len(data)
 			res.Records = append(res.Records, Record{
-				ArrivalTime: fromMillis(arrival), Data: arena[start:len(arena):len(arena)],
+				ArrivalTime: fromMillis(arrival), Data: arena[start:len(arena):len(arena)], Encrypted: sealedValue,
 			})
 			res.Next.next = ctr + 1
 		}

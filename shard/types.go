@@ -222,6 +222,9 @@ type Record struct {
 	ArrivalTime    time.Time // millisecond precision
 	PartitionKey   string
 	Data           []byte // owned by the caller
+	// Encrypted is set when the record was sealed at rest (written while the
+	// stream's encryption was on): GetRecords reports EncryptionType KMS.
+	Encrypted bool
 }
 
 // ChildShard names a shard that continues a closed one.

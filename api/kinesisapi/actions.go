@@ -282,6 +282,9 @@ func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRec
 			Data:                        nonNil(r.Data), // a required member: "" for an empty record, never null
 			PartitionKey:                r.PartitionKey,
 		}
+		if r.Encrypted {
+			reply.Records[i].EncryptionType = shard.EncryptionKMS
+		}
 	}
 	for _, c := range out.ChildShards {
 		reply.ChildShards = append(reply.ChildShards, childShardOut{

@@ -176,6 +176,10 @@ func TestGetRecordsAppendCBOR(t *testing.T) {
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: awsproto.EpochSeconds(time.UnixMilli(-1500)), Data: []byte{}, PartitionKey: "日本 \" \\"},
 			{SequenceNumber: "3", ApproximateArrivalTimestamp: at, Data: make([]byte, 70000), PartitionKey: strings.Repeat("p", 256)},
 		}, NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}, true},
+		{"encrypted", getRecordsReply{Records: []recordOut{
+			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("sealed at rest"), PartitionKey: "k", EncryptionType: "KMS"},
+			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("clear"), PartitionKey: "k"},
+		}, NextShardIterator: "it"}, true},
 		{"nil data, no iterator", getRecordsReply{Records: []recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}}, MillisBehindLatest: -1}, true},
 		{"invalid UTF-8 is left to the transcoding", getRecordsReply{Records: []recordOut{
 			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "bad \xff"}}}, false},
@@ -334,7 +338,7 @@ func TestCBORAppendersKnowEveryField(t *testing.T) {
 		{reflect.TypeFor[putRecordsReply](), 3},
 		{reflect.TypeFor[putRecordsResult](), 4},
 		{reflect.TypeFor[getRecordsReply](), 5}, // with src, the read budget
-		{reflect.TypeFor[recordOut](), 4},
+		{reflect.TypeFor[recordOut](), 5},
 	} {
 		if n := tc.typ.NumField(); n != tc.fields {
 			t.Errorf("%s has %d fields; its AppendCBOR (and AppendJSON) know %d", tc.typ, n, tc.fields)

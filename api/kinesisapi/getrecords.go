@@ -28,13 +28,15 @@ const (
 	jsonRecordTime   = `,"ApproximateArrivalTimestamp":`
 	jsonRecordData   = `,"Data":`
 	jsonRecordKey    = `,"PartitionKey":`
+	jsonRecordEnc    = `,"EncryptionType":`
 	jsonNextIterator = `,"NextShardIterator":`
 	jsonMillisBehind = `,"MillisBehindLatest":`
 	jsonChildShards  = `,"ChildShards":`
 	maxEpochJSONLen  = 24 // "-62135596800.000" and 253402300799.999 are shorter
 	maxInt64JSONLen  = 20
-	recordFramingLen = len(jsonRecordSeq) + len(jsonRecordTime) + len(jsonRecordData) + len(jsonRecordKey) + maxEpochJSONLen + len(`"",}`) + len(`""`)
-	replyFramingLen  = len(`{"Records":[]`) + len(jsonNextIterator) + len(`""`) + len(jsonMillisBehind) + maxInt64JSONLen + len(jsonChildShards) + len(`}`)
+	recordFramingLen = len(jsonRecordSeq) + len(jsonRecordTime) + len(jsonRecordData) + len(jsonRecordKey) + maxEpochJSONLen + len(`"",}`) + len(`""`) +
+		len(jsonRecordEnc) + len(`"KMS"`)
+	replyFramingLen = len(`{"Records":[]`) + len(jsonNextIterator) + len(`""`) + len(jsonMillisBehind) + maxInt64JSONLen + len(jsonChildShards) + len(`}`)
 )
 
 // JSONLen bounds the length of AppendJSON's output.
@@ -73,6 +75,10 @@ func (r getRecordsReply) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, jsonRecordKey...)
 		b = appendJSONString(b, rec.PartitionKey)
+		if rec.EncryptionType != "" {
+			b = append(b, jsonRecordEnc...)
+			b = appendJSONString(b, rec.EncryptionType)
+		}
 		b = append(b, '}')
 	}
 	b = append(b, ']')

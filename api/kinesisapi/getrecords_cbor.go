@@ -33,7 +33,11 @@ func (r getRecordsReply) AppendCBOR(b []byte) ([]byte, bool) {
 		if !utf8.ValidString(rec.SequenceNumber) || !utf8.ValidString(rec.PartitionKey) {
 			return nil, false
 		}
-		b = awsproto.AppendCBORMap(b, 4)
+		fields := 4
+		if rec.EncryptionType != "" {
+			fields++
+		}
+		b = awsproto.AppendCBORMap(b, fields)
 		b = awsproto.AppendCBORText(b, "SequenceNumber")
 		b = awsproto.AppendCBORText(b, rec.SequenceNumber)
 		b = awsproto.AppendCBORText(b, "ApproximateArrivalTimestamp")
@@ -46,6 +50,10 @@ func (r getRecordsReply) AppendCBOR(b []byte) ([]byte, bool) {
 		}
 		b = awsproto.AppendCBORText(b, "PartitionKey")
 		b = awsproto.AppendCBORText(b, rec.PartitionKey)
+		if rec.EncryptionType != "" {
+			b = awsproto.AppendCBORText(b, "EncryptionType")
+			b = awsproto.AppendCBORText(b, rec.EncryptionType)
+		}
 	}
 	if r.NextShardIterator != "" {
 		b = awsproto.AppendCBORText(b, "NextShardIterator")

@@ -28,6 +28,10 @@ func TestGetRecordsAppendJSON(t *testing.T) {
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: awsproto.EpochSeconds(time.UnixMilli(-1500)), Data: []byte{}, PartitionKey: "x"},
 		}, NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}},
 		{"nil data", getRecordsReply{Records: []recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}}}},
+		{"encrypted and clear", getRecordsReply{Records: []recordOut{
+			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("sealed"), PartitionKey: "k", EncryptionType: "KMS"},
+			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("clear"), PartitionKey: "k"},
+		}, NextShardIterator: "it"}},
 		{"keys that need escaping", getRecordsReply{Records: []recordOut{
 			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte{0, 1, 2, 255}, PartitionKey: `quote " and \ backslash`},
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "<html> & \u2028 \x01 \b \f \n \t é 日本"},

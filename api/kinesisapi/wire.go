@@ -255,6 +255,7 @@ type recordOut struct {
 	ApproximateArrivalTimestamp awsproto.EpochSeconds `json:"ApproximateArrivalTimestamp"`
 	Data                        []byte                `json:"Data"` // base64 (std) by encoding/json
 	PartitionKey                string                `json:"PartitionKey"`
+	EncryptionType              string                `json:"EncryptionType,omitempty"` // "KMS" for a record sealed at rest
 }
 
 type childShardOut struct {
