@@ -290,8 +290,7 @@ func TestSDKKinesisActions(t *testing.T) {
 				t.Errorf("after StartStreamEncryption: %s %s", s.EncryptionType, aws.ToString(s.KeyId))
 			}
 			// A record written now is encrypted at rest, plain to the reader,
-			// and PutRecord says KMS. (AWS also marks the record KMS in
-			// GetRecords; Spate does not yet: docs/api.md, Tested clients.)
+			// and says so in PutRecord's and GetRecords' EncryptionType.
 			secret := []byte("encrypted at rest, plain to the reader")
 			put, err := c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("pk"), Data: secret})
 			if err != nil {
@@ -301,8 +300,8 @@ func TestSDKKinesisActions(t *testing.T) {
 				t.Errorf("PutRecord's EncryptionType %q on an encrypted stream, want KMS", put.EncryptionType)
 			}
 			recs := k.drain(ctx, t, k.iterator(ctx, t, name, aws.ToString(put.ShardId), types.ShardIteratorTypeAtSequenceNumber, aws.ToString(put.SequenceNumber), nil))
-			if len(recs) != 1 || !bytes.Equal(recs[0].Data, secret) {
-				t.Errorf("GetRecords of the record written while encrypted = %+v, want %q", recs, secret)
+			if len(recs) != 1 || !bytes.Equal(recs[0].Data, secret) || recs[0].EncryptionType != types.EncryptionTypeKms {
+				t.Errorf("GetRecords of the record written while encrypted = %+v, want %q with EncryptionType KMS", recs, secret)
 			}
 		}},
 		{"StopStreamEncryption", func(t *testing.T) {
