@@ -398,24 +398,7 @@ func TestFirehoseCrash(t *testing.T) {
 	want := len(acked)
 	mu.Unlock()
 	got := f.waitLines(ctx, t, name+"/", compress.Gzip, want)
-	seen := map[string]int{}
-	for _, l := range got {
-		seen[l]++
-	}
-	for d, c := range seen {
-		if c > 1 {
-			t.Errorf("record %s delivered %d times", d, c)
-		}
-	}
-	missing := 0
-	for d := range acked {
-		if seen[d] == 0 {
-			missing++
-		}
-	}
-	if missing > 0 {
-		t.Errorf("%d of %d acknowledged records are not in S3", missing, want)
-	}
+	wantEachOnce(t, got, acked, "record")
 	t.Logf("%d records acknowledged before the kill; %d records in S3 after the restart", want, len(got))
 }
 
@@ -466,5 +449,30 @@ func TestFirehoseElasticsearch(t *testing.T) {
 	failed := f.waitLines(ctx, t, "es-failed/", compress.Uncompressed, 1)
 	if len(failed) != 1 || !strings.Contains(failed[0], "mapper_parsing_exception") {
 		t.Fatalf("backed-up failures %v, want the rejected document with its error", failed)
+	}
+}
+
+// wantEachOnce fails t unless every line of got is there at most once and
+// every acknowledged record is among them: what a crash must leave in S3.
+// Records put by a call the kill interrupted may or may not be there.
+func wantEachOnce(t *testing.T, got []string, acked map[string]bool, what string) {
+	t.Helper()
+	seen := map[string]int{}
+	for _, l := range got {
+		seen[l]++
+	}
+	for d, c := range seen {
+		if c > 1 {
+			t.Errorf("%s %s delivered %d times", what, d, c)
+		}
+	}
+	missing := 0
+	for d := range acked {
+		if seen[d] == 0 {
+			missing++
+		}
+	}
+	if missing > 0 {
+		t.Errorf("%d of %d acknowledged %ss are not in S3", missing, len(acked), what)
 	}
 }

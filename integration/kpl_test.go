@@ -261,25 +261,6 @@ func TestFirehoseKPLCrash(t *testing.T) {
 	want := len(acked)
 	mu.Unlock()
 	got := f.waitLines(ctx, t, "kplcrash/", compress.Gzip, want)
-	// Records put by a call the kill interrupted may or may not be
-	// there; each line, whatever it is, must be there once.
-	seen := map[string]int{}
-	for _, l := range got {
-		seen[l]++
-	}
-	for d, c := range seen {
-		if c > 1 {
-			t.Errorf("user record %s delivered %d times", d, c)
-		}
-	}
-	missing := 0
-	for d := range acked {
-		if seen[d] == 0 {
-			missing++
-		}
-	}
-	if missing > 0 {
-		t.Errorf("%d of %d acknowledged user records are not in S3", missing, want)
-	}
+	wantEachOnce(t, got, acked, "user record")
 	t.Logf("%d user records acknowledged before the kill; %d lines in S3 after the restart", want, len(got))
 }
