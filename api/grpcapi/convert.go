@@ -154,6 +154,9 @@ func encodeRecords(in []shard.Record) []*spatev1.Record {
 		rec.SequenceNumber = r.SequenceNumber
 		rec.Data = r.Data
 		rec.PartitionKey = r.PartitionKey
+		if r.Encrypted {
+			rec.EncryptionType = shard.EncryptionKMS
+		}
 		if !r.ArrivalTime.IsZero() {
 			ts := &times[i]
 			ts.Seconds = r.ArrivalTime.Unix()

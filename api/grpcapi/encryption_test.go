@@ -44,7 +44,8 @@ func TestStreamEncryptionOverGRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, err := f.client.GetRecords(ctx, &spatev1.GetRecordsRequest{ShardIterator: it.GetShardIterator()})
-	if err != nil || len(got.GetRecords()) != 1 || string(got.GetRecords()[0].GetData()) != "secret" || got.GetRecords()[0].GetPartitionKey() != "k" {
+	if err != nil || len(got.GetRecords()) != 1 || string(got.GetRecords()[0].GetData()) != "secret" || got.GetRecords()[0].GetPartitionKey() != "k" ||
+		got.GetRecords()[0].GetEncryptionType() != "KMS" {
 		t.Fatalf("GetRecords: %v %v", got, err)
 	}
 	if _, err := f.client.StopStreamEncryption(ctx, &spatev1.StopStreamEncryptionRequest{StreamName: "s", EncryptionType: "KMS", KeyId: "alias/aws/kinesis"}); err != nil {

@@ -534,8 +534,11 @@ type Record struct {
 	ApproximateArrivalTimestamp *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=approximate_arrival_timestamp,json=approximateArrivalTimestamp,proto3" json:"approximate_arrival_timestamp,omitempty"`
 	Data                        []byte                 `protobuf:"bytes,3,opt,name=data,proto3" json:"data,omitempty"`
 	PartitionKey                string                 `protobuf:"bytes,4,opt,name=partition_key,json=partitionKey,proto3" json:"partition_key,omitempty"`
-	unknownFields               protoimpl.UnknownFields
-	sizeCache                   protoimpl.SizeCache
+	// "KMS" for a record stored encrypted (written while the stream's
+	// encryption was on), empty otherwise: Kinesis's Record.EncryptionType.
+	EncryptionType string `protobuf:"bytes,5,opt,name=encryption_type,json=encryptionType,proto3" json:"encryption_type,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Record) Reset() {
@@ -592,6 +595,13 @@ func (x *Record) GetData() []byte {
 func (x *Record) GetPartitionKey() string {
 	if x != nil {
 		return x.PartitionKey
+	}
+	return ""
+}
+
+func (x *Record) GetEncryptionType() string {
+	if x != nil {
+		return x.EncryptionType
 	}
 	return ""
 }
@@ -5164,12 +5174,13 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"ChildShard\x12\x19\n" +
 	"\bshard_id\x18\x01 \x01(\tR\ashardId\x12#\n" +
 	"\rparent_shards\x18\x02 \x03(\tR\fparentShards\x12<\n" +
-	"\x0ehash_key_range\x18\x03 \x01(\v2\x16.spate.v1.HashKeyRangeR\fhashKeyRange\"\xca\x01\n" +
+	"\x0ehash_key_range\x18\x03 \x01(\v2\x16.spate.v1.HashKeyRangeR\fhashKeyRange\"\xf3\x01\n" +
 	"\x06Record\x12'\n" +
 	"\x0fsequence_number\x18\x01 \x01(\tR\x0esequenceNumber\x12^\n" +
 	"\x1dapproximate_arrival_timestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x1bapproximateArrivalTimestamp\x12\x12\n" +
 	"\x04data\x18\x03 \x01(\fR\x04data\x12#\n" +
-	"\rpartition_key\x18\x04 \x01(\tR\fpartitionKey\"-\n" +
+	"\rpartition_key\x18\x04 \x01(\tR\fpartitionKey\x12'\n" +
+	"\x0fencryption_type\x18\x05 \x01(\tR\x0eencryptionType\"-\n" +
 	"\x03Tag\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value\"\x96\x04\n" +
