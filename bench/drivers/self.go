@@ -100,7 +100,15 @@ func (s *self) Close() error {
 		s.grpcSrv.Stop()
 	}
 	if s.httpSrv != nil {
-		err = errors.Join(err, s.httpSrv.Close())
+		// Shutdown lets requests in flight finish before the store closes
+		// under them (Close alone left GetRecords to fail with "the store
+		// is shutting down", logged as an InternalFailure); Close ends
+		// whatever is still running after the grace period.
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		if serr := s.httpSrv.Shutdown(ctx); serr != nil {
+			err = errors.Join(err, s.httpSrv.Close())
+		}
+		cancel()
 	}
 	err = errors.Join(err, s.serving.Wait())
 	if s.store != nil {
