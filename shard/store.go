@@ -125,6 +125,8 @@ type streamMeta struct {
 	// Encryption is the server-side encryption state (encryption.go);
 	// nil for a stream that was never encrypted.
 	Encryption *encryptionMeta `json:"encryption,omitempty"`
+	// Consumers are the registered stream consumers (consumers.go).
+	Consumers []consumerMeta `json:"consumers,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -862,6 +864,7 @@ func (s *Store) describe(st *stream) StreamDescription {
 		ShardLevelMetrics: setOf(m.ShardLevelMetrics).list(),
 		MaxRecordSizeKiB:  m.maxRecordSize() >> 10,
 		WarmThroughput:    s.warmThroughput(m),
+		ConsumerCount:     s.consumerCount(m),
 	}
 }
 
