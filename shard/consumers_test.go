@@ -249,15 +249,22 @@ func TestConsumerLifecycle(t *testing.T) {
 	wantCode(t, err, apierr.ResourceNotFound)
 }
 
-func TestDeregisterWithoutDelay(t *testing.T) {
-	ctx := context.Background()
-	s := openTest(t, "")
+// withConsumer opens a store with a stream "s" and its consumer "app".
+func withConsumer(t *testing.T) (s *Store, streamARN string, c Consumer) {
+	t.Helper()
+	s = openTest(t, "")
 	mustCreate(t, s, "s", 1)
-	arn := s.StreamARN("s")
-	c, err := s.RegisterStreamConsumer(ctx, arn, "app", nil)
+	c, err := s.RegisterStreamConsumer(context.Background(), s.StreamARN("s"), "app", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return s, s.StreamARN("s"), c
+}
+
+func TestDeregisterWithoutDelay(t *testing.T) {
+	ctx := context.Background()
+	s, _, c := withConsumer(t)
+	var err error
 	if err := s.DeregisterStreamConsumer(ctx, ConsumerRef{ConsumerARN: c.ARN}); err != nil {
 		t.Fatal(err)
 	}
@@ -270,13 +277,7 @@ func TestDeregisterWithoutDelay(t *testing.T) {
 // own for tags and resource policies, apart from its stream's.
 func TestConsumerResources(t *testing.T) {
 	ctx := context.Background()
-	s := openTest(t, "")
-	mustCreate(t, s, "s", 1)
-	arn := s.StreamARN("s")
-	c, err := s.RegisterStreamConsumer(ctx, arn, "app", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, arn, c := withConsumer(t)
 	if r, err := s.ResolveResource(c.ARN); err != nil || r != (Resource{Stream: "s", Consumer: "app"}) {
 		t.Fatalf("ResolveResource = %+v, %v", r, err)
 	}

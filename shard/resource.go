@@ -95,13 +95,7 @@ func (s *Store) TagResource(ctx context.Context, arn string, tags map[string]str
 		return err
 	}
 	return s.mutateConsumer(r, epoch, func(c *consumerMeta) error {
-		if c.Tags == nil {
-			c.Tags = map[string]string{}
-		}
-		for k, v := range tags {
-			c.Tags[k] = v
-		}
-		if len(c.Tags) > MaxTagsPerStream {
+		if c.Tags = mergeTags(c.Tags, tags); len(c.Tags) > MaxTagsPerStream {
 			return apierr.New(apierr.InvalidArgument,
 				"Failed to add tags to consumer %s because a given resource cannot have more than %d tags associated with it.", arn, MaxTagsPerStream)
 		}

@@ -681,6 +681,18 @@ func (s *Store) putMeta(m *streamMeta) error {
 	return nil
 }
 
+// mergeTags adds or overwrites tags in dst, which it makes when nil, and
+// returns it.
+func mergeTags(dst, tags map[string]string) map[string]string {
+	if dst == nil {
+		dst = make(map[string]string, len(tags))
+	}
+	for k, v := range tags {
+		dst[k] = v
+	}
+	return dst
+}
+
 func cloneTags(t map[string]string) map[string]string {
 	if len(t) == 0 {
 		return nil
@@ -989,13 +1001,7 @@ func (s *Store) AddTags(ctx context.Context, name string, tags map[string]string
 		return err
 	}
 	return s.mutateActive(name, func(m *streamMeta) error {
-		if m.Tags == nil {
-			m.Tags = map[string]string{}
-		}
-		for k, v := range tags {
-			m.Tags[k] = v
-		}
-		if len(m.Tags) > MaxTagsPerStream {
+		if m.Tags = mergeTags(m.Tags, tags); len(m.Tags) > MaxTagsPerStream {
 			return apierr.New(apierr.InvalidArgument,
 				"Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.",
 				name, s.cfg.accountID, MaxTagsPerStream)
