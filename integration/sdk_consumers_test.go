@@ -117,7 +117,9 @@ func TestSDKConsumers(t *testing.T) {
 		if err != nil {
 			t.Fatalf("RegisterStreamConsumer: %v", err)
 		}
-		if _, err := k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: &name}); err != nil {
+		_, err = k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: &name})
+		wantCode(t, err, "ResourceInUseException", "EnforceConsumerDeletion")
+		if _, err := k.c.DeleteStream(ctx, &kinesis.DeleteStreamInput{StreamName: &name, EnforceConsumerDeletion: aws.Bool(true)}); err != nil {
 			t.Fatalf("DeleteStream: %v", err)
 		}
 		k.waitGone(ctx, t, name)

@@ -335,6 +335,28 @@ func (s *Store) ListStreamConsumers(ctx context.Context, in ListConsumersInput) 
 	return out, nil
 }
 
+// DeleteStreamWithConsumers deletes a stream as DeleteStream does; as in
+// Kinesis, a stream with registered consumers answers
+// ResourceInUseException unless enforceConsumerDeletion, which deletes them
+// with it.
+func (s *Store) DeleteStreamWithConsumers(ctx context.Context, name string, enforceConsumerDeletion bool) error {
+	return s.deleteStream(ctx, name, enforceConsumerDeletion)
+}
+
+// refuseConsumers answers ResourceInUseException when m has consumers that
+// are not being deleted (DELETING ones are on their way out). The caller
+// holds s.mu.
+func (s *Store) refuseConsumers(m *streamMeta) error {
+	for _, c := range s.liveConsumers(m) {
+		if c.GoneAtMs == 0 {
+			return apierr.New(apierr.ResourceInUse,
+				"Stream %s under account %s has registered consumers; deregister them, or set EnforceConsumerDeletion to delete them with the stream.",
+				m.Name, s.cfg.accountID)
+		}
+	}
+	return nil
+}
+
 // mutateConsumer applies change to a copy of a consumer's metadata in an
 // ACTIVE stream and persists it, as mutateActive does for a stream.
 func (s *Store) mutateConsumer(r Resource, created int64, change func(c *consumerMeta) error) error {

@@ -314,3 +314,50 @@ func TestConsumerResources(t *testing.T) {
 		t.Error("policy left after DeleteResourcePolicy")
 	}
 }
+
+// TestDeleteStreamWithConsumers checks EnforceConsumerDeletion: a stream
+// with an ACTIVE or CREATING consumer is kept without it, one whose
+// consumers are all DELETING is not.
+func TestDeleteStreamWithConsumers(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name        string
+		deregister  bool // the consumer is DELETING
+		enforce     bool
+		wantDeleted bool
+	}{
+		{name: "consumer kept", wantDeleted: false},
+		{name: "enforced", enforce: true, wantDeleted: true},
+		{name: "consumer deleting", deregister: true, wantDeleted: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			clock := &fakeClock{}
+			clock.ms.Store(1_700_000_000_000)
+			s := openTest(t, "", WithClock(clock.now), WithCreateDelay(time.Second))
+			mustCreate(t, s, "s", 1)
+			clock.advance(time.Second)
+			if _, err := s.RegisterStreamConsumer(ctx, s.StreamARN("s"), "app", nil); err != nil {
+				t.Fatal(err)
+			}
+			if tc.deregister {
+				if err := s.DeregisterStreamConsumer(ctx, ConsumerRef{StreamARN: s.StreamARN("s"), ConsumerName: "app"}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			err := s.DeleteStreamWithConsumers(ctx, "s", tc.enforce)
+			if !tc.wantDeleted {
+				wantCode(t, err, apierr.ResourceInUse)
+				if _, err := s.DescribeStreamSummary(ctx, "s"); err != nil {
+					t.Fatalf("stream gone after a refused delete: %v", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = s.DescribeStreamSummary(ctx, "s")
+			wantCode(t, err, apierr.ResourceNotFound)
+		})
+	}
+}

@@ -831,11 +831,20 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 // committed are removed with it; appends still queued fail with
 // ResourceNotFoundException (they were never acknowledged).
 func (s *Store) DeleteStream(ctx context.Context, name string) error {
+	return s.deleteStream(ctx, name, true)
+}
+
+// deleteStream deletes a stream; unless enforceConsumerDeletion, a stream
+// with registered consumers answers ResourceInUseException.
+func (s *Store) deleteStream(ctx context.Context, name string, enforceConsumerDeletion bool) error {
 	s.mu.Lock()
 	st, err := s.lookup(name)
 	if err == nil && s.status(&st.meta) == StatusCreating {
 		err = apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is CREATING; delete it once it is ACTIVE", name, s.cfg.accountID)
+	}
+	if err == nil && !enforceConsumerDeletion {
+		err = s.refuseConsumers(&st.meta)
 	}
 	if err == nil {
 		err = s.Writable()

@@ -18,6 +18,7 @@ type consumerStore interface {
 	DescribeStreamConsumer(ctx context.Context, ref shard.ConsumerRef) (shard.Consumer, error)
 	DeregisterStreamConsumer(ctx context.Context, ref shard.ConsumerRef) error
 	ListStreamConsumers(ctx context.Context, in shard.ListConsumersInput) (shard.ListConsumersOutput, error)
+	DeleteStreamWithConsumers(ctx context.Context, name string, enforceConsumerDeletion bool) error
 }
 
 // consumerOperations are the actions of this file, for NewHandler.

@@ -62,6 +62,9 @@ func TestConsumerActions(t *testing.T) {
 		c.FailsWith(f.action, f.body, 400, f.errType, f.msg)
 	}
 
+	c.FailsWith("DeleteStream", map[string]any{"StreamName": "s"}, 400, "ResourceInUseException", "EnforceConsumerDeletion")
+	c.FailsWith("DeleteStream", map[string]any{"StreamName": "s", "EnforceConsumerDeletion": false}, 400, "ResourceInUseException", "consumers")
+
 	c.OK("TagResource", map[string]any{"ResourceARN": consumerARN, "Tags": map[string]string{"k": "v"}})
 	if tags := c.OK("ListTagsForResource", map[string]any{"ResourceARN": consumerARN})["Tags"].([]any); len(tags) != 1 {
 		t.Errorf("consumer tags = %v", tags)
@@ -69,4 +72,6 @@ func TestConsumerActions(t *testing.T) {
 	c.OK("DeregisterStreamConsumer", map[string]any{"ConsumerARN": consumerARN})
 	c.FailsWith("DescribeStreamConsumer", map[string]any{"ConsumerARN": consumerARN}, 400, "ResourceNotFoundException", "app")
 	c.FailsWith("ListTagsForResource", map[string]any{"ResourceARN": consumerARN}, 400, "ResourceNotFoundException", "app")
+	c.OK("DeleteStream", map[string]any{"StreamName": "s", "EnforceConsumerDeletion": true}) // "b" goes with it
+	c.FailsWith("ListStreamConsumers", map[string]any{"StreamARN": arn}, 400, "ResourceNotFoundException", "s")
 }
