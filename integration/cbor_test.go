@@ -17,6 +17,7 @@ type cborState struct {
 	start    time.Time // before the first record was written
 	iterator string
 	arn      string // the stream's ARN, from DescribeStreamSummary
+	consumer string // the ARN of the consumer RegisterStreamConsumer registered
 }
 
 // cborCase is one row: the action, its request, and what its successful
@@ -151,6 +152,33 @@ func TestCBOREveryAction(t *testing.T) {
 			}
 		}},
 		{action: "DeleteResourcePolicy", request: byARN(nil)},
+		{action: "RegisterStreamConsumer", request: func(st *cborState) map[string]any {
+			return map[string]any{"StreamARN": st.arn, "ConsumerName": "cbor"}
+		}, check: func(t *testing.T, st *cborState, r map[string]any) {
+			c := r["Consumer"].(map[string]any)
+			st.consumer, _ = c["ConsumerARN"].(string)
+			created := time.UnixMilli(int64(c["ConsumerCreationTimestamp"].(cbor.Tag).Content.(uint64)))
+			if !strings.HasPrefix(st.consumer, st.arn+"/consumer/cbor:") || created.Before(st.start.Add(-time.Second)) {
+				t.Errorf("consumer %v, want one named cbor created about now (milliseconds)", c)
+			}
+		}},
+		{action: "DescribeStreamConsumer", request: func(st *cborState) map[string]any {
+			return map[string]any{"ConsumerARN": st.consumer}
+		}, check: func(t *testing.T, st *cborState, r map[string]any) {
+			if d := r["ConsumerDescription"].(map[string]any); d["StreamARN"] != st.arn || d["ConsumerName"] != "cbor" {
+				t.Errorf("ConsumerDescription %v", d)
+			}
+		}},
+		{action: "ListStreamConsumers", request: func(st *cborState) map[string]any {
+			return map[string]any{"StreamARN": st.arn, "MaxResults": 10}
+		}, check: func(t *testing.T, st *cborState, r map[string]any) {
+			if list := r["Consumers"].([]any); len(list) != 1 || list[0].(map[string]any)["ConsumerARN"] != st.consumer {
+				t.Errorf("Consumers %v, want the one registered", list)
+			}
+		}},
+		{action: "DeregisterStreamConsumer", request: func(st *cborState) map[string]any {
+			return map[string]any{"StreamARN": st.arn, "ConsumerName": "cbor"}
+		}},
 		{action: "StartStreamEncryption", request: named(map[string]any{"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),
 			check: func(t *testing.T, st *cborState, _ map[string]any) { waitActiveCBOR(ctx, t, m, srv, st.stream) }},
 		{action: "StopStreamEncryption", request: named(map[string]any{"EncryptionType": "KMS", "KeyId": "alias/aws/kinesis"}),

@@ -317,10 +317,16 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 		{action: "SplitShard", args: fixed("--stream-name", name, "--shard-to-split", "shardId-000000000000", "--new-starting-hash-key", "1"), err: "UnknownOperationException"},
 		{action: "MergeShards", args: fixed("--stream-name", name, "--shard-to-merge", "shardId-000000000000", "--adjacent-shard-to-merge", "shardId-000000000001"), err: "UnknownOperationException"},
 		{action: "UpdateShardCount", args: fixed("--stream-name", name, "--target-shard-count", "4", "--scaling-type", "UNIFORM_SCALING"), err: "UnknownOperationException"},
-		{action: "RegisterStreamConsumer", args: byARN("--consumer-name", "c"), err: "UnknownOperationException"},
-		{action: "DescribeStreamConsumer", args: byARN("--consumer-name", "c"), err: "UnknownOperationException"},
-		{action: "ListStreamConsumers", args: byARN(), err: "UnknownOperationException"},
-		{action: "DeregisterStreamConsumer", args: byARN("--consumer-name", "c"), err: "UnknownOperationException"},
+		{action: "RegisterStreamConsumer", args: byARN("--consumer-name", "c"),
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, "c", "Consumer", "ConsumerName") }},
+		{action: "DescribeStreamConsumer", args: byARN("--consumer-name", "c"),
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, "c", "ConsumerDescription", "ConsumerName") }},
+		{action: "ListStreamConsumers", args: byARN(), check: func(t *testing.T, out map[string]any) {
+			if list, _ := out["Consumers"].([]any); len(list) != 1 {
+				t.Errorf("list-stream-consumers = %v", out)
+			}
+		}},
+		{action: "DeregisterStreamConsumer", args: byARN("--consumer-name", "c")},
 		{action: "DeleteStream", args: stream, after: func(t *testing.T) { k.waitGone(ctx, t, name) }},
 		{action: "DeleteStream", args: stream, err: "ResourceNotFoundException"},
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"maps"
 	"reflect"
 	"slices"
@@ -375,22 +376,40 @@ func TestSDKKinesisActions(t *testing.T) {
 			_, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(name), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling})
 			return err
 		}),
-		notYet("RegisterStreamConsumer", func() error {
-			_, err := c.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: aws.String(arn), ConsumerName: aws.String("c")})
-			return err
-		}),
-		notYet("DescribeStreamConsumer", func() error {
-			_, err := c.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: consumer()})
-			return err
-		}),
-		notYet("ListStreamConsumers", func() error {
-			_, err := c.ListStreamConsumers(ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(arn)})
-			return err
-		}),
-		notYet("DeregisterStreamConsumer", func() error {
-			_, err := c.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: consumer()})
-			return err
-		}),
+		{"RegisterStreamConsumer", func(t *testing.T) {
+			out, err := c.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: aws.String(arn), ConsumerName: aws.String("c")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(out.Consumer.ConsumerName) != "c" || aws.ToString(out.Consumer.ConsumerARN) != fmt.Sprintf("%s/consumer/c:%d", arn, out.Consumer.ConsumerCreationTimestamp.Unix()) {
+				t.Errorf("Consumer = %+v", out.Consumer)
+			}
+		}},
+		{"DescribeStreamConsumer", func(t *testing.T) {
+			out, err := c.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{StreamARN: aws.String(arn), ConsumerName: aws.String("c")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToString(out.ConsumerDescription.StreamARN) != arn {
+				t.Errorf("ConsumerDescription = %+v", out.ConsumerDescription)
+			}
+			_, err = c.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: consumer()})
+			wantAPIError(t, err, "ResourceNotFoundException", "c")
+		}},
+		{"ListStreamConsumers", func(t *testing.T) {
+			out, err := c.ListStreamConsumers(ctx, &kinesis.ListStreamConsumersInput{StreamARN: aws.String(arn)})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(out.Consumers) != 1 || aws.ToString(out.Consumers[0].ConsumerName) != "c" {
+				t.Errorf("Consumers = %+v", out.Consumers)
+			}
+		}},
+		{"DeregisterStreamConsumer", func(t *testing.T) {
+			if _, err := c.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{StreamARN: aws.String(arn), ConsumerName: aws.String("c")}); err != nil {
+				t.Fatal(err)
+			}
+		}},
 		notYet("SubscribeToShard", func() error {
 			_, err := c.SubscribeToShard(ctx, &kinesis.SubscribeToShardInput{ConsumerARN: consumer(), ShardId: aws.String(shardID(0)),
 				StartingPosition: &types.StartingPosition{Type: types.ShardIteratorTypeLatest}})

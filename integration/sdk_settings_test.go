@@ -265,6 +265,26 @@ aws_secret_access_key = guest-secret
 		t.Errorf("writer puts after the policy is deleted: %v", err)
 	}
 	wantCode(t, describe(guest), "AccessDeniedException")
+
+	// A registered consumer's ARN is a resource with a policy of its own.
+	reg, err := admin.c.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: &arn, ConsumerName: aws.String("app")})
+	if err != nil {
+		t.Fatalf("RegisterStreamConsumer: %v", err)
+	}
+	consumerARN := aws.ToString(reg.Consumer.ConsumerARN)
+	describeConsumer := func(c *kinesis.Client) error {
+		_, err := c.DescribeStreamConsumer(ctx, &kinesis.DescribeStreamConsumerInput{ConsumerARN: &consumerARN})
+		return err
+	}
+	wantCode(t, describeConsumer(guest), "AccessDeniedException", "no identity-based policy")
+	consumerPolicy := `{"Statement":{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::000000000000:user/guest"},"Action":"kinesis:DescribeStreamConsumer","Resource":"` + consumerARN + `"}}`
+	if _, err := admin.c.PutResourcePolicy(ctx, &kinesis.PutResourcePolicyInput{ResourceARN: &consumerARN, Policy: &consumerPolicy}); err != nil {
+		t.Fatalf("PutResourcePolicy on the consumer: %v", err)
+	}
+	if err := describeConsumer(guest); err != nil {
+		t.Errorf("guest, allowed by the consumer's resource policy: %v", err)
+	}
+	wantCode(t, describe(guest), "AccessDeniedException") // the stream's policy is not the consumer's
 }
 
 // TestAWSCLISettings drives a few of the new actions with the AWS CLI.

@@ -125,6 +125,8 @@ type streamMeta struct {
 	// Encryption is the server-side encryption state (encryption.go);
 	// nil for a stream that was never encrypted.
 	Encryption *encryptionMeta `json:"encryption,omitempty"`
+	// Consumers are the registered stream consumers (consumers.go).
+	Consumers []consumerMeta `json:"consumers,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -679,6 +681,18 @@ func (s *Store) putMeta(m *streamMeta) error {
 	return nil
 }
 
+// mergeTags adds or overwrites tags in dst, which it makes when nil, and
+// returns it.
+func mergeTags(dst, tags map[string]string) map[string]string {
+	if dst == nil {
+		dst = make(map[string]string, len(tags))
+	}
+	for k, v := range tags {
+		dst[k] = v
+	}
+	return dst
+}
+
 func cloneTags(t map[string]string) map[string]string {
 	if len(t) == 0 {
 		return nil
@@ -817,11 +831,20 @@ func (s *Store) CreateStream(ctx context.Context, in CreateStreamInput) error {
 // committed are removed with it; appends still queued fail with
 // ResourceNotFoundException (they were never acknowledged).
 func (s *Store) DeleteStream(ctx context.Context, name string) error {
+	return s.deleteStream(ctx, name, true)
+}
+
+// deleteStream deletes a stream; unless enforceConsumerDeletion, a stream
+// with registered consumers answers ResourceInUseException.
+func (s *Store) deleteStream(ctx context.Context, name string, enforceConsumerDeletion bool) error {
 	s.mu.Lock()
 	st, err := s.lookup(name)
 	if err == nil && s.status(&st.meta) == StatusCreating {
 		err = apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is CREATING; delete it once it is ACTIVE", name, s.cfg.accountID)
+	}
+	if err == nil && !enforceConsumerDeletion {
+		err = s.refuseConsumers(&st.meta)
 	}
 	if err == nil {
 		err = s.Writable()
@@ -862,6 +885,7 @@ func (s *Store) describe(st *stream) StreamDescription {
 		ShardLevelMetrics: setOf(m.ShardLevelMetrics).list(),
 		MaxRecordSizeKiB:  m.maxRecordSize() >> 10,
 		WarmThroughput:    s.warmThroughput(m),
+		ConsumerCount:     s.consumerCount(m),
 	}
 }
 
@@ -986,13 +1010,7 @@ func (s *Store) AddTags(ctx context.Context, name string, tags map[string]string
 		return err
 	}
 	return s.mutateActive(name, func(m *streamMeta) error {
-		if m.Tags == nil {
-			m.Tags = map[string]string{}
-		}
-		for k, v := range tags {
-			m.Tags[k] = v
-		}
-		if len(m.Tags) > MaxTagsPerStream {
+		if m.Tags = mergeTags(m.Tags, tags); len(m.Tags) > MaxTagsPerStream {
 			return apierr.New(apierr.InvalidArgument,
 				"Failed to add tags to stream %s under account %s because a given stream cannot have more than %d tags associated with it.",
 				name, s.cfg.accountID, MaxTagsPerStream)

@@ -39,13 +39,11 @@ func (h *handler) createStream(ctx context.Context, in *createStreamRequest) (em
 }
 
 func (h *handler) deleteStream(ctx context.Context, in *deleteStreamRequest) (empty, error) {
-	// EnforceConsumerDeletion is accepted: Spate streams have no registered
-	// consumers to protect.
 	name, err := h.resolve(in.streamRef)
 	if err != nil {
 		return empty{}, err
 	}
-	return empty{}, h.store.DeleteStream(ctx, name)
+	return empty{}, h.store.DeleteStreamWithConsumers(ctx, name, in.EnforceConsumerDeletion != nil && *in.EnforceConsumerDeletion)
 }
 
 func (h *handler) describeStream(ctx context.Context, in *describeStreamRequest) (describeStreamReply, error) {

@@ -20,7 +20,7 @@
 // it; failures answer ValidationException in AWS's wording.
 //
 // Actions the model defines but Spate does not serve (SplitShard,
-// RegisterStreamConsumer, SubscribeToShard, ...) answer
+// UpdateShardCount, SubscribeToShard, ...) answer
 // UnknownOperationException with a message saying they are not supported
 // yet.
 //

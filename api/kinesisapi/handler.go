@@ -62,6 +62,7 @@ type streamStore interface {
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	settingsStore
+	consumerStore
 	StartEncryption(ctx context.Context, name, encryptionType, keyID string) error
 	StopEncryption(ctx context.Context, name, encryptionType, keyID string) error
 }
@@ -127,7 +128,7 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("RemoveTagsFromStream", h.removeTagsFromStream),
 			awsproto.Action("StartStreamEncryption", h.startStreamEncryption),
 			awsproto.Action("StopStreamEncryption", h.stopStreamEncryption),
-		}, h.settingsOperations()...),
+		}, append(h.settingsOperations(), h.consumerOperations()...)...),
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		SigningName:     "kinesis",
 		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": "", "ResourceARN": ""},

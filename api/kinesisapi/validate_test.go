@@ -249,18 +249,18 @@ func TestServedActions(t *testing.T) {
 	h := newHandler(nil)
 	want := []string{
 		"AddTagsToStream", "CreateStream", "DecreaseStreamRetentionPeriod", "DeleteResourcePolicy", "DeleteStream",
-		"DescribeAccountSettings", "DescribeLimits",
-		"DescribeStream", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords",
+		"DeregisterStreamConsumer", "DescribeAccountSettings", "DescribeLimits",
+		"DescribeStream", "DescribeStreamConsumer", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords",
 		"GetResourcePolicy", "GetShardIterator", "IncreaseStreamRetentionPeriod",
-		"ListShards", "ListStreams", "ListTagsForResource", "ListTagsForStream", "PutRecord", "PutRecords",
-		"PutResourcePolicy", "RemoveTagsFromStream", "StartStreamEncryption", "StopStreamEncryption", "TagResource", "UntagResource", "UpdateAccountSettings",
+		"ListShards", "ListStreamConsumers", "ListStreams", "ListTagsForResource", "ListTagsForStream", "PutRecord", "PutRecords",
+		"PutResourcePolicy", "RegisterStreamConsumer", "RemoveTagsFromStream", "StartStreamEncryption", "StopStreamEncryption", "TagResource", "UntagResource", "UpdateAccountSettings",
 		"UpdateMaxRecordSize", "UpdateStreamMode", "UpdateStreamWarmThroughput",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("served actions = %v, want %v", got, want)
 	}
 	unsupported := h.UnsupportedActions()
-	for _, a := range []string{"SplitShard", "MergeShards", "SubscribeToShard", "RegisterStreamConsumer", "UpdateShardCount"} {
+	for _, a := range []string{"SplitShard", "MergeShards", "SubscribeToShard", "UpdateShardCount"} {
 		if !slices.Contains(unsupported, a) {
 			t.Errorf("%s should be known to the model and unsupported", a)
 		}

@@ -193,16 +193,26 @@ def run(endpoint, prefix):
     c.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
     eq("mode back", wait_active()["StreamModeDetails"], {"StreamMode": "PROVISIONED"})
 
+    # --- stream consumers (issue 13's registry) -------------------------
+    reg = c.register_stream_consumer(StreamARN=arn, ConsumerName="c")["Consumer"]
+    r.ok("RegisterStreamConsumer")
+    eq("consumer name", reg["ConsumerName"], "c")
+    desc = c.describe_stream_consumer(ConsumerARN=reg["ConsumerARN"])["ConsumerDescription"]
+    r.ok("DescribeStreamConsumer")
+    eq("consumer's stream", desc["StreamARN"], arn)
+    listed = c.list_stream_consumers(StreamARN=arn)["Consumers"]
+    r.ok("ListStreamConsumers")
+    eq("listed consumers", [x["ConsumerARN"] for x in listed], [reg["ConsumerARN"]])
+    expect_error("ResourceInUseException", c.register_stream_consumer, StreamARN=arn, ConsumerName="c")
+    c.deregister_stream_consumer(StreamARN=arn, ConsumerName="c")
+    r.ok("DeregisterStreamConsumer")
+
     # --- issue 13 -------------------------------------------------------
     consumer = arn + "/consumer/c:1"
     calls = {
         "SplitShard": lambda: c.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey="1"),
         "MergeShards": lambda: c.merge_shards(StreamName=name, ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000001"),
         "UpdateShardCount": lambda: c.update_shard_count(StreamName=name, TargetShardCount=4, ScalingType="UNIFORM_SCALING"),
-        "RegisterStreamConsumer": lambda: c.register_stream_consumer(StreamARN=arn, ConsumerName="c"),
-        "DeregisterStreamConsumer": lambda: c.deregister_stream_consumer(ConsumerARN=consumer),
-        "DescribeStreamConsumer": lambda: c.describe_stream_consumer(ConsumerARN=consumer),
-        "ListStreamConsumers": lambda: c.list_stream_consumers(StreamARN=arn),
         "SubscribeToShard": lambda: c.subscribe_to_shard(ConsumerARN=consumer, ShardId="shardId-000000000000",
                                                          StartingPosition={"Type": "LATEST"}),
     }

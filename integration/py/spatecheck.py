@@ -27,8 +27,6 @@ from botocore.exceptions import ClientError
 # that the client decodes that answer as such.
 ISSUE_13 = frozenset({
     "SplitShard", "MergeShards", "UpdateShardCount",
-    "RegisterStreamConsumer", "DeregisterStreamConsumer",
-    "DescribeStreamConsumer", "ListStreamConsumers",
     "SubscribeToShard",
 })
 

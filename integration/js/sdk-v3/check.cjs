@@ -21,8 +21,6 @@ const assert = require("node:assert/strict");
 // that the client decodes that answer as such.
 const ISSUE_13 = new Set([
   "SplitShard", "MergeShards", "UpdateShardCount",
-  "RegisterStreamConsumer", "DeregisterStreamConsumer",
-  "DescribeStreamConsumer", "ListStreamConsumers",
   "SubscribeToShard",
 ]);
 

@@ -214,16 +214,22 @@ async function run(endpoint, prefix) {
   assert.deepEqual((await waitActive()).StreamModeDetails, { StreamMode: "PROVISIONED" });
   await r.fails("InvalidArgumentException", "UpdateStreamWarmThroughput", { StreamName: name, WarmThroughputMiBps: 100 });
 
+  // --- stream consumers (issue 13's registry) -----------------------------
+  const reg = (await r.send("RegisterStreamConsumer", { StreamARN: arn, ConsumerName: "c" })).Consumer;
+  assert.equal(reg.ConsumerName, "c");
+  const desc = (await r.send("DescribeStreamConsumer", { ConsumerARN: reg.ConsumerARN })).ConsumerDescription;
+  assert.equal(desc.StreamARN, arn);
+  const listed = (await r.send("ListStreamConsumers", { StreamARN: arn })).Consumers;
+  assert.deepEqual(listed.map((x) => x.ConsumerARN), [reg.ConsumerARN]);
+  await r.fails("ResourceInUseException", "RegisterStreamConsumer", { StreamARN: arn, ConsumerName: "c" });
+  await r.send("DeregisterStreamConsumer", { StreamARN: arn, ConsumerName: "c" });
+
   // --- not yet ------------------------------------------------------------
   const consumer = arn + "/consumer/c:1";
   const notYet = {
     SplitShard: { StreamName: name, ShardToSplit: "shardId-000000000000", NewStartingHashKey: "1" },
     MergeShards: { StreamName: name, ShardToMerge: "shardId-000000000000", AdjacentShardToMerge: "shardId-000000000001" },
     UpdateShardCount: { StreamName: name, TargetShardCount: 4, ScalingType: "UNIFORM_SCALING" },
-    RegisterStreamConsumer: { StreamARN: arn, ConsumerName: "c" },
-    DeregisterStreamConsumer: { ConsumerARN: consumer },
-    DescribeStreamConsumer: { ConsumerARN: consumer },
-    ListStreamConsumers: { StreamARN: arn },
     SubscribeToShard: { ConsumerARN: consumer, ShardId: "shardId-000000000000", StartingPosition: { Type: "LATEST" } },
   };
   for (const action of ISSUE_13) await r.refused(action, notYet[action], "issue 13");
