@@ -19,8 +19,8 @@
 // (required members, lengths, patterns, ranges, enums) before the store sees
 // it; failures answer ValidationException in AWS's wording.
 //
-// Actions the model defines but Spate does not serve (SplitShard,
-// UpdateShardCount, SubscribeToShard, ...) answer
+// Actions the model defines but Spate does not serve (SubscribeToShard,
+// ...) answer
 // UnknownOperationException with a message saying they are not supported
 // yet.
 //

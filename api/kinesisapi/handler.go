@@ -63,6 +63,7 @@ type streamStore interface {
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	settingsStore
 	consumerStore
+	reshardStore
 	StartEncryption(ctx context.Context, name, encryptionType, keyID string) error
 	StopEncryption(ctx context.Context, name, encryptionType, keyID string) error
 }
@@ -128,7 +129,7 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("RemoveTagsFromStream", h.removeTagsFromStream),
 			awsproto.Action("StartStreamEncryption", h.startStreamEncryption),
 			awsproto.Action("StopStreamEncryption", h.stopStreamEncryption),
-		}, append(h.settingsOperations(), h.consumerOperations()...)...),
+		}, append(append(h.settingsOperations(), h.consumerOperations()...), h.reshardOperations()...)...),
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		SigningName:     "kinesis",
 		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": "", "ResourceARN": ""},

@@ -252,15 +252,15 @@ func TestServedActions(t *testing.T) {
 		"DeregisterStreamConsumer", "DescribeAccountSettings", "DescribeLimits",
 		"DescribeStream", "DescribeStreamConsumer", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords",
 		"GetResourcePolicy", "GetShardIterator", "IncreaseStreamRetentionPeriod",
-		"ListShards", "ListStreamConsumers", "ListStreams", "ListTagsForResource", "ListTagsForStream", "PutRecord", "PutRecords",
-		"PutResourcePolicy", "RegisterStreamConsumer", "RemoveTagsFromStream", "StartStreamEncryption", "StopStreamEncryption", "TagResource", "UntagResource", "UpdateAccountSettings",
-		"UpdateMaxRecordSize", "UpdateStreamMode", "UpdateStreamWarmThroughput",
+		"ListShards", "ListStreamConsumers", "ListStreams", "ListTagsForResource", "ListTagsForStream", "MergeShards", "PutRecord", "PutRecords",
+		"PutResourcePolicy", "RegisterStreamConsumer", "RemoveTagsFromStream", "SplitShard", "StartStreamEncryption", "StopStreamEncryption", "TagResource", "UntagResource", "UpdateAccountSettings",
+		"UpdateMaxRecordSize", "UpdateShardCount", "UpdateStreamMode", "UpdateStreamWarmThroughput",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("served actions = %v, want %v", got, want)
 	}
 	unsupported := h.UnsupportedActions()
-	for _, a := range []string{"SplitShard", "MergeShards", "SubscribeToShard", "UpdateShardCount"} {
+	for _, a := range []string{"SubscribeToShard"} {
 		if !slices.Contains(unsupported, a) {
 			t.Errorf("%s should be known to the model and unsupported", a)
 		}
