@@ -22,8 +22,9 @@ const clientTestTimeout = 60 * time.Second
 // apiServer is a store served over gRPC on a free loopback port, for the
 // client commands to talk to.
 type apiServer struct {
-	addr string
-	api  spatev1.StreamServiceClient // a direct client, to set up and check
+	addr  string
+	api   spatev1.StreamServiceClient // a direct client, to set up and check
+	store *shard.Store                // the server's store, for what the API does not serve (resharding)
 }
 
 func startAPIServer(t *testing.T) *apiServer {
@@ -60,7 +61,7 @@ func startAPIServerWith(t *testing.T, opts ...shard.Option) *apiServer {
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { _ = cc.Close() })
-	return &apiServer{addr: lis.Addr().String(), api: spatev1.NewStreamServiceClient(cc)}
+	return &apiServer{addr: lis.Addr().String(), api: spatev1.NewStreamServiceClient(cc), store: store}
 }
 
 // run runs `spate ARGS --grpc-addr <server>` with stdin and returns what it

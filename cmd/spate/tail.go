@@ -15,6 +15,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
+	"github.com/spatehq/spate/shard/lineage"
 )
 
 func newTailCmd() *cobra.Command {
@@ -27,7 +28,10 @@ func newTailCmd() *cobra.Command {
 
 Every shard is followed at once (or only --shard), through the gRPC Subscribe
 call: the server pushes records as they are appended. When a followed shard is
-closed and fully read, its child shards are followed next (not with --shard).
+closed and fully read, its child shards are followed next, each once all its
+parents have ended, so the records of a partition key print in the order
+they were written across a split or a merge (not with --shard). Shards
+created while tail runs are followed the same way, from their start.
 
 --from says where to start in each shard: latest (only new records, the
 default), trim-horizon (the oldest retained record), or an RFC 3339 time such
@@ -108,25 +112,36 @@ type tailer struct {
 	consumer string
 	raw      bool // print KPL aggregates as stored
 
-	mu       sync.Mutex // guards out and following
-	out      io.Writer
-	followed map[string]bool
+	mu  sync.Mutex // guards out, lin and initial
+	out io.Writer
+	// lin says which shards may be followed now: a child once each of its
+	// parents has ended, so records of a key print in order across a
+	// reshard. nil with --shard, which follows one shard only.
+	lin *lineage.Lineage
+	// initial holds the shards of the first listing, which start at
+	// --from; shards found later are children, read from their start.
+	initial map[string]bool
 }
 
 // run follows one shard, or every shard of the stream when shardID is empty,
 // until ctx is done (then it returns nil) or every followed shard has ended.
 func (t *tailer) run(ctx context.Context, shardID string) error {
-	shards := []string{shardID}
-	if shardID == "" {
-		var err error
-		if shards, err = t.listShards(ctx); err != nil {
+	g, gctx := errgroup.WithContext(ctx)
+	if shardID != "" {
+		t.follow(gctx, g, shardID, t.from)
+	} else {
+		shards, err := t.listShards(ctx)
+		if err != nil {
 			return rpcError("list shards of "+t.stream, t.addr, err)
 		}
-	}
-	t.followed = make(map[string]bool)
-	g, gctx := errgroup.WithContext(ctx)
-	for _, id := range shards {
-		t.follow(gctx, g, id, t.from, shardID == "")
+		t.lin, t.initial = lineage.New(), map[string]bool{}
+		for _, s := range shards {
+			t.initial[s.ID] = true
+		}
+		t.mu.Lock()
+		t.lin.Listed(shards)
+		t.startReady(gctx, g)
+		t.mu.Unlock()
 	}
 	err := g.Wait()
 	if ctx.Err() != nil {
@@ -135,16 +150,41 @@ func (t *tailer) run(ctx context.Context, shardID string) error {
 	return err
 }
 
-// follow starts a goroutine that subscribes to one shard, unless it is
-// already followed. With children set, the shards that continue it are
-// followed when it ends, from their start.
-func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, pos *spatev1.StartingPosition, children bool) {
+// startReady follows the shards the lineage hands out. The caller holds
+// t.mu.
+func (t *tailer) startReady(ctx context.Context, g *errgroup.Group) {
+	for _, id := range t.lin.Take() {
+		pos := t.from
+		if !t.initial[id] {
+			pos = &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}
+		}
+		t.follow(ctx, g, id, pos)
+	}
+}
+
+// ended records that a followed shard has ended with children and follows
+// those that may be followed now.
+func (t *tailer) ended(ctx context.Context, g *errgroup.Group, shardID string, children []lineage.Shard) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.followed[shardID] {
-		return
+	t.lin.Finish(shardID, children)
+	if len(t.lin.Missing()) > 0 {
+		// A merge's other parent is itself a child this tail has not
+		// met: the listing says whether it is still to be read. Listed
+		// under t.mu, so no shard learned meanwhile is taken for gone.
+		shards, err := t.listShards(ctx)
+		if err != nil {
+			return rpcError("list shards of "+t.stream, t.addr, err)
+		}
+		t.lin.Listed(shards)
 	}
-	t.followed[shardID] = true
+	t.startReady(ctx, g)
+	return nil
+}
+
+// follow starts a goroutine that subscribes to one shard. When the shard
+// ends (not with --shard), the lineage learns its children.
+func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, pos *spatev1.StartingPosition) {
 	g.Go(func() error {
 		sub, err := t.api.Subscribe(ctx, &spatev1.SubscribeRequest{
 			StreamName: t.stream, ShardId: shardID, StartingPosition: pos, ConsumerName: t.consumer,
@@ -153,10 +193,15 @@ func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, 
 			return rpcError("subscribe to "+shardID, t.addr, err)
 		}
 		var buf bytes.Buffer
+		var children []lineage.Shard
 		for {
 			ev, err := sub.Recv()
 			if err == io.EOF {
-				return nil // the shard ended
+				// The shard ended; its last event named the children.
+				if t.lin == nil {
+					return nil
+				}
+				return t.ended(ctx, g, shardID, children)
 			}
 			if err != nil {
 				if ctx.Err() != nil {
@@ -173,10 +218,8 @@ func (t *tailer) follow(ctx context.Context, g *errgroup.Group, shardID string, 
 			if err := t.write(buf.Bytes()); err != nil {
 				return err
 			}
-			if children {
-				for _, c := range ev.GetChildShards() {
-					t.follow(ctx, g, c.GetShardId(), &spatev1.StartingPosition{Type: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON}, true)
-				}
+			for _, c := range ev.GetChildShards() {
+				children = append(children, lineage.Shard{ID: c.GetShardId(), Parents: c.GetParentShards()})
 			}
 		}
 	})
@@ -194,9 +237,9 @@ func (t *tailer) write(b []byte) error {
 	return err
 }
 
-// listShards returns the ids of all the stream's shards.
-func (t *tailer) listShards(ctx context.Context) ([]string, error) {
-	var ids []string
+// listShards returns all the stream's shards with their parents.
+func (t *tailer) listShards(ctx context.Context) ([]lineage.Shard, error) {
+	var out []lineage.Shard
 	req := &spatev1.ListShardsRequest{StreamName: t.stream}
 	for {
 		resp, err := t.api.ListShards(ctx, req)
@@ -204,10 +247,16 @@ func (t *tailer) listShards(ctx context.Context) ([]string, error) {
 			return nil, err
 		}
 		for _, s := range resp.GetShards() {
-			ids = append(ids, s.GetShardId())
+			sh := lineage.Shard{ID: s.GetShardId()}
+			for _, p := range []string{s.GetParentShardId(), s.GetAdjacentParentShardId()} {
+				if p != "" {
+					sh.Parents = append(sh.Parents, p)
+				}
+			}
+			out = append(out, sh)
 		}
 		if resp.GetNextToken() == "" {
-			return ids, nil
+			return out, nil
 		}
 		req = &spatev1.ListShardsRequest{NextToken: resp.GetNextToken()}
 	}

@@ -15,6 +15,7 @@ import (
 
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/spatehq/spate/internal/reshardtest"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 
@@ -218,5 +219,80 @@ func TestTailRejectsInvalidConsumer(t *testing.T) {
 	}
 	if stdout.Len() != 0 {
 		t.Errorf("printed %q", stdout.String())
+	}
+}
+
+// spate tail follows a stream through splits and merges while producers
+// write: every record printed once, the records of each key in write order
+// (a child's records after its parents'), shards created while it runs
+// included.
+func TestTailFollowsReshard(t *testing.T) {
+	tests := []struct {
+		name   string
+		shards int
+		steps  []reshardtest.Step
+		before bool // reshard and write before tail starts: it meets parents and children in its first listing
+	}{
+		{"split", 1, []reshardtest.Step{reshardtest.Split(0), reshardtest.Split(1)}, false},
+		{"merge", 2, []reshardtest.Step{reshardtest.Merge(0, 1)}, false},
+		{"2 to 4 to 3 to 1", 2, reshardtest.TwoFourThreeOne(), false},
+		{"2 to 4 to 3 to 1 before tail", 2, reshardtest.TwoFourThreeOne(), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startAPIServer(t)
+			ctx := clientTestContext(t)
+			if _, err := s.api.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: int32(tt.shards)}); err != nil {
+				t.Fatal(err)
+			}
+			const producers, keys, perKey = 4, 3, 40
+			var prod *reshardtest.Producers
+			if tt.before {
+				prod = reshardtest.Produce(ctx, t, s.store, "s", producers, keys, perKey, 60, tt.steps, 0, time.Millisecond)
+			}
+			tctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			pr, pw := io.Pipe()
+			done := make(chan error, 1)
+			go func() {
+				var stderr bytes.Buffer
+				err := s.runTo(tctx, nil, pw, &stderr, "tail", "s", "--from", "trim-horizon")
+				pw.Close()
+				done <- err
+			}()
+			lines := make(chan []byte, 64)
+			go func() {
+				defer close(lines)
+				sc := bufio.NewScanner(pr)
+				for sc.Scan() {
+					lines <- append([]byte(nil), sc.Bytes()...)
+				}
+			}()
+			if !tt.before {
+				prod = reshardtest.Produce(ctx, t, s.store, "s", producers, keys, perKey, 60, tt.steps, 0, time.Millisecond)
+			}
+			check := reshardtest.NewChecker()
+			for check.Count() < prod.Total() {
+				line, ok := <-lines
+				if !ok {
+					t.Fatalf("tail stopped after %d of %d records: %v", check.Count(), prod.Total(), <-done)
+				}
+				r, err := reshardtest.Decode(line)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if err := check.Add(r); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := check.Complete(prod); err != nil {
+				t.Fatal(err)
+			}
+			cancel()
+			go io.Copy(io.Discard, pr)
+			if err := <-done; err != nil {
+				t.Errorf("tail after interrupt: %v", err)
+			}
+		})
 	}
 }
