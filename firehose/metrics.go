@@ -84,7 +84,7 @@ func (m *metrics) Collect(ch chan<- prometheus.Metric) {
 // dataFreshness is the age of the oldest undelivered record of ds.
 func dataFreshness(ds *deliveryStream, now time.Time) time.Duration {
 	var oldest int64
-	for _, w := range ds.workers {
+	for _, w := range ds.follow.running() {
 		if ms := w.oldestPendingMs(); ms != 0 && (oldest == 0 || ms < oldest) {
 			oldest = ms
 		}

@@ -46,6 +46,9 @@ type config struct {
 	now               func() time.Time
 	retryMin          time.Duration
 	retryMax          time.Duration
+	// shipped, when set (by tests), is called after each batch of a
+	// source shard is delivered, in delivery order per shard.
+	shipped func(shardID string, records []shard.Record)
 }
 
 func defaultConfig() config {
@@ -105,8 +108,10 @@ type deliveryStream struct {
 	meta     dsMeta
 	deleting bool // DeleteDeliveryStream is removing it; guarded by Service.mu
 	cancel   context.CancelFunc
-	done     chan struct{}
-	workers  []*worker
+	done     chan struct{} // closed once cancelled and every worker has returned
+	// follow starts the workers of the source's shards as resharding
+	// allows (follow.go); it guards the workers list.
+	follow shardFollower
 }
 
 // dsMeta is a delivery stream's persisted metadata ("ds/<name>").

@@ -21,6 +21,11 @@ type checkpoint struct {
 	// Intents are the batches read but not yet delivered, oldest first
 	// (see the package doc). Next is past the last of them.
 	Intents []intent `json:"intents,omitempty"`
+	// Finished is set once the shard is closed (by a reshard) and every
+	// record of it is delivered: its children may be delivered, and the
+	// shard is not read again. Absent in checkpoints written before
+	// resharding existed, which is right: such a shard was open.
+	Finished bool `json:"finished,omitempty"`
 }
 
 // intent is an inclusive range of sequence numbers of one source shard.
@@ -62,6 +67,7 @@ type shipment interface {
 // worker delivers one source shard of a delivery stream.
 type worker struct {
 	s        *Service
+	ds       *deliveryStream
 	meta     dsMeta
 	shardID  string
 	ckKey    string
@@ -93,53 +99,17 @@ func (w *worker) oldestPendingMs() int64 {
 	return w.bufferFirstMs.Load()
 }
 
-// startLocked starts the workers of m. The caller holds s.mu.
-func (s *Service) startLocked(m dsMeta) error {
-	out, hints, err := s.newDeliverer(m)
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithCancel(s.ctx)
-	ds := &deliveryStream{meta: m, cancel: cancel, done: make(chan struct{})}
-	shards, err := s.store.ListShards(ctx, shard.ListShardsInput{Stream: m.SourceStream, MaxResults: shard.MaxListLimit})
-	if err != nil {
-		cancel()
-		return fmt.Errorf("list shards of source %s: %w", m.SourceStream, err)
-	}
-	for _, sh := range shards.Shards {
-		ds.workers = append(ds.workers, &worker{
-			s: s, meta: m, shardID: sh.ShardID, out: out,
-			ckKey:    fmt.Sprintf("ck/%s/%d/%s", m.Name, m.CreatedAtMs, sh.ShardID),
-			sizeMax:  *hints.SizeInMBs << 20,
-			interval: time.Duration(*hints.IntervalInSeconds) * time.Second,
-		})
-	}
-	s.streams[m.Name] = ds
-	finished := make(chan struct{}, len(ds.workers))
-	for _, w := range ds.workers {
-		go func() {
-			defer func() { finished <- struct{}{} }()
-			w.run(ctx)
-		}()
-	}
-	go func() {
-		for range ds.workers {
-			<-finished
-		}
-		close(ds.done)
-	}()
-	return nil
-}
-
 func (w *worker) log() *slog.Logger {
 	return w.s.cfg.logger.With("delivery_stream", w.meta.Name, "shard", w.shardID)
 }
 
-// run delivers until ctx is done: first what a crash left in flight, then
-// a pipeline: the collector reads batches and persists their intents; each
-// batch is prepared (compressed) in its own goroutine, so two batches can be
-// prepared at once on two cores; the shipper ships them strictly in order
-// and clears their intents.
+// run delivers until ctx is done or the shard, closed by a reshard, is
+// delivered to its end: first what a crash left in flight, then a pipeline:
+// the collector reads batches and persists their intents; each batch is
+// prepared (compressed) in its own goroutine, so two batches can be prepared
+// at once on two cores; the shipper ships them strictly in order and clears
+// their intents. At the end of a closed shard it marks the checkpoint
+// Finished and hands the children to the delivery stream (follow.go).
 func (w *worker) run(ctx context.Context) {
 	// Reads under this name feed the iterator-age metric of this
 	// delivery stream, not the anonymous consumer's.
@@ -163,11 +133,13 @@ func (w *worker) run(ctx context.Context) {
 			if p.err != nil || w.shipWithRetry(ctx, p.batch, p.sh) != nil {
 				return // ctx is done
 			}
+			w.noteShipped(p.batch)
 			if w.popIntent(ctx) != nil {
 				return
 			}
 		}
 	}()
+	var end *shardEnd // set when the collector reached the end of a closed shard
 	defer func() {
 		close(queue)
 		<-shipperDone
@@ -176,18 +148,27 @@ func (w *worker) run(ctx context.Context) {
 		for p := range queue {
 			<-p.ready
 		}
+		if end != nil && ctx.Err() == nil {
+			// The shipper delivered every intent (it stops early only
+			// when ctx is done).
+			w.finish(ctx, end)
+		}
 	}()
-	for ctx.Err() == nil {
+	for ctx.Err() == nil && end == nil {
 		w.ckMu.Lock()
 		next := w.ck.Next
 		w.ckMu.Unlock()
-		recs, after, err := w.collect(ctx, next)
+		recs, after, ended, err := w.collect(ctx, next)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log().Error("reading the source failed; retrying", "err", err)
 				_ = sleep(ctx, w.s.cfg.retryMax)
 			}
 			continue
+		}
+		end = ended
+		if len(recs) == 0 {
+			continue // the shard ended with nothing more to deliver
 		}
 		b := &batch{shardID: w.shardID, first: recs[0].SequenceNumber, last: recs[len(recs)-1].SequenceNumber, records: recs}
 		if w.pushIntent(ctx, b, after) != nil {
@@ -251,6 +232,7 @@ func (w *worker) recover(ctx context.Context) error {
 		if err := w.shipWithRetry(ctx, b, sh); err != nil {
 			return err
 		}
+		w.noteShipped(b)
 		if err := w.popIntent(ctx); err != nil {
 			return err
 		}
@@ -294,7 +276,7 @@ func (w *worker) pushIntent(ctx context.Context, b *batch, after string) error {
 func (w *worker) popIntent(ctx context.Context) error {
 	w.ckMu.Lock()
 	defer w.ckMu.Unlock()
-	ck := checkpoint{Next: w.ck.Next, Intents: append([]intent(nil), w.ck.Intents[1:]...)}
+	ck := checkpoint{Next: w.ck.Next, Intents: append([]intent(nil), w.ck.Intents[1:]...), Finished: w.ck.Finished}
 	if err := w.saveCheckpoint(ctx, ck); err != nil {
 		return err
 	}
@@ -331,14 +313,15 @@ func (w *worker) startPosition(next string) shard.Position {
 
 // collect reads records from next on until the buffer holds SizeInMBs or
 // IntervalInSeconds have passed since its first record was read, whichever
-// comes first. It blocks on the store, without polling, while the shard has
-// nothing new.
+// comes first, or the shard, closed by a reshard, ends. It blocks on the
+// store, without polling, while the shard has nothing new.
 //
-// It returns the records and the position after them.
-func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, string, error) {
+// It returns the records (none only at the end of the shard), the position
+// after them, and the shard's end when it reached it.
+func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, string, *shardEnd, error) {
 	cursor, err := w.s.store.Seek(ctx, w.meta.SourceStream, w.shardID, w.startPosition(next))
 	if err != nil {
-		return nil, "", err
+		return nil, "", nil, err
 	}
 	var recs []shard.Record
 	size := 0
@@ -346,7 +329,7 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, stri
 	for {
 		res, err := w.s.store.Read(ctx, cursor, shard.MaxGetRecordsLimit, max(1, w.sizeMax-size))
 		if err != nil {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 		if len(res.Records) > 0 {
 			if len(recs) == 0 {
@@ -359,8 +342,11 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, stri
 			recs = append(recs, res.Records...)
 			cursor = res.Next
 		}
+		if res.ShardEnded {
+			return recs, cursor.SequenceNumber(), &shardEnd{children: res.ChildShards}, nil
+		}
 		if size >= w.sizeMax || (len(recs) > 0 && !w.s.cfg.now().Before(deadline)) {
-			return recs, cursor.SequenceNumber(), nil
+			return recs, cursor.SequenceNumber(), nil, nil
 		}
 		if len(res.Records) > 0 && res.MillisBehindLatest > 0 {
 			continue // more is already there
@@ -372,10 +358,10 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, stri
 		err = w.s.store.Wait(waitCtx, cursor)
 		cancel()
 		if ctx.Err() != nil {
-			return nil, "", ctx.Err()
+			return nil, "", nil, ctx.Err()
 		}
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
-			return nil, "", err
+			return nil, "", nil, err
 		}
 	}
 }
@@ -437,6 +423,13 @@ func (w *worker) shipWithRetry(ctx context.Context, b *batch, sh shipment) error
 		}
 		return err
 	})
+}
+
+// noteShipped tells the test hook (config.shipped) that b was delivered.
+func (w *worker) noteShipped(b *batch) {
+	if w.s.cfg.shipped != nil {
+		w.s.cfg.shipped(w.shardID, b.records)
+	}
 }
 
 // retry calls fn until it succeeds or ctx is done, waiting between calls

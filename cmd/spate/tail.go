@@ -168,15 +168,11 @@ func (t *tailer) ended(ctx context.Context, g *errgroup.Group, shardID string, c
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.lin.Finish(shardID, children)
-	if len(t.lin.Missing()) > 0 {
-		// A merge's other parent is itself a child this tail has not
-		// met: the listing says whether it is still to be read. Listed
-		// under t.mu, so no shard learned meanwhile is taken for gone.
-		shards, err := t.listShards(ctx)
-		if err != nil {
-			return rpcError("list shards of "+t.stream, t.addr, err)
-		}
-		t.lin.Listed(shards)
+	// A merge's other parent may be a child this tail has not met: the
+	// listing says whether it is still to be read. Listed under t.mu, so
+	// no shard learned meanwhile is taken for gone.
+	if err := t.lin.Refresh(func() ([]lineage.Shard, error) { return t.listShards(ctx) }); err != nil {
+		return rpcError("list shards of "+t.stream, t.addr, err)
 	}
 	t.startReady(ctx, g)
 	return nil

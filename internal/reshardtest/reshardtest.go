@@ -199,3 +199,23 @@ func (c *Checker) Complete(p *Producers) error {
 	}
 	return nil
 }
+
+// Once checks that recs, in any order, are each acknowledged record
+// exactly once.
+func Once(recs []Record, p *Producers) error {
+	c := NewChecker()
+	for _, r := range recs {
+		if c.seen[[2]any{r.Key, r.N}] {
+			return fmt.Errorf("record %s #%d delivered twice", r.Key, r.N)
+		}
+		c.seen[[2]any{r.Key, r.N}] = true
+		c.count++
+	}
+	if err := c.Complete(p); err != nil {
+		return err
+	}
+	if total := p.Total(); c.count != total {
+		return fmt.Errorf("%d records delivered, %d acknowledged", c.count, total)
+	}
+	return nil
+}

@@ -107,6 +107,30 @@ func (l *Lineage) Missing() []string {
 	return out
 }
 
+// Refresh lists the stream again with list when a parent is missing
+// (Missing), so that the children waiting for it can be taken once it is
+// read, or at once when retention dropped it. The caller must not let
+// Finish run between list and the return: a shard learned meanwhile would
+// be missing from the listing and taken for gone.
+func (l *Lineage) Refresh(list func() ([]Shard, error)) error {
+	if len(l.Missing()) == 0 {
+		return nil
+	}
+	all, err := list()
+	if err != nil {
+		return err
+	}
+	l.Listed(all)
+	return nil
+}
+
+// Started reports whether a shard has been handed out by Take or is
+// finished.
+func (l *Lineage) Started(id string) bool {
+	e, ok := l.shards[id]
+	return ok && e.state != known
+}
+
 // Ready reports whether a shard may be read now: each of its parents is
 // finished (a parent the lineage has not met is not).
 func (l *Lineage) Ready(id string) bool {

@@ -119,3 +119,32 @@ func TestFromStore(t *testing.T) {
 		t.Fatalf("FromChildren = %v", kids)
 	}
 }
+
+func TestRefresh(t *testing.T) {
+	l := New()
+	l.Listed([]Shard{sh("0"), sh("1")})
+	l.Take()
+	calls := 0
+	list := func() ([]Shard, error) {
+		calls++
+		// 1 split into 2 and 3; 3 then merged with 0 into 4.
+		return []Shard{sh("0"), sh("1"), sh("2", "1"), sh("3", "1"), sh("4", "0", "3")}, nil
+	}
+	if err := l.Refresh(list); err != nil || calls != 0 {
+		t.Fatalf("Refresh with nothing missing: %v, %d listings", err, calls)
+	}
+	l.Finish("0", []Shard{sh("4", "0", "3")})
+	if err := l.Refresh(list); err != nil || calls != 1 {
+		t.Fatalf("Refresh with 3 missing: %v, %d listings", err, calls)
+	}
+	if got := l.Take(); got != nil {
+		t.Fatalf("Take = %v before 1 ends", got)
+	}
+	l.Finish("1", []Shard{sh("2", "1"), sh("3", "1")})
+	if got := l.Take(); !slices.Equal(got, []string{"2", "3"}) {
+		t.Fatalf("Take = %v, want [2 3]", got)
+	}
+	if !l.Started("3") || l.Started("4") {
+		t.Fatalf("Started(3) = %v, Started(4) = %v", l.Started("3"), l.Started("4"))
+	}
+}
