@@ -138,18 +138,25 @@ func (a *app) setStatus(s string) {
 
 // runner is the state of one run of an application.
 type runner struct {
-	a       *app
-	ctx     context.Context // the run's: ends at a stop
-	store   *shard.Store
-	target  string // output stream ("" for a bare SELECT)
-	late    string // late-rows stream, if any
+	a      *app
+	ctx    context.Context // the run's: ends at a stop
+	store  *shard.Store
+	target string // output stream ("" for a bare SELECT)
+	late   string // late-rows stream, if any
+	// The inputs, one per shard being read, by index (the pipeline's
+	// inputs have the same indexes): added as resharding allows and
+	// removed once read to their end and their children are inputs
+	// (follow.go).
 	shards  []string
 	cursors []shard.Cursor
 	last    []string
 	lag     []int64
 	lastRec []time.Time // when each shard last gave a row with an event time
+	ended   []bool      // read to its end: no longer read, still holding the watermark
+	kids    [][]string  // the children an ended input's last read named
 	fresh   bool        // no checkpoint existed when the run began
 	p       *pipeline
+	follow  follower
 
 	out        []shard.Entry
 	lateOut    []shard.Entry
@@ -258,11 +265,8 @@ func (a *app) newRunner(ctx context.Context) (*runner, error) {
 			return nil, err
 		}
 	}
-	shards, err := s.store.ListShards(ctx, shard.ListShardsInput{Stream: a.plan.Source, MaxResults: shard.MaxListLimit})
-	if err != nil {
-		return nil, fmt.Errorf("list shards of %s: %w", a.plan.Source, err)
-	}
 	var ck checkpoint
+	haveCk := false
 	if !a.temporary {
 		b, ok, err := s.store.GetValue(namespace, a.stateKey())
 		if err != nil {
@@ -273,43 +277,28 @@ func (a *app) newRunner(ctx context.Context) (*runner, error) {
 				return nil, err
 			}
 		}
-		r.fresh = !ok
+		r.fresh, haveCk = !ok, ok
 	}
-	for _, sh := range shards.Shards {
-		pos := shard.Position{Type: shard.IteratorType(a.plan.Settings.StartPosition)}
-		if pos.Type == "" {
-			pos.Type = shard.TrimHorizon
-		}
-		if next, ok := ck.Next[sh.ShardID]; ok {
-			pos = shard.Position{Type: shard.AtSequenceNumber, SequenceNumber: next}
-		}
-		c, err := s.store.Seek(ctx, a.plan.Source, sh.ShardID, pos)
-		if err != nil {
-			return nil, fmt.Errorf("seek %s %s: %w", a.plan.Source, sh.ShardID, err)
-		}
-		r.shards = append(r.shards, sh.ShardID)
-		r.cursors = append(r.cursors, c)
-		r.last = append(r.last, ck.Last[sh.ShardID])
-		r.lag = append(r.lag, 0)
-		r.lastRec = append(r.lastRec, s.cfg.now())
-	}
-	if r.p, err = newPipeline(a.plan, len(r.shards), ck.window); err != nil {
+	if r.p, err = newPipeline(a.plan, 0, ck.window); err != nil {
 		return nil, fmt.Errorf("restore window state: %w", err)
 	}
-	for i, id := range r.shards {
-		if m, ok := ck.ShardMax[id]; ok {
-			r.p.shardMax[i] = m
-		}
+	if err := r.startFollowing(ctx, ck.checkpointHeader, haveCk); err != nil {
+		return nil, err
 	}
 	r.p.rowsIn, r.p.rowsOut, r.p.late, r.p.bad = ck.RowsIn, ck.RowsOut, ck.Late, ck.Bad
 	return r, nil
 }
 
 // readPass reads one batch from every shard and processes it, returning how
-// many records it read.
+// many records it read, plus one when a shard ended (its children are read
+// next, without waiting).
 func (r *runner) readPass(ctx context.Context) (int, error) {
 	total := 0
+	ended := false
 	for i := range r.cursors {
+		if r.ended[i] {
+			continue
+		}
 		res, err := r.store.Read(ctx, r.cursors[i], readBatch, readBytes)
 		if err != nil {
 			return total, fmt.Errorf("read %s %s: %w", r.a.plan.Source, r.shards[i], err)
@@ -336,6 +325,10 @@ func (r *runner) readPass(ctx context.Context) (int, error) {
 		} else if now.Sub(r.lastRec[i]) >= idleAfter {
 			r.p.idle(i, r)
 		}
+		if res.ShardEnded {
+			r.end(i, res.ChildShards)
+			ended = true
+		}
 		if len(res.Records) == 0 {
 			continue
 		}
@@ -343,6 +336,13 @@ func (r *runner) readPass(ctx context.Context) (int, error) {
 		r.last[i] = res.Records[len(res.Records)-1].SequenceNumber
 		total += len(res.Records)
 		r.dirty = true
+	}
+	if ended {
+		// Children may be read now: the next pass reads them at once.
+		if err := r.takeReady(ctx); err != nil {
+			return total, err
+		}
+		total++
 	}
 	return total, nil
 }
@@ -354,7 +354,10 @@ func (r *runner) wait(ctx context.Context, tick time.Duration) error {
 	defer cancel()
 	woke := make(chan struct{}, len(r.cursors))
 	var wg sync.WaitGroup
-	for _, c := range r.cursors {
+	for i, c := range r.cursors {
+		if r.ended[i] {
+			continue // Wait would return at once
+		}
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -393,6 +396,7 @@ func (r *runner) checkpoint(ctx context.Context) error {
 			ck.ShardMax[id] = r.p.shardMax[i]
 		}
 	}
+	r.follow.save(&ck.checkpointHeader)
 	if r.p.op != nil {
 		ck.window = r.p.op.AppendBinary(nil)
 	}

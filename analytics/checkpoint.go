@@ -21,12 +21,20 @@ type checkpointHeader struct {
 	// read; Last to the last record consumed.
 	Next map[string]string `json:"next"`
 	Last map[string]string `json:"last,omitempty"`
-	// ShardMax maps a shard ID to the highest capped event time read.
+	// ShardMax maps a shard ID to the highest capped event time read;
+	// for a finished shard, the one its children start from.
 	ShardMax map[string]int64 `json:"shard_max,omitempty"`
-	RowsIn   int64            `json:"rows_in"`
-	RowsOut  int64            `json:"rows_out"`
-	Late     int64            `json:"late"`
-	Bad      int64            `json:"bad"`
+	// Finished lists the shards, closed by a reshard, read to their end:
+	// they are not read again, and their children are. Next keeps the
+	// shards of the first listing whose parents are not finished yet, at
+	// their start position. Absent in checkpoints written before
+	// resharding existed: every shard then was open, and a shard not in
+	// Next is a child created since, read from its start.
+	Finished []string `json:"finished,omitempty"`
+	RowsIn   int64    `json:"rows_in"`
+	RowsOut  int64    `json:"rows_out"`
+	Late     int64    `json:"late"`
+	Bad      int64    `json:"bad"`
 }
 
 func (c *checkpoint) encode() ([]byte, error) {

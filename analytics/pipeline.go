@@ -104,6 +104,25 @@ func (p *pipeline) process(shard int, data []byte, partitionKey string, arrivalM
 	return true
 }
 
+// addInput adds an input (a child shard, once its parents are read) whose
+// highest event time starts at max (noWatermark for none), and returns its
+// index.
+func (p *pipeline) addInput(max int64) int {
+	p.shardMax = append(p.shardMax, max)
+	p.shardIdle = append(p.shardIdle, false)
+	return len(p.shardMax) - 1
+}
+
+// removeInput drops input i (a parent whose children are read now): it no
+// longer holds the watermark back. Inputs after it move down by one.
+func (p *pipeline) removeInput(i int, out sink) {
+	p.shardMax = append(p.shardMax[:i], p.shardMax[i+1:]...)
+	p.shardIdle = append(p.shardIdle[:i], p.shardIdle[i+1:]...)
+	if p.op != nil {
+		p.advance(p.watermark(), out)
+	}
+}
+
 // idle marks input shard as having no unread records: it no longer holds
 // the watermark back.
 func (p *pipeline) idle(shard int, out sink) {
