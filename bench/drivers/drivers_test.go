@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/bench"
+	"github.com/spatehq/spate/shard"
 )
 
 // TestPutCatchUpTail puts batches and single records through each in-process
@@ -144,5 +145,35 @@ func TestPeersNotInstalled(t *testing.T) {
 		if err := d.Available(); !errors.Is(err, bench.ErrNotInstalled) {
 			t.Errorf("%s: Available = %v, want ErrNotInstalled", d.Name(), err)
 		}
+	}
+}
+
+// A split during a gRPC tail ends the parent's subscription: the tail
+// stops reading it without failing the run.
+func TestSelfGRPCTailAcrossSplit(t *testing.T) {
+	ds, err := New([]string{"self-grpc"}, t.TempDir(), t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := ds[0].(*selfGRPC)
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute) // a hang, not a speed check
+	defer cancel()
+	if err := d.Setup(ctx, bench.Workload{RecordSize: 100, Batch: 1, Shards: 1, Producers: 1}); err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
+	tailCtx, stopTail := context.WithCancel(ctx)
+	defer stopTail()
+	wait, err := d.Tail(tailCtx, func([]byte) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.store.SplitShard(ctx, shard.SplitShardInput{Stream: streamName, ShardToSplit: shard.ShardID(0), NewStartingHashKey: "1000"}); err != nil {
+		t.Fatal(err)
+	}
+	// The only subscription ends on its own once the split is applied,
+	// so wait returns without stopTail.
+	if err := wait(); err != nil {
+		t.Fatalf("tail after a split: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -200,6 +201,12 @@ func (d *selfGRPC) Tail(ctx context.Context, fn func([]byte)) (func() error, err
 		g.Go(func() error {
 			for {
 				ev, err := stream.Recv()
+				if err == io.EOF {
+					// The shard was closed by a reshard and read to its
+					// end. The benchmark's streams keep their shards, so
+					// its children are not followed (spate tail does).
+					return nil
+				}
 				if err != nil {
 					if gctx.Err() != nil {
 						return nil
