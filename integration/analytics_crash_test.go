@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
 	"github.com/spatehq/spate/kpl"
 )
@@ -20,14 +21,20 @@ import (
 // middle, restarts it and goes on. The output stream must hold every
 // window's result exactly once, with the counts and sums of every record
 // acknowledged before and after the kill.
-func TestAnalyticsExactlyOnceAcrossKill9(t *testing.T) { testAnalyticsKill9(t, false) }
+func TestAnalyticsExactlyOnceAcrossKill9(t *testing.T) { testAnalyticsKill9(t, false, false) }
 
 // TestAnalyticsKPLExactlyOnceAcrossKill9 is the same with the records put
 // as KPL aggregates of up to ten user records: every user record is a row,
 // counted once across the kill.
-func TestAnalyticsKPLExactlyOnceAcrossKill9(t *testing.T) { testAnalyticsKill9(t, true) }
+func TestAnalyticsKPLExactlyOnceAcrossKill9(t *testing.T) { testAnalyticsKill9(t, true, false) }
 
-func testAnalyticsKill9(t *testing.T, aggregated bool) {
+// TestAnalyticsReshardAcrossKill9 is the same while the source goes
+// 2 → 4 shards just before the kill and 4 → 3 → 2 → 1 after it: the
+// application reads parents before children, and every window's result is
+// still written once with every record counted once.
+func TestAnalyticsReshardAcrossKill9(t *testing.T) { testAnalyticsKill9(t, false, true) }
+
+func testAnalyticsKill9(t *testing.T, aggregated, reshard bool) {
 	k := newKin(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 	defer cancel()
@@ -78,11 +85,30 @@ FROM %s GROUP BY k, TUMBLE(ts, INTERVAL '1' SECOND)`, "`"+out+"`", "`"+source+"`
 		putBatch(50)
 		time.Sleep(10 * time.Millisecond)
 	}
-	putBatch(300)
+	scale := func(n int32) {
+		if !reshard {
+			return
+		}
+		if _, err := k.c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(source), TargetShardCount: aws.Int32(n), ScalingType: types.ScalingTypeUniformScaling}); err != nil {
+			t.Fatalf("UpdateShardCount %d: %v", n, err)
+		}
+		k.waitActive(ctx, t, source)
+	}
+	putBatch(150)
+	scale(4)
+	putBatch(150)
 	k.srv.Kill9(t)
 	k.restart(t)
-	for range 20 {
+	for i := range 20 {
 		putBatch(50)
+		switch i {
+		case 4:
+			scale(3)
+		case 9:
+			scale(2)
+		case 14:
+			scale(1)
+		}
 	}
 	// A record far ahead on every shard closes every window so far.
 	last := next
