@@ -351,14 +351,14 @@ func (p *plan) add(start, end *big.Int, parent, adjacent *uint32) int {
 }
 
 // split closes the shard at position i and adds its children: [start,
-// at-1] and [at, end]. at must be inside (start, end].
-func (p *plan) split(i int, at *big.Int) {
+// at-1] and [at, end], whose positions it returns. at must be inside
+// (start, end].
+func (p *plan) split(i int, at *big.Int) (lo, hi int) {
 	parent := p.shards[i].Index
 	p.closed[parent] = true
 	p.splits++
 	start, end := bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)
-	p.add(start, new(big.Int).Sub(at, big.NewInt(1)), &parent, nil)
-	p.add(at, end, &parent, nil)
+	return p.add(start, new(big.Int).Sub(at, big.NewInt(1)), &parent, nil), p.add(at, end, &parent, nil)
 }
 
 // merge closes the shards at positions i and j, adjacent, and adds their
@@ -388,29 +388,43 @@ func (p *plan) adjacent(i, j int) bool {
 
 // uniform turns the open shards into n shards of equal ranges
 // (splitHashSpace): first every boundary that falls inside a shard splits
-// it, then the pieces of each target range merge left to right.
+// it, then the pieces of each target range merge left to right. It walks
+// the open shards and the boundaries once, both in hash-key order: the
+// writer runs it holding s.mu.
 func (p *plan) uniform(n int) {
 	bounds := splitHashSpace(n)
-	for k := 1; k < n; k++ {
-		b := bounds[k][0]
-		for _, i := range p.open() {
-			start, end := bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)
-			if start.Cmp(b) < 0 && b.Cmp(end) <= 0 {
-				p.split(i, b)
-				break
-			}
-		}
+	type piece struct {
+		pos        int
+		start, end *big.Int
 	}
-	for k := 0; k < n; k++ {
-		var pieces []int
-		for _, i := range p.open() {
-			if bigOf(p.shards[i].HashStart).Cmp(bounds[k][0]) >= 0 && bigOf(p.shards[i].HashEnd).Cmp(bounds[k][1]) <= 0 {
-				pieces = append(pieces, i)
+	var pieces []piece
+	for _, i := range p.open() {
+		pieces = append(pieces, piece{i, bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)})
+	}
+	var cut []piece
+	k := 1
+	for _, pc := range pieces {
+		for ; k < n && bounds[k][0].Cmp(pc.end) <= 0; k++ {
+			if b := bounds[k][0]; pc.start.Cmp(b) < 0 {
+				lo, hi := p.split(pc.pos, b)
+				cut = append(cut, piece{lo, pc.start, new(big.Int).Sub(b, big.NewInt(1))})
+				pc = piece{hi, b, pc.end}
 			}
 		}
-		for len(pieces) > 1 {
-			pieces = append([]int{p.merge(pieces[0], pieces[1])}, pieces[2:]...)
+		cut = append(cut, pc)
+	}
+	// Every piece now lies inside one target range; merge each range's.
+	k = 0
+	for i := 0; i < len(cut); {
+		for cut[i].start.Cmp(bounds[k][1]) > 0 {
+			k++
 		}
+		acc := cut[i].pos
+		j := i + 1
+		for ; j < len(cut) && cut[j].end.Cmp(bounds[k][1]) <= 0; j++ {
+			acc = p.merge(acc, cut[j].pos)
+		}
+		i = j
 	}
 }
 

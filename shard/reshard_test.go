@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	mrand "math/rand"
 	"math/rand/v2"
 	"reflect"
 	"sync"
@@ -906,5 +907,55 @@ func TestAutoReshardOnDemand(t *testing.T) {
 	checkLayout(t, d)
 	if d.OpenShardCount != 4 || len(d.Shards) != 7 {
 		t.Fatalf("%d open of %d shards, want 4 of 7", d.OpenShardCount, len(d.Shards))
+	}
+}
+
+// TestPlanUniform: from uneven layouts (random splits), uniform(n) leaves
+// exactly the n ranges CreateStream would give, closes only shards it
+// replaces, and counts its splits.
+func TestPlanUniform(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	bigRNG := mrand.New(mrand.NewSource(7)) // big.Int.Rand takes math/rand's
+	for trial := range 200 {
+		m := &streamMeta{}
+		start := 1 + rng.IntN(6)
+		for i, r := range splitHashSpace(start) {
+			m.Shards = append(m.Shards, shardMeta{Index: uint32(i), HashStart: r[0].String(), HashEnd: r[1].String()})
+		}
+		p := newPlan(m, 1)
+		for range rng.IntN(5) {
+			open := p.open()
+			i := open[rng.IntN(len(open))]
+			lo, hi := bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)
+			span := new(big.Int).Sub(hi, lo)
+			at := new(big.Int).Add(lo, new(big.Int).Add(big.NewInt(1), new(big.Int).Rand(bigRNG, span)))
+			p.split(i, at)
+		}
+		m.Shards = p.shards
+		for i := range m.Shards {
+			if p.closed[m.Shards[i].Index] {
+				m.Shards[i].ClosedAtMs = 1
+			}
+		}
+		before := len(p.open())
+		n := (before+1)/2 + rng.IntN(2*before-(before+1)/2+1)
+		q := newPlan(m, 2)
+		q.uniform(n)
+		var got [][2]string
+		for _, i := range q.open() {
+			got = append(got, [2]string{q.shards[i].HashStart, q.shards[i].HashEnd})
+		}
+		var want [][2]string
+		for _, r := range splitHashSpace(n) {
+			want = append(want, [2]string{r[0].String(), r[1].String()})
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: %d -> %d: open ranges %v, want %v", trial, before, n, got, want)
+		}
+		for _, sm := range q.shards[len(m.Shards):] {
+			if sm.Parent != nil && !q.closed[*sm.Parent] || sm.AdjacentParent != nil && !q.closed[*sm.AdjacentParent] {
+				t.Fatalf("trial %d: new shard %d names a parent the plan did not close", trial, sm.Index)
+			}
+		}
 	}
 }
