@@ -92,6 +92,9 @@ type reshardOp struct {
 	// out is UpdateShardCount's answer.
 	out UpdateShardCountOutput
 
+	// seen is set by the writer, which then clears the stream's
+	// resharding mark itself (installReshards).
+	seen bool
 	// Set by stageReshard for installReshards once the batch commits.
 	staged  bool
 	meta    streamMeta
@@ -269,8 +272,8 @@ func (s *Store) reshard(ctx context.Context, name string, r *reshardOp, auto boo
 	st.resharding = true
 	s.mu.Unlock()
 	err = s.enqueue(ctx, &writeOp{st: st, reshard: r})
-	if err != nil && !r.staged {
-		// Never handed over (or the writer refused it): nothing changed.
+	if err != nil && !r.seen {
+		// Never handed over: nothing changed.
 		s.mu.Lock()
 		st.resharding = false
 		s.mu.Unlock()
@@ -435,6 +438,9 @@ func (s *Store) planReshard(st *stream, r *reshardOp, now int64) (*plan, error) 
 	p := newPlan(&st.meta, now)
 	openNow := len(st.open)
 	account, _ := s.openShardCount()
+	if !st.meta.Internal {
+		account += s.stagedOpen // reshards of other streams earlier in the writer's group
+	}
 	shardNotFound := func(idx uint32) error {
 		return apierr.New(apierr.ResourceNotFound,
 			"Could not find shard %s in stream %s under account %s.", ShardID(idx), st.name, s.cfg.accountID)
@@ -540,6 +546,7 @@ func recentUpdates(ms []int64, now int64) []int64 {
 func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 	r := op.reshard
 	st := r.st
+	r.seen = true
 	if st.deleted.Load() {
 		op.err = s.notFound(st.name)
 		return
@@ -594,6 +601,9 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 		}
 	}
 	r.staged, r.meta, r.shards = true, m, shards
+	if !m.Internal {
+		s.stagedOpen += len(p.open()) - len(st.open)
+	}
 }
 
 // installReshards makes the reshards of a committed group visible (or,
@@ -601,6 +611,7 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 // writer took at the first of them.
 func (s *Store) installReshards(ops []*writeOp, err error) {
 	var wake []*shardState
+	s.stagedOpen = 0
 	for _, op := range ops {
 		r := op.reshard
 		if r == nil {

@@ -959,3 +959,44 @@ func TestPlanUniform(t *testing.T) {
 		}
 	}
 }
+
+// TestReshardLimitRace: two streams split at once with room for one more
+// shard. Whether the second is refused when it is called or when the
+// writer applies it, exactly one succeeds, the account's limit holds, and
+// neither stream is left marked as resharding.
+func TestReshardLimitRace(t *testing.T) {
+	ctx := context.Background()
+	for range 10 {
+		s := openTest(t, "", WithShardLimit(3))
+		mustCreate(t, s, "a", 1)
+		mustCreate(t, s, "b", 1)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, name := range []string{"a", "b"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.SplitShard(ctx, SplitShardInput{Stream: name, ShardToSplit: ShardID(0), NewStartingHashKey: "1000"})
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else {
+				wantCode(t, err, apierr.LimitExceeded)
+			}
+		}
+		l, _ := s.Limits(ctx)
+		if won != 1 || l.OpenShardCount != 3 {
+			t.Fatalf("%d splits succeeded, %d shards open; want 1, 3 (errors %v)", won, l.OpenShardCount, errs)
+		}
+		s.mu.RLock()
+		pending := s.streams["a"].resharding || s.streams["b"].resharding
+		s.mu.RUnlock()
+		if pending {
+			t.Fatal("a stream is left marked as resharding")
+		}
+	}
+}
