@@ -89,6 +89,9 @@ type reshardOp struct {
 	a, b   uint32
 	at     *big.Int
 	target int
+	// auto is set for the store's own scaling of ON_DEMAND streams, which
+	// the API refuses.
+	auto bool
 	// out is UpdateShardCount's answer.
 	out UpdateShardCountOutput
 
@@ -201,7 +204,7 @@ func (s *Store) SplitShard(ctx context.Context, in SplitShardInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardSplit, a: idx, at: h.big()}, false)
+	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardSplit, a: idx, at: h.big()})
 }
 
 // MergeShards merges two adjacent open shards (their hash-key ranges
@@ -215,7 +218,7 @@ func (s *Store) MergeShards(ctx context.Context, in MergeShardsInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardMerge, a: a, b: b}, false)
+	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardMerge, a: a, b: b})
 }
 
 // UpdateShardCount scales a PROVISIONED stream to in.TargetShardCount open
@@ -235,7 +238,7 @@ func (s *Store) UpdateShardCount(ctx context.Context, in UpdateShardCountInput) 
 			"1 validation error detected: Value '%d' at 'targetShardCount' failed to satisfy constraint: Member must have value greater than or equal to 1", in.TargetShardCount)
 	}
 	op := &reshardOp{kind: reshardScale, target: in.TargetShardCount}
-	err := s.reshard(ctx, in.Stream, op, false)
+	err := s.reshard(ctx, in.Stream, op)
 	return op.out, err
 }
 
@@ -250,13 +253,12 @@ func (s *Store) shardArg(stream, id string) (uint32, error) {
 }
 
 // reshard checks r against the stream, marks the stream as resharding and
-// hands r to the writer, which checks it again and applies it. auto is set
-// for the store's own scaling of ON_DEMAND streams, which the API refuses.
-func (s *Store) reshard(ctx context.Context, name string, r *reshardOp, auto bool) error {
+// hands r to the writer, which checks it again and applies it.
+func (s *Store) reshard(ctx context.Context, name string, r *reshardOp) error {
 	s.mu.Lock()
 	st, err := s.lookup(name)
 	if err == nil {
-		err = s.checkReshard(st, r, auto)
+		err = s.checkReshard(st, r, st.resharding)
 	}
 	if err == nil {
 		_, err = s.planReshard(st, r, s.cfg.now().UnixMilli())
@@ -281,17 +283,17 @@ func (s *Store) reshard(ctx context.Context, name string, r *reshardOp, auto boo
 	return err
 }
 
-// checkReshard refuses a reshard of a stream that is not ACTIVE or is
-// ON_DEMAND. The caller holds s.mu.
-func (s *Store) checkReshard(st *stream, r *reshardOp, auto bool) error {
-	if status := s.status(&st.meta); status != StatusActive || st.resharding {
+// checkReshard refuses a reshard of a stream that is not ACTIVE (busy: it
+// has a reshard queued) or is ON_DEMAND. The caller holds s.mu.
+func (s *Store) checkReshard(st *stream, r *reshardOp, busy bool) error {
+	if status := s.status(&st.meta); status != StatusActive || busy {
 		if status == StatusActive {
 			status = StatusUpdating
 		}
 		return apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is %s, not ACTIVE; reshard it once it is ACTIVE", st.name, s.cfg.accountID, status)
 	}
-	if st.meta.Mode == ModeOnDemand && !auto {
+	if st.meta.Mode == ModeOnDemand && !r.auto {
 		return apierr.New(apierr.Validation,
 			"Stream %s under account %s is in ON_DEMAND mode: SplitShard, MergeShards and UpdateShardCount are only supported for PROVISIONED streams",
 			st.name, s.cfg.accountID)
@@ -551,7 +553,13 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 		op.err = s.notFound(st.name)
 		return
 	}
-	p, err := s.planReshard(st, r, now)
+	// Checked again: an update (UpdateStreamMode, say) may have come
+	// between the call's checks and this point.
+	err := s.checkReshard(st, r, false)
+	var p *plan
+	if err == nil {
+		p, err = s.planReshard(st, r, now)
+	}
 	if err != nil {
 		op.err = err
 		return
@@ -706,9 +714,9 @@ func (s *Store) dropTrimmed(st *stream, cutoffMs int64) error {
 // own scaling of ON_DEMAND streams, which the API refuses for them; they
 // take shard indexes and are otherwise checked and applied the same way.
 func (s *Store) autoSplit(ctx context.Context, name string, shard uint32, at *big.Int) error {
-	return s.reshard(ctx, name, &reshardOp{kind: reshardSplit, a: shard, at: at}, true)
+	return s.reshard(ctx, name, &reshardOp{kind: reshardSplit, a: shard, at: at, auto: true})
 }
 
 func (s *Store) autoMerge(ctx context.Context, name string, shard, adjacent uint32) error {
-	return s.reshard(ctx, name, &reshardOp{kind: reshardMerge, a: shard, b: adjacent}, true)
+	return s.reshard(ctx, name, &reshardOp{kind: reshardMerge, a: shard, b: adjacent, auto: true})
 }
