@@ -130,7 +130,10 @@ func (sh *shardState) drained() bool {
 // goneShard stands for a shard index whose metadata retention removed, so
 // that a stream's shards stay indexed by shard index.
 func goneShard(streamID, index uint32) *shardState {
-	sh := &shardState{streamID: streamID, index: index, id: ShardID(index), notify: make(chan struct{})}
+	sh := &shardState{streamID: streamID, index: index, id: ShardID(index), notify: make(chan struct{}), assign: 1}
+	// Closed and drained: a reader of an iterator issued before the shard
+	// was dropped reaches its end at once (and its children).
+	sh.next.Store(1)
 	sh.end.Store(1)
 	sh.gone.Store(true)
 	sh.stats.iteratorAgeMs.Store(-1)

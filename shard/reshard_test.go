@@ -873,12 +873,33 @@ func TestTrimDropsEmptiedShards(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An iterator of the dropped shard, issued before the drop, reaches
+	// its end at once, across a restart too.
+	it, err := s.ShardIterator(ctx, "s", ShardID(1), Position{Type: TrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.decodeIterator(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.shard, c.next = 0, 0
+	old := s.encodeIterator(c, clock.now().UnixMilli())
+	ends := func(s *Store) {
+		t.Helper()
+		out, err := s.GetRecords(ctx, old, 0)
+		if err != nil || out.NextIterator != "" || len(out.ChildShards) != 2 {
+			t.Fatalf("GetRecords of the dropped shard: %+v, %v", out, err)
+		}
+	}
 	check(s)
+	ends(s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openTest(t, dir, WithClock(clock.now))
 	check(s)
+	ends(s)
 	if err := s.SplitShard(ctx, SplitShardInput{Stream: "s", ShardToSplit: ShardID(1), NewStartingHashKey: "10"}); err != nil {
 		t.Fatal(err)
 	}
