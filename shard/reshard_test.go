@@ -864,6 +864,9 @@ func TestTrimDropsEmptiedShards(t *testing.T) {
 		}
 		_, err = s.ShardIterator(ctx, "s", ShardID(0), Position{Type: TrimHorizon})
 		wantCode(t, err, apierr.ResourceNotFound)
+		if m, err := s.StreamMetrics(ctx, "s"); err != nil || len(m.Shards) != 2 {
+			t.Fatalf("StreamMetrics lists %d shards (%v), want the 2 left", len(m.Shards), err)
+		}
 		_, closer, err := s.db.Get(highKey(1, 0))
 		if err == nil {
 			_ = closer.Close()
