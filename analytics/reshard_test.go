@@ -203,3 +203,58 @@ FROM events GROUP BY k, TUMBLE(t, INTERVAL '1' SECOND)`
 		t.Fatalf("after the split: inputs %v at %v, want 3 and 4 at 9000", r.shards, r.p.shardMax)
 	}
 }
+
+// A checkpoint from before the source was resharded (no finished shards,
+// no children in Next) resumes the closed parent where it was and reads its
+// children from their start, even under start_position LATEST: they were
+// created after the checkpoint.
+func TestCheckpointFromBeforeReshard(t *testing.T) {
+	f := newFixture(t, 1)
+	ctx := context.Background()
+	sql := "SET start_position = 'LATEST';\nINSERT INTO out SELECT k, n FROM events"
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "old", SQL: sql}); err != nil {
+		t.Fatal(err)
+	}
+	put := func(from, to int) {
+		t.Helper()
+		var entries []shard.Entry
+		for n := from; n <= to; n++ {
+			entries = append(entries, shard.Entry{PartitionKey: fmt.Sprintf("k%d", n%3), Data: fmt.Appendf(nil, `{"k":"k%d","n":%d}`, n%3, n)})
+		}
+		if _, err := f.store.Append(ctx, "events", entries); err != nil {
+			t.Fatal(err)
+		}
+	}
+	put(1, 30)
+	f.waitFor("30 rows", func() bool { return len(f.read("out")) == 30 })
+	if err := f.svc.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, ok, err := f.store.GetValue(namespace, "state/old")
+	if err != nil || !ok {
+		t.Fatalf("checkpoint: %v %v", ok, err)
+	}
+	if ck, err := decodeCheckpoint(b); err != nil || len(ck.Finished) != 0 || len(ck.Next) != 1 {
+		t.Fatalf("checkpoint before the reshard = %+v, %v; want one shard, none finished", ck.checkpointHeader, err)
+	}
+	put(31, 40) // in the parent, after the checkpoint
+	if err := reshardtest.Split(0)(ctx, f.store, "events"); err != nil {
+		t.Fatal(err)
+	}
+	put(41, 60) // in the children
+	if err := f.restartService(ctx, f.store, "events"); err != nil {
+		t.Fatal(err)
+	}
+	f.waitFor("60 rows", func() bool { return len(f.read("out")) >= 60 })
+	check := reshardtest.NewChecker()
+	for _, row := range f.read("out") {
+		// n counts per key here: k0 has 3, 6, ...; renumber per key.
+		key := row["k"].(string)
+		if err := check.Add(reshardtest.Record{Key: key, N: (int(row["n"].(float64)) + 2) / 3}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if check.Count() != 60 {
+		t.Fatalf("%d rows, want 60", check.Count())
+	}
+}
