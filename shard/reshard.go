@@ -288,6 +288,11 @@ func (s *Store) checkReshard(st *stream, r *reshardOp, auto bool) error {
 		return apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is %s, not ACTIVE; reshard it once it is ACTIVE", st.name, s.cfg.accountID, status)
 	}
+	if auto && st.meta.Mode != ModeOnDemand {
+		// UpdateStreamMode switched it while the scaler decided.
+		return apierr.New(apierr.ResourceInUse,
+			"Stream %s under account %s is no longer in ON_DEMAND mode; it is not scaled automatically", st.name, s.cfg.accountID)
+	}
 	if st.meta.Mode == ModeOnDemand && !auto {
 		return apierr.New(apierr.Validation,
 			"Stream %s under account %s is in ON_DEMAND mode: SplitShard, MergeShards and UpdateShardCount are only supported for PROVISIONED streams",
