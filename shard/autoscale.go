@@ -86,8 +86,8 @@ func DefaultAutoScaling() AutoScaling {
 	}
 }
 
-// withDefaults fills the zero fields of a from DefaultAutoScaling.
-func (a AutoScaling) withDefaults() AutoScaling {
+// WithDefaults returns a with its zero fields set from DefaultAutoScaling.
+func (a AutoScaling) WithDefaults() AutoScaling {
 	d := DefaultAutoScaling()
 	set := func(v *float64, def float64) {
 		if *v <= 0 {
@@ -115,7 +115,7 @@ func (a AutoScaling) withDefaults() AutoScaling {
 // WithAutoScaling configures the scaling of ON_DEMAND streams (spate serve
 // --on-demand-* flags). Default: on, with DefaultAutoScaling.
 func WithAutoScaling(a AutoScaling) Option {
-	return func(c *config) { c.autoScaling = a.withDefaults() }
+	return func(c *config) { c.autoScaling = a.WithDefaults() }
 }
 
 // splitSamples is how many of a hot shard's latest records the scaler

@@ -15,7 +15,7 @@ import (
 func testScaler(t *testing.T, cfg AutoScaling, opts ...Option) (*Store, *scaler) {
 	t.Helper()
 	s := openTest(t, "", append(opts, WithAutoScaling(AutoScaling{Off: true}))...)
-	return s, &scaler{s: s, cfg: cfg.withDefaults(), shards: map[*shardState]*shardSample{}}
+	return s, &scaler{s: s, cfg: cfg.WithDefaults(), shards: map[*shardState]*shardSample{}}
 }
 
 // keysIn returns n distinct partition keys whose hashes fall in [start, end].
@@ -242,7 +242,7 @@ func TestAutoScaleLoop(t *testing.T) {
 }
 
 func TestAutoScalingDefaults(t *testing.T) {
-	got := AutoScaling{SplitAfter: time.Second}.withDefaults()
+	got := AutoScaling{SplitAfter: time.Second}.WithDefaults()
 	want := DefaultAutoScaling()
 	want.SplitAfter = time.Second
 	if got != want {
