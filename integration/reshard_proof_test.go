@@ -202,11 +202,7 @@ func TestReshardProof(t *testing.T) {
 		}
 	}
 	kp.halt()
-	read, reached := readLineage(ctx, t, k.c, name)
-	if all := len(k.shards(ctx, t, name)); reached != all {
-		t.Errorf("the reader reached %d of %d shards", reached, all)
-	}
-	kp.check(t, read)
+	kp.check(t, mustReadLineage(ctx, t, k, name))
 }
 
 // TestReshardProofKill9: as TestReshardProof, with the server killed
@@ -265,11 +261,7 @@ func TestReshardProofKill9(t *testing.T) {
 	kp.progress(ctx, t, 300)
 	kp.halt()
 
-	read, reached := readLineage(ctx, t, k.c, name)
-	if all := len(k.shards(ctx, t, name)); reached != all {
-		t.Errorf("the reader reached %d of %d shards", reached, all)
-	}
-	kp.check(t, read)
+	kp.check(t, mustReadLineage(ctx, t, k, name))
 }
 
 func updateShardCount(ctx context.Context, c *kinesis.Client, name string, n int32) error {
