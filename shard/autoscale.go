@@ -139,6 +139,10 @@ type scaler struct {
 	// stream; shards that closed or whose stream left the mode drop out at
 	// the next sample.
 	shards map[*shardState]*shardSample
+	// failed is the last error a stream's reshard failed with, so that a
+	// failure that repeats at every sample (the account's shard limit) is
+	// logged once.
+	failed map[*stream]string
 }
 
 // shardSample is a shard's counters at its last sample and how long it
@@ -152,10 +156,14 @@ type shardSample struct {
 	hotSince, coldSince time.Time
 }
 
+func newScaler(s *Store, cfg AutoScaling) *scaler {
+	return &scaler{s: s, cfg: cfg, shards: map[*shardState]*shardSample{}, failed: map[*stream]string{}}
+}
+
 // scaleLoop samples every cfg.Interval until Close.
 func (s *Store) scaleLoop() {
 	defer s.wg.Done()
-	sc := &scaler{s: s, cfg: s.cfg.autoScaling, shards: map[*shardState]*shardSample{}}
+	sc := newScaler(s, s.cfg.autoScaling)
 	t := time.NewTicker(sc.cfg.Interval)
 	defer t.Stop()
 	for {
@@ -208,6 +216,11 @@ func (sc *scaler) sample(ctx context.Context, now time.Time) {
 	for sh := range sc.shards {
 		if !seen[sh] {
 			delete(sc.shards, sh)
+		}
+	}
+	for st := range sc.failed {
+		if st.deleted.Load() {
+			delete(sc.failed, st)
 		}
 	}
 	for _, c := range cands {
@@ -310,11 +323,13 @@ func (sc *scaler) done(st *stream, verb, shards string, err error, n *atomic.Uin
 	switch {
 	case err == nil:
 		n.Add(1)
+		delete(sc.failed, st)
 		log.Info("on-demand scaling", "stream", st.name, "action", verb, "shards", shards)
 	case errors.As(err, &ae) && (ae.Code == apierr.ResourceInUse || ae.Code == apierr.ResourceNotFound):
 		log.Debug("on-demand scaling deferred", "stream", st.name, "action", verb, "shards", shards, "err", err)
-	default:
-		log.Warn("on-demand scaling failed", "stream", st.name, "action", verb, "shards", shards, "err", err)
+	case sc.failed[st] != err.Error():
+		sc.failed[st] = err.Error()
+		log.Warn("on-demand scaling failed; retried while due, logged again when the error changes", "stream", st.name, "action", verb, "shards", shards, "err", err)
 	}
 }
 

@@ -15,7 +15,7 @@ import (
 func testScaler(t *testing.T, cfg AutoScaling, opts ...Option) (*Store, *scaler) {
 	t.Helper()
 	s := openTest(t, "", append(opts, WithAutoScaling(AutoScaling{Off: true}))...)
-	return s, &scaler{s: s, cfg: cfg.WithDefaults(), shards: map[*shardState]*shardSample{}}
+	return s, newScaler(s, cfg.WithDefaults())
 }
 
 // keysIn returns n distinct partition keys whose hashes fall in [start, end].
@@ -247,5 +247,27 @@ func TestAutoScalingDefaults(t *testing.T) {
 	want.SplitAfter = time.Second
 	if got != want {
 		t.Errorf("withDefaults = %+v, want %+v", got, want)
+	}
+}
+
+// TestAutoScaleRespectsShardLimit: a hot shard is not split beyond the
+// account's open-shard limit.
+func TestAutoScaleRespectsShardLimit(t *testing.T) {
+	ctx := context.Background()
+	s, sc := testScaler(t, AutoScaling{SplitRecordsPerSec: 10, SplitAfter: time.Second}, WithShardLimit(4))
+	if err := s.CreateStream(ctx, CreateStreamInput{Name: "s", Mode: ModeOnDemand}); err != nil {
+		t.Fatal(err)
+	}
+	keys := keysIn(100, "0", maxHashKey.String())
+	t0 := time.Unix(1000, 0)
+	for i := range 4 {
+		put(t, s, "s", keys, 1)
+		sc.sample(ctx, t0.Add(time.Duration(i)*time.Second))
+	}
+	if d := mustDescribe(t, s, "s"); d.OpenShardCount != 4 {
+		t.Errorf("%d open shards, want 4: the account's limit", d.OpenShardCount)
+	}
+	if len(sc.failed) != 1 {
+		t.Errorf("failures noted: %v, want the stream's LimitExceededException", sc.failed)
 	}
 }
