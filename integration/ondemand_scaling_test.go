@@ -24,10 +24,10 @@ func TestOnDemandAutoScaling(t *testing.T) {
 	t.Parallel()
 	k := newKin(t, withArgs(
 		"--on-demand-interval", "100ms",
-		"--on-demand-split-records", "50",
+		"--on-demand-split-records", "20",
 		"--on-demand-split-after", "300ms",
-		"--on-demand-merge-records", "10",
-		"--on-demand-merge-bytes", "1000",
+		"--on-demand-merge-records", "5",
+		"--on-demand-merge-bytes", "500",
 		"--on-demand-merge-after", "1s",
 	))
 	ctx := testCtx(t)
