@@ -170,9 +170,28 @@ func (kp *keyedProducers) check(t *testing.T, read map[string][]string) {
 		kp.total.Load(), len(kp.acked), kp.failed.Load(), extra)
 }
 
-// TestReshardProof: 2 → 4 (UpdateShardCount) → 3 (MergeShards) → 2
-// (MergeShards) → 1 (UpdateShardCount) under 8 producers whose records
-// fail at random (--fault-rate) and are retried.
+// proofStep is one reshard of the proofs: what it does to the open shards
+// (in hash-key order) and how many are open after it.
+type proofStep struct {
+	what string
+	want int
+	do   func(k *kin, open []types.Shard) error
+}
+
+// proofSteps: 2 → 4 (UpdateShardCount: two splits) → 3 (MergeShards) → 2
+// (MergeShards) → 1 (UpdateShardCount; it halves at most, so 3 → 1 takes
+// two steps).
+func proofSteps(ctx context.Context, name string) []proofStep {
+	return []proofStep{
+		{"UpdateShardCount 2 -> 4", 4, func(k *kin, _ []types.Shard) error { return updateShardCount(ctx, k.c, name, 4) }},
+		{"MergeShards 4 -> 3", 3, func(k *kin, open []types.Shard) error { return mergeShards(ctx, k.c, name, open[1], open[2]) }},
+		{"MergeShards 3 -> 2", 2, func(k *kin, open []types.Shard) error { return mergeShards(ctx, k.c, name, open[0], open[1]) }},
+		{"UpdateShardCount 2 -> 1", 1, func(k *kin, _ []types.Shard) error { return updateShardCount(ctx, k.c, name, 1) }},
+	}
+}
+
+// TestReshardProof runs proofSteps under 8 producers whose records fail at
+// random (--fault-rate) and are retried.
 func TestReshardProof(t *testing.T) {
 	t.Parallel()
 	k := newKin(t, withArgs("--create-delay", "200ms", "--fault-rate", "PutRecords=0.05"))
@@ -180,36 +199,25 @@ func TestReshardProof(t *testing.T) {
 	name := uniqueName(t)
 	k.create(ctx, t, name, 2)
 	kp := startKeyedProducers(ctx, t, name, func() *kinesis.Client { return k.c })
-
-	steps := []struct {
-		want int
-		do   func(open []types.Shard) error
-	}{
-		{4, func([]types.Shard) error { return updateShardCount(ctx, k.c, name, 4) }},
-		{3, func(open []types.Shard) error { return mergeShards(ctx, k.c, name, open[1], open[2]) }},
-		{2, func(open []types.Shard) error { return mergeShards(ctx, k.c, name, open[0], open[1]) }},
-		{1, func([]types.Shard) error { return updateShardCount(ctx, k.c, name, 1) }},
-	}
 	kp.progress(ctx, t, 300)
-	for _, step := range steps {
+	for _, step := range proofSteps(ctx, name) {
 		k.waitActive(ctx, t, name)
-		if err := step.do(openShards(ctx, t, k.c, name)); err != nil {
-			t.Fatal(err)
+		if err := step.do(k, openShards(ctx, t, k.c, name)); err != nil {
+			t.Fatalf("%s: %v", step.what, err)
 		}
 		kp.progress(ctx, t, 300)
 		if n := len(openShards(ctx, t, k.c, name)); n != step.want {
-			t.Fatalf("%d open shards, want %d", n, step.want)
+			t.Fatalf("%s: %d open shards, want %d", step.what, n, step.want)
 		}
 	}
 	kp.halt()
 	kp.check(t, mustReadLineage(ctx, t, k, name))
 }
 
-// TestReshardProofKill9: as TestReshardProof, with the server killed
-// (SIGKILL) while the 2 → 4 split is in flight and restarted on its data
-// directory. The split either happened or not; it is done (again) after
-// the restart, and the resharding goes on: 4 → 3 (MergeShards) → 2 → 1
-// (UpdateShardCount halves at most).
+// TestReshardProofKill9 runs proofSteps with the server killed (SIGKILL)
+// while each reshard is in flight, at a random moment up to 30 ms after the
+// call is sent, and restarted on its data directory. A reshard either
+// happened or not; one that did not is sent again after the restart.
 func TestReshardProofKill9(t *testing.T) {
 	t.Parallel()
 	k := newKin(t, withArgs("--create-delay", "200ms"))
@@ -221,46 +229,46 @@ func TestReshardProofKill9(t *testing.T) {
 	kp := startKeyedProducers(ctx, t, name, client.Load)
 	kp.progress(ctx, t, 500)
 
-	kp.tolerate.Store(true) // before the kill: every error from now on may be it
-	split := make(chan error, 1)
-	go func() { split <- updateShardCount(ctx, k.c, name, 4) }()
-	time.Sleep(time.Duration(rand.IntN(10000)) * time.Microsecond) // before, during or after the split commits: each run differs
-	k.srv.Kill9(t)
-	t.Logf("UpdateShardCount in flight at the kill: %v", <-split)
-	k.restart(t)
-	client.Store(k.c)
-	kp.progress(ctx, t, 300)
-	kp.tolerate.Store(false)
-
-	k.waitActive(ctx, t, name)
-	if n := len(openShards(ctx, t, k.c, name)); n == 2 {
-		t.Log("the split did not survive the kill; splitting again")
-		if err := updateShardCount(ctx, k.c, name, 4); err != nil {
-			t.Fatal(err)
-		}
-		kp.progress(ctx, t, 300)
+	before := 2
+	survived := 0
+	for _, step := range proofSteps(ctx, name) {
 		k.waitActive(ctx, t, name)
-	}
-	if n := len(openShards(ctx, t, k.c, name)); n != 4 {
-		t.Fatalf("%d open shards after the split, want 4", n)
-	}
-	open := openShards(ctx, t, k.c, name)
-	if err := mergeShards(ctx, k.c, name, open[1], open[2]); err != nil {
-		t.Fatal(err)
-	}
-	kp.progress(ctx, t, 300)
-	k.waitActive(ctx, t, name)
-	if err := updateShardCount(ctx, k.c, name, 2); err != nil {
-		t.Fatal(err)
-	}
-	kp.progress(ctx, t, 300)
-	k.waitActive(ctx, t, name)
-	if err := updateShardCount(ctx, k.c, name, 1); err != nil {
-		t.Fatal(err)
-	}
-	kp.progress(ctx, t, 300)
-	kp.halt()
+		open := openShards(ctx, t, k.c, name)
+		kp.tolerate.Store(true) // before the kill: every error from now on may be it
+		done := make(chan error, 1)
+		go func() { done <- step.do(k, open) }()
+		time.Sleep(time.Duration(rand.IntN(30000)) * time.Microsecond) // before, during or after the commit: each run differs
+		k.srv.Kill9(t)
+		err := <-done
+		k.restart(t)
+		client.Store(k.c)
+		kp.progress(ctx, t, 300)
+		kp.tolerate.Store(false)
 
+		k.waitActive(ctx, t, name)
+		switch n := len(openShards(ctx, t, k.c, name)); n {
+		case step.want:
+			survived++
+			t.Logf("%s: applied before the kill (call: %v)", step.what, err)
+		case before:
+			if err == nil {
+				t.Fatalf("%s: acknowledged, yet not applied after the restart", step.what)
+			}
+			t.Logf("%s: not applied before the kill; sent again", step.what)
+			if err := step.do(k, openShards(ctx, t, k.c, name)); err != nil {
+				t.Fatalf("%s: %v", step.what, err)
+			}
+			kp.progress(ctx, t, 300)
+			if n := len(openShards(ctx, t, k.c, name)); n != step.want {
+				t.Fatalf("%s: %d open shards, want %d", step.what, n, step.want)
+			}
+		default:
+			t.Fatalf("%s: %d open shards after the restart, want %d or %d", step.what, n, before, step.want)
+		}
+		before = step.want
+	}
+	kp.halt()
+	t.Logf("%d of %d reshards were applied before their kill", survived, len(proofSteps(ctx, name)))
 	kp.check(t, mustReadLineage(ctx, t, k, name))
 }
 
