@@ -3,10 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
-	"io"
-	"net/http"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -83,32 +80,18 @@ func mustReadLineage(ctx context.Context, t *testing.T, k *kin, name string) map
 	return read
 }
 
-// autoScaleCount scrapes spate_stream_auto_<what>_total of a stream.
+// autoScaleCount reads spate_stream_auto_<what>_total of a stream from
+// /metrics; the series must be there (the stream is ON_DEMAND).
 func (k *kin) autoScaleCount(ctx context.Context, t *testing.T, name, what string) int {
 	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, k.srv.Endpoint()+"/metrics", nil)
+	series := fmt.Sprintf("spate_stream_auto_%s_total{stream=%q}", what, name)
+	v, ok := scrapeMetrics(ctx, t, k.srv)[series]
+	if !ok {
+		t.Fatalf("/metrics has no %s", series)
+	}
+	n, err := strconv.ParseFloat(v, 64)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("%s = %q", series, v)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	prefix := fmt.Sprintf("spate_stream_auto_%s_total{stream=%q} ", what, name)
-	for _, line := range strings.Split(string(body), "\n") {
-		if v, ok := strings.CutPrefix(line, prefix); ok {
-			n, err := strconv.ParseFloat(v, 64)
-			if err != nil {
-				t.Fatalf("%s: %v", line, err)
-			}
-			return int(n)
-		}
-	}
-	t.Fatalf("/metrics has no %s...", prefix)
-	return 0
+	return int(n)
 }
