@@ -246,6 +246,7 @@ func TestReshardProofKill9(t *testing.T) {
 		kp.tolerate.Store(false)
 
 		k.waitActive(ctx, t, name)
+		checkTiling(t, k.shards(ctx, t, name)) // the old layout or the new one, whole
 		switch n := len(openShards(ctx, t, k.c, name)); n {
 		case step.want:
 			survived++
