@@ -1,6 +1,7 @@
 package shard
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"math"
@@ -269,24 +270,24 @@ func (sc *scaler) load(p *shardSample) float64 {
 // scale splits c's hottest shard that is due, or else merges its coldest
 // pair of neighbours that is due.
 func (sc *scaler) scale(ctx context.Context, c scaleCandidate, now time.Time) {
-	var hot *shardState
+	var due []*shardState
 	for _, sh := range c.open {
-		p := sc.shards[sh]
-		if p == nil || p.hotSince.IsZero() || now.Sub(p.hotSince) < sc.cfg.SplitAfter {
-			continue
-		}
-		if hot == nil || sc.load(p) > sc.load(sc.shards[hot]) {
-			hot = sh
+		if p := sc.shards[sh]; p != nil && !p.hotSince.IsZero() && now.Sub(p.hotSince) >= sc.cfg.SplitAfter {
+			due = append(due, sh)
 		}
 	}
-	if hot != nil {
-		at := sc.s.splitPoint(hot, sc.cfg)
-		if at == nil {
+	// The hottest first; one that no split helps (a single hot key) leaves
+	// the turn to the next.
+	slices.SortFunc(due, func(a, b *shardState) int { return cmp.Compare(sc.load(sc.shards[b]), sc.load(sc.shards[a])) })
+	for _, sh := range due {
+		if at := sc.s.splitPoint(sh, sc.cfg); at != nil {
+			err := sc.s.autoSplit(ctx, c.st.name, sh.index, at)
+			sc.done(c.st, "split", sh.id, err, &c.st.auto.splits)
 			return
 		}
-		err := sc.s.autoSplit(ctx, c.st.name, hot.index, at)
-		sc.done(c.st, "split", hot.id, err, &c.st.auto.splits)
-		return
+	}
+	if len(due) > 0 {
+		return // hot: no time to merge
 	}
 	if len(c.open) <= c.min {
 		return

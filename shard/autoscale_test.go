@@ -271,3 +271,29 @@ func TestAutoScaleRespectsShardLimit(t *testing.T) {
 		t.Errorf("failures noted: %v, want the stream's LimitExceededException", sc.failed)
 	}
 }
+
+// TestAutoScaleSkipsOneKeyShard: the hottest shard takes one key, which no
+// split spreads; the next hot shard is split instead of waiting behind it.
+func TestAutoScaleSkipsOneKeyShard(t *testing.T) {
+	ctx := context.Background()
+	s, sc := testScaler(t, AutoScaling{SplitRecordsPerSec: 10, SplitAfter: time.Second})
+	if err := s.CreateStream(ctx, CreateStreamInput{Name: "s", Mode: ModeOnDemand}); err != nil {
+		t.Fatal(err)
+	}
+	d := mustDescribe(t, s, "s")
+	one := keysIn(1, shardByID(t, d, ShardID(0)).HashKeyRange.Start, shardByID(t, d, ShardID(0)).HashKeyRange.End)
+	many := keysIn(20, shardByID(t, d, ShardID(1)).HashKeyRange.Start, shardByID(t, d, ShardID(1)).HashKeyRange.End)
+	t0 := time.Unix(1000, 0)
+	for i := range 4 {
+		put(t, s, "s", one, 100)
+		put(t, s, "s", many, 2)
+		sc.sample(ctx, t0.Add(time.Duration(i)*time.Second))
+	}
+	d = mustDescribe(t, s, "s")
+	if shardByID(t, d, ShardID(0)).SequenceNumberRange.End != "" {
+		t.Error("the one-key shard 0 was split")
+	}
+	if shardByID(t, d, ShardID(1)).SequenceNumberRange.End == "" {
+		t.Error("the hot shard 1 was not split")
+	}
+}
