@@ -40,9 +40,10 @@ import (
 // At most one reshard per stream per interval. The scaler reshards
 // through the same path as SplitShard and MergeShards (the writer applies
 // it in batch order, routing moves atomically, the account's shard limit
-// holds); a stream that is UPDATING or has a reshard queued is skipped
-// until its next sample, and a shard the scaler finds closed is simply
-// gone from the next one. Counts of the scaler's splits and merges are
+// holds), except that the stream stays ACTIVE (no update delay), as an
+// on-demand stream does in Kinesis; a stream that is UPDATING or has a
+// reshard queued is skipped until its next sample, and a shard the scaler
+// finds closed is simply gone from the next one. Counts of the scaler's splits and merges are
 // the series spate_stream_auto_splits_total and
 // spate_stream_auto_merges_total (Collector) and StreamMetrics' AutoSplits
 // and AutoMerges.

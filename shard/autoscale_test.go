@@ -297,3 +297,22 @@ func TestAutoScaleSkipsOneKeyShard(t *testing.T) {
 		t.Error("the hot shard 1 was not split")
 	}
 }
+
+// TestAutoReshardLeavesStreamActive: a user's reshard makes the stream
+// UPDATING for the update delay; the scaler's does not.
+func TestAutoReshardLeavesStreamActive(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, "", WithUpdateDelay(time.Hour), WithAutoScaling(AutoScaling{Off: true}))
+	if err := s.CreateStream(ctx, CreateStreamInput{Name: "s", Mode: ModeOnDemand}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.autoSplit(ctx, "s", 0, big.NewInt(10)); err != nil {
+		t.Fatal(err)
+	}
+	if d := mustDescribe(t, s, "s"); d.Status != StatusActive {
+		t.Errorf("status %s after an automatic split, want ACTIVE", d.Status)
+	}
+	if err := s.autoMerge(ctx, "s", 4, 5); err != nil {
+		t.Errorf("a second automatic reshard at once: %v", err)
+	}
+}

@@ -602,7 +602,11 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 	if r.kind == reshardScale {
 		m.ShardCountUpdatesMs = append(recentUpdates(m.ShardCountUpdatesMs, now), now)
 	}
-	s.startUpdate(&m)
+	if !r.auto {
+		// The store's own scaling of an ON_DEMAND stream leaves it ACTIVE,
+		// as Kinesis's does: the user asked for nothing to wait on.
+		s.startUpdate(&m)
+	}
 	v, err := json.Marshal(&m)
 	if err != nil {
 		op.err = fmt.Errorf("encode metadata of %s: %w", m.Name, err)
