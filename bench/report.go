@@ -42,6 +42,8 @@ type Report struct {
 	// run).
 	Analytics []AnalyticsResult
 	Firehose  *FirehoseResult
+	// Reshard is the resharding-under-load measurement (nil: not run).
+	Reshard *ReshardResult
 }
 
 // Noisy reports whether the fsync probes before and after differ by more
@@ -161,6 +163,7 @@ func (r Report) Markdown(w io.Writer) error {
 	}
 	r.analyticsMarkdown(&b)
 	r.firehoseMarkdown(&b)
+	r.reshardMarkdown(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -217,7 +220,10 @@ func (r Report) JSONLines(w io.Writer) error {
 			return fmt.Errorf("write json line: %w", err)
 		}
 	}
-	return r.sectionJSONLines(enc)
+	if err := r.sectionJSONLines(enc); err != nil {
+		return err
+	}
+	return r.reshardJSONLine(enc)
 }
 
 // FormatRate renders a per-second figure with a k or M suffix; "–" for

@@ -155,18 +155,40 @@ func TestSDKReshard(t *testing.T) {
 		t.Errorf("FROM_TRIM_HORIZON lists %d shards, want all %d", n, len(all))
 	}
 
-	// Read parents before children, as the KCL does.
-	read := map[string][]string{}
-	done := map[string]bool{}
+	read, reached := readLineage(ctx, t, k.c, name)
+	if reached != len(all) {
+		t.Errorf("following children reached %d of %d shards", reached, len(all))
+	}
+	for key, want := range acked {
+		if !slices.Equal(read[key], want) {
+			t.Errorf("key %s: read %d records, acknowledged %d, or in another order", key, len(read[key]), len(want))
+		}
+	}
+	t.Logf("%d records in %d keys across %d shards", total, len(acked), len(all))
+}
+
+// readLineage reads a stream the way the Kinesis Client Library does: from
+// the shards open at the trim horizon, each shard to its end (a closed one
+// until GetRecords answers no NextShardIterator, with its ChildShards), a
+// child only once all its parents are read. It returns the records' data
+// by partition key, in the order read, and how many shards it read.
+func readLineage(ctx context.Context, t *testing.T, c *kinesis.Client, name string) (map[string][]string, int) {
+	t.Helper()
 	parents := map[string][]string{}
-	for _, sh := range all {
+	out, err := c.ListShards(ctx, &kinesis.ListShardsInput{StreamName: aws.String(name)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, sh := range out.Shards {
 		for _, p := range []*string{sh.ParentShardId, sh.AdjacentParentShardId} {
 			if p != nil {
 				parents[*sh.ShardId] = append(parents[*sh.ShardId], *p)
 			}
 		}
 	}
-	queue := shardIDs(atHorizon)
+	read := map[string][]string{}
+	done := map[string]bool{}
+	queue := shardIDs(listFiltered(ctx, t, c, name, &types.ShardFilter{Type: types.ShardFilterTypeAtTrimHorizon}))
 	for len(queue) > 0 {
 		id := queue[0]
 		queue = queue[1:]
@@ -181,28 +203,20 @@ func TestSDKReshard(t *testing.T) {
 			queue = append(queue, id) // another parent first
 			continue
 		}
-		recs, children := readToEnd(ctx, t, k.c, name, id)
+		recs, children := readToEnd(ctx, t, c, name, id)
 		done[id] = true
 		for _, r := range recs {
 			key := aws.ToString(r.PartitionKey)
 			read[key] = append(read[key], string(r.Data))
 		}
-		for _, c := range children {
-			if !slices.Contains(c.ParentShards, id) {
-				t.Errorf("child %s of %s names parents %v", aws.ToString(c.ShardId), id, c.ParentShards)
+		for _, ch := range children {
+			if !slices.Contains(ch.ParentShards, id) {
+				t.Errorf("child %s of %s names parents %v", aws.ToString(ch.ShardId), id, ch.ParentShards)
 			}
-			queue = append(queue, aws.ToString(c.ShardId))
+			queue = append(queue, aws.ToString(ch.ShardId))
 		}
 	}
-	if len(done) != len(all) {
-		t.Errorf("following children reached %d of %d shards", len(done), len(all))
-	}
-	for key, want := range acked {
-		if !slices.Equal(read[key], want) {
-			t.Errorf("key %s: read %d records, acknowledged %d, or in another order", key, len(read[key]), len(want))
-		}
-	}
-	t.Logf("%d records in %d keys across %d shards", total, len(acked), len(all))
+	return read, len(done)
 }
 
 // readToEnd reads a shard from TRIM_HORIZON: a closed shard until GetRecords

@@ -234,6 +234,9 @@ type StreamMetrics struct {
 	Stream            string
 	ShardLevelMetrics []ShardLevelMetric
 	Shards            []ShardMetrics
+	// AutoSplits and AutoMerges count the store's automatic reshards of
+	// an ON_DEMAND stream since Open (autoscale.go).
+	AutoSplits, AutoMerges uint64
 }
 
 // StreamMetrics returns a stream's per-shard counters. Unlike the
@@ -246,7 +249,8 @@ func (s *Store) StreamMetrics(ctx context.Context, name string) (StreamMetrics, 
 		s.mu.RUnlock()
 		return StreamMetrics{}, err
 	}
-	out := StreamMetrics{Stream: st.name, ShardLevelMetrics: setOf(st.meta.ShardLevelMetrics).list()}
+	out := StreamMetrics{Stream: st.name, ShardLevelMetrics: setOf(st.meta.ShardLevelMetrics).list(),
+		AutoSplits: st.auto.splits.Load(), AutoMerges: st.auto.merges.Load()}
 	shards := st.shards
 	s.mu.RUnlock()
 	ages := s.consumerAges()
@@ -308,6 +312,11 @@ func (s *Store) consumerAges() map[*shardState]map[string]int64 {
 //	spate_stream_iterator_age_milliseconds (the largest of its shards'; only
 //	once a shard has been read)
 //
+// The automatic scaling of ON_DEMAND streams (autoscale.go) counts its
+// reshards for every stream that is ON_DEMAND or has been scaled:
+//
+//	spate_stream_auto_splits_total, spate_stream_auto_merges_total
+//
 // Shard-level series (labels stream, shard) exist only for the metrics
 // enabled on the stream with EnableEnhancedMonitoring:
 //
@@ -335,6 +344,7 @@ type streamCollector struct {
 	s *Store
 
 	streamIn, streamInRecs, streamOut, streamOutRecs, streamWriteExc, streamReadExc, streamAge *prometheus.Desc
+	autoSplits, autoMerges                                                                     *prometheus.Desc
 	// shard holds the shard-level descriptors in AllShardLevelMetrics order.
 	shard [7]*prometheus.Desc
 }
@@ -352,6 +362,8 @@ func newStreamCollector(s *Store) *streamCollector {
 		streamWriteExc: d("spate_stream_write_provisioned_throughput_exceeded_total", "Records refused with ProvisionedThroughputExceededException (--enforce-limits, --fault-rate).", st, nil),
 		streamReadExc:  d("spate_stream_read_provisioned_throughput_exceeded_total", "GetRecords refused with ProvisionedThroughputExceededException: read throughput spent (--enforce-limits), an injected fault (--fault-rate) or the server's read memory budget busy.", st, nil),
 		streamAge:      d("spate_stream_iterator_age_milliseconds", "Largest MillisBehindLatest of the last reads of the stream's shards.", st, nil),
+		autoSplits:     d("spate_stream_auto_splits_total", "Shards of the ON_DEMAND stream the store split because their write rate stayed above the limit.", st, nil),
+		autoMerges:     d("spate_stream_auto_merges_total", "Pairs of cold shards of the ON_DEMAND stream the store merged.", st, nil),
 		shard: [7]*prometheus.Desc{
 			d("spate_shard_incoming_bytes_total", "Bytes (data plus partition keys) appended to the shard (IncomingBytes).", sh, nil),
 			d("spate_shard_incoming_records_total", "Records appended to the shard (IncomingRecords).", sh, nil),
@@ -368,7 +380,7 @@ func newStreamCollector(s *Store) *streamCollector {
 var _ prometheus.Collector = (*streamCollector)(nil)
 
 func (c *streamCollector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{c.streamIn, c.streamInRecs, c.streamOut, c.streamOutRecs, c.streamWriteExc, c.streamReadExc, c.streamAge} {
+	for _, d := range []*prometheus.Desc{c.streamIn, c.streamInRecs, c.streamOut, c.streamOutRecs, c.streamWriteExc, c.streamReadExc, c.streamAge, c.autoSplits, c.autoMerges} {
 		ch <- d
 	}
 	for _, d := range c.shard {
@@ -381,6 +393,9 @@ type scrapeStream struct {
 	name    string
 	enabled metricSet
 	shards  []*shardState
+	// onDemand and the auto counts make the scaling series.
+	onDemand               bool
+	autoSplits, autoMerges uint64
 }
 
 func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
@@ -389,7 +404,8 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 	c.s.mu.RLock()
 	streams := make([]scrapeStream, 0, len(c.s.streams))
 	for _, st := range c.s.streams {
-		streams = append(streams, scrapeStream{name: st.name, enabled: setOf(st.meta.ShardLevelMetrics), shards: st.shards})
+		streams = append(streams, scrapeStream{name: st.name, enabled: setOf(st.meta.ShardLevelMetrics), shards: st.shards,
+			onDemand: st.meta.Mode == ModeOnDemand, autoSplits: st.auto.splits.Load(), autoMerges: st.auto.merges.Load()})
 	}
 	c.s.mu.RUnlock()
 	sort.Slice(streams, func(i, j int) bool { return strings.Compare(streams[i].name, streams[j].name) < 0 })
@@ -435,6 +451,10 @@ func (c *streamCollector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.streamReadExc, total.ReadThrottled, st.name)
 		if streamAge >= 0 {
 			ch <- prometheus.MustNewConstMetric(c.streamAge, prometheus.GaugeValue, float64(streamAge), st.name)
+		}
+		if st.onDemand || st.autoSplits+st.autoMerges > 0 {
+			counter(c.autoSplits, st.autoSplits, st.name)
+			counter(c.autoMerges, st.autoMerges, st.name)
 		}
 	}
 }

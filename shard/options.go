@@ -75,6 +75,8 @@ type config struct {
 	// shardCountUpdates is the UpdateShardCount calls a stream takes per
 	// ShardCountUpdateWindow (WithShardCountUpdates); <= 0: no limit.
 	shardCountUpdates int
+	// autoScaling scales ON_DEMAND streams (WithAutoScaling, autoscale.go).
+	autoScaling AutoScaling
 }
 
 func defaultConfig() config {
@@ -92,6 +94,7 @@ func defaultConfig() config {
 		diskNow:      time.Now,
 
 		shardCountUpdates: DefaultShardCountUpdates,
+		autoScaling:       DefaultAutoScaling(),
 	}
 }
 

@@ -296,6 +296,11 @@ func (s *Store) checkReshard(st *stream, r *reshardOp, busy bool) error {
 		return apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is %s, not ACTIVE; reshard it once it is ACTIVE", st.name, s.cfg.accountID, status)
 	}
+	if r.auto && st.meta.Mode != ModeOnDemand {
+		// UpdateStreamMode switched it while the scaler decided.
+		return apierr.New(apierr.ResourceInUse,
+			"Stream %s under account %s is no longer in ON_DEMAND mode; it is not scaled automatically", st.name, s.cfg.accountID)
+	}
 	if st.meta.Mode == ModeOnDemand && !r.auto {
 		return apierr.New(apierr.Validation,
 			"Stream %s under account %s is in ON_DEMAND mode: SplitShard, MergeShards and UpdateShardCount are only supported for PROVISIONED streams",
@@ -597,7 +602,11 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 	if r.kind == reshardScale {
 		m.ShardCountUpdatesMs = append(recentUpdates(m.ShardCountUpdatesMs, now), now)
 	}
-	s.startUpdate(&m)
+	if !r.auto {
+		// The store's own scaling of an ON_DEMAND stream leaves it ACTIVE,
+		// as Kinesis's does: the user asked for nothing to wait on.
+		s.startUpdate(&m)
+	}
 	v, err := json.Marshal(&m)
 	if err != nil {
 		op.err = fmt.Errorf("encode metadata of %s: %w", m.Name, err)

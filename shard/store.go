@@ -113,6 +113,8 @@ type stream struct {
 	largestRecord atomic.Int64
 	// keys caches the stream's unwrapped data keys (encryption.go).
 	keys streamKeys
+	// auto counts the scaler's reshards of the stream (autoscale.go).
+	auto autoCounts
 }
 
 // streamMeta is the persisted metadata of a stream ("m" + name).
@@ -331,6 +333,10 @@ func openStore(ctx context.Context, cfg config, dir string, allowReadOnly bool) 
 		go s.watchSpace()
 	} else {
 		go s.trimLoop()
+	}
+	if !cfg.autoScaling.Off {
+		s.wg.Add(1)
+		go s.scaleLoop()
 	}
 	return s, nil
 }

@@ -38,6 +38,7 @@ type benchFlags struct {
 	analyticsEvents int
 	firehose        bool
 	s3              s3store.Config
+	reshard         bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -58,9 +59,12 @@ consumer tailing. An fsync-rate probe before and after marks the run noisy
 when the two differ by more than 30%.
 
 Then, each in its own table: Analytics events/s per core (single-threaded)
-on the q5, q7 and q11-shaped Nexmark queries beside their goals, and
+on the q5, q7 and q11-shaped Nexmark queries beside their goals;
 Firehose MB/s delivered to S3 with GZIP beside GZIP alone, when an S3
-endpoint is given (--s3-endpoint, or the env scripts/s3-server.sh prints).
+endpoint is given (--s3-endpoint, or the env scripts/s3-server.sh prints);
+and puts at a steady rate while the stream is split and merged: throughput
+and p50/p99 latency beside the same with the shards left alone, and how
+long a reshard takes to take effect (--reshard).
 
 Workloads: the headline case (100 B records, batch 500, 4 shards, 1
 producer) and one variation per dimension: 1 KiB records; batch 1
@@ -90,7 +94,7 @@ See docs/benchmarks.md.`,
 	fl.StringSliceVar(&f.targets, "targets", drivers.Names, "targets to measure, comma separated")
 	fl.StringVar(&f.jsonPath, "json", "", "also write one JSON object per result to this file")
 	fl.IntVar(&f.rounds, "rounds", 3, "rounds per target and case (figures are their medians)")
-	fl.DurationVar(&f.duration, "duration", 0, "length of each throughput and latency run (default 3s, 1s with --quick)")
+	fl.DurationVar(&f.duration, "duration", 0, "length of each throughput and latency run, and of each resharding phase (default 3s, 1s with --quick)")
 	fl.IntSliceVar(&f.sizes, "sizes", []int{100, 1024}, "record sizes in bytes (see Workloads; ignored with --quick)")
 	fl.IntSliceVar(&f.batches, "batches", []int{500, 1}, "records per put (see Workloads; ignored with --quick)")
 	fl.IntSliceVar(&f.shards, "shards", []int{1, 4, 16}, "shard counts (see Workloads; ignored with --quick)")
@@ -115,6 +119,7 @@ See docs/benchmarks.md.`,
 	fl.StringVar(&f.s3.AccessKey, "s3-access-key", s3env("ACCESS_KEY"), "S3 access key (env SPATE_S3_ACCESS_KEY or SPATE_TEST_S3_ACCESS_KEY)")
 	fl.StringVar(&f.s3.SecretKey, "s3-secret-key", s3env("SECRET_KEY"), "S3 secret key (env SPATE_S3_SECRET_KEY or SPATE_TEST_S3_SECRET_KEY)")
 	fl.StringVar(&f.s3.Region, "s3-region", s3env("REGION"), "S3 region (env SPATE_S3_REGION or SPATE_TEST_S3_REGION; default us-east-1)")
+	fl.BoolVar(&f.reshard, "reshard", true, "also measure puts while the stream is split and merged (resharding under load)")
 	fl.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	return cmd
 }
@@ -255,6 +260,21 @@ func benchSections(cmd *cobra.Command, f benchFlags, rep *bench.Report) error {
 			return err
 		}
 		rep.Firehose = &res
+	}
+	if f.reshard {
+		rcfg := bench.DefaultReshardConfig()
+		if f.quick {
+			rcfg = bench.QuickReshardConfig()
+		}
+		rcfg.Rounds, rcfg.TmpDir, rcfg.Log = f.rounds, f.tmpDir, cmd.ErrOrStderr()
+		if f.duration > 0 {
+			rcfg.Phase = f.duration
+		}
+		res, err := bench.RunReshard(cmd.Context(), rcfg)
+		if err != nil {
+			return err
+		}
+		rep.Reshard = &res
 	}
 	return nil
 }

@@ -119,6 +119,8 @@ func TestBenchRun(t *testing.T) {
 		"### Analytics: Nexmark-shaped queries, events/s per core",
 		"| q11 | SESSION(10 s) count per bidder | ",
 		"| PutRecordBatch to S3, GZIP | no S3 endpoint (run scripts/s3-server.sh start) |",
+		"### Resharding under load",
+		"| resharding | ",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -129,8 +131,8 @@ func TestBenchRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	// pebble-raw, nats, q5, q7, q11, Firehose.
-	if len(lines) != 6 || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) ||
+	// pebble-raw, nats, q5, q7, q11, Firehose, resharding.
+	if len(lines) != 7 || !strings.Contains(lines[6], `"target":"reshard-under-load"`) || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) ||
 		!strings.Contains(lines[4], `"query":"q11"`) || !strings.Contains(lines[5], `"target":"firehose-s3-gzip"`) {
 		t.Errorf("json lines = %q", lines)
 	}

@@ -63,7 +63,7 @@ type serveConfig struct {
 	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
 	limits      limitsConfig   // --enforce-limits, --fault-rate (serve_limits.go)
 	kmsKeys     string         // --kms-keys keyring file (serve_kms.go)
-	scaleCalls  int            // --shard-count-updates (serve_reshard.go)
+	reshard     reshardFlags   // --shard-count-updates, --on-demand-* (serve_reshard.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -129,7 +129,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addDiskFlags(f, &cfg)
 	addLimitsFlags(f, &cfg.limits)
 	addKMSFlags(f, &cfg)
-	addReshardFlags(f, &cfg.scaleCalls)
+	addReshardFlags(f, &cfg.reshard)
 	return cmd
 }
 
@@ -166,11 +166,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	reshard, err := reshardOption(cfg.scaleCalls)
+	reshard, err := reshardOptions(cfg.reshard)
 	if err != nil {
 		return err
 	}
-	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget, keys, reshard,
+	store, err := shard.OpenContext(ctx, cfg.dataDir, append(reshard, readBudget, keys,
 		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),
@@ -181,7 +181,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 		shard.WithLogger(logger),
 		shard.WithThroughputLimits(cfg.limits.storeLimits()),
 		shard.WithFaultInjection(cfg.limits.storeFaults()),
-	)
+	)...)
 	if err != nil {
 		return fmt.Errorf("open store in %s: %w", cfg.dataDir, err)
 	}

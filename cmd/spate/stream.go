@@ -45,7 +45,8 @@ func newStreamCreateCmd() *cobra.Command {
 
 A provisioned stream gets --shards shards (1 if not given). An on-demand
 stream gets the server's default of 4 shards unless --shards says otherwise.
-Spate has no throughput limits; the mode only decides the default shard count.`,
+The server splits and merges an on-demand stream's shards with its write
+rate (spate serve --on-demand-*).`,
 		Example: `  spate stream create orders --shards 4
   spate stream create clicks --mode on-demand --tag team=web`,
 		Args: cobra.ExactArgs(1),
