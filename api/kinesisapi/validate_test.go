@@ -253,14 +253,14 @@ func TestServedActions(t *testing.T) {
 		"DescribeStream", "DescribeStreamConsumer", "DescribeStreamSummary", "DisableEnhancedMonitoring", "EnableEnhancedMonitoring", "GetRecords",
 		"GetResourcePolicy", "GetShardIterator", "IncreaseStreamRetentionPeriod",
 		"ListShards", "ListStreamConsumers", "ListStreams", "ListTagsForResource", "ListTagsForStream", "PutRecord", "PutRecords",
-		"PutResourcePolicy", "RegisterStreamConsumer", "RemoveTagsFromStream", "StartStreamEncryption", "StopStreamEncryption", "TagResource", "UntagResource", "UpdateAccountSettings",
+		"PutResourcePolicy", "RegisterStreamConsumer", "RemoveTagsFromStream", "StartStreamEncryption", "StopStreamEncryption", "SubscribeToShard", "TagResource", "UntagResource", "UpdateAccountSettings",
 		"UpdateMaxRecordSize", "UpdateStreamMode", "UpdateStreamWarmThroughput",
 	}
 	if got := h.Actions(); !reflect.DeepEqual(got, want) {
 		t.Errorf("served actions = %v, want %v", got, want)
 	}
 	unsupported := h.UnsupportedActions()
-	for _, a := range []string{"SplitShard", "MergeShards", "SubscribeToShard", "UpdateShardCount"} {
+	for _, a := range []string{"SplitShard", "MergeShards", "UpdateShardCount"} {
 		if !slices.Contains(unsupported, a) {
 			t.Errorf("%s should be known to the model and unsupported", a)
 		}
