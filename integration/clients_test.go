@@ -39,7 +39,7 @@ type clientReport struct {
 
 // issue13 are the actions issue 13 (resharding and enhanced fan-out) will
 // implement; until then Spate answers them UnknownOperationException.
-var issue13 = []string{"MergeShards", "SplitShard", "SubscribeToShard", "UpdateShardCount"}
+var issue13 = []string{"MergeShards", "SplitShard", "UpdateShardCount"}
 
 // newerThanModel are actions of recent SDKs that the Kinesis API model Spate
 // implements (kinesis-2013-12-02, 39 actions) does not have; Spate answers

@@ -204,17 +204,44 @@ def run(endpoint, prefix):
     r.ok("ListStreamConsumers")
     eq("listed consumers", [x["ConsumerARN"] for x in listed], [reg["ConsumerARN"]])
     expect_error("ResourceInUseException", c.register_stream_consumer, StreamARN=arn, ConsumerName="c")
+
+    # SubscribeToShard: botocore's EventStream over HTTP/1.1 (chunked),
+    # records put before the subscription and after it.
+    fanout = prefix + "-fanout"
+    c.create_stream(StreamName=fanout, ShardCount=1)
+    fan_arn = wait_active(fanout)["StreamARN"]
+    sub = c.register_stream_consumer(StreamARN=fan_arn, ConsumerName="efo")["Consumer"]["ConsumerARN"]
+    wait_for("consumer ACTIVE", lambda: c.describe_stream_consumer(ConsumerARN=sub)["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE")
+    c.put_record(StreamName=fanout, PartitionKey="pk", Data=b"before")
+    stream = c.subscribe_to_shard(ConsumerARN=sub, ShardId="shardId-000000000000",
+                                  StartingPosition={"Type": "TRIM_HORIZON"})["EventStream"]
+    got, last = [], None
+    for event in stream:
+        ev = event["SubscribeToShardEvent"]
+        got += [x["Data"] for x in ev["Records"]]
+        last = ev["ContinuationSequenceNumber"]
+        if got == [b"before"]:
+            c.put_record(StreamName=fanout, PartitionKey="pk", Data=b"after")
+        if len(got) >= 2:
+            break
+    stream.close()
+    eq("SubscribeToShard records", got, [b"before", b"after"])
+    if not last:
+        raise AssertionError("SubscribeToShard: no ContinuationSequenceNumber")
+    expect_error("ResourceNotFoundException", c.subscribe_to_shard, ConsumerARN=fan_arn + "/consumer/nope:1",
+                 ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"})
+    r.ok("SubscribeToShard")
+    c.deregister_stream_consumer(ConsumerARN=sub)
+    c.delete_stream(StreamName=fanout, EnforceConsumerDeletion=True)
+
     c.deregister_stream_consumer(StreamARN=arn, ConsumerName="c")
     r.ok("DeregisterStreamConsumer")
 
     # --- issue 13 -------------------------------------------------------
-    consumer = arn + "/consumer/c:1"
     calls = {
         "SplitShard": lambda: c.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey="1"),
         "MergeShards": lambda: c.merge_shards(StreamName=name, ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000001"),
         "UpdateShardCount": lambda: c.update_shard_count(StreamName=name, TargetShardCount=4, ScalingType="UNIFORM_SCALING"),
-        "SubscribeToShard": lambda: c.subscribe_to_shard(ConsumerARN=consumer, ShardId="shardId-000000000000",
-                                                         StartingPosition={"Type": "LATEST"}),
     }
     for action in sorted(ISSUE_13 & set(c.meta.service_model.operation_names)):
         f = calls[action]

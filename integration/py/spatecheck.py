@@ -27,7 +27,6 @@ from botocore.exceptions import ClientError
 # that the client decodes that answer as such.
 ISSUE_13 = frozenset({
     "SplitShard", "MergeShards", "UpdateShardCount",
-    "SubscribeToShard",
 })
 
 # Generous bound for the server to change a status; it only stops a hung run.

@@ -21,7 +21,6 @@ const assert = require("node:assert/strict");
 // that the client decodes that answer as such.
 const ISSUE_13 = new Set([
   "SplitShard", "MergeShards", "UpdateShardCount",
-  "SubscribeToShard",
 ]);
 
 // Generous bound for the server to change a status; it only stops a hung run.
