@@ -120,6 +120,25 @@ func TestCBOREveryAction(t *testing.T) {
 				t.Errorf("ApproximateArrivalTimestamp %v, want about now (milliseconds, not seconds)", arrived)
 			}
 		}},
+		// Resharding, while the stream is PROVISIONED: 1 -> 2 shards, a
+		// split of shard 1 and a merge of its children.
+		{action: "UpdateShardCount", request: named(map[string]any{"TargetShardCount": 2, "ScalingType": "UNIFORM_SCALING"}),
+			check: func(t *testing.T, st *cborState, r map[string]any) {
+				if r["CurrentShardCount"] != uint64(1) || r["TargetShardCount"] != uint64(2) || r["StreamARN"] != st.arn {
+					t.Errorf("UpdateShardCount = %v", r)
+				}
+				waitActiveCBOR(ctx, t, m, srv, st.stream)
+				// The closed parent reads to its end: no iterator, its children.
+				it := cborCall(ctx, t, m, srv, "GetShardIterator", map[string]any{"StreamName": st.stream, "ShardId": shardID(0), "ShardIteratorType": "TRIM_HORIZON"})
+				g := cborCall(ctx, t, m, srv, "GetRecords", map[string]any{"ShardIterator": it.Body["ShardIterator"]})
+				if _, next := g.Body["NextShardIterator"]; next || len(g.Body["Records"].([]any)) != 3 || len(g.Body["ChildShards"].([]any)) != 2 {
+					t.Errorf("GetRecords at the end of the parent = %v", g.Body)
+				}
+			}},
+		{action: "SplitShard", request: named(map[string]any{"ShardToSplit": shardID(1), "NewStartingHashKey": "1000"}),
+			check: func(t *testing.T, st *cborState, _ map[string]any) { waitActiveCBOR(ctx, t, m, srv, st.stream) }},
+		{action: "MergeShards", request: named(map[string]any{"ShardToMerge": shardID(3), "AdjacentShardToMerge": shardID(4)}),
+			check: func(t *testing.T, st *cborState, _ map[string]any) { waitActiveCBOR(ctx, t, m, srv, st.stream) }},
 		{action: "DescribeLimits", request: func(*cborState) map[string]any { return map[string]any{} }},
 		{action: "TagResource", request: byARN(map[string]any{"Tags": map[string]any{"owner": "cbor"}})},
 		{action: "ListTagsForResource", request: byARN(nil), check: func(t *testing.T, _ *cborState, r map[string]any) {

@@ -304,6 +304,27 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 			check: func(t *testing.T, out map[string]any) {
 				jwant(t, out, "ENABLED", "MinimumThroughputBillingCommitment", "Status")
 			}},
+		// Resharding, while the stream is PROVISIONED: 2 -> 4 shards closes
+		// shards 0 and 1 and opens 2 to 5, in hash-key order.
+		{action: "UpdateShardCount", args: fixed("--stream-name", name, "--target-shard-count", "4", "--scaling-type", "UNIFORM_SCALING"),
+			check: func(t *testing.T, out map[string]any) {
+				jwant(t, out, 2, "CurrentShardCount")
+				jwant(t, out, 4, "TargetShardCount")
+			}, after: active},
+		{action: "UpdateShardCount", args: fixed("--stream-name", name, "--target-shard-count", "9", "--scaling-type", "UNIFORM_SCALING"), err: "LimitExceededException"},
+		{action: "SplitShard", args: fixed("--stream-name", name, "--shard-to-split", shardID(2), "--new-starting-hash-key", "42535295865117307932921825928971026432"), after: active},
+		{action: "SplitShard", args: fixed("--stream-name", name, "--shard-to-split", shardID(2), "--new-starting-hash-key", "1"), err: "ResourceInUseException"},
+		{action: "MergeShards", args: fixed("--stream-name", name, "--shard-to-merge", shardID(6), "--adjacent-shard-to-merge", shardID(7)), after: active},
+		{action: "MergeShards", args: fixed("--stream-name", name, "--shard-to-merge", shardID(3), "--adjacent-shard-to-merge", shardID(5)), err: "InvalidArgumentException"},
+		{action: "ListShards", args: fixed("--stream-name", name, "--shard-filter", "Type=AT_LATEST"), check: func(t *testing.T, out map[string]any) {
+			var ids []string
+			for _, sh := range jget(out, "Shards").([]any) {
+				ids = append(ids, jstr(sh, "ShardId"))
+			}
+			if want := []string{shardID(3), shardID(4), shardID(5), shardID(8)}; !slices.Equal(ids, want) {
+				t.Errorf("open shards %v, want %v", ids, want)
+			}
+		}},
 		{action: "UpdateStreamMode", args: byARN("--stream-mode-details", "StreamMode=ON_DEMAND"), after: active},
 		{action: "UpdateStreamWarmThroughput", args: fixed("--stream-name", name, "--warm-throughput-mi-bps", "50"),
 			check: func(t *testing.T, out map[string]any) { jwant(t, out, 50, "WarmThroughput", "TargetMiBps") }},
@@ -313,10 +334,6 @@ func TestAWSCLIKinesisActions(t *testing.T) {
 			jwant(t, out, 2048, "StreamDescriptionSummary", "MaxRecordSizeInKiB")
 			jwant(t, out, "ON_DEMAND", "StreamDescriptionSummary", "StreamModeDetails", "StreamMode")
 		}},
-		// Issue 13.
-		{action: "SplitShard", args: fixed("--stream-name", name, "--shard-to-split", "shardId-000000000000", "--new-starting-hash-key", "1"), err: "UnknownOperationException"},
-		{action: "MergeShards", args: fixed("--stream-name", name, "--shard-to-merge", "shardId-000000000000", "--adjacent-shard-to-merge", "shardId-000000000001"), err: "UnknownOperationException"},
-		{action: "UpdateShardCount", args: fixed("--stream-name", name, "--target-shard-count", "4", "--scaling-type", "UNIFORM_SCALING"), err: "UnknownOperationException"},
 		{action: "RegisterStreamConsumer", args: byARN("--consumer-name", "c"),
 			check: func(t *testing.T, out map[string]any) { jwant(t, out, "c", "Consumer", "ConsumerName") }},
 		{action: "DescribeStreamConsumer", args: byARN("--consumer-name", "c"),

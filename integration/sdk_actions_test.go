@@ -79,9 +79,6 @@ func TestSDKKinesisActions(t *testing.T) {
 			"Action": "kinesis:GetRecords", "Resource": arn}}})
 		return string(b)
 	}
-	notYet := func(action string, call func() error) sdkStep {
-		return sdkStep{action, func(t *testing.T) { wantAPIError(t, call(), "UnknownOperationException", action) }}
-	}
 	consumer := func() *string { return aws.String(arn + "/consumer/c:1") }
 	steps := []sdkStep{
 		{"CreateStream", func(t *testing.T) {
@@ -346,6 +343,53 @@ func TestSDKKinesisActions(t *testing.T) {
 				t.Errorf("UpdateAccountSettings = %+v", out.MinimumThroughputBillingCommitment)
 			}
 		}},
+		// Resharding, while the stream is PROVISIONED (sdk_reshard_test.go
+		// goes deeper).
+		{"UpdateShardCount", func(t *testing.T) {
+			out, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(name), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if aws.ToInt32(out.CurrentShardCount) != 2 || aws.ToInt32(out.TargetShardCount) != 4 || aws.ToString(out.StreamARN) != arn {
+				t.Errorf("UpdateShardCount = %d -> %d, %s", aws.ToInt32(out.CurrentShardCount), aws.ToInt32(out.TargetShardCount), aws.ToString(out.StreamARN))
+			}
+			if n := aws.ToInt32(active(t).OpenShardCount); n != 4 {
+				t.Errorf("%d open shards, want 4", n)
+			}
+			// The shard the records went to is closed: it reads to its end.
+			recs, children := readClosedShard(ctx, t, c, name, shard)
+			if got := recordSeqs(recs); len(got) < len(seqs) || !slices.Equal(got[:len(seqs)], seqs) || len(children) != 2 {
+				t.Errorf("closed shard %s: records %v (want %v first), children %+v", shard, got, seqs, children)
+			}
+			_, err = c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(name), TargetShardCount: aws.Int32(9), ScalingType: types.ScalingTypeUniformScaling})
+			wantAPIError(t, err, "LimitExceededException", "double")
+		}},
+		{"SplitShard", func(t *testing.T) {
+			open := openShards(ctx, t, c, name)
+			lo := open[0]
+			at := midHashKey(t, lo)
+			if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(name), ShardToSplit: lo.ShardId, NewStartingHashKey: aws.String(at)}); err != nil {
+				t.Fatal(err)
+			}
+			active(t)
+			if n := len(openShards(ctx, t, c, name)); n != 5 {
+				t.Errorf("%d open shards after the split, want 5", n)
+			}
+			_, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(name), ShardToSplit: lo.ShardId, NewStartingHashKey: aws.String(at)})
+			wantAPIError(t, err, "ResourceInUseException", aws.ToString(lo.ShardId))
+		}},
+		{"MergeShards", func(t *testing.T) {
+			open := openShards(ctx, t, c, name)
+			if _, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(name), ShardToMerge: open[0].ShardId, AdjacentShardToMerge: open[1].ShardId}); err != nil {
+				t.Fatal(err)
+			}
+			active(t)
+			if n := len(openShards(ctx, t, c, name)); n != 4 {
+				t.Errorf("%d open shards after the merge, want 4", n)
+			}
+			_, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(name), ShardToMerge: open[2].ShardId, AdjacentShardToMerge: open[4].ShardId})
+			wantAPIError(t, err, "InvalidArgumentException", "adjacent")
+		}},
 		{"UpdateStreamMode", func(t *testing.T) {
 			if _, err := c.UpdateStreamMode(ctx, &kinesis.UpdateStreamModeInput{StreamARN: aws.String(arn),
 				StreamModeDetails: &types.StreamModeDetails{StreamMode: types.StreamModeOnDemand}}); err != nil {
@@ -364,18 +408,6 @@ func TestSDKKinesisActions(t *testing.T) {
 				t.Errorf("UpdateStreamWarmThroughput = %s %+v", aws.ToString(out.StreamARN), out.WarmThroughput)
 			}
 		}},
-		notYet("SplitShard", func() error {
-			_, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(name), ShardToSplit: aws.String(shardID(0)), NewStartingHashKey: aws.String("1")})
-			return err
-		}),
-		notYet("MergeShards", func() error {
-			_, err := c.MergeShards(ctx, &kinesis.MergeShardsInput{StreamName: aws.String(name), ShardToMerge: aws.String(shardID(0)), AdjacentShardToMerge: aws.String(shardID(1))})
-			return err
-		}),
-		notYet("UpdateShardCount", func() error {
-			_, err := c.UpdateShardCount(ctx, &kinesis.UpdateShardCountInput{StreamName: aws.String(name), TargetShardCount: aws.Int32(4), ScalingType: types.ScalingTypeUniformScaling})
-			return err
-		}),
 		{"RegisterStreamConsumer", func(t *testing.T) {
 			out, err := c.RegisterStreamConsumer(ctx, &kinesis.RegisterStreamConsumerInput{StreamARN: aws.String(arn), ConsumerName: aws.String("c")})
 			if err != nil {

@@ -31,6 +31,9 @@ type writeOp struct {
 	// txn, when set, makes this op a Commit: appends to several streams
 	// and value writes in the same batch. st and entries are then unused.
 	txn *txnOp
+	// reshard, when set, makes this op a split, merge or shard-count
+	// update of st, applied in batch order with appends (reshard.go).
+	reshard *reshardOp
 
 	results []AppendResult
 	err     error
@@ -201,7 +204,16 @@ func (s *Store) commitGroup(ops []*writeOp) {
 	now := s.cfg.now().UnixMilli()
 	var touched []*shardState
 	seen := make(map[*shardState]struct{}, 4)
+	resharded := false // s.mu is held for writing from the first reshard on
 	for _, op := range ops {
+		if op.reshard != nil {
+			if !resharded {
+				s.mu.Lock()
+				resharded = true
+			}
+			s.stageReshard(b, op, now)
+			continue
+		}
 		if op.del {
 			for _, p := range []byte{prefixRecord, prefixTime, prefixHigh} {
 				start, end := streamSpan(p, op.st.id)
@@ -226,10 +238,13 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		_ = b.Set(highKey(sh.streamID, sh.index), v[:], nil)
 	}
 	wo := pebble.Sync
-	if s.cfg.durability == DurabilityRelaxed {
+	if s.cfg.durability == DurabilityRelaxed && !resharded { // a reshard is always synced
 		wo = pebble.NoSync
 	}
 	err := b.Commit(wo)
+	if resharded {
+		s.installReshards(ops, err)
+	}
 	for _, sh := range touched {
 		sh.settle(err == nil)
 	}
@@ -283,6 +298,9 @@ func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int
 	seqs := make([]byte, 0, len(entries)*SequenceNumberLen)
 	for i, e := range entries {
 		sh := routes[i]
+		if sh.succ != nil { // closed by a reshard since it was routed
+			sh = reroute(sh, e)
+		}
 		if _, ok := seen[sh]; !ok {
 			seen[sh] = struct{}{}
 			*touched = append(*touched, sh)

@@ -67,6 +67,21 @@
 // new millisecond, so AT_TIMESTAMP is one SeekGE on the index, and retention
 // finds the cut-off counter the same way and trims with DeleteRange.
 //
+// # Resharding
+//
+// SplitShard, MergeShards and UpdateShardCount (reshard.go) close shards and
+// open children, which take the next shard indexes and name their parents.
+// A reshard is a write operation of the writer goroutine, applied in batch
+// order with the appends around it: a closed shard's EndingCounter is the
+// last counter the writer assigned it (a shard that took no record ends at
+// counter 0, its StartingSequenceNumber), appends queued for it are re-routed
+// by hash key to its children, and the new metadata commits in the same
+// (always fsynced) batch. Invariant: no record is ever stored in a closed
+// shard beyond its EndingCounter. A child's shard index is above its
+// parents', so sequence numbers keep growing from parent to child. Closed
+// shards stay readable until retention empties them; then their metadata
+// and keys are deleted, and their indexes are never reused.
+//
 // # Writes and durability
 //
 // One writer goroutine owns sequence assignment and commits (group commit):

@@ -197,11 +197,17 @@ func (s *Store) shardFilter(f *ShardFilter) (func(m shardMeta, trimHorizonMs int
 	if f == nil {
 		return all, nil
 	}
+	// As AWS documents the filters: a shard is open at ms when it started at
+	// or before ms (a shard the stream was created with counts as open from
+	// the beginning) and is still open or ended at or after ms; "from" ms
+	// takes every shard open at ms or created since, that is every shard
+	// still open or ended at or after ms.
 	openAt := func(ms int64) func(shardMeta, int64) bool {
 		return func(m shardMeta, _ int64) bool {
-			return (m.Parent == nil || m.CreatedAtMs <= ms) && (!m.closed() || m.ClosedAtMs > ms)
+			return (m.Parent == nil || m.CreatedAtMs <= ms) && (!m.closed() || m.ClosedAtMs >= ms)
 		}
 	}
+	from := func(m shardMeta, ms int64) bool { return !m.closed() || m.ClosedAtMs >= ms }
 	switch f.Type {
 	case FilterAfterShardID:
 		idx, ok := parseShardID(f.ShardID)
@@ -213,7 +219,7 @@ func (s *Store) shardFilter(f *ShardFilter) (func(m shardMeta, trimHorizonMs int
 	case FilterAtTrimHorizon:
 		return func(m shardMeta, th int64) bool { return openAt(th)(m, th) }, nil
 	case FilterFromTrimHorizon:
-		return func(m shardMeta, th int64) bool { return !m.closed() || m.ClosedAtMs > th }, nil
+		return from, nil
 	case FilterAtLatest:
 		return func(m shardMeta, _ int64) bool { return !m.closed() }, nil
 	case FilterAtTimestamp, FilterFromTimestamp:
@@ -224,7 +230,8 @@ func (s *Store) shardFilter(f *ShardFilter) (func(m shardMeta, trimHorizonMs int
 		if f.Type == FilterAtTimestamp {
 			return openAt(ms), nil
 		}
-		return func(m shardMeta, _ int64) bool { return !m.closed() || m.ClosedAtMs > ms }, nil
+		// A timestamp before the trim horizon is corrected to it.
+		return func(m shardMeta, th int64) bool { return from(m, max(ms, th)) }, nil
 	}
 	return nil, apierr.New(apierr.InvalidArgument,
 		"ShardFilter type %q is invalid: use AFTER_SHARD_ID, AT_TRIM_HORIZON, FROM_TRIM_HORIZON, AT_LATEST, AT_TIMESTAMP or FROM_TIMESTAMP", f.Type)

@@ -72,6 +72,9 @@ type config struct {
 	limits, gated bool
 	// keys wraps the data keys of encrypted streams (WithKeys).
 	keys Keys
+	// shardCountUpdates is the UpdateShardCount calls a stream takes per
+	// ShardCountUpdateWindow (WithShardCountUpdates); <= 0: no limit.
+	shardCountUpdates int
 }
 
 func defaultConfig() config {
@@ -87,6 +90,8 @@ func defaultConfig() config {
 		now:          time.Now,
 		minFreeDisk:  DefaultMinFreeDisk,
 		diskNow:      time.Now,
+
+		shardCountUpdates: DefaultShardCountUpdates,
 	}
 }
 

@@ -50,7 +50,7 @@ func (s *Store) resolveShard(name, shardID string) (*stream, *shardState, error)
 		return nil, nil, err
 	}
 	idx, ok := parseShardID(shardID)
-	if !ok || int(idx) >= len(st.shards) {
+	if !ok || int(idx) >= len(st.shards) || st.shards[idx].gone.Load() {
 		return nil, nil, apierr.New(apierr.ResourceNotFound,
 			"Shard %s in stream %s under account %s does not exist; list shards with ListShards", shardID, name, s.cfg.accountID)
 	}
@@ -163,8 +163,12 @@ func (s *Store) counterAtTime(sh *shardState, ms int64) (uint64, error) {
 func (s *Store) lookupCursor(c Cursor) (*stream, *shardState, error) {
 	s.mu.RLock()
 	st, ok := s.byID[c.streamID]
+	var shards []*shardState // replaced whole by a reshard (reshard.go)
+	if ok {
+		shards = st.shards
+	}
 	s.mu.RUnlock()
-	if !ok || st.deleted.Load() || int(c.shard) >= len(st.shards) {
+	if !ok || st.deleted.Load() || int(c.shard) >= len(shards) {
 		if c.Stream != "" {
 			return nil, nil, apierr.New(apierr.ResourceNotFound,
 				"Shard %s in stream %s under account %s does not exist: the stream was deleted", ShardID(c.shard), c.Stream, s.cfg.accountID)
@@ -172,7 +176,7 @@ func (s *Store) lookupCursor(c Cursor) (*stream, *shardState, error) {
 		return nil, nil, apierr.New(apierr.ResourceNotFound,
 			"Shard %s under account %s does not exist: the stream this iterator belongs to was deleted", ShardID(c.shard), s.cfg.accountID)
 	}
-	return st, st.shards[c.shard], nil
+	return st, shards[c.shard], nil
 }
 
 // Read returns up to limit records (and at most maxBytes of data, but always
@@ -338,7 +342,7 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 			res.Next.next = tip
 		}
 	}
-	if sh.closed && res.Next.next > sh.endingCtr && res.Next.next >= tip {
+	if end, closed := sh.ending(); closed && res.Next.next > end && res.Next.next >= tip {
 		res.ShardEnded = true
 		res.ChildShards = s.childShards(st, sh)
 	}
@@ -378,7 +382,7 @@ func (s *Store) Wait(ctx context.Context, c Cursor) error {
 		// Take the channel before checking anything, so an append or a
 		// deletion between the checks and the select still wakes us.
 		ch := sh.waitCh()
-		if st.deleted.Load() || sh.next.Load() > c.next || sh.closed {
+		if st.deleted.Load() || sh.next.Load() > c.next || sh.drained() {
 			return nil // Read reports the deletion
 		}
 		select {

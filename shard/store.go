@@ -94,6 +94,11 @@ type stream struct {
 	meta   streamMeta
 	shards []*shardState // by shard index
 	open   []*shardState // open shards, sorted by hash-key start (routing)
+	// shards and open are replaced whole, never changed in place, under
+	// s.mu held for writing (reshard.go); readers copy them under s.mu.
+	// resharding is set, under s.mu, while a reshard is queued for the
+	// writer: a second one is refused until it is applied.
+	resharding bool
 	// deleted is set by DeleteStream once the metadata is gone; the writer
 	// fails appends to a deleted stream that are still queued.
 	deleted atomic.Bool
@@ -127,6 +132,9 @@ type streamMeta struct {
 	Encryption *encryptionMeta `json:"encryption,omitempty"`
 	// Consumers are the registered stream consumers (consumers.go).
 	Consumers []consumerMeta `json:"consumers,omitempty"`
+	// ShardCountUpdatesMs are the times of the stream's UpdateShardCount
+	// calls within the last ShardCountUpdateWindow, oldest first (reshard.go).
+	ShardCountUpdatesMs []int64 `json:"shardCountUpdatesMs,omitempty"`
 }
 
 // shardMeta is a shard's persisted metadata. It is shaped for resharding: a
@@ -152,8 +160,16 @@ type shardState struct {
 	id        string
 	hashStart hashKey
 	hashEnd   hashKey
-	closed    bool
-	endingCtr uint64
+	// end is the shard's EndingCounter plus one once it is closed, 0 while
+	// it is open; a reshard sets it after its batch commits (reshard.go).
+	end atomic.Uint64
+	// gone is set once retention has emptied a closed shard and its
+	// metadata is deleted (reshard.go, dropTrimmed).
+	gone atomic.Bool
+	// succ are the shards that continue this one once a reshard closed it
+	// in the writer; the writer re-routes appends queued for it by hash
+	// key (reshard.go). It belongs to the writer goroutine.
+	succ []*shardState
 
 	// next is the first counter not yet readable: every record with a
 	// smaller counter is committed. Written only by the writer goroutine,
@@ -188,8 +204,10 @@ func newShardState(streamID uint32, m shardMeta) (*shardState, error) {
 	sh := &shardState{
 		streamID: streamID, index: m.Index, id: ShardID(m.Index),
 		hashStart: start, hashEnd: end,
-		closed: m.closed(), endingCtr: m.EndingCounter,
 		notify: make(chan struct{}),
+	}
+	if m.closed() {
+		sh.end.Store(m.EndingCounter + 1)
 	}
 	sh.stats.iteratorAgeMs.Store(-1) // not read yet
 	return sh, nil
@@ -392,6 +410,9 @@ func (s *Store) load() error {
 			return fmt.Errorf("load stream %q: %w", m.Name, err)
 		}
 		for _, sh := range st.shards {
+			if sh.gone.Load() {
+				continue
+			}
 			if err := s.loadHighWater(sh); err != nil {
 				return err
 			}
@@ -432,6 +453,9 @@ func (s *Store) persistCrashGap() error {
 	defer b.Close()
 	for _, st := range s.streams {
 		for _, sh := range st.shards {
+			if sh.gone.Load() {
+				continue
+			}
 			var v [16]byte
 			binary.BigEndian.PutUint64(v[:8], sh.assign)
 			binary.BigEndian.PutUint64(v[8:], uint64(sh.lastIndexedMs))
@@ -523,12 +547,13 @@ func newStream(m streamMeta) (*stream, error) {
 		if err != nil {
 			return nil, err
 		}
-		st.shards = append(st.shards, sh)
-		if !sh.closed {
-			st.open = append(st.open, sh)
+		// Shards that retention emptied leave holes (reshard.go).
+		for uint32(len(st.shards)) < sm.Index {
+			st.shards = append(st.shards, goneShard(m.ID, uint32(len(st.shards))))
 		}
+		st.shards = append(st.shards, sh)
 	}
-	sort.Slice(st.open, func(i, j int) bool { return st.open[i].hashStart.less(st.open[j].hashStart) })
+	st.open = openShards(st.shards)
 	return st, nil
 }
 

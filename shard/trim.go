@@ -39,13 +39,21 @@ func (s *Store) TrimExpired(ctx context.Context) error {
 		sh       *shardState
 		cutoffMs int64
 	}
+	type streamCutoff struct {
+		st       *stream
+		cutoffMs int64
+	}
 	var targets []target
+	var streams []streamCutoff
 	now := s.cfg.now()
 	s.mu.RLock()
 	for _, st := range s.streams {
 		cutoff := now.Add(-time.Duration(st.meta.RetentionHours) * time.Hour).UnixMilli()
+		streams = append(streams, streamCutoff{st, cutoff})
 		for _, sh := range st.shards {
-			targets = append(targets, target{sh, cutoff})
+			if !sh.gone.Load() {
+				targets = append(targets, target{sh, cutoff})
+			}
 		}
 	}
 	s.mu.RUnlock()
@@ -54,6 +62,12 @@ func (s *Store) TrimExpired(ctx context.Context) error {
 			return err
 		}
 		if err := s.trimShard(ctx, tg.sh, tg.cutoffMs); err != nil {
+			return err
+		}
+	}
+	// Closed shards that are now empty leave the listings (reshard.go).
+	for _, sc := range streams {
+		if err := s.dropTrimmed(sc.st, sc.cutoffMs); err != nil {
 			return err
 		}
 	}

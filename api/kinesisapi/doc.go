@@ -25,8 +25,8 @@
 // (one per consumer and shard) to enforce the takeover rule and end them
 // when their consumer is deregistered, and Close (awsproto) ends them.
 //
-// Actions the model defines but Spate does not serve (SplitShard,
-// UpdateShardCount, ...) answer
+// Actions the model defines but Spate does not serve (none of the
+// 2013-12-02 model's, today) answer
 // UnknownOperationException with a message saying they are not supported
 // yet.
 //

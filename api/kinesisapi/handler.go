@@ -64,6 +64,7 @@ type streamStore interface {
 	settingsStore
 	consumerStore
 	subscribeStore
+	reshardStore
 	StartEncryption(ctx context.Context, name, encryptionType, keyID string) error
 	StopEncryption(ctx context.Context, name, encryptionType, keyID string) error
 }
@@ -131,7 +132,7 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("StartStreamEncryption", h.startStreamEncryption),
 			awsproto.Action("StopStreamEncryption", h.stopStreamEncryption),
 			awsproto.Action("SubscribeToShard", h.subscribeToShard),
-		}, append(h.settingsOperations(), h.consumerOperations()...)...),
+		}, append(append(h.settingsOperations(), h.consumerOperations()...), h.reshardOperations()...)...),
 		MaxBodyBytes:      DefaultMaxBodyBytes,
 		MaxStreamDuration: MaxSubscriptionDuration,
 		SigningName:       "kinesis",

@@ -63,6 +63,7 @@ type serveConfig struct {
 	minFreeDisk byteSize       // free-space reserve (serve_disk.go)
 	limits      limitsConfig   // --enforce-limits, --fault-rate (serve_limits.go)
 	kmsKeys     string         // --kms-keys keyring file (serve_kms.go)
+	scaleCalls  int            // --shard-count-updates (serve_reshard.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -128,6 +129,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addDiskFlags(f, &cfg)
 	addLimitsFlags(f, &cfg.limits)
 	addKMSFlags(f, &cfg)
+	addReshardFlags(f, &cfg.scaleCalls)
 	return cmd
 }
 
@@ -164,7 +166,11 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget, keys,
+	reshard, err := reshardOption(cfg.scaleCalls)
+	if err != nil {
+		return err
+	}
+	store, err := shard.OpenContext(ctx, cfg.dataDir, readBudget, keys, reshard,
 		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),

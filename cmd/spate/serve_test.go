@@ -90,6 +90,7 @@ func TestServeRejectsBadConfig(t *testing.T) {
 		{"durability", func(c *serveConfig) { c.durability = "eventually" }, "--durability"},
 		{"create delay", func(c *serveConfig) { c.createDelay = -time.Second }, "--create-delay"},
 		{"iterator ttl", func(c *serveConfig) { c.iteratorTTL = 0 }, "--iterator-ttl"},
+		{"shard count updates", func(c *serveConfig) { c.scaleCalls = -1 }, "--shard-count-updates"},
 		{"log level", func(c *serveConfig) { c.logLevel = "chatty" }, "--log-level"},
 		{"log format", func(c *serveConfig) { c.logFormat = "yaml" }, "--log-format"},
 		{"http address", func(c *serveConfig) { c.httpAddr = "127.0.0.1:http-port" }, "--http-addr"},

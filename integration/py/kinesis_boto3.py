@@ -7,8 +7,8 @@ Usage: /usr/bin/python3 kinesis_boto3.py ENDPOINT STREAM_NAME_PREFIX
 import datetime
 import os
 
-from spatecheck import (ISSUE_13, Report, client, eq, expect_error, main,
-                        wait_for, wait_gone)
+from spatecheck import (Report, client, eq, expect_error, main, wait_for,
+                        wait_gone)
 
 MAX_HASH_KEY = 2 ** 128 - 1
 
@@ -193,6 +193,43 @@ def run(endpoint, prefix):
     c.update_stream_mode(StreamARN=arn, StreamModeDetails={"StreamMode": "PROVISIONED"})
     eq("mode back", wait_active()["StreamModeDetails"], {"StreamMode": "PROVISIONED"})
 
+    # --- resharding (the stream is PROVISIONED again) -------------------
+    scaled = c.update_shard_count(StreamName=name, TargetShardCount=4, ScalingType="UNIFORM_SCALING")
+    r.ok("UpdateShardCount")
+    eq("UpdateShardCount counts", (scaled["CurrentShardCount"], scaled["TargetShardCount"]), (2, 4))
+    eq("open shards after UpdateShardCount", wait_active()["OpenShardCount"], 4)
+    expect_error("LimitExceededException", c.update_shard_count, StreamName=name, TargetShardCount=9, ScalingType="UNIFORM_SCALING")
+    # The shard the records went to is closed: read to its end, it answers
+    # no NextShardIterator and names its children.
+    it = iterator(put_shard, "TRIM_HORIZON")
+    while True:
+        got = c.get_records(ShardIterator=it)
+        if "NextShardIterator" not in got:
+            break
+        it = got["NextShardIterator"]
+    eq("children of the closed shard", sorted(x["ParentShards"] == [put_shard] for x in got["ChildShards"]), [True, True])
+
+    def open_shards():
+        got = c.list_shards(StreamName=name, ShardFilter={"Type": "AT_LATEST"})["Shards"]
+        return sorted(got, key=lambda x: int(x["HashKeyRange"]["StartingHashKey"]))
+
+    lo = open_shards()[0]
+    mid = (int(lo["HashKeyRange"]["StartingHashKey"]) + int(lo["HashKeyRange"]["EndingHashKey"]) + 1) // 2
+    c.split_shard(StreamName=name, ShardToSplit=lo["ShardId"], NewStartingHashKey=str(mid))
+    r.ok("SplitShard")
+    wait_active()
+    expect_error("ResourceInUseException", c.split_shard, StreamName=name, ShardToSplit=lo["ShardId"], NewStartingHashKey=str(mid))
+    opened = open_shards()
+    eq("open shards after SplitShard", len(opened), 5)
+    c.merge_shards(StreamName=name, ShardToMerge=opened[0]["ShardId"], AdjacentShardToMerge=opened[1]["ShardId"])
+    r.ok("MergeShards")
+    wait_active()
+    expect_error("InvalidArgumentException", c.merge_shards, StreamName=name,
+                 ShardToMerge=opened[2]["ShardId"], AdjacentShardToMerge=opened[4]["ShardId"])
+    merged = open_shards()[0]
+    eq("merged shard's parents", (merged.get("ParentShardId"), merged.get("AdjacentParentShardId")),
+       (opened[0]["ShardId"], opened[1]["ShardId"]))
+
     # --- stream consumers (issue 13's registry) -------------------------
     reg = c.register_stream_consumer(StreamARN=arn, ConsumerName="c")["Consumer"]
     r.ok("RegisterStreamConsumer")
@@ -236,18 +273,6 @@ def run(endpoint, prefix):
 
     c.deregister_stream_consumer(StreamARN=arn, ConsumerName="c")
     r.ok("DeregisterStreamConsumer")
-
-    # --- issue 13 -------------------------------------------------------
-    calls = {
-        "SplitShard": lambda: c.split_shard(StreamName=name, ShardToSplit="shardId-000000000000", NewStartingHashKey="1"),
-        "MergeShards": lambda: c.merge_shards(StreamName=name, ShardToMerge="shardId-000000000000", AdjacentShardToMerge="shardId-000000000001"),
-        "UpdateShardCount": lambda: c.update_shard_count(StreamName=name, TargetShardCount=4, ScalingType="UNIFORM_SCALING"),
-    }
-    for action in sorted(ISSUE_13 & set(c.meta.service_model.operation_names)):
-        f = calls[action]
-        f.__name__ = action
-        expect_error("UnknownOperationException", f)
-        r.not_yet(action, "issue 13")
 
     # --- the actions newer than this boto3 ------------------------------
     # (tags by ARN, resource policies, account settings, ...): checked

@@ -8,7 +8,7 @@
 
 const crypto = require("node:crypto");
 const { KinesisClient } = require("@aws-sdk/client-kinesis");
-const { ISSUE_13, Report, assert, clientConfig, main, waitFor, waitGone } = require("./check.cjs");
+const { Report, assert, clientConfig, main, waitFor, waitGone } = require("./check.cjs");
 
 const MAX_HASH_KEY = (1n << 128n) - 1n;
 
@@ -214,6 +214,48 @@ async function run(endpoint, prefix) {
   assert.deepEqual((await waitActive()).StreamModeDetails, { StreamMode: "PROVISIONED" });
   await r.fails("InvalidArgumentException", "UpdateStreamWarmThroughput", { StreamName: name, WarmThroughputMiBps: 100 });
 
+  // --- resharding (the stream is PROVISIONED again) -----------------------
+  const scaled = await r.send("UpdateShardCount", { StreamName: name, TargetShardCount: 4, ScalingType: "UNIFORM_SCALING" });
+  assert.equal(scaled.CurrentShardCount, 2);
+  assert.equal(scaled.TargetShardCount, 4);
+  assert.equal(scaled.StreamARN, arn);
+  assert.equal((await waitActive()).OpenShardCount, 4);
+  await r.fails("LimitExceededException", "UpdateShardCount", { StreamName: name, TargetShardCount: 9, ScalingType: "UNIFORM_SCALING" });
+  // The shard the records went to is closed: read to its end, it answers
+  // no NextShardIterator and names its children.
+  let it = await iterator("TRIM_HORIZON");
+  const closedRecs = [];
+  let last;
+  for (;;) {
+    last = await r.send("GetRecords", { ShardIterator: it });
+    closedRecs.push(...last.Records);
+    if (!last.NextShardIterator) break;
+    it = last.NextShardIterator;
+  }
+  assert.deepEqual(closedRecs.filter((x) => x.PartitionKey === "pk").slice(0, seqs.length).map((x) => x.SequenceNumber), seqs);
+  assert.equal(last.ChildShards.length, 2, `ChildShards ${JSON.stringify(last.ChildShards)}`);
+  for (const c of last.ChildShards) assert.deepEqual(c.ParentShards, [putShard]);
+  const closedDesc = (await r.send("DescribeStream", { StreamName: name })).StreamDescription.Shards.find((x) => x.ShardId === putShard);
+  assert.ok(closedDesc.SequenceNumberRange.EndingSequenceNumber, "a closed shard has an EndingSequenceNumber");
+  const openShards = async () => (await r.send("ListShards", { StreamName: name, ShardFilter: { Type: "AT_LATEST" } })).Shards
+    .sort((a, b) => (BigInt(a.HashKeyRange.StartingHashKey) < BigInt(b.HashKeyRange.StartingHashKey) ? -1 : 1));
+  let open = await openShards();
+  const lo = open[0];
+  const mid = (BigInt(lo.HashKeyRange.StartingHashKey) + BigInt(lo.HashKeyRange.EndingHashKey) + 1n) / 2n;
+  await r.send("SplitShard", { StreamName: name, ShardToSplit: lo.ShardId, NewStartingHashKey: mid.toString() });
+  await waitActive();
+  await r.fails("ResourceInUseException", "SplitShard", { StreamName: name, ShardToSplit: lo.ShardId, NewStartingHashKey: mid.toString() });
+  open = await openShards();
+  assert.equal(open.length, 5);
+  assert.equal(open[1].HashKeyRange.StartingHashKey, mid.toString());
+  await r.send("MergeShards", { StreamARN: arn, ShardToMerge: open[0].ShardId, AdjacentShardToMerge: open[1].ShardId });
+  await waitActive();
+  await r.fails("InvalidArgumentException", "MergeShards", { StreamName: name, ShardToMerge: open[2].ShardId, AdjacentShardToMerge: open[4].ShardId });
+  const merged = (await openShards())[0];
+  assert.equal(merged.ParentShardId, open[0].ShardId);
+  assert.equal(merged.AdjacentParentShardId, open[1].ShardId);
+  assert.equal(merged.HashKeyRange.StartingHashKey, lo.HashKeyRange.StartingHashKey);
+
   // --- stream consumers (issue 13's registry) -----------------------------
   const reg = (await r.send("RegisterStreamConsumer", { StreamARN: arn, ConsumerName: "c" })).Consumer;
   assert.equal(reg.ConsumerName, "c");
@@ -255,13 +297,7 @@ async function run(endpoint, prefix) {
   await r.send("DeregisterStreamConsumer", { ConsumerARN: efo });
   await r.send("DeleteStream", { StreamName: fanout, EnforceConsumerDeletion: true });
 
-  // --- not yet ------------------------------------------------------------
-  const notYet = {
-    SplitShard: { StreamName: name, ShardToSplit: "shardId-000000000000", NewStartingHashKey: "1" },
-    MergeShards: { StreamName: name, ShardToMerge: "shardId-000000000000", AdjacentShardToMerge: "shardId-000000000001" },
-    UpdateShardCount: { StreamName: name, TargetShardCount: 4, ScalingType: "UNIFORM_SCALING" },
-  };
-  for (const action of ISSUE_13) await r.refused(action, notYet[action], "issue 13");
+  // --- newer than the model ----------------------------------------------
   for (const action of NEWER_THAN_MODEL) {
     if (r.mod[action + "Command"]) await r.refused(action, { StreamARN: arn }, "newer than Spate's API model");
   }
