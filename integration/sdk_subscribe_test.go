@@ -3,8 +3,9 @@ package integration
 // SubscribeToShard (enhanced fan-out, issue 13) with aws-sdk-go-v2's own
 // event-stream reader against the real binary: over HTTP/1.1 (chunked),
 // h2c and h2 over TLS, with the server's read and write timeouts shorter
-// than the stream; the exception a deregistration sends; and a graceful
-// shutdown that ends the stream cleanly instead of waiting for it.
+// than the stream; the exception a deregistration sends; the child shards
+// at the end of a split shard; and a graceful shutdown that ends the
+// stream cleanly instead of waiting for it.
 
 import (
 	"context"
@@ -175,7 +176,9 @@ func TestSDKSubscribeToShard(t *testing.T) {
 
 // TestSDKSubscribeToShardEnds: a deregistration ends a subscription with
 // a ResourceNotFoundException event, which the SDK's reader reports as
-// such; a graceful shutdown ends one cleanly, without waiting for it.
+// such; the end of a split shard ends it cleanly after an event with the
+// child shards; a graceful shutdown ends it cleanly, without waiting for
+// it.
 func TestSDKSubscribeToShardEnds(t *testing.T) {
 	t.Parallel()
 	t.Run("deregistered", func(t *testing.T) {
@@ -195,6 +198,36 @@ func TestSDKSubscribeToShardEnds(t *testing.T) {
 		var nf *types.ResourceNotFoundException
 		if err := s.Err(); !errors.As(err, &nf) {
 			t.Fatalf("Err after deregistration = %v (%T), want ResourceNotFoundException", err, err)
+		}
+	})
+	t.Run("closed shard", func(t *testing.T) {
+		t.Parallel()
+		k := newKin(t)
+		ctx := testCtx(t)
+		name := uniqueName(t)
+		consumer := k.fanOut(ctx, t, name, "efo")
+		k.put(ctx, t, name, "pk", []byte("a"))
+		s := k.subscribe(ctx, t, consumer, types.ShardIteratorTypeTrimHorizon)
+		readEvents(t, s, 1)
+		if _, err := k.c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: &name, ShardToSplit: aws.String(shardID(0)),
+			NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
+			t.Fatalf("SplitShard: %v", err)
+		}
+		var children []string
+		for ev := range s.Events() {
+			e := ev.(*types.SubscribeToShardEventStreamMemberSubscribeToShardEvent).Value
+			if len(children) > 0 {
+				t.Fatalf("an event after the one with the child shards: %+v", e)
+			}
+			for _, c := range e.ChildShards {
+				if len(c.ParentShards) != 1 || c.ParentShards[0] != shardID(0) {
+					t.Errorf("child %s has parents %v", aws.ToString(c.ShardId), c.ParentShards)
+				}
+				children = append(children, aws.ToString(c.ShardId))
+			}
+		}
+		if err := s.Err(); err != nil || strings.Join(children, ",") != shardID(1)+","+shardID(2) {
+			t.Fatalf("stream ended with %v after child shards %q, want a clean end after %s and %s", err, children, shardID(1), shardID(2))
 		}
 	})
 	t.Run("shutdown", func(t *testing.T) {

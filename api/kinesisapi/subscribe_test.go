@@ -581,3 +581,45 @@ func TestSubscribeToShardThroughput(t *testing.T) {
 		})
 	}
 }
+
+// TestSubscribeToShardChildShards: at the end of a closed shard the last
+// event carries the ChildShards, and the stream ends, in JSON and CBOR.
+func TestSubscribeToShardChildShards(t *testing.T) {
+	for _, cbor := range []bool{false, true} {
+		t.Run(map[bool]string{false: "json", true: "cbor"}[cbor], func(t *testing.T) {
+			s := newFanOutServer(t, nil)
+			arn := s.stream("s", "app")
+			s.put("s", "a")
+			r, fail := s.subscribe(t, cbor, map[string]any{
+				"ConsumerARN": arn, "ShardId": "shardId-000000000000", "StartingPosition": map[string]any{"Type": "TRIM_HORIZON"},
+			})
+			if r == nil {
+				t.Fatalf("SubscribeToShard: %s", fail.Raw)
+			}
+			r.records(1)
+			s.OK("SplitShard", map[string]any{"StreamName": "s", "ShardToSplit": "shardId-000000000000", "NewStartingHashKey": "170141183460469231731687303715884105728"})
+			var last map[string]any
+			for last == nil || last["ChildShards"] == nil {
+				last = r.event()
+				if recs := last["Records"].([]any); len(recs) != 0 {
+					t.Fatalf("records after the split: %v", recs)
+				}
+			}
+			r.end()
+			var children []string
+			for _, c := range last["ChildShards"].([]any) {
+				m := c.(map[string]any)
+				if ps := m["ParentShards"].([]any); len(ps) != 1 || ps[0] != "shardId-000000000000" || m["HashKeyRange"] == nil {
+					t.Errorf("child shard %v", m)
+				}
+				children = append(children, m["ShardId"].(string))
+			}
+			if !slices.Equal(children, []string{"shardId-000000000001", "shardId-000000000002"}) {
+				t.Errorf("ChildShards = %q", children)
+			}
+			if last["ContinuationSequenceNumber"] == "" {
+				t.Error("the last event has no ContinuationSequenceNumber")
+			}
+		})
+	}
+}
