@@ -181,8 +181,10 @@ func TestSDKSubscribeToShard(t *testing.T) {
 // it.
 func TestSDKSubscribeToShardEnds(t *testing.T) {
 	t.Parallel()
-	t.Run("deregistered", func(t *testing.T) {
-		t.Parallel()
+	// subscribed starts a server with a stream holding one record, and a
+	// subscription that has read it.
+	subscribed := func(t *testing.T) (*kin, context.Context, string, string, *kinesis.SubscribeToShardEventStream) {
+		t.Helper()
 		k := newKin(t)
 		ctx := testCtx(t)
 		name := uniqueName(t)
@@ -190,6 +192,11 @@ func TestSDKSubscribeToShardEnds(t *testing.T) {
 		k.put(ctx, t, name, "pk", []byte("a"))
 		s := k.subscribe(ctx, t, consumer, types.ShardIteratorTypeTrimHorizon)
 		readEvents(t, s, 1)
+		return k, ctx, name, consumer, s
+	}
+	t.Run("deregistered", func(t *testing.T) {
+		t.Parallel()
+		k, ctx, _, consumer, s := subscribed(t)
 		if _, err := k.c.DeregisterStreamConsumer(ctx, &kinesis.DeregisterStreamConsumerInput{ConsumerARN: &consumer}); err != nil {
 			t.Fatal(err)
 		}
@@ -202,13 +209,7 @@ func TestSDKSubscribeToShardEnds(t *testing.T) {
 	})
 	t.Run("closed shard", func(t *testing.T) {
 		t.Parallel()
-		k := newKin(t)
-		ctx := testCtx(t)
-		name := uniqueName(t)
-		consumer := k.fanOut(ctx, t, name, "efo")
-		k.put(ctx, t, name, "pk", []byte("a"))
-		s := k.subscribe(ctx, t, consumer, types.ShardIteratorTypeTrimHorizon)
-		readEvents(t, s, 1)
+		k, ctx, name, _, s := subscribed(t)
 		if _, err := k.c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: &name, ShardToSplit: aws.String(shardID(0)),
 			NewStartingHashKey: aws.String("170141183460469231731687303715884105728")}); err != nil {
 			t.Fatalf("SplitShard: %v", err)
@@ -232,14 +233,7 @@ func TestSDKSubscribeToShardEnds(t *testing.T) {
 	})
 	t.Run("shutdown", func(t *testing.T) {
 		t.Parallel()
-		k := newKin(t)
-		ctx := testCtx(t)
-		name := uniqueName(t)
-		consumer := k.fanOut(ctx, t, name, "efo")
-		s := k.subscribe(ctx, t, consumer, types.ShardIteratorTypeLatest)
-		if _, ok := <-s.Events(); !ok { // the first event, at once
-			t.Fatalf("no first event: %v", s.Err())
-		}
+		k, _, _, _, s := subscribed(t)
 		k.srv.Stop(t)
 		for range s.Events() {
 		}

@@ -63,11 +63,17 @@ func (r getRecordsReply) AppendJSON(b []byte) []byte {
 		b = append(b, jsonNextIterator...)
 		b = appendJSONString(b, r.NextShardIterator)
 	}
+	return appendLagAndChildrenJSON(b, r.MillisBehindLatest, r.ChildShards)
+}
+
+// appendLagAndChildrenJSON appends the members that end GetRecords' reply
+// and a SubscribeToShardEvent, and closes the object.
+func appendLagAndChildrenJSON(b []byte, millisBehind int64, children []childShardOut) []byte {
 	b = append(b, jsonMillisBehind...)
-	b = strconv.AppendInt(b, r.MillisBehindLatest, 10)
-	if len(r.ChildShards) > 0 {
+	b = strconv.AppendInt(b, millisBehind, 10)
+	if len(children) > 0 {
 		b = append(b, jsonChildShards...)
-		b = appendJSONSlow(b, r.ChildShards)
+		b = appendJSONSlow(b, children)
 	}
 	return append(b, '}')
 }

@@ -3,7 +3,6 @@ package kinesisapi
 import (
 	"context"
 	"errors"
-	"strconv"
 	"sync"
 	"time"
 
@@ -107,13 +106,7 @@ func (e subscribeToShardEvent) AppendJSON(b []byte) []byte {
 	b = appendRecordsJSON(b, e.Records)
 	b = append(b, jsonContinuation...)
 	b = appendJSONString(b, e.ContinuationSequenceNumber)
-	b = append(b, jsonMillisBehind...)
-	b = strconv.AppendInt(b, e.MillisBehindLatest, 10)
-	if len(e.ChildShards) > 0 {
-		b = append(b, jsonChildShards...)
-		b = appendJSONSlow(b, e.ChildShards)
-	}
-	return append(b, '}')
+	return appendLagAndChildrenJSON(b, e.MillisBehindLatest, e.ChildShards)
 }
 
 // AppendCBOR leaves events with child shards to the transcoding, as
