@@ -250,9 +250,11 @@ func (s *Store) StreamMetrics(ctx context.Context, name string) (StreamMetrics, 
 	shards := st.shards
 	s.mu.RUnlock()
 	ages := s.consumerAges()
-	out.Shards = make([]ShardMetrics, len(shards))
-	for i, sh := range shards {
-		out.Shards[i] = sh.snapshot(ages[sh])
+	out.Shards = make([]ShardMetrics, 0, len(shards))
+	for _, sh := range shards {
+		if !sh.gone.Load() { // retention dropped it (reshard.go)
+			out.Shards = append(out.Shards, sh.snapshot(ages[sh]))
+		}
 	}
 	return out, nil
 }

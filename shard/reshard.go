@@ -89,9 +89,15 @@ type reshardOp struct {
 	a, b   uint32
 	at     *big.Int
 	target int
+	// auto is set for the store's own scaling of ON_DEMAND streams, which
+	// the API refuses.
+	auto bool
 	// out is UpdateShardCount's answer.
 	out UpdateShardCountOutput
 
+	// seen is set by the writer, which then clears the stream's
+	// resharding mark itself (installReshards).
+	seen bool
 	// Set by stageReshard for installReshards once the batch commits.
 	staged  bool
 	meta    streamMeta
@@ -124,7 +130,10 @@ func (sh *shardState) drained() bool {
 // goneShard stands for a shard index whose metadata retention removed, so
 // that a stream's shards stay indexed by shard index.
 func goneShard(streamID, index uint32) *shardState {
-	sh := &shardState{streamID: streamID, index: index, id: ShardID(index), notify: make(chan struct{})}
+	sh := &shardState{streamID: streamID, index: index, id: ShardID(index), notify: make(chan struct{}), assign: 1}
+	// Closed and drained: a reader of an iterator issued before the shard
+	// was dropped reaches its end at once (and its children).
+	sh.next.Store(1)
 	sh.end.Store(1)
 	sh.gone.Store(true)
 	sh.stats.iteratorAgeMs.Store(-1)
@@ -198,7 +207,7 @@ func (s *Store) SplitShard(ctx context.Context, in SplitShardInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardSplit, a: idx, at: h.big()}, false)
+	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardSplit, a: idx, at: h.big()})
 }
 
 // MergeShards merges two adjacent open shards (their hash-key ranges
@@ -212,7 +221,7 @@ func (s *Store) MergeShards(ctx context.Context, in MergeShardsInput) error {
 	if err != nil {
 		return err
 	}
-	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardMerge, a: a, b: b}, false)
+	return s.reshard(ctx, in.Stream, &reshardOp{kind: reshardMerge, a: a, b: b})
 }
 
 // UpdateShardCount scales a PROVISIONED stream to in.TargetShardCount open
@@ -232,7 +241,7 @@ func (s *Store) UpdateShardCount(ctx context.Context, in UpdateShardCountInput) 
 			"1 validation error detected: Value '%d' at 'targetShardCount' failed to satisfy constraint: Member must have value greater than or equal to 1", in.TargetShardCount)
 	}
 	op := &reshardOp{kind: reshardScale, target: in.TargetShardCount}
-	err := s.reshard(ctx, in.Stream, op, false)
+	err := s.reshard(ctx, in.Stream, op)
 	return op.out, err
 }
 
@@ -247,13 +256,12 @@ func (s *Store) shardArg(stream, id string) (uint32, error) {
 }
 
 // reshard checks r against the stream, marks the stream as resharding and
-// hands r to the writer, which checks it again and applies it. auto is set
-// for the store's own scaling of ON_DEMAND streams, which the API refuses.
-func (s *Store) reshard(ctx context.Context, name string, r *reshardOp, auto bool) error {
+// hands r to the writer, which checks it again and applies it.
+func (s *Store) reshard(ctx context.Context, name string, r *reshardOp) error {
 	s.mu.Lock()
 	st, err := s.lookup(name)
 	if err == nil {
-		err = s.checkReshard(st, r, auto)
+		err = s.checkReshard(st, r, st.resharding)
 	}
 	if err == nil {
 		_, err = s.planReshard(st, r, s.cfg.now().UnixMilli())
@@ -269,8 +277,8 @@ func (s *Store) reshard(ctx context.Context, name string, r *reshardOp, auto boo
 	st.resharding = true
 	s.mu.Unlock()
 	err = s.enqueue(ctx, &writeOp{st: st, reshard: r})
-	if err != nil && !r.staged {
-		// Never handed over (or the writer refused it): nothing changed.
+	if err != nil && !r.seen {
+		// Never handed over: nothing changed.
 		s.mu.Lock()
 		st.resharding = false
 		s.mu.Unlock()
@@ -278,17 +286,17 @@ func (s *Store) reshard(ctx context.Context, name string, r *reshardOp, auto boo
 	return err
 }
 
-// checkReshard refuses a reshard of a stream that is not ACTIVE or is
-// ON_DEMAND. The caller holds s.mu.
-func (s *Store) checkReshard(st *stream, r *reshardOp, auto bool) error {
-	if status := s.status(&st.meta); status != StatusActive || st.resharding {
+// checkReshard refuses a reshard of a stream that is not ACTIVE (busy: it
+// has a reshard queued) or is ON_DEMAND. The caller holds s.mu.
+func (s *Store) checkReshard(st *stream, r *reshardOp, busy bool) error {
+	if status := s.status(&st.meta); status != StatusActive || busy {
 		if status == StatusActive {
 			status = StatusUpdating
 		}
 		return apierr.New(apierr.ResourceInUse,
 			"Stream %s under account %s is %s, not ACTIVE; reshard it once it is ACTIVE", st.name, s.cfg.accountID, status)
 	}
-	if st.meta.Mode == ModeOnDemand && !auto {
+	if st.meta.Mode == ModeOnDemand && !r.auto {
 		return apierr.New(apierr.Validation,
 			"Stream %s under account %s is in ON_DEMAND mode: SplitShard, MergeShards and UpdateShardCount are only supported for PROVISIONED streams",
 			st.name, s.cfg.accountID)
@@ -351,14 +359,14 @@ func (p *plan) add(start, end *big.Int, parent, adjacent *uint32) int {
 }
 
 // split closes the shard at position i and adds its children: [start,
-// at-1] and [at, end]. at must be inside (start, end].
-func (p *plan) split(i int, at *big.Int) {
+// at-1] and [at, end], whose positions it returns. at must be inside
+// (start, end].
+func (p *plan) split(i int, at *big.Int) (lo, hi int) {
 	parent := p.shards[i].Index
 	p.closed[parent] = true
 	p.splits++
 	start, end := bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)
-	p.add(start, new(big.Int).Sub(at, big.NewInt(1)), &parent, nil)
-	p.add(at, end, &parent, nil)
+	return p.add(start, new(big.Int).Sub(at, big.NewInt(1)), &parent, nil), p.add(at, end, &parent, nil)
 }
 
 // merge closes the shards at positions i and j, adjacent, and adds their
@@ -388,29 +396,43 @@ func (p *plan) adjacent(i, j int) bool {
 
 // uniform turns the open shards into n shards of equal ranges
 // (splitHashSpace): first every boundary that falls inside a shard splits
-// it, then the pieces of each target range merge left to right.
+// it, then the pieces of each target range merge left to right. It walks
+// the open shards and the boundaries once, both in hash-key order: the
+// writer runs it holding s.mu.
 func (p *plan) uniform(n int) {
 	bounds := splitHashSpace(n)
-	for k := 1; k < n; k++ {
-		b := bounds[k][0]
-		for _, i := range p.open() {
-			start, end := bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)
-			if start.Cmp(b) < 0 && b.Cmp(end) <= 0 {
-				p.split(i, b)
-				break
-			}
-		}
+	type piece struct {
+		pos        int
+		start, end *big.Int
 	}
-	for k := 0; k < n; k++ {
-		var pieces []int
-		for _, i := range p.open() {
-			if bigOf(p.shards[i].HashStart).Cmp(bounds[k][0]) >= 0 && bigOf(p.shards[i].HashEnd).Cmp(bounds[k][1]) <= 0 {
-				pieces = append(pieces, i)
+	var pieces []piece
+	for _, i := range p.open() {
+		pieces = append(pieces, piece{i, bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)})
+	}
+	var cut []piece
+	k := 1
+	for _, pc := range pieces {
+		for ; k < n && bounds[k][0].Cmp(pc.end) <= 0; k++ {
+			if b := bounds[k][0]; pc.start.Cmp(b) < 0 {
+				lo, hi := p.split(pc.pos, b)
+				cut = append(cut, piece{lo, pc.start, new(big.Int).Sub(b, big.NewInt(1))})
+				pc = piece{hi, b, pc.end}
 			}
 		}
-		for len(pieces) > 1 {
-			pieces = append([]int{p.merge(pieces[0], pieces[1])}, pieces[2:]...)
+		cut = append(cut, pc)
+	}
+	// Every piece now lies inside one target range; merge each range's.
+	k = 0
+	for i := 0; i < len(cut); {
+		for cut[i].start.Cmp(bounds[k][1]) > 0 {
+			k++
 		}
+		acc := cut[i].pos
+		j := i + 1
+		for ; j < len(cut) && cut[j].end.Cmp(bounds[k][1]) <= 0; j++ {
+			acc = p.merge(acc, cut[j].pos)
+		}
+		i = j
 	}
 }
 
@@ -421,6 +443,9 @@ func (s *Store) planReshard(st *stream, r *reshardOp, now int64) (*plan, error) 
 	p := newPlan(&st.meta, now)
 	openNow := len(st.open)
 	account, _ := s.openShardCount()
+	if !st.meta.Internal {
+		account += s.stagedOpen // reshards of other streams earlier in the writer's group
+	}
 	shardNotFound := func(idx uint32) error {
 		return apierr.New(apierr.ResourceNotFound,
 			"Could not find shard %s in stream %s under account %s.", ShardID(idx), st.name, s.cfg.accountID)
@@ -526,11 +551,18 @@ func recentUpdates(ms []int64, now int64) []int64 {
 func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 	r := op.reshard
 	st := r.st
+	r.seen = true
 	if st.deleted.Load() {
 		op.err = s.notFound(st.name)
 		return
 	}
-	p, err := s.planReshard(st, r, now)
+	// Checked again: an update (UpdateStreamMode, say) may have come
+	// between the call's checks and this point.
+	err := s.checkReshard(st, r, false)
+	var p *plan
+	if err == nil {
+		p, err = s.planReshard(st, r, now)
+	}
 	if err != nil {
 		op.err = err
 		return
@@ -580,6 +612,9 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 		}
 	}
 	r.staged, r.meta, r.shards = true, m, shards
+	if !m.Internal {
+		s.stagedOpen += len(p.open()) - len(st.open)
+	}
 }
 
 // installReshards makes the reshards of a committed group visible (or,
@@ -587,6 +622,7 @@ func (s *Store) stageReshard(b *pebble.Batch, op *writeOp, now int64) {
 // writer took at the first of them.
 func (s *Store) installReshards(ops []*writeOp, err error) {
 	var wake []*shardState
+	s.stagedOpen = 0
 	for _, op := range ops {
 		r := op.reshard
 		if r == nil {
@@ -681,9 +717,9 @@ func (s *Store) dropTrimmed(st *stream, cutoffMs int64) error {
 // own scaling of ON_DEMAND streams, which the API refuses for them; they
 // take shard indexes and are otherwise checked and applied the same way.
 func (s *Store) autoSplit(ctx context.Context, name string, shard uint32, at *big.Int) error {
-	return s.reshard(ctx, name, &reshardOp{kind: reshardSplit, a: shard, at: at}, true)
+	return s.reshard(ctx, name, &reshardOp{kind: reshardSplit, a: shard, at: at, auto: true})
 }
 
 func (s *Store) autoMerge(ctx context.Context, name string, shard, adjacent uint32) error {
-	return s.reshard(ctx, name, &reshardOp{kind: reshardMerge, a: shard, b: adjacent}, true)
+	return s.reshard(ctx, name, &reshardOp{kind: reshardMerge, a: shard, b: adjacent, auto: true})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/big"
+	mrand "math/rand"
 	"math/rand/v2"
 	"reflect"
 	"sync"
@@ -863,6 +864,9 @@ func TestTrimDropsEmptiedShards(t *testing.T) {
 		}
 		_, err = s.ShardIterator(ctx, "s", ShardID(0), Position{Type: TrimHorizon})
 		wantCode(t, err, apierr.ResourceNotFound)
+		if m, err := s.StreamMetrics(ctx, "s"); err != nil || len(m.Shards) != 2 {
+			t.Fatalf("StreamMetrics lists %d shards (%v), want the 2 left", len(m.Shards), err)
+		}
 		_, closer, err := s.db.Get(highKey(1, 0))
 		if err == nil {
 			_ = closer.Close()
@@ -872,12 +876,33 @@ func TestTrimDropsEmptiedShards(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// An iterator of the dropped shard, issued before the drop, reaches
+	// its end at once, across a restart too.
+	it, err := s.ShardIterator(ctx, "s", ShardID(1), Position{Type: TrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := s.decodeIterator(it)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.shard, c.next = 0, 0
+	old := s.encodeIterator(c, clock.now().UnixMilli())
+	ends := func(s *Store) {
+		t.Helper()
+		out, err := s.GetRecords(ctx, old, 0)
+		if err != nil || out.NextIterator != "" || len(out.ChildShards) != 2 {
+			t.Fatalf("GetRecords of the dropped shard: %+v, %v", out, err)
+		}
+	}
 	check(s)
+	ends(s)
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
 	s = openTest(t, dir, WithClock(clock.now))
 	check(s)
+	ends(s)
 	if err := s.SplitShard(ctx, SplitShardInput{Stream: "s", ShardToSplit: ShardID(1), NewStartingHashKey: "10"}); err != nil {
 		t.Fatal(err)
 	}
@@ -906,5 +931,96 @@ func TestAutoReshardOnDemand(t *testing.T) {
 	checkLayout(t, d)
 	if d.OpenShardCount != 4 || len(d.Shards) != 7 {
 		t.Fatalf("%d open of %d shards, want 4 of 7", d.OpenShardCount, len(d.Shards))
+	}
+}
+
+// TestPlanUniform: from uneven layouts (random splits), uniform(n) leaves
+// exactly the n ranges CreateStream would give, closes only shards it
+// replaces, and counts its splits.
+func TestPlanUniform(t *testing.T) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	bigRNG := mrand.New(mrand.NewSource(7)) // big.Int.Rand takes math/rand's
+	for trial := range 200 {
+		m := &streamMeta{}
+		start := 1 + rng.IntN(6)
+		for i, r := range splitHashSpace(start) {
+			m.Shards = append(m.Shards, shardMeta{Index: uint32(i), HashStart: r[0].String(), HashEnd: r[1].String()})
+		}
+		p := newPlan(m, 1)
+		for range rng.IntN(5) {
+			open := p.open()
+			i := open[rng.IntN(len(open))]
+			lo, hi := bigOf(p.shards[i].HashStart), bigOf(p.shards[i].HashEnd)
+			span := new(big.Int).Sub(hi, lo)
+			at := new(big.Int).Add(lo, new(big.Int).Add(big.NewInt(1), new(big.Int).Rand(bigRNG, span)))
+			p.split(i, at)
+		}
+		m.Shards = p.shards
+		for i := range m.Shards {
+			if p.closed[m.Shards[i].Index] {
+				m.Shards[i].ClosedAtMs = 1
+			}
+		}
+		before := len(p.open())
+		n := (before+1)/2 + rng.IntN(2*before-(before+1)/2+1)
+		q := newPlan(m, 2)
+		q.uniform(n)
+		var got [][2]string
+		for _, i := range q.open() {
+			got = append(got, [2]string{q.shards[i].HashStart, q.shards[i].HashEnd})
+		}
+		var want [][2]string
+		for _, r := range splitHashSpace(n) {
+			want = append(want, [2]string{r[0].String(), r[1].String()})
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d: %d -> %d: open ranges %v, want %v", trial, before, n, got, want)
+		}
+		for _, sm := range q.shards[len(m.Shards):] {
+			if sm.Parent != nil && !q.closed[*sm.Parent] || sm.AdjacentParent != nil && !q.closed[*sm.AdjacentParent] {
+				t.Fatalf("trial %d: new shard %d names a parent the plan did not close", trial, sm.Index)
+			}
+		}
+	}
+}
+
+// TestReshardLimitRace: two streams split at once with room for one more
+// shard. Whether the second is refused when it is called or when the
+// writer applies it, exactly one succeeds, the account's limit holds, and
+// neither stream is left marked as resharding.
+func TestReshardLimitRace(t *testing.T) {
+	ctx := context.Background()
+	for range 10 {
+		s := openTest(t, "", WithShardLimit(3))
+		mustCreate(t, s, "a", 1)
+		mustCreate(t, s, "b", 1)
+		errs := make([]error, 2)
+		var wg sync.WaitGroup
+		for i, name := range []string{"a", "b"} {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				errs[i] = s.SplitShard(ctx, SplitShardInput{Stream: name, ShardToSplit: ShardID(0), NewStartingHashKey: "1000"})
+			}()
+		}
+		wg.Wait()
+		won := 0
+		for _, err := range errs {
+			if err == nil {
+				won++
+			} else {
+				wantCode(t, err, apierr.LimitExceeded)
+			}
+		}
+		l, _ := s.Limits(ctx)
+		if won != 1 || l.OpenShardCount != 3 {
+			t.Fatalf("%d splits succeeded, %d shards open; want 1, 3 (errors %v)", won, l.OpenShardCount, errs)
+		}
+		s.mu.RLock()
+		pending := s.streams["a"].resharding || s.streams["b"].resharding
+		s.mu.RUnlock()
+		if pending {
+			t.Fatal("a stream is left marked as resharding")
+		}
 	}
 }

@@ -44,6 +44,10 @@ type Store struct {
 	streams      map[string]*stream
 	byID         map[uint32]*stream
 	nextStreamID uint32
+	// stagedOpen is how many open shards the reshards the writer has
+	// staged but not yet installed add, so that the next one in its group
+	// sees the account's limit right (reshard.go). Guarded by s.mu.
+	stagedOpen int
 	// crashGap is added to every shard's counter at load when the last run
 	// did not close cleanly (see load).
 	crashGap uint64

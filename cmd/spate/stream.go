@@ -28,6 +28,7 @@ e.g. 'aws kinesis create-stream --endpoint-url http://127.0.0.1:4567 ...'.`,
 	cmd.AddCommand(newStreamCreateCmd(), newStreamDescribeCmd(), newStreamListCmd(), newStreamDeleteCmd(), newStreamSchemaCmd(),
 		newStreamMonitoringCmd(), newStreamEncryptCmd())
 	cmd.AddCommand(streamSettingsCmds()...)
+	cmd.AddCommand(streamReshardCmds()...)
 	return cmd
 }
 

@@ -5153,6 +5153,361 @@ func (*StopStreamEncryptionResponse) Descriptor() ([]byte, []int) {
 	return file_spate_v1_spate_proto_rawDescGZIP(), []int{81}
 }
 
+// SplitShardRequest is SplitShard's input.
+type SplitShardRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	StreamName   string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn    string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	ShardToSplit string                 `protobuf:"bytes,3,opt,name=shard_to_split,json=shardToSplit,proto3" json:"shard_to_split,omitempty"`
+	// Decimal hash key where the upper child starts: inside the shard's
+	// range and above its first key.
+	NewStartingHashKey string `protobuf:"bytes,4,opt,name=new_starting_hash_key,json=newStartingHashKey,proto3" json:"new_starting_hash_key,omitempty"`
+	unknownFields      protoimpl.UnknownFields
+	sizeCache          protoimpl.SizeCache
+}
+
+func (x *SplitShardRequest) Reset() {
+	*x = SplitShardRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[82]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitShardRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitShardRequest) ProtoMessage() {}
+
+func (x *SplitShardRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[82]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitShardRequest.ProtoReflect.Descriptor instead.
+func (*SplitShardRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{82}
+}
+
+func (x *SplitShardRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *SplitShardRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *SplitShardRequest) GetShardToSplit() string {
+	if x != nil {
+		return x.ShardToSplit
+	}
+	return ""
+}
+
+func (x *SplitShardRequest) GetNewStartingHashKey() string {
+	if x != nil {
+		return x.NewStartingHashKey
+	}
+	return ""
+}
+
+// SplitShardResponse is empty: the stream is UPDATING, then ACTIVE.
+type SplitShardResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *SplitShardResponse) Reset() {
+	*x = SplitShardResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[83]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *SplitShardResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*SplitShardResponse) ProtoMessage() {}
+
+func (x *SplitShardResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[83]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use SplitShardResponse.ProtoReflect.Descriptor instead.
+func (*SplitShardResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{83}
+}
+
+// MergeShardsRequest is MergeShards' input. The child's parent is
+// shard_to_merge, its adjacent parent adjacent_shard_to_merge.
+type MergeShardsRequest struct {
+	state                protoimpl.MessageState `protogen:"open.v1"`
+	StreamName           string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn            string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	ShardToMerge         string                 `protobuf:"bytes,3,opt,name=shard_to_merge,json=shardToMerge,proto3" json:"shard_to_merge,omitempty"`
+	AdjacentShardToMerge string                 `protobuf:"bytes,4,opt,name=adjacent_shard_to_merge,json=adjacentShardToMerge,proto3" json:"adjacent_shard_to_merge,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *MergeShardsRequest) Reset() {
+	*x = MergeShardsRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[84]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeShardsRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeShardsRequest) ProtoMessage() {}
+
+func (x *MergeShardsRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[84]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeShardsRequest.ProtoReflect.Descriptor instead.
+func (*MergeShardsRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{84}
+}
+
+func (x *MergeShardsRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *MergeShardsRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *MergeShardsRequest) GetShardToMerge() string {
+	if x != nil {
+		return x.ShardToMerge
+	}
+	return ""
+}
+
+func (x *MergeShardsRequest) GetAdjacentShardToMerge() string {
+	if x != nil {
+		return x.AdjacentShardToMerge
+	}
+	return ""
+}
+
+// MergeShardsResponse is empty: the stream is UPDATING, then ACTIVE.
+type MergeShardsResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *MergeShardsResponse) Reset() {
+	*x = MergeShardsResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[85]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *MergeShardsResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*MergeShardsResponse) ProtoMessage() {}
+
+func (x *MergeShardsResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[85]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use MergeShardsResponse.ProtoReflect.Descriptor instead.
+func (*MergeShardsResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{85}
+}
+
+// UpdateShardCountRequest is UpdateShardCount's input.
+type UpdateShardCountRequest struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	StreamName       string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn        string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	TargetShardCount int32                  `protobuf:"varint,3,opt,name=target_shard_count,json=targetShardCount,proto3" json:"target_shard_count,omitempty"`
+	// "UNIFORM_SCALING", the only scaling type; empty means it.
+	ScalingType   string `protobuf:"bytes,4,opt,name=scaling_type,json=scalingType,proto3" json:"scaling_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateShardCountRequest) Reset() {
+	*x = UpdateShardCountRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[86]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateShardCountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateShardCountRequest) ProtoMessage() {}
+
+func (x *UpdateShardCountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[86]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateShardCountRequest.ProtoReflect.Descriptor instead.
+func (*UpdateShardCountRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{86}
+}
+
+func (x *UpdateShardCountRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *UpdateShardCountRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *UpdateShardCountRequest) GetTargetShardCount() int32 {
+	if x != nil {
+		return x.TargetShardCount
+	}
+	return 0
+}
+
+func (x *UpdateShardCountRequest) GetScalingType() string {
+	if x != nil {
+		return x.ScalingType
+	}
+	return ""
+}
+
+// UpdateShardCountResponse is the open shard count before the update and
+// the one asked for.
+type UpdateShardCountResponse struct {
+	state             protoimpl.MessageState `protogen:"open.v1"`
+	StreamName        string                 `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn         string                 `protobuf:"bytes,2,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	CurrentShardCount int32                  `protobuf:"varint,3,opt,name=current_shard_count,json=currentShardCount,proto3" json:"current_shard_count,omitempty"`
+	TargetShardCount  int32                  `protobuf:"varint,4,opt,name=target_shard_count,json=targetShardCount,proto3" json:"target_shard_count,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *UpdateShardCountResponse) Reset() {
+	*x = UpdateShardCountResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[87]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateShardCountResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateShardCountResponse) ProtoMessage() {}
+
+func (x *UpdateShardCountResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[87]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateShardCountResponse.ProtoReflect.Descriptor instead.
+func (*UpdateShardCountResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{87}
+}
+
+func (x *UpdateShardCountResponse) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *UpdateShardCountResponse) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *UpdateShardCountResponse) GetCurrentShardCount() int32 {
+	if x != nil {
+		return x.CurrentShardCount
+	}
+	return 0
+}
+
+func (x *UpdateShardCountResponse) GetTargetShardCount() int32 {
+	if x != nil {
+		return x.TargetShardCount
+	}
+	return 0
+}
+
 var File_spate_v1_spate_proto protoreflect.FileDescriptor
 
 const file_spate_v1_spate_proto_rawDesc = "" +
@@ -5543,7 +5898,37 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12'\n" +
 	"\x0fencryption_type\x18\x03 \x01(\tR\x0eencryptionType\x12\x15\n" +
 	"\x06key_id\x18\x04 \x01(\tR\x05keyId\"\x1e\n" +
-	"\x1cStopStreamEncryptionResponse*\x9b\x01\n" +
+	"\x1cStopStreamEncryptionResponse\"\xac\x01\n" +
+	"\x11SplitShardRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12$\n" +
+	"\x0eshard_to_split\x18\x03 \x01(\tR\fshardToSplit\x121\n" +
+	"\x15new_starting_hash_key\x18\x04 \x01(\tR\x12newStartingHashKey\"\x14\n" +
+	"\x12SplitShardResponse\"\xb1\x01\n" +
+	"\x12MergeShardsRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12$\n" +
+	"\x0eshard_to_merge\x18\x03 \x01(\tR\fshardToMerge\x125\n" +
+	"\x17adjacent_shard_to_merge\x18\x04 \x01(\tR\x14adjacentShardToMerge\"\x15\n" +
+	"\x13MergeShardsResponse\"\xaa\x01\n" +
+	"\x17UpdateShardCountRequest\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12,\n" +
+	"\x12target_shard_count\x18\x03 \x01(\x05R\x10targetShardCount\x12!\n" +
+	"\fscaling_type\x18\x04 \x01(\tR\vscalingType\"\xb8\x01\n" +
+	"\x18UpdateShardCountResponse\x12\x1f\n" +
+	"\vstream_name\x18\x01 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12.\n" +
+	"\x13current_shard_count\x18\x03 \x01(\x05R\x11currentShardCount\x12,\n" +
+	"\x12target_shard_count\x18\x04 \x01(\x05R\x10targetShardCount*\x9b\x01\n" +
 	"\fStreamStatus\x12\x1d\n" +
 	"\x19STREAM_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16STREAM_STATUS_CREATING\x10\x01\x12\x1a\n" +
@@ -5569,7 +5954,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"#SHARD_FILTER_TYPE_FROM_TRIM_HORIZON\x10\x03\x12\x1f\n" +
 	"\x1bSHARD_FILTER_TYPE_AT_LATEST\x10\x04\x12\"\n" +
 	"\x1eSHARD_FILTER_TYPE_AT_TIMESTAMP\x10\x05\x12$\n" +
-	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xc0\x18\n" +
+	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xb0\x1a\n" +
 	"\rStreamService\x12M\n" +
 	"\fCreateStream\x12\x1d.spate.v1.CreateStreamRequest\x1a\x1e.spate.v1.CreateStreamResponse\x12M\n" +
 	"\fDeleteStream\x12\x1d.spate.v1.DeleteStreamRequest\x1a\x1e.spate.v1.DeleteStreamResponse\x12S\n" +
@@ -5606,7 +5991,11 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x17DescribeAccountSettings\x12(.spate.v1.DescribeAccountSettingsRequest\x1a).spate.v1.DescribeAccountSettingsResponse\x12h\n" +
 	"\x15UpdateAccountSettings\x12&.spate.v1.UpdateAccountSettingsRequest\x1a'.spate.v1.UpdateAccountSettingsResponse\x12h\n" +
 	"\x15StartStreamEncryption\x12&.spate.v1.StartStreamEncryptionRequest\x1a'.spate.v1.StartStreamEncryptionResponse\x12e\n" +
-	"\x14StopStreamEncryption\x12%.spate.v1.StopStreamEncryptionRequest\x1a&.spate.v1.StopStreamEncryptionResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
+	"\x14StopStreamEncryption\x12%.spate.v1.StopStreamEncryptionRequest\x1a&.spate.v1.StopStreamEncryptionResponse\x12G\n" +
+	"\n" +
+	"SplitShard\x12\x1b.spate.v1.SplitShardRequest\x1a\x1c.spate.v1.SplitShardResponse\x12J\n" +
+	"\vMergeShards\x12\x1c.spate.v1.MergeShardsRequest\x1a\x1d.spate.v1.MergeShardsResponse\x12Y\n" +
+	"\x10UpdateShardCount\x12!.spate.v1.UpdateShardCountRequest\x1a\".spate.v1.UpdateShardCountResponseB1Z/github.com/spatehq/spate/proto/spate/v1;spatev1b\x06proto3"
 
 var (
 	file_spate_v1_spate_proto_rawDescOnce sync.Once
@@ -5621,7 +6010,7 @@ func file_spate_v1_spate_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_spate_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 86)
+var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 92)
 var file_spate_v1_spate_proto_goTypes = []any{
 	(StreamStatus)(0),                             // 0: spate.v1.StreamStatus
 	(StreamMode)(0),                               // 1: spate.v1.StreamMode
@@ -5709,60 +6098,66 @@ var file_spate_v1_spate_proto_goTypes = []any{
 	(*StartStreamEncryptionResponse)(nil),         // 83: spate.v1.StartStreamEncryptionResponse
 	(*StopStreamEncryptionRequest)(nil),           // 84: spate.v1.StopStreamEncryptionRequest
 	(*StopStreamEncryptionResponse)(nil),          // 85: spate.v1.StopStreamEncryptionResponse
-	nil,                                           // 86: spate.v1.CreateStreamRequest.TagsEntry
-	nil,                                           // 87: spate.v1.AddTagsToStreamRequest.TagsEntry
-	nil,                                           // 88: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
-	nil,                                           // 89: spate.v1.TagResourceRequest.TagsEntry
-	(*timestamppb.Timestamp)(nil),                 // 90: google.protobuf.Timestamp
+	(*SplitShardRequest)(nil),                     // 86: spate.v1.SplitShardRequest
+	(*SplitShardResponse)(nil),                    // 87: spate.v1.SplitShardResponse
+	(*MergeShardsRequest)(nil),                    // 88: spate.v1.MergeShardsRequest
+	(*MergeShardsResponse)(nil),                   // 89: spate.v1.MergeShardsResponse
+	(*UpdateShardCountRequest)(nil),               // 90: spate.v1.UpdateShardCountRequest
+	(*UpdateShardCountResponse)(nil),              // 91: spate.v1.UpdateShardCountResponse
+	nil,                                           // 92: spate.v1.CreateStreamRequest.TagsEntry
+	nil,                                           // 93: spate.v1.AddTagsToStreamRequest.TagsEntry
+	nil,                                           // 94: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	nil,                                           // 95: spate.v1.TagResourceRequest.TagsEntry
+	(*timestamppb.Timestamp)(nil),                 // 96: google.protobuf.Timestamp
 }
 var file_spate_v1_spate_proto_depIdxs = []int32{
 	4,  // 0: spate.v1.Shard.hash_key_range:type_name -> spate.v1.HashKeyRange
 	5,  // 1: spate.v1.Shard.sequence_number_range:type_name -> spate.v1.SequenceNumberRange
 	4,  // 2: spate.v1.ChildShard.hash_key_range:type_name -> spate.v1.HashKeyRange
-	90, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
+	96, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 4: spate.v1.StreamDescription.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 5: spate.v1.StreamDescription.stream_mode:type_name -> spate.v1.StreamMode
 	6,  // 6: spate.v1.StreamDescription.shards:type_name -> spate.v1.Shard
-	90, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	96, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 8: spate.v1.StreamDescriptionSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 9: spate.v1.StreamDescriptionSummary.stream_mode:type_name -> spate.v1.StreamMode
-	90, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	96, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	74, // 11: spate.v1.StreamDescriptionSummary.warm_throughput:type_name -> spate.v1.WarmThroughput
 	0,  // 12: spate.v1.StreamSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 13: spate.v1.StreamSummary.stream_mode:type_name -> spate.v1.StreamMode
-	90, // 14: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	96, // 14: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	1,  // 15: spate.v1.CreateStreamRequest.stream_mode:type_name -> spate.v1.StreamMode
-	86, // 16: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
+	92, // 16: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
 	10, // 17: spate.v1.DescribeStreamResponse.stream_description:type_name -> spate.v1.StreamDescription
 	11, // 18: spate.v1.DescribeStreamSummaryResponse.stream_description_summary:type_name -> spate.v1.StreamDescriptionSummary
 	12, // 19: spate.v1.ListStreamsResponse.stream_summaries:type_name -> spate.v1.StreamSummary
 	3,  // 20: spate.v1.ShardFilter.type:type_name -> spate.v1.ShardFilterType
-	90, // 21: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
+	96, // 21: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
 	23, // 22: spate.v1.ListShardsRequest.shard_filter:type_name -> spate.v1.ShardFilter
-	90, // 23: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	96, // 23: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	6,  // 24: spate.v1.ListShardsResponse.shards:type_name -> spate.v1.Shard
 	28, // 25: spate.v1.PutRecordsRequest.records:type_name -> spate.v1.PutRecordsRequestEntry
 	30, // 26: spate.v1.PutRecordsResponse.records:type_name -> spate.v1.PutRecordsResultEntry
 	2,  // 27: spate.v1.GetShardIteratorRequest.shard_iterator_type:type_name -> spate.v1.ShardIteratorType
-	90, // 28: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
+	96, // 28: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
 	8,  // 29: spate.v1.GetRecordsResponse.records:type_name -> spate.v1.Record
 	7,  // 30: spate.v1.GetRecordsResponse.child_shards:type_name -> spate.v1.ChildShard
-	87, // 31: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
+	93, // 31: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
 	9,  // 32: spate.v1.ListTagsForStreamResponse.tags:type_name -> spate.v1.Tag
 	2,  // 33: spate.v1.StartingPosition.type:type_name -> spate.v1.ShardIteratorType
-	90, // 34: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
+	96, // 34: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
 	48, // 35: spate.v1.SubscribeRequest.starting_position:type_name -> spate.v1.StartingPosition
 	8,  // 36: spate.v1.SubscribeResponse.records:type_name -> spate.v1.Record
 	7,  // 37: spate.v1.SubscribeResponse.child_shards:type_name -> spate.v1.ChildShard
-	88, // 38: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	94, // 38: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
 	56, // 39: spate.v1.GetStreamMetricsResponse.shards:type_name -> spate.v1.ShardMetrics
-	89, // 40: spate.v1.TagResourceRequest.tags:type_name -> spate.v1.TagResourceRequest.TagsEntry
+	95, // 40: spate.v1.TagResourceRequest.tags:type_name -> spate.v1.TagResourceRequest.TagsEntry
 	9,  // 41: spate.v1.ListTagsForResourceResponse.tags:type_name -> spate.v1.Tag
 	1,  // 42: spate.v1.UpdateStreamModeRequest.stream_mode:type_name -> spate.v1.StreamMode
 	74, // 43: spate.v1.UpdateStreamWarmThroughputResponse.warm_throughput:type_name -> spate.v1.WarmThroughput
-	90, // 44: spate.v1.MinimumThroughputBillingCommitment.started_at:type_name -> google.protobuf.Timestamp
-	90, // 45: spate.v1.MinimumThroughputBillingCommitment.ended_at:type_name -> google.protobuf.Timestamp
-	90, // 46: spate.v1.MinimumThroughputBillingCommitment.earliest_allowed_end_at:type_name -> google.protobuf.Timestamp
+	96, // 44: spate.v1.MinimumThroughputBillingCommitment.started_at:type_name -> google.protobuf.Timestamp
+	96, // 45: spate.v1.MinimumThroughputBillingCommitment.ended_at:type_name -> google.protobuf.Timestamp
+	96, // 46: spate.v1.MinimumThroughputBillingCommitment.earliest_allowed_end_at:type_name -> google.protobuf.Timestamp
 	77, // 47: spate.v1.DescribeAccountSettingsResponse.minimum_throughput_billing_commitment:type_name -> spate.v1.MinimumThroughputBillingCommitment
 	77, // 48: spate.v1.UpdateAccountSettingsResponse.minimum_throughput_billing_commitment:type_name -> spate.v1.MinimumThroughputBillingCommitment
 	13, // 49: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
@@ -5798,41 +6193,47 @@ var file_spate_v1_spate_proto_depIdxs = []int32{
 	80, // 79: spate.v1.StreamService.UpdateAccountSettings:input_type -> spate.v1.UpdateAccountSettingsRequest
 	82, // 80: spate.v1.StreamService.StartStreamEncryption:input_type -> spate.v1.StartStreamEncryptionRequest
 	84, // 81: spate.v1.StreamService.StopStreamEncryption:input_type -> spate.v1.StopStreamEncryptionRequest
-	14, // 82: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
-	16, // 83: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
-	18, // 84: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
-	20, // 85: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
-	22, // 86: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
-	25, // 87: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
-	27, // 88: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
-	31, // 89: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
-	33, // 90: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
-	35, // 91: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
-	37, // 92: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
-	39, // 93: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
-	41, // 94: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
-	43, // 95: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
-	45, // 96: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
-	47, // 97: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
-	50, // 98: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
-	52, // 99: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
-	54, // 100: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
-	57, // 101: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
-	59, // 102: spate.v1.StreamService.TagResource:output_type -> spate.v1.TagResourceResponse
-	61, // 103: spate.v1.StreamService.UntagResource:output_type -> spate.v1.UntagResourceResponse
-	63, // 104: spate.v1.StreamService.ListTagsForResource:output_type -> spate.v1.ListTagsForResourceResponse
-	65, // 105: spate.v1.StreamService.PutResourcePolicy:output_type -> spate.v1.PutResourcePolicyResponse
-	67, // 106: spate.v1.StreamService.GetResourcePolicy:output_type -> spate.v1.GetResourcePolicyResponse
-	69, // 107: spate.v1.StreamService.DeleteResourcePolicy:output_type -> spate.v1.DeleteResourcePolicyResponse
-	71, // 108: spate.v1.StreamService.UpdateStreamMode:output_type -> spate.v1.UpdateStreamModeResponse
-	73, // 109: spate.v1.StreamService.UpdateMaxRecordSize:output_type -> spate.v1.UpdateMaxRecordSizeResponse
-	76, // 110: spate.v1.StreamService.UpdateStreamWarmThroughput:output_type -> spate.v1.UpdateStreamWarmThroughputResponse
-	79, // 111: spate.v1.StreamService.DescribeAccountSettings:output_type -> spate.v1.DescribeAccountSettingsResponse
-	81, // 112: spate.v1.StreamService.UpdateAccountSettings:output_type -> spate.v1.UpdateAccountSettingsResponse
-	83, // 113: spate.v1.StreamService.StartStreamEncryption:output_type -> spate.v1.StartStreamEncryptionResponse
-	85, // 114: spate.v1.StreamService.StopStreamEncryption:output_type -> spate.v1.StopStreamEncryptionResponse
-	82, // [82:115] is the sub-list for method output_type
-	49, // [49:82] is the sub-list for method input_type
+	86, // 82: spate.v1.StreamService.SplitShard:input_type -> spate.v1.SplitShardRequest
+	88, // 83: spate.v1.StreamService.MergeShards:input_type -> spate.v1.MergeShardsRequest
+	90, // 84: spate.v1.StreamService.UpdateShardCount:input_type -> spate.v1.UpdateShardCountRequest
+	14, // 85: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
+	16, // 86: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
+	18, // 87: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
+	20, // 88: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
+	22, // 89: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
+	25, // 90: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
+	27, // 91: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
+	31, // 92: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
+	33, // 93: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
+	35, // 94: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
+	37, // 95: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
+	39, // 96: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
+	41, // 97: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
+	43, // 98: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
+	45, // 99: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
+	47, // 100: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
+	50, // 101: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
+	52, // 102: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
+	54, // 103: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
+	57, // 104: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
+	59, // 105: spate.v1.StreamService.TagResource:output_type -> spate.v1.TagResourceResponse
+	61, // 106: spate.v1.StreamService.UntagResource:output_type -> spate.v1.UntagResourceResponse
+	63, // 107: spate.v1.StreamService.ListTagsForResource:output_type -> spate.v1.ListTagsForResourceResponse
+	65, // 108: spate.v1.StreamService.PutResourcePolicy:output_type -> spate.v1.PutResourcePolicyResponse
+	67, // 109: spate.v1.StreamService.GetResourcePolicy:output_type -> spate.v1.GetResourcePolicyResponse
+	69, // 110: spate.v1.StreamService.DeleteResourcePolicy:output_type -> spate.v1.DeleteResourcePolicyResponse
+	71, // 111: spate.v1.StreamService.UpdateStreamMode:output_type -> spate.v1.UpdateStreamModeResponse
+	73, // 112: spate.v1.StreamService.UpdateMaxRecordSize:output_type -> spate.v1.UpdateMaxRecordSizeResponse
+	76, // 113: spate.v1.StreamService.UpdateStreamWarmThroughput:output_type -> spate.v1.UpdateStreamWarmThroughputResponse
+	79, // 114: spate.v1.StreamService.DescribeAccountSettings:output_type -> spate.v1.DescribeAccountSettingsResponse
+	81, // 115: spate.v1.StreamService.UpdateAccountSettings:output_type -> spate.v1.UpdateAccountSettingsResponse
+	83, // 116: spate.v1.StreamService.StartStreamEncryption:output_type -> spate.v1.StartStreamEncryptionResponse
+	85, // 117: spate.v1.StreamService.StopStreamEncryption:output_type -> spate.v1.StopStreamEncryptionResponse
+	87, // 118: spate.v1.StreamService.SplitShard:output_type -> spate.v1.SplitShardResponse
+	89, // 119: spate.v1.StreamService.MergeShards:output_type -> spate.v1.MergeShardsResponse
+	91, // 120: spate.v1.StreamService.UpdateShardCount:output_type -> spate.v1.UpdateShardCountResponse
+	85, // [85:121] is the sub-list for method output_type
+	49, // [49:85] is the sub-list for method input_type
 	49, // [49:49] is the sub-list for extension type_name
 	49, // [49:49] is the sub-list for extension extendee
 	0,  // [0:49] is the sub-list for field type_name
@@ -5850,7 +6251,7 @@ func file_spate_v1_spate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_spate_proto_rawDesc), len(file_spate_v1_spate_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   86,
+			NumMessages:   92,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -72,6 +72,9 @@ const (
 	StreamService_UpdateAccountSettings_FullMethodName         = "/spate.v1.StreamService/UpdateAccountSettings"
 	StreamService_StartStreamEncryption_FullMethodName         = "/spate.v1.StreamService/StartStreamEncryption"
 	StreamService_StopStreamEncryption_FullMethodName          = "/spate.v1.StreamService/StopStreamEncryption"
+	StreamService_SplitShard_FullMethodName                    = "/spate.v1.StreamService/SplitShard"
+	StreamService_MergeShards_FullMethodName                   = "/spate.v1.StreamService/MergeShards"
+	StreamService_UpdateShardCount_FullMethodName              = "/spate.v1.StreamService/UpdateShardCount"
 )
 
 // StreamServiceClient is the client API for StreamService service.
@@ -155,6 +158,14 @@ type StreamServiceClient interface {
 	// StopStreamEncryption stores the records appended from now on in the
 	// clear; encrypted ones stay encrypted and readable.
 	StopStreamEncryption(ctx context.Context, in *StopStreamEncryptionRequest, opts ...grpc.CallOption) (*StopStreamEncryptionResponse, error)
+	// SplitShard splits an open shard in two at a hash key; the children
+	// take the next shard ids and name the parent, which closes.
+	SplitShard(ctx context.Context, in *SplitShardRequest, opts ...grpc.CallOption) (*SplitShardResponse, error)
+	// MergeShards merges two adjacent open shards into one.
+	MergeShards(ctx context.Context, in *MergeShardsRequest, opts ...grpc.CallOption) (*MergeShardsResponse, error)
+	// UpdateShardCount scales a stream to a number of shards of equal
+	// hash-key ranges (at most double or half per call).
+	UpdateShardCount(ctx context.Context, in *UpdateShardCountRequest, opts ...grpc.CallOption) (*UpdateShardCountResponse, error)
 }
 
 type streamServiceClient struct {
@@ -504,6 +515,36 @@ func (c *streamServiceClient) StopStreamEncryption(ctx context.Context, in *Stop
 	return out, nil
 }
 
+func (c *streamServiceClient) SplitShard(ctx context.Context, in *SplitShardRequest, opts ...grpc.CallOption) (*SplitShardResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(SplitShardResponse)
+	err := c.cc.Invoke(ctx, StreamService_SplitShard_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *streamServiceClient) MergeShards(ctx context.Context, in *MergeShardsRequest, opts ...grpc.CallOption) (*MergeShardsResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(MergeShardsResponse)
+	err := c.cc.Invoke(ctx, StreamService_MergeShards_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *streamServiceClient) UpdateShardCount(ctx context.Context, in *UpdateShardCountRequest, opts ...grpc.CallOption) (*UpdateShardCountResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UpdateShardCountResponse)
+	err := c.cc.Invoke(ctx, StreamService_UpdateShardCount_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // StreamServiceServer is the server API for StreamService service.
 // All implementations must embed UnimplementedStreamServiceServer
 // for forward compatibility.
@@ -585,6 +626,14 @@ type StreamServiceServer interface {
 	// StopStreamEncryption stores the records appended from now on in the
 	// clear; encrypted ones stay encrypted and readable.
 	StopStreamEncryption(context.Context, *StopStreamEncryptionRequest) (*StopStreamEncryptionResponse, error)
+	// SplitShard splits an open shard in two at a hash key; the children
+	// take the next shard ids and name the parent, which closes.
+	SplitShard(context.Context, *SplitShardRequest) (*SplitShardResponse, error)
+	// MergeShards merges two adjacent open shards into one.
+	MergeShards(context.Context, *MergeShardsRequest) (*MergeShardsResponse, error)
+	// UpdateShardCount scales a stream to a number of shards of equal
+	// hash-key ranges (at most double or half per call).
+	UpdateShardCount(context.Context, *UpdateShardCountRequest) (*UpdateShardCountResponse, error)
 	mustEmbedUnimplementedStreamServiceServer()
 }
 
@@ -693,6 +742,15 @@ func (UnimplementedStreamServiceServer) StartStreamEncryption(context.Context, *
 }
 func (UnimplementedStreamServiceServer) StopStreamEncryption(context.Context, *StopStreamEncryptionRequest) (*StopStreamEncryptionResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method StopStreamEncryption not implemented")
+}
+func (UnimplementedStreamServiceServer) SplitShard(context.Context, *SplitShardRequest) (*SplitShardResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method SplitShard not implemented")
+}
+func (UnimplementedStreamServiceServer) MergeShards(context.Context, *MergeShardsRequest) (*MergeShardsResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method MergeShards not implemented")
+}
+func (UnimplementedStreamServiceServer) UpdateShardCount(context.Context, *UpdateShardCountRequest) (*UpdateShardCountResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateShardCount not implemented")
 }
 func (UnimplementedStreamServiceServer) mustEmbedUnimplementedStreamServiceServer() {}
 func (UnimplementedStreamServiceServer) testEmbeddedByValue()                       {}
@@ -1302,6 +1360,60 @@ func _StreamService_StopStreamEncryption_Handler(srv interface{}, ctx context.Co
 	return interceptor(ctx, in, info, handler)
 }
 
+func _StreamService_SplitShard_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(SplitShardRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).SplitShard(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_SplitShard_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).SplitShard(ctx, req.(*SplitShardRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StreamService_MergeShards_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(MergeShardsRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).MergeShards(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_MergeShards_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).MergeShards(ctx, req.(*MergeShardsRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _StreamService_UpdateShardCount_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateShardCountRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(StreamServiceServer).UpdateShardCount(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: StreamService_UpdateShardCount_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(StreamServiceServer).UpdateShardCount(ctx, req.(*UpdateShardCountRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // StreamService_ServiceDesc is the grpc.ServiceDesc for StreamService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1436,6 +1548,18 @@ var StreamService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "StopStreamEncryption",
 			Handler:    _StreamService_StopStreamEncryption_Handler,
+		},
+		{
+			MethodName: "SplitShard",
+			Handler:    _StreamService_SplitShard_Handler,
+		},
+		{
+			MethodName: "MergeShards",
+			Handler:    _StreamService_MergeShards_Handler,
+		},
+		{
+			MethodName: "UpdateShardCount",
+			Handler:    _StreamService_UpdateShardCount_Handler,
 		},
 	},
 	Streams: []grpc.StreamDesc{
