@@ -396,8 +396,9 @@ func TestSubscribeToShardEnds(t *testing.T) {
 			}
 			r.checkHeaders(m, map[string]string{":message-type": "event"}) // no exception
 		}
-		// The subscription is over: another one starts at once.
-		s.mustSubscribe(t, arn, trim).event()
+		// The subscription is over (it is released before the body
+		// ends): another one is not refused, though it ends as soon.
+		s.mustSubscribe(t, arn, trim)
 	})
 	t.Run("handler closed", func(t *testing.T) {
 		s := newFanOutServer(t, nil)
