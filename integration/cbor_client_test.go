@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/protocol/eventstream"
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/spatehq/spate/api/awsproto/awsprototest"
@@ -224,6 +225,70 @@ func (r cborReply) errType() string { s, _ := r.Body["__type"].(string); return 
 // and message, or a success in the form of the model's output shape.
 func cborCall(ctx context.Context, t *testing.T, m *kinesisModel, s *server, action string, req map[string]any) cborReply {
 	t.Helper()
+	resp := cborSend(ctx, t, m, s, action, req)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != cborContentType {
+		t.Fatalf("%s: reply Content-Type %q, want %q", action, ct, cborContentType)
+	}
+	r := cborReply{Status: resp.StatusCode, Header: resp.Header}
+	if r.Body, err = awsprototest.DecodeCBOR(b); err != nil {
+		t.Fatalf("%s: reply is not a CBOR map: %v: %x", action, err, b)
+	}
+	if r.Status != http.StatusOK {
+		if msg, _ := r.Body["message"].(string); r.errType() == "" || msg == "" || resp.Header.Get("X-Amzn-Errortype") != r.errType() {
+			t.Fatalf("%s: error reply %d without __type, message and X-Amzn-ErrorType: %v", action, r.Status, r.Body)
+		}
+		return r
+	}
+	if op := m.Operations[action]; op.Output != nil {
+		if err := m.check(op.Output.Shape, action, r.Body); err != nil {
+			t.Fatalf("%s: reply breaks its shape: %v", action, err)
+		}
+	}
+	return r
+}
+
+// cborSubscribe calls SubscribeToShard in CBOR and returns the first
+// SubscribeToShardEvent, after checking the initial response: every
+// payload in CBOR, the event's against its shape.
+func cborSubscribe(ctx context.Context, t *testing.T, m *kinesisModel, s *server, req map[string]any) map[string]any {
+	t.Helper()
+	resp := cborSend(ctx, t, m, s, "SubscribeToShard", req)
+	defer resp.Body.Close()
+	if ct := resp.Header.Get("Content-Type"); resp.StatusCode != http.StatusOK || ct != "application/vnd.amazon.eventstream" {
+		b, _ := io.ReadAll(resp.Body)
+		t.Fatalf("SubscribeToShard: %d %s %x", resp.StatusCode, ct, b)
+	}
+	dec := eventstream.NewDecoder()
+	var payloads []map[string]any
+	for _, want := range []string{"initial-response", "SubscribeToShardEvent"} {
+		msg, err := dec.Decode(resp.Body, nil)
+		if err != nil {
+			t.Fatalf("SubscribeToShard: read %s: %v", want, err)
+		}
+		ev, ct := msg.Headers.Get(":event-type"), msg.Headers.Get(":content-type")
+		if ev == nil || ev.String() != want || ct == nil || ct.String() != cborContentType {
+			t.Fatalf("SubscribeToShard: message %v, want a %s event in CBOR", msg.Headers, want)
+		}
+		p, err := awsprototest.DecodeCBOR(msg.Payload)
+		if err != nil {
+			t.Fatalf("SubscribeToShard: %s payload is not a CBOR map: %v: %x", want, err, msg.Payload)
+		}
+		payloads = append(payloads, p)
+	}
+	if err := m.check("SubscribeToShardEvent", "SubscribeToShardEvent", payloads[1]); err != nil {
+		t.Fatalf("SubscribeToShard: event breaks its shape: %v", err)
+	}
+	return payloads[1]
+}
+
+// cborSend sends a request of action, serialized by the model into CBOR.
+func cborSend(ctx context.Context, t *testing.T, m *kinesisModel, s *server, action string, req map[string]any) *http.Response {
+	t.Helper()
 	op, ok := m.Operations[action]
 	if !ok {
 		t.Fatalf("%s is not a Kinesis action", action)
@@ -249,28 +314,5 @@ func cborCall(ctx context.Context, t *testing.T, m *kinesisModel, s *server, act
 	if err != nil {
 		t.Fatalf("%s: %v", action, err)
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if ct := resp.Header.Get("Content-Type"); ct != cborContentType {
-		t.Fatalf("%s: reply Content-Type %q, want %q", action, ct, cborContentType)
-	}
-	r := cborReply{Status: resp.StatusCode, Header: resp.Header}
-	if r.Body, err = awsprototest.DecodeCBOR(b); err != nil {
-		t.Fatalf("%s: reply is not a CBOR map: %v: %x", action, err, b)
-	}
-	if r.Status != http.StatusOK {
-		if msg, _ := r.Body["message"].(string); r.errType() == "" || msg == "" || resp.Header.Get("X-Amzn-Errortype") != r.errType() {
-			t.Fatalf("%s: error reply %d without __type, message and X-Amzn-ErrorType: %v", action, r.Status, r.Body)
-		}
-		return r
-	}
-	if op.Output != nil {
-		if err := m.check(op.Output.Shape, action, r.Body); err != nil {
-			t.Fatalf("%s: reply breaks its shape: %v", action, err)
-		}
-	}
-	return r
+	return resp
 }

@@ -26,6 +26,9 @@ type cborCase struct {
 	action  string
 	request func(st *cborState) map[string]any
 	check   func(t *testing.T, st *cborState, reply map[string]any)
+	// stream, for an event-stream action (SubscribeToShard), checks its
+	// first event instead: the reply is no CBOR map.
+	stream func(t *testing.T, st *cborState, event map[string]any)
 }
 
 // TestCBOREveryAction drives every Kinesis action the server serves through
@@ -195,6 +198,14 @@ func TestCBOREveryAction(t *testing.T) {
 				t.Errorf("Consumers %v, want the one registered", list)
 			}
 		}},
+		{action: "SubscribeToShard", request: func(st *cborState) map[string]any {
+			return map[string]any{"ConsumerARN": st.consumer, "ShardId": shardID(0), "StartingPosition": map[string]any{"Type": "TRIM_HORIZON"}}
+		}, stream: func(t *testing.T, st *cborState, ev map[string]any) {
+			recs := ev["Records"].([]any)
+			if len(recs) != 3 || !bytes.Equal(recs[0].(map[string]any)["Data"].([]byte), data) {
+				t.Errorf("first event's records %v, want the 3 written, data as byte strings", recs)
+			}
+		}},
 		{action: "DeregisterStreamConsumer", request: func(st *cborState) map[string]any {
 			return map[string]any{"StreamARN": st.arn, "ConsumerName": "cbor"}
 		}},
@@ -208,6 +219,10 @@ func TestCBOREveryAction(t *testing.T) {
 	for _, row := range rows {
 		covered[row.action] = true
 		t.Run(row.action, func(t *testing.T) {
+			if row.stream != nil {
+				row.stream(t, st, cborSubscribe(ctx, t, m, srv, row.request(st)))
+				return
+			}
 			r := cborCall(ctx, t, m, srv, row.action, row.request(st))
 			if r.Status != 200 {
 				t.Fatalf("%s: %d %v", row.action, r.Status, r.Body)

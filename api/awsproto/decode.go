@@ -126,6 +126,16 @@ func encodeBody(buf *bytes.Buffer, v any) ([]byte, error) {
 // memory. A CBOR reply is appended by v itself when it is a CBORAppender,
 // or else encoded as JSON and transcoded by op's output shape.
 func (h *Handler) encodeReply(buf *bytes.Buffer, f wireFormat, op *Operation, v any) ([]byte, error) {
+	var s *shape
+	if op != nil {
+		s = op.output
+	}
+	return h.encodePayload(buf, f, s, v)
+}
+
+// encodePayload is encodeReply for a value of shape s (nil: unknown, which
+// only loses the CBOR forms of blobs and timestamps).
+func (h *Handler) encodePayload(buf *bytes.Buffer, f wireFormat, s *shape, v any) ([]byte, error) {
 	if f == formatJSON {
 		return encodeBody(buf, v)
 	}
@@ -143,10 +153,6 @@ func (h *Handler) encodeReply(buf *bytes.Buffer, f wireFormat, op *Operation, v 
 	j, err := encodeBody(js, v)
 	if err != nil {
 		return nil, err
-	}
-	var s *shape
-	if op != nil {
-		s = op.output
 	}
 	return jsonToCBOR(buf.AvailableBuffer(), s, j)
 }

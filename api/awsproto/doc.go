@@ -20,6 +20,12 @@
 // firehoseapi hold the actions and wire structs of one service each and
 // build a Handler from a Service.
 //
+// An action whose reply is an EventStream (SubscribeToShard's) answers
+// an application/vnd.amazon.eventstream body instead (eventstream.go): an
+// initial response, events flushed as they are sent, an exception message
+// when it ends on an error; Handler.Close ends such streams for a graceful
+// shutdown.
+//
 // An action's request is either a hand-written struct bound member for
 // member to the model's input shape (Action, FastAction: one decode, for hot
 // paths), or decoded into a type derived from the shape and carried into a

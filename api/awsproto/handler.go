@@ -45,6 +45,9 @@ type Service struct {
 	// MaxBodyBytes is the default cap on a request body (WithMaxBodyBytes
 	// overrides it); it must be positive.
 	MaxBodyBytes int64
+	// MaxStreamDuration ends an event-stream reply after that long (0:
+	// never); WithMaxStreamDuration overrides it.
+	MaxStreamDuration time.Duration
 	// BodyLimitHint ends the message of a request over the cap, saying
 	// what the largest valid request holds.
 	BodyLimitHint string
@@ -76,11 +79,14 @@ type config struct {
 	maxBodyBytes int64     // 0: the Service's default
 	guard        Guard     // nil: no authentication
 	intercept    Intercept // nil: none
+	// Event streams (eventstream.go).
+	eventWriteTimeout time.Duration
+	maxStreamDuration time.Duration // 0: the Service's
 }
 
 // defaultConfig holds every default in one place.
 func defaultConfig() config {
-	return config{logger: slog.Default()}
+	return config{logger: slog.Default(), eventWriteTimeout: defaultEventWriteTimeout}
 }
 
 // WithLogger sets the logger for internal failures (Error level, with the
@@ -204,6 +210,8 @@ type Handler struct {
 	resFields sync.Map
 	// cbor decodes CBOR request bodies, with limits (cbor.go).
 	cbor cbor.DecMode
+	// streams are the running event-stream replies, for Close.
+	streams streams
 	// bufs recycles request/response buffers (*bytes.Buffer). Decoded
 	// requests never alias the buffer, so it is reused as soon as the reply
 	// is written.
@@ -219,6 +227,9 @@ func NewHandler(svc Service, opts ...Option) (*Handler, error) {
 	}
 	if cfg.maxBodyBytes == 0 {
 		cfg.maxBodyBytes = svc.MaxBodyBytes
+	}
+	if cfg.maxStreamDuration == 0 {
+		cfg.maxStreamDuration = svc.MaxStreamDuration
 	}
 	if svc.Model == nil || cfg.maxBodyBytes <= 0 || svc.ShortName == "" || svc.Name == "" {
 		return nil, errors.New("awsproto: a Service needs a Model, a Name, a ShortName and a positive MaxBodyBytes")
@@ -407,19 +418,24 @@ func withStatus(status int, code apierr.Code, format string, args ...any) error 
 // ServeHTTP answers one request. Every reply, errors included, carries an
 // x-amzn-RequestId header.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	h.answer(w, r, time.Now())
+	h.answer(w, r, time.Now(), observer{})
 }
 
-// answer is ServeHTTP for a request that arrived at start. It returns the
-// action served ("" when the request named none this handler knows) and
-// the error type of the reply ("" for a success), for the Router's
-// metrics.
-func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time) (string, apierr.Code) {
+// answer is ServeHTTP for a request that arrived at start. It tells obs,
+// for the Router's metrics, once, the action served ("" when the request
+// named none this handler knows) and the error type of the reply ("" for a
+// success): when the reply is written, or for an event stream when its
+// initial response is.
+func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time, obs observer) {
 	reqID := newRequestID()
 	w.Header().Set("x-amzn-RequestId", reqID)
 
 	buf := h.bufs.Get().(*bytes.Buffer)
-	defer h.putBuffer(buf)
+	defer func() {
+		if buf != nil {
+			h.putBuffer(buf)
+		}
+	}()
 	buf.Reset()
 
 	// Replies, errors included, are in the request's format.
@@ -427,6 +443,13 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time
 	action, out, err := h.serveRecovered(w, r, buf, format)
 	if rel, ok := out.(releaser); ok {
 		defer rel.Release() // once the reply is written
+	}
+	if es, ok := out.(EventStream); ok && err == nil {
+		h.putBuffer(buf) // not held for as long as the stream lasts
+		buf = nil
+		h.streamEvents(w, r, format, h.ops[action], es, reqID, func() { obs.observe(action, "", start) })
+		h.logRequest(r, reqID, action, http.StatusOK, start, nil)
+		return
 	}
 	status := http.StatusOK
 	var body []byte
@@ -441,21 +464,28 @@ func (h *Handler) answer(w http.ResponseWriter, r *http.Request, start time.Time
 		w.WriteHeader(status)
 		_, _ = w.Write(body)
 	}
-	if h.cfg.logger.Enabled(r.Context(), slog.LevelDebug) {
-		attrs := []slog.Attr{
-			slog.String("request_id", reqID), slog.String("action", action),
-			slog.Int("status", status), slog.Duration("duration", time.Since(start)),
-		}
-		if err != nil {
-			attrs = append(attrs, slog.String("error_type", string(apierr.CodeOf(err))),
-				slog.String("error", apierr.MessageOf(err)))
-		}
-		h.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, h.logMsg, attrs...)
+	h.logRequest(r, reqID, action, status, start, err)
+	if err != nil {
+		obs.observe(action, apierr.CodeOf(err), start)
+		return
+	}
+	obs.observe(action, "", start)
+}
+
+// logRequest logs a request at Debug level.
+func (h *Handler) logRequest(r *http.Request, reqID, action string, status int, start time.Time, err error) {
+	if !h.cfg.logger.Enabled(r.Context(), slog.LevelDebug) {
+		return
+	}
+	attrs := []slog.Attr{
+		slog.String("request_id", reqID), slog.String("action", action),
+		slog.Int("status", status), slog.Duration("duration", time.Since(start)),
 	}
 	if err != nil {
-		return action, apierr.CodeOf(err)
+		attrs = append(attrs, slog.String("error_type", string(apierr.CodeOf(err))),
+			slog.String("error", apierr.MessageOf(err)))
 	}
-	return action, ""
+	h.cfg.logger.LogAttrs(r.Context(), slog.LevelDebug, h.logMsg, attrs...)
 }
 
 // serveRecovered turns a panic while serving into an InternalFailure reply

@@ -71,6 +71,19 @@ func (m *requestMetrics) observe(protocol, action string, code apierr.Code, star
 	m.observer(l).Observe(time.Since(start).Seconds())
 }
 
+// observer times the requests of one routed Handler; its zero value (a
+// Handler served without a Router, or without metrics) times nothing.
+type observer struct {
+	m        *requestMetrics
+	protocol string
+}
+
+func (o observer) observe(action string, code apierr.Code, start time.Time) {
+	if o.m != nil {
+		o.m.observe(o.protocol, action, code, start)
+	}
+}
+
 func (m *requestMetrics) observer(l requestLabels) prometheus.Observer {
 	m.mu.RLock()
 	o := m.obs[l]

@@ -66,10 +66,7 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	target := r.Header.Get("X-Amz-Target")
 	service, _, _ := strings.Cut(target, ".")
 	if rte, ok := rt.routes[service]; ok {
-		action, code := rte.h.answer(w, r, start)
-		if rt.metrics != nil {
-			rt.metrics.observe(rte.protocol, action, code, start)
-		}
+		rte.h.answer(w, r, start, observer{m: rt.metrics, protocol: rte.protocol})
 		return
 	}
 	reqID := newRequestID()
@@ -79,4 +76,11 @@ func (rt *Router) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = apierr.New(apierr.UnknownOperation, "unknown operation %q: no API is served here", target)
 	}
 	writeError(w, rt.logger, "aws json request", reqID, "", formatOf(r), err)
+}
+
+// Close ends the event streams of every routed Handler (Handler.Close).
+func (rt *Router) Close() {
+	for _, rte := range rt.routes {
+		rte.h.Close()
+	}
 }

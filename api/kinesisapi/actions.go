@@ -267,31 +267,44 @@ func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRec
 	if err != nil {
 		return getRecordsReply{}, err
 	}
-	reply := getRecordsReply{
-		Records:            make([]recordOut, len(out.Records)),
+	return getRecordsReply{
+		Records:            toRecordsOut(out.Records),
 		NextShardIterator:  out.NextIterator,
 		MillisBehindLatest: out.MillisBehindLatest,
+		ChildShards:        toChildShardsOut(out.ChildShards),
 		src:                out,
-	}
-	for i, r := range out.Records {
-		reply.Records[i] = recordOut{
+	}, nil
+}
+
+// toRecordsOut is records as GetRecords and SubscribeToShard return them.
+func toRecordsOut(records []shard.Record) []recordOut {
+	out := make([]recordOut, len(records))
+	for i, r := range records {
+		out[i] = recordOut{
 			SequenceNumber:              r.SequenceNumber,
 			ApproximateArrivalTimestamp: awsproto.EpochSeconds(r.ArrivalTime),
 			Data:                        nonNil(r.Data), // a required member: "" for an empty record, never null
 			PartitionKey:                r.PartitionKey,
 		}
 		if r.Encrypted {
-			reply.Records[i].EncryptionType = shard.EncryptionKMS
+			out[i].EncryptionType = shard.EncryptionKMS
 		}
 	}
-	for _, c := range out.ChildShards {
-		reply.ChildShards = append(reply.ChildShards, childShardOut{
+	return out
+}
+
+// toChildShardsOut is children as GetRecords and SubscribeToShard return
+// them (nil for none: the member is left out).
+func toChildShardsOut(children []shard.ChildShard) []childShardOut {
+	var out []childShardOut
+	for _, c := range children {
+		out = append(out, childShardOut{
 			ShardID:      c.ShardID,
 			ParentShards: nonNil(c.ParentShards),
 			HashKeyRange: hashKeyRange{StartingHashKey: c.HashKeyRange.Start, EndingHashKey: c.HashKeyRange.End},
 		})
 	}
-	return reply, nil
+	return out
 }
 
 func (h *handler) increaseRetention(ctx context.Context, in *retentionRequest) (empty, error) {

@@ -10,7 +10,7 @@ import (
 
 // The stream-consumer registry of enhanced fan-out (issue 13):
 // RegisterStreamConsumer, DescribeStreamConsumer, ListStreamConsumers and
-// DeregisterStreamConsumer. SubscribeToShard is not served yet.
+// DeregisterStreamConsumer. SubscribeToShard is in subscribe.go.
 
 // consumerStore is what these actions need of the store.
 type consumerStore interface {
@@ -116,7 +116,15 @@ func (h *handler) describeStreamConsumer(ctx context.Context, in *describeStream
 }
 
 func (h *handler) deregisterStreamConsumer(ctx context.Context, in *deregisterStreamConsumerRequest) (empty, error) {
-	return empty{}, h.store.DeregisterStreamConsumer(ctx, in.ref())
+	// The ARN names the consumer's subscriptions, which end with it.
+	c, describeErr := h.store.DescribeStreamConsumer(ctx, in.ref())
+	if err := h.store.DeregisterStreamConsumer(ctx, in.ref()); err != nil {
+		return empty{}, err
+	}
+	if describeErr == nil {
+		h.fanOut.endConsumer(c.ARN)
+	}
+	return empty{}, nil
 }
 
 func (h *handler) listStreamConsumers(ctx context.Context, in *listStreamConsumersRequest) (listStreamConsumersReply, error) {

@@ -19,8 +19,14 @@
 // (required members, lengths, patterns, ranges, enums) before the store sees
 // it; failures answer ValidationException in AWS's wording.
 //
-// Actions the model defines but Spate does not serve (SubscribeToShard,
-// ...) answer
+// SubscribeToShard (enhanced fan-out, subscribe.go) answers an
+// application/vnd.amazon.eventstream reply (awsproto.EventStream) fed by
+// the store's blocking reads; the handler keeps its running subscriptions
+// (one per consumer and shard) to enforce the takeover rule and end them
+// when their consumer is deregistered, and Close (awsproto) ends them.
+//
+// Actions the model defines but Spate does not serve (none of the
+// 2013-12-02 model's, today) answer
 // UnknownOperationException with a message saying they are not supported
 // yet.
 //

@@ -41,23 +41,49 @@ const (
 
 // JSONLen bounds the length of AppendJSON's output.
 func (r getRecordsReply) JSONLen() int {
-	n := replyFramingLen + jsonStringLen(r.NextShardIterator) + len(r.Records)*recordFramingLen
-	for i := range r.Records {
-		rec := &r.Records[i]
+	return replyFramingLen + jsonStringLen(r.NextShardIterator) + recordsJSONLen(r.Records, r.ChildShards)
+}
+
+// recordsJSONLen bounds the length of records and children in JSON.
+func recordsJSONLen(records []recordOut, children []childShardOut) int {
+	n := len(records) * recordFramingLen
+	for i := range records {
+		rec := &records[i]
 		n += jsonStringLen(rec.SequenceNumber) + base64.StdEncoding.EncodedLen(len(rec.Data)) + jsonStringLen(rec.PartitionKey)
 	}
-	if len(r.ChildShards) > 0 {
-		n += 1024 * len(r.ChildShards) // ample; were it short, append would only reallocate
-	}
-	return n
+	return n + 1024*len(children) // ample; were it short, append would only reallocate
 }
 
 // AppendJSON appends the reply exactly as encoding/json (without HTML
 // escaping) would encode it.
 func (r getRecordsReply) AppendJSON(b []byte) []byte {
-	b = append(b, `{"Records":[`...)
-	for i := range r.Records {
-		rec := &r.Records[i]
+	b = append(b, `{"Records":`...)
+	b = appendRecordsJSON(b, r.Records)
+	if r.NextShardIterator != "" {
+		b = append(b, jsonNextIterator...)
+		b = appendJSONString(b, r.NextShardIterator)
+	}
+	return appendLagAndChildrenJSON(b, r.MillisBehindLatest, r.ChildShards)
+}
+
+// appendLagAndChildrenJSON appends the members that end GetRecords' reply
+// and a SubscribeToShardEvent, and closes the object.
+func appendLagAndChildrenJSON(b []byte, millisBehind int64, children []childShardOut) []byte {
+	b = append(b, jsonMillisBehind...)
+	b = strconv.AppendInt(b, millisBehind, 10)
+	if len(children) > 0 {
+		b = append(b, jsonChildShards...)
+		b = appendJSONSlow(b, children)
+	}
+	return append(b, '}')
+}
+
+// appendRecordsJSON appends records as a JSON array, exactly as
+// encoding/json (without HTML escaping) would encode it.
+func appendRecordsJSON(b []byte, records []recordOut) []byte {
+	b = append(b, '[')
+	for i := range records {
+		rec := &records[i]
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -81,18 +107,7 @@ func (r getRecordsReply) AppendJSON(b []byte) []byte {
 		}
 		b = append(b, '}')
 	}
-	b = append(b, ']')
-	if r.NextShardIterator != "" {
-		b = append(b, jsonNextIterator...)
-		b = appendJSONString(b, r.NextShardIterator)
-	}
-	b = append(b, jsonMillisBehind...)
-	b = strconv.AppendInt(b, r.MillisBehindLatest, 10)
-	if len(r.ChildShards) > 0 {
-		b = append(b, jsonChildShards...)
-		b = appendJSONSlow(b, r.ChildShards)
-	}
-	return append(b, '}')
+	return append(b, ']')
 }
 
 // plainJSONString reports whether encoding/json writes s as it is between

@@ -27,9 +27,26 @@ func (r getRecordsReply) AppendCBOR(b []byte) ([]byte, bool) {
 	}
 	b = awsproto.AppendCBORMap(b, n)
 	b = awsproto.AppendCBORText(b, "Records")
-	b = awsproto.AppendCBORArray(b, len(r.Records))
-	for i := range r.Records {
-		rec := &r.Records[i]
+	b, ok := appendRecordsCBOR(b, r.Records)
+	if !ok {
+		return nil, false
+	}
+	if r.NextShardIterator != "" {
+		b = awsproto.AppendCBORText(b, "NextShardIterator")
+		b = awsproto.AppendCBORText(b, r.NextShardIterator)
+	}
+	b = awsproto.AppendCBORText(b, "MillisBehindLatest")
+	b = awsproto.AppendCBORInt(b, r.MillisBehindLatest)
+	return b, true
+}
+
+// appendRecordsCBOR appends records as a CBOR array, exactly as awsproto
+// transcodes appendRecordsJSON's output, or reports false for strings
+// that are not valid UTF-8 (left to the transcoding).
+func appendRecordsCBOR(b []byte, records []recordOut) ([]byte, bool) {
+	b = awsproto.AppendCBORArray(b, len(records))
+	for i := range records {
+		rec := &records[i]
 		if !utf8.ValidString(rec.SequenceNumber) || !utf8.ValidString(rec.PartitionKey) {
 			return nil, false
 		}
@@ -55,11 +72,5 @@ func (r getRecordsReply) AppendCBOR(b []byte) ([]byte, bool) {
 			b = awsproto.AppendCBORText(b, rec.EncryptionType)
 		}
 	}
-	if r.NextShardIterator != "" {
-		b = awsproto.AppendCBORText(b, "NextShardIterator")
-		b = awsproto.AppendCBORText(b, r.NextShardIterator)
-	}
-	b = awsproto.AppendCBORText(b, "MillisBehindLatest")
-	b = awsproto.AppendCBORInt(b, r.MillisBehindLatest)
 	return b, true
 }

@@ -63,6 +63,7 @@ type streamStore interface {
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	settingsStore
 	consumerStore
+	subscribeStore
 	reshardStore
 	StartEncryption(ctx context.Context, name, encryptionType, keyID string) error
 	StopEncryption(ctx context.Context, name, encryptionType, keyID string) error
@@ -74,7 +75,8 @@ var _ streamStore = (*shard.Store)(nil)
 // are its methods (actions.go), the protocol is awsproto's.
 type handler struct {
 	*awsproto.Handler
-	store streamStore
+	store  streamStore
+	fanOut *fanOut // SubscribeToShard's subscriptions (subscribe.go)
 }
 
 // NewHandler returns an http.Handler that serves the Kinesis Data Streams
@@ -98,7 +100,7 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 	if err != nil {
 		panic(fmt.Sprintf("kinesisapi: embedded service model: %v", err)) // a build defect, caught by every test
 	}
-	h := &handler{store: store}
+	h := &handler{store: store, fanOut: newFanOut()}
 	var decodeFast func([]byte) (*putRecordsRequest, bool)
 	if fast {
 		decodeFast = decodePutRecordsFast
@@ -129,11 +131,13 @@ func build(store streamStore, fast bool, opts ...Option) *handler {
 			awsproto.Action("RemoveTagsFromStream", h.removeTagsFromStream),
 			awsproto.Action("StartStreamEncryption", h.startStreamEncryption),
 			awsproto.Action("StopStreamEncryption", h.stopStreamEncryption),
+			awsproto.Action("SubscribeToShard", h.subscribeToShard),
 		}, append(append(h.settingsOperations(), h.consumerOperations()...), h.reshardOperations()...)...),
-		MaxBodyBytes:    DefaultMaxBodyBytes,
-		SigningName:     "kinesis",
-		ResourceMembers: map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": "", "ResourceARN": ""},
-		MoreResources:   h.moreResources,
+		MaxBodyBytes:      DefaultMaxBodyBytes,
+		MaxStreamDuration: MaxSubscriptionDuration,
+		SigningName:       "kinesis",
+		ResourceMembers:   map[string]string{"StreamName": "stream/", "StreamARN": "", "ConsumerARN": "", "ResourceARN": ""},
+		MoreResources:     h.moreResources,
 		BodyLimitHint: fmt.Sprintf("(PutRecords takes at most %d records and %d bytes of data)",
 			shard.MaxPutRecordsEntries, shard.MaxPutRecordsSize),
 	}, opts...)

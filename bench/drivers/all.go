@@ -12,7 +12,7 @@ import (
 )
 
 // Names lists every driver, in the order the table shows them.
-var Names = []string{"self-grpc", "self-http", "self-http-h2c", "self-http-cbor", "pebble-raw", "kfake", "nats", "kinesalite"}
+var Names = []string{"self-grpc", "self-http", "self-http-h2c", "self-http-cbor", "self-http-efo", "pebble-raw", "kfake", "nats", "kinesalite"}
 
 // New returns the drivers named, in the order given. toolsDir is the
 // directory scripts/bench-peers.sh installs into (the project's .tools);
@@ -29,6 +29,8 @@ func New(names []string, toolsDir, tmpDir string) ([]bench.Driver, error) {
 			out = append(out, &selfHTTP{self: self{tmpDir: tmpDir}, wire: wireH2C})
 		case "self-http-cbor":
 			out = append(out, &selfHTTP{self: self{tmpDir: tmpDir}, wire: wireCBOR})
+		case "self-http-efo":
+			out = append(out, &selfEFO{selfGRPC: selfGRPC{self: self{tmpDir: tmpDir}}})
 		case "pebble-raw":
 			out = append(out, &pebbleRaw{tmpDir: tmpDir})
 		case "kfake":

@@ -15,7 +15,7 @@ import (
 // driver and checks that a catch-up read returns exactly that many, and that
 // a tail started before the puts sees every record with its payload intact.
 func TestPutCatchUpTail(t *testing.T) {
-	for _, name := range []string{"self-grpc", "self-http", "self-http-h2c", "self-http-cbor", "pebble-raw"} {
+	for _, name := range []string{"self-grpc", "self-http", "self-http-h2c", "self-http-cbor", "self-http-efo", "pebble-raw"} {
 		for _, durable := range []bool{true, false} {
 			w := bench.Workload{RecordSize: 100, Batch: 50, Shards: 3, Producers: 1, Durable: durable}
 			t.Run(name+"/"+w.Mode(), func(t *testing.T) {

@@ -76,7 +76,9 @@ func (s *self) Setup(ctx context.Context, w bench.Workload) error {
 	protocols := new(http.Protocols)
 	protocols.SetHTTP1(true)
 	protocols.SetUnencryptedHTTP2(true)
-	s.httpSrv = &http.Server{Handler: kinesisapi.NewHandler(s.store), ReadHeaderTimeout: 30 * time.Second, Protocols: protocols}
+	kinesisHTTP := kinesisapi.NewHandler(s.store)
+	s.httpSrv = &http.Server{Handler: kinesisHTTP, ReadHeaderTimeout: 30 * time.Second, Protocols: protocols}
+	s.httpSrv.RegisterOnShutdown(kinesisHTTP.Close) // SubscribeToShard streams (self-http-efo)
 	s.serving.Go(func() error {
 		if err := s.grpcSrv.Serve(grpcLn); err != nil && !errors.Is(err, grpc.ErrServerStopped) {
 			return err

@@ -236,7 +236,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		return fmt.Errorf("register gRPC metrics: %w", err)
 	}
 	router, err := awsproto.NewRouter([]*awsproto.Handler{
-		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept)),
+		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept),
+			awsproto.WithEventWriteTimeout(cfg.listen.writeTimeout)),
 		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept)),
 	}, awsproto.WithRegisterer(reg))
 	if err != nil {
@@ -282,6 +283,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	// Results streams never end on their own: end them when the drain
 	// starts.
 	httpSrv.RegisterOnShutdown(analyticsHTTP.Close)
+	httpSrv.RegisterOnShutdown(router.Close) // SubscribeToShard streams last up to 5 minutes
 	grpcOpts := append(grpcapi.ServerOptions(), cfg.listen.grpcOptions(tlsConf.grpc)...)
 	grpcOpts = append(grpcOpts,
 		grpc.ChainUnaryInterceptor(grpcMetrics.UnaryServerInterceptor()),

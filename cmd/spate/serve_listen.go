@@ -35,8 +35,9 @@ const (
 	// defaultWriteTimeout bounds a response, counted (as net/http does)
 	// from the end of the request's headers, so it covers reading the
 	// body and the handler too: it is longer than defaultReadTimeout.
-	// Results streams (GET /v1/applications/{name}/results) lift it and
-	// bound each event's write instead.
+	// Results streams (GET /v1/applications/{name}/results) and
+	// SubscribeToShard event streams lift it and bound each event's write
+	// instead.
 	defaultWriteTimeout = 90 * time.Second
 	// defaultIdleTimeout is how long a keep-alive HTTP connection, or a
 	// gRPC connection without an open call, is kept between requests.
@@ -86,7 +87,7 @@ func addListenFlags(f *pflag.FlagSet, c *listenConfig) {
 	f.DurationVar(&c.readTimeout, "read-timeout", defaultReadTimeout,
 		"close a connection whose whole HTTP request (headers and body) has not arrived within this")
 	f.DurationVar(&c.writeTimeout, "write-timeout", defaultWriteTimeout,
-		"bound an HTTP response (from the end of the request's headers); results streams bound each event instead")
+		"bound an HTTP response (from the end of the request's headers); results streams and SubscribeToShard bound each event instead")
 	f.DurationVar(&c.idleTimeout, "idle-timeout", defaultIdleTimeout,
 		"close keep-alive HTTP connections, and gRPC connections with no open call, after this long idle")
 	f.IntVar(&c.maxConns, "max-connections", defaultMaxConnections,

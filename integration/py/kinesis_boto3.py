@@ -7,8 +7,8 @@ Usage: /usr/bin/python3 kinesis_boto3.py ENDPOINT STREAM_NAME_PREFIX
 import datetime
 import os
 
-from spatecheck import (ISSUE_13, Report, client, eq, expect_error, main,
-                        wait_for, wait_gone)
+from spatecheck import (Report, client, eq, expect_error, main, wait_for,
+                        wait_gone)
 
 MAX_HASH_KEY = 2 ** 128 - 1
 
@@ -241,20 +241,38 @@ def run(endpoint, prefix):
     r.ok("ListStreamConsumers")
     eq("listed consumers", [x["ConsumerARN"] for x in listed], [reg["ConsumerARN"]])
     expect_error("ResourceInUseException", c.register_stream_consumer, StreamARN=arn, ConsumerName="c")
+
+    # SubscribeToShard: botocore's EventStream over HTTP/1.1 (chunked),
+    # records put before the subscription and after it.
+    fanout = prefix + "-fanout"
+    c.create_stream(StreamName=fanout, ShardCount=1)
+    fan_arn = wait_active(fanout)["StreamARN"]
+    sub = c.register_stream_consumer(StreamARN=fan_arn, ConsumerName="efo")["Consumer"]["ConsumerARN"]
+    wait_for("consumer ACTIVE", lambda: c.describe_stream_consumer(ConsumerARN=sub)["ConsumerDescription"]["ConsumerStatus"] == "ACTIVE")
+    c.put_record(StreamName=fanout, PartitionKey="pk", Data=b"before")
+    stream = c.subscribe_to_shard(ConsumerARN=sub, ShardId="shardId-000000000000",
+                                  StartingPosition={"Type": "TRIM_HORIZON"})["EventStream"]
+    got, last = [], None
+    for event in stream:
+        ev = event["SubscribeToShardEvent"]
+        got += [x["Data"] for x in ev["Records"]]
+        last = ev["ContinuationSequenceNumber"]
+        if got == [b"before"]:
+            c.put_record(StreamName=fanout, PartitionKey="pk", Data=b"after")
+        if len(got) >= 2:
+            break
+    stream.close()
+    eq("SubscribeToShard records", got, [b"before", b"after"])
+    if not last:
+        raise AssertionError("SubscribeToShard: no ContinuationSequenceNumber")
+    expect_error("ResourceNotFoundException", c.subscribe_to_shard, ConsumerARN=fan_arn + "/consumer/nope:1",
+                 ShardId="shardId-000000000000", StartingPosition={"Type": "LATEST"})
+    r.ok("SubscribeToShard")
+    c.deregister_stream_consumer(ConsumerARN=sub)
+    c.delete_stream(StreamName=fanout, EnforceConsumerDeletion=True)
+
     c.deregister_stream_consumer(StreamARN=arn, ConsumerName="c")
     r.ok("DeregisterStreamConsumer")
-
-    # --- issue 13 -------------------------------------------------------
-    consumer = arn + "/consumer/c:1"
-    calls = {
-        "SubscribeToShard": lambda: c.subscribe_to_shard(ConsumerARN=consumer, ShardId="shardId-000000000000",
-                                                         StartingPosition={"Type": "LATEST"}),
-    }
-    for action in sorted(ISSUE_13 & set(c.meta.service_model.operation_names)):
-        f = calls[action]
-        f.__name__ = action
-        expect_error("UnknownOperationException", f)
-        r.not_yet(action, "issue 13")
 
     # --- the actions newer than this boto3 ------------------------------
     # (tags by ARN, resource policies, account settings, ...): checked

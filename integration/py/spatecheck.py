@@ -8,7 +8,7 @@ It calls every action the client's own service model has, checks the
 answers, and prints one JSON report line on stdout:
 
     {"client": "boto3 1.26.27 botocore 1.29.27",
-     "actions": {"CreateStream": "ok", "SubscribeToShard": "not yet: issue 13", ...}}
+     "actions": {"CreateStream": "ok", "CreateChannel": "not yet: newer than Spate's API model", ...}}
 
 Any failed check raises, so the script exits non-zero with a traceback that
 names it.
@@ -21,13 +21,6 @@ import time
 import boto3
 import botocore
 from botocore.exceptions import ClientError
-
-# The actions issue 13 (resharding, enhanced fan-out) will implement. Until
-# then Spate answers them UnknownOperationException, and the scripts check
-# that the client decodes that answer as such.
-ISSUE_13 = frozenset({
-    "SubscribeToShard",
-})
 
 # Generous bound for the server to change a status; it only stops a hung run.
 WAIT_SECONDS = 60

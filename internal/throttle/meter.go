@@ -24,6 +24,11 @@ var (
 	// merges as the load moves.
 	// The GetRecords calls stay a per-shard limit in both modes.
 	OnDemandStream = Rates{WriteBytes: 4 << 20, WriteRecords: 4000, ReadBytes: 8 << 20}
+	// FanOutShard is what one enhanced fan-out consumer reads of one shard
+	// (SubscribeToShard), in both capacity modes: 2 MiB/s of its own,
+	// apart from the shard's GetRecords throughput. Records are pushed,
+	// not asked for, so nothing is refused: the reader waits (ReadDelay).
+	FanOutShard = Rates{ReadBytes: 2 << 20}
 )
 
 // Meter is the in and out buckets of one shard or stream. It is safe for
@@ -81,4 +86,19 @@ func (m *Meter) Charge(now time.Time, size int) {
 	defer m.mu.Unlock()
 	m.readBytes.refill(now)
 	m.readBytes.take(float64(size))
+}
+
+// ReadDelay is how long a reader that pushes records must wait before it
+// reads again: until what it has read (Charge) has been paid back, 0 when
+// the bytes bucket is not in debt.
+func (m *Meter) ReadDelay(now time.Time) time.Duration {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.readBytes.refill(now)
+	b := &m.readBytes
+	if b.rate == 0 || b.tokens > 0 {
+		return 0
+	}
+	// Rounded up, so that a reader that waits this long finds the debt paid.
+	return time.Duration(-b.tokens/b.rate*float64(time.Second)) + 1
 }

@@ -140,3 +140,24 @@ func TestActions(t *testing.T) {
 		t.Fatalf("Rate: %v, %v", a.Rate("DescribeStream"), a.Rate("ListShards"))
 	}
 }
+
+func TestReadDelay(t *testing.T) {
+	m := NewMeter(FanOutShard, t0)
+	if d := m.ReadDelay(t0); d != 0 {
+		t.Fatalf("a full bucket: ReadDelay = %v, want 0", d)
+	}
+	// 2 MiB fills the bucket's second; 3 MiB more is 1.5 s of debt.
+	m.Charge(t0, 5<<20)
+	if d := m.ReadDelay(t0); d < 1500*time.Millisecond || d > 1500*time.Millisecond+time.Microsecond {
+		t.Fatalf("1.5 s of debt: ReadDelay = %v", d)
+	}
+	if d := m.ReadDelay(t0.Add(time.Second)); d < 500*time.Millisecond || d > 500*time.Millisecond+time.Microsecond {
+		t.Fatalf("a second later: ReadDelay = %v, want 0.5 s", d)
+	}
+	if d := m.ReadDelay(t0.Add(1500*time.Millisecond + time.Microsecond)); d != 0 {
+		t.Fatalf("once paid back: ReadDelay = %v, want 0", d)
+	}
+	if d := NewMeter(Rates{}, t0).ReadDelay(t0); d != 0 {
+		t.Fatalf("no limit: ReadDelay = %v, want 0", d)
+	}
+}

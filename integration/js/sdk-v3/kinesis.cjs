@@ -8,7 +8,7 @@
 
 const crypto = require("node:crypto");
 const { KinesisClient } = require("@aws-sdk/client-kinesis");
-const { ISSUE_13, Report, assert, clientConfig, main, waitFor, waitGone } = require("./check.cjs");
+const { Report, assert, clientConfig, main, waitFor, waitGone } = require("./check.cjs");
 
 const MAX_HASH_KEY = (1n << 128n) - 1n;
 
@@ -266,12 +266,38 @@ async function run(endpoint, prefix) {
   await r.fails("ResourceInUseException", "RegisterStreamConsumer", { StreamARN: arn, ConsumerName: "c" });
   await r.send("DeregisterStreamConsumer", { StreamARN: arn, ConsumerName: "c" });
 
-  // --- not yet ------------------------------------------------------------
-  const consumer = arn + "/consumer/c:1";
-  const notYet = {
-    SubscribeToShard: { ConsumerARN: consumer, ShardId: "shardId-000000000000", StartingPosition: { Type: "LATEST" } },
-  };
-  for (const action of ISSUE_13) await r.refused(action, notYet[action], "issue 13");
+  // --- SubscribeToShard: the SDK's own event-stream reader, over HTTP/2 ----
+  // Records put before the subscription and after it.
+  const fanout = prefix + "-fanout";
+  await r.send("CreateStream", { StreamName: fanout, ShardCount: 1 });
+  const fanArn = (await waitActive(fanout)).StreamARN;
+  const efo = (await r.send("RegisterStreamConsumer", { StreamARN: fanArn, ConsumerName: "efo" })).Consumer.ConsumerARN;
+  await waitFor("consumer ACTIVE", async () =>
+    (await r.send("DescribeStreamConsumer", { ConsumerARN: efo })).ConsumerDescription.ConsumerStatus === "ACTIVE");
+  await r.send("PutRecord", { StreamName: fanout, PartitionKey: "pk", Data: Buffer.from("before") });
+  const sub = await r.send("SubscribeToShard",
+    { ConsumerARN: efo, ShardId: "shardId-000000000000", StartingPosition: { Type: "TRIM_HORIZON" } });
+  const pushed = [];
+  let continuation;
+  for await (const ev of sub.EventStream) {
+    const e = ev.SubscribeToShardEvent;
+    assert.ok(e, `SubscribeToShard: event ${JSON.stringify(Object.keys(ev))}`);
+    const before = pushed.length;
+    for (const rec of e.Records) pushed.push(Buffer.from(rec.Data).toString());
+    continuation = e.ContinuationSequenceNumber;
+    if (before === 0 && pushed.length === 1) {
+      await r.send("PutRecord", { StreamName: fanout, PartitionKey: "pk", Data: Buffer.from("after") });
+    }
+    if (pushed.length >= 2) break;
+  }
+  assert.deepEqual(pushed, ["before", "after"]);
+  assert.ok(continuation, "SubscribeToShard: no ContinuationSequenceNumber");
+  await r.fails("ResourceNotFoundException", "SubscribeToShard",
+    { ConsumerARN: fanArn + "/consumer/nope:1", ShardId: "shardId-000000000000", StartingPosition: { Type: "LATEST" } });
+  await r.send("DeregisterStreamConsumer", { ConsumerARN: efo });
+  await r.send("DeleteStream", { StreamName: fanout, EnforceConsumerDeletion: true });
+
+  // --- newer than the model ----------------------------------------------
   for (const action of NEWER_THAN_MODEL) {
     if (r.mod[action + "Command"]) await r.refused(action, { StreamARN: arn }, "newer than Spate's API model");
   }
