@@ -314,12 +314,17 @@ func (s *Server) GetRecords(ctx context.Context, req *spatev1.GetRecordsRequest)
 		return nil, s.fail(ctx, "GetRecords", err)
 	}
 	defer holdUntilSent(ctx, out)() // the read budget, until the reply is sent
-	return &spatev1.GetRecordsResponse{
-		Records:            encodeRecords(out.Records),
+	// The reply goes encoded (recordsencode.go): in process, read it with
+	// proto.Marshal and proto.Unmarshal, as a client does.
+	resp, err := preencoded(&spatev1.GetRecordsResponse{
 		NextShardIterator:  out.NextIterator,
 		MillisBehindLatest: out.MillisBehindLatest,
 		ChildShards:        encodeChildShards(out.ChildShards),
-	}, nil
+	}, out.Records, new(spatev1.GetRecordsResponse))
+	if err != nil {
+		return nil, s.fail(ctx, "GetRecords", err)
+	}
+	return resp, nil
 }
 
 // IncreaseStreamRetentionPeriod implements spatev1.StreamServiceServer.
