@@ -2,12 +2,11 @@ package grpcapi
 
 import (
 	"fmt"
-	"strings"
-	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
+	"github.com/spatehq/spate/internal/nozero"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -41,7 +40,7 @@ func preencoded[M interface {
 		sizes[i] = rs
 		size += 1 + sizeVarint(uint64(rs)) + rs
 	}
-	b := uninitialized(size)[:n]
+	b := nozero.Bytes(size)[:n]
 	if err := marshalVT(head, b); err != nil {
 		return into, err
 	}
@@ -53,21 +52,6 @@ func preencoded[M interface {
 	}
 	into.ProtoReflect().SetUnknown(b)
 	return into, nil
-}
-
-// uninitialized returns an empty slice with room for n bytes that are not
-// cleared first: a reply of 10,000 records is megabytes that make would
-// clear only for preencoded to overwrite. strings.Builder.Grow is the
-// standard library's way to such memory; the bytes are only read once
-// written.
-func uninitialized(n int) []byte {
-	if n == 0 {
-		return nil
-	}
-	var sb strings.Builder
-	sb.Grow(n)
-	sb.WriteByte(0) // so that the string has a first byte to point at
-	return unsafe.Slice(unsafe.StringData(sb.String()), n)[:0]
 }
 
 // Field tags (field number << 3 | wire type 2, length-delimited; 0 varint)
