@@ -37,10 +37,39 @@ func selfGRPCForBench(b *testing.B, w bench.Workload) (*selfGRPC, bench.Producer
 // over gRPC from TRIM_HORIZON on every shard), the phase of `spate bench`
 // that is hardest to profile inside the whole run.
 func BenchmarkSelfGRPCCatchUp(b *testing.B) {
+	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	benchCatchUp(b, d)
+}
+
+// BenchmarkSelfHTTPCatchUp is BenchmarkSelfGRPCCatchUp over the Kinesis
+// HTTP API: aws-sdk-go-v2 in JSON (self-http), and cborClient in CBOR
+// (self-http-cbor).
+func BenchmarkSelfHTTPCatchUp(b *testing.B) {
+	for _, wire := range []httpWire{wireJSON, wireCBOR} {
+		d := &selfHTTP{self: self{tmpDir: b.TempDir()}, wire: wire}
+		b.Run(d.Name(), func(b *testing.B) { benchCatchUp(b, d) })
+	}
+}
+
+// benchCatchUp puts 200,000 records of 100 B into d (relaxed, 4 shards) and
+// measures d.CatchUp reading them all.
+func benchCatchUp(b *testing.B, d bench.Driver) {
 	const records = 200_000
 	w := bench.Workload{RecordSize: 100, Batch: 500, Shards: 4, Producers: 1, Durable: false}
-	d, p := selfGRPCForBench(b, w)
 	ctx := b.Context()
+	if err := d.Setup(ctx, w); err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := d.Close(); err != nil {
+			b.Error(err)
+		}
+	})
+	p, err := d.Producer(ctx)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer p.Close()
 	batch := bench.NewBatch(w.Batch, w.RecordSize)
 	for range records / w.Batch {
 		if err := p.Put(ctx, batch); err != nil {
