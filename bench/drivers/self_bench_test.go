@@ -14,8 +14,14 @@ import (
 // selfGRPCForBench sets up the self-grpc target for w and returns it with
 // one producer; both are closed when the benchmark ends.
 func selfGRPCForBench(b *testing.B, w bench.Workload) (*selfGRPC, bench.Producer) {
-	b.Helper()
 	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	return d, setUpForBench(b, d, w)
+}
+
+// setUpForBench sets d up for w and returns one producer of it; both are
+// closed when the benchmark ends.
+func setUpForBench(b *testing.B, d bench.Driver, w bench.Workload) bench.Producer {
+	b.Helper()
 	ctx := b.Context()
 	if err := d.Setup(ctx, w); err != nil {
 		b.Fatal(err)
@@ -30,7 +36,7 @@ func selfGRPCForBench(b *testing.B, w bench.Workload) (*selfGRPC, bench.Producer
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = p.Close() })
-	return d, p
+	return p
 }
 
 // BenchmarkSelfGRPCCatchUp measures the catch-up read alone (GetRecords
@@ -56,20 +62,8 @@ func BenchmarkSelfHTTPCatchUp(b *testing.B) {
 func benchCatchUp(b *testing.B, d bench.Driver) {
 	const records = 200_000
 	w := bench.Workload{RecordSize: 100, Batch: 500, Shards: 4, Producers: 1, Durable: false}
+	p := setUpForBench(b, d, w)
 	ctx := b.Context()
-	if err := d.Setup(ctx, w); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := d.Close(); err != nil {
-			b.Error(err)
-		}
-	})
-	p, err := d.Producer(ctx)
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer p.Close()
 	batch := bench.NewBatch(w.Batch, w.RecordSize)
 	for range records / w.Batch {
 		if err := p.Put(ctx, batch); err != nil {
