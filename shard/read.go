@@ -13,6 +13,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
+	"github.com/spatehq/spate/internal/nozero"
 	"github.com/spatehq/spate/internal/throttle"
 )
 
@@ -295,7 +296,7 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 				n := min(want, MaxGetRecordsLimit, maxBytes/len(v)+1)
 				res.Records = make([]Record, 0, n)
 				pkLens = make([]int, 0, n)
-				strs = make([]byte, 0, n*(SequenceNumberLen+len(pk)+8))
+				strs = nozero.Bytes(n * (SequenceNumberLen + len(pk) + 8))
 			}
 			if cap(arena)-len(arena) < len(data) {
 				// A chunk for the records still to come, as if they
@@ -304,7 +305,7 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 				// Whole records of this size to a chunk, so that records
 				// over half a megabyte do not leave half of each empty.
 				left := want - len(res.Records)
-				arena = make([]byte, 0, max(len(data), min(left*len(data), maxBytes-bytes, (1<<20)/max(len(data), 1)*len(data))))
+				arena = nozero.Bytes(max(len(data), min(left*len(data), maxBytes-bytes, (1<<20)/max(len(data), 1)*len(data))))
 				alloc += int64(cap(arena))
 			}
 			start := len(arena)
@@ -325,8 +326,11 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 			})
 			res.Next.next = ctr + 1
 		}
-		alloc += 2*int64(cap(strs)) + int64(cap(res.Records))*int64(unsafe.Sizeof(Record{})) + int64(cap(pkLens))*8
-		all, off := string(strs), 0
+		alloc += int64(cap(strs)) + int64(cap(res.Records))*int64(unsafe.Sizeof(Record{})) + int64(cap(pkLens))*8
+		// The records' strings alias strs instead of a copy of it (a
+		// copy was over half a megabyte a full read of small records).
+		// Invariant: nothing writes strs from here on.
+		all, off := unsafe.String(unsafe.SliceData(strs), len(strs)), 0
 		for i := range res.Records {
 			r := &res.Records[i]
 			r.SequenceNumber = all[off : off+SequenceNumberLen]

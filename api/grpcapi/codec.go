@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"bytes"
 	"fmt"
 
 	"google.golang.org/grpc/encoding"
@@ -60,6 +61,11 @@ func (c protoCodec) Marshal(v any) (mem.BufferSlice, error) {
 		}
 		return mem.BufferSlice{mem.SliceBuffer(b)}, nil
 	}
+	if raw := m.ProtoReflect().GetUnknown(); len(raw) == size {
+		// Nothing but unknown fields, which marshal as they are: a reply
+		// encoded beforehand (preencoded), sent without another copy.
+		return mem.BufferSlice{mem.SliceBuffer(raw)}, nil
+	}
 	buf := c.pool.Get(size)
 	if err := marshalVT(vt, *buf); err != nil {
 		c.pool.Put(buf)
@@ -109,11 +115,29 @@ func (c protoCodec) Unmarshal(data mem.BufferSlice, v any) error {
 		// vtprotobuf merges into what m holds; proto.Unmarshal resets it
 		// first, and callers may rely on that.
 		proto.Reset(m)
-		return vt.UnmarshalVTUnsafe(data.Materialize()) // a fresh copy: see the invariant
+		b := materialize(data) // a fresh copy: see the invariant
+		if r, ok := asRecordsMessage(v); ok {
+			return decodeRecordsMessage(r, b)
+		}
+		return vt.UnmarshalVTUnsafe(b)
 	}
 	buf := data.MaterializeToBuffer(c.pool)
 	defer buf.Free()
 	// proto.Unmarshal copies bytes and strings out of buf, so freeing it
 	// afterwards cannot change m.
 	return proto.Unmarshal(buf.ReadOnlyData(), m)
+}
+
+// materialize is data.Materialize without clearing the copy before filling
+// it: bytes.Join allocates its result uninitialised, and a received GetRecords
+// reply is up to 16 MiB that Materialize would clear only to overwrite.
+func materialize(data mem.BufferSlice) []byte {
+	if len(data) == 0 {
+		return nil
+	}
+	parts := make([][]byte, len(data))
+	for i, b := range data {
+		parts[i] = b.ReadOnlyData()
+	}
+	return bytes.Join(parts, nil)
 }

@@ -307,19 +307,25 @@ func (s *Server) GetShardIterator(ctx context.Context, req *spatev1.GetShardIter
 	return &spatev1.GetShardIteratorResponse{ShardIterator: it}, nil
 }
 
-// GetRecords implements spatev1.StreamServiceServer.
+// GetRecords implements spatev1.StreamServiceServer. Its reply is encoded
+// already (recordsencode.go): every field of it is in its unknown fields,
+// which gRPC sends as they are; a caller in process reads it by marshalling
+// and unmarshalling it, as a client does.
 func (s *Server) GetRecords(ctx context.Context, req *spatev1.GetRecordsRequest) (*spatev1.GetRecordsResponse, error) {
 	out, err := s.store.GetRecords(ctx, req.GetShardIterator(), int(req.GetLimit()))
 	if err != nil {
 		return nil, s.fail(ctx, "GetRecords", err)
 	}
 	defer holdUntilSent(ctx, out)() // the read budget, until the reply is sent
-	return &spatev1.GetRecordsResponse{
-		Records:            encodeRecords(out.Records),
+	resp, err := preencoded(&spatev1.GetRecordsResponse{
 		NextShardIterator:  out.NextIterator,
 		MillisBehindLatest: out.MillisBehindLatest,
 		ChildShards:        encodeChildShards(out.ChildShards),
-	}, nil
+	}, out.Records, new(spatev1.GetRecordsResponse))
+	if err != nil {
+		return nil, s.fail(ctx, "GetRecords", err)
+	}
+	return resp, nil
 }
 
 // IncreaseStreamRetentionPeriod implements spatev1.StreamServiceServer.

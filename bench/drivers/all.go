@@ -6,7 +6,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/spatehq/spate/bench"
 )
@@ -69,29 +72,37 @@ const streamName = "bench"
 // so consecutive numbers land on shards evenly.
 func partitionKey(i uint64) string { return fmt.Sprintf("pk-%d", i) }
 
-// readUntil calls read(shard) round robin over shards until the records
-// read reach want, and returns their number. When a whole pass reads
-// nothing it waits a millisecond before the next: the target has
-// acknowledged records it has not made readable yet.
-func readUntil(ctx context.Context, want, shards int, read func(shard int) (int, error)) (int, error) {
-	total := 0
-	for total < want {
-		pass := 0
-		for i := range shards {
-			n, err := read(i)
-			if err != nil {
-				return total, err
+// readPerShard calls read(ctx, shard) over and over from one goroutine per
+// shard until the records read reach want, and returns their number. One
+// reader per shard is how a Kinesis consumer reads (KCL runs a worker per
+// shard) and how kgo and nats.go prefetch for the peers: the client decodes
+// one reply while the server reads the next, instead of the two taking
+// turns on the machine's cores. A shard that reads nothing waits a
+// millisecond before it reads again: the target has acknowledged records it
+// has not made readable yet (relaxed mode publishes after the next fsync),
+// or they are on other shards.
+func readPerShard(ctx context.Context, want, shards int, read func(ctx context.Context, shard int) (int, error)) (int, error) {
+	var total atomic.Int64
+	g, gctx := errgroup.WithContext(ctx)
+	for i := range shards {
+		g.Go(func() error {
+			for total.Load() < int64(want) {
+				n, err := read(gctx, i)
+				if err != nil {
+					return err
+				}
+				if total.Add(int64(n)) >= int64(want) || n > 0 {
+					continue
+				}
+				select {
+				case <-gctx.Done():
+					return fmt.Errorf("read %d of %d records: %w", total.Load(), want, gctx.Err())
+				case <-time.After(time.Millisecond):
+				}
 			}
-			pass += n
-		}
-		total += pass
-		if pass == 0 && total < want {
-			select {
-			case <-ctx.Done():
-				return total, fmt.Errorf("read %d of %d records: %w", total, want, ctx.Err())
-			case <-time.After(time.Millisecond):
-			}
-		}
+			return nil
+		})
 	}
-	return total, nil
+	err := g.Wait()
+	return int(total.Load()), err
 }

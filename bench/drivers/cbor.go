@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"sync/atomic"
+	"time"
 
 	"github.com/fxamacker/cbor/v2"
 
@@ -67,11 +68,34 @@ type cborGetRecords struct {
 	Limit         int    `cbor:"Limit"`
 }
 
+// cborGetRecordsOut decodes every member of every record, as a client
+// hands them to its user (the Java SDK's Record has them all), so that the
+// client does no less work than a real one.
 type cborGetRecordsOut struct {
 	Records []struct {
-		Data []byte `cbor:"Data"`
+		SequenceNumber              string   `cbor:"SequenceNumber"`
+		ApproximateArrivalTimestamp cborTime `cbor:"ApproximateArrivalTimestamp"`
+		Data                        []byte   `cbor:"Data"`
+		PartitionKey                string   `cbor:"PartitionKey"`
+		EncryptionType              string   `cbor:"EncryptionType"`
 	} `cbor:"Records"`
-	NextShardIterator *string `cbor:"NextShardIterator"`
+	NextShardIterator  *string `cbor:"NextShardIterator"`
+	MillisBehindLatest int64   `cbor:"MillisBehindLatest"`
+}
+
+// cborTime is an AWS CBOR timestamp: tag 1 (epoch) holding milliseconds.
+type cborTime time.Time
+
+func (t *cborTime) UnmarshalCBOR(b []byte) error {
+	if len(b) == 0 || b[0] != 0xc1 {
+		return fmt.Errorf("timestamp: want tag 1, got %x", b)
+	}
+	var ms int64
+	if err := cbor.Unmarshal(b[1:], &ms); err != nil {
+		return fmt.Errorf("timestamp: %w", err)
+	}
+	*t = cborTime(time.UnixMilli(ms))
+	return nil
 }
 
 type cborError struct {

@@ -177,3 +177,44 @@ func TestSelfGRPCTailAcrossSplit(t *testing.T) {
 		t.Fatalf("tail after a split: %v", err)
 	}
 }
+
+// TestCBORClientDecodesRecords: the CBOR client decodes every member of a
+// record (sequence number, arrival time, data, partition key) as a real
+// client hands them to its user, not only the data the bench looks at.
+func TestCBORClientDecodesRecords(t *testing.T) {
+	d := &selfHTTP{self: self{tmpDir: t.TempDir()}, wire: wireCBOR}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	if err := d.Setup(ctx, bench.Workload{RecordSize: 100, Batch: 2, Shards: 1, Producers: 1, Durable: true}); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if err := d.Close(); err != nil {
+			t.Error(err)
+		}
+	}()
+	c := newCBORClient("http://" + d.httpAddr)
+	defer c.Close()
+	before := time.Now().Add(-time.Second)
+	if err := c.Put(ctx, [][]byte{[]byte("one"), []byte("two")}); err != nil {
+		t.Fatal(err)
+	}
+	it, err := c.iterator(ctx, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out cborGetRecordsOut
+	if err := c.call(ctx, "GetRecords", cborGetRecords{ShardIterator: *it, Limit: 10}, &out); err != nil {
+		t.Fatal(err)
+	}
+	if len(out.Records) != 2 {
+		t.Fatalf("%d records, want 2", len(out.Records))
+	}
+	for i, r := range out.Records {
+		at := time.Time(r.ApproximateArrivalTimestamp)
+		if len(r.SequenceNumber) != 56 || r.PartitionKey == "" || string(r.Data) != []string{"one", "two"}[i] ||
+			at.Before(before) || at.After(time.Now()) {
+			t.Errorf("record %d: sequence number %q, partition key %q, data %q, arrival %v", i, r.SequenceNumber, r.PartitionKey, r.Data, at)
+		}
+	}
+}

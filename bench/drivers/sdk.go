@@ -174,8 +174,8 @@ func pollTail(ctx context.Context, r kinesisReader, shards int, fn func([]byte),
 	}, nil
 }
 
-// pollCatchUp reads every shard from TRIM_HORIZON until want records are
-// read.
+// pollCatchUp reads every shard from TRIM_HORIZON, one reader per shard
+// (readPerShard), until want records are read.
 func pollCatchUp(ctx context.Context, r kinesisReader, shards, want int) (int, error) {
 	iters := make([]*string, shards)
 	for i := range iters {
@@ -185,7 +185,7 @@ func pollCatchUp(ctx context.Context, r kinesisReader, shards, want int) (int, e
 		}
 		iters[i] = it
 	}
-	return readUntil(ctx, want, len(iters), func(i int) (int, error) {
+	return readPerShard(ctx, want, shards, func(ctx context.Context, i int) (int, error) {
 		n, next, err := r.getRecords(ctx, iters[i], func([]byte) {})
 		iters[i] = next
 		return n, err

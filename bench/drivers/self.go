@@ -241,38 +241,14 @@ func (d *selfGRPC) CatchUp(ctx context.Context, want int) (int, error) {
 		}
 		iters[i] = it.GetShardIterator()
 	}
-	// One reader per shard, as a Kinesis consumer reads (KCL runs a worker
-	// per shard) and as kgo and nats.go prefetch for the peers: the client
-	// decodes one reply while the server reads the next, instead of the
-	// two taking turns on the machine's cores.
-	var total atomic.Int64
-	g, gctx := errgroup.WithContext(ctx)
-	for i := range iters {
-		g.Go(func() error {
-			for total.Load() < int64(want) {
-				out, err := c.GetRecords(gctx, &spatev1.GetRecordsRequest{ShardIterator: iters[i], Limit: shard.MaxGetRecordsLimit})
-				if err != nil {
-					return err
-				}
-				iters[i] = out.GetNextShardIterator()
-				n := len(out.GetRecords())
-				if total.Add(int64(n)) >= int64(want) || n > 0 {
-					continue
-				}
-				// This shard is at its tip but the stream is not: wait
-				// for records still to be published (relaxed mode
-				// publishes after the next fsync) or for another shard.
-				select {
-				case <-gctx.Done():
-					return fmt.Errorf("read %d of %d records: %w", total.Load(), want, gctx.Err())
-				case <-time.After(time.Millisecond):
-				}
-			}
-			return nil
-		})
-	}
-	err = g.Wait()
-	return int(total.Load()), err
+	return readPerShard(ctx, want, len(iters), func(ctx context.Context, i int) (int, error) {
+		out, err := c.GetRecords(ctx, &spatev1.GetRecordsRequest{ShardIterator: iters[i], Limit: shard.MaxGetRecordsLimit})
+		if err != nil {
+			return 0, err
+		}
+		iters[i] = out.GetNextShardIterator()
+		return len(out.GetRecords()), nil
+	})
 }
 
 // selfHTTP drives the in-process server through its Kinesis HTTP API the

@@ -3,7 +3,9 @@ package drivers
 import (
 	"context"
 	"runtime"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/spatehq/spate/bench"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
@@ -12,8 +14,14 @@ import (
 // selfGRPCForBench sets up the self-grpc target for w and returns it with
 // one producer; both are closed when the benchmark ends.
 func selfGRPCForBench(b *testing.B, w bench.Workload) (*selfGRPC, bench.Producer) {
-	b.Helper()
 	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	return d, setUpForBench(b, d, w)
+}
+
+// setUpForBench sets d up for w and returns one producer of it; both are
+// closed when the benchmark ends.
+func setUpForBench(b *testing.B, d bench.Driver, w bench.Workload) bench.Producer {
+	b.Helper()
 	ctx := b.Context()
 	if err := d.Setup(ctx, w); err != nil {
 		b.Fatal(err)
@@ -28,16 +36,40 @@ func selfGRPCForBench(b *testing.B, w bench.Workload) (*selfGRPC, bench.Producer
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { _ = p.Close() })
-	return d, p
+	return p
 }
 
 // BenchmarkSelfGRPCCatchUp measures the catch-up read alone (GetRecords
 // over gRPC from TRIM_HORIZON on every shard), the phase of `spate bench`
 // that is hardest to profile inside the whole run.
 func BenchmarkSelfGRPCCatchUp(b *testing.B) {
+	d := &selfGRPC{self: self{tmpDir: b.TempDir()}}
+	benchCatchUp(b, d)
+}
+
+// BenchmarkCatchUp is BenchmarkSelfGRPCCatchUp for every in-process target
+// of `spate bench`: Spate over the Kinesis HTTP API in JSON (aws-sdk-go-v2)
+// and in CBOR, and the references it is compared with. Their CPU per
+// record, client and server together, compares the targets' work where the
+// machine's load makes records/s too noisy to.
+func BenchmarkCatchUp(b *testing.B) {
+	for _, name := range []string{"self-grpc", "self-http", "self-http-cbor", "pebble-raw", "kfake"} {
+		b.Run(name, func(b *testing.B) {
+			ds, err := New([]string{name}, "", b.TempDir())
+			if err != nil {
+				b.Fatal(err)
+			}
+			benchCatchUp(b, ds[0])
+		})
+	}
+}
+
+// benchCatchUp puts 200,000 records of 100 B into d (relaxed, 4 shards) and
+// measures d.CatchUp reading them all.
+func benchCatchUp(b *testing.B, d bench.Driver) {
 	const records = 200_000
 	w := bench.Workload{RecordSize: 100, Batch: 500, Shards: 4, Producers: 1, Durable: false}
-	d, p := selfGRPCForBench(b, w)
+	p := setUpForBench(b, d, w)
 	ctx := b.Context()
 	batch := bench.NewBatch(w.Batch, w.RecordSize)
 	for range records / w.Batch {
@@ -46,6 +78,7 @@ func BenchmarkSelfGRPCCatchUp(b *testing.B) {
 		}
 	}
 	b.ResetTimer()
+	cpu := startCPU(b)
 	read := 0
 	for b.Loop() {
 		n, err := d.CatchUp(ctx, records)
@@ -58,6 +91,33 @@ func BenchmarkSelfGRPCCatchUp(b *testing.B) {
 		read += n
 	}
 	b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "rec/s")
+	cpu.report(read)
+}
+
+// cpuMeter measures the process's CPU time (user and system, every
+// goroutine: client and server both run in the benchmark) over a benchmark.
+// On a machine shared with other work, CPU time per record varies far less
+// from run to run than records per second of wall time.
+type cpuMeter struct {
+	b     *testing.B
+	start time.Duration
+}
+
+func startCPU(b *testing.B) cpuMeter { return cpuMeter{b, processCPU(b)} }
+
+// report adds the CPU nanoseconds per record of the n records handled.
+func (m cpuMeter) report(n int) {
+	if n > 0 {
+		m.b.ReportMetric(float64(processCPU(m.b)-m.start)/float64(n), "cpu-ns/rec")
+	}
+}
+
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // BenchmarkSelfGRPCPut measures PutRecords over gRPC (500 records of 100 B)
