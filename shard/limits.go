@@ -226,15 +226,3 @@ func (s *Store) gateGetRecords(ctx context.Context, c Cursor) (*throttle.Meter, 
 	}
 	return nil, apierr.New(code, "%s", s.refusal(code, st.name, sh.id))
 }
-
-// chargeRead charges the bytes of records to m.
-func (s *Store) chargeRead(m *throttle.Meter, records []Record) {
-	if m == nil {
-		return
-	}
-	n := 0
-	for _, r := range records {
-		n += len(r.Data) + len(r.PartitionKey)
-	}
-	m.Charge(s.cfg.now(), n)
-}

@@ -8,12 +8,10 @@ import (
 	"encoding/binary"
 	"fmt"
 	"strconv"
-	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/membudget"
-	"github.com/spatehq/spate/internal/nozero"
 	"github.com/spatehq/spate/internal/throttle"
 )
 
@@ -196,12 +194,25 @@ func (s *Store) Read(ctx context.Context, c Cursor, limit, maxBytes int) (ReadRe
 // returns (nil without a budget) is what the result's records cost; the
 // caller releases it once they are no longer used.
 func (s *Store) read(ctx context.Context, c Cursor, limit, maxBytes int, adm readAdmission) (ReadResult, *membudget.Hold, error) {
+	var sink arenaSink
+	res, hold, err := s.readInto(ctx, c, limit, maxBytes, adm, &sink)
+	if err == nil {
+		res.Records = sink.finish()
+	}
+	return res.ReadResult, hold, err
+}
+
+// readInto is read with the records handed to sink instead of returned.
+// The hold covers what sink holds (RecordSink.HeldBytes); with any sink but
+// the arena of read, that is the encoded reply itself, so adm.reply counts
+// nothing more.
+func (s *Store) readInto(ctx context.Context, c Cursor, limit, maxBytes int, adm readAdmission, sink RecordSink) (readResult, *membudget.Hold, error) {
 	if s.closed.Load() {
-		return ReadResult{}, nil, errClosed
+		return readResult{}, nil, errClosed
 	}
 	st, sh, err := s.lookupCursor(c)
 	if err != nil {
-		return ReadResult{}, nil, err
+		return readResult{}, nil, err
 	}
 	c.Stream = st.name
 	c.ShardID = sh.id
@@ -214,133 +225,98 @@ func (s *Store) read(ctx context.Context, c Cursor, limit, maxBytes int, adm rea
 	// Close (a waiting writer of an RWMutex blocks new readers too).
 	hold, err := s.admitRead(ctx, st, sh, c, want, maxBytes, adm)
 	if err != nil {
-		return ReadResult{}, nil, err
+		return readResult{}, nil, err
 	}
-	res, alloc, err := s.readAdmitted(ctx, st, sh, c, tip, want, maxBytes)
+	res, err := s.readAdmitted(ctx, st, sh, c, tip, want, maxBytes, sink)
 	if err != nil {
 		hold.Release()
-		return ReadResult{}, nil, err
+		return readResult{}, nil, err
 	}
-	hold.Shrink(readCost(alloc, int64(res.dataBytes), int64(len(res.Records)), adm))
-	return res.ReadResult, hold, nil
+	if _, ok := sink.(*arenaSink); !ok {
+		adm.reply = false
+	}
+	hold.Shrink(readCost(sink.HeldBytes(), int64(res.dataBytes), int64(res.records), adm))
+	return res, hold, nil
 }
 
-// readResult is a ReadResult with the bytes of data and partition keys it
-// holds.
+// readResult is a ReadResult (without its records, which went to a sink)
+// with the number of records read and the bytes of data and partition keys
+// they hold.
 type readResult struct {
 	ReadResult
+	records   int
 	dataBytes int
 }
 
 // readAdmitted reads up to want records (tip is the shard's high-water mark
-// when the read was admitted) and returns the bytes it allocated for them.
-func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c Cursor, tip uint64, want, maxBytes int) (readResult, int64, error) {
+// when the read was admitted) into sink.
+func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c Cursor, tip uint64, want, maxBytes int, sink RecordSink) (readResult, error) {
 	// Close waits for reads in progress, and a read after Close fails
 	// cleanly instead of touching a closed database.
 	s.closeMu.RLock()
 	defer s.closeMu.RUnlock()
 	if s.closed.Load() {
-		return readResult{}, 0, errClosed
+		return readResult{}, errClosed
 	}
 	res := ReadResult{Next: c}
 	outBytes := 0 // data plus partition keys, for the metrics and the budget
-	var alloc int64
+	n := 0
 	if want > 0 {
-		limit := want
 		lower := recordKey(c.streamID, c.shard, c.next)
 		upper := recordKey(c.streamID, c.shard, tip)
 		it, err := s.db.NewIter(&pebble.IterOptions{LowerBound: lower, UpperBound: upper})
 		if err != nil {
-			return readResult{}, 0, fmt.Errorf("read %s: %w", sh.id, err)
+			return readResult{}, fmt.Errorf("read %s: %w", sh.id, err)
 		}
 		bytes := 0
-		// Allocations are per call, not per record: the records' data share
-		// chunks of one arena, and their sequence numbers and partition
-		// keys share one string (strs, converted once after the loop).
-		// Reads of many small records are bound by allocation otherwise.
-		var arena, strs []byte
-		var pkLens []int
 		var prevCtr uint64
 		var sealed *opener // opens sealed records (encryption.go); made at the first one
+		var seqBuf [SequenceNumberLen]byte
 		seqPrefix := appendSeq(nil, c.streamID, c.shard, 0)[:SequenceNumberLen-seqCounterDigits]
+		var r RecordView
 		it.First()
 		for ; it.Valid(); it.Next() {
 			v := it.Value()
-			if len(res.Records) == limit || (len(res.Records) > 0 && bytes+len(v) > maxBytes) {
+			if n == want || (n > 0 && bytes+len(v) > maxBytes) {
 				arrival := arrivalOf(v)
 				res.MillisBehindLatest = max(0, s.cfg.now().UnixMilli()-arrival)
 				break
 			}
 			ctr := counterOfRecordKey(it.Key())
-			var arrival int64
-			var pk, data []byte
-			sealedValue := isSealed(v)
-			if !sealedValue {
-				arrival, pk, data, err = decodeRecordBytes(v)
+			r.Encrypted = isSealed(v)
+			if !r.Encrypted {
+				r.ArrivalMs, r.PartitionKey, r.Data, err = decodeRecordBytes(v)
 			} else {
 				if sealed == nil {
 					sealed = new(opener)
 				}
-				arrival, pk, data, err = sealed.open(s, st, it.Key(), v)
+				r.ArrivalMs, r.PartitionKey, r.Data, err = sealed.open(s, st, it.Key(), v)
 			}
 			if err != nil {
 				_ = it.Close()
-				return readResult{}, 0, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
+				return readResult{}, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
 			}
-			if res.Records == nil {
-				// Size everything for the records this read can
-				// return, as if they were the size of the first one:
-				// growing the slices instead would copy (with write
-				// barriers) several times their final size. Keys get
-				// some room to be longer than the first.
-				n := min(want, MaxGetRecordsLimit, maxBytes/len(v)+1)
-				res.Records = make([]Record, 0, n)
-				pkLens = make([]int, 0, n)
-				strs = nozero.Bytes(n * (SequenceNumberLen + len(pk) + 8))
-			}
-			if cap(arena)-len(arena) < len(data) {
-				// A chunk for the records still to come, as if they
-				// were the size of this one, so that a read of a few
-				// records does not allocate a megabyte.
-				// Whole records of this size to a chunk, so that records
-				// over half a megabyte do not leave half of each empty.
-				left := want - len(res.Records)
-				arena = nozero.Bytes(max(len(data), min(left*len(data), maxBytes-bytes, (1<<20)/max(len(data), 1)*len(data))))
-				alloc += int64(cap(arena))
-			}
-			start := len(arena)
-			arena = append(arena, data...)
-			if len(res.Records) > 0 && ctr == prevCtr+1 {
-				prev := len(strs) - pkLens[len(pkLens)-1] - SequenceNumberLen
-				strs = appendNextSeq(strs, strs[prev:prev+SequenceNumberLen])
+			// Consecutive counters (the common case) get the previous
+			// sequence number plus one instead of formatting it again.
+			if n > 0 && ctr == prevCtr+1 {
+				r.SequenceNumber = appendNextSeq(seqBuf[:0], r.SequenceNumber)
 			} else {
-				strs = appendSeqCounter(strs, seqPrefix, ctr)
+				r.SequenceNumber = appendSeqCounter(seqBuf[:0], seqPrefix, ctr)
 			}
 			prevCtr = ctr
-			strs = append(strs, pk...)
-			pkLens = append(pkLens, len(pk))
+			r.RecordsLeft, r.BytesLeft, r.ValueLen = want-n, maxBytes-bytes, len(v)
+			if err := sink.AppendRecord(&r); err != nil {
+				_ = it.Close()
+				return readResult{}, fmt.Errorf("read %s counter %d: %w", sh.id, ctr, err)
+			}
+			n++
 			bytes += len(v)
-			outBytes += len(pk) + len(data)
-			res.Records = append(res.Records, Record{
-				ArrivalTime: fromMillis(arrival), Data: arena[start:len(arena):len(arena)], Encrypted: sealedValue,
-			})
+			outBytes += len(r.PartitionKey) + len(r.Data)
 			res.Next.next = ctr + 1
-		}
-		alloc += int64(cap(strs)) + int64(cap(res.Records))*int64(unsafe.Sizeof(Record{})) + int64(cap(pkLens))*8
-		// The records' strings alias strs instead of a copy of it (a
-		// copy was over half a megabyte a full read of small records).
-		// Invariant: nothing writes strs from here on.
-		all, off := unsafe.String(unsafe.SliceData(strs), len(strs)), 0
-		for i := range res.Records {
-			r := &res.Records[i]
-			r.SequenceNumber = all[off : off+SequenceNumberLen]
-			off += SequenceNumberLen
-			r.PartitionKey = all[off : off+pkLens[i]]
-			off += pkLens[i]
 		}
 		reachedTip := !it.Valid()
 		if err := it.Close(); err != nil {
-			return readResult{}, 0, fmt.Errorf("read %s: %w", sh.id, err)
+			return readResult{}, fmt.Errorf("read %s: %w", sh.id, err)
 		}
 		if reachedTip {
 			res.Next.next = tip
@@ -350,8 +326,8 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 		res.ShardEnded = true
 		res.ChildShards = s.childShards(st, sh)
 	}
-	s.noteRead(ctx, sh, len(res.Records), outBytes, res.MillisBehindLatest)
-	return readResult{ReadResult: res, dataBytes: outBytes}, alloc, nil
+	s.noteRead(ctx, sh, n, outBytes, res.MillisBehindLatest)
+	return readResult{ReadResult: res, records: n, dataBytes: outBytes}, nil
 }
 
 // childShards lists the shards whose parent or adjacent parent is sh.
@@ -403,18 +379,35 @@ func (s *Store) Wait(ctx context.Context, c Cursor) error {
 // as they are appended, until ctx is done, fn returns an error, or the shard
 // ends (then fn gets a final result with ShardEnded set).
 func (s *Store) Subscribe(ctx context.Context, name, shardID string, pos Position, fn func(ReadResult) error) error {
+	return s.subscribe(ctx, name, shardID, pos, func() RecordSink { return new(arenaSink) },
+		func(res ReadResult, sink RecordSink) error {
+			res.Records = sink.(*arenaSink).finish()
+			return fn(res)
+		})
+}
+
+// SubscribeInto is Subscribe with each batch's records handed to a sink
+// from newSink (one a batch) instead of returned: fn gets the batch (its
+// Records empty) and the sink that took its records, and the batch holds
+// the read budget until fn returns.
+func (s *Store) SubscribeInto(ctx context.Context, name, shardID string, pos Position, newSink func() RecordSink, fn func(ReadResult, RecordSink) error) error {
+	return s.subscribe(ctx, name, shardID, pos, newSink, fn)
+}
+
+func (s *Store) subscribe(ctx context.Context, name, shardID string, pos Position, newSink func() RecordSink, fn func(ReadResult, RecordSink) error) error {
 	c, err := s.Seek(ctx, name, shardID, pos)
 	if err != nil {
 		return err
 	}
 	for {
 		// Each batch holds the read budget until fn has sent it.
-		res, hold, err := s.read(ctx, c, MaxGetRecordsLimit, MaxGetRecordsBytes, admitSubscribe)
+		sink := newSink()
+		res, hold, err := s.readInto(ctx, c, MaxGetRecordsLimit, MaxGetRecordsBytes, admitSubscribe, sink)
 		if err != nil {
 			return err
 		}
-		if len(res.Records) > 0 || res.ShardEnded {
-			err = fn(res)
+		if res.records > 0 || res.ShardEnded {
+			err = fn(res.ReadResult, sink)
 		}
 		hold.Release()
 		if err != nil {
@@ -424,7 +417,7 @@ func (s *Store) Subscribe(ctx context.Context, name, shardID string, pos Positio
 			return nil
 		}
 		c = res.Next
-		if res.MillisBehindLatest == 0 && len(res.Records) < MaxGetRecordsLimit {
+		if res.MillisBehindLatest == 0 && res.records < MaxGetRecordsLimit {
 			if err := s.Wait(ctx, c); err != nil {
 				return err
 			}
@@ -505,6 +498,23 @@ func (s *Store) ShardIterator(ctx context.Context, name, shardID string, pos Pos
 // until its Release, which the caller must call once it has written the
 // reply.
 func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (GetRecordsOutput, error) {
+	var sink arenaSink
+	out, err := s.getRecords(ctx, iterator, limit, &sink)
+	if err == nil {
+		out.Records = sink.finish()
+	}
+	return out, err
+}
+
+// GetRecordsInto is GetRecords with the records handed to sink instead of
+// returned (the output's Records is empty). The output holds the read
+// budget that sink holds until its Release, which the caller must call once
+// it has written the reply built in sink.
+func (s *Store) GetRecordsInto(ctx context.Context, iterator string, limit int, sink RecordSink) (GetRecordsOutput, error) {
+	return s.getRecords(ctx, iterator, limit, sink)
+}
+
+func (s *Store) getRecords(ctx context.Context, iterator string, limit int, sink RecordSink) (GetRecordsOutput, error) {
 	if limit == 0 {
 		limit = MaxGetRecordsLimit
 	}
@@ -522,14 +532,14 @@ func (s *Store) GetRecords(ctx context.Context, iterator string, limit int) (Get
 			return GetRecordsOutput{}, err
 		}
 	}
-	res, hold, err := s.read(ctx, c, limit, MaxGetRecordsBytes, admitGetRecords)
+	res, hold, err := s.readInto(ctx, c, limit, MaxGetRecordsBytes, admitGetRecords, sink)
 	if err != nil {
 		return GetRecordsOutput{}, err
 	}
 	if meter != nil {
-		s.chargeRead(meter, res.Records)
+		meter.Charge(s.cfg.now(), res.dataBytes)
 	}
-	out := GetRecordsOutput{Records: res.Records, MillisBehindLatest: res.MillisBehindLatest, ChildShards: res.ChildShards, hold: hold}
+	out := GetRecordsOutput{MillisBehindLatest: res.MillisBehindLatest, ChildShards: res.ChildShards, hold: hold}
 	if !res.ShardEnded {
 		out.NextIterator = s.encodeIterator(res.Next, s.cfg.now().UnixMilli())
 	}
