@@ -1,8 +1,6 @@
 package grpcapi
 
 import (
-	"fmt"
-
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -10,48 +8,115 @@ import (
 	"github.com/spatehq/spate/shard"
 )
 
-// Encoding a reply of records straight from the store's.
+// Encoding a reply of records straight from the store's iterator.
 //
-// encodeRecords builds a spatev1.Record (and a Timestamp) per record only
-// for the codec to walk them twice (size, then bytes), copy every record's
-// data once more, and drop them: for a GetRecords reply of 10,000 records,
-// three blocks of structs holding 40,000 pointers. preencoded instead writes
-// the whole reply once, its records straight from the store's, into a
-// buffer it leaves in a new message's unknown fields: every protobuf
-// marshaller writes unknown fields out as they are, and protoCodec hands
-// such a message's bytes to gRPC without copying them again. On the wire the
-// reply is the same message (its fields in another order, which protobuf
-// allows); in process its fields look empty and the whole reply is in
-// protoreflect's GetUnknown: decode it (proto.Marshal, then Unmarshal) to
-// read it.
+// Building a spatev1.Record (and a Timestamp) per record only for the codec
+// to walk them twice (size, then bytes), copy every record's data once more,
+// and drop them costs, for a GetRecords reply of 10,000 records, three
+// blocks of structs holding 40,000 pointers; building the store's
+// shard.Records first costs another copy of every record. recordsSink
+// instead takes each record from the store's read (shard.RecordSink) and
+// encodes it at once into the reply's buffer, which finish completes with
+// the reply's other fields and leaves in a new message's unknown fields:
+// every protobuf marshaller writes unknown fields out as they are, and
+// protoCodec hands such a message's bytes to gRPC without copying them
+// again. The bytes are proto.Marshal's (deterministic) of the same reply, as
+// records is field 1 of both replies; in process the message's fields look
+// empty and the whole reply is in protoreflect's GetUnknown: decode it
+// (proto.Marshal, then Unmarshal) to read it.
 
-// preencoded returns into carrying head with recs appended as its field 1
-// (repeated spate.v1.Record), all encoded, as its only contents. head's
-// field 1 must be empty; into must be a new message.
-func preencoded[M interface {
+// recordsSink encodes the records of a read as field 1 (repeated
+// spate.v1.Record) of replies of at most maxBytes of data and partition keys
+// each (but at least one record; 0 is no limit): Subscribe's events.
+type recordsSink struct {
+	maxBytes int
+	chunks   []recordsChunk
+	held     int64
+}
+
+// recordsChunk is the records of one reply.
+type recordsChunk struct {
+	b       []byte
+	bytes   int // data and partition keys
+	lastSeq int // offset in b of the last record's sequence number
+}
+
+// tailRoom is what a chunk keeps free after its records for the reply's
+// other fields (a shard iterator, the milliseconds behind, a continuation
+// sequence number), so that finish need not copy it.
+const tailRoom = 128
+
+func (s *recordsSink) AppendRecord(r *shard.RecordView) error {
+	secs, nanos := splitMillis(r.ArrivalMs)
+	size := viewSize(r, secs, nanos)
+	need := 1 + sizeVarint(uint64(size)) + size
+	recBytes := len(r.Data) + len(r.PartitionKey)
+	var c *recordsChunk
+	if n := len(s.chunks); n > 0 && (s.maxBytes <= 0 || s.chunks[n-1].bytes+recBytes <= s.maxBytes) {
+		c = &s.chunks[n-1]
+	} else {
+		s.chunks = append(s.chunks, recordsChunk{})
+		c = &s.chunks[len(s.chunks)-1]
+	}
+	if cap(c.b)-len(c.b) < need+tailRoom {
+		// Room for the records still to come, as if they were the size
+		// of this one (with some for longer keys), or twice the room
+		// so far: a full read of small records is sized once.
+		n := min(r.RecordsLeft, r.BytesLeft/r.ValueLen+1)
+		if s.maxBytes > 0 {
+			n = min(n, (s.maxBytes-c.bytes)/max(recBytes, 1)+1)
+		}
+		grown := nozero.Bytes(max(len(c.b)+n*(need+8)+tailRoom, 2*cap(c.b)))[:len(c.b)]
+		copy(grown, c.b)
+		s.held += int64(cap(grown) - cap(c.b))
+		c.b = grown
+	}
+	b := protowire.AppendVarint(append(c.b, tagRecords), uint64(size))
+	c.lastSeq = len(b) + 2 // after the tag and the length (< 128)
+	c.b = appendRecordFields(b, r, secs, nanos)
+	c.bytes += recBytes
+	return nil
+}
+
+func (s *recordsSink) HeldBytes() int64 { return s.held }
+
+// finish returns into carrying the records of chunk i followed by tail's
+// fields (tail's field 1 must be empty), all encoded; into must be a new
+// message.
+func finish[M interface {
 	protoreflect.ProtoMessage
 	vtMarshaler
-}](head M, recs []shard.Record, into M) (M, error) {
-	n := head.SizeVT()
-	size := n
-	sizes := make([]int, len(recs)) // each record's, not to work them out twice
-	for i := range recs {
-		rs := recordSize(&recs[i])
-		sizes[i] = rs
-		size += 1 + sizeVarint(uint64(rs)) + rs
+}](s *recordsSink, i int, tail M, into M) (M, error) {
+	var b []byte
+	if i < len(s.chunks) {
+		b = s.chunks[i].b
 	}
-	b := nozero.Bytes(size)[:n]
-	if err := marshalVT(head, b); err != nil {
+	n := tail.SizeVT()
+	if cap(b)-len(b) < n {
+		grown := nozero.Bytes(len(b) + n)[:len(b)]
+		copy(grown, b)
+		b = grown
+	}
+	if err := marshalVT(tail, b[len(b):len(b)+n]); err != nil {
 		return into, err
 	}
-	for i := range recs {
-		b = appendRecordField(b, &recs[i], sizes[i])
-	}
-	if len(b) != size {
-		return into, fmt.Errorf("encode %d records: wrote %d bytes, sized %d", len(recs), len(b), size)
-	}
-	into.ProtoReflect().SetUnknown(b)
+	into.ProtoReflect().SetUnknown(b[:len(b)+n])
 	return into, nil
+}
+
+// lastSequenceNumber is the sequence number of chunk i's last record.
+func (s *recordsSink) lastSequenceNumber(i int) string {
+	c := &s.chunks[i]
+	return string(c.b[c.lastSeq : c.lastSeq+shard.SequenceNumberLen])
+}
+
+// splitMillis is time.UnixMilli(ms)'s Unix() and Nanosecond().
+func splitMillis(ms int64) (secs int64, nanos int) {
+	secs, rem := ms/1000, ms%1000
+	if rem < 0 {
+		secs, rem = secs-1, rem+1000
+	}
+	return secs, int(rem) * 1_000_000
 }
 
 // Field tags (field number << 3 | wire type 2, length-delimited; 0 varint)
@@ -68,17 +133,14 @@ const (
 	tagNanos          = 2<<3 | 0
 )
 
-// recordSize is the length of r encoded as a spate.v1.Record.
-func recordSize(r *shard.Record) int {
+// viewSize is the length of r, which arrived at secs and nanos, encoded as
+// a spate.v1.Record.
+func viewSize(r *shard.RecordView, secs int64, nanos int) int {
 	n := bytesFieldSize(len(r.SequenceNumber)) + bytesFieldSize(len(r.Data)) + bytesFieldSize(len(r.PartitionKey))
 	if r.Encrypted {
 		n += bytesFieldSize(len(shard.EncryptionKMS))
 	}
-	if !r.ArrivalTime.IsZero() {
-		ts := timestampSize(r.ArrivalTime.Unix(), r.ArrivalTime.Nanosecond())
-		n += 2 + ts // a message field, written even when empty; ts < 128
-	}
-	return n
+	return n + 2 + timestampSize(secs, nanos) // a message field, written even when empty; it is < 128
 }
 
 // bytesFieldSize is the length of a string or bytes field of n bytes
@@ -114,20 +176,16 @@ func sizeVarint(v uint64) int {
 	return protowire.SizeVarint(v)
 }
 
-// appendRecordField appends r, whose recordSize is size, as one element of a
-// records field (1).
-func appendRecordField(b []byte, r *shard.Record, size int) []byte {
-	b = protowire.AppendVarint(append(b, tagRecords), uint64(size))
+// appendRecordFields appends the fields of r, which arrived at secs and
+// nanos, as a spate.v1.Record.
+func appendRecordFields(b []byte, r *shard.RecordView, secs int64, nanos int) []byte {
 	b = appendBytesField(b, tagSequenceNumber, r.SequenceNumber)
-	if !r.ArrivalTime.IsZero() {
-		secs, nanos := r.ArrivalTime.Unix(), r.ArrivalTime.Nanosecond()
-		b = append(b, tagArrival, byte(timestampSize(secs, nanos)))
-		if secs != 0 {
-			b = protowire.AppendVarint(append(b, tagSeconds), uint64(secs))
-		}
-		if nanos != 0 {
-			b = protowire.AppendVarint(append(b, tagNanos), uint64(nanos))
-		}
+	b = append(b, tagArrival, byte(timestampSize(secs, nanos)))
+	if secs != 0 {
+		b = protowire.AppendVarint(append(b, tagSeconds), uint64(secs))
+	}
+	if nanos != 0 {
+		b = protowire.AppendVarint(append(b, tagNanos), uint64(nanos))
 	}
 	b = appendBytesField(b, tagData, r.Data)
 	b = appendBytesField(b, tagPartitionKey, r.PartitionKey)

@@ -2,6 +2,7 @@ package grpcapi
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -12,58 +13,88 @@ import (
 	"github.com/spatehq/spate/shard"
 )
 
-// TestPreencoded: a reply encoded straight from the store's records is, byte
-// for byte, what proto.Marshal writes for its other fields and then for the
-// same records built as messages (encodeRecords), and it decodes to that
-// reply.
-func TestPreencoded(t *testing.T) {
+// seq is a sequence number of the store's length ending in i.
+func seq(i int) string { return fmt.Sprintf("49%054d", i) }
+
+// sinkRecords hands recs to s as a store's read does. With tight hints the
+// read says each record may be the last, so s grows its buffers at every
+// record; otherwise it says all of recs may follow.
+func sinkRecords(t testing.TB, s *recordsSink, recs []shard.Record, tight bool) {
+	t.Helper()
+	for i := range recs {
+		r := &recs[i]
+		v := shard.RecordView{
+			SequenceNumber: []byte(r.SequenceNumber), ArrivalMs: r.ArrivalTime.UnixMilli(),
+			PartitionKey: []byte(r.PartitionKey), Data: r.Data, Encrypted: r.Encrypted,
+			RecordsLeft: len(recs) - i, BytesLeft: 10 << 20, ValueLen: 9 + len(r.PartitionKey) + len(r.Data),
+		}
+		if tight {
+			v.RecordsLeft, v.BytesLeft = 1, v.ValueLen
+		}
+		if err := s.AppendRecord(&v); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestRecordsSink: a reply encoded straight from the store's read is, byte
+// for byte, what proto.Marshal (deterministic) writes for the same reply
+// built as messages (encodeRecords), and it decodes to that reply.
+func TestRecordsSink(t *testing.T) {
 	at := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
+	children := []shard.ChildShard{{ShardID: "shardId-000000000001", ParentShards: []string{"shardId-000000000000"}, HashKeyRange: shard.HashKeyRange{Start: "0", End: strings.Repeat("9", 38)}}}
 	for _, tc := range []struct {
-		name string
-		recs []shard.Record
+		name     string
+		recs     []shard.Record
+		children []shard.ChildShard
 	}{
-		{"none", nil},
-		{"one", []shard.Record{{SequenceNumber: "49590338271490256608559692538361571095921575989136588802", ArrivalTime: at, Data: []byte("hello"), PartitionKey: "k"}}},
-		{"encrypted", []shard.Record{{SequenceNumber: "1", ArrivalTime: at, Data: []byte("x"), PartitionKey: "k", Encrypted: true}}},
-		{"empty data", []shard.Record{{SequenceNumber: "1", ArrivalTime: at, Data: []byte{}, PartitionKey: "k"}, {SequenceNumber: "2", ArrivalTime: at, PartitionKey: "k"}}},
-		{"no arrival time", []shard.Record{{SequenceNumber: "1", Data: []byte("x"), PartitionKey: "k"}}},
-		{"whole second", []shard.Record{{SequenceNumber: "1", ArrivalTime: at.Truncate(time.Second), Data: []byte("x"), PartitionKey: "k"}}},
-		{"the epoch", []shard.Record{{SequenceNumber: "1", ArrivalTime: time.UnixMilli(0), Data: []byte("x"), PartitionKey: "k"}, {SequenceNumber: "2", ArrivalTime: time.UnixMilli(5), Data: []byte("x"), PartitionKey: "k"}}},
-		{"before the epoch", []shard.Record{{SequenceNumber: "1", ArrivalTime: time.UnixMilli(-1500), Data: []byte("x"), PartitionKey: "k"}}},
-		{"large", []shard.Record{{SequenceNumber: "1", ArrivalTime: at, Data: bytes.Repeat([]byte("d"), 1<<20+3), PartitionKey: strings.Repeat("p", 256)}}},
+		{"none", nil, nil},
+		{"one", []shard.Record{{SequenceNumber: "49590338271490256608559692538361571095921575989136588802", ArrivalTime: at, Data: []byte("hello"), PartitionKey: "k"}}, nil},
+		{"encrypted", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at, Data: []byte("x"), PartitionKey: "k", Encrypted: true}}, nil},
+		{"empty data", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at, Data: []byte{}, PartitionKey: "k"}, {SequenceNumber: seq(2), ArrivalTime: at, PartitionKey: "k"}}, nil},
+		{"whole second", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at.Truncate(time.Second), Data: []byte("x"), PartitionKey: "k"}}, nil},
+		{"the epoch", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: time.UnixMilli(0).UTC(), Data: []byte("x"), PartitionKey: "k"}, {SequenceNumber: seq(2), ArrivalTime: time.UnixMilli(5).UTC(), Data: []byte("x"), PartitionKey: "k"}}, nil},
+		{"before the epoch", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: time.UnixMilli(-1500).UTC(), Data: []byte("x"), PartitionKey: "k"}, {SequenceNumber: seq(2), ArrivalTime: time.UnixMilli(-1000).UTC(), Data: []byte("x"), PartitionKey: "k"}}, nil},
+		{"large", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at, Data: bytes.Repeat([]byte("d"), 1<<20+3), PartitionKey: strings.Repeat("p", 256)}}, nil},
+		{"many, keys of several lengths", storeRecords(300), nil},
+		{"child shards", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at, Data: []byte("x"), PartitionKey: "k"}}, children},
+		{"child shards, no records", nil, children},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
-			want := &spatev1.GetRecordsResponse{Records: encodeRecords(tc.recs), NextShardIterator: "it", MillisBehindLatest: 7}
-			wantRecords, err := proto.MarshalOptions{Deterministic: true}.Marshal(&spatev1.GetRecordsResponse{Records: want.Records})
-			if err != nil {
-				t.Fatal(err)
-			}
-			head := &spatev1.GetRecordsResponse{NextShardIterator: "it", MillisBehindLatest: 7}
-			wantHead, err := proto.Marshal(head)
-			if err != nil {
-				t.Fatal(err)
-			}
-			got, err := preencoded(head, tc.recs, new(spatev1.GetRecordsResponse))
-			if err != nil {
-				t.Fatal(err)
-			}
-			if raw := got.ProtoReflect().GetUnknown(); !bytes.Equal(raw, append(wantHead, wantRecords...)) {
-				t.Fatalf("encoded %x, proto.Marshal %x then %x", raw, wantHead, wantRecords)
-			}
-			// Through the codec, which sends such a message's bytes as they are.
-			out, err := protoCodec{NewBufferPool()}.Marshal(got)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wire := out.Materialize()
-			out.Free()
-			decoded := new(spatev1.GetRecordsResponse)
-			if err := proto.Unmarshal(wire, decoded); err != nil {
-				t.Fatal(err)
-			}
-			if !proto.Equal(decoded, want) {
-				t.Fatalf("decoded %v, want %v", decoded, want)
-			}
-		})
+		for _, tight := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tight=%v", tc.name, tight), func(t *testing.T) {
+				want := &spatev1.GetRecordsResponse{Records: encodeRecords(tc.recs), NextShardIterator: "it", MillisBehindLatest: 7, ChildShards: encodeChildShards(tc.children)}
+				wantWire, err := proto.MarshalOptions{Deterministic: true}.Marshal(want)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var sink recordsSink
+				sinkRecords(t, &sink, tc.recs, tight)
+				got, err := finish(&sink, 0, &spatev1.GetRecordsResponse{NextShardIterator: "it", MillisBehindLatest: 7, ChildShards: encodeChildShards(tc.children)}, new(spatev1.GetRecordsResponse))
+				if err != nil {
+					t.Fatal(err)
+				}
+				raw := got.ProtoReflect().GetUnknown()
+				if !bytes.Equal(raw, wantWire) {
+					t.Fatalf("encoded %x, proto.Marshal %x", raw, wantWire)
+				}
+				if held := sink.HeldBytes(); held < int64(len(raw)-200) {
+					t.Errorf("sink holds %d bytes for a reply of %d", held, len(raw))
+				}
+				// Through the codec, which sends such a message's bytes as they are.
+				out, err := protoCodec{NewBufferPool()}.Marshal(got)
+				if err != nil {
+					t.Fatal(err)
+				}
+				wire := out.Materialize()
+				out.Free()
+				decoded := new(spatev1.GetRecordsResponse)
+				if err := proto.Unmarshal(wire, decoded); err != nil {
+					t.Fatal(err)
+				}
+				if !proto.Equal(decoded, want) {
+					t.Fatalf("decoded %v, want %v", decoded, want)
+				}
+			})
+		}
 	}
 }

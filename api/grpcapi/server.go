@@ -308,20 +308,21 @@ func (s *Server) GetShardIterator(ctx context.Context, req *spatev1.GetShardIter
 }
 
 // GetRecords implements spatev1.StreamServiceServer. Its reply is encoded
-// already (recordsencode.go): every field of it is in its unknown fields,
-// which gRPC sends as they are; a caller in process reads it by marshalling
-// and unmarshalling it, as a client does.
+// already, straight from the store's read (recordsencode.go): every field of
+// it is in its unknown fields, which gRPC sends as they are; a caller in
+// process reads it by marshalling and unmarshalling it, as a client does.
 func (s *Server) GetRecords(ctx context.Context, req *spatev1.GetRecordsRequest) (*spatev1.GetRecordsResponse, error) {
-	out, err := s.store.GetRecords(ctx, req.GetShardIterator(), int(req.GetLimit()))
+	var sink recordsSink
+	out, err := s.store.GetRecordsInto(ctx, req.GetShardIterator(), int(req.GetLimit()), &sink)
 	if err != nil {
 		return nil, s.fail(ctx, "GetRecords", err)
 	}
 	defer holdUntilSent(ctx, out)() // the read budget, until the reply is sent
-	resp, err := preencoded(&spatev1.GetRecordsResponse{
+	resp, err := finish(&sink, 0, &spatev1.GetRecordsResponse{
 		NextShardIterator:  out.NextIterator,
 		MillisBehindLatest: out.MillisBehindLatest,
 		ChildShards:        encodeChildShards(out.ChildShards),
-	}, out.Records, new(spatev1.GetRecordsResponse))
+	}, new(spatev1.GetRecordsResponse))
 	if err != nil {
 		return nil, s.fail(ctx, "GetRecords", err)
 	}

@@ -54,17 +54,9 @@ func (s *Server) Subscribe(req *spatev1.SubscribeRequest, stream grpc.ServerStre
 	}
 
 	var last string // sequence number of the last record sent
-	err = s.store.Subscribe(ctx, name, req.GetShardId(), pos, func(r shard.ReadResult) error {
-		for _, ev := range subscribeEvents(r, maxSubscribeEventBytes) {
-			if n := len(ev.Records); n > 0 {
-				last = ev.Records[n-1].GetSequenceNumber()
-			}
-			ev.ContinuationSequenceNumber = last
-			if err := stream.Send(ev); err != nil {
-				return err
-			}
-		}
-		return nil
+	newSink := func() shard.RecordSink { return &recordsSink{maxBytes: maxSubscribeEventBytes} }
+	err = s.store.SubscribeInto(ctx, name, req.GetShardId(), pos, newSink, func(r shard.ReadResult, sink shard.RecordSink) error {
+		return sendEvents(r, sink.(*recordsSink), &last, stream.Send)
 	})
 	if err != nil && s.closing.Err() != nil && stream.Context().Err() == nil {
 		if last == "" {
@@ -76,27 +68,29 @@ func (s *Server) Subscribe(req *spatev1.SubscribeRequest, stream grpc.ServerStre
 	return s.fail(ctx, "Subscribe", err)
 }
 
-// subscribeEvents splits one store batch into events whose records' data and
-// partition keys total at most maxBytes (but at least one record each). Only
-// the last event carries the child shards.
-func subscribeEvents(r shard.ReadResult, maxBytes int) []*spatev1.SubscribeResponse {
-	var events []*spatev1.SubscribeResponse
-	records := encodeRecords(r.Records)
-	for len(records) > 0 || len(events) == 0 {
-		n, size := 0, 0
-		for n < len(records) {
-			sz := len(records[n].GetData()) + len(records[n].GetPartitionKey())
-			if n > 0 && size+sz > maxBytes {
-				break
-			}
-			n, size = n+1, size+sz
+// sendEvents sends one store batch, whose records sink has encoded in
+// events of at most maxSubscribeEventBytes of data and partition keys each
+// (but at least one record), one event at a time. Only the last event
+// carries the child shards; every event carries the sequence number of the
+// last record sent so far (last, updated).
+func sendEvents(r shard.ReadResult, sink *recordsSink, last *string, send func(*spatev1.SubscribeResponse) error) error {
+	n := max(len(sink.chunks), 1) // a batch without records ends the shard
+	for i := range n {
+		tail := &spatev1.SubscribeResponse{MillisBehindLatest: r.MillisBehindLatest}
+		if i < len(sink.chunks) {
+			*last = sink.lastSequenceNumber(i)
 		}
-		events = append(events, &spatev1.SubscribeResponse{
-			Records:            records[:n:n],
-			MillisBehindLatest: r.MillisBehindLatest,
-		})
-		records = records[n:]
+		tail.ContinuationSequenceNumber = *last
+		if i == n-1 {
+			tail.ChildShards = encodeChildShards(r.ChildShards)
+		}
+		ev, err := finish(sink, i, tail, new(spatev1.SubscribeResponse))
+		if err != nil {
+			return err
+		}
+		if err := send(ev); err != nil {
+			return err
+		}
 	}
-	events[len(events)-1].ChildShards = encodeChildShards(r.ChildShards)
-	return events
+	return nil
 }

@@ -1,17 +1,20 @@
 package grpcapi
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"maps"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/spatehq/spate/apierr"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
@@ -172,9 +175,15 @@ func TestSubscribeEndsOnClose(t *testing.T) {
 	put(t, f, "b")
 }
 
+// TestSubscribeEvents: a store batch goes out in events of at most
+// maxBytes of data and partition keys (at least one record each), the last
+// with the child shards, every one with the last sequence number so far;
+// each event is, byte for byte, proto.Marshal's (deterministic) of the
+// event built as messages.
 func TestSubscribeEvents(t *testing.T) {
+	at := time.Date(2026, 1, 2, 3, 4, 5, 6_000_000, time.UTC)
 	rec := func(data string) shard.Record {
-		return shard.Record{SequenceNumber: data, PartitionKey: "k", Data: []byte(data)}
+		return shard.Record{SequenceNumber: seq(int(data[0])), ArrivalTime: at, PartitionKey: "k", Data: []byte(data)}
 	}
 	children := []shard.ChildShard{{ShardID: "shardId-000000000001", ParentShards: []string{"shardId-000000000000"}}}
 	tests := []struct {
@@ -187,26 +196,68 @@ func TestSubscribeEvents(t *testing.T) {
 		{"one event", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbb")}}, 100, [][]string{{"aaa", "bbb"}}, -1},
 		{"split by size", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbb"), rec("ccc")}}, 8, [][]string{{"aaa", "bbb"}, {"ccc"}}, -1},
 		{"record larger than the limit goes alone", shard.ReadResult{Records: []shard.Record{rec("aaaaaaaaaa"), rec("b")}}, 4, [][]string{{"aaaaaaaaaa"}, {"b"}}, -1},
-		{"shard end with records", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbb")}, ShardEnded: true, ChildShards: children}, 4, [][]string{{"aaa"}, {"bbb"}}, 1},
+		{"shard end with records", shard.ReadResult{Records: []shard.Record{rec("aaa"), rec("bbbb")}, ShardEnded: true, ChildShards: children}, 4, [][]string{{"aaa"}, {"bbbb"}}, 1},
 		{"shard end without records", shard.ReadResult{ShardEnded: true, ChildShards: children}, 4, [][]string{nil}, 0},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			events := subscribeEvents(tt.in, tt.maxBytes)
-			if len(events) != len(tt.want) {
-				t.Fatalf("%d events, want %d", len(events), len(tt.want))
-			}
-			for i, ev := range events {
-				if got := dataOf(ev.GetRecords()); !slices.Equal(got, tt.want[i]) && len(got)+len(tt.want[i]) > 0 {
-					t.Errorf("event %d records = %q, want %q", i, got, tt.want[i])
+		for _, tight := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s/tight=%v", tt.name, tight), func(t *testing.T) {
+				sink := &recordsSink{maxBytes: tt.maxBytes}
+				sinkRecords(t, sink, tt.in.Records, tight)
+				last := "before"
+				var events []*spatev1.SubscribeResponse
+				err := sendEvents(tt.in, sink, &last, func(ev *spatev1.SubscribeResponse) error {
+					events = append(events, ev)
+					return nil
+				})
+				if err != nil {
+					t.Fatal(err)
 				}
-				hasChildren := len(ev.GetChildShards()) > 0
-				if hasChildren != (i == tt.children) {
-					t.Errorf("event %d child shards = %v", i, ev.GetChildShards())
+				if len(events) != len(tt.want) {
+					t.Fatalf("%d events, want %d", len(events), len(tt.want))
 				}
-			}
-		})
+				wantLast, off := "before", 0
+				for i, ev := range events {
+					recs := tt.in.Records[off : off+len(tt.want[i])]
+					off += len(recs)
+					if len(recs) > 0 {
+						wantLast = recs[len(recs)-1].SequenceNumber
+					}
+					want := &spatev1.SubscribeResponse{Records: encodeRecords(recs), MillisBehindLatest: tt.in.MillisBehindLatest, ContinuationSequenceNumber: wantLast}
+					if i == tt.children {
+						want.ChildShards = encodeChildShards(tt.in.ChildShards)
+					}
+					wantWire, err := proto.MarshalOptions{Deterministic: true}.Marshal(want)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if raw := ev.ProtoReflect().GetUnknown(); !bytes.Equal(raw, wantWire) {
+						t.Errorf("event %d encoded %x, proto.Marshal %x", i, raw, wantWire)
+					}
+					if got := dataOf(decodeEvent(t, ev).GetRecords()); !slices.Equal(got, tt.want[i]) && len(got)+len(tt.want[i]) > 0 {
+						t.Errorf("event %d records = %q, want %q", i, got, tt.want[i])
+					}
+				}
+				if last != wantLast {
+					t.Errorf("last sequence number %q, want %q", last, wantLast)
+				}
+			})
+		}
 	}
+}
+
+// decodeEvent reads an event encoded beforehand as a client would.
+func decodeEvent(t *testing.T, ev *spatev1.SubscribeResponse) *spatev1.SubscribeResponse {
+	t.Helper()
+	wire, err := proto.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := new(spatev1.SubscribeResponse)
+	if err := proto.Unmarshal(wire, out); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // consumerAges returns the named consumers' iterator ages of stream s by
