@@ -299,7 +299,7 @@ func (s *Store) readAdmitted(ctx context.Context, st *stream, sh *shardState, c 
 			// Consecutive counters (the common case) get the previous
 			// sequence number plus one instead of formatting it again.
 			if n > 0 && ctr == prevCtr+1 {
-				r.SequenceNumber = appendNextSeq(seqBuf[:0], r.SequenceNumber)
+				incrementSeq(r.SequenceNumber) // seqBuf, which sinks do not keep
 			} else {
 				r.SequenceNumber = appendSeqCounter(seqBuf[:0], seqPrefix, ctr)
 			}
@@ -579,17 +579,14 @@ func appendSeqCounter(b, prefix []byte, ctr uint64) []byte {
 	return append(b, digits...)
 }
 
-// appendNextSeq appends the sequence number that follows seq (the same
-// stream and shard, counter plus one) by copying seq and adding one to its
-// decimal digits: the common case in a read, where counters are consecutive,
-// and several times cheaper than formatting the counter again.
-func appendNextSeq(b []byte, seq []byte) []byte {
-	start := len(b)
-	b = append(b, seq...)
-	i := len(b) - 1
-	for ; i >= start+SequenceNumberLen-seqCounterDigits && b[i] == '9'; i-- {
-		b[i] = '0'
+// incrementSeq turns seq into the sequence number that follows it (the
+// same stream and shard, counter plus one) by adding one to its decimal
+// digits in place: the common case in a read, where counters are
+// consecutive, and several times cheaper than formatting the counter again.
+func incrementSeq(seq []byte) {
+	i := SequenceNumberLen - 1
+	for ; i >= SequenceNumberLen-seqCounterDigits && seq[i] == '9'; i-- {
+		seq[i] = '0'
 	}
-	b[i]++ // cannot carry out of the counter: it is a uint64 in 32 digits
-	return b
+	seq[i]++ // cannot carry out of the counter: it is a uint64 in 32 digits
 }

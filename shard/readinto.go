@@ -22,8 +22,9 @@ import (
 // RecordSink receives the records of a read, one at a time and in order.
 type RecordSink interface {
 	// AppendRecord takes one record. r and the slices in it are only
-	// valid during the call (they alias the store's iterator): copy what
-	// is kept. An error ends the read with that error.
+	// valid during the call (they alias the store's iterator and its
+	// buffers) and must not be modified: copy what is kept. An error ends
+	// the read with that error.
 	AppendRecord(r *RecordView) error
 	// HeldBytes is what the sink holds for the records it took (its
 	// buffers' capacity): the read budget counts it until the read's
