@@ -63,7 +63,7 @@ func (c protoCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	if raw := m.ProtoReflect().GetUnknown(); len(raw) == size {
 		// Nothing but unknown fields, which marshal as they are: a reply
-		// encoded beforehand (preencoded), sent without another copy.
+		// encoded beforehand (recordsSink), sent without another copy.
 		return mem.BufferSlice{mem.SliceBuffer(raw)}, nil
 	}
 	buf := c.pool.Get(size)

@@ -141,33 +141,6 @@ func encodeChildShards(in []shard.ChildShard) []*spatev1.ChildShard {
 	return out
 }
 
-// encodeRecords shares the records' Data slices; the store hands them over
-// to the caller. The messages and their timestamps are allocated in two
-// blocks, not two objects per record: a read returns up to 10,000 records,
-// and per-record allocations dominated serving them.
-func encodeRecords(in []shard.Record) []*spatev1.Record {
-	out := make([]*spatev1.Record, len(in))
-	recs := make([]spatev1.Record, len(in))
-	times := make([]timestamppb.Timestamp, len(in))
-	for i, r := range in {
-		rec := &recs[i]
-		rec.SequenceNumber = r.SequenceNumber
-		rec.Data = r.Data
-		rec.PartitionKey = r.PartitionKey
-		if r.Encrypted {
-			rec.EncryptionType = shard.EncryptionKMS
-		}
-		if !r.ArrivalTime.IsZero() {
-			ts := &times[i]
-			ts.Seconds = r.ArrivalTime.Unix()
-			ts.Nanos = int32(r.ArrivalTime.Nanosecond())
-			rec.ApproximateArrivalTimestamp = ts
-		}
-		out[i] = rec
-	}
-	return out
-}
-
 func encodeDescription(d shard.StreamDescription) *spatev1.StreamDescription {
 	return &spatev1.StreamDescription{
 		StreamName:              d.Name,

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 	"github.com/spatehq/spate/shard"
@@ -97,4 +98,30 @@ func TestRecordsSink(t *testing.T) {
 			})
 		}
 	}
+}
+
+// encodeRecords builds records as messages: the reference that replies
+// encoded straight from the store's read (recordsSink) are checked against,
+// and what the server did before them.
+func encodeRecords(in []shard.Record) []*spatev1.Record {
+	out := make([]*spatev1.Record, len(in))
+	recs := make([]spatev1.Record, len(in))
+	times := make([]timestamppb.Timestamp, len(in))
+	for i, r := range in {
+		rec := &recs[i]
+		rec.SequenceNumber = r.SequenceNumber
+		rec.Data = r.Data
+		rec.PartitionKey = r.PartitionKey
+		if r.Encrypted {
+			rec.EncryptionType = shard.EncryptionKMS
+		}
+		if !r.ArrivalTime.IsZero() {
+			ts := &times[i]
+			ts.Seconds = r.ArrivalTime.Unix()
+			ts.Nanos = int32(r.ArrivalTime.Nanosecond())
+			rec.ApproximateArrivalTimestamp = ts
+		}
+		out[i] = rec
+	}
+	return out
 }
