@@ -48,7 +48,7 @@ type fixture struct {
 
 // newFixture opens a store in a temporary directory and serves it over
 // bufconn; everything is closed when the test ends.
-func newFixture(t *testing.T, opts ...shard.Option) *fixture {
+func newFixture(t testing.TB, opts ...shard.Option) *fixture {
 	t.Helper()
 	store, err := shard.Open(t.TempDir(), opts...)
 	if err != nil {
@@ -68,7 +68,7 @@ func newFixture(t *testing.T, opts ...shard.Option) *fixture {
 // serveBufconn starts a gRPC server with the services register registers,
 // on an in-memory listener, and returns a connection to it; both are
 // stopped when the test ends. opts are added to ServerOptions.
-func serveBufconn(t *testing.T, register func(*grpc.Server), opts ...grpc.ServerOption) *grpc.ClientConn {
+func serveBufconn(t testing.TB, register func(*grpc.Server), opts ...grpc.ServerOption) *grpc.ClientConn {
 	t.Helper()
 	lis := bufconn.Listen(1 << 20)
 	gs := grpc.NewServer(append(ServerOptions(), opts...)...) // as `spate serve` does
