@@ -3,6 +3,7 @@ package kinesisapi
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -248,6 +249,22 @@ func (f *fanOut) endConsumer(arn string) {
 	}
 	for k := range f.meters {
 		if k.consumerARN == arn {
+			delete(f.meters, k)
+		}
+	}
+}
+
+// endStream forgets the meters of a deleted stream's consumers, whose ARNs
+// start with the stream's (their running subscriptions end on their own:
+// the store answers ResourceNotFoundException). Without it they would
+// stay until the handler closes, since the consumers are gone without a
+// DeregisterStreamConsumer.
+func (f *fanOut) endStream(streamARN string) {
+	prefix := streamARN + "/consumer/"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.meters {
+		if strings.HasPrefix(k.consumerARN, prefix) {
 			delete(f.meters, k)
 		}
 	}

@@ -624,3 +624,31 @@ func TestSubscribeToShardChildShards(t *testing.T) {
 		})
 	}
 }
+
+// TestFanOutMetersEndWithStream: the read meters of a deleted stream's
+// consumers are forgotten with the stream, not only on deregistration;
+// another stream's stay.
+func TestFanOutMetersEndWithStream(t *testing.T) {
+	s := newFanOutServer(t, []shard.Option{shard.WithThroughputLimits(true)})
+	trim := map[string]any{"Type": "TRIM_HORIZON"}
+	for _, name := range []string{"s", "other"} {
+		r := s.mustSubscribe(t, s.stream(name, "app"), trim)
+		r.event()
+	}
+	meters := func() []string {
+		s.h.fanOut.mu.Lock()
+		defer s.h.fanOut.mu.Unlock()
+		var out []string
+		for k := range s.h.fanOut.meters {
+			out = append(out, k.consumerARN)
+		}
+		return out
+	}
+	if got := meters(); len(got) != 2 {
+		t.Fatalf("meters before the deletion: %v, want one per stream", got)
+	}
+	s.OK("DeleteStream", map[string]any{"StreamName": "s", "EnforceConsumerDeletion": true})
+	if got := meters(); len(got) != 1 || !strings.HasPrefix(got[0], testARN+"other/") {
+		t.Fatalf("meters after deleting s: %v, want only other's", got)
+	}
+}
