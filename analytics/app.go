@@ -396,6 +396,7 @@ func (r *runner) checkpoint(ctx context.Context) error {
 			ck.ShardMax[id] = r.p.shardMax[i]
 		}
 	}
+	r.trimFinished(ctx)
 	r.follow.save(&ck.checkpointHeader)
 	if r.p.op != nil {
 		ck.window = r.p.op.AppendBinary(nil)

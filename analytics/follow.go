@@ -160,6 +160,43 @@ func (r *runner) prune() {
 	}
 }
 
+// trimFinished drops from the finished list the shards that retention has
+// dropped from the source once all their children are inputs (or
+// finished): neither the children's start nor a restart needs them any
+// more (a restart's listing counts a shard it no longer shows as
+// finished), and the list would otherwise grow with every reshard of a
+// long-running application. It lists the source only while such a
+// shard is in the list; a failed listing keeps the list as it is (the next
+// checkpoint tries again).
+func (r *runner) trimFinished(ctx context.Context) {
+	f := &r.follow
+	var cands []string
+	for _, id := range f.finished {
+		kids := f.lin.Children(id)
+		if len(kids) > 0 && !slices.ContainsFunc(kids, func(k string) bool { return !f.lin.Started(k) }) {
+			cands = append(cands, id)
+		}
+	}
+	if len(cands) == 0 {
+		return
+	}
+	shards, err := r.listShards(ctx)
+	if err != nil {
+		return
+	}
+	listed := make(map[string]bool, len(shards))
+	for _, sh := range shards {
+		listed[sh.ID] = true
+	}
+	f.finished = slices.DeleteFunc(f.finished, func(id string) bool {
+		if slices.Contains(cands, id) && !listed[id] {
+			delete(f.held, id)
+			return true
+		}
+		return false
+	})
+}
+
 // inherited is the highest event time a child starts from: the lowest of
 // its parents' that read any.
 func (f *follower) inherited(id string) int64 {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -204,6 +205,19 @@ FROM events GROUP BY k, TUMBLE(t, INTERVAL '1' SECOND)`
 	}
 }
 
+// putRange writes the records from..to of events, n%3 naming each one's
+// key.
+func (f *fixture) putRange(from, to int) {
+	f.t.Helper()
+	var entries []shard.Entry
+	for n := from; n <= to; n++ {
+		entries = append(entries, shard.Entry{PartitionKey: fmt.Sprintf("k%d", n%3), Data: fmt.Appendf(nil, `{"k":"k%d","n":%d}`, n%3, n)})
+	}
+	if _, err := f.store.Append(context.Background(), "events", entries); err != nil {
+		f.t.Fatal(err)
+	}
+}
+
 // A checkpoint from before the source was resharded (no finished shards,
 // no children in Next) resumes the closed parent where it was and reads its
 // children from their start, even under start_position LATEST: they were
@@ -215,16 +229,7 @@ func TestCheckpointFromBeforeReshard(t *testing.T) {
 	if _, err := f.svc.Create(ctx, CreateInput{Name: "old", SQL: sql}); err != nil {
 		t.Fatal(err)
 	}
-	put := func(from, to int) {
-		t.Helper()
-		var entries []shard.Entry
-		for n := from; n <= to; n++ {
-			entries = append(entries, shard.Entry{PartitionKey: fmt.Sprintf("k%d", n%3), Data: fmt.Appendf(nil, `{"k":"k%d","n":%d}`, n%3, n)})
-		}
-		if _, err := f.store.Append(ctx, "events", entries); err != nil {
-			t.Fatal(err)
-		}
-	}
+	put := f.putRange
 	put(1, 30)
 	f.waitFor("30 rows", func() bool { return len(f.read("out")) == 30 })
 	if err := f.svc.Close(); err != nil {
@@ -256,5 +261,71 @@ func TestCheckpointFromBeforeReshard(t *testing.T) {
 	}
 	if check.Count() != 60 {
 		t.Fatalf("%d rows, want 60", check.Count())
+	}
+}
+
+// The checkpoint's finished list forgets a shard once retention has dropped
+// it from the source and its children are inputs, and a restart after that
+// resumes the children exactly where they were.
+func TestFinishedTrimmedAfterRetention(t *testing.T) {
+	ctx := context.Background()
+	var nowMs atomic.Int64
+	nowMs.Store(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMilli())
+	f := newFixture(t, 1)
+	f.close()
+	f.storeOpts = []shard.Option{shard.WithClock(func() time.Time { return time.UnixMilli(nowMs.Load()) }), shard.WithTrimInterval(time.Hour)}
+	f.open()
+	if _, err := f.svc.Create(ctx, CreateInput{Name: "pass", SQL: `INSERT INTO out SELECT k, n FROM events`}); err != nil {
+		t.Fatal(err)
+	}
+	put := f.putRange
+	finished := func() []string {
+		b, ok, err := f.store.GetValue(namespace, "state/pass")
+		if err != nil || !ok {
+			t.Fatalf("checkpoint: %v %v", ok, err)
+		}
+		ck, err := decodeCheckpoint(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ck.Finished
+	}
+	// ns returns the n of the rows in out, sorted.
+	ns := func() []int {
+		var out []int
+		for _, row := range f.read("out") {
+			out = append(out, int(row["n"].(float64)))
+		}
+		slices.Sort(out)
+		return out
+	}
+	put(1, 10)
+	if err := reshardtest.Split(0)(ctx, f.store, "events"); err != nil {
+		t.Fatal(err)
+	}
+	put(11, 20)
+	f.waitFor("20 rows", func() bool { return len(f.read("out")) >= 20 })
+	f.waitFor("the parent finished", func() bool { return slices.Equal(finished(), []string{shard.ShardID(0)}) })
+
+	// Retention empties everything so far and drops the parent.
+	nowMs.Add((25 * time.Hour).Milliseconds())
+	if err := f.store.TrimExpired(ctx); err != nil {
+		t.Fatal(err)
+	}
+	put(21, 30)
+	f.waitFor("the dropped parent trimmed from the finished list", func() bool {
+		return len(finished()) == 0 && len(f.read("out")) >= 10
+	})
+	if err := f.restartService(ctx, f.store, "events"); err != nil {
+		t.Fatal(err)
+	}
+	put(31, 40)
+	f.waitFor("40 rows", func() bool { return len(f.read("out")) >= 20 })
+	want := make([]int, 0, 20)
+	for n := 21; n <= 40; n++ {
+		want = append(want, n)
+	}
+	if got := ns(); !slices.Equal(got, want) {
+		t.Fatalf("rows after the trim: %v, want 21..40 once each", got)
 	}
 }

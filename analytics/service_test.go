@@ -23,6 +23,9 @@ type fixture struct {
 	dir   string
 	store *shard.Store
 	svc   *Service
+
+	// storeOpts are the store's options at the next open.
+	storeOpts []shard.Option
 }
 
 func newFixture(t *testing.T, shards int, opts ...Option) *fixture {
@@ -44,7 +47,7 @@ func newFixture(t *testing.T, shards int, opts ...Option) *fixture {
 
 func (f *fixture) open() {
 	var err error
-	if f.store, err = shard.Open(f.dir); err != nil {
+	if f.store, err = shard.Open(f.dir, f.storeOpts...); err != nil {
 		f.t.Fatal(err)
 	}
 	opts := append([]Option{WithCheckpointInterval(20 * time.Millisecond)}, f.opts...)

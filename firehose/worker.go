@@ -10,7 +10,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/shard"
+	"github.com/spatehq/spate/shard/lineage"
 )
 
 // checkpoint is a worker's persisted position ("ck/<name>/<created>/<shard>").
@@ -159,6 +161,14 @@ func (w *worker) run(ctx context.Context) {
 		next := w.ck.Next
 		w.ckMu.Unlock()
 		recs, after, ended, err := w.collect(ctx, next)
+		if children, gone := w.dropped(ctx, err); gone {
+			// Retention dropped the shard between two batches: what was
+			// left of it is lost to retention, as in Kinesis, and its
+			// children follow.
+			w.log().Warn("source shard dropped by retention before it was read to its end; its children follow")
+			end = &shardEnd{children: children}
+			continue
+		}
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log().Error("reading the source failed; retrying", "err", err)
@@ -212,6 +222,10 @@ func (w *worker) recover(ctx context.Context) error {
 		for {
 			var err error
 			if recs, err = w.readRange(ctx, in); err == nil {
+				break
+			}
+			if _, gone := w.dropped(ctx, err); gone {
+				recs = nil // retention took the batch: nothing to deliver
 				break
 			}
 			w.log().Error("reading a batch to deliver again failed; retrying", "err", err)
@@ -364,6 +378,32 @@ func (w *worker) collect(ctx context.Context, next string) ([]shard.Record, stri
 			return nil, "", nil, err
 		}
 	}
+}
+
+// dropped reports whether err says the worker's shard does not exist
+// because retention dropped it (closed and emptied: see shard.Store's
+// trimming), and then returns the children the listing names for it. A
+// shard still listed, or a listing that fails (the source stream deleted),
+// is not dropped: the caller retries as for any read failure.
+func (w *worker) dropped(ctx context.Context, err error) ([]shard.ChildShard, bool) {
+	if !apierr.Is(err, apierr.ResourceNotFound) || ctx.Err() != nil {
+		return nil, false
+	}
+	shards, lerr := w.s.store.ListShards(ctx, shard.ListShardsInput{Stream: w.meta.SourceStream, MaxResults: shard.MaxListLimit})
+	if lerr != nil {
+		return nil, false
+	}
+	var children []shard.ChildShard
+	for _, sh := range shards.Shards {
+		if sh.ShardID == w.shardID {
+			return nil, false
+		}
+		if sh.ParentShardID == w.shardID || sh.AdjacentParentShardID == w.shardID {
+			ps := lineage.FromInfo([]shard.ShardInfo{sh})[0].Parents
+			children = append(children, shard.ChildShard{ShardID: sh.ShardID, ParentShards: ps, HashKeyRange: sh.HashKeyRange})
+		}
+	}
+	return children, true
 }
 
 // readRange reads the records of an intent.

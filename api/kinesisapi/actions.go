@@ -43,7 +43,11 @@ func (h *handler) deleteStream(ctx context.Context, in *deleteStreamRequest) (em
 	if err != nil {
 		return empty{}, err
 	}
-	return empty{}, h.store.DeleteStreamWithConsumers(ctx, name, in.EnforceConsumerDeletion != nil && *in.EnforceConsumerDeletion)
+	if err := h.store.DeleteStreamWithConsumers(ctx, name, in.EnforceConsumerDeletion != nil && *in.EnforceConsumerDeletion); err != nil {
+		return empty{}, err
+	}
+	h.fanOut.endStream(h.store.StreamARN(name))
+	return empty{}, nil
 }
 
 func (h *handler) describeStream(ctx context.Context, in *describeStreamRequest) (describeStreamReply, error) {

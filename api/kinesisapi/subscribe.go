@@ -3,6 +3,7 @@ package kinesisapi
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"time"
 
@@ -47,6 +48,10 @@ const (
 	// takeoverAfter is how long a subscription is protected from being
 	// taken over by another call of the same consumer and shard.
 	takeoverAfter = 5 * time.Second
+	// callEvery is how often a consumer may call SubscribeToShard for one
+	// shard: "one call per second per registered consumer per shard"
+	// (API reference).
+	callEvery = time.Second
 	// heartbeat is how often an idle subscription gets an empty event.
 	heartbeat = 5 * time.Second
 	// maxEventBytes bounds the records' data and keys in one event (a
@@ -175,16 +180,23 @@ type fanOut struct {
 	mu     sync.Mutex
 	subs   map[subscriptionKey]*subscription
 	meters map[subscriptionKey]*throttle.Meter
-	// takeoverAfter and heartbeat are the constants of the same names
-	// (tests shorten them); now is time.Now.
-	takeoverAfter, heartbeat time.Duration
-	now                      func() time.Time
+	// calls holds when each consumer's shard was last subscribed to, for
+	// the one-call-per-second rule; entries older than callEvery are
+	// swept once the map reaches sweepAt, so it stays in proportion to
+	// the calls of the last second.
+	calls   map[subscriptionKey]time.Time
+	sweepAt int
+	// takeoverAfter, callEvery and heartbeat are the constants of the
+	// same names (tests shorten them); now is time.Now.
+	takeoverAfter, callEvery, heartbeat time.Duration
+	now                                 func() time.Time
 }
 
 func newFanOut() *fanOut {
 	return &fanOut{
 		subs: make(map[subscriptionKey]*subscription), meters: make(map[subscriptionKey]*throttle.Meter),
-		takeoverAfter: takeoverAfter, heartbeat: heartbeat, now: time.Now,
+		calls:         make(map[subscriptionKey]time.Time),
+		takeoverAfter: takeoverAfter, callEvery: callEvery, heartbeat: heartbeat, now: time.Now,
 	}
 }
 
@@ -204,18 +216,27 @@ func (f *fanOut) meter(k subscriptionKey, now time.Time) *throttle.Meter {
 }
 
 // claim makes sub the subscription of its consumer's shard: it refuses it
-// while the running one is younger than takeoverAfter, and otherwise ends
-// the running one with ResourceInUseException.
+// while the running one is younger than takeoverAfter
+// (ResourceInUseException), or within callEvery of the last subscription
+// of the same consumer and shard (LimitExceededException), and otherwise
+// ends the running one with ResourceInUseException.
 func (f *fanOut) claim(sub *subscription) error {
 	now := f.now()
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if old := f.subs[sub.key]; old != nil {
-		if now.Sub(old.started) < f.takeoverAfter {
-			return apierr.New(apierr.ResourceInUse,
-				"Another active subscription exists for consumer %s on shard %s, started less than %v ago; subscribe again later to take it over.",
-				sub.key.consumerARN, sub.key.shardID, f.takeoverAfter)
-		}
+	old := f.subs[sub.key]
+	if old != nil && now.Sub(old.started) < f.takeoverAfter {
+		return apierr.New(apierr.ResourceInUse,
+			"Another active subscription exists for consumer %s on shard %s, started less than %v ago; subscribe again later to take it over.",
+			sub.key.consumerARN, sub.key.shardID, f.takeoverAfter)
+	}
+	if last, ok := f.calls[sub.key]; ok && now.Sub(last) < f.callEvery {
+		return apierr.New(apierr.LimitExceeded,
+			"Consumer %s subscribed to shard %s less than %v ago; SubscribeToShard takes one call per second per consumer and shard.",
+			sub.key.consumerARN, sub.key.shardID, f.callEvery)
+	}
+	f.noteCall(sub.key, now)
+	if old != nil {
 		old.end(apierr.New(apierr.ResourceInUse,
 			"The subscription of consumer %s to shard %s was taken over by a newer SubscribeToShard call.", sub.key.consumerARN, sub.key.shardID))
 	}
@@ -223,6 +244,22 @@ func (f *fanOut) claim(sub *subscription) error {
 	sub.ctx, sub.cancel = context.WithCancelCause(context.Background())
 	f.subs[sub.key] = sub
 	return nil
+}
+
+// noteCall records a subscription's start for the one-call-per-second
+// rule, sweeping the entries too old to matter when the map has doubled
+// since the last sweep. The caller holds f.mu.
+func (f *fanOut) noteCall(k subscriptionKey, now time.Time) {
+	f.calls[k] = now
+	if len(f.calls) < f.sweepAt {
+		return
+	}
+	for k, t := range f.calls {
+		if now.Sub(t) >= f.callEvery {
+			delete(f.calls, k)
+		}
+	}
+	f.sweepAt = 2*len(f.calls) + 64
 }
 
 // release forgets sub once its stream is over.
@@ -248,6 +285,22 @@ func (f *fanOut) endConsumer(arn string) {
 	}
 	for k := range f.meters {
 		if k.consumerARN == arn {
+			delete(f.meters, k)
+		}
+	}
+}
+
+// endStream forgets the meters of a deleted stream's consumers, whose ARNs
+// start with the stream's (their running subscriptions end on their own:
+// the store answers ResourceNotFoundException). Without it they would
+// stay until the handler closes, since the consumers are gone without a
+// DeregisterStreamConsumer.
+func (f *fanOut) endStream(streamARN string) {
+	prefix := streamARN + "/consumer/"
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for k := range f.meters {
+		if strings.HasPrefix(k.consumerARN, prefix) {
 			delete(f.meters, k)
 		}
 	}

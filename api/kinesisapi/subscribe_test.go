@@ -281,7 +281,7 @@ func TestSubscribeToShardEvents(t *testing.T) {
 // records: nothing is skipped or read twice.
 func TestSubscribeToShardContinuation(t *testing.T) {
 	s := newFanOutServer(t, nil, awsproto.WithMaxStreamDuration(time.Hour))
-	s.h.fanOut.takeoverAfter = 0
+	s.h.fanOut.takeoverAfter, s.h.fanOut.callEvery = 0, 0
 	arn := s.stream("s", "app")
 	r := s.mustSubscribe(t, arn, map[string]any{"Type": "LATEST"})
 	ev := r.event() // at once, without records
@@ -384,6 +384,7 @@ func TestSubscribeToShardEnds(t *testing.T) {
 	trim := map[string]any{"Type": "TRIM_HORIZON"}
 	t.Run("time up", func(t *testing.T) {
 		s := newFanOutServer(t, nil, awsproto.WithMaxStreamDuration(time.Millisecond))
+		s.h.fanOut.callEvery = 0 // subscribing again at once
 		arn := s.stream("s", "app")
 		r := s.mustSubscribe(t, arn, trim)
 		for {
@@ -402,6 +403,7 @@ func TestSubscribeToShardEnds(t *testing.T) {
 	})
 	t.Run("handler closed", func(t *testing.T) {
 		s := newFanOutServer(t, nil)
+		s.h.fanOut.callEvery = 0 // subscribing again at once
 		arn := s.stream("s", "app")
 		r := s.mustSubscribe(t, arn, trim)
 		r.event()
@@ -620,6 +622,96 @@ func TestSubscribeToShardChildShards(t *testing.T) {
 			}
 			if last["ContinuationSequenceNumber"] == "" {
 				t.Error("the last event has no ContinuationSequenceNumber")
+			}
+		})
+	}
+}
+
+// TestFanOutMetersEndWithStream: the read meters of a deleted stream's
+// consumers are forgotten with the stream, not only on deregistration;
+// another stream's stay.
+func TestFanOutMetersEndWithStream(t *testing.T) {
+	s := newFanOutServer(t, []shard.Option{shard.WithThroughputLimits(true)})
+	trim := map[string]any{"Type": "TRIM_HORIZON"}
+	for _, name := range []string{"s", "other"} {
+		r := s.mustSubscribe(t, s.stream(name, "app"), trim)
+		r.event()
+	}
+	meters := func() []string {
+		s.h.fanOut.mu.Lock()
+		defer s.h.fanOut.mu.Unlock()
+		var out []string
+		for k := range s.h.fanOut.meters {
+			out = append(out, k.consumerARN)
+		}
+		return out
+	}
+	if got := meters(); len(got) != 2 {
+		t.Fatalf("meters before the deletion: %v, want one per stream", got)
+	}
+	s.OK("DeleteStream", map[string]any{"StreamName": "s", "EnforceConsumerDeletion": true})
+	if got := meters(); len(got) != 1 || !strings.HasPrefix(got[0], testARN+"other/") {
+		t.Fatalf("meters after deleting s: %v, want only other's", got)
+	}
+}
+
+// TestSubscribeToShardOncePerSecond: one call per second per consumer and
+// shard (LimitExceededException), also after the subscription has ended;
+// within 5 s of a running subscription the takeover rule answers first
+// (ResourceInUseException); a refused call does not restart the second.
+func TestSubscribeToShardOncePerSecond(t *testing.T) {
+	type call struct {
+		after time.Duration // since the previous call
+		want  string        // "" when the call is accepted
+	}
+	tests := []struct {
+		name  string
+		ended bool // the first subscription has ended before the calls
+		calls []call
+	}{
+		{"ended, at once", true, []call{{0, "LimitExceededException"}}},
+		{"ended, just under a second", true, []call{{999 * time.Millisecond, "LimitExceededException"}}},
+		{"ended, a second later", true, []call{{time.Second, ""}, {time.Second, ""}}},
+		{"refused call keeps the window", true, []call{{500 * time.Millisecond, "LimitExceededException"}, {500 * time.Millisecond, ""}}},
+		{"running, at once", false, []call{{0, "ResourceInUseException"}}},
+		{"running, a second later", false, []call{{time.Second, "ResourceInUseException"}}},
+		{"running, takeover after 5 s", false, []call{{takeoverAfter, ""}, {time.Second - time.Millisecond, "ResourceInUseException"}}},
+	}
+	trim := map[string]any{"Type": "TRIM_HORIZON"}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var opts []Option
+			if tt.ended {
+				opts = append(opts, awsproto.WithMaxStreamDuration(time.Millisecond))
+			}
+			s := newFanOutServer(t, nil, opts...)
+			now := time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC)
+			var mu sync.Mutex
+			s.h.fanOut.now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+			arn := s.stream("s", "app")
+			first := s.mustSubscribe(t, arn, trim)
+			if tt.ended {
+				// Released before its body ends.
+				if _, err := io.Copy(io.Discard, first.resp.Body); err != nil {
+					t.Fatal(err)
+				}
+			} else {
+				first.event()
+			}
+			for i, c := range tt.calls {
+				mu.Lock()
+				now = now.Add(c.after)
+				mu.Unlock()
+				r, fail := s.subscribe(t, false, map[string]any{"ConsumerARN": arn, "ShardId": "shardId-000000000000", "StartingPosition": trim})
+				switch {
+				case c.want == "" && r == nil:
+					t.Fatalf("call %d: %d %s, want a subscription", i, fail.Status, fail.Raw)
+				case c.want != "" && (r != nil || fail.Status != http.StatusBadRequest || fail.ErrType() != c.want):
+					t.Fatalf("call %d: %d %s, want 400 %s", i, fail.Status, fail.Raw, c.want)
+				}
+				if r != nil && tt.ended {
+					_, _ = io.Copy(io.Discard, r.resp.Body)
+				}
 			}
 		})
 	}

@@ -168,6 +168,18 @@ func (l *Lineage) Parents(id string) []string {
 	return nil
 }
 
+// Children returns the shards known to name id as a parent, in the order
+// they were learned.
+func (l *Lineage) Children(id string) []string {
+	var out []string
+	for _, c := range l.order {
+		if slices.Contains(l.shards[c].parents, id) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
 // FromInfo returns the shards of a listing (ListShards, DescribeStream).
 func FromInfo(infos []shard.ShardInfo) []Shard {
 	out := make([]Shard, len(infos))

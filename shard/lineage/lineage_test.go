@@ -148,3 +148,22 @@ func TestRefresh(t *testing.T) {
 		t.Fatalf("Started(3) = %v, Started(4) = %v", l.Started("3"), l.Started("4"))
 	}
 }
+
+func TestChildren(t *testing.T) {
+	l := New()
+	l.Listed([]Shard{sh("0"), sh("1"), sh("2", "0"), sh("3", "0"), sh("4", "1", "3")})
+	for _, tt := range []struct {
+		id   string
+		want []string
+	}{
+		{"0", []string{"2", "3"}},
+		{"1", []string{"4"}},
+		{"3", []string{"4"}},
+		{"4", nil},
+		{"unknown", nil},
+	} {
+		if got := l.Children(tt.id); !slices.Equal(got, tt.want) {
+			t.Errorf("Children(%s) = %v, want %v", tt.id, got, tt.want)
+		}
+	}
+}
