@@ -122,13 +122,7 @@ func RunReshard(ctx context.Context, cfg ReshardConfig) (ReshardResult, error) {
 		}
 		return res, nil
 	}
-	med := func(f func(r reshardRound) float64) float64 {
-		xs := make([]float64, len(rounds))
-		for i, r := range rounds {
-			xs[i] = f(r)
-		}
-		return Median(xs)
-	}
+	med := func(f func(r reshardRound) float64) float64 { return medianOf(rounds, f) }
 	res.SteadyRecordsPerSec = med(func(r reshardRound) float64 { return r.steady })
 	res.ReshardRecordsPerSec = med(func(r reshardRound) float64 { return r.during })
 	res.SteadyP50Ms = med(func(r reshardRound) float64 { return r.sp50 })

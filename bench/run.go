@@ -7,6 +7,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -191,15 +192,8 @@ func aggregate(name string, w Workload, ts []trial, unavailable, lastErr error) 
 		res.Status = unavailable.Error()
 		return res
 	}
-	pick := func(f func(trial) float64) float64 {
-		var xs []float64
-		for _, t := range ts {
-			if !math.IsNaN(t.rate) {
-				xs = append(xs, f(t))
-			}
-		}
-		return Median(xs)
-	}
+	ok := slices.DeleteFunc(slices.Clone(ts), func(t trial) bool { return math.IsNaN(t.rate) })
+	pick := func(f func(trial) float64) float64 { return medianOf(ok, f) }
 	for _, t := range ts {
 		res.Rounds = append(res.Rounds, t.rate)
 	}

@@ -33,6 +33,15 @@ func Median(xs []float64) float64 {
 	return (v[m-1] + v[m]) / 2
 }
 
+// medianOf is the Median of f over xs: one figure of a set of rounds.
+func medianOf[T any](xs []T, f func(T) float64) float64 {
+	v := make([]float64, len(xs))
+	for i, x := range xs {
+		v[i] = f(x)
+	}
+	return Median(v)
+}
+
 // Ratio returns a/b, or NaN when either is missing (NaN) or b is not
 // positive.
 func Ratio(a, b float64) float64 {
