@@ -29,31 +29,16 @@ func (f *fixture) restartService(context.Context, *shard.Store, string) error {
 // write order (a child shard after its parents), also when the service
 // restarts in the middle of the reshards.
 func TestApplicationFollowsReshard(t *testing.T) {
-	tests := []struct {
-		name    string
-		shards  int
-		steps   []reshardtest.Step
-		restart bool
-	}{
-		{"split", 1, []reshardtest.Step{reshardtest.Split(0), reshardtest.Split(2)}, false},
-		{"merge", 2, []reshardtest.Step{reshardtest.Merge(0, 1)}, false},
-		{"2 to 4 to 3 to 1", 2, reshardtest.TwoFourThreeOne(), false},
-		{"2 to 4 to 3 to 1 across restarts", 2, reshardtest.TwoFourThreeOne(), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f := newFixture(t, tt.shards)
+	for _, tt := range reshardtest.Cases() {
+		t.Run(tt.Name, func(t *testing.T) {
+			f := newFixture(t, tt.Shards)
 			ctx := context.Background()
 			if _, err := f.svc.Create(ctx, CreateInput{Name: "pass", SQL: `INSERT INTO out SELECT k, n FROM events`}); err != nil {
 				t.Fatal(err)
 			}
-			steps := tt.steps
-			if tt.restart {
-				var with []reshardtest.Step
-				for _, st := range steps {
-					with = append(with, st, f.restartService)
-				}
-				steps = with
+			steps := tt.Steps
+			if tt.Restart {
+				steps = reshardtest.WithRestarts(steps, 1, f.restartService)
 			}
 			const producers, keys, perKey = 4, 3, 30
 			prod := reshardtest.Produce(ctx, t, f.store, "events", producers, keys, perKey, 40, steps, 0, time.Millisecond)

@@ -58,23 +58,12 @@ func (l *shipLog) checkOrder(t *testing.T) {
 // when the service stops in the middle, with batches in flight, and starts
 // again.
 func TestKinesisSourceFollowsReshard(t *testing.T) {
-	tests := []struct {
-		name    string
-		shards  int
-		steps   []reshardtest.Step
-		restart bool
-	}{
-		{"split", 1, []reshardtest.Step{reshardtest.Split(0), reshardtest.Split(2)}, false},
-		{"merge", 2, []reshardtest.Step{reshardtest.Merge(0, 1)}, false},
-		{"2 to 4 to 3 to 1", 2, reshardtest.TwoFourThreeOne(), false},
-		{"2 to 4 to 3 to 1 across a restart", 2, reshardtest.TwoFourThreeOne(), true},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	for _, tt := range reshardtest.Cases() {
+		t.Run(tt.Name, func(t *testing.T) {
 			log := &shipLog{}
 			f := newFixture(t, log.option())
 			ctx := context.Background()
-			if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "src", ShardCount: tt.shards}); err != nil {
+			if err := f.store.CreateStream(ctx, shard.CreateStreamInput{Name: "src", ShardCount: tt.Shards}); err != nil {
 				t.Fatal(err)
 			}
 			_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
@@ -89,24 +78,17 @@ func TestKinesisSourceFollowsReshard(t *testing.T) {
 				t.Fatal(err)
 			}
 			const producers, keys, perKey = 4, 3, 30
-			steps := tt.steps
-			if tt.restart {
+			steps := tt.Steps
+			if tt.Restart {
 				// Stop and start the service between the reshards:
 				// workers stop with intents in flight, some parents
 				// finished and some not.
-				var withRestarts []reshardtest.Step
-				for i, st := range steps {
-					withRestarts = append(withRestarts, st)
-					if i%2 == 0 {
-						withRestarts = append(withRestarts, func(context.Context, *shard.Store, string) error {
-							f.svc.Close()
-							svc, err := New(f.store, f.opts...)
-							f.svc = svc
-							return err
-						})
-					}
-				}
-				steps = withRestarts
+				steps = reshardtest.WithRestarts(steps, 2, func(context.Context, *shard.Store, string) error {
+					f.svc.Close()
+					svc, err := New(f.store, f.opts...)
+					f.svc = svc
+					return err
+				})
 			}
 			prod := reshardtest.Produce(ctx, t, f.store, "src", producers, keys, perKey, 40, steps, 0, time.Millisecond)
 			lines := f.waitLines("ds/", compress.Gzip, prod.Total())

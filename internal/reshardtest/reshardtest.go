@@ -76,6 +76,40 @@ func TwoFourThreeOne() []Step {
 	return []Step{Scale(4), Scale(3), Scale(2), Scale(1)}
 }
 
+// Case is one row of a reader's follow-a-reshard table: a source of
+// Shards shards resharded by Steps while records flow, with the reader
+// stopped and started again between steps when Restart is set.
+type Case struct {
+	Name    string
+	Shards  int
+	Steps   []Step
+	Restart bool
+}
+
+// Cases is the table every reader of a resharded source passes: split,
+// merge, and the 2 → 4 → 3 → 1 with and without restarts.
+func Cases() []Case {
+	return []Case{
+		{"split", 1, []Step{Split(0), Split(2)}, false},
+		{"merge", 2, []Step{Merge(0, 1)}, false},
+		{"2 to 4 to 3 to 1", 2, TwoFourThreeOne(), false},
+		{"2 to 4 to 3 to 1 across restarts", 2, TwoFourThreeOne(), true},
+	}
+}
+
+// WithRestarts returns steps with restart after every every-th step
+// (after steps 0, every, 2*every, ...).
+func WithRestarts(steps []Step, every int, restart Step) []Step {
+	var out []Step
+	for i, st := range steps {
+		out = append(out, st)
+		if i%every == 0 {
+			out = append(out, restart)
+		}
+	}
+	return out
+}
+
 // Producers writes keyed records to a stream from several goroutines and
 // remembers what was acknowledged.
 type Producers struct {
