@@ -164,18 +164,11 @@ func newScaler(s *Store, cfg AutoScaling) *scaler {
 
 // scaleLoop samples every cfg.Interval until Close.
 func (s *Store) scaleLoop() {
-	defer s.wg.Done()
 	sc := newScaler(s, s.cfg.autoScaling)
-	t := time.NewTicker(sc.cfg.Interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.closing:
-			return
-		case <-t.C:
-			sc.sample(s.bg, time.Now())
-		}
-	}
+	s.every(sc.cfg.Interval, func() bool {
+		sc.sample(s.bg, time.Now())
+		return false
+	})
 }
 
 // scaleCandidate is an ON_DEMAND stream as the scaler sees it.

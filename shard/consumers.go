@@ -347,8 +347,8 @@ func (s *Store) DeleteStreamWithConsumers(ctx context.Context, name string, enfo
 // are not being deleted (DELETING ones are on their way out). The caller
 // holds s.mu.
 func (s *Store) refuseConsumers(m *streamMeta) error {
-	for _, c := range s.liveConsumers(m) {
-		if c.GoneAtMs == 0 {
+	for i := range m.Consumers {
+		if m.Consumers[i].GoneAtMs == 0 { // neither DELETING nor gone
 			return apierr.New(apierr.ResourceInUse,
 				"Stream %s under account %s has registered consumers; deregister them, or set EnforceConsumerDeletion to delete them with the stream.",
 				m.Name, s.cfg.accountID)

@@ -2,6 +2,7 @@ package shard
 
 import (
 	"context"
+	"sync/atomic"
 	"time"
 
 	"github.com/spatehq/spate/apierr"
@@ -94,20 +95,22 @@ func (s *Store) refusal(code apierr.Code, stream, shardID string) string {
 
 // shardMeter returns sh's buckets, made on first use.
 func (sh *shardState) shardMeter(now time.Time) *throttle.Meter {
-	if m := sh.meter.Load(); m != nil {
-		return m
-	}
-	sh.meter.CompareAndSwap(nil, throttle.NewMeter(throttle.ProvisionedShard, now))
-	return sh.meter.Load()
+	return meterOf(&sh.meter, throttle.ProvisionedShard, now)
 }
 
 // streamMeter returns an on-demand stream's buckets, made on first use.
 func (st *stream) streamMeter(now time.Time) *throttle.Meter {
-	if m := st.meter.Load(); m != nil {
+	return meterOf(&st.meter, throttle.OnDemandStream, now)
+}
+
+// meterOf returns the meter in p, making it with rates r on first use; of
+// racing first uses, one meter wins and all get it.
+func meterOf(p *atomic.Pointer[throttle.Meter], r throttle.Rates, now time.Time) *throttle.Meter {
+	if m := p.Load(); m != nil {
 		return m
 	}
-	st.meter.CompareAndSwap(nil, throttle.NewMeter(throttle.OnDemandStream, now))
-	return st.meter.Load()
+	p.CompareAndSwap(nil, throttle.NewMeter(r, now))
+	return p.Load()
 }
 
 // limited reports whether st is under the throughput limits, and whether

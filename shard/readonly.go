@@ -103,24 +103,14 @@ func (s *Store) ReadOnly() bool { return s.readOnly.Load() }
 // watchSpace runs while the store is read-only: it polls the free space
 // and upgrades the store once a read-write open fits.
 func (s *Store) watchSpace() {
-	defer s.wg.Done()
-	t := time.NewTicker(readOnlyPoll)
-	defer t.Stop()
-	for {
-		select {
-		case <-s.closing:
-			return
-		case <-t.C:
-		}
+	s.every(readOnlyPoll, func() bool {
 		done, err := s.upgrade()
 		if err != nil {
 			s.cfg.logger.Error("reopening the store for writing failed; it stays read-only", "dir", s.dir, "err", err)
-			continue
+			return false
 		}
-		if done {
-			return
-		}
-	}
+		return done
+	})
 }
 
 // upgrade reopens a read-only store read-write when the free space allows

@@ -11,16 +11,28 @@ import (
 
 // trimLoop enforces retention every trim interval until the store closes.
 func (s *Store) trimLoop() {
+	s.every(s.cfg.trimInterval, func() bool {
+		if err := s.TrimExpired(context.Background()); err != nil {
+			s.cfg.logger.Error("retention trim failed", "err", err)
+		}
+		return false
+	})
+}
+
+// every calls f once each d until the store closes or f reports done. It
+// is the body of a background goroutine: it releases the count of s.wg the
+// caller added before starting it.
+func (s *Store) every(d time.Duration, f func() (done bool)) {
 	defer s.wg.Done()
-	t := time.NewTicker(s.cfg.trimInterval)
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-s.closing:
 			return
 		case <-t.C:
-			if err := s.TrimExpired(context.Background()); err != nil {
-				s.cfg.logger.Error("retention trim failed", "err", err)
+			if f() {
+				return
 			}
 		}
 	}

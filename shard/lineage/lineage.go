@@ -66,7 +66,7 @@ func (l *Lineage) Listed(all []Shard) {
 	for _, s := range all {
 		for _, p := range s.Parents {
 			if p != "" && !in[p] {
-				l.learn(Shard{ID: p}).state = finished
+				l.learn(Shard{ID: p}) // finished by the loop below
 			}
 		}
 	}
