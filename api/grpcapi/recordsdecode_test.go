@@ -15,6 +15,21 @@ import (
 // generated decoder makes of it, on the inputs its fast path handles and on
 // those it hands back to the generated code.
 func TestDecodeRecordsMessage(t *testing.T) {
+	for _, tc := range recordsDecodeCases(t) {
+		t.Run(tc.name, func(t *testing.T) { checkDecodeRecordsMessage(t, tc.wire, tc.sub) })
+	}
+}
+
+// recordsDecodeCase is one input of TestDecodeRecordsMessage, and a seed of
+// FuzzDecodeRecordsMessage.
+type recordsDecodeCase struct {
+	name string
+	wire []byte
+	sub  bool // decode as a SubscribeResponse
+}
+
+func recordsDecodeCases(t testing.TB) []recordsDecodeCase {
+	t.Helper()
 	marshal := func(m proto.Message) []byte {
 		b, err := proto.Marshal(m)
 		if err != nil {
@@ -34,11 +49,7 @@ func TestDecodeRecordsMessage(t *testing.T) {
 		return out
 	}
 	unknown := protowire.AppendVarint(protowire.AppendTag(nil, 9, protowire.VarintType), 7)
-	for _, tc := range []struct {
-		name string
-		wire []byte
-		sub  bool // decode as a SubscribeResponse
-	}{
+	return []recordsDecodeCase{
 		{"reply", marshal(recordsReply(5)), false},
 		{"no records", marshal(&spatev1.GetRecordsResponse{NextShardIterator: "x", MillisBehindLatest: 3}), false},
 		{"empty", nil, false},
@@ -54,27 +65,43 @@ func TestDecodeRecordsMessage(t *testing.T) {
 		{"records of the wrong type", cat(field(1, rec(0)), protowire.AppendVarint(protowire.AppendTag(nil, 1, protowire.VarintType), 1)), false},
 		{"truncated", marshal(recordsReply(2))[:150], false},
 		{"illegal tag in a record", cat(field(1, []byte{0x00, 0x01})), false},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			var got, want vtUnmarshaler
-			var m recordsMessage
-			if tc.sub {
-				g := new(spatev1.SubscribeResponse)
-				got, want, m = g, new(spatev1.SubscribeResponse), subscribeReply{g}
-			} else {
-				g := new(spatev1.GetRecordsResponse)
-				got, want, m = g, new(spatev1.GetRecordsResponse), getRecordsReply{g}
-			}
-			gotErr := decodeRecordsMessage(m, tc.wire)
-			wantErr := want.UnmarshalVTUnsafe(tc.wire)
-			if (gotErr == nil) != (wantErr == nil) {
-				t.Fatalf("error %v, the generated decoder's %v", gotErr, wantErr)
-			}
-			if wantErr == nil && !proto.Equal(got.(proto.Message), want.(proto.Message)) {
-				t.Fatalf("decoded %v, the generated decoder %v", got, want)
-			}
-		})
 	}
+}
+
+// checkDecodeRecordsMessage fails t unless the block decoder accepts wire
+// exactly when the generated decoder does, and then decodes the same value.
+func checkDecodeRecordsMessage(t *testing.T, wire []byte, sub bool) {
+	t.Helper()
+	var got, want vtUnmarshaler
+	var m recordsMessage
+	if sub {
+		g := new(spatev1.SubscribeResponse)
+		got, want, m = g, new(spatev1.SubscribeResponse), subscribeReply{g}
+	} else {
+		g := new(spatev1.GetRecordsResponse)
+		got, want, m = g, new(spatev1.GetRecordsResponse), getRecordsReply{g}
+	}
+	gotErr := decodeRecordsMessage(m, wire)
+	wantErr := want.UnmarshalVTUnsafe(wire)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%x: error %v, the generated decoder's %v", wire, gotErr, wantErr)
+	}
+	if wantErr == nil && !proto.Equal(got.(proto.Message), want.(proto.Message)) {
+		t.Fatalf("%x: decoded %v, the generated decoder %v", wire, got, want)
+	}
+}
+
+// FuzzDecodeRecordsMessage: the block decoder, which the spate CLI runs on
+// GetRecords and Subscribe replies from a server (a peer), never panics and
+// makes of any bytes what the generated decoder makes of them: the same
+// error or none, and then the same message.
+func FuzzDecodeRecordsMessage(f *testing.F) {
+	for _, tc := range recordsDecodeCases(f) {
+		f.Add(tc.wire, tc.sub)
+	}
+	f.Fuzz(func(t *testing.T, wire []byte, sub bool) {
+		checkDecodeRecordsMessage(t, wire, sub)
+	})
 }
 
 // TestCodecDecodesRecordsInBlocks: a reply of many records takes a handful of
