@@ -12,9 +12,9 @@ import (
 )
 
 // pebbleOptions returns the Pebble configuration for a stream store. The
-// listeners hear Pebble's events (a store passes its writeStalls' listener,
-// stall.go, and its background-error backoff) on top of Pebble's default
-// handling of them.
+// listeners hear Pebble's events, in the order given (a store passes its
+// writeStalls' listener, stall.go, and its background-error backoff), before
+// Pebble's default handling of them.
 func pebbleOptions(cfg config, listeners ...pebble.EventListener) *pebble.Options {
 	logger := newPebbleLogger(cfg.logger, time.Now)
 	o := &pebble.Options{
@@ -36,8 +36,12 @@ func pebbleOptions(cfg config, listeners ...pebble.EventListener) *pebble.Option
 		base := pebble.EventListener{}
 		base.EnsureDefaults(logger)
 		o.EventListener = &base
-		for _, l := range listeners {
-			o.AddEventListener(l)
+		// AddEventListener puts the listener it is given in front of the
+		// ones already set, so adding them last to first makes Pebble call
+		// them in the order given: a caller may rely on an earlier listener
+		// having seen an event when a later one hears it.
+		for i := len(listeners) - 1; i >= 0; i-- {
+			o.AddEventListener(listeners[i])
 		}
 	}
 	return o
