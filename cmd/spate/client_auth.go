@@ -1,20 +1,18 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 
 	"github.com/spatehq/spate/auth"
+	"github.com/spatehq/spate/client"
 )
 
 // addClientAuthFlags adds the persistent flag that picks the credentials
@@ -82,32 +80,11 @@ func signingRegion(getenv func(string) string) string {
 	return defaultRegion
 }
 
-// sigv4Call signs each gRPC call (auth.SignGRPC): the secret stays here,
-// only the signature travels.
-type sigv4Call struct {
-	p      auth.Profile
-	region string
-}
-
-var _ credentials.PerRPCCredentials = sigv4Call{}
-
-func (c sigv4Call) GetRequestMetadata(ctx context.Context, _ ...string) (map[string]string, error) {
-	ri, ok := credentials.RequestInfoFromContext(ctx)
-	if !ok {
-		return nil, errors.New("sign gRPC call: no method in the context")
-	}
-	return auth.SignGRPC(c.p, ri.Method, c.region, time.Now())
-}
-
-// RequireTransportSecurity is false: a signature reveals no secret, and
-// the loopback default serves plain text (see docs/security.md).
-func (sigv4Call) RequireTransportSecurity() bool { return false }
-
 // clientAuthOptions returns the dial option that signs calls, or none.
 func clientAuthOptions(cmd *cobra.Command) ([]grpc.DialOption, error) {
 	p, ok, err := clientCredentials(cmd, os.Getenv)
 	if err != nil || !ok {
 		return nil, err
 	}
-	return []grpc.DialOption{grpc.WithPerRPCCredentials(sigv4Call{p: p, region: signingRegion(os.Getenv)})}, nil
+	return []grpc.DialOption{grpc.WithPerRPCCredentials(client.SigV4(p, signingRegion(os.Getenv)))}, nil
 }

@@ -5508,6 +5508,157 @@ func (x *UpdateShardCountResponse) GetTargetShardCount() int32 {
 	return 0
 }
 
+// ProduceRequest is one batch of a Produce stream.
+type ProduceRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Chosen by the client, echoed in the batch's ProduceResponse.
+	BatchId    uint64 `protobuf:"varint,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	StreamName string `protobuf:"bytes,2,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
+	StreamArn  string `protobuf:"bytes,3,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
+	// 1 to 500 records, at most 5 MiB in all, as in PutRecords.
+	Records       []*PutRecordsRequestEntry `protobuf:"bytes,4,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProduceRequest) Reset() {
+	*x = ProduceRequest{}
+	mi := &file_spate_v1_spate_proto_msgTypes[88]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProduceRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProduceRequest) ProtoMessage() {}
+
+func (x *ProduceRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[88]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProduceRequest.ProtoReflect.Descriptor instead.
+func (*ProduceRequest) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{88}
+}
+
+func (x *ProduceRequest) GetBatchId() uint64 {
+	if x != nil {
+		return x.BatchId
+	}
+	return 0
+}
+
+func (x *ProduceRequest) GetStreamName() string {
+	if x != nil {
+		return x.StreamName
+	}
+	return ""
+}
+
+func (x *ProduceRequest) GetStreamArn() string {
+	if x != nil {
+		return x.StreamArn
+	}
+	return ""
+}
+
+func (x *ProduceRequest) GetRecords() []*PutRecordsRequestEntry {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
+// ProduceResponse acknowledges one batch of a Produce stream.
+type ProduceResponse struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	BatchId uint64                 `protobuf:"varint,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
+	// Set when the whole batch was refused (records is then empty): an AWS
+	// error type and a message, as PutRecords' errors carry.
+	ErrorCode         string `protobuf:"bytes,2,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	ErrorMessage      string `protobuf:"bytes,3,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	FailedRecordCount int32  `protobuf:"varint,4,opt,name=failed_record_count,json=failedRecordCount,proto3" json:"failed_record_count,omitempty"`
+	// One result per record, in the batch's order.
+	Records       []*PutRecordsResultEntry `protobuf:"bytes,5,rep,name=records,proto3" json:"records,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ProduceResponse) Reset() {
+	*x = ProduceResponse{}
+	mi := &file_spate_v1_spate_proto_msgTypes[89]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ProduceResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ProduceResponse) ProtoMessage() {}
+
+func (x *ProduceResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_spate_proto_msgTypes[89]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ProduceResponse.ProtoReflect.Descriptor instead.
+func (*ProduceResponse) Descriptor() ([]byte, []int) {
+	return file_spate_v1_spate_proto_rawDescGZIP(), []int{89}
+}
+
+func (x *ProduceResponse) GetBatchId() uint64 {
+	if x != nil {
+		return x.BatchId
+	}
+	return 0
+}
+
+func (x *ProduceResponse) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+func (x *ProduceResponse) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *ProduceResponse) GetFailedRecordCount() int32 {
+	if x != nil {
+		return x.FailedRecordCount
+	}
+	return 0
+}
+
+func (x *ProduceResponse) GetRecords() []*PutRecordsResultEntry {
+	if x != nil {
+		return x.Records
+	}
+	return nil
+}
+
 var File_spate_v1_spate_proto protoreflect.FileDescriptor
 
 const file_spate_v1_spate_proto_rawDesc = "" +
@@ -5928,7 +6079,21 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\n" +
 	"stream_arn\x18\x02 \x01(\tR\tstreamArn\x12.\n" +
 	"\x13current_shard_count\x18\x03 \x01(\x05R\x11currentShardCount\x12,\n" +
-	"\x12target_shard_count\x18\x04 \x01(\x05R\x10targetShardCount*\x9b\x01\n" +
+	"\x12target_shard_count\x18\x04 \x01(\x05R\x10targetShardCount\"\xa7\x01\n" +
+	"\x0eProduceRequest\x12\x19\n" +
+	"\bbatch_id\x18\x01 \x01(\x04R\abatchId\x12\x1f\n" +
+	"\vstream_name\x18\x02 \x01(\tR\n" +
+	"streamName\x12\x1d\n" +
+	"\n" +
+	"stream_arn\x18\x03 \x01(\tR\tstreamArn\x12:\n" +
+	"\arecords\x18\x04 \x03(\v2 .spate.v1.PutRecordsRequestEntryR\arecords\"\xdb\x01\n" +
+	"\x0fProduceResponse\x12\x19\n" +
+	"\bbatch_id\x18\x01 \x01(\x04R\abatchId\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x02 \x01(\tR\terrorCode\x12#\n" +
+	"\rerror_message\x18\x03 \x01(\tR\ferrorMessage\x12.\n" +
+	"\x13failed_record_count\x18\x04 \x01(\x05R\x11failedRecordCount\x129\n" +
+	"\arecords\x18\x05 \x03(\v2\x1f.spate.v1.PutRecordsResultEntryR\arecords*\x9b\x01\n" +
 	"\fStreamStatus\x12\x1d\n" +
 	"\x19STREAM_STATUS_UNSPECIFIED\x10\x00\x12\x1a\n" +
 	"\x16STREAM_STATUS_CREATING\x10\x01\x12\x1a\n" +
@@ -5954,7 +6119,7 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"#SHARD_FILTER_TYPE_FROM_TRIM_HORIZON\x10\x03\x12\x1f\n" +
 	"\x1bSHARD_FILTER_TYPE_AT_LATEST\x10\x04\x12\"\n" +
 	"\x1eSHARD_FILTER_TYPE_AT_TIMESTAMP\x10\x05\x12$\n" +
-	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xb0\x1a\n" +
+	" SHARD_FILTER_TYPE_FROM_TIMESTAMP\x10\x062\xf4\x1a\n" +
 	"\rStreamService\x12M\n" +
 	"\fCreateStream\x12\x1d.spate.v1.CreateStreamRequest\x1a\x1e.spate.v1.CreateStreamResponse\x12M\n" +
 	"\fDeleteStream\x12\x1d.spate.v1.DeleteStreamRequest\x1a\x1e.spate.v1.DeleteStreamResponse\x12S\n" +
@@ -5975,7 +6140,8 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\x14RemoveTagsFromStream\x12%.spate.v1.RemoveTagsFromStreamRequest\x1a&.spate.v1.RemoveTagsFromStreamResponse\x12\\\n" +
 	"\x11ListTagsForStream\x12\".spate.v1.ListTagsForStreamRequest\x1a#.spate.v1.ListTagsForStreamResponse\x12S\n" +
 	"\x0eDescribeLimits\x12\x1f.spate.v1.DescribeLimitsRequest\x1a .spate.v1.DescribeLimitsResponse\x12F\n" +
-	"\tSubscribe\x12\x1a.spate.v1.SubscribeRequest\x1a\x1b.spate.v1.SubscribeResponse0\x01\x12q\n" +
+	"\tSubscribe\x12\x1a.spate.v1.SubscribeRequest\x1a\x1b.spate.v1.SubscribeResponse0\x01\x12B\n" +
+	"\aProduce\x12\x18.spate.v1.ProduceRequest\x1a\x19.spate.v1.ProduceResponse(\x010\x01\x12q\n" +
 	"\x18EnableEnhancedMonitoring\x12).spate.v1.EnableEnhancedMonitoringRequest\x1a*.spate.v1.EnableEnhancedMonitoringResponse\x12t\n" +
 	"\x19DisableEnhancedMonitoring\x12*.spate.v1.DisableEnhancedMonitoringRequest\x1a+.spate.v1.DisableEnhancedMonitoringResponse\x12Y\n" +
 	"\x10GetStreamMetrics\x12!.spate.v1.GetStreamMetricsRequest\x1a\".spate.v1.GetStreamMetricsResponse\x12J\n" +
@@ -6010,7 +6176,7 @@ func file_spate_v1_spate_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_spate_proto_enumTypes = make([]protoimpl.EnumInfo, 4)
-var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 92)
+var file_spate_v1_spate_proto_msgTypes = make([]protoimpl.MessageInfo, 94)
 var file_spate_v1_spate_proto_goTypes = []any{
 	(StreamStatus)(0),                             // 0: spate.v1.StreamStatus
 	(StreamMode)(0),                               // 1: spate.v1.StreamMode
@@ -6104,139 +6270,145 @@ var file_spate_v1_spate_proto_goTypes = []any{
 	(*MergeShardsResponse)(nil),                   // 89: spate.v1.MergeShardsResponse
 	(*UpdateShardCountRequest)(nil),               // 90: spate.v1.UpdateShardCountRequest
 	(*UpdateShardCountResponse)(nil),              // 91: spate.v1.UpdateShardCountResponse
-	nil,                                           // 92: spate.v1.CreateStreamRequest.TagsEntry
-	nil,                                           // 93: spate.v1.AddTagsToStreamRequest.TagsEntry
-	nil,                                           // 94: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
-	nil,                                           // 95: spate.v1.TagResourceRequest.TagsEntry
-	(*timestamppb.Timestamp)(nil),                 // 96: google.protobuf.Timestamp
+	(*ProduceRequest)(nil),                        // 92: spate.v1.ProduceRequest
+	(*ProduceResponse)(nil),                       // 93: spate.v1.ProduceResponse
+	nil,                                           // 94: spate.v1.CreateStreamRequest.TagsEntry
+	nil,                                           // 95: spate.v1.AddTagsToStreamRequest.TagsEntry
+	nil,                                           // 96: spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	nil,                                           // 97: spate.v1.TagResourceRequest.TagsEntry
+	(*timestamppb.Timestamp)(nil),                 // 98: google.protobuf.Timestamp
 }
 var file_spate_v1_spate_proto_depIdxs = []int32{
 	4,  // 0: spate.v1.Shard.hash_key_range:type_name -> spate.v1.HashKeyRange
 	5,  // 1: spate.v1.Shard.sequence_number_range:type_name -> spate.v1.SequenceNumberRange
 	4,  // 2: spate.v1.ChildShard.hash_key_range:type_name -> spate.v1.HashKeyRange
-	96, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
+	98, // 3: spate.v1.Record.approximate_arrival_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 4: spate.v1.StreamDescription.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 5: spate.v1.StreamDescription.stream_mode:type_name -> spate.v1.StreamMode
 	6,  // 6: spate.v1.StreamDescription.shards:type_name -> spate.v1.Shard
-	96, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	98, // 7: spate.v1.StreamDescription.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	0,  // 8: spate.v1.StreamDescriptionSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 9: spate.v1.StreamDescriptionSummary.stream_mode:type_name -> spate.v1.StreamMode
-	96, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	98, // 10: spate.v1.StreamDescriptionSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	74, // 11: spate.v1.StreamDescriptionSummary.warm_throughput:type_name -> spate.v1.WarmThroughput
 	0,  // 12: spate.v1.StreamSummary.stream_status:type_name -> spate.v1.StreamStatus
 	1,  // 13: spate.v1.StreamSummary.stream_mode:type_name -> spate.v1.StreamMode
-	96, // 14: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	98, // 14: spate.v1.StreamSummary.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	1,  // 15: spate.v1.CreateStreamRequest.stream_mode:type_name -> spate.v1.StreamMode
-	92, // 16: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
+	94, // 16: spate.v1.CreateStreamRequest.tags:type_name -> spate.v1.CreateStreamRequest.TagsEntry
 	10, // 17: spate.v1.DescribeStreamResponse.stream_description:type_name -> spate.v1.StreamDescription
 	11, // 18: spate.v1.DescribeStreamSummaryResponse.stream_description_summary:type_name -> spate.v1.StreamDescriptionSummary
 	12, // 19: spate.v1.ListStreamsResponse.stream_summaries:type_name -> spate.v1.StreamSummary
 	3,  // 20: spate.v1.ShardFilter.type:type_name -> spate.v1.ShardFilterType
-	96, // 21: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
+	98, // 21: spate.v1.ShardFilter.timestamp:type_name -> google.protobuf.Timestamp
 	23, // 22: spate.v1.ListShardsRequest.shard_filter:type_name -> spate.v1.ShardFilter
-	96, // 23: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
+	98, // 23: spate.v1.ListShardsRequest.stream_creation_timestamp:type_name -> google.protobuf.Timestamp
 	6,  // 24: spate.v1.ListShardsResponse.shards:type_name -> spate.v1.Shard
 	28, // 25: spate.v1.PutRecordsRequest.records:type_name -> spate.v1.PutRecordsRequestEntry
 	30, // 26: spate.v1.PutRecordsResponse.records:type_name -> spate.v1.PutRecordsResultEntry
 	2,  // 27: spate.v1.GetShardIteratorRequest.shard_iterator_type:type_name -> spate.v1.ShardIteratorType
-	96, // 28: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
+	98, // 28: spate.v1.GetShardIteratorRequest.timestamp:type_name -> google.protobuf.Timestamp
 	8,  // 29: spate.v1.GetRecordsResponse.records:type_name -> spate.v1.Record
 	7,  // 30: spate.v1.GetRecordsResponse.child_shards:type_name -> spate.v1.ChildShard
-	93, // 31: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
+	95, // 31: spate.v1.AddTagsToStreamRequest.tags:type_name -> spate.v1.AddTagsToStreamRequest.TagsEntry
 	9,  // 32: spate.v1.ListTagsForStreamResponse.tags:type_name -> spate.v1.Tag
 	2,  // 33: spate.v1.StartingPosition.type:type_name -> spate.v1.ShardIteratorType
-	96, // 34: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
+	98, // 34: spate.v1.StartingPosition.timestamp:type_name -> google.protobuf.Timestamp
 	48, // 35: spate.v1.SubscribeRequest.starting_position:type_name -> spate.v1.StartingPosition
 	8,  // 36: spate.v1.SubscribeResponse.records:type_name -> spate.v1.Record
 	7,  // 37: spate.v1.SubscribeResponse.child_shards:type_name -> spate.v1.ChildShard
-	94, // 38: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
+	96, // 38: spate.v1.ShardMetrics.consumer_iterator_age_milliseconds:type_name -> spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntry
 	56, // 39: spate.v1.GetStreamMetricsResponse.shards:type_name -> spate.v1.ShardMetrics
-	95, // 40: spate.v1.TagResourceRequest.tags:type_name -> spate.v1.TagResourceRequest.TagsEntry
+	97, // 40: spate.v1.TagResourceRequest.tags:type_name -> spate.v1.TagResourceRequest.TagsEntry
 	9,  // 41: spate.v1.ListTagsForResourceResponse.tags:type_name -> spate.v1.Tag
 	1,  // 42: spate.v1.UpdateStreamModeRequest.stream_mode:type_name -> spate.v1.StreamMode
 	74, // 43: spate.v1.UpdateStreamWarmThroughputResponse.warm_throughput:type_name -> spate.v1.WarmThroughput
-	96, // 44: spate.v1.MinimumThroughputBillingCommitment.started_at:type_name -> google.protobuf.Timestamp
-	96, // 45: spate.v1.MinimumThroughputBillingCommitment.ended_at:type_name -> google.protobuf.Timestamp
-	96, // 46: spate.v1.MinimumThroughputBillingCommitment.earliest_allowed_end_at:type_name -> google.protobuf.Timestamp
+	98, // 44: spate.v1.MinimumThroughputBillingCommitment.started_at:type_name -> google.protobuf.Timestamp
+	98, // 45: spate.v1.MinimumThroughputBillingCommitment.ended_at:type_name -> google.protobuf.Timestamp
+	98, // 46: spate.v1.MinimumThroughputBillingCommitment.earliest_allowed_end_at:type_name -> google.protobuf.Timestamp
 	77, // 47: spate.v1.DescribeAccountSettingsResponse.minimum_throughput_billing_commitment:type_name -> spate.v1.MinimumThroughputBillingCommitment
 	77, // 48: spate.v1.UpdateAccountSettingsResponse.minimum_throughput_billing_commitment:type_name -> spate.v1.MinimumThroughputBillingCommitment
-	13, // 49: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
-	15, // 50: spate.v1.StreamService.DeleteStream:input_type -> spate.v1.DeleteStreamRequest
-	17, // 51: spate.v1.StreamService.DescribeStream:input_type -> spate.v1.DescribeStreamRequest
-	19, // 52: spate.v1.StreamService.DescribeStreamSummary:input_type -> spate.v1.DescribeStreamSummaryRequest
-	21, // 53: spate.v1.StreamService.ListStreams:input_type -> spate.v1.ListStreamsRequest
-	24, // 54: spate.v1.StreamService.ListShards:input_type -> spate.v1.ListShardsRequest
-	26, // 55: spate.v1.StreamService.PutRecord:input_type -> spate.v1.PutRecordRequest
-	29, // 56: spate.v1.StreamService.PutRecords:input_type -> spate.v1.PutRecordsRequest
-	32, // 57: spate.v1.StreamService.GetShardIterator:input_type -> spate.v1.GetShardIteratorRequest
-	34, // 58: spate.v1.StreamService.GetRecords:input_type -> spate.v1.GetRecordsRequest
-	36, // 59: spate.v1.StreamService.IncreaseStreamRetentionPeriod:input_type -> spate.v1.IncreaseStreamRetentionPeriodRequest
-	38, // 60: spate.v1.StreamService.DecreaseStreamRetentionPeriod:input_type -> spate.v1.DecreaseStreamRetentionPeriodRequest
-	40, // 61: spate.v1.StreamService.AddTagsToStream:input_type -> spate.v1.AddTagsToStreamRequest
-	42, // 62: spate.v1.StreamService.RemoveTagsFromStream:input_type -> spate.v1.RemoveTagsFromStreamRequest
-	44, // 63: spate.v1.StreamService.ListTagsForStream:input_type -> spate.v1.ListTagsForStreamRequest
-	46, // 64: spate.v1.StreamService.DescribeLimits:input_type -> spate.v1.DescribeLimitsRequest
-	49, // 65: spate.v1.StreamService.Subscribe:input_type -> spate.v1.SubscribeRequest
-	51, // 66: spate.v1.StreamService.EnableEnhancedMonitoring:input_type -> spate.v1.EnableEnhancedMonitoringRequest
-	53, // 67: spate.v1.StreamService.DisableEnhancedMonitoring:input_type -> spate.v1.DisableEnhancedMonitoringRequest
-	55, // 68: spate.v1.StreamService.GetStreamMetrics:input_type -> spate.v1.GetStreamMetricsRequest
-	58, // 69: spate.v1.StreamService.TagResource:input_type -> spate.v1.TagResourceRequest
-	60, // 70: spate.v1.StreamService.UntagResource:input_type -> spate.v1.UntagResourceRequest
-	62, // 71: spate.v1.StreamService.ListTagsForResource:input_type -> spate.v1.ListTagsForResourceRequest
-	64, // 72: spate.v1.StreamService.PutResourcePolicy:input_type -> spate.v1.PutResourcePolicyRequest
-	66, // 73: spate.v1.StreamService.GetResourcePolicy:input_type -> spate.v1.GetResourcePolicyRequest
-	68, // 74: spate.v1.StreamService.DeleteResourcePolicy:input_type -> spate.v1.DeleteResourcePolicyRequest
-	70, // 75: spate.v1.StreamService.UpdateStreamMode:input_type -> spate.v1.UpdateStreamModeRequest
-	72, // 76: spate.v1.StreamService.UpdateMaxRecordSize:input_type -> spate.v1.UpdateMaxRecordSizeRequest
-	75, // 77: spate.v1.StreamService.UpdateStreamWarmThroughput:input_type -> spate.v1.UpdateStreamWarmThroughputRequest
-	78, // 78: spate.v1.StreamService.DescribeAccountSettings:input_type -> spate.v1.DescribeAccountSettingsRequest
-	80, // 79: spate.v1.StreamService.UpdateAccountSettings:input_type -> spate.v1.UpdateAccountSettingsRequest
-	82, // 80: spate.v1.StreamService.StartStreamEncryption:input_type -> spate.v1.StartStreamEncryptionRequest
-	84, // 81: spate.v1.StreamService.StopStreamEncryption:input_type -> spate.v1.StopStreamEncryptionRequest
-	86, // 82: spate.v1.StreamService.SplitShard:input_type -> spate.v1.SplitShardRequest
-	88, // 83: spate.v1.StreamService.MergeShards:input_type -> spate.v1.MergeShardsRequest
-	90, // 84: spate.v1.StreamService.UpdateShardCount:input_type -> spate.v1.UpdateShardCountRequest
-	14, // 85: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
-	16, // 86: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
-	18, // 87: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
-	20, // 88: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
-	22, // 89: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
-	25, // 90: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
-	27, // 91: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
-	31, // 92: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
-	33, // 93: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
-	35, // 94: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
-	37, // 95: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
-	39, // 96: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
-	41, // 97: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
-	43, // 98: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
-	45, // 99: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
-	47, // 100: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
-	50, // 101: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
-	52, // 102: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
-	54, // 103: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
-	57, // 104: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
-	59, // 105: spate.v1.StreamService.TagResource:output_type -> spate.v1.TagResourceResponse
-	61, // 106: spate.v1.StreamService.UntagResource:output_type -> spate.v1.UntagResourceResponse
-	63, // 107: spate.v1.StreamService.ListTagsForResource:output_type -> spate.v1.ListTagsForResourceResponse
-	65, // 108: spate.v1.StreamService.PutResourcePolicy:output_type -> spate.v1.PutResourcePolicyResponse
-	67, // 109: spate.v1.StreamService.GetResourcePolicy:output_type -> spate.v1.GetResourcePolicyResponse
-	69, // 110: spate.v1.StreamService.DeleteResourcePolicy:output_type -> spate.v1.DeleteResourcePolicyResponse
-	71, // 111: spate.v1.StreamService.UpdateStreamMode:output_type -> spate.v1.UpdateStreamModeResponse
-	73, // 112: spate.v1.StreamService.UpdateMaxRecordSize:output_type -> spate.v1.UpdateMaxRecordSizeResponse
-	76, // 113: spate.v1.StreamService.UpdateStreamWarmThroughput:output_type -> spate.v1.UpdateStreamWarmThroughputResponse
-	79, // 114: spate.v1.StreamService.DescribeAccountSettings:output_type -> spate.v1.DescribeAccountSettingsResponse
-	81, // 115: spate.v1.StreamService.UpdateAccountSettings:output_type -> spate.v1.UpdateAccountSettingsResponse
-	83, // 116: spate.v1.StreamService.StartStreamEncryption:output_type -> spate.v1.StartStreamEncryptionResponse
-	85, // 117: spate.v1.StreamService.StopStreamEncryption:output_type -> spate.v1.StopStreamEncryptionResponse
-	87, // 118: spate.v1.StreamService.SplitShard:output_type -> spate.v1.SplitShardResponse
-	89, // 119: spate.v1.StreamService.MergeShards:output_type -> spate.v1.MergeShardsResponse
-	91, // 120: spate.v1.StreamService.UpdateShardCount:output_type -> spate.v1.UpdateShardCountResponse
-	85, // [85:121] is the sub-list for method output_type
-	49, // [49:85] is the sub-list for method input_type
-	49, // [49:49] is the sub-list for extension type_name
-	49, // [49:49] is the sub-list for extension extendee
-	0,  // [0:49] is the sub-list for field type_name
+	28, // 49: spate.v1.ProduceRequest.records:type_name -> spate.v1.PutRecordsRequestEntry
+	30, // 50: spate.v1.ProduceResponse.records:type_name -> spate.v1.PutRecordsResultEntry
+	13, // 51: spate.v1.StreamService.CreateStream:input_type -> spate.v1.CreateStreamRequest
+	15, // 52: spate.v1.StreamService.DeleteStream:input_type -> spate.v1.DeleteStreamRequest
+	17, // 53: spate.v1.StreamService.DescribeStream:input_type -> spate.v1.DescribeStreamRequest
+	19, // 54: spate.v1.StreamService.DescribeStreamSummary:input_type -> spate.v1.DescribeStreamSummaryRequest
+	21, // 55: spate.v1.StreamService.ListStreams:input_type -> spate.v1.ListStreamsRequest
+	24, // 56: spate.v1.StreamService.ListShards:input_type -> spate.v1.ListShardsRequest
+	26, // 57: spate.v1.StreamService.PutRecord:input_type -> spate.v1.PutRecordRequest
+	29, // 58: spate.v1.StreamService.PutRecords:input_type -> spate.v1.PutRecordsRequest
+	32, // 59: spate.v1.StreamService.GetShardIterator:input_type -> spate.v1.GetShardIteratorRequest
+	34, // 60: spate.v1.StreamService.GetRecords:input_type -> spate.v1.GetRecordsRequest
+	36, // 61: spate.v1.StreamService.IncreaseStreamRetentionPeriod:input_type -> spate.v1.IncreaseStreamRetentionPeriodRequest
+	38, // 62: spate.v1.StreamService.DecreaseStreamRetentionPeriod:input_type -> spate.v1.DecreaseStreamRetentionPeriodRequest
+	40, // 63: spate.v1.StreamService.AddTagsToStream:input_type -> spate.v1.AddTagsToStreamRequest
+	42, // 64: spate.v1.StreamService.RemoveTagsFromStream:input_type -> spate.v1.RemoveTagsFromStreamRequest
+	44, // 65: spate.v1.StreamService.ListTagsForStream:input_type -> spate.v1.ListTagsForStreamRequest
+	46, // 66: spate.v1.StreamService.DescribeLimits:input_type -> spate.v1.DescribeLimitsRequest
+	49, // 67: spate.v1.StreamService.Subscribe:input_type -> spate.v1.SubscribeRequest
+	92, // 68: spate.v1.StreamService.Produce:input_type -> spate.v1.ProduceRequest
+	51, // 69: spate.v1.StreamService.EnableEnhancedMonitoring:input_type -> spate.v1.EnableEnhancedMonitoringRequest
+	53, // 70: spate.v1.StreamService.DisableEnhancedMonitoring:input_type -> spate.v1.DisableEnhancedMonitoringRequest
+	55, // 71: spate.v1.StreamService.GetStreamMetrics:input_type -> spate.v1.GetStreamMetricsRequest
+	58, // 72: spate.v1.StreamService.TagResource:input_type -> spate.v1.TagResourceRequest
+	60, // 73: spate.v1.StreamService.UntagResource:input_type -> spate.v1.UntagResourceRequest
+	62, // 74: spate.v1.StreamService.ListTagsForResource:input_type -> spate.v1.ListTagsForResourceRequest
+	64, // 75: spate.v1.StreamService.PutResourcePolicy:input_type -> spate.v1.PutResourcePolicyRequest
+	66, // 76: spate.v1.StreamService.GetResourcePolicy:input_type -> spate.v1.GetResourcePolicyRequest
+	68, // 77: spate.v1.StreamService.DeleteResourcePolicy:input_type -> spate.v1.DeleteResourcePolicyRequest
+	70, // 78: spate.v1.StreamService.UpdateStreamMode:input_type -> spate.v1.UpdateStreamModeRequest
+	72, // 79: spate.v1.StreamService.UpdateMaxRecordSize:input_type -> spate.v1.UpdateMaxRecordSizeRequest
+	75, // 80: spate.v1.StreamService.UpdateStreamWarmThroughput:input_type -> spate.v1.UpdateStreamWarmThroughputRequest
+	78, // 81: spate.v1.StreamService.DescribeAccountSettings:input_type -> spate.v1.DescribeAccountSettingsRequest
+	80, // 82: spate.v1.StreamService.UpdateAccountSettings:input_type -> spate.v1.UpdateAccountSettingsRequest
+	82, // 83: spate.v1.StreamService.StartStreamEncryption:input_type -> spate.v1.StartStreamEncryptionRequest
+	84, // 84: spate.v1.StreamService.StopStreamEncryption:input_type -> spate.v1.StopStreamEncryptionRequest
+	86, // 85: spate.v1.StreamService.SplitShard:input_type -> spate.v1.SplitShardRequest
+	88, // 86: spate.v1.StreamService.MergeShards:input_type -> spate.v1.MergeShardsRequest
+	90, // 87: spate.v1.StreamService.UpdateShardCount:input_type -> spate.v1.UpdateShardCountRequest
+	14, // 88: spate.v1.StreamService.CreateStream:output_type -> spate.v1.CreateStreamResponse
+	16, // 89: spate.v1.StreamService.DeleteStream:output_type -> spate.v1.DeleteStreamResponse
+	18, // 90: spate.v1.StreamService.DescribeStream:output_type -> spate.v1.DescribeStreamResponse
+	20, // 91: spate.v1.StreamService.DescribeStreamSummary:output_type -> spate.v1.DescribeStreamSummaryResponse
+	22, // 92: spate.v1.StreamService.ListStreams:output_type -> spate.v1.ListStreamsResponse
+	25, // 93: spate.v1.StreamService.ListShards:output_type -> spate.v1.ListShardsResponse
+	27, // 94: spate.v1.StreamService.PutRecord:output_type -> spate.v1.PutRecordResponse
+	31, // 95: spate.v1.StreamService.PutRecords:output_type -> spate.v1.PutRecordsResponse
+	33, // 96: spate.v1.StreamService.GetShardIterator:output_type -> spate.v1.GetShardIteratorResponse
+	35, // 97: spate.v1.StreamService.GetRecords:output_type -> spate.v1.GetRecordsResponse
+	37, // 98: spate.v1.StreamService.IncreaseStreamRetentionPeriod:output_type -> spate.v1.IncreaseStreamRetentionPeriodResponse
+	39, // 99: spate.v1.StreamService.DecreaseStreamRetentionPeriod:output_type -> spate.v1.DecreaseStreamRetentionPeriodResponse
+	41, // 100: spate.v1.StreamService.AddTagsToStream:output_type -> spate.v1.AddTagsToStreamResponse
+	43, // 101: spate.v1.StreamService.RemoveTagsFromStream:output_type -> spate.v1.RemoveTagsFromStreamResponse
+	45, // 102: spate.v1.StreamService.ListTagsForStream:output_type -> spate.v1.ListTagsForStreamResponse
+	47, // 103: spate.v1.StreamService.DescribeLimits:output_type -> spate.v1.DescribeLimitsResponse
+	50, // 104: spate.v1.StreamService.Subscribe:output_type -> spate.v1.SubscribeResponse
+	93, // 105: spate.v1.StreamService.Produce:output_type -> spate.v1.ProduceResponse
+	52, // 106: spate.v1.StreamService.EnableEnhancedMonitoring:output_type -> spate.v1.EnableEnhancedMonitoringResponse
+	54, // 107: spate.v1.StreamService.DisableEnhancedMonitoring:output_type -> spate.v1.DisableEnhancedMonitoringResponse
+	57, // 108: spate.v1.StreamService.GetStreamMetrics:output_type -> spate.v1.GetStreamMetricsResponse
+	59, // 109: spate.v1.StreamService.TagResource:output_type -> spate.v1.TagResourceResponse
+	61, // 110: spate.v1.StreamService.UntagResource:output_type -> spate.v1.UntagResourceResponse
+	63, // 111: spate.v1.StreamService.ListTagsForResource:output_type -> spate.v1.ListTagsForResourceResponse
+	65, // 112: spate.v1.StreamService.PutResourcePolicy:output_type -> spate.v1.PutResourcePolicyResponse
+	67, // 113: spate.v1.StreamService.GetResourcePolicy:output_type -> spate.v1.GetResourcePolicyResponse
+	69, // 114: spate.v1.StreamService.DeleteResourcePolicy:output_type -> spate.v1.DeleteResourcePolicyResponse
+	71, // 115: spate.v1.StreamService.UpdateStreamMode:output_type -> spate.v1.UpdateStreamModeResponse
+	73, // 116: spate.v1.StreamService.UpdateMaxRecordSize:output_type -> spate.v1.UpdateMaxRecordSizeResponse
+	76, // 117: spate.v1.StreamService.UpdateStreamWarmThroughput:output_type -> spate.v1.UpdateStreamWarmThroughputResponse
+	79, // 118: spate.v1.StreamService.DescribeAccountSettings:output_type -> spate.v1.DescribeAccountSettingsResponse
+	81, // 119: spate.v1.StreamService.UpdateAccountSettings:output_type -> spate.v1.UpdateAccountSettingsResponse
+	83, // 120: spate.v1.StreamService.StartStreamEncryption:output_type -> spate.v1.StartStreamEncryptionResponse
+	85, // 121: spate.v1.StreamService.StopStreamEncryption:output_type -> spate.v1.StopStreamEncryptionResponse
+	87, // 122: spate.v1.StreamService.SplitShard:output_type -> spate.v1.SplitShardResponse
+	89, // 123: spate.v1.StreamService.MergeShards:output_type -> spate.v1.MergeShardsResponse
+	91, // 124: spate.v1.StreamService.UpdateShardCount:output_type -> spate.v1.UpdateShardCountResponse
+	88, // [88:125] is the sub-list for method output_type
+	51, // [51:88] is the sub-list for method input_type
+	51, // [51:51] is the sub-list for extension type_name
+	51, // [51:51] is the sub-list for extension extendee
+	0,  // [0:51] is the sub-list for field type_name
 }
 
 func init() { file_spate_v1_spate_proto_init() }
@@ -6251,7 +6423,7 @@ func file_spate_v1_spate_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_spate_proto_rawDesc), len(file_spate_v1_spate_proto_rawDesc)),
 			NumEnums:      4,
-			NumMessages:   92,
+			NumMessages:   94,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

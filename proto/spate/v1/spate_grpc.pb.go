@@ -56,6 +56,7 @@ const (
 	StreamService_ListTagsForStream_FullMethodName             = "/spate.v1.StreamService/ListTagsForStream"
 	StreamService_DescribeLimits_FullMethodName                = "/spate.v1.StreamService/DescribeLimits"
 	StreamService_Subscribe_FullMethodName                     = "/spate.v1.StreamService/Subscribe"
+	StreamService_Produce_FullMethodName                       = "/spate.v1.StreamService/Produce"
 	StreamService_EnableEnhancedMonitoring_FullMethodName      = "/spate.v1.StreamService/EnableEnhancedMonitoring"
 	StreamService_DisableEnhancedMonitoring_FullMethodName     = "/spate.v1.StreamService/DisableEnhancedMonitoring"
 	StreamService_GetStreamMetrics_FullMethodName              = "/spate.v1.StreamService/GetStreamMetrics"
@@ -121,6 +122,17 @@ type StreamServiceClient interface {
 	// closed shard, which holds the child shards; the stream then ends with OK.
 	// Cancel the call to stop.
 	Subscribe(ctx context.Context, in *SubscribeRequest, opts ...grpc.CallOption) (grpc.ServerStreamingClient[SubscribeResponse], error)
+	// Produce carries a producer's batches and their per-record
+	// acknowledgements on one long-lived stream, so a producer that wants each
+	// record acknowledged pays no unary call per batch. Each request is a batch
+	// (PutRecords' limits apply to it); the server commits it through the
+	// store's group commit and answers it once it is durable, with one
+	// ProduceResponse echoing batch_id. Answers may come out of request order
+	// (batches to different shards commit independently); within one shard
+	// the server keeps request order. A batch-level failure (unknown stream,
+	// invalid batch) is answered in that batch's response; the stream ends
+	// only on a transport error or when the client closes its side.
+	Produce(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ProduceRequest, ProduceResponse], error)
 	// EnableEnhancedMonitoring turns on shard-level metrics of a stream: which
 	// spate_shard_* series the server's /metrics exports for it.
 	EnableEnhancedMonitoring(ctx context.Context, in *EnableEnhancedMonitoringRequest, opts ...grpc.CallOption) (*EnableEnhancedMonitoringResponse, error)
@@ -354,6 +366,19 @@ func (c *streamServiceClient) Subscribe(ctx context.Context, in *SubscribeReques
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StreamService_SubscribeClient = grpc.ServerStreamingClient[SubscribeResponse]
+
+func (c *streamServiceClient) Produce(ctx context.Context, opts ...grpc.CallOption) (grpc.BidiStreamingClient[ProduceRequest, ProduceResponse], error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	stream, err := c.cc.NewStream(ctx, &StreamService_ServiceDesc.Streams[1], StreamService_Produce_FullMethodName, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	x := &grpc.GenericClientStream[ProduceRequest, ProduceResponse]{ClientStream: stream}
+	return x, nil
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StreamService_ProduceClient = grpc.BidiStreamingClient[ProduceRequest, ProduceResponse]
 
 func (c *streamServiceClient) EnableEnhancedMonitoring(ctx context.Context, in *EnableEnhancedMonitoringRequest, opts ...grpc.CallOption) (*EnableEnhancedMonitoringResponse, error) {
 	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
@@ -589,6 +614,17 @@ type StreamServiceServer interface {
 	// closed shard, which holds the child shards; the stream then ends with OK.
 	// Cancel the call to stop.
 	Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error
+	// Produce carries a producer's batches and their per-record
+	// acknowledgements on one long-lived stream, so a producer that wants each
+	// record acknowledged pays no unary call per batch. Each request is a batch
+	// (PutRecords' limits apply to it); the server commits it through the
+	// store's group commit and answers it once it is durable, with one
+	// ProduceResponse echoing batch_id. Answers may come out of request order
+	// (batches to different shards commit independently); within one shard
+	// the server keeps request order. A batch-level failure (unknown stream,
+	// invalid batch) is answered in that batch's response; the stream ends
+	// only on a transport error or when the client closes its side.
+	Produce(grpc.BidiStreamingServer[ProduceRequest, ProduceResponse]) error
 	// EnableEnhancedMonitoring turns on shard-level metrics of a stream: which
 	// spate_shard_* series the server's /metrics exports for it.
 	EnableEnhancedMonitoring(context.Context, *EnableEnhancedMonitoringRequest) (*EnableEnhancedMonitoringResponse, error)
@@ -694,6 +730,9 @@ func (UnimplementedStreamServiceServer) DescribeLimits(context.Context, *Describ
 }
 func (UnimplementedStreamServiceServer) Subscribe(*SubscribeRequest, grpc.ServerStreamingServer[SubscribeResponse]) error {
 	return status.Error(codes.Unimplemented, "method Subscribe not implemented")
+}
+func (UnimplementedStreamServiceServer) Produce(grpc.BidiStreamingServer[ProduceRequest, ProduceResponse]) error {
+	return status.Error(codes.Unimplemented, "method Produce not implemented")
 }
 func (UnimplementedStreamServiceServer) EnableEnhancedMonitoring(context.Context, *EnableEnhancedMonitoringRequest) (*EnableEnhancedMonitoringResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method EnableEnhancedMonitoring not implemented")
@@ -1071,6 +1110,13 @@ func _StreamService_Subscribe_Handler(srv interface{}, stream grpc.ServerStream)
 
 // This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
 type StreamService_SubscribeServer = grpc.ServerStreamingServer[SubscribeResponse]
+
+func _StreamService_Produce_Handler(srv interface{}, stream grpc.ServerStream) error {
+	return srv.(StreamServiceServer).Produce(&grpc.GenericServerStream[ProduceRequest, ProduceResponse]{ServerStream: stream})
+}
+
+// This type alias is provided for backwards compatibility with existing code that references the prior non-generic stream type by name.
+type StreamService_ProduceServer = grpc.BidiStreamingServer[ProduceRequest, ProduceResponse]
 
 func _StreamService_EnableEnhancedMonitoring_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
 	in := new(EnableEnhancedMonitoringRequest)
@@ -1567,6 +1613,12 @@ var StreamService_ServiceDesc = grpc.ServiceDesc{
 			StreamName:    "Subscribe",
 			Handler:       _StreamService_Subscribe_Handler,
 			ServerStreams: true,
+		},
+		{
+			StreamName:    "Produce",
+			Handler:       _StreamService_Produce_Handler,
+			ServerStreams: true,
+			ClientStreams: true,
 		},
 	},
 	Metadata: "spate/v1/spate.proto",
