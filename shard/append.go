@@ -204,7 +204,8 @@ func (s *Store) commitGroup(ops []*writeOp) {
 	now := s.cfg.now().UnixMilli()
 	var touched []*shardState
 	seen := make(map[*shardState]struct{}, 4)
-	var staged stagedValues // Commit's value writes, for later preconditions (expect.go)
+	// staged are Commit's value writes, for later preconditions (expect.go).
+	var staged stagedValues
 	resharded := false // s.mu is held for writing from the first reshard on
 	for _, op := range ops {
 		if op.reshard != nil {
