@@ -69,6 +69,7 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 	root.AddCommand(newStatsCmd())
 	root.AddCommand(newAccountCmd())
 	root.AddCommand(newKMSCmd()) // kms.go
+	root.AddCommand(newConsumeCmd())
 	return root
 }
 
