@@ -85,8 +85,8 @@ func (s *Service) load(ctx context.Context, ref Ref) (*snapshot, error) {
 		return nil, err
 	}
 	sn := &snapshot{stream: name, sid: pos.ID, group: ref.Group, now: s.cfg.now().UnixMilli(), pos: pos,
-		shards:  make(map[string]*shard.ShardPosition, len(pos.Shards)),
-		leases:  map[string]leaseRecord{}, leaseRaw: map[string][]byte{},
+		shards: make(map[string]*shard.ShardPosition, len(pos.Shards)),
+		leases: map[string]leaseRecord{}, leaseRaw: map[string][]byte{},
 		workers: map[string]workerRecord{}, workerRaw: map[string][]byte{}}
 	for i := range pos.Shards {
 		sn.shards[pos.Shards[i].ShardID] = &pos.Shards[i]
