@@ -68,10 +68,6 @@ func (b Batch) Output(records ...*spatev1.PutRecordsRequestEntry) {
 // Batch.Output on a consumer without WithExactlyOnce.
 var ErrOutputNeedsExactlyOnce = errors.New("client: Batch.Output needs a consumer made WithExactlyOnce")
 
-// leaseLost is the error type of a call that names a lease counter the
-// lease has moved on from (see proto/spate/v1/groups.proto, Fencing).
-const leaseLost apierr.Code = "LeaseLostException"
-
 // Consumer is one worker of a consumer group: it holds leases on a share of
 // the stream's shards, reads them and passes their records to a Handler.
 // Make it with NewConsumer, then call Run.
@@ -346,7 +342,7 @@ func (c *Consumer) release(ctx context.Context, shardID string, counter uint64) 
 			Group: c.ref, WorkerId: c.o.workerID, ShardId: shardID, LeaseCounter: counter,
 		})
 	})
-	if err != nil && !apierr.Is(err, leaseLost) {
+	if err != nil && !apierr.Is(err, apierr.LeaseLost) {
 		c.report("release lease of "+shardID, err)
 	}
 }

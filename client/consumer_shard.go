@@ -141,12 +141,10 @@ func (r *shardRun) run() {
 			return
 		}
 		if b.ShardEnd {
+			// The server marked the lease finished and handed it back.
 			if r.c.o.hooks.OnShardEnd != nil {
 				r.c.o.hooks.OnShardEnd(r.shardID)
 			}
-			// The lease is finished: hand it back so it no longer counts
-			// towards this worker's share.
-			r.c.release(r.handlerCtx, r.shardID, r.counter)
 			return
 		}
 	}
@@ -219,7 +217,7 @@ func (r *shardRun) checkpoint(b Batch, out []*spatev1.PutRecordsRequestEntry) bo
 		case err == nil:
 			r.lastSeq = seq
 			return true
-		case apierr.Is(err, leaseLost):
+		case apierr.Is(err, apierr.LeaseLost):
 			r.lose()
 			return false
 		case r.handlerCtx.Err() != nil:
@@ -232,13 +230,40 @@ func (r *shardRun) checkpoint(b Batch, out []*spatev1.PutRecordsRequestEntry) bo
 			return true
 		}
 		r.c.report("checkpoint "+r.shardID, err)
-		// A retry of a checkpoint that did commit is answered as a
-		// checkpoint that does not move forward; the output is not
-		// appended twice (see groups.proto, Checkpoint).
 		if !r.c.pause(r.handlerCtx, r.draining, attempt) {
 			return false
 		}
+		// The call may have failed after it committed (the answer was
+		// lost). The server refuses a retry of a committed exactly-once
+		// checkpoint rather than append its output twice, so look first.
+		if r.committed(seq, b.ShardEnd) {
+			r.lastSeq = seq
+			return true
+		}
 	}
+}
+
+// committed reports whether the group's lease of the shard is still this
+// run's and checkpointed at seq or later (finished, with shardEnd). false
+// when the group cannot be read: the checkpoint is then sent again.
+func (r *shardRun) committed(seq string, shardEnd bool) bool {
+	resp, err := r.c.call(r.handlerCtx, func(ctx context.Context) (any, error) {
+		return r.c.c.Groups.DescribeGroup(ctx, &spatev1.DescribeGroupRequest{Group: r.c.ref})
+	})
+	if err != nil {
+		return false
+	}
+	for _, l := range resp.(*spatev1.DescribeGroupResponse).GetGroup().GetLeases() {
+		if l.GetShardId() != r.shardID || l.GetLeaseCounter() != r.counter {
+			continue
+		}
+		if shardEnd {
+			return l.GetFinished()
+		}
+		cp := l.GetCheckpoint()
+		return len(cp) == len(seq) && cp >= seq
+	}
+	return false
 }
 
 // send passes an event to the run; false when the reader must stop.
