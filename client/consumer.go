@@ -203,18 +203,22 @@ func (c *Consumer) Close() error {
 	return nil
 }
 
-// join joins the group, retrying errors the server may recover from.
-func (c *Consumer) join(ctx context.Context) (*spatev1.Group, error) {
-	req := &spatev1.JoinGroupRequest{
+// joinRequest is the worker's JoinGroup, with the settings of a new group.
+func (c *Consumer) joinRequest() *spatev1.JoinGroupRequest {
+	return &spatev1.JoinGroupRequest{
 		Group:              c.ref,
 		WorkerId:           c.o.workerID,
 		InitialPosition:    c.o.initial.GetType(),
 		InitialTimestamp:   c.o.initial.GetTimestamp(),
 		LeaseTimeoutMillis: c.o.leaseTimeout.Milliseconds(),
 	}
+}
+
+// join joins the group, retrying errors the server may recover from.
+func (c *Consumer) join(ctx context.Context) (*spatev1.Group, error) {
 	for attempt := 1; ; attempt++ {
 		sent := time.Now()
-		resp, err := c.call(ctx, func(ctx context.Context) (any, error) { return c.c.Groups.JoinGroup(ctx, req) })
+		resp, err := c.call(ctx, func(ctx context.Context) (any, error) { return c.c.Groups.JoinGroup(ctx, c.joinRequest()) })
 		if err == nil {
 			c.renewed.Store(sent.UnixNano())
 			return resp.(*spatev1.JoinGroupResponse).GetGroup(), nil
@@ -247,7 +251,7 @@ func (c *Consumer) heartbeat(ctx context.Context) (*spatev1.Group, bool) {
 	c.report("heartbeat", err)
 	if apierr.Is(err, apierr.ResourceNotFound) {
 		resp, err := c.call(ctx, func(ctx context.Context) (any, error) {
-			return c.c.Groups.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: c.ref, WorkerId: c.o.workerID})
+			return c.c.Groups.JoinGroup(ctx, c.joinRequest())
 		})
 		if err == nil {
 			c.renewed.Store(sent.UnixNano())

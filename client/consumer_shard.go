@@ -290,10 +290,11 @@ func (r *shardRun) subscribe(events chan<- readEvent) {
 		sub, err := r.c.c.Streams.Subscribe(ctx, &spatev1.SubscribeRequest{
 			StreamName: r.c.ref.GetStreamName(), ShardId: r.shardID, StartingPosition: from, ConsumerName: r.c.ref.GetGroup(),
 		})
+		children := false
 		for err == nil {
 			var ev *spatev1.SubscribeResponse
 			ev, err = sub.Recv()
-			if err == io.EOF {
+			if err == io.EOF && children {
 				// The shard is closed and read to its end.
 				r.send(events, readEvent{end: true})
 				return
@@ -302,6 +303,7 @@ func (r *shardRun) subscribe(events chan<- readEvent) {
 				break
 			}
 			attempt = 1
+			children = children || len(ev.GetChildShards()) > 0
 			recs := ev.GetRecords()
 			if len(recs) == 0 {
 				continue
