@@ -64,7 +64,11 @@ func consumerGroupProof(t *testing.T, exactlyOnce, reshard bool) {
 	k := newKin(t)
 	ctx := testCtx(t)
 	in, out, group := uniqueName(t), uniqueName(t), "proof"
-	k.create(ctx, t, in, 2)
+	shards := int32(4)
+	if reshard {
+		shards = 2 // proofSteps' start
+	}
+	k.create(ctx, t, in, shards)
 	sdk := newSDKClient(t, k.srv)
 	var startWorker func(id string) *workerProc
 	if exactlyOnce {
@@ -104,16 +108,22 @@ func consumerGroupProof(t *testing.T, exactlyOnce, reshard bool) {
 		steps = steps[1:]
 	}
 	kp.progress(ctx, t, 300)
-	// Kill one, add one, reshard; twice; then the rest of the reshards.
-	for round, pair := range [][2]string{{"w1", "w4"}, {"w2", "w5"}} {
-		watch.killed(pair[0])
-		workers[pair[0]].kill9(t)
-		delete(workers, pair[0])
+	// Kill the busiest worker, add one, reshard; twice; then the rest of
+	// the reshards.
+	for round, added := range []string{"w4", "w5"} {
+		var victim string
+		waitUntil(ctx, t, "a worker holds leases", func() bool {
+			victim = busiest(ctx, sdk, in, group, workers)
+			return victim != ""
+		})
+		watch.killed(victim)
+		workers[victim].kill9(t)
+		delete(workers, victim)
 		kp.progress(ctx, t, 200)
-		add(pair[1])
+		add(added)
 		reshardNext()
 		kp.progress(ctx, t, 300)
-		t.Logf("round %d: killed %s, added %s", round+1, pair[0], pair[1])
+		t.Logf("round %d: killed %s, added %s", round+1, victim, added)
 	}
 	for len(steps) > 0 && reshard {
 		reshardNext()
@@ -163,6 +173,26 @@ func consumerGroupProof(t *testing.T, exactlyOnce, reshard bool) {
 	}
 	t.Logf("group: %d leases, %d acquisitions, %d steals, %d expiries; %d DescribeGroup polls",
 		len(g.GetLeases()), g.GetLeaseAcquisitions(), g.GetLeaseSteals(), g.GetLeaseExpiries(), watch.polls)
+}
+
+// busiest is the live worker with the most live leases; "" when none has
+// one yet.
+func busiest(ctx context.Context, c *client.Client, stream, group string, live map[string]*workerProc) string {
+	resp, err := c.Groups.DescribeGroup(ctx, &spatev1.DescribeGroupRequest{Group: &spatev1.GroupRef{StreamName: stream, Group: group}})
+	if err != nil {
+		return ""
+	}
+	n := map[string]int{}
+	best := ""
+	for _, l := range resp.GetGroup().GetLeases() {
+		if w := l.GetOwner(); live[w] != nil {
+			n[w]++
+			if best == "" || n[w] > n[best] || (n[w] == n[best] && w < best) {
+				best = w
+			}
+		}
+	}
+	return best
 }
 
 // allRead reports whether read holds every acknowledged record.

@@ -104,11 +104,12 @@ func runConsumer(t *testing.T, con *client.Consumer) (stop func() error) {
 	return stop
 }
 
-// owners returns the live owner of each leased shard.
+// owners counts the live leases of each worker; none before the group
+// exists.
 func owners(ctx context.Context, t *testing.T, c *client.Client, stream, group string) map[string]int {
 	t.Helper()
 	n := map[string]int{}
-	for _, l := range describeGroup(ctx, t, c, stream, group).GetLeases() {
+	for _, l := range tryDescribe(ctx, c, stream, group).GetLeases() {
 		if l.GetOwner() != "" {
 			n[l.GetOwner()]++
 		}
@@ -195,7 +196,9 @@ func consumerRetry(ctx context.Context, t *testing.T, k *kin, c *client.Client) 
 	stop := runConsumer(t, con)
 	var last string
 	waitUntil(ctx, t, "the batch is checkpointed", func() bool {
-		last = describeGroup(ctx, t, c, stream, group).GetLeases()[0].GetCheckpoint()
+		if ls := tryDescribe(ctx, c, stream, group).GetLeases(); len(ls) > 0 {
+			last = ls[0].GetCheckpoint()
+		}
 		return last != ""
 	})
 	if err := stop(); err != nil {
@@ -216,6 +219,16 @@ func consumerRetry(ctx context.Context, t *testing.T, k *kin, c *client.Client) 
 	if seq := aws.ToString(recs[len(recs)-1].SequenceNumber); last != seq {
 		t.Errorf("checkpoint %s, want the last record's %s", last, seq)
 	}
+}
+
+// tryDescribe is the group, or nil when it cannot be read (not created
+// yet).
+func tryDescribe(ctx context.Context, c *client.Client, stream, group string) *spatev1.Group {
+	resp, err := c.Groups.DescribeGroup(ctx, &spatev1.DescribeGroupRequest{Group: &spatev1.GroupRef{StreamName: stream, Group: group}})
+	if err != nil {
+		return nil
+	}
+	return resp.GetGroup()
 }
 
 func recordsData(recs []*spatev1.Record) []string {
