@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/shard"
 )
@@ -635,5 +637,43 @@ func TestLeave(t *testing.T) {
 	var ae *apierr.Error
 	if err := f.svc.Leave(f.ctx, Ref{Stream: "s", Group: "none"}, "a"); !errors.As(err, &ae) {
 		t.Fatalf("leave of a missing group: %v", err)
+	}
+}
+
+func TestCollector(t *testing.T) {
+	f := newFixture(t, 1)
+	f.join("a")
+	f.put("s", 4)
+	f.clk.advance(1500 * time.Millisecond)
+	f.acquire("a", shard0, 0)
+	reg := prometheus.NewPedanticRegistry()
+	reg.MustRegister(f.svc.Collector())
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]float64{}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := ""
+			for _, l := range m.GetLabel() {
+				labels += l.GetName() + "=" + l.GetValue() + ","
+			}
+			if labels != "group=g,stream=s," {
+				t.Errorf("%s labels %s", mf.GetName(), labels)
+			}
+			got[mf.GetName()] = m.GetGauge().GetValue() + m.GetCounter().GetValue()
+		}
+	}
+	want := map[string]float64{
+		"spate_group_behind_latest_seconds":    1.5,
+		"spate_group_lag_records":              4,
+		"spate_group_lease_acquisitions_total": 1,
+		"spate_group_lease_steals_total":       0,
+		"spate_group_lease_expiries_total":     0,
+		"spate_group_workers":                  1,
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("metrics %v, want %v", got, want)
 	}
 }

@@ -56,7 +56,7 @@ var (
 		"Live workers of a consumer group.", []string{"stream", "group"}, nil)
 	descLagRecords = prometheus.NewDesc("spate_group_lag_records",
 		"Records between a consumer group's checkpoints and its shards' newest records, summed over the shards.", []string{"stream", "group"}, nil)
-	descLagMillis = prometheus.NewDesc("spate_group_millis_behind_latest",
+	descBehind = prometheus.NewDesc("spate_group_behind_latest_seconds",
 		"Age of the oldest record a consumer group has not checkpointed, the largest over its shards (0: caught up).", []string{"stream", "group"}, nil)
 )
 
@@ -66,7 +66,7 @@ var (
 //
 //	spate_group_lease_acquisitions_total, spate_group_lease_steals_total,
 //	spate_group_lease_expiries_total, spate_group_workers,
-//	spate_group_lag_records, spate_group_millis_behind_latest
+//	spate_group_lag_records, spate_group_behind_latest_seconds
 //
 // all with labels stream and group.
 func (s *Service) Collector() prometheus.Collector { return collector{s} }
@@ -74,7 +74,7 @@ func (s *Service) Collector() prometheus.Collector { return collector{s} }
 type collector struct{ s *Service }
 
 func (c collector) Describe(ch chan<- *prometheus.Desc) {
-	for _, d := range []*prometheus.Desc{descAcquisitions, descSteals, descExpiries, descWorkers, descLagRecords, descLagMillis} {
+	for _, d := range []*prometheus.Desc{descAcquisitions, descSteals, descExpiries, descWorkers, descLagRecords, descBehind} {
 		ch <- d
 	}
 }
@@ -114,7 +114,7 @@ func (c collector) Collect(ch chan<- prometheus.Metric) {
 		counter(descExpiries, g.Counters.Expiries)
 		gauge(descWorkers, int64(len(g.Workers)))
 		gauge(descLagRecords, lag)
-		gauge(descLagMillis, behind)
+		ch <- prometheus.MustNewConstMetric(descBehind, prometheus.GaugeValue, float64(behind)/1000, stream, group)
 	}
 }
 

@@ -71,6 +71,10 @@ func (s *Service) Sweep(ctx context.Context) error {
 			continue
 		case err == nil || apierr.Is(err, apierr.ResourceNotFound):
 			kept = append(kept, d) // its stream is gone
+			if err != nil { // (a new stream of the name may have a group of this name: keep its counters)
+				_, group, _ := strings.Cut(id, "/")
+				s.forget(m.Stream, group)
+			}
 		default:
 			metas[id].live = true // unknown: keep it this time
 			scanErr = err
