@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -75,12 +76,12 @@ func consumerGroupProof(t *testing.T, exactlyOnce, reshard bool) {
 		k.create(ctx, t, out, 2)
 		bin := buildExample(t, "consumer")
 		startWorker = func(id string) *workerProc {
-			return startWorkerProc(t, id, bin, "-addr", k.srv.GRPCAddr, "-stream", in, "-group", group,
+			return startWorkerProc(t, id, nil, bin, "-addr", k.srv.GRPCAddr, "-stream", in, "-group", group,
 				"-output", out, "-lease-timeout", proofLeaseTimeout.String(), "-worker-id", id)
 		}
 	} else {
 		startWorker = func(id string) *workerProc {
-			return startWorkerProc(t, id, spateBin, "consume", in, "--group", group, "--grpc-addr", k.srv.GRPCAddr,
+			return startWorkerProc(t, id, nil, spateBin, "consume", in, "--group", group, "--grpc-addr", k.srv.GRPCAddr,
 				"--lease-timeout", proofLeaseTimeout.String(), "--worker-id", id)
 		}
 	}
@@ -410,10 +411,15 @@ func (b *syncBuffer) Bytes() []byte {
 	return bytes.Clone(b.buf.Bytes())
 }
 
-func startWorkerProc(t *testing.T, id, bin string, args ...string) *workerProc {
+// startWorkerProc starts bin with args, and env added to this process's
+// environment.
+func startWorkerProc(t *testing.T, id string, env []string, bin string, args ...string) *workerProc {
 	t.Helper()
 	w := &workerProc{id: id, done: make(chan struct{})}
 	w.cmd = exec.Command(bin, args...)
+	if env != nil {
+		w.cmd.Env = append(os.Environ(), env...)
+	}
 	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.log
 	w.cmd.SysProcAttr = sysProcAttr()
 	if err := w.cmd.Start(); err != nil {

@@ -1,0 +1,75 @@
+package integration
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// TestSpateConsumeExec runs `spate consume --exec` with a command that
+// fails its first batch: that batch is piped again until the command exits
+// 0, every record reaches the command as a JSON line, and once the worker
+// is stopped (SIGTERM: exit 0) the group has no workers and is
+// checkpointed at the end of each shard.
+func TestSpateConsumeExec(t *testing.T) {
+	t.Parallel()
+	k := newKin(t)
+	ctx := testCtx(t)
+	sdk := newSDKClient(t, k.srv)
+	stream, group := uniqueName(t), "exec"
+	k.create(ctx, t, stream, 2)
+	want := putKeyed(ctx, t, k, stream, "k", 8, 0, 5)
+
+	dir := t.TempDir()
+	out, mark := filepath.Join(dir, "out"), filepath.Join(dir, "failed-once")
+	// Each run appends its batch to $OUT; the very first run then fails.
+	script := `cat >> "$OUT" && { test -e "$MARK" || { touch "$MARK"; echo failing on purpose >&2; exit 3; }; }`
+	w := startWorkerProc(t, "consume", []string{"OUT=" + out, "MARK=" + mark}, spateBin,
+		"--grpc-addr", k.srv.GRPCAddr, "consume", stream, "--group", group, "--exec", script, "--lease-timeout", "1s")
+
+	// piped is every record the command was given, by key, with the
+	// first (failed) batch twice.
+	var piped map[string][]string
+	var lines int
+	waitUntil(ctx, t, "every record piped", func() bool {
+		piped, lines = map[string][]string{}, 0
+		b, _ := os.ReadFile(out)
+		sc := bufio.NewScanner(bytes.NewReader(b))
+		for sc.Scan() {
+			var r jsonLine
+			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+				t.Fatalf("the command was given %q, not a JSON record: %v", sc.Text(), err)
+			}
+			piped[r.PartitionKey] = append(piped[r.PartitionKey], string(r.Data))
+			lines++
+		}
+		return (&keyedProducers{acked: want}).allRead(piped)
+	})
+	waitUntil(ctx, t, "every shard checkpointed at its last record", func() bool {
+		g := tryDescribe(ctx, sdk, stream, group)
+		for _, l := range g.GetLeases() {
+			if l.GetCheckpoint() == "" || l.GetLagRecords() != 0 {
+				return false
+			}
+		}
+		return g != nil
+	})
+	w.stop(t)
+
+	if _, err := os.Stat(mark); err != nil {
+		t.Errorf("the command never failed: %v", err)
+	}
+	if lines <= countAll(want) {
+		t.Errorf("the command was given %d records for %d: the failed batch was not piped again", lines, countAll(want))
+	}
+	if !bytes.Contains(w.log.Bytes(), []byte("failing on purpose")) || !bytes.Contains(w.log.Bytes(), []byte("retrying")) {
+		t.Errorf("spate consume's standard error does not pass the command's on and report the retry:\n%s", w.log.Bytes())
+	}
+	g := describeGroup(ctx, t, sdk, stream, group)
+	if len(g.GetWorkers()) != 0 {
+		t.Errorf("workers %v after the worker stopped", g.GetWorkers())
+	}
+}
