@@ -511,13 +511,17 @@ func (c *Consumer) pause(ctx context.Context, stop <-chan struct{}, attempt int)
 }
 
 // retryable reports whether a failed call may succeed if sent again: the
-// server is unreachable or busy, or the call timed out.
+// server is unreachable or busy, the call timed out, or it lost a race
+// with another worker's change (ConcurrentModificationException).
 func retryable(err error) bool {
+	if errors.Is(err, context.Canceled) {
+		return false // the caller stopped
+	}
 	var ae *apierr.Error
 	if errors.As(err, &ae) {
 		switch ae.Code {
 		case apierr.ProvisionedThroughputExceeded, apierr.LimitExceeded, apierr.ServiceUnavailable,
-			apierr.ServiceUnavailableException, apierr.InternalFailure:
+			apierr.ServiceUnavailableException, apierr.InternalFailure, apierr.ConcurrentModification:
 			return true
 		}
 		return false

@@ -5,12 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis/types"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/client"
@@ -34,6 +39,7 @@ func TestConsumerSDK(t *testing.T) {
 		{"Output without WithExactlyOnce stops Run", consumerOutputNeedsExactlyOnce},
 		{"a stolen lease's checkpoint and output are refused", consumerFenced},
 		{"GetRecords reads parents before children", consumerGetRecordsReshard},
+		{"a checkpoint whose answer is lost writes its output once", consumerLostAnswer},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -384,5 +390,54 @@ func consumerGetRecordsReshard(ctx context.Context, t *testing.T, k *kin, c *cli
 	}
 	if len(ended) != 2 {
 		t.Errorf("ShardEnd batches of %v, want both parents", ended)
+	}
+}
+
+// consumerLostAnswer loses the answer of an exactly-once Checkpoint that
+// committed (the connection fails after the server wrote it): the consumer
+// must find the checkpoint stored rather than fail or write the output
+// again.
+func consumerLostAnswer(ctx context.Context, t *testing.T, k *kin, _ *client.Client) {
+	stream, out, group := uniqueName(t), uniqueName(t), "lost"
+	k.create(ctx, t, stream, 1)
+	k.create(ctx, t, out, 1)
+	want := putKeyed(ctx, t, k, stream, "k", 1, 0, 5)
+	var lost atomic.Int32
+	dropFirst := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		err := invoker(ctx, method, req, reply, cc, opts...)
+		if err == nil && strings.HasSuffix(method, "/Checkpoint") && lost.CompareAndSwap(0, 1) {
+			return status.Error(codes.Unavailable, "the answer was lost")
+		}
+		return err
+	}
+	c, err := client.New(k.srv.GRPCAddr, client.WithDialOptions(grpc.WithUnaryInterceptor(dropFirst)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	h := newHandled()
+	con := client.NewConsumer(c, stream, group, func(_ context.Context, b client.Batch) error {
+		h.add(b)
+		for _, r := range b.Records {
+			b.Output(&spatev1.PutRecordsRequestEntry{PartitionKey: r.GetPartitionKey(), Data: r.GetData()})
+		}
+		return nil
+	}, client.WithExactlyOnce(out), client.WithHandlerBackoff(time.Millisecond, 10*time.Millisecond))
+	stop := runConsumer(t, con)
+	waitUntil(ctx, t, "every record checkpointed", func() bool {
+		ls := tryDescribe(ctx, c, stream, group).GetLeases()
+		return len(ls) == 1 && ls[0].GetLagRecords() == 0 && ls[0].GetCheckpoint() != ""
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if lost.Load() != 1 {
+		t.Fatal("no Checkpoint answer was lost")
+	}
+	if got := recordData(k.readShard(ctx, t, out, shardID(0))); !slices.Equal(got, want["k0"]) {
+		t.Errorf("output %v, want %v once", got, want["k0"])
+	}
+	if n := h.count(); n != len(want["k0"]) {
+		t.Errorf("the handler was given %d records, want %d: a committed batch was handled again", n, len(want["k0"]))
 	}
 }
