@@ -40,6 +40,7 @@ func TestConsumerSDK(t *testing.T) {
 		{"a stolen lease's checkpoint and output are refused", consumerFenced},
 		{"GetRecords reads parents before children", consumerGetRecordsReshard},
 		{"a checkpoint whose answer is lost writes its output once", consumerLostAnswer},
+		{"heartbeats failing past the lease timeout stop the shards until they work again", consumerHeartbeatOutage},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -439,5 +440,49 @@ func consumerLostAnswer(ctx context.Context, t *testing.T, k *kin, _ *client.Cli
 	}
 	if n := h.count(); n != len(want["k0"]) {
 		t.Errorf("the handler was given %d records, want %d: a committed batch was handled again", n, len(want["k0"]))
+	}
+}
+
+// consumerHeartbeatOutage fails every Heartbeat for longer than the lease
+// timeout: the worker must stop reading its shard on its own (it cannot
+// know that no other worker took it), then take it up again from its
+// checkpoint once heartbeats get through.
+func consumerHeartbeatOutage(ctx context.Context, t *testing.T, k *kin, _ *client.Client) {
+	stream, group := uniqueName(t), "outage"
+	k.create(ctx, t, stream, 1)
+	want := putKeyed(ctx, t, k, stream, "k", 1, 0, 5)
+	var failing atomic.Bool
+	failHeartbeats := func(ctx context.Context, method string, req, reply any, cc *grpc.ClientConn, invoker grpc.UnaryInvoker, opts ...grpc.CallOption) error {
+		if failing.Load() && strings.HasSuffix(method, "/Heartbeat") {
+			return status.Error(codes.Unavailable, "the network is down")
+		}
+		return invoker(ctx, method, req, reply, cc, opts...)
+	}
+	c, err := client.New(k.srv.GRPCAddr, client.WithDialOptions(grpc.WithUnaryInterceptor(failHeartbeats)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	h := newHandled()
+	var lost atomic.Int32
+	con := client.NewConsumer(c, stream, group, func(_ context.Context, b client.Batch) error { h.add(b); return nil },
+		client.WithLeaseTimeout(time.Second),
+		client.WithConsumerHooks(client.ConsumerHooks{OnLeaseLost: func(string) { lost.Add(1) }}))
+	stop := runConsumer(t, con)
+	waitUntil(ctx, t, "the first records handled", func() bool { return h.count() >= 5 })
+	failing.Store(true)
+	waitUntil(ctx, t, "the worker gives its shard up", func() bool { return lost.Load() > 0 })
+	failing.Store(false)
+	for key, ds := range putKeyed(ctx, t, k, stream, "k", 1, 5, 10) {
+		want[key] = append(want[key], ds...)
+	}
+	waitUntil(ctx, t, "the records put after the outage handled", func() bool {
+		return (&keyedProducers{acked: want}).allRead(h.snapshot())
+	})
+	if err := stop(); err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := h.snapshot()["k0"]; !slices.Equal(got, want["k0"]) {
+		t.Errorf("handled %v, want %v once each, in order", got, want["k0"])
 	}
 }
