@@ -223,7 +223,7 @@ func (c *Consumer) join(ctx context.Context) (*spatev1.Group, error) {
 			c.renewed.Store(sent.UnixNano())
 			return resp.(*spatev1.JoinGroupResponse).GetGroup(), nil
 		}
-		if !retryable(err) {
+		if !transient(err) {
 			return nil, fmt.Errorf("join group %s of stream %s: %w", c.ref.GetGroup(), c.ref.GetStreamName(), err)
 		}
 		c.report("join group", err)
@@ -510,10 +510,10 @@ func (c *Consumer) pause(ctx context.Context, stop <-chan struct{}, attempt int)
 	}
 }
 
-// retryable reports whether a failed call may succeed if sent again: the
+// transient reports whether a failed call may succeed if sent again: the
 // server is unreachable or busy, the call timed out, or it lost a race
 // with another worker's change (ConcurrentModificationException).
-func retryable(err error) bool {
+func transient(err error) bool {
 	if errors.Is(err, context.Canceled) {
 		return false // the caller stopped
 	}

@@ -222,11 +222,11 @@ func (r *shardRun) checkpoint(b Batch, out []*spatev1.PutRecordsRequestEntry) bo
 			return false
 		case r.handlerCtx.Err() != nil:
 			return false
-		case !retryable(err) && attempt > 1 && r.committed(seq, b.ShardEnd):
+		case !transient(err) && attempt > 1 && r.committed(seq, b.ShardEnd):
 			// A retry refused because the first attempt did commit.
 			r.lastSeq = seq
 			return true
-		case !retryable(err):
+		case !transient(err):
 			r.c.fail(fmt.Errorf("checkpoint shard %s at %s: %w", r.shardID, seq, err))
 			return false
 		case !mustStore:

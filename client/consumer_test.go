@@ -12,7 +12,7 @@ import (
 	"github.com/spatehq/spate/apierr"
 )
 
-func TestRetryable(t *testing.T) {
+func TestTransient(t *testing.T) {
 	tests := []struct {
 		err  error
 		want bool
@@ -34,8 +34,8 @@ func TestRetryable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.err.Error(), func(t *testing.T) {
-			if got := retryable(tt.err); got != tt.want {
-				t.Errorf("retryable(%v) = %v, want %v", tt.err, got, tt.want)
+			if got := transient(tt.err); got != tt.want {
+				t.Errorf("transient(%v) = %v, want %v", tt.err, got, tt.want)
 			}
 		})
 	}
