@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -65,8 +66,8 @@ func TestSpateConsumeExec(t *testing.T) {
 	if lines <= countAll(want) {
 		t.Errorf("the command was given %d records for %d: the failed batch was not piped again", lines, countAll(want))
 	}
-	if !bytes.Contains(w.log.Bytes(), []byte("failing on purpose")) || !bytes.Contains(w.log.Bytes(), []byte("retrying")) {
-		t.Errorf("spate consume's standard error does not pass the command's on and report the retry:\n%s", w.log.Bytes())
+	if !strings.Contains(w.log.String(), "failing on purpose") || !strings.Contains(w.log.String(), "retrying") {
+		t.Errorf("spate consume's standard error does not pass the command's on and report the retry:\n%s", w.log.String())
 	}
 	g := describeGroup(ctx, t, sdk, stream, group)
 	if len(g.GetWorkers()) != 0 {

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -76,7 +75,7 @@ func consumerGroupProof(t *testing.T, exactlyOnce, reshard bool) {
 		k.create(ctx, t, out, 2)
 		bin := buildExample(t, "consumer")
 		startWorker = func(id string) *workerProc {
-			return startWorkerProc(t, id, nil, bin, "-addr", k.srv.GRPCAddr, "-stream", in, "-group", group,
+			return startWorkerProc(t, id, nil, bin, "--grpc-addr", k.srv.GRPCAddr, "-stream", in, "-group", group,
 				"-output", out, "-lease-timeout", proofLeaseTimeout.String(), "-worker-id", id)
 		}
 	} else {
@@ -388,27 +387,18 @@ func buildExample(t *testing.T, name string) string {
 type workerProc struct {
 	id      string
 	cmd     *exec.Cmd
-	out     syncBuffer
-	log     syncBuffer
+	out     logBuffer
+	log     logBuffer
 	done    chan struct{}
 	waitErr error
 }
 
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
+// logWriter is a logBuffer (harness_test.go) as an io.Writer.
+type logWriter struct{ *logBuffer }
 
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) Bytes() []byte {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return bytes.Clone(b.buf.Bytes())
+func (w logWriter) Write(p []byte) (int, error) {
+	w.write(p)
+	return len(p), nil
 }
 
 // startWorkerProc starts bin with args, and env added to this process's
@@ -420,7 +410,7 @@ func startWorkerProc(t *testing.T, id string, env []string, bin string, args ...
 	if env != nil {
 		w.cmd.Env = append(os.Environ(), env...)
 	}
-	w.cmd.Stdout, w.cmd.Stderr = &w.out, &w.log
+	w.cmd.Stdout, w.cmd.Stderr = logWriter{&w.out}, logWriter{&w.log}
 	w.cmd.SysProcAttr = sysProcAttr()
 	if err := w.cmd.Start(); err != nil {
 		t.Fatalf("start worker %s: %v", id, err)
@@ -437,7 +427,7 @@ func startWorkerProc(t *testing.T, id string, env []string, bin string, args ...
 			<-w.done
 		}
 		if t.Failed() {
-			t.Logf("worker %s (%v) log:\n%s", id, w.waitErr, w.log.Bytes())
+			t.Logf("worker %s (%v) log:\n%s", id, w.waitErr, w.log.String())
 		}
 	})
 	return w
@@ -448,7 +438,7 @@ func (w *workerProc) kill9(t *testing.T) {
 	t.Helper()
 	select {
 	case <-w.done:
-		t.Fatalf("worker %s exited on its own: %v\n%s", w.id, w.waitErr, w.log.Bytes())
+		t.Fatalf("worker %s exited on its own: %v\n%s", w.id, w.waitErr, w.log.String())
 	default:
 	}
 	if err := w.cmd.Process.Signal(syscall.SIGKILL); err != nil {
@@ -469,7 +459,7 @@ func (w *workerProc) stop(t *testing.T) {
 		t.Fatalf("worker %s did not exit within %v of SIGTERM", w.id, stopTimeout)
 	}
 	if w.waitErr != nil {
-		t.Errorf("worker %s exited uncleanly after SIGTERM: %v\n%s", w.id, w.waitErr, w.log.Bytes())
+		t.Errorf("worker %s exited uncleanly after SIGTERM: %v\n%s", w.id, w.waitErr, w.log.String())
 	}
 }
 
@@ -477,7 +467,7 @@ func (w *workerProc) stop(t *testing.T) {
 // to read, by partition key.
 func (w *workerProc) printed(t *testing.T, read map[string][]string) {
 	t.Helper()
-	sc := bufio.NewScanner(bytes.NewReader(w.out.Bytes()))
+	sc := bufio.NewScanner(strings.NewReader(w.out.String()))
 	sc.Buffer(nil, 1<<20)
 	for sc.Scan() {
 		var r jsonLine

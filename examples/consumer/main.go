@@ -14,7 +14,7 @@
 //	spate serve &
 //	spate stream create orders --shards 4
 //	spate stream create orders-upper --shards 2
-//	go run ./examples/consumer -stream orders -group upper -output orders-upper
+//	go run ./examples/consumer --stream orders --group upper --output orders-upper
 //
 // SIGINT or SIGTERM stops it gracefully: the batch in hand is finished and
 // checkpointed and the worker leaves the group, handing its shards back.
@@ -37,7 +37,7 @@ import (
 )
 
 func main() {
-	addr := flag.String("addr", client.DefaultAddress, "the Spate server's gRPC address")
+	addr := flag.String("grpc-addr", client.DefaultAddress, "the Spate server's gRPC address")
 	stream := flag.String("stream", "", "the stream to read (required)")
 	group := flag.String("group", "", "the consumer group (required)")
 	output := flag.String("output", "", "write each record upper-cased to this stream, exactly once; print them when empty")
