@@ -107,6 +107,9 @@ func (c protoCodec) marshalReflect(m proto.Message) (mem.BufferSlice, error) {
 }
 
 func (c protoCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if r, ok := v.(*GetRecordsReply); ok {
+		return r.unmarshal(data) // recordsreply.go
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("proto codec: cannot unmarshal into %T: not a proto.Message", v)
