@@ -31,7 +31,7 @@ func storeRecords(n int) []shard.Record {
 // built beforehand, which the store no longer builds).
 func BenchmarkGetRecordsReplyMarshal(b *testing.B) {
 	recs := storeRecords(10_000)
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	for _, bc := range []struct {
 		name  string
 		reply func() *spatev1.GetRecordsResponse

@@ -97,7 +97,7 @@ func FuzzGetRecordsReply(f *testing.F) {
 // it held, and reuses its buffer and records: a reader of many replies
 // allocates only the next iterator's string per reply.
 func TestGetRecordsReplyReused(t *testing.T) {
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	big, err := proto.Marshal(recordsReply(1000))
 	if err != nil {
 		t.Fatal(err)
