@@ -201,6 +201,14 @@ func decodeTimestamp(secs *int64, nanos *int32, b []byte) bool {
 // length, or a length of 0 when b does not start with one of at most ten
 // bytes.
 func varint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1 // most tags and lengths; this much inlines
+	}
+	return varintLong(b)
+}
+
+// varintLong is varint for varints of any length.
+func varintLong(b []byte) (uint64, int) {
 	var v uint64
 	for i := 0; i < len(b) && i < 10; i++ {
 		v |= uint64(b[i]&0x7f) << (7 * i)
