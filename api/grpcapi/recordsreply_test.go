@@ -39,6 +39,10 @@ func TestGetRecordsReplyDecode(t *testing.T) {
 func checkGetRecordsReply(t *testing.T, wire []byte) {
 	t.Helper()
 	var got GetRecordsReply
+	// Read into once before, so that what it held cannot show through.
+	if err := got.decode([]byte{0x12, 0x03, 'o', 'l', 'd', 0x18, 0x05, 0x0a, 0x02, 0x0a, 0x00}); err != nil {
+		t.Fatal(err)
+	}
 	gotErr := got.decode(wire)
 	want := new(spatev1.GetRecordsResponse)
 	wantErr := want.UnmarshalVT(wire)

@@ -29,6 +29,10 @@ import (
 // the garbage collector, as something may still hold the reply.
 //
 // Invariant: a reply whose buffer was lent is not read after it is sent.
+// gRPC keeps to it: its binary log copies a sent message's bytes before it
+// frees them, and stats handlers get the message but (ours, and gRPC's
+// OpenTelemetry one) read only its lengths. grpc.EnableTracing, off by
+// default and never set by Spate, would format sent messages later.
 
 // replyBuffers is what a server's codec and its releaseAfterSend share: the
 // pool and the buffers lent from it.
