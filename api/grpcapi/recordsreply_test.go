@@ -139,17 +139,8 @@ func TestGetRecordsReplyReused(t *testing.T) {
 // TestGetRecordsReplyOverTheWire: GetRecords into a GetRecordsReply reads
 // from a server what the generated client reads, records and iterator.
 func TestGetRecordsReplyOverTheWire(t *testing.T) {
-	store, err := shard.Open(t.TempDir(), newFakeClock().Option()) // MillisBehindLatest stays the same
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	conn := serveBufconn(t, func(gs *grpc.Server) { Register(gs, store) })
-	c := spatev1.NewStreamServiceClient(conn)
+	conn, c := serveStream(t, 1, newFakeClock().Option()) // MillisBehindLatest stays the same
 	ctx := testContext(t)
-	if _, err := c.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
 	var entries []*spatev1.PutRecordsRequestEntry
 	for i := range 300 {
 		entries = append(entries, &spatev1.PutRecordsRequestEntry{Data: fmt.Appendf(nil, "record %d", i), PartitionKey: fmt.Sprint(i)})
@@ -187,4 +178,22 @@ func TestGetRecordsReplyOverTheWire(t *testing.T) {
 	if n := len(reply.Records()); n != 200 {
 		t.Errorf("second read got %d records, want 200", n)
 	}
+}
+
+// serveStream serves a new store with opts, in which it creates stream "s"
+// of n shards, over bufconn with ServerOptions, and returns a connection to
+// it and a client on it.
+func serveStream(t *testing.T, n int, opts ...shard.Option) (*grpc.ClientConn, spatev1.StreamServiceClient) {
+	t.Helper()
+	store, err := shard.Open(t.TempDir(), opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	conn := serveBufconn(t, func(gs *grpc.Server) { Register(gs, store) })
+	c := spatev1.NewStreamServiceClient(conn)
+	if _, err := c.CreateStream(testContext(t), &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: int32(n)}); err != nil {
+		t.Fatal(err)
+	}
+	return conn, c
 }

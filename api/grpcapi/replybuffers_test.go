@@ -8,7 +8,6 @@ import (
 	"unsafe"
 
 	"golang.org/x/sync/errgroup"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/mem"
 
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
@@ -124,17 +123,8 @@ func TestReplyBuffersLent(t *testing.T) {
 // as soon as each is sent, each read exactly their own shard's records.
 func TestGetRecordsLentBuffersOverTheWire(t *testing.T) {
 	const shards, perShard = 4, 3000
-	store, err := shard.Open(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = store.Close() })
-	conn := serveBufconn(t, func(gs *grpc.Server) { Register(gs, store) })
-	c := spatev1.NewStreamServiceClient(conn)
+	conn, c := serveStream(t, shards)
 	ctx := testContext(t)
-	if _, err := c.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: shards}); err != nil {
-		t.Fatal(err)
-	}
 	list, err := c.ListShards(ctx, &spatev1.ListShardsRequest{StreamName: "s"})
 	if err != nil {
 		t.Fatal(err)
