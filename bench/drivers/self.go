@@ -242,8 +242,9 @@ func (d *selfGRPC) CatchUp(ctx context.Context, want int) (int, error) {
 		iters[i] = it.GetShardIterator()
 	}
 	// Each reader reads its replies into one GetRecordsReply, which decodes
-	// every record's fields into views of one reused buffer instead of a
-	// spatev1.Record apiece: the way Spate's Go clients read.
+	// every field of every record into views of one reused buffer instead
+	// of a spatev1.Record apiece: what grpcapi offers any Go reader that
+	// does not keep the records.
 	replies := make([]grpcapi.GetRecordsReply, len(iters))
 	return readPerShard(ctx, want, len(iters), func(ctx context.Context, i int) (int, error) {
 		out := &replies[i]
