@@ -71,7 +71,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 			continue
 		case err == nil || apierr.Is(err, apierr.ResourceNotFound):
 			kept = append(kept, d) // its stream is gone
-			if err != nil { // (a new stream of the name may have a group of this name: keep its counters)
+			// Counters are by name: forget them only when no stream of
+			// the name exists (a new one may have a group of this name).
+			if err != nil {
 				_, group, _ := strings.Cut(id, "/")
 				s.forget(m.Stream, group)
 			}
