@@ -22,7 +22,7 @@ func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
 func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	clk   *clock
 	store *shard.Store
@@ -30,7 +30,7 @@ type fixture struct {
 	dir   string
 }
 
-func newFixture(t *testing.T, shards int, opts ...Option) *fixture {
+func newFixture(t testing.TB, shards int, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), clk: &clock{}, dir: t.TempDir()}
 	f.clk.ms.Store(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).UnixMilli())
