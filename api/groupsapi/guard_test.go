@@ -30,7 +30,9 @@ func (g *recordingGuard) Authorize(_ context.Context, action string, resources .
 	return nil
 }
 
-func (g *recordingGuard) ARN(service, resource string) string { return "arn:" + service + ":" + resource }
+func (g *recordingGuard) ARN(service, resource string) string {
+	return "arn:" + service + ":" + resource
+}
 
 // TestGuard checks what the HTTP face authorizes: kinesis:<Action> on
 // the group's stream, and on a Checkpoint's output stream too.
