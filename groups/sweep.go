@@ -108,7 +108,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	}
 	for len(dels) > 0 {
 		n := min(len(dels), sweepBatch)
-		c := shard.Commit{Namespace: namespace, Expect: dels[:n]}
+		c := shard.Commit{Namespace: namespace, Expect: dels[:n], Sync: true}
 		for _, d := range dels[:n] {
 			c.Values = append(c.Values, shard.ValueWrite{Key: d.Key, Delete: true})
 		}
