@@ -677,3 +677,47 @@ func TestCollector(t *testing.T) {
 		t.Fatalf("metrics %v, want %v", got, want)
 	}
 }
+
+// TestMergeLineage: a merge's child waits for both parents.
+func TestMergeLineage(t *testing.T) {
+	f := newFixture(t, 2)
+	f.join("a")
+	if err := f.store.MergeShards(f.ctx, shard.MergeShardsInput{Stream: "s", ShardToMerge: shard0, AdjacentShardToMerge: shard1}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := f.svc.Describe(f.ctx, ref)
+	child := g.Leases[2]
+	if len(child.Parents) != 2 {
+		t.Fatalf("merged child %+v", child)
+	}
+	for i, parent := range []string{shard0, shard1} {
+		_, err := f.svc.Acquire(f.ctx, LeaseInput{Ref: ref, Worker: "a", ShardID: child.ShardID})
+		wantCode(t, err, apierr.ResourceInUse)
+		l := f.acquire("a", parent, 0)
+		if _, err := f.svc.Checkpoint(f.ctx, CheckpointInput{Ref: ref, Worker: "a", ShardID: parent, Counter: l.Counter, ShardEnd: true}); err != nil {
+			t.Fatalf("finish parent %d: %v", i, err)
+		}
+	}
+	f.acquire("a", child.ShardID, 0)
+}
+
+// TestDroppedParent: a parent that retention dropped is gone from the
+// leases and no longer holds its children back.
+func TestDroppedParent(t *testing.T) {
+	f := newFixture(t, 1)
+	f.join("a")
+	f.put("s", 2)
+	if err := f.store.SplitShard(f.ctx, shard.SplitShardInput{Stream: "s", ShardToSplit: shard0,
+		NewStartingHashKey: "170141183460469231731687303715884105728"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.advance(25 * time.Hour)
+	if err := f.store.TrimExpired(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	g := f.join("a")
+	if len(g.Leases) != 2 || g.Leases[0].ShardID == shard0 {
+		t.Fatalf("leases after the parent was dropped: %+v", g.Leases)
+	}
+	f.acquire("a", g.Leases[0].ShardID, 0)
+}
