@@ -1,9 +1,13 @@
 package main
 
 import (
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -113,5 +117,31 @@ func TestGroupCommands(t *testing.T) {
 	}
 	if out, _, err = s.run(ctx, nil, "group", "list", "orders"); err != nil || out != "" {
 		t.Fatalf("list after delete: %v %q", err, out)
+	}
+}
+
+func TestGroupFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		flags   groupFlags
+		wantErr string
+	}{
+		{"zero values are the defaults", groupFlags{}, ""},
+		{"lease timeout too short", groupFlags{leaseTimeout: 999 * time.Millisecond}, "--group-lease-timeout"},
+		{"lease timeout too long", groupFlags{leaseTimeout: time.Hour}, "--group-lease-timeout"},
+		{"negative limit", groupFlags{maxWorkers: -1}, "--group-max-workers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := shard.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			_, err = newGroups(store, prometheus.NewRegistry(), tt.flags, slog.Default())
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }
