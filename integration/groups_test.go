@@ -3,13 +3,20 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -206,5 +213,70 @@ func TestGroups(t *testing.T) {
 	list, err := c.ListGroups(ctx, &spatev1.ListGroupsRequest{StreamName: stream})
 	if err != nil || len(list.GetGroups()) != 0 {
 		t.Fatalf("groups of the new stream: %v, %v", list, err)
+	}
+}
+
+// TestGroupsAuth: with --credentials, group calls are authorized as
+// kinesis:<Action> on the stream, over the HTTP face (SigV4-signed
+// requests) and over gRPC (spate group, signed per call).
+func TestGroupsAuth(t *testing.T) {
+	s := startAuthServer(t)
+	ctx := testCtx(t)
+	stream := uniqueName(t)
+	admin := &kin{srv: s.server, c: s.kinesisAs(t, "AKIDADMIN", "admin-secret")}
+	admin.create(ctx, t, stream, 1)
+	signed := func(id, secret, action string, body map[string]any) (int, string) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Endpoint()+"/", bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		r.Header.Set("X-Amz-Target", "SpateGroups_20261207."+action)
+		sum := sha256.Sum256(raw)
+		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, r,
+			hex.EncodeToString(sum[:]), "kinesis", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		typ, _ := m["__type"].(string)
+		return resp.StatusCode, typ
+	}
+	join := map[string]any{"StreamName": stream, "GroupName": "g", "WorkerId": "w"}
+	if code, typ := signed("AKIDREADER", "reader-secret", "JoinGroup", join); code != 400 || typ != "AccessDeniedException" {
+		t.Fatalf("reader JoinGroup: %d %s, want AccessDeniedException", code, typ)
+	}
+	if code, typ := signed("AKIDADMIN", "admin-secret", "JoinGroup", join); code != 200 {
+		t.Fatalf("admin JoinGroup: %d %s", code, typ)
+	}
+	if code, typ := signed("AKIDADMIN", "wrong", "DescribeGroup", join); code != 400 || typ != "InvalidSignatureException" {
+		t.Fatalf("bad signature: %d %s", code, typ)
+	}
+
+	home := t.TempDir()
+	env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=")
+	}), "HOME="+home, "AWS_SHARED_CREDENTIALS_FILE="+s.credentials)
+	spate := func(profile string, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", s.GRPCAddr, "--profile", profile}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := spate("reader", "group", "describe", stream, "g"); err != nil || !strings.Contains(out, "Group: g") {
+		t.Fatalf("reader describes: %v\n%s", err, out)
+	}
+	if out, err := spate("writer", "group", "list", stream); err == nil || !strings.Contains(out, "AccessDeniedException") {
+		t.Fatalf("writer lists: %v\n%s", err, out)
+	}
+	if out, err := spate("reader", "group", "delete", stream, "g"); err == nil || !strings.Contains(out, "AccessDeniedException") {
+		t.Fatalf("reader deletes: %v\n%s", err, out)
 	}
 }
