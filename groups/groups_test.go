@@ -35,10 +35,15 @@ func newFixture(t testing.TB, shards int, opts ...Option) *fixture {
 	f := &fixture{t: t, ctx: context.Background(), clk: &clock{}, dir: t.TempDir()}
 	f.clk.ms.Store(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).UnixMilli())
 	f.open(opts...)
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "s", ShardCount: shards}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("s", shards)
 	return f
+}
+
+func (f *fixture) create(name string, shards int) {
+	f.t.Helper()
+	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: name, ShardCount: shards}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f *fixture) open(opts ...Option) {
@@ -356,9 +361,7 @@ func TestLag(t *testing.T) {
 // or not at all.
 func TestExactlyOnce(t *testing.T) {
 	f := newFixture(t, 1)
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "out", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("out", 1)
 	f.join("a")
 	f.join("b")
 	s1 := f.put("s", 1)
@@ -404,9 +407,7 @@ func TestExactlyOnce(t *testing.T) {
 // the checkpoint is.
 func TestExactlyOnceRace(t *testing.T) {
 	f := newFixture(t, 1)
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "out", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("out", 1)
 	f.join("a")
 	f.join("b")
 	committed := 0
@@ -576,9 +577,7 @@ func TestDeleteAndStreamDeletion(t *testing.T) {
 	if err := f.store.DeleteStream(f.ctx, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "s", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("s", 1)
 	if names, err := f.svc.List(f.ctx, "s", ""); err != nil || len(names) != 0 {
 		t.Fatalf("groups of the new stream: %v, %v", names, err)
 	}

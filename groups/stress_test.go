@@ -20,9 +20,7 @@ import (
 func TestStress(t *testing.T) {
 	const workers, shards, steps = 6, 4, 60
 	f := newFixture(t, shards, WithLeaseTimeout(2*time.Second))
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "out", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("out", 1)
 	// Records to checkpoint in every shard.
 	pos, _ := f.store.Positions(f.ctx, "s")
 	for i := range pos.Shards {
