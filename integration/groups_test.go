@@ -280,3 +280,74 @@ func TestGroupsAuth(t *testing.T) {
 		t.Fatalf("reader deletes: %v\n%s", err, out)
 	}
 }
+
+// TestGroupsExactlyOnceKill9: a worker checkpoints record after record
+// with one output record each while the server is killed with SIGKILL.
+// After the restart the output stream holds exactly one record per
+// checkpoint up to the stored one, none beyond it: a checkpoint and its
+// output commit together or not at all, and an acknowledged one stays.
+func TestGroupsExactlyOnceKill9(t *testing.T) {
+	k := newKin(t)
+	ctx := testCtx(t)
+	stream, out := uniqueName(t), uniqueName(t)+"-out"
+	k.create(ctx, t, stream, 1)
+	k.create(ctx, t, out, 1)
+	const n = 300
+	seqs := make([]string, n)
+	for i := range seqs {
+		seqs[i] = aws.ToString(k.put(ctx, t, stream, "k", []byte("x")).SequenceNumber)
+	}
+	const shard0 = "shardId-000000000000"
+	c := spatev1.NewGroupServiceClient(grpcConn(t, k.srv))
+	ref := &spatev1.GroupRef{StreamName: stream, Group: "g"}
+	if _, err := c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: "w", LeaseTimeoutMillis: 300000}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.AcquireLease(ctx, &spatev1.AcquireLeaseRequest{Group: ref, WorkerId: "w", ShardId: shard0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := make(chan int) // indexes of acknowledged checkpoints; unbuffered, so the kill lands mid-run
+	go func() {
+		defer close(acked)
+		for i, seq := range seqs {
+			_, err := c.Checkpoint(ctx, &spatev1.CheckpointRequest{Group: ref, WorkerId: "w", ShardId: shard0,
+				LeaseCounter: l.GetLease().GetLeaseCounter(), SequenceNumber: seq, OutputStreamName: out,
+				OutputRecords: []*spatev1.PutRecordsRequestEntry{{PartitionKey: "p", Data: []byte(seq)}}})
+			if err != nil {
+				return // the server is gone
+			}
+			acked <- i
+		}
+	}()
+	last := -1
+	for i := range acked {
+		last = i
+		if i == n/3 {
+			k.srv.Kill9(t)
+		}
+	}
+	if last < n/3 || last == n-1 {
+		t.Fatalf("last acknowledged checkpoint %d: the kill did not land mid-run", last)
+	}
+	k.srv.Restart(t)
+	k.c = k.srv.Kinesis(t)
+	c = spatev1.NewGroupServiceClient(grpcConn(t, k.srv))
+	d, err := c.DescribeGroup(ctx, &spatev1.DescribeGroupRequest{Group: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := slices.Index(seqs, d.GetGroup().GetLeases()[0].GetCheckpoint())
+	if stored < last {
+		t.Fatalf("checkpoint %d after the restart, but %d was acknowledged", stored, last)
+	}
+	recs := k.readShard(ctx, t, out, shard0)
+	if len(recs) != stored+1 {
+		t.Fatalf("%d output records for checkpoints 0..%d", len(recs), stored)
+	}
+	for i, r := range recs {
+		if string(r.Data) != seqs[i] {
+			t.Fatalf("output %d is %s, want %s", i, r.Data, seqs[i])
+		}
+	}
+}
