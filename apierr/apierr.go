@@ -23,6 +23,9 @@ const (
 	AccessDenied                  Code = "AccessDeniedException"
 	ConcurrentModification        Code = "ConcurrentModificationException"
 	InternalFailure               Code = "InternalFailure"
+	// LeaseLost is Spate's consumer groups' error (package groups): the
+	// caller no longer holds the lease it named (its counter moved on).
+	LeaseLost Code = "LeaseLostException"
 
 	// The authentication errors of AWS's JSON services (package auth).
 	MissingAuthenticationToken Code = "MissingAuthenticationTokenException"

@@ -243,6 +243,7 @@ func TestGRPCSignature(t *testing.T) {
 func TestGRPCService(t *testing.T) {
 	cases := map[string]string{
 		"/spate.v1.StreamService/PutRecord":        "kinesis:PutRecord",
+		"/spate.v1.GroupService/JoinGroup":         "kinesis:JoinGroup",
 		"/spate.v1.FirehoseService/PutRecordBatch": "firehose:PutRecordBatch",
 		"/spate.v1.AnalyticsService/ValidateSql":   "kinesisanalytics:ValidateSql",
 		"/grpc.health.v1.Health/Check":             "",

@@ -183,14 +183,16 @@ const grpcHost = "spate"
 // GRPCService returns the signing name and the IAM action of a gRPC
 // method ("/spate.v1.StreamService/PutRecord" → "kinesis",
 // "kinesis:PutRecord"). The Stream, Firehose and Analytics services map to
-// kinesis, firehose and kinesisanalytics; ok is false for any other.
+// kinesis, firehose and kinesisanalytics, and the Group service (consumer
+// groups: their data is a stream's) to kinesis ("kinesis:JoinGroup"); ok
+// is false for any other.
 func GRPCService(fullMethod string) (service, action string, ok bool) {
 	svc, method, found := strings.Cut(strings.TrimPrefix(fullMethod, "/"), "/")
 	if !found || method == "" {
 		return "", "", false
 	}
 	switch svc {
-	case "spate.v1.StreamService":
+	case "spate.v1.StreamService", "spate.v1.GroupService":
 		service = ServiceKinesis
 	case "spate.v1.FirehoseService":
 		service = ServiceFirehose

@@ -204,6 +204,8 @@ func (s *Store) commitGroup(ops []*writeOp) {
 	now := s.cfg.now().UnixMilli()
 	var touched []*shardState
 	seen := make(map[*shardState]struct{}, 4)
+	// staged are Commit's value writes, for later preconditions (expect.go).
+	var staged stagedValues
 	resharded := false // s.mu is held for writing from the first reshard on
 	for _, op := range ops {
 		if op.reshard != nil {
@@ -222,7 +224,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 			continue
 		}
 		if op.txn != nil {
-			s.stageTxn(b, op, now, seen, &touched)
+			s.stageTxn(b, op, now, seen, &touched, &staged)
 			continue
 		}
 		if op.st.deleted.Load() {
@@ -238,7 +240,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		_ = b.Set(highKey(sh.streamID, sh.index), v[:], nil)
 	}
 	wo := pebble.Sync
-	if s.cfg.durability == DurabilityRelaxed && !resharded { // a reshard is always synced
+	if s.cfg.durability == DurabilityRelaxed && !resharded && !syncTxn(ops) { // a reshard is always synced
 		wo = pebble.NoSync
 	}
 	err := b.Commit(wo)

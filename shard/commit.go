@@ -23,12 +23,24 @@ type Commit struct {
 	// Namespace and Values are value writes, as WriteValues takes them.
 	Namespace string
 	Values    []ValueWrite
+	// Expect are preconditions on values of Namespace, checked by the
+	// writer against the committed values and those staged before it in
+	// the same batch: if any fails, Commit writes nothing and returns an
+	// error that ConditionFailed recognizes (see expect.go).
+	Expect []ValueExpect
+	// Sync fsyncs the commit even when the store runs with
+	// DurabilityRelaxed, as WriteValues does: for state whose loss in a
+	// crash would be seen (consumer groups' leases and checkpoints, which
+	// must never go backwards).
+	Sync bool
 }
 
 type txnOp struct {
 	parts   []txnPart
 	ns      string
 	values  []ValueWrite
+	expect  []ValueExpect
+	sync    bool
 	results [][]AppendResult
 }
 
@@ -48,7 +60,7 @@ type txnPart struct {
 //
 // The caller may reuse c's slices once Commit returns.
 func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) {
-	t := &txnOp{ns: c.Namespace, values: c.Values, parts: make([]txnPart, len(c.Appends))}
+	t := &txnOp{ns: c.Namespace, values: c.Values, expect: c.Expect, sync: c.Sync, parts: make([]txnPart, len(c.Appends))}
 	size := 0
 	hashes := make([][]hashKey, len(c.Appends))
 	for pi, a := range c.Appends {
@@ -110,7 +122,7 @@ func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) 
 
 // stageTxn adds a Commit op to b. Invariant: a Commit is all or nothing, so
 // every target stream is checked before anything is staged.
-func (s *Store) stageTxn(b *pebble.Batch, op *writeOp, now int64, seen map[*shardState]struct{}, touched *[]*shardState) {
+func (s *Store) stageTxn(b *pebble.Batch, op *writeOp, now int64, seen map[*shardState]struct{}, touched *[]*shardState, staged *stagedValues) {
 	t := op.txn
 	for _, p := range t.parts {
 		if p.st.deleted.Load() {
@@ -118,6 +130,11 @@ func (s *Store) stageTxn(b *pebble.Batch, op *writeOp, now int64, seen map[*shar
 			return
 		}
 	}
+	if err := s.checkExpect(t.ns, t.expect, *staged); err != nil {
+		op.err = err
+		return
+	}
+	staged.note(t.ns, t.values)
 	for pi, p := range t.parts {
 		t.results[pi] = stageAppend(b, p.entries, p.routes, now, seen, touched, s.sealing(&t.parts[pi].seal))
 	}

@@ -125,7 +125,23 @@ func (a *authorizer) resources(req any) ([]string, error) {
 		}
 		out = append(out, arn)
 	}
+	if fd := msg.Descriptor().Fields().ByName("group"); fd != nil && fd.Kind() == protoreflect.MessageKind && msg.Has(fd) {
+		// A GroupService request names its stream in its GroupRef.
+		ref := msg.Get(fd).Message()
+		get := func(n protoreflect.Name) string { return ref.Get(ref.Descriptor().Fields().ByName(n)).String() }
+		if v := get("stream_name"); v != "" {
+			add(a.g.StreamARN(v))
+		}
+		if v := get("stream_arn"); v != "" {
+			add(v)
+		}
+	}
 	if v := field("stream_name"); v != "" {
+		add(a.g.StreamARN(v))
+	}
+	// A Checkpoint's output records go to a stream of their own: the
+	// policy must allow the call on it too.
+	if v := field("output_stream_name"); v != "" {
 		add(a.g.StreamARN(v))
 	}
 	if v := field("stream_arn"); v != "" {

@@ -33,6 +33,7 @@ func peerMessages(t testing.TB) []protoreflect.MessageType {
 		spatev1.File_spate_v1_spate_proto,
 		spatev1.File_spate_v1_firehose_proto,
 		spatev1.File_spate_v1_analytics_proto,
+		spatev1.File_spate_v1_groups_proto,
 	} {
 		for i := range f.Services().Len() {
 			ms := f.Services().Get(i).Methods()

@@ -32,6 +32,7 @@ var codesByAPI = map[apierr.Code]codes.Code{
 	apierr.UnknownOperation:              codes.Unimplemented,
 	apierr.AccessDenied:                  codes.PermissionDenied,
 	apierr.ConcurrentModification:        codes.Aborted,
+	apierr.LeaseLost:                     codes.FailedPrecondition, // take a lease again
 	apierr.InternalFailure:               codes.Internal,
 	apierr.MissingAuthenticationToken:    codes.Unauthenticated,
 	apierr.IncompleteSignature:           codes.Unauthenticated,

@@ -67,6 +67,7 @@ Start a server with 'spate serve'; the other commands are its gRPC clients.`,
 	root.AddCommand(newServeCmd(), newStreamCmd(), newPutCmd(), newTailCmd(), newFirehoseCmd(),
 		newSQLCmd(), newAppCmd(), newDemoCmd(), newVersionCmd())
 	root.AddCommand(newStatsCmd())
+	root.AddCommand(newGroupCmd()) // group.go
 	root.AddCommand(newAccountCmd())
 	root.AddCommand(newKMSCmd()) // kms.go
 	return root

@@ -24,6 +24,7 @@ import (
 	"github.com/spatehq/spate/api/analyticsapi"
 	"github.com/spatehq/spate/api/awsproto"
 	"github.com/spatehq/spate/api/firehoseapi"
+	"github.com/spatehq/spate/api/groupsapi"
 	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/api/kinesisapi"
 	"github.com/spatehq/spate/firehose"
@@ -64,6 +65,7 @@ type serveConfig struct {
 	limits      limitsConfig   // --enforce-limits, --fault-rate (serve_limits.go)
 	kmsKeys     string         // --kms-keys keyring file (serve_kms.go)
 	reshard     reshardFlags   // --shard-count-updates, --on-demand-* (serve_reshard.go)
+	groups      groupFlags     // --group-* (serve_groups.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -130,6 +132,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addLimitsFlags(f, &cfg.limits)
 	addKMSFlags(f, &cfg)
 	addReshardFlags(f, &cfg.reshard)
+	addGroupFlags(f, &cfg.groups)
 	return cmd
 }
 
@@ -235,10 +238,15 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return fmt.Errorf("register gRPC metrics: %w", err)
 	}
+	groupSvc, err := newGroups(store, reg, cfg.groups, logger)
+	if err != nil {
+		return err
+	}
 	router, err := awsproto.NewRouter([]*awsproto.Handler{
 		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept),
 			awsproto.WithEventWriteTimeout(cfg.listen.writeTimeout)),
 		firehoseapi.NewHandler(fh, firehoseapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept)),
+		groupsapi.NewHandler(groupSvc, awsproto.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept)),
 	}, awsproto.WithRegisterer(reg))
 	if err != nil {
 		return err
@@ -293,6 +301,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	api := grpcapi.Register(grpcSrv, store, grpcapi.WithLogger(logger))
 	grpcapi.RegisterFirehose(grpcSrv, fh, grpcapi.WithLogger(logger))
 	analyticsAPI := grpcapi.RegisterAnalytics(grpcSrv, an, store, grpcapi.WithLogger(logger))
+	grpcapi.RegisterGroups(grpcSrv, groupSvc, grpcapi.WithLogger(logger))
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
@@ -308,6 +317,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		}
 		return nil
 	})
+	g.Go(func() error { groupSvc.Run(gctx); return nil }) // sweeps deleted streams' groups
 	var metricsSrv *http.Server
 	if metricsLn != nil {
 		metricsMux := http.NewServeMux()

@@ -29,7 +29,10 @@ func newStatsCmd() *cobra.Command {
 (OUT) since the server started, and the iterator age: how far behind the
 newest record the last read of the shard was (the largest over GetRecords and
 Subscribe callers and the server's own Firehose and Analytics readers; "-"
-before the first read). Bytes are data plus partition keys.
+before the first read). Bytes are data plus partition keys. For a stream
+with consumer groups, a second table shows each group's live workers, lag
+(records after its checkpoints, and the oldest such record's age) and the
+leases its workers took, stole and took over after expiry.
 
 The counters come from the server over gRPC (GetStreamMetrics) and cover
 every shard whether or not enhanced monitoring is enabled; enhanced
@@ -46,7 +49,12 @@ named consumer's iterator age) as protobuf JSON.`,
 				return show(cmd, output, "stats of stream "+args[0],
 					func(ctx context.Context, c *apiConn) (*spatev1.GetStreamMetricsResponse, error) {
 						return c.api.GetStreamMetrics(ctx, &spatev1.GetStreamMetricsRequest{StreamName: args[0]})
-					}, func(w io.Writer, m *spatev1.GetStreamMetricsResponse) error { return formatStats(w, m, nil, 0) })
+					}, func(w io.Writer, m *spatev1.GetStreamMetricsResponse) error {
+						if err := formatStats(w, m, nil, 0); err != nil {
+							return err
+						}
+						return statsGroupsOnce(cmd, w, args[0]) // stats_groups.go
+					})
 			}
 			if interval <= 0 {
 				return fmt.Errorf("--interval %v: must be positive", interval)
@@ -94,6 +102,9 @@ func watchStats(cmd *cobra.Command, stream, output string, interval time.Duratio
 			_, err = fmt.Fprintf(w, "%s\n", now.Format(time.TimeOnly))
 			if err == nil {
 				err = formatStats(w, m, prev, now.Sub(prevTime))
+			}
+			if err == nil {
+				err = statsGroups(ctx, c, w, stream)
 			}
 			if err == nil {
 				_, err = fmt.Fprintln(w)

@@ -113,14 +113,21 @@ type Lease struct {
 	LeaseCounter uint64 `protobuf:"varint,3,opt,name=lease_counter,json=leaseCounter,proto3" json:"lease_counter,omitempty"`
 	// When the lease lapses unless renewed; unset when free.
 	Expires *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=expires,proto3" json:"expires,omitempty"`
-	// The last sequence number processed; empty before the first checkpoint.
+	// The last sequence number processed; read the shard after it
+	// (AFTER_SEQUENCE_NUMBER). Empty before the first checkpoint: read the
+	// shard from the group's initial_position. In a LATEST group the server
+	// fills it in: the shards' newest records when the group is created (or
+	// reset), and a shard born later (a reshard's child) reads from its
+	// start (its StartingSequenceNumber), so no record of it is skipped.
 	Checkpoint string `protobuf:"bytes,5,opt,name=checkpoint,proto3" json:"checkpoint,omitempty"`
 	// True once the shard was processed to its end (a closed shard); its
 	// children may then be leased.
 	Finished bool `protobuf:"varint,6,opt,name=finished,proto3" json:"finished,omitempty"`
 	// The shard's parents, which must be finished before it is leased.
 	ParentShardIds []string `protobuf:"bytes,7,rep,name=parent_shard_ids,json=parentShardIds,proto3" json:"parent_shard_ids,omitempty"`
-	// Records between the checkpoint and the shard's newest record.
+	// Records between the checkpoint and the shard's newest record, and the
+	// age of the first record after the checkpoint (0 when none). Filled by
+	// DescribeGroup only; Heartbeat leaves them 0.
 	LagRecords         int64 `protobuf:"varint,8,opt,name=lag_records,json=lagRecords,proto3" json:"lag_records,omitempty"`
 	MillisBehindLatest int64 `protobuf:"varint,9,opt,name=millis_behind_latest,json=millisBehindLatest,proto3" json:"millis_behind_latest,omitempty"`
 	unknownFields      protoimpl.UnknownFields
@@ -292,8 +299,14 @@ type Group struct {
 	LeaseTimeoutMillis int64                  `protobuf:"varint,5,opt,name=lease_timeout_millis,json=leaseTimeoutMillis,proto3" json:"lease_timeout_millis,omitempty"`
 	Workers            []*Worker              `protobuf:"bytes,6,rep,name=workers,proto3" json:"workers,omitempty"`
 	Leases             []*Lease               `protobuf:"bytes,7,rep,name=leases,proto3" json:"leases,omitempty"`
-	unknownFields      protoimpl.UnknownFields
-	sizeCache          protoimpl.SizeCache
+	// Rebalance counters since the server started (DescribeGroup only):
+	// leases taken (free, expired or stolen), taken from a live owner
+	// (steals) and taken after their owner let them lapse (expiries).
+	LeaseAcquisitions uint64 `protobuf:"varint,8,opt,name=lease_acquisitions,json=leaseAcquisitions,proto3" json:"lease_acquisitions,omitempty"`
+	LeaseSteals       uint64 `protobuf:"varint,9,opt,name=lease_steals,json=leaseSteals,proto3" json:"lease_steals,omitempty"`
+	LeaseExpiries     uint64 `protobuf:"varint,10,opt,name=lease_expiries,json=leaseExpiries,proto3" json:"lease_expiries,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Group) Reset() {
@@ -373,6 +386,27 @@ func (x *Group) GetLeases() []*Lease {
 		return x.Leases
 	}
 	return nil
+}
+
+func (x *Group) GetLeaseAcquisitions() uint64 {
+	if x != nil {
+		return x.LeaseAcquisitions
+	}
+	return 0
+}
+
+func (x *Group) GetLeaseSteals() uint64 {
+	if x != nil {
+		return x.LeaseSteals
+	}
+	return 0
+}
+
+func (x *Group) GetLeaseExpiries() uint64 {
+	if x != nil {
+		return x.LeaseExpiries
+	}
+	return 0
 }
 
 type JoinGroupRequest struct {
@@ -1458,7 +1492,7 @@ const file_spate_v1_groups_proto_rawDesc = "" +
 	"\x06Worker\x12\x1b\n" +
 	"\tworker_id\x18\x01 \x01(\tR\bworkerId\x124\n" +
 	"\aexpires\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\aexpires\x12\x1b\n" +
-	"\tshard_ids\x18\x03 \x03(\tR\bshardIds\"\xd6\x02\n" +
+	"\tshard_ids\x18\x03 \x03(\tR\bshardIds\"\xcf\x03\n" +
 	"\x05Group\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12\x14\n" +
@@ -1467,7 +1501,11 @@ const file_spate_v1_groups_proto_rawDesc = "" +
 	"\x11initial_timestamp\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x10initialTimestamp\x120\n" +
 	"\x14lease_timeout_millis\x18\x05 \x01(\x03R\x12leaseTimeoutMillis\x12*\n" +
 	"\aworkers\x18\x06 \x03(\v2\x10.spate.v1.WorkerR\aworkers\x12'\n" +
-	"\x06leases\x18\a \x03(\v2\x0f.spate.v1.LeaseR\x06leases\"\x9c\x02\n" +
+	"\x06leases\x18\a \x03(\v2\x0f.spate.v1.LeaseR\x06leases\x12-\n" +
+	"\x12lease_acquisitions\x18\b \x01(\x04R\x11leaseAcquisitions\x12!\n" +
+	"\flease_steals\x18\t \x01(\x04R\vleaseSteals\x12%\n" +
+	"\x0elease_expiries\x18\n" +
+	" \x01(\x04R\rleaseExpiries\"\x9c\x02\n" +
 	"\x10JoinGroupRequest\x12(\n" +
 	"\x05group\x18\x01 \x01(\v2\x12.spate.v1.GroupRefR\x05group\x12\x1b\n" +
 	"\tworker_id\x18\x02 \x01(\tR\bworkerId\x12F\n" +
