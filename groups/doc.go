@@ -29,8 +29,10 @@
 // (shard.ValueExpect). The store's single writer checks the expectations
 // and writes in one step, so two workers acquiring one lease cannot both
 // win, with no lock in this process (a future multi-node store can keep the
-// same contract); a change that lost a race is computed again.
-// Invariant: the namespace is written only through Commit.
+// same contract); a change that lost a race is computed again. Commits are
+// fsynced whatever the store's durability mode (shard.Commit.Sync): a lease
+// or checkpoint a crash took back would break fencing and monotonic
+// checkpoints. Invariant: the namespace is written only through Commit.
 //
 // # Leases
 //
@@ -41,4 +43,11 @@
 // its timeout cannot overwrite its successor's checkpoint. Checkpoints
 // never go backwards. A child shard may be leased only once each parent is
 // finished (checkpointed with shard_end) or dropped by retention.
+//
+// # Bounds
+//
+// Memory is bounded by the records of one group at a time (a lease per
+// shard, a record per worker): groups per stream and live workers per
+// group are limited (WithLimits), and nothing is kept between calls but
+// the rebalance counters, one per group.
 package groups

@@ -22,7 +22,7 @@ func (c *clock) now() time.Time          { return time.UnixMilli(c.ms.Load()) }
 func (c *clock) advance(d time.Duration) { c.ms.Add(d.Milliseconds()) }
 
 type fixture struct {
-	t     *testing.T
+	t     testing.TB
 	ctx   context.Context
 	clk   *clock
 	store *shard.Store
@@ -30,15 +30,20 @@ type fixture struct {
 	dir   string
 }
 
-func newFixture(t *testing.T, shards int, opts ...Option) *fixture {
+func newFixture(t testing.TB, shards int, opts ...Option) *fixture {
 	t.Helper()
 	f := &fixture{t: t, ctx: context.Background(), clk: &clock{}, dir: t.TempDir()}
 	f.clk.ms.Store(time.Date(2026, 12, 7, 12, 0, 0, 0, time.UTC).UnixMilli())
 	f.open(opts...)
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "s", ShardCount: shards}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("s", shards)
 	return f
+}
+
+func (f *fixture) create(name string, shards int) {
+	f.t.Helper()
+	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: name, ShardCount: shards}); err != nil {
+		f.t.Fatal(err)
+	}
 }
 
 func (f *fixture) open(opts ...Option) {
@@ -356,9 +361,7 @@ func TestLag(t *testing.T) {
 // or not at all.
 func TestExactlyOnce(t *testing.T) {
 	f := newFixture(t, 1)
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "out", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("out", 1)
 	f.join("a")
 	f.join("b")
 	s1 := f.put("s", 1)
@@ -404,9 +407,7 @@ func TestExactlyOnce(t *testing.T) {
 // the checkpoint is.
 func TestExactlyOnceRace(t *testing.T) {
 	f := newFixture(t, 1)
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "out", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("out", 1)
 	f.join("a")
 	f.join("b")
 	committed := 0
@@ -576,9 +577,7 @@ func TestDeleteAndStreamDeletion(t *testing.T) {
 	if err := f.store.DeleteStream(f.ctx, "s"); err != nil {
 		t.Fatal(err)
 	}
-	if err := f.store.CreateStream(f.ctx, shard.CreateStreamInput{Name: "s", ShardCount: 1}); err != nil {
-		t.Fatal(err)
-	}
+	f.create("s", 1)
 	if names, err := f.svc.List(f.ctx, "s", ""); err != nil || len(names) != 0 {
 		t.Fatalf("groups of the new stream: %v, %v", names, err)
 	}
@@ -676,4 +675,48 @@ func TestCollector(t *testing.T) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("metrics %v, want %v", got, want)
 	}
+}
+
+// TestMergeLineage: a merge's child waits for both parents.
+func TestMergeLineage(t *testing.T) {
+	f := newFixture(t, 2)
+	f.join("a")
+	if err := f.store.MergeShards(f.ctx, shard.MergeShardsInput{Stream: "s", ShardToMerge: shard0, AdjacentShardToMerge: shard1}); err != nil {
+		t.Fatal(err)
+	}
+	g, _ := f.svc.Describe(f.ctx, ref)
+	child := g.Leases[2]
+	if len(child.Parents) != 2 {
+		t.Fatalf("merged child %+v", child)
+	}
+	for i, parent := range []string{shard0, shard1} {
+		_, err := f.svc.Acquire(f.ctx, LeaseInput{Ref: ref, Worker: "a", ShardID: child.ShardID})
+		wantCode(t, err, apierr.ResourceInUse)
+		l := f.acquire("a", parent, 0)
+		if _, err := f.svc.Checkpoint(f.ctx, CheckpointInput{Ref: ref, Worker: "a", ShardID: parent, Counter: l.Counter, ShardEnd: true}); err != nil {
+			t.Fatalf("finish parent %d: %v", i, err)
+		}
+	}
+	f.acquire("a", child.ShardID, 0)
+}
+
+// TestDroppedParent: a parent that retention dropped is gone from the
+// leases and no longer holds its children back.
+func TestDroppedParent(t *testing.T) {
+	f := newFixture(t, 1)
+	f.join("a")
+	f.put("s", 2)
+	if err := f.store.SplitShard(f.ctx, shard.SplitShardInput{Stream: "s", ShardToSplit: shard0,
+		NewStartingHashKey: "170141183460469231731687303715884105728"}); err != nil {
+		t.Fatal(err)
+	}
+	f.clk.advance(25 * time.Hour)
+	if err := f.store.TrimExpired(f.ctx); err != nil {
+		t.Fatal(err)
+	}
+	g := f.join("a")
+	if len(g.Leases) != 2 || g.Leases[0].ShardID == shard0 {
+		t.Fatalf("leases after the parent was dropped: %+v", g.Leases)
+	}
+	f.acquire("a", g.Leases[0].ShardID, 0)
 }

@@ -187,7 +187,9 @@ type txn struct {
 }
 
 func (sn *snapshot) txn() *txn {
-	t := &txn{sn: sn, commit: shard.Commit{Namespace: namespace}}
+	// Sync: a lease or checkpoint a crash took back would break fencing
+	// and monotonic checkpoints, whatever the store's durability mode.
+	t := &txn{sn: sn, commit: shard.Commit{Namespace: namespace, Sync: true}}
 	// Every change expects the group as read: a change racing a Delete,
 	// a Reset or a re-creation fails and is computed again.
 	if sn.metaRaw != nil {

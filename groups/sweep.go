@@ -71,7 +71,9 @@ func (s *Service) Sweep(ctx context.Context) error {
 			continue
 		case err == nil || apierr.Is(err, apierr.ResourceNotFound):
 			kept = append(kept, d) // its stream is gone
-			if err != nil { // (a new stream of the name may have a group of this name: keep its counters)
+			// Counters are by name: forget them only when no stream of
+			// the name exists (a new one may have a group of this name).
+			if err != nil {
 				_, group, _ := strings.Cut(id, "/")
 				s.forget(m.Stream, group)
 			}
@@ -106,7 +108,7 @@ func (s *Service) Sweep(ctx context.Context) error {
 	}
 	for len(dels) > 0 {
 		n := min(len(dels), sweepBatch)
-		c := shard.Commit{Namespace: namespace, Expect: dels[:n]}
+		c := shard.Commit{Namespace: namespace, Expect: dels[:n], Sync: true}
 		for _, d := range dels[:n] {
 			c.Values = append(c.Values, shard.ValueWrite{Key: d.Key, Delete: true})
 		}

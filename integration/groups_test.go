@@ -3,13 +3,20 @@ package integration
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"os"
+	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/kinesis"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -206,5 +213,141 @@ func TestGroups(t *testing.T) {
 	list, err := c.ListGroups(ctx, &spatev1.ListGroupsRequest{StreamName: stream})
 	if err != nil || len(list.GetGroups()) != 0 {
 		t.Fatalf("groups of the new stream: %v, %v", list, err)
+	}
+}
+
+// TestGroupsAuth: with --credentials, group calls are authorized as
+// kinesis:<Action> on the stream, over the HTTP face (SigV4-signed
+// requests) and over gRPC (spate group, signed per call).
+func TestGroupsAuth(t *testing.T) {
+	s := startAuthServer(t)
+	ctx := testCtx(t)
+	stream := uniqueName(t)
+	admin := &kin{srv: s.server, c: s.kinesisAs(t, "AKIDADMIN", "admin-secret")}
+	admin.create(ctx, t, stream, 1)
+	signed := func(id, secret, action string, body map[string]any) (int, string) {
+		t.Helper()
+		raw, _ := json.Marshal(body)
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, s.Endpoint()+"/", bytes.NewReader(raw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Header.Set("Content-Type", "application/x-amz-json-1.1")
+		r.Header.Set("X-Amz-Target", "SpateGroups_20261207."+action)
+		sum := sha256.Sum256(raw)
+		if err := v4.NewSigner().SignHTTP(ctx, aws.Credentials{AccessKeyID: id, SecretAccessKey: secret}, r,
+			hex.EncodeToString(sum[:]), "kinesis", "us-east-1", time.Now()); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var m map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&m)
+		typ, _ := m["__type"].(string)
+		return resp.StatusCode, typ
+	}
+	join := map[string]any{"StreamName": stream, "GroupName": "g", "WorkerId": "w"}
+	if code, typ := signed("AKIDREADER", "reader-secret", "JoinGroup", join); code != 400 || typ != "AccessDeniedException" {
+		t.Fatalf("reader JoinGroup: %d %s, want AccessDeniedException", code, typ)
+	}
+	if code, typ := signed("AKIDADMIN", "admin-secret", "JoinGroup", join); code != 200 {
+		t.Fatalf("admin JoinGroup: %d %s", code, typ)
+	}
+	if code, typ := signed("AKIDADMIN", "wrong", "DescribeGroup", join); code != 400 || typ != "InvalidSignatureException" {
+		t.Fatalf("bad signature: %d %s", code, typ)
+	}
+
+	home := t.TempDir()
+	env := append(slices.DeleteFunc(os.Environ(), func(kv string) bool {
+		return strings.HasPrefix(kv, "AWS_") || strings.HasPrefix(kv, "HOME=")
+	}), "HOME="+home, "AWS_SHARED_CREDENTIALS_FILE="+s.credentials)
+	spate := func(profile string, args ...string) (string, error) {
+		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", s.GRPCAddr, "--profile", profile}, args...)...)
+		cmd.Env = env
+		out, err := cmd.CombinedOutput()
+		return string(out), err
+	}
+	if out, err := spate("reader", "group", "describe", stream, "g"); err != nil || !strings.Contains(out, "Group: g") {
+		t.Fatalf("reader describes: %v\n%s", err, out)
+	}
+	if out, err := spate("writer", "group", "list", stream); err == nil || !strings.Contains(out, "AccessDeniedException") {
+		t.Fatalf("writer lists: %v\n%s", err, out)
+	}
+	if out, err := spate("reader", "group", "delete", stream, "g"); err == nil || !strings.Contains(out, "AccessDeniedException") {
+		t.Fatalf("reader deletes: %v\n%s", err, out)
+	}
+}
+
+// TestGroupsExactlyOnceKill9: a worker checkpoints record after record
+// with one output record each while the server is killed with SIGKILL.
+// After the restart the output stream holds exactly one record per
+// checkpoint up to the stored one, none beyond it: a checkpoint and its
+// output commit together or not at all, and an acknowledged one stays.
+func TestGroupsExactlyOnceKill9(t *testing.T) {
+	k := newKin(t)
+	ctx := testCtx(t)
+	stream, out := uniqueName(t), uniqueName(t)+"-out"
+	k.create(ctx, t, stream, 1)
+	k.create(ctx, t, out, 1)
+	const n = 300
+	seqs := make([]string, n)
+	for i := range seqs {
+		seqs[i] = aws.ToString(k.put(ctx, t, stream, "k", []byte("x")).SequenceNumber)
+	}
+	const shard0 = "shardId-000000000000"
+	c := spatev1.NewGroupServiceClient(grpcConn(t, k.srv))
+	ref := &spatev1.GroupRef{StreamName: stream, Group: "g"}
+	if _, err := c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: "w", LeaseTimeoutMillis: 300000}); err != nil {
+		t.Fatal(err)
+	}
+	l, err := c.AcquireLease(ctx, &spatev1.AcquireLeaseRequest{Group: ref, WorkerId: "w", ShardId: shard0})
+	if err != nil {
+		t.Fatal(err)
+	}
+	acked := make(chan int) // indexes of acknowledged checkpoints; unbuffered, so the kill lands mid-run
+	go func() {
+		defer close(acked)
+		for i, seq := range seqs {
+			_, err := c.Checkpoint(ctx, &spatev1.CheckpointRequest{Group: ref, WorkerId: "w", ShardId: shard0,
+				LeaseCounter: l.GetLease().GetLeaseCounter(), SequenceNumber: seq, OutputStreamName: out,
+				OutputRecords: []*spatev1.PutRecordsRequestEntry{{PartitionKey: "p", Data: []byte(seq)}}})
+			if err != nil {
+				return // the server is gone
+			}
+			acked <- i
+		}
+	}()
+	last := -1
+	for i := range acked {
+		last = i
+		if i == n/3 {
+			k.srv.Kill9(t)
+		}
+	}
+	if last < n/3 || last == n-1 {
+		t.Fatalf("last acknowledged checkpoint %d: the kill did not land mid-run", last)
+	}
+	k.srv.Restart(t)
+	k.c = k.srv.Kinesis(t)
+	c = spatev1.NewGroupServiceClient(grpcConn(t, k.srv))
+	d, err := c.DescribeGroup(ctx, &spatev1.DescribeGroupRequest{Group: ref})
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := slices.Index(seqs, d.GetGroup().GetLeases()[0].GetCheckpoint())
+	if stored < last {
+		t.Fatalf("checkpoint %d after the restart, but %d was acknowledged", stored, last)
+	}
+	recs := k.readShard(ctx, t, out, shard0)
+	if len(recs) != stored+1 {
+		t.Fatalf("%d output records for checkpoints 0..%d", len(recs), stored)
+	}
+	for i, r := range recs {
+		if string(r.Data) != seqs[i] {
+			t.Fatalf("output %d is %s, want %s", i, r.Data, seqs[i])
+		}
 	}
 }

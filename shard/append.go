@@ -240,7 +240,7 @@ func (s *Store) commitGroup(ops []*writeOp) {
 		_ = b.Set(highKey(sh.streamID, sh.index), v[:], nil)
 	}
 	wo := pebble.Sync
-	if s.cfg.durability == DurabilityRelaxed && !resharded { // a reshard is always synced
+	if s.cfg.durability == DurabilityRelaxed && !resharded && !syncTxn(ops) { // a reshard is always synced
 		wo = pebble.NoSync
 	}
 	err := b.Commit(wo)

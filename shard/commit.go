@@ -28,6 +28,11 @@ type Commit struct {
 	// the same batch: if any fails, Commit writes nothing and returns an
 	// error that ConditionFailed recognizes (see expect.go).
 	Expect []ValueExpect
+	// Sync fsyncs the commit even when the store runs with
+	// DurabilityRelaxed, as WriteValues does: for state whose loss in a
+	// crash would be seen (consumer groups' leases and checkpoints, which
+	// must never go backwards).
+	Sync bool
 }
 
 type txnOp struct {
@@ -35,6 +40,7 @@ type txnOp struct {
 	ns      string
 	values  []ValueWrite
 	expect  []ValueExpect
+	sync    bool
 	results [][]AppendResult
 }
 
@@ -54,7 +60,7 @@ type txnPart struct {
 //
 // The caller may reuse c's slices once Commit returns.
 func (s *Store) Commit(ctx context.Context, c Commit) ([][]AppendResult, error) {
-	t := &txnOp{ns: c.Namespace, values: c.Values, expect: c.Expect, parts: make([]txnPart, len(c.Appends))}
+	t := &txnOp{ns: c.Namespace, values: c.Values, expect: c.Expect, sync: c.Sync, parts: make([]txnPart, len(c.Appends))}
 	size := 0
 	hashes := make([][]hashKey, len(c.Appends))
 	for pi, a := range c.Appends {

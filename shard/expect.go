@@ -79,3 +79,14 @@ func (s *Store) checkExpect(ns string, expect []ValueExpect, staged stagedValues
 	}
 	return nil
 }
+
+// syncTxn reports whether a Commit among ops asks to be fsynced whatever
+// the durability mode (Commit.Sync).
+func syncTxn(ops []*writeOp) bool {
+	for _, op := range ops {
+		if op.txn != nil && op.txn.sync {
+			return true
+		}
+	}
+	return false
+}

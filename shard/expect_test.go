@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
 )
 
 func TestCommitExpect(t *testing.T) {
@@ -125,4 +127,33 @@ func (s *Store) mustStreamRecords(t *testing.T, name string) int {
 		n += int(sp.Counter)
 	}
 	return n
+}
+
+// TestCommitSyncSurvivesPowerLoss: a Commit with Sync is fsynced before
+// it returns even under DurabilityRelaxed, so a power loss right after
+// keeps it.
+func TestCommitSyncSurvivesPowerLoss(t *testing.T) {
+	ctx := context.Background()
+	fs := vfs.NewCrashableMem()
+	s, err := Open("db", withFS(fs), WithDurability(DurabilityRelaxed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := 0; i < 20; i++ {
+		v := fmt.Sprint(i)
+		if _, err := s.Commit(ctx, Commit{Namespace: "ns", Values: []ValueWrite{{Key: "k", Value: []byte(v)}}, Sync: true}); err != nil {
+			t.Fatal(err)
+		}
+		crashed := fs.CrashClone(vfs.CrashCloneCfg{})
+		after, err := Open("db", withFS(crashed))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _, err := after.GetValue("ns", "k")
+		_ = after.Close()
+		if err != nil || string(got) != v {
+			t.Fatalf("after a power loss: %q, %v; want %q", got, err, v)
+		}
+	}
 }

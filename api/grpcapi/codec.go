@@ -28,7 +28,10 @@ import (
 // pooled or written again, so what a decoded message holds stays valid and
 // unchanged for as long as anything references it (it keeps the whole copy
 // alive, at most MaxMessageSize).
-type protoCodec struct{ pool mem.BufferPool }
+type protoCodec struct {
+	pool    mem.BufferPool
+	replies *replyBuffers // a server's: the GetRecords replies' buffers; nil for a client
+}
 
 var _ encoding.CodecV2 = protoCodec{}
 
@@ -63,7 +66,13 @@ func (c protoCodec) Marshal(v any) (mem.BufferSlice, error) {
 	}
 	if raw := m.ProtoReflect().GetUnknown(); len(raw) == size {
 		// Nothing but unknown fields, which marshal as they are: a reply
-		// encoded beforehand (recordsSink), sent without another copy.
+		// encoded beforehand (recordsSink), sent without another copy,
+		// and its buffer back to the pool once sent if it was lent
+		// (replybuffers.go).
+		if c.replies.reclaim(raw) {
+			b := []byte(raw)
+			return mem.BufferSlice{mem.NewBuffer(&b, c.replies.pool)}, nil
+		}
 		return mem.BufferSlice{mem.SliceBuffer(raw)}, nil
 	}
 	buf := c.pool.Get(size)
@@ -107,6 +116,9 @@ func (c protoCodec) marshalReflect(m proto.Message) (mem.BufferSlice, error) {
 }
 
 func (c protoCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if r, ok := v.(*GetRecordsReply); ok {
+		return r.unmarshal(data) // recordsreply.go
+	}
 	m, ok := v.(proto.Message)
 	if !ok {
 		return fmt.Errorf("proto codec: cannot unmarshal into %T: not a proto.Message", v)

@@ -54,7 +54,7 @@ func peerMessages(t testing.TB) []protoreflect.MessageType {
 // strings that are not UTF-8, which vtprotobuf leaves to validation).
 func FuzzCodecUnmarshal(f *testing.F) {
 	types := peerMessages(f)
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	index := map[protoreflect.FullName]uint16{}
 	for i, mt := range types {
 		index[mt.Descriptor().FullName()] = uint16(i)

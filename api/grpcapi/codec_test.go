@@ -40,7 +40,7 @@ func split(b []byte, n int) mem.BufferSlice {
 }
 
 func TestProtoCodecRoundTrip(t *testing.T) {
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	for _, tc := range []struct {
 		name string
 		msg  proto.Message
@@ -84,7 +84,7 @@ func TestProtoCodecRoundTrip(t *testing.T) {
 // and decoding into a used message replaces its contents, as proto.Unmarshal
 // does, instead of merging.
 func TestProtoCodecUnmarshalOwnsItsBytes(t *testing.T) {
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	want := recordsReply(50)
 	wire, err := proto.Marshal(want)
 	if err != nil {
@@ -128,7 +128,7 @@ func TestProtoCodecUnmarshalOwnsItsBytes(t *testing.T) {
 }
 
 func TestProtoCodecRejectsNonProto(t *testing.T) {
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	if _, err := codec.Marshal("not a message"); err == nil {
 		t.Error("Marshal of a string: no error")
 	}

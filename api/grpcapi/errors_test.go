@@ -30,6 +30,7 @@ func TestToStatusRoundTrip(t *testing.T) {
 		apierr.UnknownOperation:              codes.Unimplemented,
 		apierr.AccessDenied:                  codes.PermissionDenied,
 		apierr.ConcurrentModification:        codes.Aborted,
+		apierr.LeaseLost:                     codes.FailedPrecondition,
 		apierr.InternalFailure:               codes.Internal,
 		apierr.MissingAuthenticationToken:    codes.Unauthenticated,
 		apierr.IncompleteSignature:           codes.Unauthenticated,

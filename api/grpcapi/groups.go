@@ -48,8 +48,11 @@ func groupRef(r *spatev1.GroupRef) groups.Ref {
 func (s *GroupServer) JoinGroup(ctx context.Context, req *spatev1.JoinGroupRequest) (*spatev1.JoinGroupResponse, error) {
 	in := groups.JoinInput{Ref: groupRef(req.GetGroup()), Worker: req.GetWorkerId(),
 		LeaseTimeout: time.Duration(req.GetLeaseTimeoutMillis()) * time.Millisecond}
-	if req.GetLeaseTimeoutMillis() < 0 {
-		return nil, s.fail(ctx, "JoinGroup", apierr.New(apierr.InvalidArgument, "lease_timeout_millis must not be negative"))
+	// Checked in milliseconds: a huge value would wrap as a Duration.
+	if ms := req.GetLeaseTimeoutMillis(); ms < 0 || ms > groups.MaxLeaseTimeout.Milliseconds() {
+		return nil, s.fail(ctx, "JoinGroup", apierr.New(apierr.InvalidArgument,
+			"lease_timeout_millis %d is out of range: use %d to %d, or 0 for the server's default",
+			ms, groups.MinLeaseTimeout.Milliseconds(), groups.MaxLeaseTimeout.Milliseconds()))
 	}
 	var err error
 	if in.Initial, err = decodeGroupPosition("initial_position", req.GetInitialPosition(), "initial_timestamp", req.GetInitialTimestamp()); err != nil {

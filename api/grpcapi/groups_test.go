@@ -82,8 +82,10 @@ func TestGroupService(t *testing.T) {
 	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "group")
 	_, err = c.ResetGroup(ctx, &spatev1.ResetGroupRequest{Group: ref, Position: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_TRIM_HORIZON})
 	wantAPIError(t, err, apierr.ResourceInUse, codes.FailedPrecondition, "live workers")
-	_, err = c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: "w1", LeaseTimeoutMillis: -1})
-	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "negative")
+	for _, ms := range []int64{-1, 300001, 18446744075110} { // the last wraps to 1.4 s as a Duration
+		_, err = c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: "w9", LeaseTimeoutMillis: ms})
+		wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "out of range")
+	}
 
 	if _, err := c.LeaveGroup(ctx, &spatev1.LeaveGroupRequest{Group: ref, WorkerId: "w1"}); err != nil {
 		t.Fatal(err)

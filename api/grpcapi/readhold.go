@@ -19,25 +19,30 @@ import (
 // releaseAfterSend; without it, a reply releases when its handler returns.
 
 // releaseAfterSend is the stats.Handler that releases a GetRecords reply's
-// hold at the end of its RPC. Only GetRecords calls carry a slot, so other
-// calls pay one string comparison.
-type releaseAfterSend struct{}
+// hold, and ends the loans of its buffers (replybuffers.go), at the end of
+// its RPC. Only GetRecords calls carry a slot, so other calls pay one string
+// comparison.
+type releaseAfterSend struct{ buffers *replyBuffers }
 
 var _ stats.Handler = releaseAfterSend{}
 
 type heldReplyKey struct{}
 
-// heldReply is the slot a GetRecords call leaves its output in.
+// heldReply is the slot a GetRecords call leaves its output in, and what
+// lends its reply's buffers.
 type heldReply struct {
-	mu  sync.Mutex
-	out shard.GetRecordsOutput
+	buffers *replyBuffers // nil: buffers are not lent
+
+	mu    sync.Mutex
+	out   shard.GetRecordsOutput
+	loans []*byte // the lent buffers' first bytes
 }
 
-func (releaseAfterSend) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
+func (r releaseAfterSend) TagRPC(ctx context.Context, info *stats.RPCTagInfo) context.Context {
 	if info.FullMethodName != spatev1.StreamService_GetRecords_FullMethodName {
 		return ctx
 	}
-	return context.WithValue(ctx, heldReplyKey{}, &heldReply{})
+	return context.WithValue(ctx, heldReplyKey{}, &heldReply{buffers: r.buffers})
 }
 
 func (releaseAfterSend) HandleRPC(ctx context.Context, s stats.RPCStats) {
@@ -50,6 +55,7 @@ func (releaseAfterSend) HandleRPC(ctx context.Context, s stats.RPCStats) {
 		h.out = shard.GetRecordsOutput{}
 		h.mu.Unlock()
 		out.Release()
+		h.forget()
 	}
 }
 
@@ -58,12 +64,18 @@ func (releaseAfterSend) TagConn(ctx context.Context, _ *stats.ConnTagInfo) conte
 }
 func (releaseAfterSend) HandleConn(context.Context, stats.ConnStats) {}
 
+// heldReplyOf returns the slot of ctx's GetRecords call, nil without one.
+func heldReplyOf(ctx context.Context) *heldReply {
+	h, _ := ctx.Value(heldReplyKey{}).(*heldReply)
+	return h
+}
+
 // holdUntilSent keeps out's read budget until the RPC of ctx ends, and
 // returns the function the handler defers: it releases at once when no
 // releaseAfterSend is installed.
 func holdUntilSent(ctx context.Context, out shard.GetRecordsOutput) (onReturn func()) {
-	h, ok := ctx.Value(heldReplyKey{}).(*heldReply)
-	if !ok {
+	h := heldReplyOf(ctx)
+	if h == nil {
 		return out.Release
 	}
 	h.mu.Lock()

@@ -121,6 +121,21 @@ func countRecords(data []byte) (int, bool) {
 // (an unknown field, a wrong wire type, a malformed length): the caller
 // then decodes the record with the generated code.
 func decodeRecord(r *spatev1.Record, ts *timestamppb.Timestamp, b []byte) bool {
+	var v RecordView
+	if !decodeRecordView(&v, b) {
+		return false
+	}
+	r.SequenceNumber, r.Data, r.PartitionKey, r.EncryptionType = v.SequenceNumber, v.Data, v.PartitionKey, v.EncryptionType
+	if v.HasArrival {
+		ts.Seconds, ts.Nanos = v.ArrivalSeconds, v.ArrivalNanos
+		r.ApproximateArrivalTimestamp = ts
+	}
+	return true
+}
+
+// decodeRecordView decodes one Record into v as decodeRecord does, its
+// strings and bytes aliasing b.
+func decodeRecordView(v *RecordView, b []byte) bool {
 	for off := 0; off < len(b); {
 		tag, n := varint(b[off:])
 		if n == 0 || tag&7 != 2 {
@@ -132,24 +147,22 @@ func decodeRecord(r *spatev1.Record, ts *timestamppb.Timestamp, b []byte) bool {
 			return false
 		}
 		off += n
-		v := b[off : off+int(l)]
+		f := b[off : off+int(l)]
 		off += int(l)
 		switch tag >> 3 {
 		case 1:
-			r.SequenceNumber = aliasString(v)
+			v.SequenceNumber = aliasString(f)
 		case 2:
-			if r.ApproximateArrivalTimestamp == nil {
-				r.ApproximateArrivalTimestamp = ts
-			}
-			if !decodeTimestamp(ts, v) {
+			v.HasArrival = true
+			if !decodeTimestamp(&v.ArrivalSeconds, &v.ArrivalNanos, f) {
 				return false
 			}
 		case 3:
-			r.Data = v
+			v.Data = f
 		case 4:
-			r.PartitionKey = aliasString(v)
+			v.PartitionKey = aliasString(f)
 		case 5:
-			r.EncryptionType = aliasString(v)
+			v.EncryptionType = aliasString(f)
 		default:
 			return false
 		}
@@ -157,9 +170,10 @@ func decodeRecord(r *spatev1.Record, ts *timestamppb.Timestamp, b []byte) bool {
 	return true
 }
 
-// decodeTimestamp merges b into ts as the generated decoder does, and
-// reports false for anything but fields 1 and 2 as varints.
-func decodeTimestamp(ts *timestamppb.Timestamp, b []byte) bool {
+// decodeTimestamp merges b, a google.protobuf.Timestamp, into secs and
+// nanos as the generated decoder does, and reports false for anything but
+// fields 1 and 2 as varints.
+func decodeTimestamp(secs *int64, nanos *int32, b []byte) bool {
 	for off := 0; off < len(b); {
 		tag, n := varint(b[off:])
 		if n == 0 {
@@ -173,9 +187,9 @@ func decodeTimestamp(ts *timestamppb.Timestamp, b []byte) bool {
 		off += n
 		switch tag {
 		case 1<<3 | 0:
-			ts.Seconds = int64(v)
+			*secs = int64(v)
 		case 2<<3 | 0:
-			ts.Nanos = int32(v)
+			*nanos = int32(v)
 		default:
 			return false
 		}
@@ -187,6 +201,14 @@ func decodeTimestamp(ts *timestamppb.Timestamp, b []byte) bool {
 // length, or a length of 0 when b does not start with one of at most ten
 // bytes.
 func varint(b []byte) (uint64, int) {
+	if len(b) > 0 && b[0] < 0x80 {
+		return uint64(b[0]), 1 // most tags and lengths; this much inlines
+	}
+	return varintLong(b)
+}
+
+// varintLong is varint for varints of any length.
+func varintLong(b []byte) (uint64, int) {
 	var v uint64
 	for i := 0; i < len(b) && i < 10; i++ {
 		v |= uint64(b[i]&0x7f) << (7 * i)

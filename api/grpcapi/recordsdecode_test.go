@@ -107,7 +107,7 @@ func FuzzDecodeRecordsMessage(f *testing.F) {
 // TestCodecDecodesRecordsInBlocks: a reply of many records takes a handful of
 // allocations, not two or more per record.
 func TestCodecDecodesRecordsInBlocks(t *testing.T) {
-	codec := protoCodec{NewBufferPool()}
+	codec := protoCodec{pool: NewBufferPool()}
 	wire, err := proto.Marshal(recordsReply(1000))
 	if err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
-	"github.com/spatehq/spate/internal/nozero"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -30,6 +29,7 @@ import (
 // each (but at least one record; 0 is no limit): Subscribe's events.
 type recordsSink struct {
 	maxBytes int
+	lender   *heldReply // lends the buffers (replybuffers.go); nil: they are the sink's
 	chunks   []recordsChunk
 	held     int64
 }
@@ -66,9 +66,10 @@ func (s *recordsSink) AppendRecord(r *shard.RecordView) error {
 		if s.maxBytes > 0 {
 			n = min(n, (s.maxBytes-c.bytes)/max(recBytes, 1)+1)
 		}
-		grown := nozero.Bytes(max(len(c.b)+n*(need+8)+tailRoom, 2*cap(c.b)))[:len(c.b)]
+		grown := s.lender.lend(max(len(c.b)+n*(need+8)+tailRoom, 2*cap(c.b)))[:len(c.b)]
 		copy(grown, c.b)
 		s.held += int64(cap(grown) - cap(c.b))
+		s.lender.giveBack(c.b)
 		c.b = grown
 	}
 	b := protowire.AppendVarint(append(c.b, tagRecords), uint64(size))
@@ -93,9 +94,13 @@ func finish[M interface {
 	}
 	n := tail.SizeVT()
 	if cap(b)-len(b) < n {
-		grown := nozero.Bytes(len(b) + n)[:len(b)]
+		grown := s.lender.lend(len(b) + n)[:len(b)]
 		copy(grown, b)
+		s.lender.giveBack(b)
 		b = grown
+		if i < len(s.chunks) {
+			s.chunks[i].b = b
+		}
 	}
 	if err := marshalVT(tail, b[len(b):len(b)+n]); err != nil {
 		return into, err

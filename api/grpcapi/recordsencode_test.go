@@ -82,7 +82,7 @@ func TestRecordsSink(t *testing.T) {
 					t.Errorf("sink holds %d bytes for a reply of %d", held, len(raw))
 				}
 				// Through the codec, which sends such a message's bytes as they are.
-				out, err := protoCodec{NewBufferPool()}.Marshal(got)
+				out, err := protoCodec{pool: NewBufferPool()}.Marshal(got)
 				if err != nil {
 					t.Fatal(err)
 				}

@@ -312,7 +312,7 @@ func (s *Server) GetShardIterator(ctx context.Context, req *spatev1.GetShardIter
 // it is in its unknown fields, which gRPC sends as they are; a caller in
 // process reads it by marshalling and unmarshalling it, as a client does.
 func (s *Server) GetRecords(ctx context.Context, req *spatev1.GetRecordsRequest) (*spatev1.GetRecordsResponse, error) {
-	var sink recordsSink
+	sink := recordsSink{lender: heldReplyOf(ctx)}
 	out, err := s.store.GetRecordsInto(ctx, req.GetShardIterator(), int(req.GetLimit()), &sink)
 	if err != nil {
 		return nil, s.fail(ctx, "GetRecords", err)

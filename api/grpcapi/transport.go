@@ -19,13 +19,14 @@ const socketBufferLen = 256 << 10
 // codec, and the buffer sizes. Callers add their own (interceptors).
 func ServerOptions() []grpc.ServerOption {
 	pool := NewBufferPool()
+	replies := newReplyBuffers(pool)
 	return []grpc.ServerOption{
 		grpc.MaxRecvMsgSize(MaxMessageSize),
 		experimental.BufferPool(pool),
-		grpc.ForceServerCodecV2(protoCodec{pool}),
+		grpc.ForceServerCodecV2(protoCodec{pool: pool, replies: replies}),
 		grpc.WriteBufferSize(socketBufferLen),
 		grpc.ReadBufferSize(socketBufferLen),
-		grpc.StatsHandler(releaseAfterSend{}), // GetRecords replies' read budget (readhold.go)
+		grpc.StatsHandler(releaseAfterSend{replies}), // GetRecords replies' read budget and buffers (readhold.go)
 	}
 }
 
@@ -36,7 +37,7 @@ func DialOptions() []grpc.DialOption {
 	pool := NewBufferPool()
 	return []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(MaxMessageSize), grpc.MaxCallSendMsgSize(MaxMessageSize),
-			grpc.ForceCodecV2(protoCodec{pool})),
+			grpc.ForceCodecV2(protoCodec{pool: pool})),
 		experimental.WithBufferPool(pool),
 		grpc.WithWriteBufferSize(socketBufferLen),
 		grpc.WithReadBufferSize(socketBufferLen),

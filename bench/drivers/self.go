@@ -241,13 +241,19 @@ func (d *selfGRPC) CatchUp(ctx context.Context, want int) (int, error) {
 		}
 		iters[i] = it.GetShardIterator()
 	}
+	// Each reader reads its replies into one GetRecordsReply, which decodes
+	// every field of every record into views of one reused buffer instead
+	// of a spatev1.Record apiece: what grpcapi offers any Go reader that
+	// does not keep the records.
+	replies := make([]grpcapi.GetRecordsReply, len(iters))
 	return readPerShard(ctx, want, len(iters), func(ctx context.Context, i int) (int, error) {
-		out, err := c.GetRecords(ctx, &spatev1.GetRecordsRequest{ShardIterator: iters[i], Limit: shard.MaxGetRecordsLimit})
+		out := &replies[i]
+		err := grpcapi.GetRecords(ctx, conn, &spatev1.GetRecordsRequest{ShardIterator: iters[i], Limit: shard.MaxGetRecordsLimit}, out)
 		if err != nil {
 			return 0, err
 		}
-		iters[i] = out.GetNextShardIterator()
-		return len(out.GetRecords()), nil
+		iters[i] = out.NextShardIterator
+		return len(out.Records()), nil
 	})
 }
 

@@ -1,9 +1,13 @@
 package main
 
 import (
+	"log/slog"
 	"net"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
@@ -76,7 +80,7 @@ func TestGroupCommands(t *testing.T) {
 		{"describe", []string{"group", "describe", "orders", "billing"},
 			[]string{"Group: billing", "Initial position: TRIM_HORIZON", "Lease timeout: 10s", "Leases taken: 1",
 				"w1 ", "shardId-000000000000  w1     1", "  3            "}, ""},
-		{"describe json", []string{"group", "describe", "orders", "billing", "-o", "json"}, []string{`"leaseCounter": "1"`}, ""},
+		{"describe json", []string{"group", "describe", "orders", "billing", "-o", "json"}, []string{`"leaseCounter":"1"`}, ""},
 		{"stats", []string{"stats", "orders"}, []string{"GROUP", "billing  1        3            "}, ""},
 		{"reset with live workers", []string{"group", "reset", "orders", "billing", "--to", "latest"}, nil, "ResourceInUseException"},
 		{"reset bad position", []string{"group", "reset", "orders", "billing", "--to", "yesterday"}, nil, "--to"},
@@ -95,6 +99,9 @@ func TestGroupCommands(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, w := range tt.want {
+				if tt.args[len(tt.args)-1] == "json" {
+					out = strings.Join(strings.Fields(out), "") // protojson varies its spaces
+				}
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
@@ -113,5 +120,31 @@ func TestGroupCommands(t *testing.T) {
 	}
 	if out, _, err = s.run(ctx, nil, "group", "list", "orders"); err != nil || out != "" {
 		t.Fatalf("list after delete: %v %q", err, out)
+	}
+}
+
+func TestGroupFlags(t *testing.T) {
+	tests := []struct {
+		name    string
+		flags   groupFlags
+		wantErr string
+	}{
+		{"zero values are the defaults", groupFlags{}, ""},
+		{"lease timeout too short", groupFlags{leaseTimeout: 999 * time.Millisecond}, "--group-lease-timeout"},
+		{"lease timeout too long", groupFlags{leaseTimeout: time.Hour}, "--group-lease-timeout"},
+		{"negative limit", groupFlags{maxWorkers: -1}, "--group-max-workers"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			store, err := shard.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer store.Close()
+			_, err = newGroups(store, prometheus.NewRegistry(), tt.flags, slog.Default())
+			if (err == nil) != (tt.wantErr == "") || (err != nil && !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+		})
 	}
 }

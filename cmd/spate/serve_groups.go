@@ -30,13 +30,18 @@ func addGroupFlags(f *pflag.FlagSet, g *groupFlags) {
 // newGroups checks the flags and returns the consumer groups of store,
 // their metrics registered on reg. The caller runs its sweeper (Run).
 func newGroups(store *shard.Store, reg prometheus.Registerer, g groupFlags, logger *slog.Logger) (*groups.Service, error) {
-	if g.leaseTimeout < groups.MinLeaseTimeout || g.leaseTimeout > groups.MaxLeaseTimeout {
+	// Zero values are the defaults (a serveConfig built in code).
+	if g.leaseTimeout != 0 && (g.leaseTimeout < groups.MinLeaseTimeout || g.leaseTimeout > groups.MaxLeaseTimeout) {
 		return nil, fmt.Errorf("--group-lease-timeout %v: must be %v to %v", g.leaseTimeout, groups.MinLeaseTimeout, groups.MaxLeaseTimeout)
 	}
-	if g.maxGroups < 1 || g.maxWorkers < 1 {
+	if g.maxGroups < 0 || g.maxWorkers < 0 {
 		return nil, fmt.Errorf("--group-max-per-stream %d, --group-max-workers %d: must be positive", g.maxGroups, g.maxWorkers)
 	}
-	svc := groups.New(store, groups.WithLeaseTimeout(g.leaseTimeout), groups.WithLimits(g.maxGroups, g.maxWorkers), groups.WithLogger(logger))
+	opts := []groups.Option{groups.WithLimits(g.maxGroups, g.maxWorkers), groups.WithLogger(logger)}
+	if g.leaseTimeout != 0 {
+		opts = append(opts, groups.WithLeaseTimeout(g.leaseTimeout))
+	}
+	svc := groups.New(store, opts...)
 	if err := reg.Register(svc.Collector()); err != nil {
 		return nil, fmt.Errorf("register consumer group metrics: %w", err)
 	}
