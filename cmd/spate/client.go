@@ -24,24 +24,34 @@ type apiConn struct {
 // connection is plain text unless the --tls* flags ask for TLS
 // (client_tls.go).
 func dial(cmd *cobra.Command) (*apiConn, error) {
-	addr, err := cmd.Flags().GetString("grpc-addr")
+	addr, conn, err := connOptions(cmd)
 	if err != nil {
 		return nil, err
 	}
-	signing, err := clientAuthOptions(cmd)
-	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	creds, err := clientTransportCredentials(cmd)
-	if err != nil {
-		return nil, err
-	}
-	opts := append(grpcapi.DialOptions(), grpc.WithTransportCredentials(creds))
-	cc, err := grpc.NewClient(addr, append(opts, signing...)...)
+	cc, err := grpc.NewClient(addr, append(grpcapi.DialOptions(), conn...)...)
 	if err != nil {
 		return nil, fmt.Errorf("--grpc-addr %q: %w", addr, err)
 	}
 	return &apiConn{addr: addr, cc: cc, api: spatev1.NewStreamServiceClient(cc)}, nil
+}
+
+// connOptions returns --grpc-addr and the dial options that the client
+// flags ask for: the transport credentials (client_tls.go), then signing
+// (client_auth.go).
+func connOptions(cmd *cobra.Command) (string, []grpc.DialOption, error) {
+	addr, err := cmd.Flags().GetString("grpc-addr")
+	if err != nil {
+		return "", nil, err
+	}
+	signing, err := clientAuthOptions(cmd)
+	if err != nil {
+		return "", nil, fmt.Errorf("credentials: %w", err)
+	}
+	creds, err := clientTransportCredentials(cmd)
+	if err != nil {
+		return "", nil, err
+	}
+	return addr, append([]grpc.DialOption{grpc.WithTransportCredentials(creds)}, signing...), nil
 }
 
 func (c *apiConn) Close() error { return c.cc.Close() }

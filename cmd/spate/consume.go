@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
 
 	"github.com/spatehq/spate/client"
 )
@@ -111,19 +110,11 @@ once.`,
 // dialClient makes an SDK client for --grpc-addr with the same credentials
 // and TLS settings as dial.
 func dialClient(cmd *cobra.Command) (*client.Client, error) {
-	addr, err := cmd.Flags().GetString("grpc-addr")
+	addr, conn, err := connOptions(cmd)
 	if err != nil {
 		return nil, err
 	}
-	signing, err := clientAuthOptions(cmd)
-	if err != nil {
-		return nil, fmt.Errorf("credentials: %w", err)
-	}
-	creds, err := clientTransportCredentials(cmd)
-	if err != nil {
-		return nil, err
-	}
-	return client.New(addr, client.WithDialOptions(append(signing, grpc.WithTransportCredentials(creds))...))
+	return client.New(addr, client.WithDialOptions(conn...))
 }
 
 // batchPrinter is consume's handler: it prints a batch's records, or pipes
