@@ -31,12 +31,10 @@ func TestSpateConsumeExec(t *testing.T) {
 	w := startWorkerProc(t, "consume", []string{"OUT=" + out, "MARK=" + mark}, spateBin,
 		"--grpc-addr", k.srv.GRPCAddr, "consume", stream, "--group", group, "--exec", script, "--lease-timeout", "1s")
 
-	// piped is every record the command was given, by key, with the
-	// first (failed) batch twice.
-	var piped map[string][]string
-	var lines int
-	waitUntil(ctx, t, "every record piped", func() bool {
-		piped, lines = map[string][]string{}, 0
+	// piped reads every record the command was given so far, by key (the
+	// first, failed batch twice once it was retried), and how many.
+	piped := func() (map[string][]string, int) {
+		byKey, lines := map[string][]string{}, 0
 		b, _ := os.ReadFile(out)
 		sc := bufio.NewScanner(bytes.NewReader(b))
 		for sc.Scan() {
@@ -44,11 +42,11 @@ func TestSpateConsumeExec(t *testing.T) {
 			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 				t.Fatalf("the command was given %q, not a JSON record: %v", sc.Text(), err)
 			}
-			piped[r.PartitionKey] = append(piped[r.PartitionKey], string(r.Data))
+			byKey[r.PartitionKey] = append(byKey[r.PartitionKey], string(r.Data))
 			lines++
 		}
-		return (&keyedProducers{acked: want}).allRead(piped)
-	})
+		return byKey, lines
+	}
 	waitUntil(ctx, t, "every shard checkpointed at its last record", func() bool {
 		g := tryDescribe(ctx, sdk, stream, group)
 		for _, l := range g.GetLeases() {
@@ -60,6 +58,10 @@ func TestSpateConsumeExec(t *testing.T) {
 	})
 	w.stop(t)
 
+	got, lines := piped()
+	if !(&keyedProducers{acked: want}).allRead(got) {
+		t.Errorf("the command was given %v, want every record of %v", got, want)
+	}
 	if _, err := os.Stat(mark); err != nil {
 		t.Errorf("the command never failed: %v", err)
 	}
