@@ -104,16 +104,13 @@ type Consumer struct {
 // delivery guarantee are options (WithWorkerID, ...).
 func NewConsumer(c *Client, stream, group string, handler Handler, opts ...ConsumerOption) *Consumer {
 	o := defaultConsumerOptions()
-	explicitBatch := false
 	for _, opt := range opts {
-		before := o.maxBatchRecords
 		opt(&o)
-		explicitBatch = explicitBatch || o.maxBatchRecords != before
 	}
 	if o.workerID == "" {
 		o.workerID = defaultWorkerID()
 	}
-	if o.outputStream != "" && !explicitBatch {
+	if o.outputStream != "" && !o.batchSet {
 		o.maxBatchRecords = exactlyOnceMaxBatch
 	}
 	if o.maxBatchRecords <= 0 {

@@ -37,6 +37,7 @@ type consumerOptions struct {
 	getRecords      bool
 	pollInterval    time.Duration
 	maxBatchRecords int
+	batchSet        bool   // WithMaxBatchRecords was given
 	outputStream    string // exactly-once when set
 	stopOnError     bool
 	backoffMin      time.Duration
@@ -110,7 +111,7 @@ func WithGetRecords(interval time.Duration) ConsumerOption {
 // was busy with the previous batch, up to this many records. Default 10000;
 // 500 with WithExactlyOnce.
 func WithMaxBatchRecords(n int) ConsumerOption {
-	return func(o *consumerOptions) { o.maxBatchRecords = n }
+	return func(o *consumerOptions) { o.maxBatchRecords, o.batchSet = n, true }
 }
 
 // WithExactlyOnce makes the consumer exactly-once for a handler that writes
