@@ -162,8 +162,8 @@ type ConsumerHooks struct {
 	// OnLeaseAcquired follows a lease taken; stolen says it was taken from
 	// a live worker to even out the load.
 	OnLeaseAcquired func(shardID string, stolen bool)
-	// OnLeaseLost follows a shard stopped because its lease moved to
-	// another worker or lapsed.
+	// OnLeaseLost follows a shard stopped at once: its lease moved to
+	// another worker or lapsed, or a graceful stop ran out of time.
 	OnLeaseLost func(shardID string)
 	// OnShardEnd follows the checkpoint of a closed shard's last batch.
 	OnShardEnd func(shardID string)
