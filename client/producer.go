@@ -115,7 +115,7 @@ type Producer struct {
 	stale      bool // the map is out of date: refresh once nothing is in flight
 	refreshing bool
 	refreshErr error // the last refresh's failure
-	flushing   int  // Flush calls waiting: linger is ignored
+	flushing   int   // Flush calls waiting: linger is ignored
 	closed     bool
 	changed    chan struct{} // closed and replaced when records finish
 	wg         sync.WaitGroup

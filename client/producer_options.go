@@ -210,14 +210,14 @@ type ProducerHooks interface {
 
 // BatchEvent is one attempt of one batch.
 type BatchEvent struct {
-	ShardID  string        // the shard the batch was routed to
-	Records  int           // user records in the batch
-	Entries  int           // Kinesis records sent (fewer with aggregation)
-	Bytes    int           // data and partition keys of the user records
-	Attempt  int           // 1 for a shard's first try, 2 and up for retries
-	Stored   int           // user records acknowledged
-	Retried  int           // user records queued for another attempt
-	Failed   int           // user records failed for good
-	Latency  time.Duration // the round trip
-	Err      error         // the batch-level error; nil when answered
+	ShardID string        // the shard the batch was routed to
+	Records int           // user records in the batch
+	Entries int           // Kinesis records sent (fewer with aggregation)
+	Bytes   int           // data and partition keys of the user records
+	Attempt int           // 1 for a shard's first try, 2 and up for retries
+	Stored  int           // user records acknowledged
+	Retried int           // user records queued for another attempt
+	Failed  int           // user records failed for good
+	Latency time.Duration // the round trip
+	Err     error         // the batch-level error; nil when answered
 }

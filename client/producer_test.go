@@ -24,11 +24,11 @@ type fakeStream struct {
 
 	mu       sync.Mutex
 	shards   []*spatev1.Shard
-	listed   int                                              // listShards calls
-	stored   map[string][]kpl.Record                          // by shard, de-aggregated
-	inflight map[string]bool                                  // shards with a batch in flight
+	listed   int                                                               // listShards calls
+	stored   map[string][]kpl.Record                                           // by shard, de-aggregated
+	inflight map[string]bool                                                   // shards with a batch in flight
 	refuse   func(batch, i int, e *spatev1.PutRecordsRequestEntry) apierr.Code // per entry; nil: none
-	batchErr func(batch int) error                            // per batch; nil: none
+	batchErr func(batch int) error                                             // per batch; nil: none
 	batches  int
 	sizes    []int         // entries per batch
 	gate     chan struct{} // when set, each put waits for a receive from it
@@ -323,7 +323,9 @@ func TestProducerFailures(t *testing.T) {
 		{"stream missing", nil, nil, func(int) error { return &apierr.Error{Code: apierr.ResourceNotFound, Message: "no"} },
 			func(err error) bool { return apierr.Is(err, apierr.ResourceNotFound) }},
 		{"retries until the deadline", []ProducerOption{WithRecordTimeout(20 * time.Millisecond)},
-			func(int, int, *spatev1.PutRecordsRequestEntry) apierr.Code { return apierr.ProvisionedThroughputExceeded }, nil,
+			func(int, int, *spatev1.PutRecordsRequestEntry) apierr.Code {
+				return apierr.ProvisionedThroughputExceeded
+			}, nil,
 			func(err error) bool {
 				return apierr.Is(err, apierr.ProvisionedThroughputExceeded) && strings.Contains(err.Error(), "not stored within")
 			}},
