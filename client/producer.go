@@ -128,7 +128,7 @@ type shardQueue struct {
 	bytes    int
 	queuedAt []time.Time // when each of recs was put
 	inflight bool
-	attempts int       // consecutive attempts that left records to retry
+	attempts int       // attempts in a row that left records to retry
 	retryAt  time.Time // no batch before it
 	timer    *time.Timer
 	timerAt  time.Time
@@ -383,7 +383,13 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 		}
 	}
 	if len(retry) > 0 {
-		q.attempts++
+		// The backoff grows only while nothing gets through: a batch that
+		// stored some of its records (a throttle's share) starts over.
+		if ev.Stored > 0 {
+			q.attempts = 1
+		} else {
+			q.attempts++
+		}
 		q.retryAt = now.Add(p.backoff(q.attempts))
 		// Invariant: a shard's failed records go back before everything
 		// newer of the shard, so a key's records are sent in Put order.
