@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -34,16 +35,27 @@ type Record struct {
 
 // PutResult is the future of one record: where it was stored, or why not.
 type PutResult struct {
-	rec      Record
-	hash     hashKey
-	size     int       // data and partition key
-	deadline time.Time // no retry starts after it
+	// Kept small: one is made per record. The hash key is not kept: it
+	// is computed again in the rare case a record is routed again
+	// (hashOf).
+	rec         Record
+	size        int32 // data and partition key
+	subSequence int32 // place in its KPL aggregate; -1 when not aggregated
+	deadline    int64 // UnixNano after which no retry starts
 
-	done        chan struct{}
-	shardID     string
-	seq         string
-	subSequence int // place in its KPL aggregate; -1 when not aggregated
-	err         error
+	done    chan struct{}
+	shardID string
+	seq     string
+	err     error
+}
+
+// hashOf is the hash key r is routed by; r is valid (PutRecord checked).
+func hashOf(r Record) hashKey {
+	if r.ExplicitHashKey != "" {
+		h, _ := parseHashKey(r.ExplicitHashKey)
+		return h
+	}
+	return partitionHash(r.PartitionKey)
 }
 
 // Wait blocks until the record is finished or ctx ends, and returns the
@@ -71,7 +83,7 @@ func (r *PutResult) Record() Record { return r.rec }
 func (r *PutResult) SubSequenceNumber() (n int, ok bool) {
 	select {
 	case <-r.done:
-		return r.subSequence, r.err == nil && r.subSequence >= 0
+		return int(r.subSequence), r.err == nil && r.subSequence >= 0
 	default:
 		return 0, false
 	}
@@ -186,24 +198,26 @@ func (p *Producer) Put(ctx context.Context, partitionKey string, data []byte) *P
 // with ErrBufferFull. ctx bounds only that wait: once buffered, the record
 // is sent until it is stored or its WithRecordTimeout passes.
 func (p *Producer) PutRecord(ctx context.Context, r Record) *PutResult {
-	res := &PutResult{rec: r, size: len(r.Data) + len(r.PartitionKey), done: make(chan struct{}), subSequence: -1}
+	res := &PutResult{rec: r, size: int32(min(len(r.Data)+len(r.PartitionKey), math.MaxInt32)), done: make(chan struct{}), subSequence: -1}
 	if r.PartitionKey == "" {
 		res.finish(nil, apierr.New(apierr.Validation, "a record needs a partition key"))
 		return res
 	}
+	var hash hashKey
 	if r.ExplicitHashKey != "" {
 		h, err := parseHashKey(r.ExplicitHashKey)
 		if err != nil {
 			res.finish(nil, apierr.New(apierr.InvalidArgument, "explicit %v", err))
 			return res
 		}
-		res.hash = h
+		hash = h
 	} else {
-		res.hash = partitionHash(r.PartitionKey)
+		hash = partitionHash(r.PartitionKey)
 	}
+	size := int(res.size)
 	p.mu.Lock()
 	for !p.closed && p.buffered > 0 &&
-		(p.buffered+1 > p.cfg.maxBufferedRecords || p.bufBytes+res.size > p.cfg.maxBufferedBytes) {
+		(p.buffered+1 > p.cfg.maxBufferedRecords || p.bufBytes+size > p.cfg.maxBufferedBytes) {
 		if p.cfg.failFast {
 			p.mu.Unlock()
 			res.finish(nil, ErrBufferFull)
@@ -225,14 +239,14 @@ func (p *Producer) PutRecord(ctx context.Context, r Record) *PutResult {
 		return res
 	}
 	now := time.Now()
-	res.deadline = now.Add(p.cfg.recordTimeout)
+	res.deadline = now.Add(p.cfg.recordTimeout).UnixNano()
 	p.buffered++
-	p.bufBytes += res.size
+	p.bufBytes += size
 	if p.shards == nil {
 		p.unrouted = append(p.unrouted, res)
 		p.maybeRefresh()
 	} else {
-		q := p.queue(p.shards.route(res.hash))
+		q := p.queue(p.shards.route(hash))
 		q.push(res, now)
 		p.dispatch(q, now)
 	}
@@ -252,7 +266,7 @@ func (r *PutResult) finish(e *spatev1.PutRecordsResultEntry, err error) {
 func (q *shardQueue) push(r *PutResult, at time.Time) {
 	q.recs = append(q.recs, r)
 	q.queuedAt = append(q.queuedAt, at)
-	q.bytes += r.size
+	q.bytes += int(r.size)
 }
 
 // queue returns shard id's queue, made on first use. p.mu is held.
@@ -317,10 +331,10 @@ func (p *Producer) full(q *shardQueue) bool {
 func (p *Producer) take(q *shardQueue) []*PutResult {
 	n, bytes := 0, 0
 	for n < len(q.recs) {
-		if n > 0 && (bytes+q.recs[n].size > p.cfg.batchMaxBytes || (!p.cfg.aggregate && n == p.cfg.batchMaxRecords)) {
+		if n > 0 && (bytes+int(q.recs[n].size) > p.cfg.batchMaxBytes || (!p.cfg.aggregate && n == p.cfg.batchMaxRecords)) {
 			break
 		}
-		bytes += q.recs[n].size
+		bytes += int(q.recs[n].size)
 		n++
 	}
 	batch := append([]*PutResult(nil), q.recs[:n]...)
@@ -343,12 +357,13 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 	}
 	ev := BatchEvent{ShardID: q.id, Records: len(batch), Entries: len(entries), Attempt: attempt, Latency: time.Since(start), Err: err}
 	for _, r := range batch {
-		ev.Bytes += r.size
+		ev.Bytes += int(r.size)
 	}
 
 	p.mu.Lock()
 	now := time.Now()
-	var retry, finished []*PutResult
+	var retry []*PutResult
+	finished := make([]*PutResult, 0, len(batch))
 	var cause error // the last error of a record to retry
 	for i, r := range batch {
 		var e *spatev1.PutRecordsResultEntry
@@ -365,7 +380,7 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 		switch {
 		case rerr == nil:
 			if p.cfg.aggregate {
-				r.subSequence = subSequence(owner, i)
+				r.subSequence = int32(subSequence(owner, i))
 			}
 			r.finish(e, nil)
 			ev.Stored++
@@ -396,7 +411,7 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 		recs := make([]*PutResult, 0, len(retry)+len(q.recs))
 		at := make([]time.Time, 0, len(retry)+len(q.recs))
 		for _, r := range retry {
-			if q.retryAt.After(r.deadline) {
+			if q.retryAt.UnixNano() > r.deadline {
 				r.finish(nil, fmt.Errorf("client: record not stored within %s: %w", p.cfg.recordTimeout, cause))
 				ev.Failed++
 				finished = append(finished, r)
@@ -404,7 +419,7 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 			}
 			recs = append(recs, r)
 			at = append(at, now.Add(-p.cfg.linger)) // due when the backoff ends
-			q.bytes += r.size
+			q.bytes += int(r.size)
 		}
 		ev.Retried = len(recs)
 		q.recs = append(recs, q.recs...)
@@ -450,7 +465,7 @@ func (p *Producer) release(finished []*PutResult) {
 	}
 	for _, r := range finished {
 		p.buffered--
-		p.bufBytes -= r.size
+		p.bufBytes -= int(r.size)
 	}
 	close(p.changed)
 	p.changed = make(chan struct{})
@@ -477,8 +492,11 @@ func (p *Producer) entries(batch []*PutResult) (entries []*spatev1.PutRecordsReq
 	owner = make([]int, len(batch))
 	if !p.cfg.aggregate {
 		entries = make([]*spatev1.PutRecordsRequestEntry, len(batch))
+		block := make([]spatev1.PutRecordsRequestEntry, len(batch)) // one allocation, not one per record
 		for i, r := range batch {
-			entries[i] = &spatev1.PutRecordsRequestEntry{PartitionKey: r.rec.PartitionKey, ExplicitHashKey: r.rec.ExplicitHashKey, Data: r.rec.Data}
+			e := &block[i]
+			e.PartitionKey, e.ExplicitHashKey, e.Data = r.rec.PartitionKey, r.rec.ExplicitHashKey, r.rec.Data
+			entries[i] = e
 			owner[i] = i
 		}
 		return entries, owner
@@ -590,7 +608,7 @@ func (p *Producer) install(m *shardMap) {
 			q.timer.Stop()
 		}
 		for i, r := range q.recs {
-			nq := p.queue(m.route(r.hash))
+			nq := p.queue(m.route(hashOf(r.rec)))
 			nq.push(r, q.queuedAt[i])
 			if q.retryAt.After(nq.retryAt) {
 				nq.retryAt = q.retryAt
@@ -599,7 +617,7 @@ func (p *Producer) install(m *shardMap) {
 	}
 	now := time.Now()
 	for _, r := range p.unrouted {
-		p.queue(m.route(r.hash)).push(r, now)
+		p.queue(m.route(hashOf(r.rec))).push(r, now)
 	}
 	p.unrouted = nil
 	for _, q := range p.queues {
@@ -614,7 +632,7 @@ func (p *Producer) expire(now time.Time, cause error) []*PutResult {
 	keep := func(rs []*PutResult, at []time.Time) ([]*PutResult, []time.Time) {
 		kr, ka := rs[:0], at[:0]
 		for i, r := range rs {
-			if now.After(r.deadline) {
+			if now.UnixNano() > r.deadline {
 				r.finish(nil, fmt.Errorf("client: record not stored within %s: %w", p.cfg.recordTimeout, cause))
 				out = append(out, r)
 				continue
@@ -631,7 +649,7 @@ func (p *Producer) expire(now time.Time, cause error) []*PutResult {
 		q.recs, q.queuedAt = keep(q.recs, q.queuedAt)
 		q.bytes = 0
 		for _, r := range q.recs {
-			q.bytes += r.size
+			q.bytes += int(r.size)
 		}
 	}
 	return out
