@@ -33,6 +33,7 @@ type fakeStream struct {
 	sizes    []int         // entries per batch
 	gate     chan struct{} // when set, each put waits for a receive from it
 	routeTo  string        // when set, every record is answered as stored there
+	listErr  error         // when set, listShards fails with it
 }
 
 func newFakeStream(t *testing.T, shards int) *fakeStream {
@@ -134,6 +135,9 @@ func (f *fakeStream) listShards(ctx context.Context, stream string) ([]*spatev1.
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.listed++
+	if f.listErr != nil {
+		return nil, f.listErr
+	}
 	return f.shards, nil
 }
 
@@ -342,6 +346,15 @@ func TestProducerFailures(t *testing.T) {
 			}
 		})
 	}
+	t.Run("stream missing when listing shards", func(t *testing.T) {
+		f := newFakeStream(t, 1)
+		f.listErr = &apierr.Error{Code: apierr.ResourceNotFound, Message: "no such stream"}
+		p := testProducer(t, f)
+		ctx := testCtx(t)
+		if _, _, err := p.Put(ctx, "k", []byte("x")).Wait(ctx); !apierr.Is(err, apierr.ResourceNotFound) {
+			t.Fatalf("error %v", err)
+		}
+	})
 	t.Run("no partition key", func(t *testing.T) {
 		p := testProducer(t, newFakeStream(t, 1))
 		if _, _, err := p.Put(testCtx(t), "", []byte("x")).Wait(testCtx(t)); !apierr.Is(err, apierr.Validation) {
@@ -483,4 +496,48 @@ func TestProducerClose(t *testing.T) {
 			t.Fatalf("record: %v", err)
 		}
 	})
+}
+
+// attemptHooks records the highest attempt number of the batches.
+type attemptHooks struct {
+	mu  sync.Mutex
+	max int
+}
+
+func (h *attemptHooks) OnBatch(ev BatchEvent) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.max = max(h.max, ev.Attempt)
+}
+
+// TestProducerBackoffStartsOver: a batch that stores some of its records
+// ends the backoff's growth, so a shard that keeps losing a share of its
+// records to throttles still goes at the pace of its answers.
+func TestProducerBackoffStartsOver(t *testing.T) {
+	f := newFakeStream(t, 1)
+	// The last record of every batch of more than one is refused: every
+	// attempt stores something and leaves something to retry.
+	f.mu.Lock()
+	f.refuse = func(_, i int, _ *spatev1.PutRecordsRequestEntry) apierr.Code {
+		if i == 1 {
+			return apierr.ProvisionedThroughputExceeded
+		}
+		return ""
+	}
+	f.mu.Unlock()
+	hooks := &attemptHooks{}
+	p := testProducer(t, f, WithHooks(hooks), WithBatchMaxRecords(2), WithLinger(time.Hour))
+	ctx := testCtx(t)
+	for i := range 20 {
+		p.Put(ctx, "k", fmt.Appendf(nil, "%d", i))
+	}
+	if err := p.Close(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.byKey()["k"]; len(got) != 20 {
+		t.Fatalf("%d records stored", len(got))
+	}
+	if hooks.max != 2 {
+		t.Fatalf("attempts went up to %d: the backoff kept growing though every attempt stored records", hooks.max)
+	}
 }
