@@ -83,11 +83,11 @@ func (r *runner) startFollowing(ctx context.Context, ck checkpointHeader, haveCk
 }
 
 func (r *runner) listShards(ctx context.Context) ([]lineage.Shard, error) {
-	out, err := r.store.ListShards(ctx, shard.ListShardsInput{Stream: r.a.plan.Source, MaxResults: shard.MaxListLimit})
+	shards, err := r.store.AllShards(ctx, r.a.plan.Source)
 	if err != nil {
 		return nil, fmt.Errorf("list shards of %s: %w", r.a.plan.Source, err)
 	}
-	return lineage.FromInfo(out.Shards), nil
+	return lineage.FromInfo(shards), nil
 }
 
 // end records that input i has been read to its end.

@@ -73,7 +73,7 @@ func (s *Service) startLocked(m dsMeta) error {
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
 	ds := &deliveryStream{meta: m, cancel: cancel, done: make(chan struct{})}
-	shards, err := s.store.ListShards(ctx, shard.ListShardsInput{Stream: m.SourceStream, MaxResults: shard.MaxListLimit})
+	shards, err := s.store.AllShards(ctx, m.SourceStream)
 	if err != nil {
 		cancel()
 		return fmt.Errorf("list shards of source %s: %w", m.SourceStream, err)
@@ -87,7 +87,7 @@ func (s *Service) startLocked(m dsMeta) error {
 			interval: time.Duration(*hints.IntervalInSeconds) * time.Second,
 		}
 	}
-	for _, sh := range shards.Shards {
+	for _, sh := range shards {
 		if sh.SequenceNumberRange.End == "" {
 			continue // open: not finished
 		}
@@ -103,7 +103,7 @@ func (s *Service) startLocked(m dsMeta) error {
 	}
 	s.streams[m.Name] = ds
 	f.mu.Lock()
-	f.lin.Listed(lineage.FromInfo(shards.Shards))
+	f.lin.Listed(lineage.FromInfo(shards))
 	f.startReady(ctx)
 	f.mu.Unlock()
 	go func() {
@@ -139,8 +139,8 @@ func (w *worker) finish(ctx context.Context, end *shardEnd) {
 	// met yet: the listing says whether it is still to be read.
 	for ctx.Err() == nil {
 		err := f.lin.Refresh(func() ([]lineage.Shard, error) {
-			shards, err := w.s.store.ListShards(ctx, shard.ListShardsInput{Stream: w.meta.SourceStream, MaxResults: shard.MaxListLimit})
-			return lineage.FromInfo(shards.Shards), err
+			shards, err := w.s.store.AllShards(ctx, w.meta.SourceStream)
+			return lineage.FromInfo(shards), err
 		})
 		if err == nil {
 			break

@@ -338,12 +338,12 @@ func (s *Service) newMeta(ctx context.Context, in CreateDeliveryStreamInput) (*d
 // latestPositions returns, per shard of a stream, the sequence number of the
 // next record to arrive: Firehose starts reading a Kinesis source at LATEST.
 func (s *Service) latestPositions(ctx context.Context, stream string) (map[string]string, error) {
-	shards, err := s.store.ListShards(ctx, shard.ListShardsInput{Stream: stream, MaxResults: shard.MaxListLimit})
+	shards, err := s.store.AllShards(ctx, stream)
 	if err != nil {
 		return nil, err
 	}
-	out := make(map[string]string, len(shards.Shards))
-	for _, sh := range shards.Shards {
+	out := make(map[string]string, len(shards))
+	for _, sh := range shards {
 		c, err := s.store.Seek(ctx, stream, sh.ShardID, shard.Position{Type: shard.Latest})
 		if err != nil {
 			return nil, err

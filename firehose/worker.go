@@ -389,12 +389,12 @@ func (w *worker) dropped(ctx context.Context, err error) ([]shard.ChildShard, bo
 	if !apierr.Is(err, apierr.ResourceNotFound) || ctx.Err() != nil {
 		return nil, false
 	}
-	shards, lerr := w.s.store.ListShards(ctx, shard.ListShardsInput{Stream: w.meta.SourceStream, MaxResults: shard.MaxListLimit})
+	shards, lerr := w.s.store.AllShards(ctx, w.meta.SourceStream)
 	if lerr != nil {
 		return nil, false
 	}
 	var children []shard.ChildShard
-	for _, sh := range shards.Shards {
+	for _, sh := range shards {
 		if sh.ShardID == w.shardID {
 			return nil, false
 		}

@@ -219,17 +219,7 @@ func TestSpateCLI(t *testing.T) {
 	k := newKin(t)
 	ctx := testCtx(t)
 	stream := uniqueName(t)
-	spate := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", k.srv.GRPCAddr}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("spate %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-		}
-		return stdout.String()
-	}
+	spate := spateCLI(ctx, t, k.srv.GRPCAddr)
 
 	spate("", "stream", "create", stream, "--shards", "2")
 	k.waitActive(ctx, t, stream)

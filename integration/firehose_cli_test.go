@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"bytes"
-	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -68,17 +66,7 @@ func TestFirehoseCLI(t *testing.T) {
 	}
 
 	// spate's CLI over gRPC: create, put from stdin, describe, list, delete.
-	spate := func(stdin string, args ...string) string {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, spateBin, append([]string{"--grpc-addr", f.srv.GRPCAddr}, args...)...)
-		cmd.Stdin = strings.NewReader(stdin)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("spate %s: %v\nstdout: %s\nstderr: %s", strings.Join(args, " "), err, stdout.String(), stderr.String())
-		}
-		return stdout.String()
-	}
+	spate := spateCLI(ctx, t, f.srv.GRPCAddr)
 	spate("", "firehose", "create", "cli-spate", "--bucket", f.bucket, "--prefix", "spate-cli/",
 		"--compression", "ZSTD", "--buffer-seconds", "0", "--delimiter")
 	lines := []string{`{"line":1}`, `{"line":2}`, `{"line":3}`, `{"line":4}`}

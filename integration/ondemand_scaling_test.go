@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,8 +58,14 @@ func TestOnDemandAutoScaling(t *testing.T) {
 		case <-time.After(50 * time.Millisecond):
 		}
 	}
-	if merges := k.autoScaleCount(ctx, t, name, "merges"); merges < 2 {
+	merges := k.autoScaleCount(ctx, t, name, "merges")
+	if merges < 2 {
 		t.Errorf("spate_stream_auto_merges_total = %d, want at least 2", merges)
+	}
+	// spate stats shows the same counts (GetStreamMetrics).
+	want := fmt.Sprintf("splits %d, merges %d", k.autoScaleCount(ctx, t, name, "splits"), merges)
+	if out := spateCLI(ctx, t, k.srv.GRPCAddr)("", "stats", name); !strings.Contains(out, want) {
+		t.Errorf("spate stats %s printed no %q:\n%s", name, want, out)
 	}
 	kp.check(t, mustReadLineage(ctx, t, k, name))
 	if n := len(openShards(ctx, t, k.c, name)); n != 4 {

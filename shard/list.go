@@ -89,6 +89,26 @@ func (s *Store) ListStreams(ctx context.Context, in ListStreamsInput) (ListStrea
 	return out, nil
 }
 
+// AllShards lists every shard of a stream, open and closed, following
+// ListShards' pages: the in-process readers (Firehose and Analytics sources,
+// which follow resharding) need the whole lineage, which after many
+// reshards can exceed one page.
+func (s *Store) AllShards(ctx context.Context, stream string) ([]ShardInfo, error) {
+	in := ListShardsInput{Stream: stream, MaxResults: MaxListLimit}
+	var all []ShardInfo
+	for {
+		out, err := s.ListShards(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, out.Shards...)
+		if out.NextToken == "" {
+			return all, nil
+		}
+		in = ListShardsInput{NextToken: out.NextToken, MaxResults: MaxListLimit}
+	}
+}
+
 // ListShards lists a stream's shards, one page at a time, narrowed by an
 // optional filter. Either in.Stream or in.NextToken is set.
 func (s *Store) ListShards(ctx context.Context, in ListShardsInput) (ListShardsOutput, error) {

@@ -1024,3 +1024,29 @@ func TestReshardLimitRace(t *testing.T) {
 		}
 	}
 }
+
+// AllShards follows ListShards' pages: a stream at the 10,000-shard limit
+// with one split lists 10,002 shards, more than one page holds.
+func TestAllShardsPastOnePage(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, "", WithShardLimit(MaxListLimit+2))
+	mustCreate(t, s, "s", MaxListLimit)
+	if err := s.SplitShard(ctx, SplitShardInput{Stream: "s", ShardToSplit: ShardID(0), NewStartingHashKey: "1000"}); err != nil {
+		t.Fatal(err)
+	}
+	all, err := s.AllShards(ctx, "s")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != MaxListLimit+2 {
+		t.Fatalf("AllShards listed %d shards, want %d", len(all), MaxListLimit+2)
+	}
+	for i, sh := range all {
+		if sh.ShardID != ShardID(uint32(i)) {
+			t.Fatalf("shard %d is %s, want %s", i, sh.ShardID, ShardID(uint32(i)))
+		}
+	}
+	if _, err := s.AllShards(ctx, "missing"); err == nil {
+		t.Error("AllShards of a missing stream: no error")
+	}
+}

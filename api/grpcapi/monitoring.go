@@ -62,6 +62,8 @@ func (s *Server) GetStreamMetrics(ctx context.Context, req *spatev1.GetStreamMet
 		StreamName:        m.Stream,
 		ShardLevelMetrics: shardLevelMetricNames(m.ShardLevelMetrics),
 		Shards:            make([]*spatev1.ShardMetrics, len(m.Shards)),
+		AutoSplits:        m.AutoSplits,
+		AutoMerges:        m.AutoMerges,
 	}
 	for i, sh := range m.Shards {
 		resp.Shards[i] = &spatev1.ShardMetrics{

@@ -119,7 +119,15 @@ func formatStats(w io.Writer, m, prev *spatev1.GetStreamMetricsResponse, elapsed
 	if l := m.GetShardLevelMetrics(); len(l) > 0 {
 		metrics = strings.Join(l, ", ")
 	}
-	if _, err := fmt.Fprintf(w, "Stream: %s\nEnhanced monitoring (shard-level series in /metrics): %s\n\n", m.GetStreamName(), metrics); err != nil {
+	if _, err := fmt.Fprintf(w, "Stream: %s\nEnhanced monitoring (shard-level series in /metrics): %s\n", m.GetStreamName(), metrics); err != nil {
+		return err
+	}
+	if m.GetAutoSplits() > 0 || m.GetAutoMerges() > 0 {
+		if _, err := fmt.Fprintf(w, "Automatic resharding (ON_DEMAND) since the server started: splits %d, merges %d\n", m.GetAutoSplits(), m.GetAutoMerges()); err != nil {
+			return err
+		}
+	}
+	if _, err := fmt.Fprintln(w); err != nil {
 		return err
 	}
 	before := map[string]*spatev1.ShardMetrics{}

@@ -18,6 +18,8 @@ func TestFormatStats(t *testing.T) {
 			{ShardId: "shardId-000000000001", IncomingRecords: 10, IncomingBytes: 100, IteratorAgeMilliseconds: -1},
 		},
 	}
+	scaled := &spatev1.GetStreamMetricsResponse{StreamName: "clicks", AutoSplits: 3, AutoMerges: 1,
+		Shards: []*spatev1.ShardMetrics{{ShardId: "shardId-000000000004", IteratorAgeMilliseconds: -1}}}
 	prev := &spatev1.GetStreamMetricsResponse{
 		StreamName: "orders",
 		Shards: []*spatev1.ShardMetrics{
@@ -27,11 +29,12 @@ func TestFormatStats(t *testing.T) {
 	}
 	tests := []struct {
 		name    string
+		cur     *spatev1.GetStreamMetricsResponse
 		prev    *spatev1.GetStreamMetricsResponse
 		elapsed time.Duration
 		want    string
 	}{
-		{"totals", nil, 0, `Stream: orders
+		{"totals", cur, nil, 0, `Stream: orders
 Enhanced monitoring (shard-level series in /metrics): IncomingBytes, IteratorAgeMilliseconds
 
 SHARD                 IN RECORDS  IN BYTES  OUT RECORDS  OUT BYTES  ITERATOR AGE
@@ -39,7 +42,7 @@ shardId-000000000000  30          300       20           200        1500 ms
 shardId-000000000001  10          100       0            0          -
 TOTAL                 40          400       20           200        1500 ms
 `},
-		{"rates", prev, 2 * time.Second, `Stream: orders
+		{"rates", cur, prev, 2 * time.Second, `Stream: orders
 Enhanced monitoring (shard-level series in /metrics): IncomingBytes, IteratorAgeMilliseconds
 
 SHARD                 IN RECORDS  IN REC/S  IN BYTES  IN B/S  OUT RECORDS  OUT REC/S  OUT BYTES  OUT B/S  ITERATOR AGE
@@ -47,11 +50,18 @@ shardId-000000000000  30          10.0      300       100.0   20           0.0  
 shardId-000000000001  10          -         100       -       0            0.0        0          0.0      -
 TOTAL                 40          -         400       -       20           0.0        200        0.0      1500 ms
 `},
+		{"auto resharding", scaled, nil, 0, `Stream: clicks
+Enhanced monitoring (shard-level series in /metrics): none
+Automatic resharding (ON_DEMAND) since the server started: splits 3, merges 1
+
+SHARD                 IN RECORDS  IN BYTES  OUT RECORDS  OUT BYTES  ITERATOR AGE
+shardId-000000000004  0           0         0            0          -
+`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var b strings.Builder
-			if err := formatStats(&b, cur, tc.prev, tc.elapsed); err != nil {
+			if err := formatStats(&b, tc.cur, tc.prev, tc.elapsed); err != nil {
 				t.Fatal(err)
 			}
 			if b.String() != tc.want {

@@ -3718,8 +3718,13 @@ type GetStreamMetricsResponse struct {
 	// The shard-level metrics enabled for export (EnableEnhancedMonitoring).
 	ShardLevelMetrics []string        `protobuf:"bytes,2,rep,name=shard_level_metrics,json=shardLevelMetrics,proto3" json:"shard_level_metrics,omitempty"`
 	Shards            []*ShardMetrics `protobuf:"bytes,3,rep,name=shards,proto3" json:"shards,omitempty"`
-	unknownFields     protoimpl.UnknownFields
-	sizeCache         protoimpl.SizeCache
+	// The shards of an ON_DEMAND stream the server split and merged on its
+	// own since it started (spate_stream_auto_splits_total and
+	// spate_stream_auto_merges_total).
+	AutoSplits    uint64 `protobuf:"varint,4,opt,name=auto_splits,json=autoSplits,proto3" json:"auto_splits,omitempty"`
+	AutoMerges    uint64 `protobuf:"varint,5,opt,name=auto_merges,json=autoMerges,proto3" json:"auto_merges,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *GetStreamMetricsResponse) Reset() {
@@ -3771,6 +3776,20 @@ func (x *GetStreamMetricsResponse) GetShards() []*ShardMetrics {
 		return x.Shards
 	}
 	return nil
+}
+
+func (x *GetStreamMetricsResponse) GetAutoSplits() uint64 {
+	if x != nil {
+		return x.AutoSplits
+	}
+	return 0
+}
+
+func (x *GetStreamMetricsResponse) GetAutoMerges() uint64 {
+	if x != nil {
+		return x.AutoMerges
+	}
+	return 0
 }
 
 // TagResourceRequest adds or overwrites tags on the resource resource_arn
@@ -5957,12 +5976,16 @@ const file_spate_v1_spate_proto_rawDesc = "" +
 	"\"consumer_iterator_age_milliseconds\x18\a \x03(\v2;.spate.v1.ShardMetrics.ConsumerIteratorAgeMillisecondsEntryR\x1fconsumerIteratorAgeMilliseconds\x1aR\n" +
 	"$ConsumerIteratorAgeMillisecondsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x9b\x01\n" +
+	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\xdd\x01\n" +
 	"\x18GetStreamMetricsResponse\x12\x1f\n" +
 	"\vstream_name\x18\x01 \x01(\tR\n" +
 	"streamName\x12.\n" +
 	"\x13shard_level_metrics\x18\x02 \x03(\tR\x11shardLevelMetrics\x12.\n" +
-	"\x06shards\x18\x03 \x03(\v2\x16.spate.v1.ShardMetricsR\x06shards\"\xac\x01\n" +
+	"\x06shards\x18\x03 \x03(\v2\x16.spate.v1.ShardMetricsR\x06shards\x12\x1f\n" +
+	"\vauto_splits\x18\x04 \x01(\x04R\n" +
+	"autoSplits\x12\x1f\n" +
+	"\vauto_merges\x18\x05 \x01(\x04R\n" +
+	"autoMerges\"\xac\x01\n" +
 	"\x12TagResourceRequest\x12!\n" +
 	"\fresource_arn\x18\x01 \x01(\tR\vresourceArn\x12:\n" +
 	"\x04tags\x18\x02 \x03(\v2&.spate.v1.TagResourceRequest.TagsEntryR\x04tags\x1a7\n" +
