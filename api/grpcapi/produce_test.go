@@ -270,3 +270,114 @@ func TestProduceMetrics(t *testing.T) {
 		}
 	}
 }
+
+// countingStream counts a stream's messages both ways and checks, at every
+// message received, that the server holds at most produceMaxBatches
+// batches it has read and not answered.
+type countingStream struct {
+	grpc.ServerStream
+	t              *testing.T
+	mu             sync.Mutex
+	received, sent int
+	full           chan struct{} // closed when the bound is first reached
+	fullOnce       sync.Once
+}
+
+func (s *countingStream) RecvMsg(m any) error {
+	err := s.ServerStream.RecvMsg(m)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.received++
+	switch held := s.received - s.sent; {
+	case held > produceMaxBatches:
+		s.t.Errorf("%d batches read and not answered, more than %d", held, produceMaxBatches)
+	case held == produceMaxBatches:
+		s.fullOnce.Do(func() { close(s.full) })
+	}
+	return nil
+}
+
+func (s *countingStream) SendMsg(m any) error {
+	err := s.ServerStream.SendMsg(m)
+	s.mu.Lock()
+	s.sent++
+	s.mu.Unlock()
+	return err
+}
+
+// TestProduceFlowControl: a client that sends batches without reading
+// the answers is stopped at produceMaxBatches unanswered batches (the
+// server stops reading its stream), not buffered without bound; once it
+// reads, every batch is answered.
+func TestProduceFlowControl(t *testing.T) {
+	store, err := shard.Open(t.TempDir(), shard.WithDurability(shard.DurabilityRelaxed))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	cs := &countingStream{t: t, full: make(chan struct{})}
+	count := grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, _ *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		cs.ServerStream = ss
+		return handler(srv, cs)
+	})
+	conn := serveBufconn(t, func(gs *grpc.Server) { Register(gs, store) }, count)
+	c := spatev1.NewStreamServiceClient(conn)
+	ctx := testContext(t)
+	if _, err := c.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := c.Produce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const batches = 3 * produceMaxBatches
+	sent := make(chan error, 1)
+	go func() {
+		for id := range uint64(batches) {
+			// 300 records: each answer is about 25 KiB, so unread answers
+			// fill the stream's window and the server's sends block.
+			if err := stream.Send(produceReq(id, "s", "k", 300)); err != nil {
+				sent <- err
+				return
+			}
+		}
+		sent <- stream.CloseSend()
+	}()
+	// Read once the bound is reached, or once everything is sent (the
+	// windows took it all: then the bound was not needed).
+	var sendErr error
+	sendDone := false
+	select {
+	case <-cs.full:
+	case sendErr = <-sent:
+		sendDone = true
+	}
+	answered := 0
+	for {
+		resp, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp.GetErrorCode() != "" || resp.GetFailedRecordCount() != 0 {
+			t.Fatalf("batch %d: %s %s", resp.GetBatchId(), resp.GetErrorCode(), resp.GetErrorMessage())
+		}
+		answered++
+	}
+	select {
+	case <-cs.full:
+	default:
+		t.Fatalf("the server never held %d unanswered batches: the test did not reach the bound", produceMaxBatches)
+	}
+	if !sendDone {
+		sendErr = <-sent
+	}
+	if sendErr != nil || answered != batches {
+		t.Fatalf("%d of %d batches answered, send: %v", answered, batches, sendErr)
+	}
+}
