@@ -248,7 +248,11 @@ func (p *Producer) PutRecord(ctx context.Context, r Record) *PutResult {
 	} else {
 		q := p.queue(p.shards.route(hash))
 		q.push(res, now)
-		p.dispatch(q, now)
+		if p.stale {
+			p.maybeRefresh() // a refresh that gave up left the map stale
+		} else {
+			p.dispatch(q, now)
+		}
 	}
 	p.mu.Unlock()
 	return res
@@ -614,6 +618,9 @@ func (p *Producer) install(m *shardMap) {
 				nq.retryAt = q.retryAt
 			}
 		}
+		// The old queue is forgotten, but a timer of it that already
+		// fired may still dispatch it: it must hold nothing.
+		q.recs, q.queuedAt, q.bytes, q.timer = nil, nil, 0, nil
 	}
 	now := time.Now()
 	for _, r := range p.unrouted {

@@ -164,7 +164,12 @@ func testProducer(t *testing.T, f *fakeStream, opts ...ProducerOption) *Producer
 		o(&cfg)
 	}
 	p := newProducer("s", cfg, f)
-	t.Cleanup(func() { _ = p.Close(context.Background()) })
+	t.Cleanup(func() {
+		// Bounded: a Producer that cannot drain fails the test, not hangs it.
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		_ = p.Close(ctx)
+	})
 	return p
 }
 
@@ -539,5 +544,103 @@ func TestProducerBackoffStartsOver(t *testing.T) {
 	}
 	if hooks.max != 2 {
 		t.Fatalf("attempts went up to %d: the backoff kept growing though every attempt stored records", hooks.max)
+	}
+}
+
+// TestProducerReshardWhileLingering: a queue whose linger timer has
+// fired, but waits for the lock, when the map is replaced has handed its
+// records to the new queues: when its timer's dispatch runs it sends
+// nothing, and each record is sent and finished once.
+func TestProducerReshardWhileLingering(t *testing.T) {
+	f := newFakeStream(t, 2)
+	p := testProducer(t, f, WithLinger(time.Hour))
+	ctx := testCtx(t)
+	k0 := keyOfHalf(0)
+	p.Put(ctx, "first", []byte("0")) // loads the map
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := p.Put(ctx, k0, []byte("x")) // lingers, its queue's timer armed
+	m, err := newShardMap(f.shards)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.mu.Lock()
+	old := p.queues["shardId-000000000000"]
+	if old == nil || old.timer == nil {
+		p.mu.Unlock()
+		t.Fatalf("queue %+v: want a lingering record", old)
+	}
+	p.install(m)                                 // a refresh replaces the map
+	p.dispatch(old, time.Now().Add(2*time.Hour)) // what the old queue's fired timer does
+	p.mu.Unlock()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := r.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.byKey()[k0]; len(got) != 1 {
+		t.Fatalf("record sent %d times", len(got))
+	}
+}
+
+// keyOfHalf returns a partition key a 2-shard stream routes to shard half.
+func keyOfHalf(half int) string {
+	for i := 0; ; i++ {
+		k := fmt.Sprintf("k%d", i)
+		if int(partitionHash(k)[0]>>7) == half {
+			return k
+		}
+	}
+}
+
+// TestProducerRefreshAfterGivingUp: a refresh that failed with nothing
+// waiting leaves the map stale; the next Put lists the shards again
+// instead of waiting for a refresh that never comes.
+func TestProducerRefreshAfterGivingUp(t *testing.T) {
+	f := newFakeStream(t, 1)
+	gate := make(chan struct{})
+	f.gate = gate
+	p := testProducer(t, f, WithLinger(0))
+	ctx := testCtx(t)
+	first := p.Put(ctx, "a", []byte("1"))
+	f.mu.Lock()
+	for len(f.inflight) == 0 { // wait for the batch at the gate
+		f.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+		f.mu.Lock()
+	}
+	f.routeTo = "shardId-000000000009" // the map is stale
+	f.listErr = errors.New("connection refused")
+	f.gate = nil
+	f.mu.Unlock()
+	gate <- struct{}{}
+	if _, _, err := first.Wait(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// The refresh fails and, nothing waiting, gives up.
+	for {
+		p.mu.Lock()
+		gaveUp := !p.refreshing && p.stale
+		p.mu.Unlock()
+		if gaveUp {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatal(ctx.Err())
+		case <-time.After(time.Millisecond):
+		}
+	}
+	f.mu.Lock()
+	f.routeTo, f.listErr = "", nil
+	f.mu.Unlock()
+	if _, _, err := p.Put(ctx, "a", []byte("2")).Wait(ctx); err != nil {
+		t.Fatal(err)
 	}
 }
