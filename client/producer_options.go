@@ -32,7 +32,7 @@ const (
 	DefaultRequestTimeout = 30 * time.Second
 	// DefaultRetryBackoffMin and DefaultRetryBackoffMax bound the backoff
 	// before a shard's failed records are sent again: exponential from
-	// the minimum, capped at the maximum, with full jitter.
+	// the minimum, capped at the maximum, jittered: from half to all of it.
 	DefaultRetryBackoffMin = 50 * time.Millisecond
 	DefaultRetryBackoffMax = 2 * time.Second
 	// DefaultAggregateMaxBytes is the size of a KPL aggregate
