@@ -480,7 +480,7 @@ func (p *Producer) closedHard() bool { return p.ctx.Err() != nil }
 
 // backoff returns the wait before a shard's n-th retry: exponential from
 // backoffMin, capped at backoffMax, with "equal jitter": a random wait from
-// half of it to all of it, so retries spread out yet never come at once.
+// half of it to all of it, so retries spread out and none comes at once.
 func (p *Producer) backoff(n int) time.Duration {
 	d := p.cfg.backoffMin
 	for i := 1; i < n && d < p.cfg.backoffMax; i++ {
