@@ -158,8 +158,8 @@ func NewProducer(c *Client, stream string, opts ...ProducerOption) (*Producer, e
 		return nil, errors.New("client: NewProducer needs a stream name")
 	case cfg.batchMaxRecords < 1 || cfg.batchMaxRecords > DefaultBatchMaxRecords:
 		return nil, fmt.Errorf("client: batch max records %d: want 1 to %d", cfg.batchMaxRecords, DefaultBatchMaxRecords)
-	case cfg.batchMaxBytes < 1 || cfg.batchMaxBytes > DefaultBatchMaxBytes:
-		return nil, fmt.Errorf("client: batch max bytes %d: want 1 to %d", cfg.batchMaxBytes, DefaultBatchMaxBytes)
+	case cfg.batchMaxBytes < 1 || cfg.batchMaxBytes > maxBatchBytes:
+		return nil, fmt.Errorf("client: batch max bytes %d: want 1 to %d", cfg.batchMaxBytes, maxBatchBytes)
 	case cfg.maxBufferedRecords < 1 || cfg.maxBufferedBytes < 1:
 		return nil, errors.New("client: the buffer bounds must be positive")
 	case cfg.linger < 0 || cfg.recordTimeout <= 0 || cfg.requestTimeout <= 0 || cfg.backoffMin <= 0 || cfg.backoffMax < cfg.backoffMin:

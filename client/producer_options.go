@@ -13,8 +13,12 @@ const (
 	// PutRecords' limit.
 	DefaultBatchMaxRecords = 500
 	// DefaultBatchMaxBytes is the most data and partition keys in one
-	// batch: PutRecords' 5 MiB limit.
+	// batch: half of PutRecords' 10 MiB limit (5 MiB before AWS's 2025
+	// change), which keeps a batch's message well under gRPC's limit.
 	DefaultBatchMaxBytes = 5 << 20
+	// maxBatchBytes is PutRecords' limit, the most WithBatchMaxBytes
+	// takes.
+	maxBatchBytes = 10 << 20
 	// DefaultLinger is how long a record may wait for others to fill its
 	// batch while its shard has no batch in flight (franz-go and Kafka 4
 	// wait 5 ms too). Records put while a batch is in flight wait for it
@@ -128,7 +132,7 @@ func WithBatchMaxRecords(n int) ProducerOption {
 }
 
 // WithBatchMaxBytes caps the data and partition keys of one batch
-// (default DefaultBatchMaxBytes, at most 5 MiB).
+// (default DefaultBatchMaxBytes, at most 10 MiB).
 func WithBatchMaxBytes(n int) ProducerOption {
 	return func(c *producerConfig) { c.batchMaxBytes = n }
 }
