@@ -44,6 +44,8 @@ type Report struct {
 	Firehose  *FirehoseResult
 	// Reshard is the resharding-under-load measurement (nil: not run).
 	Reshard *ReshardResult
+	// Producer is the producer-SDK measurement (nil: not run).
+	Producer *ProducerResult
 }
 
 // Noisy reports whether the fsync probes before and after differ by more
@@ -164,6 +166,7 @@ func (r Report) Markdown(w io.Writer) error {
 	r.analyticsMarkdown(&b)
 	r.firehoseMarkdown(&b)
 	r.reshardMarkdown(&b)
+	r.producerMarkdown(&b)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
@@ -223,7 +226,10 @@ func (r Report) JSONLines(w io.Writer) error {
 	if err := r.sectionJSONLines(enc); err != nil {
 		return err
 	}
-	return r.reshardJSONLine(enc)
+	if err := r.reshardJSONLine(enc); err != nil {
+		return err
+	}
+	return r.producerJSONLines(enc)
 }
 
 // FormatRate renders a per-second figure with a k or M suffix; "–" for

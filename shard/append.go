@@ -48,6 +48,57 @@ type writeOp struct {
 //
 // The caller may reuse entries' Data once Append returns.
 func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]AppendResult, error) {
+	p, err := s.startAppend(ctx, name, entries, false)
+	if err != nil {
+		return nil, err
+	}
+	return p.Wait()
+}
+
+// StartAppend is Append for a pipelined producer (the gRPC Produce
+// stream), which keeps several requests in flight and must keep each
+// shard's order:
+//
+//   - It returns once the request is validated and queued for the writer,
+//     and Wait returns its results once they are durable. Requests started
+//     one after the other (one StartAppend returning before the next is
+//     called) are committed in that order, so their records in any shard
+//     get increasing sequence numbers.
+//   - A record refused on its own (a throttle of --enforce-limits, an
+//     injected fault) refuses every later record of the same shard in the
+//     request with the same error, so what is stored of each shard is a
+//     prefix of the request's records in it. A producer that sends the
+//     refused records again before anything newer for their shards keeps
+//     every partition key's order.
+//
+// The caller may reuse entries' Data once Wait returns.
+func (s *Store) StartAppend(ctx context.Context, name string, entries []Entry) (*PendingAppend, error) {
+	return s.startAppend(ctx, name, entries, true)
+}
+
+// PendingAppend is an append that StartAppend queued.
+type PendingAppend struct {
+	op      *writeOp       // nil when every entry was refused
+	refused []AppendResult // gateAppend's results; nil: none refused
+}
+
+// Wait returns the append's results, one per entry in request order, once
+// every stored entry is durable; or the error that failed the whole
+// request. It may be called more than once.
+func (p *PendingAppend) Wait() ([]AppendResult, error) {
+	if p.op == nil {
+		return p.refused, nil
+	}
+	<-p.op.done
+	if p.op.err != nil {
+		return nil, p.op.err
+	}
+	return mergeAppend(p.refused, p.op.results), nil
+}
+
+// startAppend validates, gates and queues an append; ordered refuses the
+// rest of a shard's entries after a refused one (StartAppend).
+func (s *Store) startAppend(ctx context.Context, name string, entries []Entry, ordered bool) (*PendingAppend, error) {
 	if len(entries) < 1 || len(entries) > MaxPutRecordsEntries {
 		return nil, apierr.New(apierr.InvalidArgument,
 			"a PutRecords request holds 1 to %d records; got %d", MaxPutRecordsEntries, len(entries))
@@ -97,20 +148,21 @@ func (s *Store) Append(ctx context.Context, name string, entries []Entry) ([]App
 	if err != nil {
 		return nil, err
 	}
-	var refused []AppendResult // limits.go
+	p := &PendingAppend{op: op}
 	if s.cfg.gated {
-		if refused = s.gateAppend(ctx, op); refused != nil && len(op.entries) == 0 {
-			return refused, nil
+		if p.refused = s.gateAppend(ctx, op, ordered); p.refused != nil && len(op.entries) == 0 {
+			p.op = nil
+			return p, nil
 		}
 	}
 	// Refused before it is queued: nothing of a refused append is stored.
 	if err := s.disk.admit(uint64(op.size)); err != nil {
 		return nil, err
 	}
-	if err := s.enqueue(ctx, op); err != nil {
+	if err := s.queue(ctx, op); err != nil {
 		return nil, err
 	}
-	return mergeAppend(refused, op.results), nil
+	return p, nil
 }
 
 // checkStreamRecordSize checks entries, already valid, against the
@@ -143,6 +195,17 @@ func (st *stream) route(h hashKey) *shardState {
 // failed). Once handed over, the op completes even if ctx is cancelled, so
 // that an acknowledged append is never reported as failed.
 func (s *Store) enqueue(ctx context.Context, op *writeOp) error {
+	if err := s.queue(ctx, op); err != nil {
+		return err
+	}
+	<-op.done
+	return op.err
+}
+
+// queue hands op to the writer without waiting for it: ops queued one
+// after the other are committed in that order. Once queued, op.done is
+// closed when op is committed or failed.
+func (s *Store) queue(ctx context.Context, op *writeOp) error {
 	op.done = make(chan struct{})
 	s.closeMu.RLock()
 	if s.closed.Load() {
@@ -156,8 +219,7 @@ func (s *Store) enqueue(ctx context.Context, op *writeOp) error {
 		return ctx.Err()
 	}
 	s.closeMu.RUnlock()
-	<-op.done
-	return op.err
+	return nil
 }
 
 // writeLoop is the single writer: it assigns sequence numbers and commits

@@ -129,7 +129,9 @@ func (s *Store) limited(st *stream) (limited, onDemand bool) {
 // throughput limits refuse, and takes them out of op. It returns nil when
 // it refuses none, and otherwise a result for every entry of the request
 // with the refused ones' errors set (mergeAppend fills in the rest).
-func (s *Store) gateAppend(ctx context.Context, op *writeOp) []AppendResult {
+// ordered refuses every entry after a refused one in the same shard with
+// its error (StartAppend), without drawing a fault or charging a meter.
+func (s *Store) gateAppend(ctx context.Context, op *writeOp, ordered bool) []AppendResult {
 	f := FaultsOf(ctx)
 	limited, onDemand := s.limited(op.st)
 	if f.Record == nil && !limited {
@@ -139,10 +141,13 @@ func (s *Store) gateAppend(ctx context.Context, op *writeOp) []AppendResult {
 	var results []AppendResult
 	var entries []Entry
 	var routes []*shardState
+	var stopped map[*shardState]apierr.Code // ordered: shards with a refused entry
 	for i, e := range op.entries {
 		sh := op.routes[i]
 		var code apierr.Code
-		if f.Record != nil {
+		if c, ok := stopped[sh]; ok {
+			code = c
+		} else if f.Record != nil {
 			code = f.Record(i)
 		}
 		if code == "" && limited {
@@ -169,9 +174,20 @@ func (s *Store) gateAppend(ctx context.Context, op *writeOp) []AppendResult {
 			entries = append(make([]Entry, 0, len(op.entries)), op.entries[:i]...)
 			routes = append(make([]*shardState, 0, len(op.entries)), op.routes[:i]...)
 		}
-		results[i] = AppendResult{ErrorCode: string(code), ErrorMessage: s.refusal(code, op.st.name, sh.id)}
-		if code == apierr.ProvisionedThroughputExceeded {
-			sh.stats.writeThrottled.Add(1)
+		if _, after := stopped[sh]; after {
+			results[i] = AppendResult{ErrorCode: string(code), ErrorMessage: "An earlier record of shard " + sh.id +
+				" in this request was refused; this one is refused too, to keep the shard's order."}
+		} else {
+			results[i] = AppendResult{ErrorCode: string(code), ErrorMessage: s.refusal(code, op.st.name, sh.id)}
+			if code == apierr.ProvisionedThroughputExceeded {
+				sh.stats.writeThrottled.Add(1)
+			}
+			if ordered {
+				if stopped == nil {
+					stopped = make(map[*shardState]apierr.Code, 1)
+				}
+				stopped[sh] = code
+			}
 		}
 		op.size -= recordKeyLen + encodedRecordLen(e.PartitionKey, e.Data)
 	}

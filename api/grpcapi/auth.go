@@ -22,7 +22,8 @@ type iteratorStreams interface {
 // Stream, Firehose and Analytics services prove who sent it (SigV4-signed
 // metadata: auth.SignGRPC) and be authorized by g as the IAM action
 // "kinesis:<Method>", "firehose:<Method>" or "kinesisanalytics:<Method>"
-// (Subscribe is kinesis:SubscribeToShard) on the resources its request
+// (Subscribe is kinesis:SubscribeToShard, each batch of Produce is
+// kinesis:PutRecords) on the resources its request
 // names: stream_name, stream_arn, resource_arn, shard_iterator (its stream, found in
 // store), delivery_stream_name, application_name. Failures are the
 // statuses of the API errors: Unauthenticated for the signature errors,
@@ -94,6 +95,9 @@ func (a *authorizer) authorize(ctx context.Context, method string, req any) erro
 	}
 	if action == "kinesis:Subscribe" {
 		action = "kinesis:SubscribeToShard" // the Kinesis action of push reads
+	}
+	if action == "kinesis:Produce" {
+		action = "kinesis:PutRecords" // each message is a PutRecords batch
 	}
 	resources, err := a.resources(req)
 	if err != nil {

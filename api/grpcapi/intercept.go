@@ -32,6 +32,36 @@ func InterceptOption(f Intercept) grpc.ServerOption {
 	})
 }
 
+// InterceptStreamOption returns the server option that gives f to the
+// Produce stream, which runs it before every batch as a PutRecords (and
+// answers its error in the batch's response). Give it with
+// InterceptOption.
+func InterceptStreamOption(f Intercept) grpc.ServerOption {
+	return grpc.ChainStreamInterceptor(func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
+		if info.FullMethod != spatev1.StreamService_Produce_FullMethodName {
+			return handler(srv, ss)
+		}
+		return handler(srv, &contextStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), interceptKey{}, f)})
+	})
+}
+
+type interceptKey struct{}
+
+// interceptOf returns the Intercept that InterceptStreamOption put in a
+// stream's context; nil when there is none.
+func interceptOf(ctx context.Context) Intercept {
+	f, _ := ctx.Value(interceptKey{}).(Intercept)
+	return f
+}
+
+// contextStream is a ServerStream with a context of its own.
+type contextStream struct {
+	grpc.ServerStream
+	ctx context.Context
+}
+
+func (s *contextStream) Context() context.Context { return s.ctx }
+
 // awsAction maps a full gRPC method name to the AWS API and action it
 // stands for: the services' methods are named as the AWS actions.
 func awsAction(fullMethod string) (api, action string, ok bool) {

@@ -13,6 +13,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/api/apimetrics"
+	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 
 // protocolGRPC is the protocol label of gRPC calls.
@@ -77,14 +78,37 @@ func (m *Metrics) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 }
 
 // StreamServerInterceptor times streaming calls, from their start to their
-// end.
+// end; except Produce, whose every batch is observed as a call (from when
+// it is read to when it is answered, with the code of its batch-level
+// error), and the stream only when it fails.
 func (m *Metrics) StreamServerInterceptor() grpc.StreamServerInterceptor {
 	return func(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, handler grpc.StreamHandler) error {
 		start := time.Now()
+		if info.FullMethod == spatev1.StreamService_Produce_FullMethodName {
+			observe := batchObserver(func(err error, start time.Time) { m.observe(info.FullMethod, toStatus(err), start) })
+			err := handler(srv, &contextStream{ServerStream: ss, ctx: context.WithValue(ss.Context(), batchObserverKey{}, observe)})
+			if err != nil {
+				m.observe(info.FullMethod, err, start)
+			}
+			return err
+		}
 		err := handler(srv, ss)
 		m.observe(info.FullMethod, err, start)
 		return err
 	}
+}
+
+// batchObserver observes one batch of a stream that started at start and
+// ended with err.
+type batchObserver func(err error, start time.Time)
+
+type batchObserverKey struct{}
+
+// batchObserverOf returns the batchObserver that the Metrics interceptor
+// put in a stream's context; nil when there is none.
+func batchObserverOf(ctx context.Context) batchObserver {
+	f, _ := ctx.Value(batchObserverKey{}).(batchObserver)
+	return f
 }
 
 // observe records a call of fullMethod that started at start and ended

@@ -258,35 +258,12 @@ func (s *Server) PutRecords(ctx context.Context, req *spatev1.PutRecordsRequest)
 	if err != nil {
 		return nil, s.fail(ctx, "PutRecords", err)
 	}
-	entries := make([]shard.Entry, len(req.GetRecords()))
-	for i, r := range req.GetRecords() {
-		entries[i] = shard.Entry{
-			PartitionKey:    r.GetPartitionKey(),
-			ExplicitHashKey: r.GetExplicitHashKey(),
-			Data:            r.GetData(),
-		}
-	}
-	res, err := s.store.Append(ctx, name, entries)
+	res, err := s.store.Append(ctx, name, putEntries(req.GetRecords()))
 	if err != nil {
 		return nil, s.fail(ctx, "PutRecords", err)
 	}
-	resp := &spatev1.PutRecordsResponse{
-		Records:        make([]*spatev1.PutRecordsResultEntry, len(res)),
-		EncryptionType: shard.EncryptionTypeOf(res),
-	}
-	// One allocation for the entries, not one per record (up to 500).
-	entriesOut := make([]spatev1.PutRecordsResultEntry, len(res))
-	for i, r := range res {
-		if r.ErrorCode != "" {
-			resp.FailedRecordCount++
-		}
-		e := &entriesOut[i]
-		e.SequenceNumber = r.SequenceNumber
-		e.ShardId = r.ShardID
-		e.ErrorCode = r.ErrorCode
-		e.ErrorMessage = r.ErrorMessage
-		resp.Records[i] = e
-	}
+	resp := &spatev1.PutRecordsResponse{EncryptionType: shard.EncryptionTypeOf(res)}
+	resp.Records, resp.FailedRecordCount = putResults(res)
 	return resp, nil
 }
 

@@ -39,6 +39,7 @@ type benchFlags struct {
 	firehose        bool
 	s3              s3store.Config
 	reshard         bool
+	producer        bool
 }
 
 func newBenchCmd() *cobra.Command {
@@ -64,7 +65,10 @@ Firehose MB/s delivered to S3 with GZIP beside GZIP alone, when an S3
 endpoint is given (--s3-endpoint, or the env scripts/s3-server.sh prints);
 and puts at a steady rate while the stream is split and merged: throughput
 and p50/p99 latency beside the same with the shards left alone, and how
-long a reshard takes to take effect (--reshard).
+long a reshard takes to take effect (--reshard); and the Go SDK's
+producer: 8 producers putting single records, each acknowledged, over the
+Produce stream and over unary PutRecords, beside the same 8 putting
+batches of 500 with PutRecords (--producer).
 
 Workloads: the headline case (100 B records, batch 500, 4 shards, 1
 producer) and one variation per dimension: 1 KiB records; batch 1
@@ -120,6 +124,7 @@ See docs/benchmarks.md.`,
 	fl.StringVar(&f.s3.SecretKey, "s3-secret-key", s3env("SECRET_KEY"), "S3 secret key (env SPATE_S3_SECRET_KEY or SPATE_TEST_S3_SECRET_KEY)")
 	fl.StringVar(&f.s3.Region, "s3-region", s3env("REGION"), "S3 region (env SPATE_S3_REGION or SPATE_TEST_S3_REGION; default us-east-1)")
 	fl.BoolVar(&f.reshard, "reshard", true, "also measure puts while the stream is split and merged (resharding under load)")
+	fl.BoolVar(&f.producer, "producer", true, "also measure the Go SDK's producer: 8 producers putting single records, each acknowledged, beside batched PutRecords")
 	fl.StringVar(&f.cpuProf, "cpuprofile", "", "write a CPU profile of the whole run to this file (go tool pprof reads it)")
 	return cmd
 }
@@ -275,6 +280,9 @@ func benchSections(cmd *cobra.Command, f benchFlags, rep *bench.Report) error {
 			return err
 		}
 		rep.Reshard = &res
+	}
+	if f.producer {
+		return benchProducer(cmd, f, rep)
 	}
 	return nil
 }

@@ -121,6 +121,8 @@ func TestBenchRun(t *testing.T) {
 		"| PutRecordBatch to S3, GZIP | no S3 endpoint (run scripts/s3-server.sh start) |",
 		"### Resharding under load",
 		"| resharding | ",
+		"### Producer SDK",
+		"| SDK over produce, single records | ",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -131,8 +133,10 @@ func TestBenchRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	// pebble-raw, nats, q5, q7, q11, Firehose, resharding.
-	if len(lines) != 7 || !strings.Contains(lines[6], `"target":"reshard-under-load"`) || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) ||
+	// pebble-raw, nats, q5, q7, q11, Firehose, resharding, and the
+	// producer SDK's batched figure and two transports.
+	if len(lines) != 10 || !strings.Contains(lines[6], `"target":"reshard-under-load"`) ||
+		!strings.Contains(lines[7], `"target":"producer-batched-putrecords"`) || !strings.Contains(lines[9], `"target":"producer-sdk-putrecords"`) || !strings.Contains(lines[0], `"target":"pebble-raw"`) || !strings.Contains(lines[1], `"status":"not installed`) ||
 		!strings.Contains(lines[4], `"query":"q11"`) || !strings.Contains(lines[5], `"target":"firehose-s3-gzip"`) {
 		t.Errorf("json lines = %q", lines)
 	}

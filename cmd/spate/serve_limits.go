@@ -98,7 +98,7 @@ func (c *limitsConfig) grpcOptions() []grpc.ServerOption {
 	if c.intercept == nil {
 		return nil
 	}
-	return []grpc.ServerOption{grpcapi.InterceptOption(c.intercept)}
+	return []grpc.ServerOption{grpcapi.InterceptOption(c.intercept), grpcapi.InterceptStreamOption(c.intercept)}
 }
 
 // gate is what runs before every action: the control-plane rates, then

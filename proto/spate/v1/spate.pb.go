@@ -1995,7 +1995,8 @@ func (x *PutRecordsRequestEntry) GetPartitionKey() string {
 	return ""
 }
 
-// PutRecordsRequest holds 1 to 500 records, at most 5 MiB in all.
+// PutRecordsRequest holds 1 to 500 records, at most 10 MiB in all (data
+// plus partition keys).
 type PutRecordsRequest struct {
 	state         protoimpl.MessageState    `protogen:"open.v1"`
 	StreamName    string                    `protobuf:"bytes,1,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
@@ -5534,7 +5535,7 @@ type ProduceRequest struct {
 	BatchId    uint64 `protobuf:"varint,1,opt,name=batch_id,json=batchId,proto3" json:"batch_id,omitempty"`
 	StreamName string `protobuf:"bytes,2,opt,name=stream_name,json=streamName,proto3" json:"stream_name,omitempty"`
 	StreamArn  string `protobuf:"bytes,3,opt,name=stream_arn,json=streamArn,proto3" json:"stream_arn,omitempty"`
-	// 1 to 500 records, at most 5 MiB in all, as in PutRecords.
+	// 1 to 500 records, at most 10 MiB in all, as in PutRecords.
 	Records       []*PutRecordsRequestEntry `protobuf:"bytes,4,rep,name=records,proto3" json:"records,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
