@@ -121,11 +121,11 @@ func checkStreamRecordSize(st *stream, entries []Entry) error {
 		return nil // validateEntry checked it
 	}
 	for i, e := range entries {
-		where := "record"
-		if len(entries) > 1 {
-			where = "record " + itoa(i)
+		idx := i
+		if len(entries) == 1 {
+			idx = -1
 		}
-		if err := checkRecordSize(where, e, limit); err != nil {
+		if err := checkRecordSize(idx, e, limit); err != nil {
 			return err
 		}
 	}
