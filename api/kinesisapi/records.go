@@ -63,13 +63,18 @@ func newRecordBlock() *recordBlock { return &recordBlock{jsonLen: 2, cborText: t
 // AppendRecord copies r into the block (shard.RecordSink).
 func (b *recordBlock) AppendRecord(r *shard.RecordView) error {
 	size := len(r.SequenceNumber) + len(r.PartitionKey) + len(r.Data)
-	if cap(b.recs) == 0 {
+	if len(b.recs) == 0 {
 		// Sized for the records the read may still return, as if they
 		// were the size of this one, with some room for longer keys:
-		// growing instead copies several times the final size.
+		// growing instead copies several times the final size. A block
+		// that reset kept is used as it is when it is large enough.
 		n := min(r.RecordsLeft, shard.MaxGetRecordsLimit, r.BytesLeft/max(r.ValueLen, 1)+1)
-		b.recs = make([]recordMeta, 0, n)
-		b.buf = nozero.Bytes(n * (size + 8))
+		if cap(b.recs) < n {
+			b.recs = make([]recordMeta, 0, n)
+		}
+		if cap(b.buf) < n*(size+8) {
+			b.buf = nozero.Bytes(n * (size + 8))
+		}
 	}
 	if cap(b.buf)-len(b.buf) < size {
 		grown := nozero.Bytes(max(2*cap(b.buf), len(b.buf)+size))[:len(b.buf)]
