@@ -43,7 +43,7 @@ type recordBlock struct {
 type recordMeta struct {
 	arrivalMs int64
 	dataLen   uint32 // at most shard.MaxRecordSizeLimit
-	keyLen    uint16 // at most 256
+	keyLen    uint16 // 256 characters at most: 1 KiB of UTF-8
 	seqLen    uint8  // shard.SequenceNumberLen from the store
 	flags     uint8
 }
