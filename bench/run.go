@@ -263,8 +263,13 @@ func measure(ctx context.Context, d Driver, w Workload, cfg Config) (trial, erro
 func NewBatch(n, size int) [][]byte {
 	size = max(size, stampLen)
 	buf := make([]byte, n*size)
-	for i := range buf {
-		buf[i] = 'a' + byte(i%26)
+	// The filler is a, b, ..., z over and over: copied in doubling runs
+	// rather than computed byte by byte, which cost about 0.2 ms for a
+	// batch of 500 records of 100 B, inside every put's measured latency
+	// (from its scheduled time) and on the cores the targets use.
+	const alphabet = "abcdefghijklmnopqrstuvwxyz"
+	for filled := copy(buf, alphabet); filled < len(buf); {
+		filled += copy(buf[filled:], buf[:filled-filled%len(alphabet)])
 	}
 	out := make([][]byte, n)
 	for i := range out {

@@ -115,6 +115,17 @@ func TestNewBatch(t *testing.T) {
 	if b[1][0] == b[0][0] && b[1][1] == b[0][1] && b[1][7] == b[0][7] {
 		t.Error("stamping record 0 changed record 1")
 	}
+	for _, n := range []int{1, 7, 500} { // the filler is a..z repeated across records
+		var all []byte
+		for _, r := range NewBatch(n, 100) {
+			all = append(all, r...)
+		}
+		for i, c := range all {
+			if c != 'a'+byte(i%26) {
+				t.Fatalf("NewBatch(%d, 100): byte %d is %q, want %q", n, i, c, 'a'+byte(i%26))
+			}
+		}
+	}
 	if got := NewBatch(1, 3); len(got[0]) != stampLen {
 		t.Errorf("record of 3 bytes: len %d, want room for the stamp (%d)", len(got[0]), stampLen)
 	}

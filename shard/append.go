@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sort"
+	"unsafe"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
@@ -173,11 +174,11 @@ func checkStreamRecordSize(st *stream, entries []Entry) error {
 		return nil // validateEntry checked it
 	}
 	for i, e := range entries {
-		where := "record"
-		if len(entries) > 1 {
-			where = "record " + itoa(i)
+		idx := i
+		if len(entries) == 1 {
+			idx = -1
 		}
-		if err := checkRecordSize(where, e, limit); err != nil {
+		if err := checkRecordSize(idx, e, limit); err != nil {
 			return err
 		}
 	}
@@ -393,7 +394,10 @@ func stageAppend(b *pebble.Batch, entries []Entry, routes []*shardState, now int
 		results[i].ShardID = sh.id
 		seqs = appendSeq(seqs, sh.streamID, sh.index, ctr)
 	}
-	all := string(seqs)
+	// The results alias seqs instead of a copy of it (the copy was a
+	// quarter of this function's time). Invariant: nothing writes seqs
+	// from here on.
+	all := unsafe.String(unsafe.SliceData(seqs), len(seqs))
 	for i := range results {
 		results[i].SequenceNumber = all[i*SequenceNumberLen : (i+1)*SequenceNumberLen]
 	}

@@ -129,11 +129,31 @@ func formatSeq(streamID, shard uint32, ctr uint64) string {
 	return string(appendSeq(b, streamID, shard, ctr))
 }
 
+// appendSeq appends the sequence number of counter ctr of a stream's
+// shard: "49", then the stream's id in 10 digits, the shard's index in 12
+// and the counter in 32, each padded with zeros. It writes the digits into
+// a copy of seqZeros instead of padding digit by digit: the single writer
+// formats one per record it stages.
 func appendSeq(b []byte, streamID, shard uint32, ctr uint64) []byte {
-	b = append(b, '4', '9')
-	b = appendPadded(b, uint64(streamID), 10)
-	b = appendPadded(b, uint64(shard), 12)
-	return appendPadded(b, ctr, 32)
+	n := len(b)
+	b = append(b, seqZeros...)
+	s := b[n:]
+	putDecimal(s[:SequenceNumberLen-seqCounterDigits-12], uint64(streamID))
+	putDecimal(s[:SequenceNumberLen-seqCounterDigits], uint64(shard))
+	putDecimal(s, ctr)
+	return b
+}
+
+// seqZeros is the sequence number of stream 0, shard 0, counter 0.
+const seqZeros = "49" + "000000000000000000000000000000000000000000000000000000"
+
+// putDecimal writes v in decimal at the end of dst, which holds '0's and
+// has room for its digits.
+func putDecimal(dst []byte, v uint64) {
+	for i := len(dst) - 1; v > 0; i-- {
+		dst[i] = byte('0' + v%10)
+		v /= 10
+	}
 }
 
 func appendPadded(b []byte, v uint64, width int) []byte {

@@ -7,7 +7,6 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"fmt"
-	"strconv"
 
 	"github.com/cockroachdb/pebble/v2"
 	"github.com/spatehq/spate/apierr"
@@ -571,12 +570,10 @@ const seqCounterDigits = 32
 // same prefix again for every record of a read.
 func appendSeqCounter(b, prefix []byte, ctr uint64) []byte {
 	b = append(b, prefix...)
-	var d [20]byte // a uint64 has at most 20 digits
-	digits := strconv.AppendUint(d[:0], ctr, 10)
-	for range seqCounterDigits - len(digits) {
-		b = append(b, '0')
-	}
-	return append(b, digits...)
+	n := len(b)
+	b = append(b, seqZeros[SequenceNumberLen-seqCounterDigits:]...)
+	putDecimal(b[n:], ctr)
+	return b
 }
 
 // incrementSeq turns seq into the sequence number that follows it (the

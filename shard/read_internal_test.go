@@ -1,6 +1,9 @@
 package shard
 
-import "testing"
+import (
+	"fmt"
+	"testing"
+)
 
 func TestAppendSeqCounterMatchesFormatSeq(t *testing.T) {
 	tests := []struct {
@@ -13,6 +16,11 @@ func TestAppendSeqCounterMatchesFormatSeq(t *testing.T) {
 		{7, 0, 1234567890123},
 	}
 	for _, tt := range tests {
+		// The layout, spelled out: "49", then the fields zero-padded.
+		layout := fmt.Sprintf("49%010d%012d%032d", tt.streamID, tt.shard, tt.ctr)
+		if got := string(appendSeq([]byte("x"), tt.streamID, tt.shard, tt.ctr)); got != "x"+layout {
+			t.Errorf("appendSeq(x, %d, %d, %d) = %s, want x%s", tt.streamID, tt.shard, tt.ctr, got, layout)
+		}
 		prefix := appendSeq(nil, tt.streamID, tt.shard, 0)[:SequenceNumberLen-seqCounterDigits]
 		got := string(appendSeqCounter(nil, prefix, tt.ctr))
 		if want := formatSeq(tt.streamID, tt.shard, tt.ctr); got != want {

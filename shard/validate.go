@@ -61,21 +61,17 @@ func ValidateConsumerName(field, name string) error {
 }
 
 func validateEntry(i int, e Entry) error {
-	where := "record"
-	if i >= 0 {
-		where = "record " + itoa(i)
-	}
 	n := utf8.RuneCountInString(e.PartitionKey)
 	if n < 1 || n > MaxPartitionKeyLen {
 		return apierr.New(apierr.Validation,
-			"%s: partition key must be 1 to %d Unicode characters, got %d", where, MaxPartitionKeyLen, n)
+			"%s: partition key must be 1 to %d Unicode characters, got %d", recordWhere(i), MaxPartitionKeyLen, n)
 	}
 	// The gRPC API decodes strings without checking their encoding (see
 	// grpcapi's codec), so this is where bytes that are not UTF-8 stop.
 	if !utf8.ValidString(e.PartitionKey) {
-		return apierr.New(apierr.Validation, "%s: partition key is not valid UTF-8", where)
+		return apierr.New(apierr.Validation, "%s: partition key is not valid UTF-8", recordWhere(i))
 	}
-	if err := checkRecordSize(where, e, MaxRecordSizeLimit); err != nil {
+	if err := checkRecordSize(i, e, MaxRecordSizeLimit); err != nil {
 		return err
 	}
 	if e.ExplicitHashKey != "" {
@@ -86,14 +82,24 @@ func validateEntry(i int, e Entry) error {
 	return nil
 }
 
-// checkRecordSize refuses an entry larger than limit, a stream's
-// maximum record size.
-func checkRecordSize(where string, e Entry, limit int) error {
+// checkRecordSize refuses entry i (-1: the request's only one) when it is
+// larger than limit, a stream's maximum record size.
+func checkRecordSize(i int, e Entry, limit int) error {
 	if size := len(e.Data) + len(e.PartitionKey); size > limit {
 		return apierr.New(apierr.InvalidArgument,
-			"%s: data plus partition key is %d bytes; the limit is %d bytes (%d KiB)", where, size, limit, limit>>10)
+			"%s: data plus partition key is %d bytes; the limit is %d bytes (%d KiB)", recordWhere(i), size, limit, limit>>10)
 	}
 	return nil
+}
+
+// recordWhere names entry i of a request in an error ("record 3"), or
+// "record" for i < 0 (the request's only one). Only errors build it: a
+// string per record of every PutRecords was 2 to 3% of the put path's CPU.
+func recordWhere(i int) string {
+	if i < 0 {
+		return "record"
+	}
+	return "record " + itoa(i)
 }
 
 func validateTags(tags map[string]string) error {

@@ -267,34 +267,18 @@ func (h *handler) getShardIterator(ctx context.Context, in *getShardIteratorRequ
 }
 
 func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRecordsReply, error) {
-	out, err := h.store.GetRecords(ctx, str(in.ShardIterator), num(in.Limit))
+	records := newRecordBlock()
+	out, err := h.store.GetRecordsInto(ctx, str(in.ShardIterator), num(in.Limit), records)
 	if err != nil {
 		return getRecordsReply{}, err
 	}
 	return getRecordsReply{
-		Records:            toRecordsOut(out.Records),
+		Records:            records,
 		NextShardIterator:  out.NextIterator,
 		MillisBehindLatest: out.MillisBehindLatest,
 		ChildShards:        toChildShardsOut(out.ChildShards),
 		src:                out,
 	}, nil
-}
-
-// toRecordsOut is records as GetRecords and SubscribeToShard return them.
-func toRecordsOut(records []shard.Record) []recordOut {
-	out := make([]recordOut, len(records))
-	for i, r := range records {
-		out[i] = recordOut{
-			SequenceNumber:              r.SequenceNumber,
-			ApproximateArrivalTimestamp: awsproto.EpochSeconds(r.ArrivalTime),
-			Data:                        nonNil(r.Data), // a required member: "" for an empty record, never null
-			PartitionKey:                r.PartitionKey,
-		}
-		if r.Encrypted {
-			out[i].EncryptionType = shard.EncryptionKMS
-		}
-	}
-	return out
 }
 
 // toChildShardsOut is children as GetRecords and SubscribeToShard return

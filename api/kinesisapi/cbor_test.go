@@ -15,6 +15,7 @@ import (
 	"github.com/spatehq/spate/api/awsproto"
 	"github.com/spatehq/spate/api/awsproto/awsprototest"
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/shard"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden CBOR files in testdata/cbor")
@@ -102,9 +103,9 @@ func TestCBORGolden(t *testing.T) {
 		{name: "GetRecords", action: "GetRecords",
 			request: map[string]any{"ShardIterator": "AAAA", "Limit": 100},
 			wantIn:  &getRecordsRequest{ShardIterator: new("AAAA"), Limit: new(int32(100))},
-			reply: getRecordsReply{Records: []recordOut{
+			reply: getRecordsReply{Records: blockOf([]recordOut{
 				{SequenceNumber: "1", ApproximateArrivalTimestamp: awsproto.EpochSeconds(at), Data: []byte("hello"), PartitionKey: "k"},
-			}, NextShardIterator: "BBBB", MillisBehindLatest: 0},
+			}), NextShardIterator: "BBBB", MillisBehindLatest: 0},
 			wantOut: map[string]any{"Records": []any{map[string]any{
 				"SequenceNumber": "1", "ApproximateArrivalTimestamp": epochMillis(1700000000123), "Data": []byte("hello"), "PartitionKey": "k",
 			}}, "NextShardIterator": "BBBB", "MillisBehindLatest": uint64(0)}},
@@ -170,20 +171,20 @@ func TestGetRecordsAppendCBOR(t *testing.T) {
 		reply    getRecordsReply
 		appended bool
 	}{
-		{"empty", getRecordsReply{Records: []recordOut{}, NextShardIterator: "it"}, true},
-		{"plain", getRecordsReply{Records: []recordOut{
+		{"empty", getRecordsReply{Records: blockOf([]recordOut{}), NextShardIterator: "it"}, true},
+		{"plain", getRecordsReply{Records: blockOf([]recordOut{
 			{SequenceNumber: "49" + strings.Repeat("0", 54), ApproximateArrivalTimestamp: at, Data: []byte("hello"), PartitionKey: "k-1"},
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: awsproto.EpochSeconds(time.UnixMilli(-1500)), Data: []byte{}, PartitionKey: "日本 \" \\"},
 			{SequenceNumber: "3", ApproximateArrivalTimestamp: at, Data: make([]byte, 70000), PartitionKey: strings.Repeat("p", 256)},
-		}, NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}, true},
-		{"encrypted", getRecordsReply{Records: []recordOut{
+		}), NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}, true},
+		{"encrypted", getRecordsReply{Records: blockOf([]recordOut{
 			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("sealed at rest"), PartitionKey: "k", EncryptionType: "KMS"},
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("clear"), PartitionKey: "k"},
-		}, NextShardIterator: "it"}, true},
-		{"nil data, no iterator", getRecordsReply{Records: []recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}}, MillisBehindLatest: -1}, true},
-		{"invalid UTF-8 is left to the transcoding", getRecordsReply{Records: []recordOut{
-			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "bad \xff"}}}, false},
-		{"child shards are left to the transcoding", getRecordsReply{Records: []recordOut{},
+		}), NextShardIterator: "it"}, true},
+		{"nil data, no iterator", getRecordsReply{Records: blockOf([]recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}}), MillisBehindLatest: -1}, true},
+		{"invalid UTF-8 is left to the transcoding", getRecordsReply{Records: blockOf([]recordOut{
+			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "bad \xff"}})}, false},
+		{"child shards are left to the transcoding", getRecordsReply{Records: blockOf([]recordOut{}),
 			ChildShards: []childShardOut{{ShardID: "shardId-000000000002", ParentShards: []string{"shardId-000000000000"}, HashKeyRange: hashKeyRange{StartingHashKey: "0", EndingHashKey: "9"}}}}, false},
 	}
 	for _, tt := range tests {
@@ -338,7 +339,8 @@ func TestCBORAppendersKnowEveryField(t *testing.T) {
 		{reflect.TypeFor[putRecordsReply](), 3},
 		{reflect.TypeFor[putRecordsResult](), 4},
 		{reflect.TypeFor[getRecordsReply](), 5}, // with src, the read budget
-		{reflect.TypeFor[recordOut](), 5},
+		{reflect.TypeFor[subscribeToShardEvent](), 4},
+		{reflect.TypeFor[shard.RecordView](), 8}, // recordBlock.AppendRecord's input
 	} {
 		if n := tc.typ.NumField(); n != tc.fields {
 			t.Errorf("%s has %d fields; its AppendCBOR (and AppendJSON) know %d", tc.typ, n, tc.fields)

@@ -2,7 +2,6 @@ package kinesisapi
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"strconv"
 
@@ -41,24 +40,19 @@ const (
 
 // JSONLen bounds the length of AppendJSON's output.
 func (r getRecordsReply) JSONLen() int {
-	return replyFramingLen + jsonStringLen(r.NextShardIterator) + recordsJSONLen(r.Records, r.ChildShards)
+	return replyFramingLen + jsonStringLen(r.NextShardIterator) + r.Records.JSONLen() + childShardsJSONLen(r.ChildShards)
 }
 
-// recordsJSONLen bounds the length of records and children in JSON.
-func recordsJSONLen(records []recordOut, children []childShardOut) int {
-	n := len(records) * recordFramingLen
-	for i := range records {
-		rec := &records[i]
-		n += jsonStringLen(rec.SequenceNumber) + base64.StdEncoding.EncodedLen(len(rec.Data)) + jsonStringLen(rec.PartitionKey)
-	}
-	return n + 1024*len(children) // ample; were it short, append would only reallocate
+// childShardsJSONLen bounds the length of children in JSON.
+func childShardsJSONLen(children []childShardOut) int {
+	return 1024 * len(children) // ample; were it short, append would only reallocate
 }
 
 // AppendJSON appends the reply exactly as encoding/json (without HTML
 // escaping) would encode it.
 func (r getRecordsReply) AppendJSON(b []byte) []byte {
 	b = append(b, `{"Records":`...)
-	b = appendRecordsJSON(b, r.Records)
+	b = r.Records.AppendJSON(b)
 	if r.NextShardIterator != "" {
 		b = append(b, jsonNextIterator...)
 		b = appendJSONString(b, r.NextShardIterator)
@@ -76,38 +70,6 @@ func appendLagAndChildrenJSON(b []byte, millisBehind int64, children []childShar
 		b = appendJSONSlow(b, children)
 	}
 	return append(b, '}')
-}
-
-// appendRecordsJSON appends records as a JSON array, exactly as
-// encoding/json (without HTML escaping) would encode it.
-func appendRecordsJSON(b []byte, records []recordOut) []byte {
-	b = append(b, '[')
-	for i := range records {
-		rec := &records[i]
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, jsonRecordSeq...)
-		b = appendJSONString(b, rec.SequenceNumber)
-		b = append(b, jsonRecordTime...)
-		b = rec.ApproximateArrivalTimestamp.AppendJSON(b)
-		b = append(b, jsonRecordData...)
-		if rec.Data == nil {
-			b = append(b, "null"...)
-		} else {
-			b = append(b, '"')
-			b = base64.StdEncoding.AppendEncode(b, rec.Data)
-			b = append(b, '"')
-		}
-		b = append(b, jsonRecordKey...)
-		b = appendJSONString(b, rec.PartitionKey)
-		if rec.EncryptionType != "" {
-			b = append(b, jsonRecordEnc...)
-			b = appendJSONString(b, rec.EncryptionType)
-		}
-		b = append(b, '}')
-	}
-	return append(b, ']')
 }
 
 // plainJSONString reports whether encoding/json writes s as it is between

@@ -1,9 +1,7 @@
 package kinesisapi
 
 import (
-	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"strings"
 	"testing"
 	"time"
@@ -20,34 +18,31 @@ func TestGetRecordsAppendJSON(t *testing.T) {
 		name  string
 		reply getRecordsReply
 	}{
-		{"empty", getRecordsReply{Records: []recordOut{}, NextShardIterator: "it", MillisBehindLatest: 0}},
-		{"no iterator (shard ended) and child shards", getRecordsReply{Records: []recordOut{},
+		{"empty", getRecordsReply{Records: blockOf([]recordOut{}), NextShardIterator: "it", MillisBehindLatest: 0}},
+		{"no iterator (shard ended) and child shards", getRecordsReply{Records: blockOf([]recordOut{}),
 			ChildShards: []childShardOut{{ShardID: "shardId-000000000002", ParentShards: []string{"shardId-000000000000"}, HashKeyRange: hashKeyRange{StartingHashKey: "0", EndingHashKey: "9"}}}}},
-		{"plain", getRecordsReply{Records: []recordOut{
+		{"plain", getRecordsReply{Records: blockOf([]recordOut{
 			{SequenceNumber: "49" + strings.Repeat("0", 54), ApproximateArrivalTimestamp: at, Data: []byte("hello"), PartitionKey: "k-1"},
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: awsproto.EpochSeconds(time.UnixMilli(-1500)), Data: []byte{}, PartitionKey: "x"},
-		}, NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}},
-		{"nil data", getRecordsReply{Records: []recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}}}},
-		{"encrypted and clear", getRecordsReply{Records: []recordOut{
+		}), NextShardIterator: "AAAA-_", MillisBehindLatest: 12345}},
+		{"nil data is empty, not null", getRecordsReply{Records: blockOf([]recordOut{{SequenceNumber: "1", ApproximateArrivalTimestamp: at, PartitionKey: "k"}})}},
+		{"encrypted and clear", getRecordsReply{Records: blockOf([]recordOut{
 			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte("sealed"), PartitionKey: "k", EncryptionType: "KMS"},
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("clear"), PartitionKey: "k"},
-		}, NextShardIterator: "it"}},
-		{"keys that need escaping", getRecordsReply{Records: []recordOut{
+		}), NextShardIterator: "it"}},
+		{"keys that need escaping", getRecordsReply{Records: blockOf([]recordOut{
 			{SequenceNumber: "1", ApproximateArrivalTimestamp: at, Data: []byte{0, 1, 2, 255}, PartitionKey: `quote " and \ backslash`},
 			{SequenceNumber: "2", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "<html> & \u2028 \x01 \b \f \n \t é 日本"},
 			{SequenceNumber: "3", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "bad utf-8 \xff\xfe"},
 			{SequenceNumber: "4", ApproximateArrivalTimestamp: at, Data: []byte("d"), PartitionKey: "del \x7f"},
-		}, MillisBehindLatest: -1}},
+		}), MillisBehindLatest: -1}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var want bytes.Buffer
-			enc := json.NewEncoder(&want)
-			enc.SetEscapeHTML(false)
-			if err := enc.Encode(struct{ getRecordsReply }{tt.reply}); err != nil { // embedded: not an Appender
-				t.Fatal(err)
-			}
-			wantJSON := strings.TrimSuffix(want.String(), "\n")
+			wantJSON := referenceJSON(t, struct {
+				Records []recordOut `json:"Records"`
+				getRecordsReply
+			}{recordsOf(tt.reply.Records), tt.reply})
 			got := string(tt.reply.AppendJSON(nil))
 			if got != wantJSON {
 				t.Errorf("AppendJSON\n got: %s\nwant: %s", got, wantJSON)

@@ -57,7 +57,7 @@ type streamStore interface {
 	Limits(ctx context.Context) (shard.Limits, error)
 	Append(ctx context.Context, stream string, entries []shard.Entry) ([]shard.AppendResult, error)
 	ShardIterator(ctx context.Context, stream, shardID string, pos shard.Position) (string, error)
-	GetRecords(ctx context.Context, iterator string, limit int) (shard.GetRecordsOutput, error)
+	GetRecordsInto(ctx context.Context, iterator string, limit int, sink shard.RecordSink) (shard.GetRecordsOutput, error)
 	IteratorStream(iterator string) (string, error)
 	EnableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)
 	DisableEnhancedMonitoring(ctx context.Context, name string, metrics []shard.ShardLevelMetric) (shard.EnhancedMonitoringResult, error)

@@ -396,8 +396,24 @@ func (f *fakeStore) ResolveStream(name, arn string) (string, error) { return f.r
 func (f *fakeStore) Append(ctx context.Context, stream string, entries []shard.Entry) ([]shard.AppendResult, error) {
 	return f.append(ctx, stream, entries)
 }
-func (f *fakeStore) GetRecords(ctx context.Context, iterator string, limit int) (shard.GetRecordsOutput, error) {
-	return f.getRecords(ctx, iterator, limit)
+
+// GetRecordsInto hands getRecords' records to sink, as the store's read does.
+func (f *fakeStore) GetRecordsInto(ctx context.Context, iterator string, limit int, sink shard.RecordSink) (shard.GetRecordsOutput, error) {
+	out, err := f.getRecords(ctx, iterator, limit)
+	if err != nil {
+		return out, err
+	}
+	for i, r := range out.Records {
+		v := shard.RecordView{
+			SequenceNumber: []byte(r.SequenceNumber), ArrivalMs: r.ArrivalTime.UnixMilli(), PartitionKey: []byte(r.PartitionKey),
+			Data: r.Data, Encrypted: r.Encrypted, RecordsLeft: len(out.Records) - i, BytesLeft: shard.MaxGetRecordsBytes, ValueLen: len(r.Data) + 16,
+		}
+		if err := sink.AppendRecord(&v); err != nil {
+			return shard.GetRecordsOutput{}, err
+		}
+	}
+	out.Records = nil
+	return out, nil
 }
 
 func TestInternalFailureIsLoggedNotShown(t *testing.T) {

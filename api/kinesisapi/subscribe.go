@@ -63,7 +63,7 @@ const (
 // subscribeStore is what SubscribeToShard needs of the store.
 type subscribeStore interface {
 	Seek(ctx context.Context, name, shardID string, pos shard.Position) (shard.Cursor, error)
-	Read(ctx context.Context, c shard.Cursor, limit, maxBytes int) (shard.ReadResult, error)
+	ReadInto(ctx context.Context, c shard.Cursor, limit, maxBytes int, sink shard.RecordSink) (shard.ReadResult, error)
 	Wait(ctx context.Context, c shard.Cursor) error
 	AcquireConsumer(ctx context.Context, name string) (context.Context, func())
 	FanOutLimited(name string) bool
@@ -85,7 +85,7 @@ type startingPosition struct {
 // subscribeToShardEvent is a SubscribeToShardEvent; it encodes itself as
 // GetRecords' reply does.
 type subscribeToShardEvent struct {
-	Records                    []recordOut     `json:"Records"`
+	Records                    *recordBlock    `json:"-"` // records.go; nil for none
 	ContinuationSequenceNumber string          `json:"ContinuationSequenceNumber"`
 	MillisBehindLatest         int64           `json:"MillisBehindLatest"`
 	ChildShards                []childShardOut `json:"ChildShards,omitempty"`
@@ -103,12 +103,12 @@ const (
 )
 
 func (e subscribeToShardEvent) JSONLen() int {
-	return eventFramingLen + jsonStringLen(e.ContinuationSequenceNumber) + recordsJSONLen(e.Records, e.ChildShards)
+	return eventFramingLen + jsonStringLen(e.ContinuationSequenceNumber) + e.Records.JSONLen() + childShardsJSONLen(e.ChildShards)
 }
 
 func (e subscribeToShardEvent) AppendJSON(b []byte) []byte {
 	b = append(b, `{"Records":`...)
-	b = appendRecordsJSON(b, e.Records)
+	b = e.Records.AppendJSON(b)
 	b = append(b, jsonContinuation...)
 	b = appendJSONString(b, e.ContinuationSequenceNumber)
 	return appendLagAndChildrenJSON(b, e.MillisBehindLatest, e.ChildShards)
@@ -122,7 +122,7 @@ func (e subscribeToShardEvent) AppendCBOR(b []byte) ([]byte, bool) {
 	}
 	b = awsproto.AppendCBORMap(b, 3)
 	b = awsproto.AppendCBORText(b, "Records")
-	b, ok := appendRecordsCBOR(b, e.Records)
+	b, ok := e.Records.AppendCBOR(b)
 	if !ok {
 		return nil, false
 	}
@@ -356,6 +356,7 @@ func (s *subscription) run(ctx context.Context, w *awsproto.EventWriter) error {
 	store, f := s.h.store, s.h.fanOut
 	c := s.cursor
 	idle := true // nothing sent yet: the first read sends an event even without records
+	records := newRecordBlock()
 	for {
 		if err := ctx.Err(); err != nil {
 			return err
@@ -365,13 +366,14 @@ func (s *subscription) run(ctx context.Context, w *awsproto.EventWriter) error {
 				return err
 			}
 		}
-		res, err := store.Read(ctx, c, shard.MaxGetRecordsLimit, maxEventBytes)
+		records.reset()
+		res, err := store.ReadInto(ctx, c, shard.MaxGetRecordsLimit, maxEventBytes, records)
 		if err != nil {
 			return err
 		}
-		if len(res.Records) > 0 || res.ShardEnded || idle {
+		if records.Len() > 0 || res.ShardEnded || idle {
 			ev := subscribeToShardEvent{
-				Records:                    toRecordsOut(res.Records),
+				Records:                    records,
 				ContinuationSequenceNumber: res.Next.ContinuationSequenceNumber(),
 				MillisBehindLatest:         res.MillisBehindLatest,
 				ChildShards:                toChildShardsOut(res.ChildShards),
@@ -380,7 +382,7 @@ func (s *subscription) run(ctx context.Context, w *awsproto.EventWriter) error {
 				return err
 			}
 			if s.meter != nil {
-				s.meter.Charge(f.now(), recordsBytes(res.Records))
+				s.meter.Charge(f.now(), records.bytes)
 			}
 		}
 		if res.ShardEnded {
@@ -418,12 +420,4 @@ func pace(ctx context.Context, m *throttle.Meter, now func() time.Time) error {
 			return ctx.Err()
 		}
 	}
-}
-
-func recordsBytes(records []shard.Record) int {
-	n := 0
-	for _, r := range records {
-		n += len(r.Data) + len(r.PartitionKey)
-	}
-	return n
 }

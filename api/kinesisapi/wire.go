@@ -250,14 +250,6 @@ type getShardIteratorReply struct {
 	ShardIterator string `json:"ShardIterator,omitempty"`
 }
 
-type recordOut struct {
-	SequenceNumber              string                `json:"SequenceNumber"`
-	ApproximateArrivalTimestamp awsproto.EpochSeconds `json:"ApproximateArrivalTimestamp"`
-	Data                        []byte                `json:"Data"` // base64 (std) by encoding/json
-	PartitionKey                string                `json:"PartitionKey"`
-	EncryptionType              string                `json:"EncryptionType,omitempty"` // "KMS" for a record sealed at rest
-}
-
 type childShardOut struct {
 	ShardID      string       `json:"ShardId"`
 	ParentShards []string     `json:"ParentShards"`
@@ -266,7 +258,7 @@ type childShardOut struct {
 
 // getRecordsReply encodes itself (getrecords.go): see awsproto.Appender.
 type getRecordsReply struct {
-	Records            []recordOut     `json:"Records"`
+	Records            *recordBlock    `json:"-"` // records.go; nil for none
 	NextShardIterator  string          `json:"NextShardIterator,omitempty"`
 	MillisBehindLatest int64           `json:"MillisBehindLatest"`
 	ChildShards        []childShardOut `json:"ChildShards,omitempty"`

@@ -49,11 +49,12 @@ func BenchmarkSelfGRPCCatchUp(b *testing.B) {
 
 // BenchmarkCatchUp is BenchmarkSelfGRPCCatchUp for every in-process target
 // of `spate bench`: Spate over the Kinesis HTTP API in JSON (aws-sdk-go-v2)
-// and in CBOR, and the references it is compared with. Their CPU per
+// and in CBOR, SubscribeToShard (aws-sdk-go-v2's event-stream reader), and
+// the references it is compared with. Their CPU per
 // record, client and server together, compares the targets' work where the
 // machine's load makes records/s too noisy to.
 func BenchmarkCatchUp(b *testing.B) {
-	for _, name := range []string{"self-grpc", "self-http", "self-http-cbor", "pebble-raw", "kfake"} {
+	for _, name := range []string{"self-grpc", "self-http", "self-http-cbor", "self-http-efo", "pebble-raw", "kfake"} {
 		b.Run(name, func(b *testing.B) {
 			ds, err := New([]string{name}, "", b.TempDir())
 			if err != nil {
