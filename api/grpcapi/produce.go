@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"io"
+	"sync"
 	"time"
 
-	"golang.org/x/sync/errgroup"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/apierr"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
@@ -40,42 +42,68 @@ const produceAction = "PutRecords"
 // so a stream's batches keep their order within each shard and several are
 // committed at once), answered once durable. Answers come in request
 // order. A batch-level failure is answered in its response; the stream
-// ends when the client closes its side (after every batch is answered) or
-// on a transport error.
+// ends when the client closes its side (after every batch is answered), on
+// a transport error, or at Close: then the batches already read are
+// answered and the stream ends with Unavailable, so a client resends only
+// the batches it has no answer for.
 func (s *Server) Produce(stream grpc.BidiStreamingServer[spatev1.ProduceRequest, spatev1.ProduceResponse]) error {
 	ctx := stream.Context()
-	intercept := interceptOf(ctx)
+	if s.closing.Err() != nil {
+		return status.Error(codes.Unavailable, produceClosing)
+	}
+	r := &produceReader{
+		s: s, stream: stream, intercept: interceptOf(ctx),
+		// Invariant: a batch holds a slot and its bytes from when it is
+		// read until its answer is sent.
+		slots: make(chan struct{}, produceMaxBatches),
+		bytes: semaphore.NewWeighted(produceMaxBytes),
+		// started carries the batches to the answering goroutine in
+		// request order; the store commits them in that order too, so
+		// waiting for each in turn adds no delay.
+		started: make(chan *produceBatch, produceMaxBatches),
+	}
 	observe := batchObserverOf(ctx)
-
-	// Invariant: a batch holds a slot and its bytes from when it is read
-	// until its answer is sent.
-	slots := make(chan struct{}, produceMaxBatches)
-	bytes := semaphore.NewWeighted(produceMaxBytes)
-	// started carries the batches to the answering goroutine in request
-	// order; the store commits them in that order too, so waiting for
-	// each in turn adds no delay.
-	started := make(chan *produceBatch, produceMaxBatches)
-
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() error {
-		for b := range started {
-			resp := b.answer(s)
-			if observe != nil {
-				observe(b.err, b.start)
+	answered := make(chan error, 1)
+	go func() {
+		answered <- func() error {
+			for b := range r.started {
+				resp := b.answer(s)
+				if observe != nil {
+					observe(b.err, b.start)
+				}
+				err := stream.Send(resp)
+				r.bytes.Release(b.size)
+				<-r.slots
+				if err != nil {
+					return err
+				}
 			}
-			err := stream.Send(resp)
-			bytes.Release(b.size)
-			<-slots
-			if err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	err := s.readBatches(gctx, stream, intercept, slots, bytes, started)
-	close(started)
-	if werr := g.Wait(); err == nil {
+			return nil
+		}()
+	}()
+	// The reader is not waited for at Close or after a failed Send: it may
+	// be blocked in Recv, which returns once this handler has returned.
+	// r.stop keeps it from starting anything after that.
+	read := make(chan error, 1)
+	go func() { read <- r.read(ctx) }()
+
+	var err error
+	closing := false
+	select {
+	case err = <-read:
+	case err = <-answered:
+		// A failed Send (it never ends with nil before stop).
+		r.stop()
+		return s.fail(ctx, "Produce", err)
+	case <-s.closing.Done():
+		closing = true
+	}
+	r.stop()
+	if werr := <-answered; err == nil {
 		err = werr
+	}
+	if closing && err == nil && ctx.Err() == nil {
+		return status.Error(codes.Unavailable, produceClosing)
 	}
 	if err != nil {
 		return s.fail(ctx, "Produce", err)
@@ -83,33 +111,75 @@ func (s *Server) Produce(stream grpc.BidiStreamingServer[spatev1.ProduceRequest,
 	return nil
 }
 
-// readBatches reads the stream's batches and starts their appends until
-// the client closes its side (nil) or the stream fails.
-func (s *Server) readBatches(ctx context.Context, stream grpc.BidiStreamingServer[spatev1.ProduceRequest, spatev1.ProduceResponse],
-	intercept Intercept, slots chan struct{}, bytes *semaphore.Weighted, started chan<- *produceBatch) error {
+// produceClosing is the status message a Produce stream ends with at Close.
+const produceClosing = "the server is shutting down: every batch it read was answered; resend the unanswered ones on a new stream"
+
+// produceReader reads a Produce stream's batches and starts their appends.
+type produceReader struct {
+	s         *Server
+	stream    grpc.BidiStreamingServer[spatev1.ProduceRequest, spatev1.ProduceResponse]
+	intercept Intercept
+	slots     chan struct{}
+	bytes     *semaphore.Weighted
+
+	mu      sync.Mutex // guards stopped and sending on started
+	stopped bool       // started is closed: start nothing more
+	started chan *produceBatch
+}
+
+// stop closes started once: the answering goroutine then answers what it
+// holds and ends. A batch read after stop is neither started nor answered.
+func (r *produceReader) stop() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.stopped {
+		r.stopped = true
+		close(r.started)
+	}
+}
+
+// read reads the stream's batches and starts their appends until the
+// client closes its side (nil), the stream fails, or stop.
+func (r *produceReader) read(ctx context.Context) error {
 	for {
 		select {
-		case slots <- struct{}{}:
+		case r.slots <- struct{}{}:
 		case <-ctx.Done():
 			return context.Cause(ctx)
 		}
-		req, err := stream.Recv()
+		req, err := r.stream.Recv()
 		if errors.Is(err, io.EOF) {
-			<-slots
+			<-r.slots
 			return nil
 		}
 		if err != nil {
-			<-slots
+			<-r.slots
 			return err
 		}
 		b := &produceBatch{id: req.GetBatchId(), start: time.Now(), size: min(int64(req.SizeVT()), produceMaxBytes)}
-		if err := bytes.Acquire(ctx, b.size); err != nil {
-			<-slots
+		if err := r.bytes.Acquire(ctx, b.size); err != nil {
+			<-r.slots
 			return err
 		}
-		b.pending, b.err = s.startProduce(ctx, intercept, req)
-		started <- b // never blocks: it has room for every slot
+		if !r.start(ctx, b, req) {
+			return nil
+		}
 	}
+}
+
+// start starts b's append and hands b to the answering goroutine, unless
+// stop came first (false).
+func (r *produceReader) start(ctx context.Context, b *produceBatch, req *spatev1.ProduceRequest) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.stopped {
+		r.bytes.Release(b.size)
+		<-r.slots
+		return false
+	}
+	b.pending, b.err = r.s.startProduce(ctx, r.intercept, req)
+	r.started <- b // never blocks: it has room for every slot
+	return true
 }
 
 // startProduce starts one batch's append: the checks of PutRecords, then

@@ -381,3 +381,67 @@ func TestProduceFlowControl(t *testing.T) {
 		t.Fatalf("%d of %d batches answered, send: %v", answered, batches, sendErr)
 	}
 }
+
+// TestProduceEndsAtClose: at Close a Produce stream answers the batches it
+// has read, each stored as answered, and ends with Unavailable though the
+// client never closed its side; a new stream is refused the same way.
+// Before, the stream outlived Close and held up the server's shutdown.
+func TestProduceEndsAtClose(t *testing.T) {
+	f := newFixture(t)
+	ctx := testContext(t)
+	if _, err := f.client.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: "s", ShardCount: 1}); err != nil {
+		t.Fatal(err)
+	}
+	stream, err := f.client.Produce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const sent = 20
+	for id := range uint64(sent) {
+		if err := stream.Send(produceReq(id, "s", "k", 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := stream.Recv(); err != nil { // the stream is being served
+		t.Fatal(err)
+	}
+	answered := 1
+	f.server.Close()
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			if status.Code(err) != codes.Unavailable {
+				t.Fatalf("the stream ended with %v, want Unavailable", err)
+			}
+			break
+		}
+		if resp.GetErrorCode() != "" || resp.GetFailedRecordCount() != 0 {
+			t.Errorf("batch %d answered with a failure: %v", resp.GetBatchId(), resp)
+		}
+		answered++
+	}
+	if answered > sent {
+		t.Fatalf("%d answers to %d batches", answered, sent)
+	}
+	it, err := f.store.ShardIterator(ctx, "s", shard.ShardID(0), shard.Position{Type: shard.TrimHorizon})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := f.store.GetRecords(ctx, it, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Batches are answered in order and a batch read is answered, so the
+	// stored records are the answered batches' (none read but unanswered).
+	if len(out.Records) != 2*answered {
+		t.Errorf("%d records stored, want the %d of the %d answered batches", len(out.Records), 2*answered, answered)
+	}
+
+	again, err := f.client.Produce(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := again.Recv(); status.Code(err) != codes.Unavailable {
+		t.Errorf("a Produce stream opened after Close: %v, want Unavailable", err)
+	}
+}
