@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 )
@@ -33,11 +34,15 @@ var firehoseActions = []string{
 // boto3Script returns the runner of integration/py/SCRIPT with Debian's
 // Python. A missing boto3 fails the script, and so the test:
 // scripts/test-deps.sh installs it.
-func boto3Script(script string) scriptRunner {
+func boto3Script(script string) scriptRunner { return boto3ScriptEnv(script) }
+
+// boto3ScriptEnv is boto3Script with more variables in the script's
+// environment.
+func boto3ScriptEnv(script string, extra ...string) scriptRunner {
 	return func(t *testing.T, tr clientTransport, args ...string) clientReport {
 		t.Helper()
 		// No __pycache__ beside the checked-in scripts.
-		env := append(clientEnv(t), "PYTHONDONTWRITEBYTECODE=1")
+		env := append(append(clientEnv(t), "PYTHONDONTWRITEBYTECODE=1"), extra...)
 		if tr.caFile != "" {
 			env = append(env, "AWS_CA_BUNDLE="+tr.caFile)
 		}
@@ -58,4 +63,32 @@ func TestBoto3Kinesis(t *testing.T) {
 func TestBoto3Firehose(t *testing.T) {
 	t.Parallel()
 	testFirehoseScript(t, boto3Script("firehose_boto3.py"))
+}
+
+// TestBoto3Groups drives the consumer-group API (SpateGroups_20261207) with
+// boto3 over every action of the model api/groupsapi ships, loaded the way
+// a boto3 user loads a service model of their own (AWS_DATA_PATH), over
+// HTTP and TLS (py/groups_boto3.py). botocore refused that model until it
+// named an endpointPrefix.
+func TestBoto3Groups(t *testing.T) {
+	t.Parallel()
+	data := t.TempDir()
+	dir := filepath.Join(data, "spategroups", "2026-12-07")
+	model, err := os.ReadFile(filepath.Join("..", "api", "groupsapi", "model", "spategroups-2026-12-07.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "service-2.json"), model, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	testKinesisScript(t, boto3ScriptEnv("groups_boto3.py", "AWS_DATA_PATH="+data), groupActions)
+}
+
+// groupActions are the consumer-group API's actions.
+var groupActions = []string{
+	"AcquireLease", "Checkpoint", "DeleteGroup", "DescribeGroup", "Heartbeat",
+	"JoinGroup", "LeaveGroup", "ListGroups", "ReleaseLease", "ResetGroup",
 }
