@@ -444,11 +444,7 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 	if p.cfg.hooks != nil {
 		p.cfg.hooks.OnBatch(ev)
 	}
-	if p.cfg.onResult != nil {
-		for _, r := range finished {
-			p.cfg.onResult(r)
-		}
-	}
+	p.notify(finished)
 }
 
 // subSequence is the place of batch record i in its aggregate: how many
