@@ -291,12 +291,6 @@ func (c *Consumer) apply(ctx context.Context, g *spatev1.Group, plan bool) {
 		return
 	}
 	now := time.Now()
-	finished := map[string]bool{}
-	for _, l := range g.GetLeases() {
-		if l.GetFinished() {
-			finished[l.GetShardId()] = true
-		}
-	}
 	for _, l := range g.GetLeases() {
 		if l.GetOwner() != self || l.GetExpires() == nil || !l.GetExpires().AsTime().After(now) || c.running(l.GetShardId()) {
 			continue

@@ -416,7 +416,7 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 		at := make([]time.Time, 0, len(retry)+len(q.recs))
 		for _, r := range retry {
 			if q.retryAt.UnixNano() > r.deadline {
-				r.finish(nil, fmt.Errorf("client: record not stored within %s: %w", p.cfg.recordTimeout, cause))
+				r.finish(nil, p.timedOut(cause))
 				ev.Failed++
 				finished = append(finished, r)
 				continue
@@ -444,11 +444,7 @@ func (p *Producer) send(q *shardQueue, batch []*PutResult, attempt int) {
 	if p.cfg.hooks != nil {
 		p.cfg.hooks.OnBatch(ev)
 	}
-	if p.cfg.onResult != nil {
-		for _, r := range finished {
-			p.cfg.onResult(r)
-		}
-	}
+	p.notify(finished)
 }
 
 // subSequence is the place of batch record i in its aggregate: how many
@@ -641,7 +637,7 @@ func (p *Producer) expire(now time.Time, cause error) []*PutResult {
 		kr, ka := rs[:0], at[:0]
 		for i, r := range rs {
 			if now.UnixNano() > r.deadline {
-				r.finish(nil, fmt.Errorf("client: record not stored within %s: %w", p.cfg.recordTimeout, cause))
+				r.finish(nil, p.timedOut(cause))
 				out = append(out, r)
 				continue
 			}
@@ -661,6 +657,12 @@ func (p *Producer) expire(now time.Time, cause error) []*PutResult {
 		}
 	}
 	return out
+}
+
+// timedOut is the error of a record whose WithRecordTimeout passed; cause
+// is the last reason it was not stored.
+func (p *Producer) timedOut(cause error) error {
+	return fmt.Errorf("client: record not stored within %s: %w", p.cfg.recordTimeout, cause)
 }
 
 // failAll fails every waiting record (none is in flight). p.mu is held.

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"strings"
 	"sync"
 	"time"
 
@@ -58,7 +57,7 @@ once.`,
 			if group == "" {
 				return fmt.Errorf("--group is required")
 			}
-			pos, err := parseFrom(strings.ReplaceAll(from, "_", "-"))
+			pos, err := parseFrom(from)
 			if err != nil {
 				return err
 			}
