@@ -116,6 +116,13 @@ func NewConsumer(c *Client, stream, group string, handler Handler, opts ...Consu
 	if o.maxBatchRecords <= 0 {
 		o.maxBatchRecords = defaultMaxBatchRecords
 	}
+	// pause draws from (0, bound]: a non-positive backoff would panic there.
+	if o.backoffMin <= 0 {
+		o.backoffMin = defaultHandlerBackoffMin
+	}
+	if o.backoffMax < o.backoffMin {
+		o.backoffMax = max(o.backoffMin, defaultHandlerBackoffMax)
+	}
 	return &Consumer{
 		c:       c,
 		ref:     &spatev1.GroupRef{StreamName: stream, Group: group},

@@ -135,6 +135,9 @@ func WithStopOnHandlerError() ConsumerOption {
 // WithHandlerBackoff bounds the wait between retries of a failed batch:
 // it starts at min and doubles up to max, with full jitter. Default 100 ms
 // to 10 s. The same backoff paces reconnecting to a shard.
+//
+// A non-positive min means the default; a max below min means the larger
+// of min and the default max.
 func WithHandlerBackoff(min, max time.Duration) ConsumerOption {
 	return func(o *consumerOptions) { o.backoffMin, o.backoffMax = min, max }
 }

@@ -1,6 +1,7 @@
 package client
 
 import (
+	"context"
 	"math/rand/v2"
 	"slices"
 	"testing"
@@ -105,5 +106,20 @@ func TestPlanLeases(t *testing.T) {
 				t.Errorf("steal %s, want one of %v", p.steal.GetShardId(), tt.steal)
 			}
 		})
+	}
+}
+
+// A zero or inverted handler backoff is replaced by a usable one instead of
+// making pause panic (rand.Int64N(0)).
+func TestConsumerBackoffBounds(t *testing.T) {
+	tests := []struct{ min, max time.Duration }{{0, 0}, {-time.Second, 0}, {time.Second, time.Millisecond}}
+	for _, tc := range tests {
+		c := NewConsumer(nil, "s", "g", nil, WithHandlerBackoff(tc.min, tc.max))
+		if c.o.backoffMin <= 0 || c.o.backoffMax < c.o.backoffMin {
+			t.Errorf("WithHandlerBackoff(%v, %v): backoff %v to %v", tc.min, tc.max, c.o.backoffMin, c.o.backoffMax)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		c.pause(ctx, nil, 1) // must not panic
 	}
 }
