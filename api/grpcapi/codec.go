@@ -1,12 +1,13 @@
 package grpcapi
 
 import (
-	"bytes"
 	"fmt"
 
 	"google.golang.org/grpc/encoding"
 	"google.golang.org/grpc/mem"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/spatehq/spate/internal/nozero"
 )
 
 // protoCodec is gRPC's protobuf codec with two changes, both from profiles of
@@ -141,15 +142,12 @@ func (c protoCodec) Unmarshal(data mem.BufferSlice, v any) error {
 }
 
 // materialize is data.Materialize without clearing the copy before filling
-// it: bytes.Join allocates its result uninitialised, and a received GetRecords
+// it: nozero.Bytes allocates it uninitialised, and a received GetRecords
 // reply is up to 16 MiB that Materialize would clear only to overwrite.
 func materialize(data mem.BufferSlice) []byte {
-	if len(data) == 0 {
-		return nil
+	b := nozero.Bytes(data.Len())
+	for _, part := range data {
+		b = append(b, part.ReadOnlyData()...)
 	}
-	parts := make([][]byte, len(data))
-	for i, b := range data {
-		parts[i] = b.ReadOnlyData()
-	}
-	return bytes.Join(parts, nil)
+	return b
 }

@@ -72,10 +72,10 @@ func appendLagAndChildrenJSON(b []byte, millisBehind int64, children []childShar
 	return append(b, '}')
 }
 
-// plainJSONString reports whether encoding/json writes s as it is between
+// plainJSON reports whether encoding/json writes s as it is between
 // quotes: printable ASCII without '"' and '\'. Sequence numbers, iterators
 // and almost all partition keys are.
-func plainJSONString(s string) bool {
+func plainJSON[T string | []byte](s T) bool {
 	for i := 0; i < len(s); i++ {
 		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
 			return false
@@ -87,14 +87,14 @@ func plainJSONString(s string) bool {
 // jsonStringLen bounds the length of s as a JSON string: 6 bytes a byte
 // (\u00XX) for one that needs escaping.
 func jsonStringLen(s string) int {
-	if plainJSONString(s) {
+	if plainJSON(s) {
 		return len(s) + 2
 	}
 	return 6*len(s) + 2
 }
 
 func appendJSONString(b []byte, s string) []byte {
-	if plainJSONString(s) {
+	if plainJSON(s) {
 		b = append(b, '"')
 		b = append(b, s...)
 		return append(b, '"')

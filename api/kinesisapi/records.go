@@ -51,7 +51,7 @@ type recordMeta struct {
 const (
 	recordEncrypted = 1 << iota
 	// recordPlainKey and recordPlainSeq: the partition key, the sequence
-	// number, goes into JSON as it is (plainJSONString).
+	// number, goes into JSON as it is (plainJSON).
 	recordPlainKey
 	recordPlainSeq
 )
@@ -235,14 +235,4 @@ func appendJSONBytes(dst, s []byte, plain bool) []byte {
 		return append(dst, '"')
 	}
 	return appendJSONSlow(dst, string(s))
-}
-
-// plainJSON is plainJSONString for bytes.
-func plainJSON(s []byte) bool {
-	for _, c := range s {
-		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
