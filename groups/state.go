@@ -290,12 +290,11 @@ func (s *Service) view(sn *snapshot) Group {
 		g.Initial.Timestamp = time.UnixMilli(sn.meta.InitialMs).UTC()
 	}
 	owned := map[string][]string{}
-	for _, p := range sn.pos.Shards {
-		l := sn.lease(p.ShardID)
-		out := Lease{ShardID: p.ShardID, Counter: l.Counter, Checkpoint: l.Checkpoint, Finished: l.Finished, Parents: p.Parents}
-		if sn.live(l) {
-			out.Owner, out.Expires = l.Owner, time.UnixMilli(l.ExpiresMs).UTC()
-			owned[l.Owner] = append(owned[l.Owner], p.ShardID)
+	for i := range sn.pos.Shards {
+		p := &sn.pos.Shards[i]
+		out := sn.leaseView(p, sn.lease(p.ShardID))
+		if out.Owner != "" {
+			owned[out.Owner] = append(owned[out.Owner], p.ShardID)
 		}
 		g.Leases = append(g.Leases, out)
 	}
