@@ -105,12 +105,18 @@ func (s *Service) checkNew(in JoinInput) (Position, time.Duration, error) {
 func atTips(sn *snapshot, t *txn) {
 	for _, p := range sn.pos.Shards {
 		l := sn.leases[p.ShardID]
-		l.Checkpoint, l.Finished = p.Latest, p.Closed
-		if p.Closed {
-			l.Checkpoint = p.Ending
-		}
+		l.Checkpoint, l.Finished = tip(p)
 		t.putLease(p.ShardID, l)
 	}
+}
+
+// tip returns a shard's checkpoint at its newest record: its newest
+// sequence number, or its end (finished) when it is closed.
+func tip(p shard.ShardPosition) (checkpoint string, finished bool) {
+	if p.Closed {
+		return p.Ending, true
+	}
+	return p.Latest, false
 }
 
 // countGroups counts a stream's groups.
@@ -481,10 +487,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput) (Group, error) {
 			for _, p := range sn.pos.Shards {
 				l := fence(p.ShardID, leaseRecord{})
 				if in.Position.Type == shard.Latest {
-					l.Checkpoint, l.Finished = p.Latest, p.Closed
-					if p.Closed {
-						l.Checkpoint = p.Ending
-					}
+					l.Checkpoint, l.Finished = tip(p)
 				}
 				t.putLease(p.ShardID, l)
 			}
