@@ -176,6 +176,9 @@ func (s *Service) Acquire(ctx context.Context, in LeaseInput) (Lease, error) {
 	if err := validateWorker(in.Worker); err != nil {
 		return Lease{}, err
 	}
+	if err := validateShardID(in.ShardID); err != nil {
+		return Lease{}, err
+	}
 	var out Lease
 	_, _, err := s.update(ctx, in.Ref, func(sn *snapshot, t *txn) error {
 		if err := member(sn, in.Worker); err != nil {
@@ -269,6 +272,9 @@ func (s *Service) Release(ctx context.Context, in LeaseInput) error {
 	if err := validateWorker(in.Worker); err != nil {
 		return err
 	}
+	if err := validateShardID(in.ShardID); err != nil {
+		return err
+	}
 	_, _, err := s.update(ctx, in.Ref, func(sn *snapshot, t *txn) error {
 		if err := sn.exists(); err != nil {
 			return err
@@ -294,6 +300,9 @@ func (s *Service) Release(ctx context.Context, in LeaseInput) error {
 // records in the same atomic batch. See CheckpointInput.
 func (s *Service) Checkpoint(ctx context.Context, in CheckpointInput) ([]shard.AppendResult, error) {
 	if err := validateWorker(in.Worker); err != nil {
+		return nil, err
+	}
+	if err := validateShardID(in.ShardID); err != nil {
 		return nil, err
 	}
 	if len(in.Output) > MaxOutputRecords {
@@ -453,6 +462,9 @@ func (s *Service) List(ctx context.Context, stream, arn string) ([]string, error
 // ResourceInUseException while the group has live workers; every lease's
 // counter grows, fencing any worker still running.
 func (s *Service) Reset(ctx context.Context, in ResetInput) (Group, error) {
+	if err := validateShardID(in.ShardID); err != nil {
+		return Group{}, err
+	}
 	sn, _, err := s.update(ctx, in.Ref, func(sn *snapshot, t *txn) error {
 		if err := sn.exists(); err != nil {
 			return err

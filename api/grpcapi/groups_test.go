@@ -202,6 +202,10 @@ func TestGroupServiceBounds(t *testing.T) {
 	if _, err := c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: strings.Repeat("w", 128)}); err != nil {
 		t.Fatalf("a 128-character worker_id: %v", err)
 	}
+	_, err = c.AcquireLease(ctx, &spatev1.AcquireLeaseRequest{Group: ref, WorkerId: "w1", ShardId: long})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "shard_id must be at most 128 characters")
+	_, err = c.ResetGroup(ctx, &spatev1.ResetGroupRequest{Group: ref, Position: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_AT_SEQUENCE_NUMBER, ShardId: long})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "shard_id must be at most 128 characters")
 	out := make([]*spatev1.PutRecordsRequestEntry, groups.MaxOutputRecords+1)
 	for i := range out {
 		out[i] = &spatev1.PutRecordsRequestEntry{PartitionKey: "k", Data: []byte("x")}
