@@ -375,11 +375,7 @@ func checkSequence(sn *snapshot, p *shard.ShardPosition, seq string) error {
 	if sp.StreamID != sn.sid || sp.Shard != p.ShardID {
 		return apierr.New(apierr.InvalidArgument, "sequence number %s is not of shard %s of stream %s", seq, p.ShardID, sn.stream)
 	}
-	limit := p.Latest
-	if p.Closed {
-		limit = p.Ending
-	}
-	if seq > limit {
+	if limit, _ := tip(*p); seq > limit {
 		return apierr.New(apierr.InvalidArgument, "sequence number %s of shard %s has not been written yet", seq, p.ShardID)
 	}
 	return nil
