@@ -105,12 +105,18 @@ func (s *Service) checkNew(in JoinInput) (Position, time.Duration, error) {
 func atTips(sn *snapshot, t *txn) {
 	for _, p := range sn.pos.Shards {
 		l := sn.leases[p.ShardID]
-		l.Checkpoint, l.Finished = p.Latest, p.Closed
-		if p.Closed {
-			l.Checkpoint = p.Ending
-		}
+		l.Checkpoint, l.Finished = tip(p)
 		t.putLease(p.ShardID, l)
 	}
+}
+
+// tip returns a shard's checkpoint at its newest record: its newest
+// sequence number, or its end (finished) when it is closed.
+func tip(p shard.ShardPosition) (checkpoint string, finished bool) {
+	if p.Closed {
+		return p.Ending, true
+	}
+	return p.Latest, false
 }
 
 // countGroups counts a stream's groups.
@@ -168,6 +174,9 @@ func (s *Service) Heartbeat(ctx context.Context, ref Ref, worker string) (Group,
 // match, when the shard is finished or when a parent is not.
 func (s *Service) Acquire(ctx context.Context, in LeaseInput) (Lease, error) {
 	if err := validateWorker(in.Worker); err != nil {
+		return Lease{}, err
+	}
+	if err := validateShardID(in.ShardID); err != nil {
 		return Lease{}, err
 	}
 	var out Lease
@@ -263,6 +272,9 @@ func (s *Service) Release(ctx context.Context, in LeaseInput) error {
 	if err := validateWorker(in.Worker); err != nil {
 		return err
 	}
+	if err := validateShardID(in.ShardID); err != nil {
+		return err
+	}
 	_, _, err := s.update(ctx, in.Ref, func(sn *snapshot, t *txn) error {
 		if err := sn.exists(); err != nil {
 			return err
@@ -288,6 +300,9 @@ func (s *Service) Release(ctx context.Context, in LeaseInput) error {
 // records in the same atomic batch. See CheckpointInput.
 func (s *Service) Checkpoint(ctx context.Context, in CheckpointInput) ([]shard.AppendResult, error) {
 	if err := validateWorker(in.Worker); err != nil {
+		return nil, err
+	}
+	if err := validateShardID(in.ShardID); err != nil {
 		return nil, err
 	}
 	if len(in.Output) > MaxOutputRecords {
@@ -360,11 +375,7 @@ func checkSequence(sn *snapshot, p *shard.ShardPosition, seq string) error {
 	if sp.StreamID != sn.sid || sp.Shard != p.ShardID {
 		return apierr.New(apierr.InvalidArgument, "sequence number %s is not of shard %s of stream %s", seq, p.ShardID, sn.stream)
 	}
-	limit := p.Latest
-	if p.Closed {
-		limit = p.Ending
-	}
-	if seq > limit {
+	if limit, _ := tip(*p); seq > limit {
 		return apierr.New(apierr.InvalidArgument, "sequence number %s of shard %s has not been written yet", seq, p.ShardID)
 	}
 	return nil
@@ -447,6 +458,9 @@ func (s *Service) List(ctx context.Context, stream, arn string) ([]string, error
 // ResourceInUseException while the group has live workers; every lease's
 // counter grows, fencing any worker still running.
 func (s *Service) Reset(ctx context.Context, in ResetInput) (Group, error) {
+	if err := validateShardID(in.ShardID); err != nil {
+		return Group{}, err
+	}
 	sn, _, err := s.update(ctx, in.Ref, func(sn *snapshot, t *txn) error {
 		if err := sn.exists(); err != nil {
 			return err
@@ -481,10 +495,7 @@ func (s *Service) Reset(ctx context.Context, in ResetInput) (Group, error) {
 			for _, p := range sn.pos.Shards {
 				l := fence(p.ShardID, leaseRecord{})
 				if in.Position.Type == shard.Latest {
-					l.Checkpoint, l.Finished = p.Latest, p.Closed
-					if p.Closed {
-						l.Checkpoint = p.Ending
-					}
+					l.Checkpoint, l.Finished = tip(p)
 				}
 				t.putLease(p.ShardID, l)
 			}

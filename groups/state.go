@@ -102,8 +102,9 @@ func (s *Service) load(ctx context.Context, ref Ref) (*snapshot, error) {
 		return nil, fmt.Errorf("group %s of %s: %w", ref.Group, name, err)
 	}
 	sn.metaRaw = raw
-	err = s.store.ScanValues(namespace, leasePrefix(sn.sid, ref.Group), func(k string, v []byte) error {
-		id := k[len(leasePrefix(sn.sid, ref.Group)):]
+	lp, wp := leasePrefix(sn.sid, ref.Group), workerPrefix(sn.sid, ref.Group)
+	err = s.store.ScanValues(namespace, lp, func(k string, v []byte) error {
+		id := k[len(lp):]
 		sn.leaseRaw[id] = append([]byte(nil), v...)
 		var l leaseRecord
 		if err := json.Unmarshal(v, &l); err != nil {
@@ -117,8 +118,8 @@ func (s *Service) load(ctx context.Context, ref Ref) (*snapshot, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = s.store.ScanValues(namespace, workerPrefix(sn.sid, ref.Group), func(k string, v []byte) error {
-		id := k[len(workerPrefix(sn.sid, ref.Group)):]
+	err = s.store.ScanValues(namespace, wp, func(k string, v []byte) error {
+		id := k[len(wp):]
 		sn.workerRaw[id] = append([]byte(nil), v...)
 		var w workerRecord
 		if err := json.Unmarshal(v, &w); err != nil {
@@ -289,12 +290,11 @@ func (s *Service) view(sn *snapshot) Group {
 		g.Initial.Timestamp = time.UnixMilli(sn.meta.InitialMs).UTC()
 	}
 	owned := map[string][]string{}
-	for _, p := range sn.pos.Shards {
-		l := sn.lease(p.ShardID)
-		out := Lease{ShardID: p.ShardID, Counter: l.Counter, Checkpoint: l.Checkpoint, Finished: l.Finished, Parents: p.Parents}
-		if sn.live(l) {
-			out.Owner, out.Expires = l.Owner, time.UnixMilli(l.ExpiresMs).UTC()
-			owned[l.Owner] = append(owned[l.Owner], p.ShardID)
+	for i := range sn.pos.Shards {
+		p := &sn.pos.Shards[i]
+		out := sn.leaseView(p, sn.lease(p.ShardID))
+		if out.Owner != "" {
+			owned[out.Owner] = append(owned[out.Owner], p.ShardID)
 		}
 		g.Leases = append(g.Leases, out)
 	}

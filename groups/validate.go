@@ -28,3 +28,12 @@ func validateName(what, v, extra string) error {
 	}
 	return nil
 }
+
+// validateShardID bounds a shard ID's length, as the HTTP model does: it
+// is only looked up, but a longer one is echoed in the not-found error.
+func validateShardID(id string) error {
+	if len(id) > maxNameLen {
+		return apierr.New(apierr.InvalidArgument, "shard_id must be at most %d characters; got %d", maxNameLen, len(id))
+	}
+	return nil
+}

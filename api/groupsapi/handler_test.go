@@ -2,6 +2,7 @@ package groupsapi
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/spatehq/spate/api/awsproto/awsprototest"
@@ -82,4 +83,20 @@ func TestActions(t *testing.T) {
 	}
 	c.OK("DeleteGroup", ref)
 	c.Fails("DeleteGroup", ref, 400, "ResourceNotFoundException")
+}
+
+// TestBounds checks the size bounds of group requests on the HTTP face.
+func TestBounds(t *testing.T) {
+	c, _ := newClient(t)
+	long := strings.Repeat("a", 129)
+	c.Fails("JoinGroup", map[string]any{"StreamName": "in", "GroupName": long, "WorkerId": "w"}, 400, "InvalidArgumentException")
+	c.Fails("JoinGroup", map[string]any{"StreamName": "in", "GroupName": "g", "WorkerId": long}, 400, "InvalidArgumentException")
+	c.Fails("AcquireLease", map[string]any{"StreamName": "in", "GroupName": "g", "WorkerId": "w", "ShardId": long}, 400, "InvalidArgumentException")
+	c.OK("JoinGroup", map[string]any{"StreamName": "in", "GroupName": "g", "WorkerId": strings.Repeat("w", 128)})
+	out := make([]any, groups.MaxOutputRecords+1)
+	for i := range out {
+		out[i] = map[string]any{"PartitionKey": "k", "Data": "eQ=="}
+	}
+	c.Fails("Checkpoint", map[string]any{"StreamName": "in", "GroupName": "g", "WorkerId": "w", "ShardId": "shardId-000000000000",
+		"LeaseCounter": 1, "ShardEnd": true, "OutputStreamName": "out", "OutputRecords": out}, 400, "InvalidArgumentException")
 }

@@ -116,19 +116,15 @@ func (s *GroupServer) Checkpoint(ctx context.Context, req *spatev1.CheckpointReq
 		Counter: req.GetLeaseCounter(), Sequence: req.GetSequenceNumber(), ShardEnd: req.GetShardEnd(),
 		OutputStream: req.GetOutputStreamName()}
 	if len(req.GetOutputRecords()) > 0 {
-		in.Output = make([]shard.Entry, len(req.GetOutputRecords()))
-		for i, r := range req.GetOutputRecords() {
-			in.Output[i] = shard.Entry{PartitionKey: r.GetPartitionKey(), ExplicitHashKey: r.GetExplicitHashKey(), Data: r.GetData()}
-		}
+		in.Output = putEntries(req.GetOutputRecords())
 	}
 	res, err := s.svc.Checkpoint(ctx, in)
 	if err != nil {
 		return nil, s.fail(ctx, "Checkpoint", err)
 	}
 	out := &spatev1.CheckpointResponse{}
-	for _, r := range res {
-		out.OutputRecords = append(out.OutputRecords, &spatev1.PutRecordsResultEntry{
-			SequenceNumber: r.SequenceNumber, ShardId: r.ShardID, ErrorCode: r.ErrorCode, ErrorMessage: r.ErrorMessage})
+	if len(res) > 0 {
+		out.OutputRecords, _ = putResults(res)
 	}
 	return out, nil
 }

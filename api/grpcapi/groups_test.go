@@ -1,6 +1,7 @@
 package grpcapi
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -170,4 +171,46 @@ func TestGroupServiceAuth(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestGroupServiceBounds checks the size bounds of group requests on the
+// gRPC face (groupsapi's model bounds the HTTP face).
+func TestGroupServiceBounds(t *testing.T) {
+	store, err := shard.Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	conn := serveBufconn(t, func(gs *grpc.Server) {
+		Register(gs, store)
+		RegisterGroups(gs, groups.New(store))
+	})
+	streams, c := spatev1.NewStreamServiceClient(conn), spatev1.NewGroupServiceClient(conn)
+	ctx := testContext(t)
+	for _, name := range []string{"in", "out"} {
+		if _, err := streams.CreateStream(ctx, &spatev1.CreateStreamRequest{StreamName: name, ShardCount: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := &spatev1.GroupRef{StreamName: "in", Group: "g"}
+	long := strings.Repeat("a", 129)
+
+	_, err = c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: &spatev1.GroupRef{StreamName: "in", Group: long}, WorkerId: "w1"})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "group must be 1 to 128 characters")
+	_, err = c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: long})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "worker_id must be 1 to 128 characters")
+	if _, err := c.JoinGroup(ctx, &spatev1.JoinGroupRequest{Group: ref, WorkerId: strings.Repeat("w", 128)}); err != nil {
+		t.Fatalf("a 128-character worker_id: %v", err)
+	}
+	_, err = c.AcquireLease(ctx, &spatev1.AcquireLeaseRequest{Group: ref, WorkerId: "w1", ShardId: long})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "shard_id must be at most 128 characters")
+	_, err = c.ResetGroup(ctx, &spatev1.ResetGroupRequest{Group: ref, Position: spatev1.ShardIteratorType_SHARD_ITERATOR_TYPE_AT_SEQUENCE_NUMBER, ShardId: long})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "shard_id must be at most 128 characters")
+	out := make([]*spatev1.PutRecordsRequestEntry, groups.MaxOutputRecords+1)
+	for i := range out {
+		out[i] = &spatev1.PutRecordsRequestEntry{PartitionKey: "k", Data: []byte("x")}
+	}
+	_, err = c.Checkpoint(ctx, &spatev1.CheckpointRequest{Group: ref, WorkerId: "w1", ShardId: "shardId-000000000000",
+		LeaseCounter: 1, ShardEnd: true, OutputStreamName: "out", OutputRecords: out})
+	wantAPIError(t, err, apierr.InvalidArgument, codes.InvalidArgument, "at most 500 output records")
 }
