@@ -3,10 +3,13 @@ package shard
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
+
+	"github.com/spatehq/spate/apierr"
 )
 
 func TestCommitExpect(t *testing.T) {
@@ -155,5 +158,19 @@ func TestCommitSyncSurvivesPowerLoss(t *testing.T) {
 		if err != nil || string(got) != v {
 			t.Fatalf("after a power loss: %q, %v; want %q", got, err, v)
 		}
+	}
+}
+
+// ParseSequenceNumber refuses an over-long string without repeating it in
+// its error: a peer's input of any length would otherwise be copied into
+// the error and the log.
+func TestParseSequenceNumberBound(t *testing.T) {
+	long := strings.Repeat("9", 1<<20)
+	_, err := ParseSequenceNumber(long)
+	if !apierr.Is(err, apierr.InvalidArgument) || len(err.Error()) > 200 {
+		t.Fatalf("ParseSequenceNumber of %d digits: %.200v (%d bytes), want a short InvalidArgument", len(long), err, len(err.Error()))
+	}
+	if _, err := ParseSequenceNumber(strings.Repeat("1", SequenceNumberLen)); err == nil {
+		t.Error("a malformed sequence number of the right length was accepted")
 	}
 }

@@ -78,6 +78,12 @@ type SequencePosition struct {
 // ParseSequenceNumber takes a sequence number this store issued apart; an
 // invalid one is an InvalidArgumentException.
 func ParseSequenceNumber(seq string) (SequencePosition, error) {
+	if len(seq) > SequenceNumberLen {
+		// Not echoed: a peer's string of any length would be copied into
+		// the error and the log.
+		return SequencePosition{}, apierr.New(apierr.InvalidArgument,
+			"a sequence number has %d digits; got %d characters", SequenceNumberLen, len(seq))
+	}
 	id, idx, ctr, err := parseSeq(seq)
 	if err != nil {
 		return SequencePosition{}, apierr.New(apierr.InvalidArgument,
