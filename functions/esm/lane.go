@@ -40,13 +40,15 @@ func (l *lane) signal() {
 	}
 }
 
-func (l *lane) push(it item) {
+func (l *lane) push(items []item) {
 	l.mu.Lock()
 	if len(l.q) == 0 {
 		l.firstAt = l.p.now()
 	}
-	l.q = append(l.q, it)
-	l.qBytes += it.size
+	l.q = append(l.q, items...)
+	for _, it := range items {
+		l.qBytes += it.size
+	}
 	l.mu.Unlock()
 	l.signal()
 }

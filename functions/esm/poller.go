@@ -230,24 +230,31 @@ func (p *poller) dispatch(ctx context.Context, recs []shard.Record) {
 	if len(recs) == 0 {
 		return
 	}
-	var skipped []int64
+	skipped := false
+	// A read goes to each lane in one push, so a lane batches it whole.
+	perLane := make([][]item, len(p.lanes))
 	for _, rec := range recs {
 		size := p.es.recordSize(rec)
 		pass := p.set.match == nil || p.set.match(rec)
 		idx := p.track.add(rec.SequenceNumber, size, !pass)
 		if !pass {
-			skipped = append(skipped, idx)
+			skipped = true
 			continue
 		}
-		l := p.lanes[0]
+		i := 0
 		if len(p.lanes) > 1 {
 			h := fnv.New32a()
 			_, _ = h.Write([]byte(rec.PartitionKey))
-			l = p.lanes[h.Sum32()%uint32(len(p.lanes))]
+			i = int(h.Sum32() % uint32(len(p.lanes)))
 		}
-		l.push(item{rec: rec, idx: idx, size: size})
+		perLane[i] = append(perLane[i], item{rec: rec, idx: idx, size: size})
 	}
-	if len(skipped) > 0 {
+	for i, items := range perLane {
+		if len(items) > 0 {
+			p.lanes[i].push(items)
+		}
+	}
+	if skipped {
 		_ = p.progress(ctx, nil, nil, false)
 	}
 }
