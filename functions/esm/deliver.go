@@ -7,6 +7,7 @@ import (
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
+	"github.com/spatehq/spate/functions/destination"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -271,6 +272,9 @@ func (l *lane) giveUp(ctx context.Context, items []item, condition string, attem
 	if rec.ResponseContext.ExecutedVersion == "" && last.status == 200 {
 		rec.ResponseContext.ExecutedVersion = functions.LatestVersion
 	}
+	if p.set.onFailure != "" && destination.NeedsPayload(p.set.onFailure) {
+		rec.Payload = p.es.event(records(items))
+	}
 	body, _ := jsonMarshal(rec)
 	p.log().Warn("giving up on records", "condition", condition, "attempts", attempts,
 		"first", first.SequenceNumber, "last", lastRec.SequenceNumber, "records", len(items), "destination", p.set.onFailure)
@@ -280,7 +284,7 @@ func (l *lane) giveUp(ctx context.Context, items []item, condition string, attem
 			const sendTimeout = time.Minute
 			sctx, cancel := context.WithTimeout(ctx, sendTimeout)
 			l.life.busy(p.now(), sendTimeout)
-			err := s.cfg.sink.Send(sctx, p.set.onFailure, body)
+			err := s.cfg.sink.Send(sctx, p.set.onFailure, body, destination.MappingUUID(p.r.uuid))
 			cancel()
 			l.life.idle(p.now())
 			if err == nil {

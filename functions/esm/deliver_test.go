@@ -87,9 +87,12 @@ func TestBisectIsolatesPoisonRecord(t *testing.T) {
 	seqs := f.put("src", kv...)
 	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
 		MaximumRetryAttempts: intp(1), BisectBatchOnFunctionError: boolp(true),
-		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:sqs:us-east-1:000000000000:dlq"}}})
+		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
 	eventually(t, "the poison record's report", func() bool { return len(f.sink.records()) == 1 })
 	r := f.sink.records()[0].rec
+	if r.Payload != nil {
+		t.Fatalf("a stream destination's record carries the payload: %s", f.sink.records()[0].raw)
+	}
 	if r.BatchInfo.BatchSize != 1 || r.BatchInfo.StartSequenceNumber != seqs[11] || r.BatchInfo.EndSequenceNumber != seqs[11] ||
 		r.RequestContext.Condition != ConditionRetriesExhausted || r.RequestContext.ApproximateInvokeCount != 2 {
 		t.Fatalf("report: %+v", r)
@@ -140,7 +143,7 @@ func TestMaximumRecordAge(t *testing.T) {
 	seqs := f.put("src", "a", "1", "a", "2")
 	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
 		MaximumRecordAgeInSeconds: intp(60),
-		DestinationConfig:         &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:s3:::b"}}})
+		DestinationConfig:         &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:s3:::failed-batches"}}})
 	eventually(t, "the records to age out", func() bool { return len(f.sink.records()) == 1 })
 	r := f.sink.records()[0].rec
 	if r.RequestContext.Condition != ConditionRecordAge || r.BatchInfo.BatchSize != 2 ||
@@ -247,5 +250,32 @@ func TestFiltersSkipAndCheckpoint(t *testing.T) {
 	})
 	if n := len(f.inv.history()); n != calls {
 		t.Fatalf("%d invocations for a filtered-out record", n-calls)
+	}
+}
+
+func TestDefaultFiltersAreLambdas(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
+		FilterCriteria: &FilterCriteria{Filters: []Filter{
+			{Pattern: `{"data":{"kind":["order"],"amount":[{"numeric":[">",100]}]}}`},
+			{Pattern: `{"partitionKey":["vip"]}`},
+		}}})
+	seqs := f.put("src",
+		"a", `{"kind":"order","amount":150}`, // matches the first
+		"a", `{"kind":"order","amount":50}`, // too small
+		"vip", `not json`, // matches the second on its key
+		"a", `{"kind":"refund","amount":500}`)
+	eventually(t, "the checkpoint at the last record", func() bool {
+		return f.checkpoint(m.UUID, "shardId-000000000000").After == seqs[3]
+	})
+	got := rec.perKey()
+	if strings.Join(got["a"], " ") != `{"kind":"order","amount":150}` || strings.Join(got["vip"], " ") != "not json" {
+		t.Fatalf("the function got %v", got)
 	}
 }

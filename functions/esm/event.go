@@ -174,6 +174,9 @@ type invocationRecord struct {
 	Version         string          `json:"version"`
 	Timestamp       string          `json:"timestamp"`
 	BatchInfo       batchInfo       `json:"KinesisBatchInfo"`
+	// Payload is the failed batch's event, for S3 destinations only (as
+	// AWS sends the whole invocation to S3; destination.NeedsPayload).
+	Payload json.RawMessage `json:"payload,omitempty"`
 }
 
 type requestContext struct {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
+	"github.com/spatehq/spate/functions/destination"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -125,7 +126,7 @@ type sentRecord struct {
 	raw  string
 }
 
-func (m *memSink) Send(ctx context.Context, dest string, body []byte) error {
+func (m *memSink) Send(ctx context.Context, dest string, body []byte, _ ...destination.SendOption) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if m.fail > 0 {

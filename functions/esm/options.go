@@ -7,6 +7,8 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/spatehq/spate/functions/destination"
+	"github.com/spatehq/spate/functions/filter"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -44,14 +46,32 @@ type FilterCompiler func(patterns []string) (Matcher, error)
 // FailureSink sends the invocation record of a batch that failed for good
 // to an on-failure destination (a stream, a delivery stream or an S3
 // bucket, by ARN). Send must be safe for concurrent use; the shard waits,
-// retrying, until it succeeds.
+// retrying, until it succeeds. *destination.Sender is one; when the sink
+// also has Check(ctx, arn) error (as *destination.Sender does), Create and
+// Update check destinations with it.
 type FailureSink interface {
-	Send(ctx context.Context, destinationARN string, invocationRecord []byte) error
+	Send(ctx context.Context, destinationARN string, invocationRecord []byte, opts ...destination.SendOption) error
 }
 
-// DestinationChecker validates an on-failure destination ARN when a
-// mapping is created or updated; an error refuses it.
-type DestinationChecker func(ctx context.Context, destinationARN string) error
+var _ FailureSink = (*destination.Sender)(nil)
+
+// destinationChecker is the optional side of a FailureSink.
+type destinationChecker interface {
+	Check(ctx context.Context, destinationARN string) error
+}
+
+// LambdaFilters compiles filter patterns with package functions/filter:
+// the default FilterCompiler.
+func LambdaFilters(patterns []string) (Matcher, error) {
+	set, err := filter.Compile(patterns)
+	if err != nil {
+		return nil, err
+	}
+	return func(r shard.Record) bool {
+		return set.Match(filter.Record{PartitionKey: r.PartitionKey, SequenceNumber: r.SequenceNumber,
+			Data: r.Data, ApproximateArrivalTimestamp: r.ArrivalTime})
+	}, nil
+}
 
 // Option configures a Service.
 type Option func(*config)
@@ -62,7 +82,6 @@ type config struct {
 	reg           prometheus.Registerer
 	compile       FilterCompiler
 	sink          FailureSink
-	checkDest     DestinationChecker
 	leaseTimeout  time.Duration
 	invokeTimeout time.Duration
 	retryMin      time.Duration
@@ -76,6 +95,7 @@ func defaultConfig() config {
 	return config{
 		logger:        slog.Default(),
 		now:           time.Now,
+		compile:       LambdaFilters,
 		leaseTimeout:  DefaultLeaseTimeout,
 		invokeTimeout: DefaultInvokeTimeout,
 		retryMin:      DefaultRetryMin,
@@ -99,17 +119,13 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // WithRegisterer registers the mappings' metrics. Default: none.
 func WithRegisterer(reg prometheus.Registerer) Option { return func(c *config) { c.reg = reg } }
 
-// WithFilterCompiler sets how FilterCriteria compile. Without one, a
-// mapping with FilterCriteria is refused.
+// WithFilterCompiler sets how FilterCriteria compile. Default:
+// LambdaFilters; with nil, a mapping with FilterCriteria is refused.
 func WithFilterCompiler(f FilterCompiler) Option { return func(c *config) { c.compile = f } }
 
 // WithFailureSink sets where on-failure invocation records go. Without
 // one, a mapping with DestinationConfig.OnFailure is refused.
 func WithFailureSink(s FailureSink) Option { return func(c *config) { c.sink = s } }
-
-// WithDestinationChecker validates on-failure destinations at Create and
-// Update. Default: any ARN is taken.
-func WithDestinationChecker(f DestinationChecker) Option { return func(c *config) { c.checkDest = f } }
 
 // WithLeaseTimeout sets how long a poller's lease lives without a
 // heartbeat before the poller is taken for stuck and replaced. Default:

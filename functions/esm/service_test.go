@@ -42,9 +42,12 @@ func TestCreateValidation(t *testing.T) {
 		{"age 604801", func(in *CreateInput) { in.MaximumRecordAgeInSeconds = intp(604801) }, apierr.InvalidParameterValue, "MaximumRecordAgeInSeconds"},
 		{"tumbling 901", func(in *CreateInput) { in.TumblingWindowInSeconds = intp(901) }, apierr.InvalidParameterValue, "TumblingWindowInSeconds"},
 		{"response type", func(in *CreateInput) { in.FunctionResponseTypes = []string{"Other"} }, apierr.InvalidParameterValue, "ReportBatchItemFailures"},
-		{"filters without engine", func(in *CreateInput) {
-			in.FilterCriteria = &FilterCriteria{Filters: []Filter{{Pattern: `{}`}}}
-		}, apierr.InvalidParameterValue, "no filter engine"},
+		{"bad filter", func(in *CreateInput) {
+			in.FilterCriteria = &FilterCriteria{Filters: []Filter{{Pattern: `{"data":{"a":[1]}}`}, {Pattern: `{"data":[1]}`}}}
+		}, apierr.InvalidParameterValue, "FilterCriteria.Filters[1].Pattern"},
+		{"sqs destination", func(in *CreateInput) {
+			in.DestinationConfig = &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:sqs:us-east-1:000000000000:dlq"}}
+		}, apierr.InvalidParameterValue, "arn:aws:kinesis:REGION:ACCOUNT:stream/NAME"},
 		{"on success", func(in *CreateInput) {
 			in.DestinationConfig = &DestinationConfig{OnSuccess: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/x"}}
 		}, apierr.InvalidParameterValue, "OnSuccess"},
@@ -323,6 +326,11 @@ func TestRetriesExhaustedReportsAndMovesOn(t *testing.T) {
 	}
 	if !strings.HasPrefix(s.raw, `{"requestContext":{"requestId":`) || !strings.Contains(s.raw, `"KinesisBatchInfo":{"shardId":`) {
 		t.Fatalf("invocation record layout: %s", s.raw)
+	}
+	// An S3 destination's record carries the batch's event, as AWS's do.
+	var payload testEvent
+	if err := json.Unmarshal(r.Payload, &payload); err != nil || strings.Join(payload.datas(), ",") != "1,poison,2" {
+		t.Fatalf("payload %s: %v", r.Payload, err)
 	}
 	if calls := len(f.inv.history()); calls != 3 {
 		t.Fatalf("%d invocations; want 3 (1 + MaximumRetryAttempts 2)", calls)

@@ -3,9 +3,9 @@ package esm
 import (
 	"context"
 	"encoding/json"
-	"strings"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/functions/destination"
 )
 
 func invalid(format string, args ...any) error {
@@ -80,7 +80,10 @@ func (s *Service) checkFilters(fc *FilterCriteria) error {
 		patterns[i] = f.Pattern
 	}
 	if _, err := s.cfg.compile(patterns); err != nil {
-		return invalid("invalid filter pattern: %s", apierr.MessageOf(err))
+		if apierr.Is(err, apierr.InvalidParameterValue) {
+			return err // it says which filter and what in it
+		}
+		return invalid("Invalid filter pattern definition: %s", apierr.MessageOf(err))
 	}
 	return nil
 }
@@ -96,14 +99,17 @@ func (s *Service) checkDestinations(ctx context.Context, dc *DestinationConfig) 
 		return nil
 	}
 	arn := dc.OnFailure.Destination
-	if !strings.HasPrefix(arn, "arn:") {
-		return invalid("DestinationConfig.OnFailure.Destination %q is not an ARN: name a Kinesis stream, a Firehose delivery stream or an S3 bucket (arn:aws:s3:::BUCKET)", arn)
+	if err := destination.Validate(arn); err != nil {
+		return err
 	}
 	if s.cfg.sink == nil {
 		return invalid("on-failure destinations are not supported by this server (no destination sender configured); remove DestinationConfig")
 	}
-	if s.cfg.checkDest != nil {
-		if err := s.cfg.checkDest(ctx, arn); err != nil {
+	if c, ok := s.cfg.sink.(destinationChecker); ok {
+		if err := c.Check(ctx, arn); err != nil {
+			if apierr.Is(err, apierr.InvalidParameterValue) {
+				return err
+			}
 			return invalid("DestinationConfig.OnFailure.Destination %s: %s", arn, apierr.MessageOf(err))
 		}
 	}
