@@ -182,7 +182,11 @@ func (l *lane) invoke(ctx context.Context, recs []shard.Record, payload []byte, 
 		return out
 	case err != nil:
 		s.metrics.errors.WithLabelValues(uuid).Inc()
-		s.setResult(uuid, "PROBLEM: Function call failed")
+		if apierr.Is(err, apierr.ResourceNotFound) {
+			s.setResult(uuid, "PROBLEM: Function not found")
+		} else {
+			s.setResult(uuid, "PROBLEM: Function call failed")
+		}
 		out.failed, out.status = true, statusOf(err)
 		p.log().Warn("invoking the function failed", "err", err, "records", len(recs))
 		return out

@@ -314,6 +314,50 @@ func TestDisableEnable(t *testing.T) {
 	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2" || calls != 1 {
 		t.Fatalf("got %s with %d calls before enabling", got, calls)
 	}
+	eventually(t, "Enabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
+
+	// An update restarts the pollers with the new settings, from the
+	// checkpoint.
+	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, BatchSize: intp(2)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Enabled after the update", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
+	calls = len(f.inv.history())
+	f.put("src", "a", "3", "a", "4", "a", "5", "a", "6", "a", "7")
+	eventually(t, "the records after the update", func() bool { return rec.count() == 7 })
+	for _, ev := range f.inv.history()[calls:] {
+		if len(ev.Records) > 2 {
+			t.Fatalf("a batch of %d records after BatchSize became 2", len(ev.Records))
+		}
+	}
+	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2,3,4,5,6,7" {
+		t.Fatalf("got %s", got)
+	}
+}
+
+func TestStartAtTimestamp(t *testing.T) {
+	f := &fixture{t: t, dir: t.TempDir(), inv: newFakeInvoker(), sink: &memSink{}}
+	var offset atomic.Int64
+	f.sopts = []shard.Option{shard.WithClock(func() time.Time { return time.Now().Add(time.Duration(offset.Load())) })}
+	f.opts = []Option{WithRetryBackoff(time.Millisecond, 20*time.Millisecond)}
+	f.open()
+	t.Cleanup(f.close)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	f.put("src", "a", "old1", "a", "old2")
+	offset.Store(int64(10 * time.Second))
+	f.put("src", "a", "new1")
+	at := float64(time.Now().Add(5*time.Second).UnixMilli()) / 1000
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "AT_TIMESTAMP", StartingPositionTimestamp: &at})
+	f.put("src", "a", "new2")
+	eventually(t, "the records from the timestamp on", func() bool { return rec.count() >= 2 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "new1,new2" {
+		t.Fatalf("AT_TIMESTAMP delivered %s; want new1,new2", got)
+	}
 }
 
 func TestDeleteStopsPollers(t *testing.T) {
