@@ -48,7 +48,9 @@ type poller struct {
 	ckMu sync.Mutex
 	ck   checkpoint
 
-	atTip bool // the last read reached the shard's tip (reader goroutine, read under lanes' mu)
+	// atTip says the last read reached the shard's tip: a tumbling window
+	// whose end passed may close (lane.next). Guarded by tipMu.
+	atTip bool
 	tipMu sync.Mutex
 }
 

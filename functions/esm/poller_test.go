@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,6 +19,7 @@ import (
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
+	"github.com/spatehq/spate/functions/destination"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -569,4 +572,91 @@ func TestStuckPollerReplaced(t *testing.T) {
 		t.Fatalf("lease counter %d; the replacement should have taken it over", l.Counter)
 	}
 	free()
+}
+
+// The issue's proof, in process: 10,000 records over four shards, a
+// poison record bisected, retried and reported to a Spate stream through
+// the real destination sender, the rest of its shard processed after it,
+// every other record at least once and in order per key.
+func TestTenThousandRecordsWithPoison(t *testing.T) {
+	f := &fixture{t: t, dir: t.TempDir(), inv: newFakeInvoker()}
+	var sender *destination.Sender
+	f.opts = []Option{WithRetryBackoff(time.Millisecond, 20*time.Millisecond),
+		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
+	f.open()
+	t.Cleanup(f.close)
+	// The sender needs the store, which open made: reopen with it.
+	sender = destination.New(destination.WithStore(f.store))
+	_ = f.svc.Close()
+	svc, err := New(f.store, f.inv, append(f.opts, WithFailureSink(sender))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	f.svc = svc
+
+	arn := f.stream("src", 4)
+	dlq := f.stream("dlq", 1)
+	rec := newRecorder()
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		for _, d := range ev.datas() {
+			if strings.HasSuffix(d, ":poison") {
+				return fnError("cannot parse")
+			}
+		}
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	const n = 10000
+	want := map[string][]string{}
+	var kv []string
+	poison := ""
+	for i := range n {
+		k := fmt.Sprintf("k%d", i%50)
+		d := fmt.Sprintf("%s:%d", k, i)
+		if i == 4321 {
+			d, poison = k+":poison", k
+		} else {
+			want[k] = append(want[k], d)
+		}
+		kv = append(kv, k, d)
+	}
+	for len(kv) > 0 {
+		c := min(len(kv), 1000)
+		f.put("src", kv[:c]...)
+		kv = kv[c:]
+	}
+	start := time.Now()
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
+		BisectBatchOnFunctionError: boolp(true), MaximumRetryAttempts: intp(2),
+		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: dlq}}})
+	eventually(t, "every good record", func() bool { return rec.count() >= n-1 })
+	t.Logf("%d records through 4 shards in %v, %d invocations", n, time.Since(start), len(f.inv.history()))
+	checkExact(t, rec.perKey(), want)
+	_ = poison
+
+	// The report is in the dlq stream, naming the poison record alone.
+	var got []shard.Record
+	eventually(t, "the report in the dlq stream", func() bool {
+		c, err := f.store.Seek(context.Background(), "dlq", "shardId-000000000000", shard.Position{Type: shard.TrimHorizon})
+		if err != nil {
+			return false
+		}
+		res, err := f.store.Read(context.Background(), c, 10, 1<<20)
+		got = res.Records
+		return err == nil && len(got) == 1
+	})
+	var r invocationRecord
+	if err := json.Unmarshal(got[0].Data, &r); err != nil || r.BatchInfo.BatchSize != 1 ||
+		r.BatchInfo.StartSequenceNumber != r.BatchInfo.EndSequenceNumber || r.RequestContext.ApproximateInvokeCount != 3 ||
+		r.RequestContext.Condition != ConditionRetriesExhausted {
+		t.Fatalf("report %s: %v", got[0].Data, err)
+	}
+	for _, sh := range []string{"shardId-000000000000", "shardId-000000000001", "shardId-000000000002", "shardId-000000000003"} {
+		if f.checkpoint(m.UUID, sh).After == "" {
+			t.Fatalf("shard %s has no checkpoint", sh)
+		}
+	}
 }

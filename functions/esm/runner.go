@@ -15,7 +15,7 @@ import (
 	"github.com/spatehq/spate/shard/lineage"
 )
 
-// settingsOf is a mapping's settings as pollers use them.
+// runSettings are a mapping's settings as pollers use them.
 type runSettings struct {
 	fn         string
 	batchSize  int
