@@ -66,16 +66,7 @@ func TestTumblingEventShape(t *testing.T) {
 func TestBisectIsolatesPoisonRecord(t *testing.T) {
 	f := newFixture(t)
 	arn := f.stream("src", 1)
-	rec := newRecorder()
-	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
-		for _, d := range ev.datas() {
-			if d == "poison" {
-				return fnError("bad record")
-			}
-		}
-		rec.note(ev)
-		return ok(`{}`)
-	})
+	rec := f.poisoned("fn")
 	var kv []string
 	for i := range 16 {
 		d := fmt.Sprint(i)
@@ -219,11 +210,7 @@ func TestFiltersSkipAndCheckpoint(t *testing.T) {
 	}
 	f := newFixture(t, WithFilterCompiler(compile))
 	arn := f.stream("src", 1)
-	rec := newRecorder()
-	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
-		rec.note(ev)
-		return ok(`{}`)
-	})
+	rec := f.recording("fn")
 	if _, err := f.svc.Create(context.Background(), CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "LATEST",
 		FilterCriteria: &FilterCriteria{Filters: []Filter{{Pattern: `{"a":1}`}, {Pattern: `{"a":1}`}, {Pattern: `{"a":1}`},
 			{Pattern: `{"a":1}`}, {Pattern: `{"a":1}`}, {Pattern: `{"a":1}`}}}}); err == nil || !strings.Contains(err.Error(), "at most 5") {
@@ -256,11 +243,7 @@ func TestFiltersSkipAndCheckpoint(t *testing.T) {
 func TestDefaultFiltersAreLambdas(t *testing.T) {
 	f := newFixture(t)
 	arn := f.stream("src", 1)
-	rec := newRecorder()
-	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
-		rec.note(ev)
-		return ok(`{}`)
-	})
+	rec := f.recording("fn")
 	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
 		FilterCriteria: &FilterCriteria{Filters: []Filter{
 			{Pattern: `{"data":{"kind":["order"],"amount":[{"numeric":[">",100]}]}}`},

@@ -264,3 +264,30 @@ func eventually(t *testing.T, what string, cond func() bool) {
 
 func intp(v int) *int    { return &v }
 func boolp(v bool) *bool { return &v }
+
+// recording registers fn as a function that takes every batch and keeps
+// what it got.
+func (f *fixture) recording(fn string) *recorder {
+	rec := newRecorder()
+	f.inv.set(fn, func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	return rec
+}
+
+// poisoned registers fn as a function that fails every batch holding a
+// record whose data is "poison", and keeps the batches it took.
+func (f *fixture) poisoned(fn string) *recorder {
+	rec := newRecorder()
+	f.inv.set(fn, func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		for _, d := range ev.datas() {
+			if d == "poison" {
+				return fnError("bad record")
+			}
+		}
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	return rec
+}

@@ -288,11 +288,7 @@ func value(c prometheus.Metric) float64 {
 func TestDisableEnable(t *testing.T) {
 	f := newFixture(t)
 	arn := f.stream("src", 1)
-	rec := newRecorder()
-	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
-		rec.note(ev)
-		return ok(`{}`)
-	})
+	rec := f.recording("fn")
 	ctx := context.Background()
 	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "LATEST"})
 	eventually(t, "Enabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
@@ -346,11 +342,7 @@ func TestStartAtTimestamp(t *testing.T) {
 	f.open()
 	t.Cleanup(f.close)
 	arn := f.stream("src", 1)
-	rec := newRecorder()
-	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
-		rec.note(ev)
-		return ok(`{}`)
-	})
+	rec := f.recording("fn")
 	f.put("src", "a", "old1", "a", "old2")
 	offset.Store(int64(10 * time.Second))
 	f.put("src", "a", "new1")

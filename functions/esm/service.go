@@ -272,13 +272,7 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Mapping, error) {
 	default:
 		return Mapping{}, invalid("StartingPosition %q is invalid: use TRIM_HORIZON, LATEST or AT_TIMESTAMP", in.StartingPosition)
 	}
-	set := settings{
-		BatchSize: in.BatchSize, FilterCriteria: in.FilterCriteria,
-		MaximumBatchingWindowInSeconds: in.MaximumBatchingWindowInSeconds, ParallelizationFactor: in.ParallelizationFactor,
-		DestinationConfig: in.DestinationConfig, MaximumRecordAgeInSeconds: in.MaximumRecordAgeInSeconds,
-		BisectBatchOnFunctionError: in.BisectBatchOnFunctionError, MaximumRetryAttempts: in.MaximumRetryAttempts,
-		TumblingWindowInSeconds: in.TumblingWindowInSeconds, FunctionResponseTypes: in.FunctionResponseTypes,
-	}
+	set := settingsOf(in)
 	if err := s.check(ctx, set); err != nil {
 		return Mapping{}, err
 	}
@@ -497,13 +491,7 @@ func busy(m Mapping) error {
 // Update changes a mapping (State Updating); its pollers restart with the
 // new settings from their checkpoints.
 func (s *Service) Update(ctx context.Context, in UpdateInput) (Mapping, error) {
-	set := settings{
-		BatchSize: in.BatchSize, FilterCriteria: in.FilterCriteria,
-		MaximumBatchingWindowInSeconds: in.MaximumBatchingWindowInSeconds, ParallelizationFactor: in.ParallelizationFactor,
-		DestinationConfig: in.DestinationConfig, MaximumRecordAgeInSeconds: in.MaximumRecordAgeInSeconds,
-		BisectBatchOnFunctionError: in.BisectBatchOnFunctionError, MaximumRetryAttempts: in.MaximumRetryAttempts,
-		TumblingWindowInSeconds: in.TumblingWindowInSeconds, FunctionResponseTypes: in.FunctionResponseTypes,
-	}
+	set := settingsOf(in)
 	if err := s.check(ctx, set); err != nil {
 		return Mapping{}, err
 	}

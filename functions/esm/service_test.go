@@ -300,16 +300,7 @@ func TestDeliversInOrderCheckpointsAndResumes(t *testing.T) {
 func TestRetriesExhaustedReportsAndMovesOn(t *testing.T) {
 	f := newFixture(t)
 	arn := f.stream("src", 1)
-	rec := newRecorder()
-	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
-		for _, d := range ev.datas() {
-			if d == "poison" {
-				return fnError("bad record")
-			}
-		}
-		rec.note(ev)
-		return ok(`{}`)
-	})
+	rec := f.poisoned("fn")
 	seqs := f.put("src", "a", "1", "a", "poison", "a", "2")
 	dest := "arn:aws:s3:::failures"
 	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",

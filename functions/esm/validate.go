@@ -26,6 +26,22 @@ type settings struct {
 	FunctionResponseTypes          []string
 }
 
+// settingsOf picks the shared members of a CreateInput or UpdateInput.
+func settingsOf[T CreateInput | UpdateInput](in T) settings {
+	var set settings
+	switch v := any(in).(type) {
+	case CreateInput:
+		set = settings{v.BatchSize, v.FilterCriteria, v.MaximumBatchingWindowInSeconds, v.ParallelizationFactor,
+			v.DestinationConfig, v.MaximumRecordAgeInSeconds, v.BisectBatchOnFunctionError, v.MaximumRetryAttempts,
+			v.TumblingWindowInSeconds, v.FunctionResponseTypes}
+	case UpdateInput:
+		set = settings{v.BatchSize, v.FilterCriteria, v.MaximumBatchingWindowInSeconds, v.ParallelizationFactor,
+			v.DestinationConfig, v.MaximumRecordAgeInSeconds, v.BisectBatchOnFunctionError, v.MaximumRetryAttempts,
+			v.TumblingWindowInSeconds, v.FunctionResponseTypes}
+	}
+	return set
+}
+
 // check validates the given members as Lambda does for a Kinesis source.
 func (s *Service) check(ctx context.Context, in settings) error {
 	between := func(name string, v *int, lo, hi int) error {
