@@ -652,3 +652,62 @@ func TestTenThousandRecordsWithPoison(t *testing.T) {
 		}
 	}
 }
+
+// A process killed while invoking leaves its lease behind; the next
+// process (another Service on the store) takes the shard over at once and
+// resumes from the checkpoint, and should the old one wake, its checkpoint
+// is refused: checkpoints never go back.
+func TestTakeoverFencesTheOldProcess(t *testing.T) {
+	f := newFixture(t, WithLeaseTimeout(time.Hour))
+	arn := f.stream("src", 1)
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free)
+	started := make(chan struct{}, 1)
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		select {
+		case started <- struct{}{}:
+		default:
+		}
+		<-release // the "dead" process never answers until the test says so
+		return ok(`{}`)
+	})
+	seqs := f.put("src", "a", "1", "a", "2")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON"})
+	<-started
+
+	inv2 := newFakeInvoker()
+	rec := newRecorder()
+	inv2.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	svc2, err := New(f.store, inv2, WithRetryBackoff(time.Millisecond, 20*time.Millisecond),
+		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := svc2.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	defer svc2.Close()
+	eventually(t, "the new process to deliver", func() bool { return rec.count() == 2 })
+	eventually(t, "its checkpoint", func() bool { return f.checkpoint(m.UUID, "shardId-000000000000").After == seqs[1] })
+	// A new record moves the checkpoint further on.
+	seqs = f.put("src", "a", "3")
+	eventually(t, "the next checkpoint", func() bool { return f.checkpoint(m.UUID, "shardId-000000000000").After == seqs[0] })
+
+	// The old process wakes: its checkpoint is fenced and it stops.
+	f.svc.mu.Lock()
+	old := f.svc.runners[m.UUID]
+	f.svc.mu.Unlock()
+	old.mu.Lock()
+	p := old.polls["shardId-000000000000"]
+	old.mu.Unlock()
+	free()
+	eventually(t, "the old poller to stop", func() bool { return p.ctx.Err() != nil })
+	if ck := f.checkpoint(m.UUID, "shardId-000000000000"); ck.After != seqs[0] {
+		t.Fatalf("checkpoint %s after the old process woke; want %s", ck.After, seqs[0])
+	}
+}
