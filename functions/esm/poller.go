@@ -333,7 +333,7 @@ type tracker struct {
 	recs  []tracked // from absolute index base on
 	base  int64
 	bytes int
-	free  chan struct{} // signalled when room frees up
+	free  chan struct{} // cap 1: signalled when room frees up
 }
 
 type tracked struct {
@@ -342,14 +342,11 @@ type tracked struct {
 	done bool
 }
 
-func (t *tracker) freed() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.free == nil {
-		t.free = make(chan struct{}, 1)
-	}
-	return t.free
-}
+// freed is signalled when done frees room. Made with the tracker
+// (newTracker), so no signal is lost between room and a wait on it.
+func (t *tracker) freed() <-chan struct{} { return t.free }
+
+func newTracker() tracker { return tracker{free: make(chan struct{}, 1)} }
 
 // room is how many more records may be read ahead.
 func (t *tracker) room(maxRecs, maxBytes int) int {
@@ -395,11 +392,9 @@ func (t *tracker) done(idxs []int64) string {
 	last := t.recs[n-1].seq
 	t.recs = append(t.recs[:0:0], t.recs[n:]...)
 	t.base += int64(n)
-	if t.free != nil {
-		select {
-		case t.free <- struct{}{}:
-		default:
-		}
+	select {
+	case t.free <- struct{}{}:
+	default:
 	}
 	return last
 }

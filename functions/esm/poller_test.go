@@ -197,7 +197,7 @@ func TestParallelizationKeepsOrderPerKey(t *testing.T) {
 }
 
 func TestTrackerCheckpointsOnlyWhatEveryLaneFinished(t *testing.T) {
-	var tr tracker
+	tr := newTracker()
 	a := tr.add("s1", 1, false)
 	b := tr.add("s2", 1, false)
 	c := tr.add("s3", 1, true) // filtered
