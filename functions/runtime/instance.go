@@ -29,6 +29,7 @@ type instance struct {
 	name     string // the function's, for logs
 	memory   int    // its memory setting, for REPORT lines
 	api      *api
+	out      *outputReader
 	srv      *http.Server
 	cmd      *exec.Cmd
 	pid      int
@@ -108,6 +109,13 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 		_ = os.RemoveAll(tmpDir)
 		return nil, apierr.New(apierr.Service, "function %s: output pipe: %v", fn.Name, err)
 	}
+	out, err := newOutputReader(&output{logger: m.cfg.logger, function: fn.Name, current: in.api.current}, pr)
+	if err != nil {
+		_, _, _ = pr.Close(), pw.Close(), ln.Close()
+		_ = os.RemoveAll(tmpDir)
+		return nil, apierr.New(apierr.Service, "function %s: output pipe: %v", fn.Name, err)
+	}
+	in.out = out
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = codeDir
 	cmd.Env = m.environ(fn, codeDir, tmpDir, ln.Addr().String())
@@ -124,7 +132,6 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 	_ = pw.Close() // the process holds the write end now
 	in.cmd, in.pid = cmd, cmd.Process.Pid
 
-	out := &output{logger: m.cfg.logger, function: fn.Name, current: in.api.current}
 	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
@@ -133,7 +140,7 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(in.outputDone)
-		out.read(pr)
+		out.run()
 		_ = pr.Close()
 	}()
 	go func() {

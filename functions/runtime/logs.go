@@ -1,8 +1,7 @@
 package runtime
 
 import (
-	"bufio"
-	"io"
+	"bytes"
 	"log/slog"
 	"sync"
 	"time"
@@ -76,29 +75,52 @@ func (b *budget) take(n int, now time.Time) bool {
 	return true
 }
 
-// output reads an instance's stdout and stderr (one pipe, so their lines
-// keep their order) line by line until the pipe closes: each line goes to
-// the log tail of the invocation it belongs to and to Spate's log with the
-// function's name and the request id.
+// output takes an instance's stdout and stderr (one pipe, so their lines
+// keep their order) line by line: each line goes to the log tail of the
+// invocation it belongs to and to Spate's log with the function's name and
+// the request id. How the pipe is read is per platform (output_unix.go).
 type output struct {
 	logger   *slog.Logger
 	function string
 	current  func() *call
-	budget   budget
+
+	mu      sync.Mutex // one reader of the pipe at a time
+	partial []byte     // a line without its end yet (shorter than maxLine)
+	budget  budget
 }
 
-func (o *output) read(r io.Reader) {
-	br := bufio.NewReaderSize(r, maxLine)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			o.line(line)
-		}
-		if err != nil && err != bufio.ErrBufferFull {
-			o.flushDropped()
+// feed splits b into lines. The caller holds o.mu.
+func (o *output) feed(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		if i < 0 {
+			if len(o.partial)+len(b) >= maxLine {
+				// Cut an over-long line: its pieces are lines.
+				n := maxLine - len(o.partial)
+				o.line(append(o.partial, b[:n]...))
+				o.partial, b = o.partial[:0], b[n:]
+				continue
+			}
+			o.partial = append(o.partial, b...)
 			return
 		}
+		if len(o.partial) > 0 {
+			o.line(append(o.partial, b[:i+1]...))
+			o.partial = o.partial[:0]
+		} else {
+			o.line(b[:i+1])
+		}
+		b = b[i+1:]
 	}
+}
+
+// end flushes what is left when the pipe is closed. The caller holds o.mu.
+func (o *output) end() {
+	if len(o.partial) > 0 {
+		o.line(o.partial)
+		o.partial = nil
+	}
+	o.flushDropped()
 }
 
 func (o *output) line(b []byte) {

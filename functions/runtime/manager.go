@@ -461,6 +461,7 @@ func (m *Manager) logStart(fn functions.Config, c *call) {
 // report writes Lambda's END and REPORT lines (and a timeout's line after
 // them) for an invocation of an instance.
 func (in *instance) report(c *call, began time.Time, initDur time.Duration, timedOut string) {
+	in.out.settle() // what the runtime wrote before answering belongs before END
 	in.m.logEnd(c, in.name, in.memory, peakMemoryMB(in.pid), began, initDur, timedOut)
 }
 
