@@ -82,35 +82,41 @@ func (b *budget) take(n int, now time.Time) bool {
 type output struct {
 	logger   *slog.Logger
 	function string
-	current  func() *call
+	// current is the call a line written now belongs to, and whether it
+	// is running (else the instance is initializing for it, or between
+	// invocations).
+	current func() (c *call, invoking bool)
 
 	mu      sync.Mutex // one reader of the pipe at a time
 	partial []byte     // a line without its end yet (shorter than maxLine)
 	budget  budget
 }
 
-// feed splits b into lines. The caller holds o.mu.
+// feed splits b into lines, cutting one that would pass maxLine. The
+// caller holds o.mu.
 func (o *output) feed(b []byte) {
 	for len(b) > 0 {
 		i := bytes.IndexByte(b, '\n')
+		end := i + 1 // how much of b the line takes
 		if i < 0 {
-			if len(o.partial)+len(b) >= maxLine {
-				// Cut an over-long line: its pieces are lines.
-				n := maxLine - len(o.partial)
-				o.line(append(o.partial, b[:n]...))
-				o.partial, b = o.partial[:0], b[n:]
-				continue
-			}
+			end = len(b)
+		}
+		if room := maxLine - len(o.partial); end > room { // room > 0: partial is cut before it fills
+			o.line(append(o.partial, b[:room]...))
+			o.partial, b = o.partial[:0], b[room:]
+			continue
+		}
+		if i < 0 {
 			o.partial = append(o.partial, b...)
 			return
 		}
 		if len(o.partial) > 0 {
-			o.line(append(o.partial, b[:i+1]...))
+			o.line(append(o.partial, b[:end]...))
 			o.partial = o.partial[:0]
 		} else {
-			o.line(b[:i+1])
+			o.line(b[:end])
 		}
-		b = b[i+1:]
+		b = b[end:]
 	}
 }
 
@@ -128,11 +134,13 @@ func (o *output) line(b []byte) {
 	if text[len(text)-1] != '\n' {
 		text += "\n" // a cut line: the tail shows it as one
 	}
-	c := o.current()
+	c, invoking := o.current()
 	id := ""
 	if c != nil {
-		id = c.id
 		c.log.write(text)
+		if invoking {
+			id = c.id
+		}
 	}
 	if !o.budget.take(len(text), time.Now()) {
 		return
