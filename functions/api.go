@@ -77,28 +77,28 @@ type UpdateConfigInput struct {
 // FunctionConfiguration is the model's FunctionConfiguration, as Spate
 // fills it.
 type FunctionConfiguration struct {
-	FunctionName     string               `json:"FunctionName"`
-	FunctionArn      string               `json:"FunctionArn"`
-	Runtime          string               `json:"Runtime,omitempty"`
-	Role             string               `json:"Role"`
-	Handler          string               `json:"Handler,omitempty"`
-	CodeSize         int64                `json:"CodeSize"`
-	Description      string               `json:"Description"`
-	Timeout          int                  `json:"Timeout"`
-	MemorySize       int                  `json:"MemorySize"`
-	LastModified     string               `json:"LastModified"`
-	CodeSha256       string               `json:"CodeSha256"`
-	Version          string               `json:"Version"`
-	Environment      *Environment         `json:"Environment,omitempty"`
-	TracingConfig    *TracingConfig       `json:"TracingConfig,omitempty"`
-	RevisionID       string               `json:"RevisionId"`
-	State            string               `json:"State"`
-	LastUpdateStatus string               `json:"LastUpdateStatus"`
-	PackageType      string               `json:"PackageType"`
-	Architectures    []string             `json:"Architectures"`
-	EphemeralStorage *EphemeralStorage    `json:"EphemeralStorage,omitempty"`
-	LoggingConfig    *LoggingConfig       `json:"LoggingConfig,omitempty"`
-	SnapStart        *SnapStartResponse   `json:"SnapStart,omitempty"`
+	FunctionName     string                `json:"FunctionName"`
+	FunctionArn      string                `json:"FunctionArn"`
+	Runtime          string                `json:"Runtime,omitempty"`
+	Role             string                `json:"Role"`
+	Handler          string                `json:"Handler,omitempty"`
+	CodeSize         int64                 `json:"CodeSize"`
+	Description      string                `json:"Description"`
+	Timeout          int                   `json:"Timeout"`
+	MemorySize       int                   `json:"MemorySize"`
+	LastModified     string                `json:"LastModified"`
+	CodeSha256       string                `json:"CodeSha256"`
+	Version          string                `json:"Version"`
+	Environment      *Environment          `json:"Environment,omitempty"`
+	TracingConfig    *TracingConfig        `json:"TracingConfig,omitempty"`
+	RevisionID       string                `json:"RevisionId"`
+	State            string                `json:"State"`
+	LastUpdateStatus string                `json:"LastUpdateStatus"`
+	PackageType      string                `json:"PackageType"`
+	Architectures    []string              `json:"Architectures"`
+	EphemeralStorage *EphemeralStorage     `json:"EphemeralStorage,omitempty"`
+	LoggingConfig    *LoggingConfig        `json:"LoggingConfig,omitempty"`
+	SnapStart        *SnapStartResponse    `json:"SnapStart,omitempty"`
 	RuntimeVersion   *RuntimeVersionConfig `json:"RuntimeVersionConfig,omitempty"`
 }
 

@@ -43,12 +43,12 @@ const (
 
 // AWS's limits on requests and code.
 const (
-	MaxZipBytes       = 50 << 20          // a zip uploaded directly
-	MaxUnzippedBytes  = 250 << 20         // a function's unzipped code
-	MaxZipFiles       = 20000             // Spate's own bound: a zip bomb of empty files
-	MaxSyncPayload    = 6 * 1024 * 1024   // RequestResponse request and response
-	MaxAsyncPayload   = 1024 * 1024       // Event (1 MB since 2025)
-	maxEnvBytes       = 4096              // the variables as JSON
+	MaxZipBytes       = 50 << 20        // a zip uploaded directly
+	MaxUnzippedBytes  = 250 << 20       // a function's unzipped code
+	MaxZipFiles       = 20000           // Spate's own bound: a zip bomb of empty files
+	MaxSyncPayload    = 6 * 1024 * 1024 // RequestResponse request and response
+	MaxAsyncPayload   = 1024 * 1024     // Event (1 MB since 2025)
+	maxEnvBytes       = 4096            // the variables as JSON
 	maxTags           = 50
 	defaultListItems  = 50
 	maxListItems      = 10000
@@ -156,7 +156,6 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 func withZipLimits(bytes int64, files int) Option {
 	return func(c *config) { c.zip = zipLimits{bytes: bytes, files: files} }
 }
-
 
 // New opens the registry kept in store, with exec running the functions'
 // code. Call Close to stop asynchronous invocations (it does not close exec
