@@ -3,6 +3,7 @@ package integration
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -97,4 +98,31 @@ func TestAWSCLILambdaActions(t *testing.T) {
 		{action: "DeleteFunction", args: fn, err: "ResourceNotFoundException"},
 	}
 	cli.runTable(ctx, t, "lambda", steps, lambdaActions)
+}
+
+// TestBoto3Lambda drives the Lambda API's function actions with boto3,
+// default settings (py/lambda_boto3.py), over HTTP and TLS: exactly the
+// actions Spate serves are "ok", the others of boto3's model "not served".
+func TestBoto3Lambda(t *testing.T) {
+	t.Parallel()
+	run := boto3Script("lambda_boto3.py")
+	eachTransport(t, func(t *testing.T, tr clientTransport) {
+		s := startServer(t, tr.opts...)
+		rep := run(t, tr, tr.endpoint(s), uniqueName(t))
+		for a, status := range rep.Actions {
+			want := "not served"
+			if slices.Contains(lambdaActions, a) {
+				want = "ok"
+			}
+			if status != want {
+				t.Errorf("%s: %s is %q, want %q", rep.Client, a, status, want)
+			}
+		}
+		for _, a := range lambdaActions {
+			if _, ok := rep.Actions[a]; !ok {
+				t.Errorf("%s: the report has no %s", rep.Client, a)
+			}
+		}
+		t.Logf("%s: %d actions, %d served", rep.Client, len(rep.Actions), len(lambdaActions))
+	})
 }
