@@ -294,8 +294,8 @@ func TestDisableEnable(t *testing.T) {
 	eventually(t, "Enabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
 	f.put("src", "a", "1")
 	eventually(t, "the first record", func() bool { return rec.count() == 1 })
-	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(false)}); err != nil {
-		t.Fatal(err)
+	if u, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(false)}); err != nil || u.State != StateDisabling {
+		t.Fatalf("disable: %v, State %s; want Disabling", err, u.State)
 	}
 	eventually(t, "Disabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateDisabled })
 	f.svc.mu.Lock()
@@ -306,8 +306,8 @@ func TestDisableEnable(t *testing.T) {
 	}
 	f.put("src", "a", "2")
 	calls := len(f.inv.history())
-	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(true)}); err != nil {
-		t.Fatal(err)
+	if u, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(true)}); err != nil || u.State != StateEnabling {
+		t.Fatalf("enable: %v, State %s; want Enabling", err, u.State)
 	}
 	eventually(t, "the record written while disabled", func() bool { return rec.count() == 2 })
 	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2" || calls != 1 {
