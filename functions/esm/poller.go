@@ -74,12 +74,16 @@ func (p *poller) alive(now time.Time) bool {
 	return true
 }
 
+// consumerName is the name a mapping's reads go by in the store's
+// iterator-age metrics (spate_shard_iterator_age_milliseconds).
+func consumerName(uuid string) string { return "lambda:" + uuid }
+
 // beatEvery is how often a waiting goroutine wakes to show life.
 func (p *poller) beatEvery() time.Duration { return p.s.cfg.leaseTimeout / 4 }
 
 func (p *poller) run() {
 	defer p.cancel()
-	ctx := p.s.store.WithConsumer(p.ctx, "lambda:"+p.r.uuid)
+	ctx := p.s.store.WithConsumer(p.ctx, consumerName(p.r.uuid))
 	if err := p.acquire(ctx); err != nil {
 		if ctx.Err() == nil {
 			p.log().Error("cannot take the shard's lease", "err", err)

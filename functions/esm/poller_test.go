@@ -364,9 +364,17 @@ func TestDeleteStopsPollers(t *testing.T) {
 		return fnError("keep retrying") // infinite retries: only Delete stops it
 	})
 	ctx := context.Background()
+	if _, err := f.store.EnableEnhancedMonitoring(ctx, "src", []shard.ShardLevelMetric{shard.MetricIteratorAgeMilliseconds}); err != nil {
+		t.Fatal(err)
+	}
 	f.put("src", "a", "1", "b", "2")
 	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON"})
 	<-started
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.store.Collector())
+	if !hasConsumer(t, reg, consumerName(m.UUID)) {
+		t.Fatal("no iterator-age series under the mapping's consumer name")
+	}
 	if _, err := f.svc.Delete(ctx, m.UUID); err != nil {
 		t.Fatal(err)
 	}
@@ -379,6 +387,9 @@ func TestDeleteStopsPollers(t *testing.T) {
 	f.svc.mu.Unlock()
 	if running != 0 {
 		t.Fatalf("%d runners after delete", running)
+	}
+	if hasConsumer(t, reg, consumerName(m.UUID)) {
+		t.Fatal("the deleted mapping's iterator-age series remain")
 	}
 	// The runner was stopped (and waited for) before the record went: no
 	// invocation can come any more.
@@ -710,4 +721,24 @@ func TestTakeoverFencesTheOldProcess(t *testing.T) {
 	if ck := f.checkpoint(m.UUID, "shardId-000000000000"); ck.After != seqs[0] {
 		t.Fatalf("checkpoint %s after the old process woke; want %s", ck.After, seqs[0])
 	}
+}
+
+// hasConsumer reports whether the store's metrics have a series of the
+// named consumer.
+func hasConsumer(t *testing.T, reg *prometheus.Registry, name string) bool {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range fams {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "consumer" && l.GetValue() == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
 }

@@ -173,6 +173,7 @@ func (s *Service) apply(uuid string) {
 				continue
 			}
 			s.metrics.forget(uuid)
+			s.store.ForgetConsumer(consumerName(uuid))
 			s.mu.Lock()
 			delete(s.results, uuid)
 			delete(s.applyMu, uuid)
