@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
 	"github.com/spatehq/spate/shard"
 )
@@ -258,5 +259,25 @@ func TestDefaultFiltersAreLambdas(t *testing.T) {
 	got := rec.perKey()
 	if strings.Join(got["a"], " ") != `{"kind":"order","amount":150}` || strings.Join(got["vip"], " ") != "not json" {
 		t.Fatalf("the function got %v", got)
+	}
+}
+
+func TestOversizedBatchIsSplit(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		if len(ev.Records) > 2 {
+			return functions.Result{}, apierr.New(apierr.RequestTooLarge, "Request must be smaller than 6291456 bytes for the Invoke operation")
+		}
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	f.put("src", "a", "1", "a", "2", "a", "3", "a", "4", "a", "5")
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: intp(0),
+		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:s3:::failed-batches"}}})
+	eventually(t, "every record", func() bool { return rec.count() == 5 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2,3,4,5" || len(f.sink.records()) != 0 {
+		t.Fatalf("delivered %s, %d reports; want 1,2,3,4,5 and none", got, len(f.sink.records()))
 	}
 }
