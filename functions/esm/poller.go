@@ -48,9 +48,10 @@ type poller struct {
 	ckMu sync.Mutex
 	ck   checkpoint
 
-	// atTip says the last read reached the shard's tip: a tumbling window
-	// whose end passed may close (lane.next). Guarded by tipMu.
-	atTip bool
+	// tipAt is when the last read reached the shard's tip (zero when it
+	// did not): a tumbling window closes once the reader found the tip
+	// after the window's end and windowGrace (lane.next). Guarded by tipMu.
+	tipAt time.Time
 	tipMu sync.Mutex
 }
 
@@ -196,7 +197,10 @@ func (p *poller) read(ctx context.Context, ck checkpoint) ([]shard.ChildShard, b
 		p.dispatch(ctx, res.Records)
 		cursor = res.Next
 		p.tipMu.Lock()
-		p.atTip = res.MillisBehindLatest == 0
+		p.tipAt = time.Time{}
+		if res.MillisBehindLatest == 0 {
+			p.tipAt = p.now()
+		}
 		p.tipMu.Unlock()
 		if res.ShardEnded {
 			return res.ChildShards, true
@@ -205,7 +209,11 @@ func (p *poller) read(ctx context.Context, ck checkpoint) ([]shard.ChildShard, b
 			continue
 		}
 		if len(res.Records) == 0 {
-			wctx, cancel := context.WithTimeout(ctx, p.beatEvery())
+			wait := p.beatEvery()
+			if p.set.tumbling > 0 {
+				wait = min(wait, windowGrace) // look at the tip again soon: a window may close
+			}
+			wctx, cancel := context.WithTimeout(ctx, wait)
 			err := p.s.store.Wait(wctx, cursor)
 			cancel()
 			if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -224,10 +232,12 @@ func (p *poller) wait(ctx context.Context, d time.Duration) error {
 	return sleep(ctx, d)
 }
 
-func (p *poller) isAtTip() bool {
+// tipSeenAfter reports whether the reader found the shard's tip at or
+// after t.
+func (p *poller) tipSeenAfter(t time.Time) bool {
 	p.tipMu.Lock()
 	defer p.tipMu.Unlock()
-	return p.atTip
+	return !p.tipAt.IsZero() && !p.tipAt.Before(t)
 }
 
 // dispatch hands records to their lanes; those the filters reject are

@@ -165,6 +165,10 @@ func (s *Service) apply(uuid string) {
 			return
 		}
 		if r.Deleting {
+			// The pollers are stopped: their series go before the
+			// mapping does, so none outlives it.
+			s.metrics.forget(uuid)
+			s.store.ForgetConsumer(consumerName(uuid))
 			if err := s.dropMapping(s.ctx, uuid); err != nil {
 				log.Error("deleting the event source mapping failed; retrying", "err", err)
 				if sleep(s.ctx, s.cfg.retryMax) != nil {
@@ -172,8 +176,6 @@ func (s *Service) apply(uuid string) {
 				}
 				continue
 			}
-			s.metrics.forget(uuid)
-			s.store.ForgetConsumer(consumerName(uuid))
 			s.mu.Lock()
 			delete(s.results, uuid)
 			delete(s.applyMu, uuid)
