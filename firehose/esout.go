@@ -81,7 +81,7 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data,
 			extraJSON: map[string]any{"esDocumentId": id, "esIndexName": index}}
 		if err := essink.ValidateJSONObject(r.Data); err != nil {
-			failed = append(failed, failedRecord{errElasticsearchFailed, "InvalidDocument", err.Error(), rv})
+			failed = append(failed, failedRecord{kind: errElasticsearchFailed, code: "InvalidDocument", message: err.Error(), rec: rv})
 			continue
 		}
 		views[id] = rv
@@ -98,7 +98,7 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		}
 		failedBytes := 0
 		for _, f := range res.Failed {
-			failed = append(failed, failedRecord{errElasticsearchFailed, fmt.Sprintf("%d", f.Status), f.Error, views[f.Doc.ID]})
+			failed = append(failed, failedRecord{kind: errElasticsearchFailed, code: fmt.Sprintf("%d", f.Status), message: f.Error, rec: views[f.Doc.ID]})
 			failedBytes += len(f.Doc.Body)
 		}
 		d.s.metrics.delivered(d.name, d.kind(), res.Succeeded, bytes-failedBytes)
