@@ -380,8 +380,8 @@ func TestBadConfigurations(t *testing.T) {
 		{"unknown compression", CreateDeliveryStreamInput{ExtendedS3DestinationConfiguration: s3(func(c *ExtendedS3DestinationConfiguration) { c.CompressionFormat = "LZ4" })}, "CompressionFormat"},
 		{"no destination", CreateDeliveryStreamInput{}, "exactly one destination"},
 		{"unsupported processor", CreateDeliveryStreamInput{ExtendedS3DestinationConfiguration: s3(func(c *ExtendedS3DestinationConfiguration) {
-			c.ProcessingConfiguration = &ProcessingConfiguration{Enabled: boolp(true), Processors: []Processor{{Type: "Lambda"}}}
-		})}, "Lambda"},
+			c.ProcessingConfiguration = &ProcessingConfiguration{Enabled: boolp(true), Processors: []Processor{{Type: "Decompression"}}}
+		})}, "Decompression"},
 		{"missing source stream", CreateDeliveryStreamInput{DeliveryStreamType: TypeKinesisStreamAsSource,
 			KinesisStreamSourceConfiguration:   &KinesisStreamSourceConfiguration{KinesisStreamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/nope"},
 			ExtendedS3DestinationConfiguration: s3(func(*ExtendedS3DestinationConfiguration) {})}, "nope"},
