@@ -263,7 +263,9 @@ func TestLambdaInvocationFailures(t *testing.T) {
 				return functions.Result{Payload: fmt.Appendf(nil, `{"records":[{"recordId":%q,"result":"Ok"}]}`, ev.Records[0].RecordID)}, nil
 			}},
 		{name: "not JSON", retries: "1", calls: 2, wantCode: "Lambda.JsonProcessingException",
-			handle: func(fhTestEvent, int) (functions.Result, error) { return functions.Result{Payload: []byte("null?")}, nil }},
+			handle: func(fhTestEvent, int) (functions.Result, error) {
+				return functions.Result{Payload: []byte("null?")}, nil
+			}},
 		{name: "recovers within the retries", retries: "3", calls: 3,
 			handle: func(ev fhTestEvent, call int) (functions.Result, error) {
 				if call < 3 {
