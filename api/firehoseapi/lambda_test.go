@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
-	"github.com/aws/aws-sdk-go-v2/credentials"
 	sdk "github.com/aws/aws-sdk-go-v2/service/firehose"
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 	"github.com/spatehq/spate/apierr"
@@ -38,12 +36,7 @@ func (oneFunction) Invoke(context.Context, string, []byte) (functions.Result, er
 // unknown function is a typed InvalidArgumentException.
 func TestAWSSDKLambdaProcessor(t *testing.T) {
 	f := newFixture(t, firehose.WithInvoker(oneFunction{}))
-	c := sdk.New(sdk.Options{
-		BaseEndpoint: aws.String(f.URL),
-		Region:       "us-east-1",
-		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
-		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
-	})
+	c := f.sdkClient()
 	ctx := context.Background()
 	processing := func(arn string) *types.ProcessingConfiguration {
 		return &types.ProcessingConfiguration{Enabled: aws.Bool(true), Processors: []types.Processor{{
