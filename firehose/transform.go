@@ -148,15 +148,20 @@ func truncateValue(v string) string {
 }
 
 // checkFunction answers InvalidArgumentException unless the function of
-// the Lambda processor lp exists; where names the processor.
+// the Lambda processor lp exists; where names the processor. The
+// registry's refusals (not found, an ARN it cannot parse) are the
+// caller's mistake; only its own failure is a server error.
 func (s *Service) checkFunction(ctx context.Context, where string, lp *lambdaProcessor) error {
-	if _, err := s.cfg.invoker.FunctionARN(ctx, lp.arn); err != nil {
-		if apierr.Is(err, apierr.ResourceNotFound) {
-			return invalid("%s.LambdaArn %s: no such function on this server (%s)", where, lp.arn, apierr.MessageOf(err))
-		}
-		return fmt.Errorf("look up function %s: %w", lp.arn, err)
+	_, err := s.cfg.invoker.FunctionARN(ctx, lp.arn)
+	switch code := apierr.CodeOf(err); {
+	case err == nil:
+		return nil
+	case code == apierr.ResourceNotFound:
+		return invalid("%s.LambdaArn %s: no such function on this server (%s)", where, lp.arn, apierr.MessageOf(err))
+	case code != "" && code != apierr.Service:
+		return invalid("%s.LambdaArn %s: %s", where, lp.arn, apierr.MessageOf(err))
 	}
-	return nil
+	return fmt.Errorf("look up function %s: %w", lp.arn, err)
 }
 
 // Outcomes of a record of a transformed batch.

@@ -52,6 +52,10 @@ type fhTestEvent struct {
 }
 
 func (f *fakeInvoker) FunctionARN(_ context.Context, fn string) (string, error) {
+	if strings.Contains(fn, ":local:") {
+		// The registry parses ARNs more strictly than LambdaArn's shape.
+		return "", apierr.New(apierr.InvalidParameterValue, "FunctionName %q is invalid", fn)
+	}
 	name := strings.TrimSuffix(fn[strings.LastIndex(fn, "function:")+len("function:"):], ":$LATEST")
 	if name != "transform" {
 		return "", apierr.New(apierr.ResourceNotFound, "Function not found: %s", fn)
@@ -597,6 +601,7 @@ func TestLambdaConfigurations(t *testing.T) {
 		{"LambdaArn a name", s3(lambdaProcessing("transform")), "not a Lambda function ARN"},
 		{"LambdaArn of another service", s3(lambdaProcessing("arn:aws:sqs:us-east-1:000000000000:transform")), "not a Lambda function ARN"},
 		{"unknown function", s3(lambdaProcessing("arn:aws:lambda:us-east-1:000000000000:function:nope")), "no such function"},
+		{"ARN the registry refuses", s3(lambdaProcessing("arn:aws:lambda:local:000000000000:function:transform")), "is invalid"},
 		{"buffer too small", s3(lambdaProcessing(arn, "BufferSizeInMBs", "0.1")), "BufferSizeInMBs"},
 		{"buffer too large", s3(lambdaProcessing(arn, "BufferSizeInMBs", "3.5")), "BufferSizeInMBs"},
 		{"buffer not a number", s3(lambdaProcessing(arn, "BufferSizeInMBs", "NaN")), "BufferSizeInMBs"},
