@@ -223,8 +223,11 @@ type (
 // lambdaProcessor returns the worker's Lambda processor, nil when it has
 // none.
 func (w *worker) lambdaProcessor() *lambdaProcessor {
-	if d, ok := w.out.(*s3Deliverer); ok {
+	switch d := w.out.(type) {
+	case *s3Deliverer:
 		return d.w.procs.lambda
+	case *esDeliverer:
+		return d.lambda
 	}
 	return nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose/compress"
+	"github.com/spatehq/spate/firehose/essink/estest"
 	"github.com/spatehq/spate/functions"
 	"github.com/spatehq/spate/shard"
 )
@@ -687,5 +688,64 @@ func TestLambdaWithoutFunctions(t *testing.T) {
 	f.open()
 	if _, err := f.svc.DescribeDeliveryStream(ctx, "nofn"); err == nil {
 		t.Fatal("a delivery stream with a Lambda processor started on a server without functions")
+	}
+}
+
+// TestLambdaToElasticsearch: an Elasticsearch destination indexes what
+// the function returned, skips Dropped records and backs up
+// ProcessingFailed ones to S3 under processing-failed; it takes no other
+// processor.
+func TestLambdaToElasticsearch(t *testing.T) {
+	es := estest.New(t)
+	inv := &fakeInvoker{handle: func(ev fhTestEvent, _ int) (functions.Result, error) {
+		return respond(ev, func(d []byte) (string, []byte, map[string]string) {
+			var v struct{ N int }
+			_ = json.Unmarshal(d, &v)
+			switch v.N {
+			case 1:
+				return "Dropped", nil, nil
+			case 2:
+				return "ProcessingFailed", d, nil
+			}
+			return "Ok", fmt.Appendf(nil, `{"doubled":%d}`, 2*v.N), nil
+		})
+	}}
+	f := newFixture(t, WithInvoker(inv))
+	ctx := context.Background()
+	es3 := func(pc *ProcessingConfiguration) *ElasticsearchDestinationConfiguration {
+		return &ElasticsearchDestinationConfiguration{
+			ClusterEndpoint: es.URL(), IndexName: "xf", IndexRotationPeriod: "NoRotation",
+			BufferingHints: &BufferingHints{IntervalInSeconds: intp(0)}, ProcessingConfiguration: pc,
+			S3Configuration: &S3DestinationConfiguration{BucketARN: f.bucketARN(), Prefix: "esb/"},
+		}
+	}
+	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{DeliveryStreamName: "bad-es", ElasticsearchDestinationConfiguration: es3(delimiter())})
+	if apierr.CodeOf(err) != apierr.InvalidArgument || !strings.Contains(apierr.MessageOf(err), "takes only a Lambda processor") {
+		t.Fatalf("Elasticsearch with a delimiter: %v", err)
+	}
+	lambdaOnly := lambdaProcessing(testFunctionARN)
+	lambdaOnly.Processors = lambdaOnly.Processors[:1]
+	if _, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{DeliveryStreamName: "es-xf", ElasticsearchDestinationConfiguration: es3(lambdaOnly)}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := f.svc.PutRecordBatch(ctx, "es-xf", [][]byte{[]byte(`{"N":0}`), []byte(`{"N":1}`), []byte(`{"N":2}`), []byte(`{"N":3}`)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errs := f.errorLines("esb/processing-failed/", 1)
+	if len(errs) != 1 || errs[0].ErrorCode != "Lambda.ProcessingFailed" || errs[0].RawData != base64.StdEncoding.EncodeToString([]byte(`{"N":2}`)) {
+		t.Fatalf("backed-up error records %+v", errs)
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for es.Count("xf") < 2 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if n := es.Count("xf"); n != 2 {
+		t.Fatalf("index holds %d documents, want the 2 Ok records", n)
+	}
+	for i, want := range map[int]string{0: `{"doubled":0}`, 3: `{"doubled":6}`} {
+		if got, ok := es.Source("xf", res.RequestResponses[i].RecordId); !ok || string(got) != want {
+			t.Errorf("document of record %d = %s, want %s", i, got, want)
+		}
 	}
 }

@@ -80,7 +80,7 @@ func (s *Service) validateDestination(ctx context.Context, m *dsMeta) error {
 	case "ExtendedS3", "S3":
 		return s.validateS3(ctx, *m)
 	case "Elasticsearch", "Amazonopensearchservice":
-		return s.validateES(*m)
+		return s.validateES(ctx, *m)
 	}
 	return invalid("unknown destination kind %q", m.DestKind)
 }
@@ -224,7 +224,7 @@ func parseProcessors(where string, pc *ProcessingConfiguration) (processors, err
 	return out, nil
 }
 
-func (s *Service) validateES(m dsMeta) error {
+func (s *Service) validateES(ctx context.Context, m dsMeta) error {
 	where := m.DestKind + "DestinationConfiguration"
 	c := m.ES
 	if c.IndexName == "" {
@@ -244,9 +244,12 @@ func (s *Service) validateES(m dsMeta) error {
 	default:
 		return invalid("%s.S3BackupMode %q is invalid: use FailedDocumentsOnly or AllDocuments", where, c.S3BackupMode)
 	}
-	if pc := c.ProcessingConfiguration; pc != nil && boolValue(pc.Enabled) && len(pc.Processors) > 0 {
-		return invalid("%s.ProcessingConfiguration: Spate's processors (AppendDelimiterToRecord, Lambda, MetadataExtraction) apply to S3 destinations only; leave ProcessingConfiguration out", where)
+	d, err := s.newESDeliverer(m, where, withESDefaults(*c))
+	if err != nil {
+		return err
 	}
-	_, err := s.newESDeliverer(m, where, withESDefaults(*c))
-	return err
+	if d.lambda != nil {
+		return s.checkFunction(ctx, where+".ProcessingConfiguration", d.lambda)
+	}
+	return nil
 }
