@@ -749,3 +749,36 @@ func TestLambdaToElasticsearch(t *testing.T) {
 		}
 	}
 }
+
+// FuzzApplyResponse: whatever a function returns, applyResponse does not
+// panic, and either accepts it, giving every record an outcome, or refuses
+// it and changes nothing.
+func FuzzApplyResponse(f *testing.F) {
+	f.Add([]byte(`{"records":[{"recordId":"a","result":"Ok","data":"eA=="},{"recordId":"b","result":"Dropped"}]}`))
+	f.Add([]byte(`{"records":[{"recordId":"a","result":"ProcessingFailed"},{"recordId":"b","result":"Ok","data":"","metadata":{"partitionKeys":{"k":"v"}}}]}`))
+	f.Add([]byte(`{"records":[{"recordId":"a","result":"Ok","data":"eA=="},{"recordId":"a","result":"Ok","data":"eA=="}]}`))
+	f.Add([]byte(`{"records":null}`))
+	f.Add([]byte(`[]`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		ids := map[string]int{"a": 0, "b": 1}
+		sentinel := lambdaOutcome{result: 255}
+		out := []lambdaOutcome{sentinel, sentinel}
+		code, msg := applyResponse(payload, ids, out)
+		if code == "" {
+			for i, o := range out {
+				if o.result > outcomeFailed {
+					t.Fatalf("accepted %q but record %d has no outcome", payload, i)
+				}
+			}
+			return
+		}
+		if msg == "" {
+			t.Fatalf("refused %q with code %s and no message", payload, code)
+		}
+		for i, o := range out {
+			if o.result != sentinel.result {
+				t.Fatalf("refused %q but changed record %d", payload, i)
+			}
+		}
+	})
+}
