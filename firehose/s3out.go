@@ -153,8 +153,12 @@ type recordView struct {
 func (w *s3Writer) objectID(b *batch, partition string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%s\x00%s", w.name, w.createdMs, b.shardID, b.first, b.last, partition)
-	sum := h.Sum(nil)
 	// Shaped like the UUIDs in Firehose's object names.
+	return uuidShaped(h.Sum(nil))
+}
+
+// uuidShaped formats the first 16 bytes of a hash as a UUID.
+func uuidShaped(sum []byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
 }
 

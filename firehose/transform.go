@@ -35,14 +35,14 @@ import (
 
 // Lambda processor parameters and their ranges (ProcessorParameter in the
 // Firehose API reference and data-transformation.html).
+// BufferIntervalInSeconds (default 60) is only checked: see parseLambda.
 const (
-	defaultLambdaBufferMB       = 1.0
-	minLambdaBufferMB           = 0.2
-	maxLambdaBufferMB           = 3.0
-	defaultLambdaIntervalSecond = 60
-	maxLambdaIntervalSeconds    = 900
-	defaultLambdaRetries        = 3
-	maxLambdaRetries            = 300
+	defaultLambdaBufferMB    = 1.0
+	minLambdaBufferMB        = 0.2
+	maxLambdaBufferMB        = 3.0
+	maxLambdaIntervalSeconds = 900
+	defaultLambdaRetries     = 3
+	maxLambdaRetries         = 300
 	// maxInvokePayload is Lambda's limit on a synchronous invocation's
 	// request (6 MB): many small records can make an event of
 	// BufferSizeInMBs of data larger than that once base64 and JSON are
@@ -53,7 +53,7 @@ const (
 	eventEnvelope = 4 << 10
 )
 
-// Errors codes of records that go to processing-failed, as Firehose writes
+// Error codes of records that go to processing-failed, as Firehose writes
 // them in errorCode.
 const (
 	codeFunctionError       = "Lambda.FunctionError"
@@ -314,7 +314,7 @@ func (w *worker) transformEvent(lp *lambdaProcessor, b *batch, start, n int) ([]
 // same on every delivery of the batch.
 func invocationID(name string, createdMs int64, b *batch, n int) string {
 	sum := sha256.Sum256(fmt.Appendf(nil, "%s\x00%d\x00%s\x00%s\x00%s\x00%d", name, createdMs, b.shardID, b.first, b.last, n))
-	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
+	return uuidShaped(sum[:])
 }
 
 // invokeWithRetry invokes the function with one event of the records of b
