@@ -211,6 +211,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return errors.Join(err, store.Close())
 	}
+	fhOpts = append(fhOpts, firehose.WithInvoker(fn.registry)) // Lambda processors
 	fh, err := firehose.New(store, fhOpts...)
 	if err != nil {
 		return errors.Join(fmt.Errorf("start firehose: %w", err), fn.close(), store.Close())
