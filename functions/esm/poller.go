@@ -111,7 +111,9 @@ func (p *poller) run() {
 	if ck.Finished {
 		return // the runner knows it from the checkpoint
 	}
-	p.lanes[0].win = ck.Window
+	if p.set.tumbling > 0 {
+		p.lanes[0].win = ck.Window
+	}
 	var wg sync.WaitGroup
 	for _, l := range p.lanes {
 		wg.Add(1)
@@ -287,7 +289,8 @@ func (p *poller) progress(ctx context.Context, idxs []int64, win *windowState, s
 		next.After, next.Next = after, ""
 		changed = true
 	}
-	if setWin {
+	if setWin || (p.set.tumbling == 0 && next.Window != nil) {
+		// (An update that turned tumbling windows off drops the state.)
 		next.Window = win
 		changed = true
 	}

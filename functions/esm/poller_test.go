@@ -743,3 +743,27 @@ func hasConsumer(t *testing.T, reg *prometheus.Registry, name string) bool {
 	}
 	return false
 }
+
+func TestTurningWindowsOffDropsTheState(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) { return ok(`{"state":{"n":"1"}}`) })
+	f.put("src", "a", "1")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", TumblingWindowInSeconds: intp(900)})
+	eventually(t, "the window's state checkpointed", func() bool { return f.checkpoint(m.UUID, "shardId-000000000000").Window != nil })
+	ctx := context.Background()
+	eventually(t, "Enabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
+	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, TumblingWindowInSeconds: intp(0)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Enabled again", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
+	seqs := f.put("src", "a", "2")
+	eventually(t, "the checkpoint past the new record, without a window", func() bool {
+		ck := f.checkpoint(m.UUID, "shardId-000000000000")
+		return ck.After == seqs[0] && ck.Window == nil
+	})
+	last := f.inv.history()[len(f.inv.history())-1]
+	if last.Window != nil || len(last.State) != 0 {
+		t.Fatalf("an invocation after windows were turned off carries a window: %+v", last)
+	}
+}
