@@ -15,13 +15,17 @@ func testReport() Report {
 	nan := math.NaN()
 	res := func(target string, w Workload, rate float64) Result {
 		return Result{Target: target, Workload: w, RecordsPerSec: rate, MBPerSec: rate * 100 / 1e6,
-			PutP50Ms: 1.5, PutP99Ms: 4.25, E2EP50Ms: nan, E2EP99Ms: nan, CatchUpPerSec: 2e6, Rounds: []float64{rate, nan}}
+			PutP50Ms: 1.5, PutP99Ms: 4.25, E2EP50Ms: nan, E2EP99Ms: nan, CatchUpPerSec: nan, Rounds: []float64{rate, nan}}
+	}
+	catchUp := func(r Result, perSec float64) Result {
+		r.CatchUpPerSec, r.CatchUpRecords = perSec, 200_000
+		return r
 	}
 	return Report{
 		Quick: true, ProbeBefore: 1000, ProbeAfter: 600,
 		Results: []Result{
-			res("self-grpc", w, 300_000), res("self-grpc", r, 450_000),
-			res("pebble-raw", w, 600_000), res("pebble-raw", r, 900_000),
+			catchUp(res("self-grpc", w, 300_000), 2e6), res("self-grpc", r, 450_000),
+			catchUp(res("pebble-raw", w, 600_000), 4e6), res("pebble-raw", r, 900_000),
 			{Target: "nats", Workload: w, Status: ErrNotInstalled.Error()},
 		},
 	}
@@ -42,6 +46,9 @@ func TestMarkdown(t *testing.T) {
 		"| self-grpc / pebble-raw | 0.50x | 0.50x |",
 		"| self-grpc / kfake | – | – |",
 		"| self-http / kinesalite | – | – |",
+		"preloaded with the same 200.0 k records",
+		"| ratio (catch-up records/s) | |",
+		"| self-grpc / pebble-raw | 0.50x |\n| self-grpc / kfake | – |",
 	} {
 		if !strings.Contains(out, want) {
 			t.Errorf("table lacks %q:\n%s", want, out)
@@ -66,7 +73,8 @@ func TestJSONLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	if first["target"] != "self-grpc" || first["mode"] != "durable" || first["records_per_sec"] != 300000.0 ||
-		first["put_to_get_p50_ms"] != nil || first["noisy"] != true || first["quick"] != true {
+		first["put_to_get_p50_ms"] != nil || first["noisy"] != true || first["quick"] != true ||
+		first["catch_up_records_per_sec"] != 2e6 || first["catch_up_records"] != 200000.0 {
 		t.Errorf("first line = %v", first)
 	}
 	if r, _ := first["rounds_records_per_sec"].([]any); len(r) != 2 || r[1] != nil {

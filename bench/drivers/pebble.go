@@ -65,6 +65,10 @@ func (d *pebbleRaw) Setup(ctx context.Context, w bench.Workload) error {
 	return nil
 }
 
+// Settle flushes the memtable to disk (bench.Settler), as the self targets
+// do.
+func (d *pebbleRaw) Settle(context.Context) error { return d.db.Flush() }
+
 func (d *pebbleRaw) Close() error {
 	var err error
 	if d.db != nil {
