@@ -193,6 +193,12 @@ func (r Report) Markdown(w io.Writer) error {
 				formatFloat(d.E2EP50Ms, 2), formatFloat(d.E2EP99Ms, 2), FormatRate(d.CatchUpPerSec),
 				FormatRate(xRate), formatFloat(xP99, 2))
 		}
+		if _, ok := r.find("self-http-efo", c); ok {
+			b.WriteString("\nLatency columns: puts sent open loop at half of the target's own closed-loop throughput (measured with no " +
+				"consumer attached), while a consumer tails. self-http-efo puts through gRPC exactly as self-grpc does; only its consumer " +
+				"differs (SubscribeToShard read by aws-sdk-go-v2's event-stream reader over h2c), so its put→get beside self-grpc's is " +
+				"the push path's cost, consumer's CPU included.\n")
+		}
 		if n := r.catchUpRecords(c); n > 0 {
 			fmt.Fprintf(&b, "\nCatch-up: every target is set up afresh with fsync off, preloaded with the same %s records "+
 				"(PutRecords batches of 500 from 4 producers), settled (Spate and pebble-raw flush Pebble's memtable to disk; "+

@@ -26,6 +26,7 @@ func testReport() Report {
 		Results: []Result{
 			catchUp(res("self-grpc", w, 300_000), 2e6), res("self-grpc", r, 450_000),
 			catchUp(res("pebble-raw", w, 600_000), 4e6), res("pebble-raw", r, 900_000),
+			res("self-http-efo", w, 290_000),
 			{Target: "nats", Workload: w, Status: ErrNotInstalled.Error()},
 		},
 	}
@@ -48,6 +49,7 @@ func TestMarkdown(t *testing.T) {
 		"| self-http / kinesalite | – | – |",
 		"preloaded with the same 200.0 k records",
 		"| ratio (catch-up records/s) | |",
+		"self-http-efo puts through gRPC exactly as self-grpc does",
 		"| self-grpc / pebble-raw | 0.50x |\n| self-grpc / kfake | – |",
 	} {
 		if !strings.Contains(out, want) {
@@ -65,8 +67,8 @@ func TestJSONLines(t *testing.T) {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
-	if len(lines) != 5 {
-		t.Fatalf("%d lines, want 5:\n%s", len(lines), b.String())
+	if len(lines) != 6 {
+		t.Fatalf("%d lines, want 6:\n%s", len(lines), b.String())
 	}
 	var first map[string]any
 	if err := json.Unmarshal([]byte(lines[0]), &first); err != nil {
@@ -81,7 +83,7 @@ func TestJSONLines(t *testing.T) {
 		t.Errorf("rounds = %v, want [300000 null]", first["rounds_records_per_sec"])
 	}
 	var last map[string]any
-	if err := json.Unmarshal([]byte(lines[4]), &last); err != nil {
+	if err := json.Unmarshal([]byte(lines[5]), &last); err != nil {
 		t.Fatal(err)
 	}
 	if last["status"] != ErrNotInstalled.Error() || last["records_per_sec"] != nil {
