@@ -130,23 +130,23 @@ func (r Report) catchUpRecords(c Workload) int {
 // RatioOf returns the throughput ratio num/den on w (NaN when either is
 // missing).
 func (r Report) RatioOf(num, den string, w Workload) float64 {
-	a, okA := r.find(num, w)
-	b, okB := r.find(den, w)
-	if !okA || !okB {
-		return math.NaN()
-	}
-	return Ratio(a.RecordsPerSec, b.RecordsPerSec)
+	return r.ratioOf(num, den, w, func(res Result) float64 { return res.RecordsPerSec })
 }
 
 // CatchUpRatioOf returns the catch-up ratio num/den on w (NaN when either is
 // missing).
 func (r Report) CatchUpRatioOf(num, den string, w Workload) float64 {
+	return r.ratioOf(num, den, w, func(res Result) float64 { return res.CatchUpPerSec })
+}
+
+// ratioOf returns the ratio of figure f of num and den on w.
+func (r Report) ratioOf(num, den string, w Workload, f func(Result) float64) float64 {
 	a, okA := r.find(num, w)
 	b, okB := r.find(den, w)
 	if !okA || !okB {
 		return math.NaN()
 	}
-	return Ratio(a.CatchUpPerSec, b.CatchUpPerSec)
+	return Ratio(f(a), f(b))
 }
 
 // Markdown writes one table of absolute figures per case, each followed by
