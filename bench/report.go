@@ -203,7 +203,8 @@ func (r Report) Markdown(w io.Writer) error {
 			fmt.Fprintf(&b, "\nCatch-up: every target is set up afresh with fsync off, preloaded with the same %s records "+
 				"(PutRecords batches of 500 from 4 producers), settled (Spate and pebble-raw flush Pebble's memtable to disk; "+
 				"kfake and the out-of-process peers have nothing to wait for), then read from TRIM_HORIZON on every shard "+
-				"by a new reader each time: the median of its reads. It does not depend on the case's batch or producers.\n", FormatRate(float64(n)))
+				"by a new reader each time: the median of its reads (one read per round, fewer once a target's reads have taken 10 s). "+
+				"It does not depend on the case's batch or producers.\n", FormatRate(float64(n)))
 			b.WriteString("\n| ratio (catch-up records/s) | |\n|---|---:|\n")
 			for _, p := range CatchUpRatioPairs {
 				fmt.Fprintf(&b, "| %s / %s | %s |\n", p[0], p[1], FormatRatio(r.CatchUpRatioOf(p[0], p[1], c)))
