@@ -244,11 +244,6 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return err
 	}
-	fnSvc, lambdaHTTP, err := newFunctions(store, reg, cfg, logger)
-	if err != nil {
-		return err
-	}
-	defer fnSvc.Close()
 	router, err := awsproto.NewRouter([]*awsproto.Handler{
 		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept),
 			awsproto.WithEventWriteTimeout(cfg.listen.writeTimeout)),
@@ -284,6 +279,12 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 			return err
 		}
 	}
+	fns, err := newFunctions(store, reg, cfg, httpLn.Addr(), tlsConf.http != nil, logger) // serve_functions.go
+	if err != nil {
+		closeListeners(httpLn, grpcLn, metricsLn)
+		return err
+	}
+	defer fns.Close()
 
 	metricsHTTP := promhttp.HandlerFor(reg, promhttp.HandlerOpts{})
 	mux := http.NewServeMux()
@@ -294,7 +295,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		analyticsapi.WithWriteTimeout(cfg.listen.writeTimeout), analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
-	mountLambda(mux, lambdaHTTP)
+	fns.mount(mux)
 	httpSrv := cfg.listen.httpServer(mux, tlsConf.http, logger)
 	// Results streams never end on their own: end them when the drain
 	// starts.

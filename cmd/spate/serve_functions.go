@@ -1,9 +1,10 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
 
@@ -11,8 +12,8 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spatehq/spate/api/lambdaapi"
-	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
+	"github.com/spatehq/spate/functions/runtime"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -30,10 +31,19 @@ func addFunctionFlags(f *pflag.FlagSet, c *functionFlags) {
 		"how many asynchronous (Event) invocations may wait, in memory; more are throttled (TooManyRequestsException)")
 }
 
+// functionsServer is the function registry, the Executor running its
+// code, and the Lambda API face.
+type functionsServer struct {
+	svc  *functions.Service
+	exec *runtime.Manager
+	http *lambdaapi.Handler
+}
+
 // newFunctions opens the function registry of store (code under
-// DATA-DIR/functions) and its Lambda API face. The caller closes the
-// registry.
-func newFunctions(store *shard.Store, reg prometheus.Registerer, cfg serveConfig, logger *slog.Logger) (*functions.Service, *lambdaapi.Handler, error) {
+// DATA-DIR/functions), its Executor, whose handlers call Spate back at
+// httpAddr (AWS_ENDPOINT_URL), and its Lambda API face. The caller closes
+// it once the HTTP server has drained.
+func newFunctions(store *shard.Store, reg prometheus.Registerer, cfg serveConfig, httpAddr net.Addr, tls bool, logger *slog.Logger) (*functionsServer, error) {
 	c := cfg.functions
 	if c.concurrency == 0 { // a serveConfig built in code
 		c.concurrency = functions.DefaultUnreservedConcurrency
@@ -42,39 +52,50 @@ func newFunctions(store *shard.Store, reg prometheus.Registerer, cfg serveConfig
 		c.asyncQueue = functions.DefaultAsyncQueue
 	}
 	if c.concurrency < 1 || c.asyncQueue < 1 {
-		return nil, nil, fmt.Errorf("--function-concurrency %d, --function-async-queue %d: must be at least 1", c.concurrency, c.asyncQueue)
+		return nil, fmt.Errorf("--function-concurrency %d, --function-async-queue %d: must be at least 1", c.concurrency, c.asyncQueue)
 	}
-	svc, err := functions.New(store, placeholderExecutor{},
+	scheme := "http://"
+	if tls {
+		scheme = "https://"
+	}
+	exec := runtime.New(runtime.WithLogger(logger), runtime.WithRegion(cfg.region),
+		runtime.WithEndpoint(scheme+httpAddr.String()))
+	svc, err := functions.New(store, exec,
 		functions.WithRegion(cfg.region), functions.WithAccountID(cfg.accountID),
 		functions.WithCodeDir(filepath.Join(cfg.dataDir, "functions")),
 		functions.WithUnreservedConcurrency(c.concurrency),
 		functions.WithAsync(c.asyncQueue, functions.DefaultAsyncWorkers),
 		functions.WithLogger(logger))
 	if err != nil {
-		return nil, nil, fmt.Errorf("open functions: %w", err)
+		return nil, errors.Join(fmt.Errorf("open functions: %w", err), exec.Close())
 	}
 	h, err := lambdaapi.NewHandler(svc, lambdaapi.WithGuard(cfg.auth.analyticsGuard()),
 		lambdaapi.WithLogger(logger), lambdaapi.WithRegisterer(reg))
 	if err != nil {
 		svc.Close()
-		return nil, nil, err
+		return nil, errors.Join(err, exec.Close())
 	}
-	return svc, h, nil
+	return &functionsServer{svc: svc, exec: exec, http: h}, nil
 }
 
-// mountLambda serves the Lambda API's paths on mux.
-func mountLambda(mux *http.ServeMux, h http.Handler) {
+// mount serves the Lambda API's paths on mux.
+func (f *functionsServer) mount(mux *http.ServeMux) {
 	for _, p := range lambdaapi.PathPrefixes {
-		mux.Handle(p, h)
+		mux.Handle(p, f.http)
 	}
 }
 
-// placeholderExecutor runs nothing: until package functions/runtime is
-// wired, invocations answer InvalidRuntimeException.
-type placeholderExecutor struct{}
-
-func (placeholderExecutor) Execute(context.Context, functions.Config, functions.Invocation) (functions.Result, error) {
-	return functions.Result{}, apierr.New(apierr.InvalidRuntime, "this Spate server does not run functions yet")
+// Close stops asynchronous invocations, then every function instance.
+func (f *functionsServer) Close() {
+	f.svc.Close()
+	_ = f.exec.Close()
 }
-func (placeholderExecutor) Retire(string) {}
-func (placeholderExecutor) Close() error  { return nil }
+
+// closeListeners closes the listeners that are not nil.
+func closeListeners(lns ...net.Listener) {
+	for _, ln := range lns {
+		if ln != nil {
+			ln.Close()
+		}
+	}
+}
