@@ -326,6 +326,7 @@ func TestZipLimits(t *testing.T) {
 		{"dot parts", raw("a/./b"), "unsafe name"},
 		{"symlink", symlink, "symbolic link"},
 		{"duplicate", raw("a", "a"), "twice"},
+		{"file then directory", raw("a", "a/b"), "cannot be unpacked"},
 		{"too many files", raw(many...), "at most 100"},
 		{"truncated", bomb[:len(bomb)/2], "Could not unzip"},
 	}
