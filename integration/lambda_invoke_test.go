@@ -13,8 +13,10 @@ import (
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 )
 
 // shellBootstrap is the Runtime API loop of AWS's custom-runtime tutorial,
@@ -128,5 +130,45 @@ func TestLambdaInvoke(t *testing.T) {
 	big := []byte(`"` + strings.Repeat("x", 6<<20) + `"`)
 	if _, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("sh-fn"), Payload: big}); !errors.As(err, &tooLarge) {
 		t.Fatalf("7 MB payload: %v, want RequestTooLargeException", err)
+	}
+}
+
+// TestLambdaAuth: with --credentials, the Lambda API wants SigV4 with the
+// signing name lambda, and policies govern lambda:ACTION on the function.
+func TestLambdaAuth(t *testing.T) {
+	t.Parallel()
+	s := startAuthServerWith(t, authCredentials, `{
+  "admin": {"Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]},
+  "reader": {"Statement": [{"Effect": "Allow", "Action": ["lambda:Get*", "lambda:List*"], "Resource": "*"}]}
+}`)
+	ctx := testCtx(t)
+	as := func(id, secret string) *lambda.Client {
+		return lambda.New(lambda.Options{BaseEndpoint: aws.String(s.Endpoint()), Region: "us-east-1", RetryMaxAttempts: 1,
+			Credentials: credentials.NewStaticCredentialsProvider(id, secret, "")})
+	}
+	admin, reader := as("AKIDADMIN", "admin-secret"), as("AKIDREADER", "reader-secret")
+	create := &lambda.CreateFunctionInput{FunctionName: aws.String("auth-fn"), Runtime: types.RuntimeProvidedal2023,
+		Role: aws.String(lambdaRole), Code: &types.FunctionCode{ZipFile: lambdaZip(t, "v1")}}
+	var apiErr smithy.APIError
+	if _, err := reader.CreateFunction(ctx, create); !errors.As(err, &apiErr) || apiErr.ErrorCode() != "AccessDeniedException" {
+		t.Fatalf("reader create: %v, want AccessDeniedException", err)
+	}
+	if _, err := admin.CreateFunction(ctx, create); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: aws.String("auth-fn")}); err != nil {
+		t.Fatalf("reader get: %v", err)
+	}
+	if _, err := as("AKIDADMIN", "wrong").ListFunctions(ctx, &lambda.ListFunctionsInput{}); !errors.As(err, &apiErr) ||
+		apiErr.ErrorCode() != "InvalidSignatureException" {
+		t.Fatalf("wrong secret: %v, want InvalidSignatureException", err)
+	}
+	resp, err := http.Get(s.Endpoint() + "/2015-03-31/functions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("X-Amzn-ErrorType") != "MissingAuthenticationTokenException" {
+		t.Fatalf("unsigned: %d %s", resp.StatusCode, resp.Header.Get("X-Amzn-ErrorType"))
 	}
 }
