@@ -2,9 +2,9 @@ package functions
 
 import (
 	"context"
-	"errors"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
