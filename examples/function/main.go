@@ -88,7 +88,9 @@ func envOr(k, def string) string {
 
 func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.KinesisEventResponse, error) {
 	good := e.Records
-	var resp events.KinesisEventResponse
+	// An empty list, not null: Lambda takes either as success, but an
+	// empty list says it plainly.
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	for i, r := range e.Records {
 		if h.poison == "" || string(r.Kinesis.Data) != h.poison {
 			continue

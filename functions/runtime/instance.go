@@ -18,6 +18,8 @@ import (
 	"sync"
 	"time"
 
+	"golang.org/x/net/netutil"
+
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
 )
@@ -106,7 +108,7 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.cfg.logger.Handler(), slog.LevelDebug),
 	}
-	ln = limitListener(ln, maxConns)
+	ln = netutil.LimitListener(ln, maxConns)
 
 	pr, pw, err := os.Pipe()
 	if err != nil {

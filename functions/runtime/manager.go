@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"golang.org/x/net/netutil"
-
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
 )
@@ -19,8 +17,6 @@ import (
 // maxConns caps the connections one instance's runtime may hold open to its
 // Runtime API (a runtime needs one or two).
 const maxConns = 16
-
-var limitListener = netutil.LimitListener
 
 // Manager runs functions' code: provided.* functions as local instances of
 // their bootstrap, HTTP-endpoint functions as a POST. It is the
