@@ -39,7 +39,7 @@ func TestKinesisExample(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			_ = os.Remove(out)
-			fn := testConfig("example")
+			fn := testConfig(t, "example")
 			fn.CodeDir = dir
 			fn.RevisionID = tc.name // fresh instances: the environment differs
 			fn.Environment = map[string]string{"OUTPUT_FILE": out}

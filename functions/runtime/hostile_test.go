@@ -24,7 +24,7 @@ func scriptConfig(t *testing.T, name, script string) functions.Config {
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fn := testConfig(name)
+	fn := testConfig(t, name)
 	fn.CodeDir = dir
 	return fn
 }
@@ -79,7 +79,7 @@ func TestExitsDuringInit(t *testing.T) {
 // concurrency slot until it ends, as on Lambda.
 func TestCallerGivesUp(t *testing.T) {
 	m, _ := newManager(t)
-	fn := testConfig("abandoned")
+	fn := testConfig(t, "abandoned")
 	release := filepath.Join(t.TempDir(), "release")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -105,7 +105,7 @@ func TestCallerGivesUp(t *testing.T) {
 // dropped and counted, the tail keeps the last 4 KB, long lines are cut.
 func TestLogFlood(t *testing.T) {
 	m, logs := newManager(t)
-	fn := testConfig("chatty")
+	fn := testConfig(t, "chatty")
 	// 100 lines of 200 KB: 20 MB, each line cut in 64 KB pieces.
 	res := invoke(t, m, fn, map[string]any{"op": "log", "lines": 100, "size": 200 << 10})
 	if res.FunctionError != "" {
@@ -130,7 +130,7 @@ func TestLogFlood(t *testing.T) {
 func TestTimeoutKillsChildren(t *testing.T) {
 	m, _ := newManager(t)
 	childFile := filepath.Join(t.TempDir(), "child")
-	fn := testConfig("spawner")
+	fn := testConfig(t, "spawner")
 	fn.Timeout = 300 * time.Millisecond
 	// The handler starts a child, writes its pid, and hangs.
 	res := invoke(t, m, fn, map[string]any{"op": "forkhang", "wait": childFile})
