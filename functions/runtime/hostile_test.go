@@ -41,7 +41,7 @@ func settled(t *testing.T, m *Manager) {
 }
 
 func TestNeverAsksForWork(t *testing.T) {
-	m, _ := newManager(t, WithInitTimeout(200*time.Millisecond), WithIdleTimeout(time.Hour))
+	m, _ := newManager(t, WithInitTimeout(2*time.Second), WithIdleTimeout(time.Hour))
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	fn := scriptConfig(t, "mute", "echo $$ > "+pidFile+"\nexec sleep 1000\n")
 	res := invoke(t, m, fn, map[string]any{})
@@ -52,7 +52,10 @@ func TestNeverAsksForWork(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
 	waitGone(t, pid)
 	settled(t, m)
 }
@@ -141,7 +144,44 @@ func TestTimeoutKillsChildren(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	child, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	child, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitGone(t, child)
+	settled(t, m)
+}
+
+// Close during an invocation ends it (the instance is killed) and returns
+// once nothing is left running.
+func TestCloseDuringInvocation(t *testing.T) {
+	m, _ := newManager(t)
+	fn := testConfig(t, "busy")
+	pidFile := filepath.Join(t.TempDir(), "child")
+	done := make(chan functions.Result, 1)
+	go func() {
+		res, err := invokeErr(m, fn, map[string]any{"op": "forkhang", "wait": pidFile})
+		if err != nil {
+			t.Errorf("Execute: %v", err)
+		}
+		done <- res
+	}()
+	waitFor(t, func() bool { _, err := os.Stat(pidFile); return err == nil })
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	child, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || !alive(child) {
+		t.Fatalf("child %q not running", b)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if v := decode(t, res.Payload); res.FunctionError != "Unhandled" || v["errorType"] != "Runtime.ExitError" {
+		t.Fatalf("%q %s", res.FunctionError, res.Payload)
+	}
 	waitGone(t, child)
 	settled(t, m)
 }

@@ -65,7 +65,10 @@ func New(opts ...Option) *Manager {
 	return &Manager{cfg: cfg, client: client, fns: map[string]*function{}}
 }
 
-// Execute runs one invocation of fn; see functions.Executor.
+// Execute runs one invocation of fn; see functions.Executor. When ctx ends
+// first, Execute returns its error at once and the invocation goes on to its
+// end or timeout, holding its concurrency slot, as on Lambda; it reads
+// inv.Payload until then, so the caller must not modify it.
 func (m *Manager) Execute(ctx context.Context, fn functions.Config, inv functions.Invocation) (functions.Result, error) {
 	switch fn.Runtime {
 	case functions.RuntimeHTTP, functions.RuntimeProvidedAL2023, functions.RuntimeProvidedAL2:

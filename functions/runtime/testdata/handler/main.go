@@ -68,7 +68,11 @@ func handle(ctx context.Context, e event) (any, error) {
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(e.Wait, []byte(fmt.Sprint(cmd.Process.Pid)), 0o600); err != nil {
+		// Written whole, then renamed: a reader never sees half of it.
+		if err := os.WriteFile(e.Wait+".tmp", []byte(fmt.Sprint(cmd.Process.Pid)), 0o600); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(e.Wait+".tmp", e.Wait); err != nil {
 			return nil, err
 		}
 		time.Sleep(time.Hour)
