@@ -29,6 +29,20 @@ func scriptConfig(t *testing.T, name, script string) functions.Config {
 	return fn
 }
 
+// readPid reads the pid a script or the test handler wrote to path.
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid file %s: %v", path, err)
+	}
+	return pid
+}
+
 // settled waits until the Manager holds nothing: no instance alive, no
 // function state left behind.
 func settled(t *testing.T, m *Manager) {
@@ -48,15 +62,7 @@ func TestNeverAsksForWork(t *testing.T) {
 	if v := decode(t, res.Payload); res.FunctionError != "Unhandled" || v["errorType"] != "Sandbox.Timedout" {
 		t.Fatalf("%q %s", res.FunctionError, res.Payload)
 	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitGone(t, pid)
+	waitGone(t, readPid(t, pidFile))
 	settled(t, m)
 }
 
@@ -140,15 +146,7 @@ func TestTimeoutKillsChildren(t *testing.T) {
 	if !regexp.MustCompile(`Task timed out after`).Match(res.Payload) {
 		t.Fatalf("%s", res.Payload)
 	}
-	b, err := os.ReadFile(childFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	child, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	waitGone(t, child)
+	waitGone(t, readPid(t, childFile))
 	settled(t, m)
 }
 
@@ -167,13 +165,9 @@ func TestCloseDuringInvocation(t *testing.T) {
 		done <- res
 	}()
 	waitFor(t, func() bool { _, err := os.Stat(pidFile); return err == nil })
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	child, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || !alive(child) {
-		t.Fatalf("child %q not running", b)
+	child := readPid(t, pidFile)
+	if !alive(child) {
+		t.Fatalf("child %d not running", child)
 	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
