@@ -23,6 +23,10 @@
 // per instance: one request or response body of at most 6 MB at a time, log
 // lines cut at 64 KB, a 4 KB log tail per invocation.
 //
+// An instance's Runtime API listens on 127.0.0.1 and, on Linux, refuses
+// connections from other users' processes (the owner of the peer socket in
+// /proc/net/tcp); a process of Spate's own user could still reach it.
+//
 // Not enforced: the memory setting (it is passed to the handler and reported
 // in the REPORT line beside the peak resident memory, but not applied as a
 // limit), and isolation: an instance runs as Spate's user with access to what

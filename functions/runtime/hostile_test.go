@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -178,4 +180,47 @@ func TestCloseDuringInvocation(t *testing.T) {
 	}
 	waitGone(t, child)
 	settled(t, m)
+}
+
+// Another user's process cannot reach an instance's Runtime API (to take
+// its events or answer for it); Spate's user can.
+func TestRuntimeAPIRefusesOtherUsers(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("running a process as another user needs root")
+	}
+	m, _ := newManager(t)
+	res := invoke(t, m, testConfig(t, "guarded"), map[string]any{"op": "env"})
+	env, _ := decode(t, res.Payload)["env"].(map[string]any)
+	addr := fmt.Sprint(env["AWS_LAMBDA_RUNTIME_API"])
+
+	// The probe (the test handler in another mode) must be executable by
+	// nobody.
+	dir, err := os.MkdirTemp("", "spate-probe-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer os.RemoveAll(dir)
+	bin, err := os.ReadFile(filepath.Join(handlerDir(t), "bootstrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		uid  uint32
+		want string
+	}{{0, "404 Not Found"}, {65534, "refused"}} {
+		cmd := exec.Command(probe)
+		cmd.Env = []string{"PROBE=" + addr}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: tc.uid, Gid: tc.uid}}
+		out, err := cmd.Output()
+		if err != nil || string(out) != tc.want {
+			t.Errorf("uid %d: %q %v, want %q", tc.uid, out, err, tc.want)
+		}
+	}
 }

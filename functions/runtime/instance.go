@@ -108,7 +108,7 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.cfg.logger.Handler(), slog.LevelDebug),
 	}
-	ln = netutil.LimitListener(ln, maxConns)
+	ln = netutil.LimitListener(ownerListener{ln, m.cfg.logger, fn.Name}, maxConns)
 
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -260,4 +260,25 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ownerListener drops connections from processes of other users (see
+// sameUser): the Runtime API has no credentials of its own, as on Lambda
+// where nothing else shares the sandbox.
+type ownerListener struct {
+	net.Listener
+	logger   *slog.Logger
+	function string
+}
+
+func (l ownerListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || sameUser(c) {
+			return c, err
+		}
+		l.logger.Warn("runtime API: refused a connection from another user's process",
+			"function", l.function, "peer", c.RemoteAddr().String())
+		_ = c.Close()
+	}
 }

@@ -102,6 +102,17 @@ func handle(ctx context.Context, e event) (any, error) {
 }
 
 func main() {
+	if addr := os.Getenv("PROBE"); addr != "" {
+		// Not a runtime: a process knocking on a Runtime API.
+		resp, err := http.Get("http://" + addr + "/probe")
+		if err != nil {
+			fmt.Print("refused")
+			return
+		}
+		resp.Body.Close()
+		fmt.Print(resp.Status)
+		return
+	}
 	if msg := os.Getenv("INIT_ERROR"); msg != "" {
 		// What a runtime does when it cannot initialize: report it, exit.
 		url := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/init/error"
