@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"maps"
 	"net"
@@ -46,7 +45,10 @@ type instance struct {
 	// outputDone is closed when its stdout and stderr are read to the end.
 	outputDone chan struct{}
 
-	stopOnce sync.Once
+	// procMu orders a kill after the process was reaped: its pid may be
+	// reused then, so only the reaping (wait) kills what the group left.
+	procMu sync.Mutex
+	reaped bool
 
 	// Guarded by m.mu.
 	registered  bool        // counted in m.live and fn.all (take did it)
@@ -76,7 +78,7 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 			"function %s: bootstrap is not an executable file (zip it with its execute permission)", fn.Name)
 	}
 	if err := os.MkdirAll(m.cfg.workDir, 0o700); err != nil {
-		return nil, fmt.Errorf("function %s: %w", fn.Name, apierr.New(apierr.Service, "work directory: %v", err))
+		return nil, apierr.New(apierr.Service, "function %s: work directory: %v", fn.Name, err)
 	}
 	tmpDir, err := os.MkdirTemp(m.cfg.workDir, "instance-")
 	if err != nil {
@@ -162,7 +164,10 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 // instance down.
 func (in *instance) wait(pr *os.File) {
 	err := in.cmd.Wait()
-	killGroup(in.pid)
+	in.procMu.Lock()
+	in.reaped = true
+	killGroup(in.pid) // its children, if any: they keep the group id alive
+	in.procMu.Unlock()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -188,7 +193,11 @@ func (in *instance) wait(pr *os.File) {
 
 // stop kills the instance; wait finishes the teardown.
 func (in *instance) stop() {
-	in.stopOnce.Do(func() { killGroup(in.pid) })
+	in.procMu.Lock()
+	defer in.procMu.Unlock()
+	if !in.reaped {
+		killGroup(in.pid)
+	}
 }
 
 // environ is the process's whole environment: the function's variables and,

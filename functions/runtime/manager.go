@@ -159,7 +159,7 @@ func (m *Manager) acquire(fn functions.Config) (*function, error) {
 	var stop []*instance
 	if f.revision != fn.RevisionID {
 		// A new revision: the old one's idle instances go now, its busy
-		// ones when their invocation ends (release sees the revision).
+		// ones when their invocation ends (put sees the revision).
 		f.revision = fn.RevisionID
 		stop, f.idle = f.idle, nil
 	}
