@@ -167,8 +167,8 @@ func (m *Manager) acquire(fn functions.Config) (*function, error) {
 	switch {
 	case f.busy >= fn.MaxConcurrency:
 		// MaxConcurrency is the reserved concurrency when there is one,
-		// else the server's unreserved limit: the latter is the account's.
-		if fn.MaxConcurrency >= m.cfg.accountLimit {
+		// else the server's unreserved limit: the shared pool's.
+		if (m.cfg.unreserved > 0 && fn.MaxConcurrency == m.cfg.unreserved) || fn.MaxConcurrency >= m.cfg.accountLimit {
 			return nil, throttled(ReasonAccount)
 		}
 		return nil, throttled(ReasonReserved)

@@ -269,6 +269,53 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 }
 
+// The Reason of a throttle: the function's own limit, or the shared pool's.
+func TestThrottleReason(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		opts                   []Option
+		maxConcurrency, others int // others: invocations of other functions running
+		want                   string
+	}{
+		{"reserved", nil, 1, 0, ReasonReserved},
+		{"reserved zero", nil, 0, 0, ReasonReserved},
+		{"unreserved", []Option{WithUnreservedConcurrency(1)}, 1, 0, ReasonAccount},
+		{"reserved beside unreserved", []Option{WithUnreservedConcurrency(5)}, 1, 0, ReasonReserved},
+		{"at the account limit", []Option{WithAccountConcurrency(1)}, 1, 0, ReasonAccount},
+		{"account used up", []Option{WithAccountConcurrency(2)}, 5, 1, ReasonAccount},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(tc.opts...)
+			fn := testConfig(t, "f")
+			fn.MaxConcurrency = tc.maxConcurrency
+			var held []*function
+			for i := range tc.others {
+				other := testConfig(t, fmt.Sprint("other", i))
+				f, err := m.acquire(other)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, f)
+			}
+			if tc.maxConcurrency > 0 {
+				f, err := m.acquire(fn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, f)
+			}
+			var terr *ThrottleError
+			if _, err := m.acquire(fn); !errors.As(err, &terr) || terr.Reason != tc.want {
+				t.Fatalf("err %v, want %s", err, tc.want)
+			}
+			for _, f := range held {
+				m.release(f)
+				m.wg.Done()
+			}
+		})
+	}
+}
+
 func TestRetire(t *testing.T) {
 	m, _ := newManager(t)
 	fn := testConfig(t, "retired")
