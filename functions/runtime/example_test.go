@@ -62,6 +62,29 @@ func TestKinesisExample(t *testing.T) {
 			}
 		})
 	}
+
+	t.Run("tumbling window", func(t *testing.T) {
+		_ = os.Remove(out)
+		fn := testConfig(t, "example")
+		fn.CodeDir = dir
+		fn.RevisionID = "window"
+		fn.Environment = map[string]string{"OUTPUT_FILE": out}
+		state := map[string]string{}
+		for i, final := range []bool{false, false, true} {
+			ev := kinesisEvent("a", "b")
+			ev["window"] = map[string]string{"start": "2026-12-07T21:00:00Z", "end": "2026-12-07T21:01:00Z"}
+			ev["state"], ev["shardId"], ev["isFinalInvokeForWindow"] = state, "shardId-000000000001", final
+			res := invoke(t, m, fn, ev)
+			var resp struct{ State map[string]string }
+			if err := json.Unmarshal(res.Payload, &resp); err != nil || res.FunctionError != "" || resp.State["count"] != fmt.Sprint(2*(i+1)) {
+				t.Fatalf("invocation %d: %q %s", i, res.FunctionError, res.Payload)
+			}
+			state = resp.State
+		}
+		if got := readData(t, out); len(got) != 1 || got[0] != `{"count":6,"shardId":"shardId-000000000001","window":"2026-12-07T21:00:00Z"}` {
+			t.Fatalf("written %v", got)
+		}
+	})
 }
 
 // kinesisEvent is an aws:kinesis event of records with these data, one
