@@ -237,8 +237,8 @@ func (m *Manager) environ(fn functions.Config, codeDir, tmpDir, apiAddr string) 
 	}
 	// AWS_EXECUTION_ENV is left out on purpose: Lambda does not set it for
 	// the OS-only (provided.*) runtimes.
-	if m.cfg.endpointURL != "" {
-		reserved["AWS_ENDPOINT_URL"] = m.cfg.endpointURL
+	if u := *m.endpoint.Load(); u != "" {
+		reserved["AWS_ENDPOINT_URL"] = u
 	}
 	if c := m.cfg.credentials; c.accessKeyID != "" {
 		reserved["AWS_ACCESS_KEY_ID"] = c.accessKeyID
