@@ -38,7 +38,7 @@ func TestMain(m *testing.M) {
 }
 
 // handlerDir is the code directory of the built test handler.
-func handlerDir(t *testing.T) string {
+func handlerDir(t testing.TB) string {
 	t.Helper()
 	buildOnce.Do(func() {
 		builtDir, buildErr = os.MkdirTemp("", "spate-runtime-test-")
@@ -57,7 +57,7 @@ func handlerDir(t *testing.T) string {
 }
 
 // testConfig is a function running the test handler.
-func testConfig(t *testing.T, name string) functions.Config {
+func testConfig(t testing.TB, name string) functions.Config {
 	return functions.Config{
 		Name:           name,
 		ARN:            "arn:aws:lambda:eu-west-1:000000000000:function:" + name,
