@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/spatehq/spate/apierr"
@@ -22,9 +21,6 @@ const maxConns = 16
 type Manager struct {
 	cfg    config
 	client *http.Client // for HTTP-endpoint functions
-	// endpoint is AWS_ENDPOINT_URL for new instances (WithEndpoint,
-	// SetEndpoint).
-	endpoint atomic.Pointer[string]
 
 	mu     sync.Mutex
 	closed bool
@@ -63,14 +59,8 @@ func New(opts ...Option) *Manager {
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		}
 	}
-	m := &Manager{cfg: cfg, client: client, fns: map[string]*function{}}
-	m.endpoint.Store(&cfg.endpointURL)
-	return m
+	return &Manager{cfg: cfg, client: client, fns: map[string]*function{}}
 }
-
-// SetEndpoint replaces WithEndpoint's URL for the instances started from
-// now on: for a server that knows its own address only once it listens.
-func (m *Manager) SetEndpoint(url string) { m.endpoint.Store(&url) }
 
 // Execute runs one invocation of fn; see functions.Executor. When ctx ends
 // first, Execute returns its error at once and the invocation goes on to its

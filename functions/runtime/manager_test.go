@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -202,12 +203,14 @@ func TestEnvironment(t *testing.T) {
 			t.Errorf("env %s = %v, want %q", k, env[k], want)
 		}
 	}
-	// SetEndpoint changes what new instances get.
-	m.SetEndpoint("http://127.0.0.1:9999")
-	fn.RevisionID = "rev-2"
-	res2 := invoke(t, m, fn, map[string]any{"op": "env"})
+	// WithEndpointFunc is asked as each instance starts.
+	var later atomic.Value
+	later.Store("")
+	m2, _ := newManager(t, WithEndpointFunc(func() string { return later.Load().(string) }))
+	later.Store("http://127.0.0.1:9999")
+	res2 := invoke(t, m2, fn, map[string]any{"op": "env"})
 	if env2, _ := decode(t, res2.Payload)["env"].(map[string]any); env2["AWS_ENDPOINT_URL"] != "http://127.0.0.1:9999" {
-		t.Errorf("after SetEndpoint: AWS_ENDPOINT_URL %v", env2["AWS_ENDPOINT_URL"])
+		t.Errorf("WithEndpointFunc: AWS_ENDPOINT_URL %v", env2["AWS_ENDPOINT_URL"])
 	}
 	if !regexp.MustCompile(`^127\.0\.0\.1:\d+$`).MatchString(fmt.Sprint(env["AWS_LAMBDA_RUNTIME_API"])) {
 		t.Errorf("AWS_LAMBDA_RUNTIME_API %v", env["AWS_LAMBDA_RUNTIME_API"])
