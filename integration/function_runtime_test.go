@@ -81,7 +81,7 @@ func kinesisEventJSON(t *testing.T, data ...string) []byte {
 // server through the Lambda API: the handler calls Spate back (PutRecords
 // through AWS_ENDPOINT_URL), a poison record is a function error with the
 // handler's error type, the log tail has Lambda's REPORT line, and
-// reserved concurrency 0 throttles.
+// reserved concurrency 0 throttles with Lambda's Reason.
 func TestFunctionRuntime(t *testing.T) {
 	t.Parallel()
 	s := startServer(t)
@@ -146,7 +146,8 @@ func TestFunctionRuntime(t *testing.T) {
 		t.Fatal(err)
 	}
 	var throttled *types.TooManyRequestsException
-	if _, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("copier"), Payload: kinesisEventJSON(t, "a")}); !errors.As(err, &throttled) {
-		t.Fatalf("reserved 0: %v, want TooManyRequestsException", err)
+	if _, err := c.Invoke(ctx, &lambda.InvokeInput{FunctionName: aws.String("copier"), Payload: kinesisEventJSON(t, "a")}); !errors.As(err, &throttled) ||
+		throttled.Reason != types.ThrottleReasonReservedFunctionConcurrentInvocationLimitExceeded {
+		t.Fatalf("reserved 0: %v, want TooManyRequestsException for the reserved limit", err)
 	}
 }
