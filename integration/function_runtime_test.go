@@ -39,18 +39,32 @@ func exampleFunctionZip(t *testing.T) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return bootstrapZip(t, code, nil)
+}
+
+// bootstrapZip is a function zip: bootstrap (executable) and files.
+func bootstrapZip(t *testing.T, bootstrap []byte, files map[string]string) []byte {
+	t.Helper()
 	var b bytes.Buffer
 	zw := zip.NewWriter(&b)
 	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
 	h.SetMode(0o755)
 	w, err := zw.CreateHeader(h)
+	if err == nil {
+		_, err = w.Write(bootstrap)
+	}
+	for name, content := range files {
+		if err != nil {
+			break
+		}
+		if w, err = zw.Create(name); err == nil {
+			_, err = w.Write([]byte(content))
+		}
+	}
+	if err == nil {
+		err = zw.Close()
+	}
 	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(code); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
 		t.Fatal(err)
 	}
 	return b.Bytes()
