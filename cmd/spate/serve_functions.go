@@ -67,6 +67,7 @@ func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*fu
 	p := &functionParts{}
 	p.exec = runtime.New(runtime.WithLogger(logger), runtime.WithRegion(cfg.region),
 		runtime.WithWorkDir(filepath.Join(cfg.dataDir, "functions-run")),
+		runtime.WithUnreservedConcurrency(c.concurrency),
 		runtime.WithEndpointFunc(func() string {
 			if u := p.endpoint.Load(); u != nil {
 				return *u
