@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
 )
@@ -386,12 +387,31 @@ func functionErrorMessage(doc []byte) string {
 	}
 	msg := "The Lambda function was invoked but returned an error"
 	if json.Unmarshal(doc, &e) == nil && (e.ErrorType != "" || e.ErrorMessage != "") {
-		return msg + ": " + strings.TrimPrefix(e.ErrorType+": "+e.ErrorMessage, ": ")
+		return msg + ": " + cutMessage(strings.TrimPrefix(e.ErrorType+": "+e.ErrorMessage, ": "))
 	}
 	if len(bytes.TrimSpace(doc)) > 0 {
 		return msg + ": " + truncateValue(string(doc))
 	}
 	return msg
+}
+
+// maxErrorMessage bounds the function's part of an errorMessage: every
+// failed record of an invocation carries it into the error output, so an
+// error document near the 6 MB response limit would otherwise multiply by
+// the batch's record count.
+const maxErrorMessage = 1 << 10
+
+// cutMessage cuts s to at most maxErrorMessage bytes, at a character
+// boundary.
+func cutMessage(s string) string {
+	if len(s) <= maxErrorMessage {
+		return s
+	}
+	n := maxErrorMessage
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // applyResponse checks a transformation response against the record IDs
