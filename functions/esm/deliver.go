@@ -15,10 +15,13 @@ import (
 //
 //   - A throttled invocation (TooManyRequestsException) is retried with
 //     backoff and counts no attempt.
-//   - A failed one (a function error, or an invoke error) counts an
-//     attempt. With BisectBatchOnFunctionError the batch is split in two
-//     halves, delivered in order, each with its own attempts: splitting
-//     counts no attempt. Otherwise the batch is retried with backoff.
+//   - So is an invocation that did not run (an invoke error: the function
+//     not found or not startable, the service failing), until the records
+//     are too old.
+//   - A failed one (a function error) counts an attempt. With
+//     BisectBatchOnFunctionError the batch is split in two halves,
+//     delivered in order, each with its own attempts: splitting counts no
+//     attempt. Otherwise the batch is retried with backoff.
 //   - With ReportBatchItemFailures the function names the failed records;
 //     the records before the first of them are handled and the rest is
 //     retried (an empty or unknown itemIdentifier fails the whole batch).
@@ -95,7 +98,16 @@ func (l *lane) deliver(ctx context.Context, batch []item, windowed bool) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if out.throttled {
+		if out.throttled || (out.err != nil && !apierr.Is(out.err, apierr.RequestTooLarge)) {
+			// The function was not invoked (throttled, not found, not
+			// startable, the service failing): Lambda retries until the
+			// records are too old, counting no attempt and never
+			// bisecting ("Before invocation" in its Kinesis error
+			// handling guide), so a function deleted or broken for a while
+			// does not discard the shard's records.
+			if !out.throttled {
+				c.last = out
+			}
 			if err := l.sleep(ctx, backoff); err != nil {
 				return err
 			}

@@ -473,6 +473,39 @@ func TestThrottlesRetryWithoutCountingAttempts(t *testing.T) {
 	}
 }
 
+// An invocation that did not run (the function gone for a while, the
+// service failing) is retried as a throttle is: no attempt counted, no
+// bisecting, nothing given up while the records are young enough, as
+// Lambda's "Before invocation" rule says.
+func TestInvokeErrorsRetryWithoutCountingAttempts(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	var calls atomic.Int32
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		switch calls.Add(1) {
+		case 1, 2:
+			return functions.Result{}, apierr.New(apierr.ResourceNotFound, "Function not found")
+		case 3:
+			return functions.Result{}, apierr.New(apierr.Service, "boom")
+		}
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	f.put("src", "a", "1")
+	f.put("src", "a", "2")
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: intp(0),
+		BisectBatchOnFunctionError: boolp(true),
+		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
+	eventually(t, "both records delivered", func() bool { return rec.count() == 2 })
+	if got := f.sink.records(); len(got) != 0 {
+		t.Fatalf("records given up on an invoke error: %+v", got)
+	}
+	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
 func TestOnFailureDestinationRetriedUntilItTakes(t *testing.T) {
 	f := newFixture(t)
 	f.sink.fail = 3
@@ -480,7 +513,7 @@ func TestOnFailureDestinationRetriedUntilItTakes(t *testing.T) {
 	rec := newRecorder()
 	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
 		if ev.datas()[0] == "bad" {
-			return functions.Result{}, apierr.New(apierr.Service, "boom")
+			return fnError("boom")
 		}
 		rec.note(ev)
 		return ok(`{}`)
@@ -490,8 +523,8 @@ func TestOnFailureDestinationRetriedUntilItTakes(t *testing.T) {
 		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
 	eventually(t, "the report", func() bool { return len(f.sink.records()) == 1 })
 	r := f.sink.records()[0].rec
-	if r.ResponseContext.StatusCode != 500 || r.ResponseContext.FunctionError != "" {
-		t.Fatalf("an invoke error's report: %+v", r.ResponseContext)
+	if r.ResponseContext.StatusCode != 200 || r.ResponseContext.FunctionError != "Unhandled" {
+		t.Fatalf("a function error's report: %+v", r.ResponseContext)
 	}
 	f.put("src", "a", "good")
 	eventually(t, "the next record", func() bool { return rec.count() == 1 })
