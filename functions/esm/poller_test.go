@@ -496,7 +496,7 @@ func TestInvokeErrorsRetryWithoutCountingAttempts(t *testing.T) {
 	f.put("src", "a", "2")
 	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: intp(0),
 		BisectBatchOnFunctionError: boolp(true),
-		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
+		DestinationConfig:          &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
 	eventually(t, "both records delivered", func() bool { return rec.count() == 2 })
 	if got := f.sink.records(); len(got) != 0 {
 		t.Fatalf("records given up on an invoke error: %+v", got)
