@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -273,6 +274,47 @@ func TestReshardParentsBeforeChildren(t *testing.T) {
 				t.Fatalf("parent record %s delivered again after a restart", d)
 			}
 		}
+	}
+}
+
+// A shard handled to its end drops its IteratorAge series, so a mapping
+// over a stream resharded for months does not keep one per shard it ever
+// had.
+func TestFinishedShardDropsItsSeries(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := f.recording("fn")
+	f.put("src", "k", "p")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON"})
+	eventually(t, "the parent's record", func() bool { return rec.count() == 1 })
+	if err := f.store.SplitShard(context.Background(), shard.SplitShardInput{Stream: "src", ShardToSplit: "shardId-000000000000",
+		NewStartingHashKey: "170141183460469231731687303715884105728"}); err != nil {
+		t.Fatal(err)
+	}
+	f.put("src", "k", "c")
+	eventually(t, "the child's record", func() bool { return rec.count() == 2 })
+	eventually(t, "the parent's checkpoint finished", func() bool {
+		return f.checkpoint(m.UUID, "shardId-000000000000").Finished
+	})
+	shards := func() []string {
+		ch := make(chan prometheus.Metric, 16)
+		f.svc.metrics.iteratorAge.Collect(ch)
+		close(ch)
+		var out []string
+		for mt := range ch {
+			var d dto.Metric
+			_ = mt.Write(&d)
+			for _, l := range d.GetLabel() {
+				if l.GetName() == "shard" {
+					out = append(out, l.GetValue())
+				}
+			}
+		}
+		return out
+	}
+	eventually(t, "the parent's series gone", func() bool { return !slices.Contains(shards(), "shardId-000000000000") })
+	if got := shards(); len(got) != 1 {
+		t.Fatalf("iterator age series of shards %v; want the child's only", got)
 	}
 }
 

@@ -223,6 +223,9 @@ func (r *runner) finished(p *poller, children []shard.ChildShard) {
 	if r.polls[p.shardID] == p {
 		delete(r.polls, p.shardID)
 	}
+	// The shard is never read again: its series goes, so a mapping does
+	// not keep one for every shard its stream ever had.
+	r.s.metrics.iteratorAge.DeleteLabelValues(r.uuid, p.shardID)
 	r.lin.Finish(p.shardID, lineage.FromChildren(children))
 	for r.ctx.Err() == nil {
 		err := r.lin.Refresh(func() ([]lineage.Shard, error) {
