@@ -14,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 )
 
 // The Lambda processor ("Amazon Data Firehose data transformation",
@@ -359,7 +360,7 @@ func (w *worker) invokeWithRetry(ctx context.Context, lp *lambdaProcessor, b *ba
 			return nil
 		}
 		w.log().Warn("invoking the Lambda processor failed; retrying", "function", lp.arn, "attempt", attempt, "error_code", code, "error", message)
-		if sleep(ctx, backoff) != nil {
+		if ctxsleep.Sleep(ctx, backoff) != nil {
 			return ctx.Err()
 		}
 		backoff = min(2*backoff, w.s.cfg.retryMax)
