@@ -228,6 +228,15 @@ func (l *lane) invoke(ctx context.Context, recs []shard.Record, payload []byte, 
 		out.failed = true
 		return out
 	}
+	if windowed && len(resp.State) > maxStateBytes {
+		// No later invocation could carry it, the window's final one
+		// included (retried until it succeeds): the shard would wait
+		// forever.
+		s.metrics.errors.WithLabelValues(uuid).Inc()
+		s.setResult(uuid, "PROBLEM: Function response state too large")
+		out.failed = true
+		return out
+	}
 	out.state = resp.State
 	out.ok = len(recs)
 	if p.set.rbif && decoded && len(resp.BatchItemFailures) > 0 {
@@ -237,6 +246,12 @@ func (l *lane) invoke(ctx context.Context, recs []shard.Record, payload []byte, 
 	s.setResult(uuid, "OK")
 	return out
 }
+
+// maxStateBytes is the largest window state a function may answer: what
+// a final invocation can carry under the payload limit, with room for the
+// event around it. (A state over MaxWindowStateBytes ends the window
+// early; one over this fails the invocation.)
+const maxStateBytes = MaxPayloadBytes - 4<<10
 
 // firstFailed is the index of the first record a ReportBatchItemFailures
 // response names; 0 (the whole batch) when an identifier is empty or not

@@ -137,6 +137,42 @@ func TestTumblingWindowRequiresState(t *testing.T) {
 	}
 }
 
+// A window state too large for any later invocation to carry (a hostile
+// or buggy function) is a failed invocation, not a state kept: kept, it
+// made every later invocation of the window, the final one included, too
+// large for the payload limit, and the final one is retried forever.
+func TestTumblingWindowStateTooLargeFails(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	var calls atomic.Int32
+	rec := newRecorder()
+	huge := `{"s":"` + strings.Repeat("x", MaxPayloadBytes-100) + `"}`
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		if len(ev.State) > MaxPayloadBytes-1000 {
+			// What the registry answers a payload over the limit.
+			return functions.Result{}, apierr.New(apierr.RequestTooLarge, "Request must be smaller than 6291456 bytes for the Invoke operation")
+		}
+		if ev.IsFinalInvokeForWindow {
+			return ok(`{}`)
+		}
+		if calls.Add(1) == 1 {
+			return ok(`{"state":` + huge + `}`)
+		}
+		rec.note(ev)
+		return ok(`{"state":{"n":"1"}}`)
+	})
+	f.put("src", "a", "x")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", TumblingWindowInSeconds: intp(900)})
+	f.put("src", "a", "y")
+	eventually(t, "both records", func() bool { return strings.Join(rec.perKey()["a"], ",") == "x,y" || rec.count() >= 2 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "x,y" {
+		t.Fatalf("delivered %s; want x,y", got)
+	}
+	if ck := f.checkpoint(m.UUID, "shardId-000000000000"); ck.Window != nil && len(ck.Window.State) > MaxWindowStateBytes {
+		t.Fatalf("a state of %d bytes kept", len(ck.Window.State))
+	}
+}
+
 // laneOf is the lane a key takes among n.
 func laneOf(key string, n int) int {
 	h := fnv.New32a()
