@@ -368,13 +368,17 @@ func (l *lane) deliverWindowed(ctx context.Context, batch []item) error {
 }
 
 // finalInvoke closes the open window: an invocation with no records,
-// isFinalInvokeForWindow set and the window's state, retried until it
-// succeeds (Lambda holds the shard meanwhile). early marks a window cut
-// short because its state outgrew MaxWindowStateBytes: the window goes on
-// with a fresh state.
+// isFinalInvokeForWindow set and the window's state, retried while the
+// shard waits. As Lambda applies the mapping's retry policy to tumbling
+// windows, a final invocation whose function failed more than
+// MaximumRetryAttempts times is given up (logged; it has no records to
+// report) and the window's state with it. early marks a window cut short
+// because its state outgrew MaxWindowStateBytes: the window goes on with
+// a fresh state.
 func (l *lane) finalInvoke(ctx context.Context, early bool) error {
 	p := l.p
 	backoff := p.s.cfg.retryMin
+	attempts := 0
 	for {
 		payload := p.es.windowEvent(nil, l.win.StartMs, p.set.tumbling, l.win.State, true, early)
 		out := l.invoke(ctx, nil, payload, false)
@@ -383,6 +387,14 @@ func (l *lane) finalInvoke(ctx context.Context, early bool) error {
 		}
 		if !out.throttled && !out.failed {
 			break
+		}
+		if !out.throttled && out.err == nil { // the function ran and failed
+			attempts++
+			if p.set.maxRetries >= 0 && attempts > p.set.maxRetries {
+				p.log().Warn("giving up on a tumbling window's final invocation; its state is lost",
+					"window_start", time.UnixMilli(l.win.StartMs).UTC(), "attempts", attempts, "function_error", out.res.FunctionError)
+				break
+			}
 		}
 		if err := l.sleep(ctx, backoff); err != nil {
 			return err

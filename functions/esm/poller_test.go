@@ -878,3 +878,30 @@ func TestTurningWindowsOffDropsTheState(t *testing.T) {
 		t.Fatalf("an invocation after windows were turned off carries a window: %+v", last)
 	}
 }
+
+// A window's final invocation follows the mapping's retry policy, as
+// Lambda's tumbling windows do: a function failing it more than
+// MaximumRetryAttempts times does not hold the shard forever.
+func TestFailingFinalInvocationGivenUp(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	var finals atomic.Int32
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		if ev.IsFinalInvokeForWindow {
+			finals.Add(1)
+			return fnError("cannot close")
+		}
+		rec.note(ev)
+		return ok(`{"state":{}}`)
+	})
+	f.put("src", "a", "x")
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
+		TumblingWindowInSeconds: intp(1), MaximumRetryAttempts: intp(1)})
+	eventually(t, "the first window's final invocation retried", func() bool { return finals.Load() >= 2 })
+	f.put("src", "a", "y")
+	eventually(t, "the next window's record", func() bool { return rec.count() == 2 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "x,y" {
+		t.Fatalf("delivered %s", got)
+	}
+}
