@@ -12,7 +12,8 @@ var lambdaActions = []string{
 	"CreateFunction", "GetFunction", "GetFunctionConfiguration", "ListFunctions", "UpdateFunctionCode",
 	"UpdateFunctionConfiguration", "DeleteFunction", "Invoke", "InvokeAsync", "PutFunctionConcurrency",
 	"GetFunctionConcurrency", "DeleteFunctionConcurrency", "TagResource", "UntagResource", "ListTags",
-	"GetAccountSettings",
+	"GetAccountSettings", "CreateEventSourceMapping", "GetEventSourceMapping", "ListEventSourceMappings",
+	"UpdateEventSourceMapping", "DeleteEventSourceMapping",
 }
 
 // TestAWSCLILambdaActions drives the Lambda API's function actions over
