@@ -141,6 +141,11 @@ async function mappings(r, endpoint, prefix, name, fnArn) {
   assert.equal(m.EventSourceArn, src1);
   assert.equal(m.StartingPosition, "TRIM_HORIZON");
   assert.equal(m.EventSourceMappingArn, "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:" + uuid);
+  const tagsOf = async () => (await r.send("ListTags", { Resource: m.EventSourceMappingArn })).Tags;
+  assert.deepEqual(await tagsOf(), { team: "streams" });
+  await r.send("TagResource", { Resource: m.EventSourceMappingArn, Tags: { env: "dev" } });
+  await r.send("UntagResource", { Resource: m.EventSourceMappingArn, TagKeys: ["team"] });
+  assert.deepEqual(await tagsOf(), { env: "dev" });
   await r.fails("ResourceConflictException", "CreateEventSourceMapping", {
     EventSourceArn: src1, FunctionName: name, StartingPosition: "LATEST",
   });
@@ -190,6 +195,7 @@ async function mappings(r, endpoint, prefix, name, fnArn) {
   }
   await r.fails("ResourceNotFoundException", "GetEventSourceMapping", { UUID: uuid });
   await r.fails("ResourceNotFoundException", "DeleteEventSourceMapping", { UUID: uuid });
+  await r.fails("ResourceNotFoundException", "ListTags", { Resource: m.EventSourceMappingArn });
 }
 
 main(run);
