@@ -122,7 +122,7 @@ func validateEndpoint(endpoint string) error {
 // characters, values at most 256.
 func validateTags(tags map[string]string) error {
 	if len(tags) > maxTags {
-		return apierr.New(apierr.InvalidParameterValue, "a function has %d tags; it may have at most %d", len(tags), maxTags)
+		return apierr.New(apierr.InvalidParameterValue, "a resource has %d tags; it may have at most %d", len(tags), maxTags)
 	}
 	for k, v := range tags {
 		if k == "" || len(k) > 128 || strings.HasPrefix(k, "aws:") {
@@ -134,6 +134,11 @@ func validateTags(tags map[string]string) error {
 	}
 	return nil
 }
+
+// ValidateTags checks a resource's tags as Lambda does: at most 50, keys
+// of 1 to 128 characters not starting with aws:, values of at most 256.
+// Event source mappings' tags follow the functions' rules.
+func ValidateTags(tags map[string]string) error { return validateTags(tags) }
 
 // architecture checks Architectures (at most one of x86_64, arm64) and
 // returns the one to keep. The code runs on the server's own processor
