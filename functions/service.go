@@ -34,6 +34,10 @@ const (
 	DefaultMemorySize            = 128 // MB, as AWS
 	DefaultAsyncQueue            = 1000
 	DefaultAsyncWorkers          = 4
+	// DefaultAsyncBytes bounds the payload bytes of the asynchronous
+	// invocations held in memory (DefaultAsyncQueue events of 1 MB would
+	// take a GB).
+	DefaultAsyncBytes int64 = 64 << 20
 	// MaxReservedConcurrency bounds PutFunctionConcurrency: AWS's default
 	// account concurrency.
 	MaxReservedConcurrency = 1000
@@ -107,6 +111,7 @@ type config struct {
 	codeStorage       int64
 	asyncQueue        int
 	asyncWorkers      int
+	asyncBytes        int64
 	asyncRetryDelays  []time.Duration
 	zip               zipLimits
 	logger            *slog.Logger
@@ -149,6 +154,11 @@ func WithAsync(queue, workers int, retryDelays ...time.Duration) Option {
 	}
 }
 
+// WithAsyncBytes bounds the payload bytes of the asynchronous invocations
+// queued, running or waiting to retry (default DefaultAsyncBytes); an Event
+// invocation over it is throttled (TooManyRequestsException).
+func WithAsyncBytes(n int64) Option { return func(c *config) { c.asyncBytes = n } }
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -167,6 +177,7 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 		codeStorage:      DefaultCodeStorage,
 		asyncQueue:       DefaultAsyncQueue,
 		asyncWorkers:     DefaultAsyncWorkers,
+		asyncBytes:       DefaultAsyncBytes,
 		asyncRetryDelays: []time.Duration{time.Minute, 2 * time.Minute},
 		zip:              awsZipLimits,
 		logger:           slog.Default(),
@@ -184,6 +195,8 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("functions: unreserved concurrency %d: must be at least 1", cfg.unreserved)
 	case cfg.asyncQueue < 1 || cfg.asyncWorkers < 1:
 		return nil, fmt.Errorf("functions: async queue %d and workers %d: must be at least 1", cfg.asyncQueue, cfg.asyncWorkers)
+	case cfg.asyncBytes < MaxAsyncPayload:
+		return nil, fmt.Errorf("functions: async bytes %d: must be at least %d (one Event payload)", cfg.asyncBytes, MaxAsyncPayload)
 	}
 	if err := os.MkdirAll(cfg.codeRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("functions: create code directory: %w", err)
@@ -201,7 +214,7 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	s.sweepCode()
-	s.async = newAsyncQueue(s, cfg.asyncQueue, cfg.asyncWorkers, cfg.asyncRetryDelays)
+	s.async = newAsyncQueue(s, cfg.asyncQueue, cfg.asyncWorkers, cfg.asyncBytes, cfg.asyncRetryDelays)
 	return s, nil
 }
 

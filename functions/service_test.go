@@ -670,3 +670,34 @@ func TestSweepStaleCode(t *testing.T) {
 		t.Fatalf("left %v and %v, want only %s", entries, revs, keep)
 	}
 }
+
+// TestAsyncQueueBytes: Event invocations are bounded in payload bytes, not
+// only in number, so the default queue of 1 MB events cannot hold a GB.
+func TestAsyncQueueBytes(t *testing.T) {
+	f := newFixture(t, WithAsync(DefaultAsyncQueue, 1))
+	f.create("fn")
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the fixture's Close, which waits for running invocations
+	f.exec.run = func(c Config, inv Invocation) (Result, error) {
+		<-release
+		return Result{}, nil
+	}
+	payload := []byte(`"` + strings.Repeat("x", MaxAsyncPayload-2) + `"`)
+	fits := int(DefaultAsyncBytes / MaxAsyncPayload)
+	for i := range fits {
+		if _, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", InvocationType: "Event", Payload: payload}); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	_, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", InvocationType: "Event", Payload: payload})
+	wantCode(t, err, apierr.TooManyRequests)
+	free()
+	for f.svc.async.held.Load() != 0 || len(f.svc.async.slots) != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", InvocationType: "Event", Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+}
