@@ -92,13 +92,14 @@ func (q *asyncQueue) work() {
 // the retry's delay.
 func (q *asyncQueue) run(it asyncItem) {
 	log := q.s.cfg.logger
-	rec, err := q.s.get(it.function)
+	rec, unpin, err := q.s.pinned(it.function)
 	if err != nil { // deleted since
 		log.Warn("functions: asynchronous invocation dropped", "function", it.function, "request_id", it.inv.RequestID, "err", err)
 		q.release(it)
 		return
 	}
 	res, err := q.s.exec.Execute(q.ctx, q.s.execConfig(rec), it.inv)
+	unpin()
 	failure := ""
 	switch {
 	case err != nil:

@@ -100,6 +100,14 @@ type Service struct {
 	fns map[string]*record // records are never changed in place
 
 	async *asyncQueue
+
+	// pinMu guards pins and doomed. Invariant: a code directory with pins
+	// (running invocations) is not removed; removeCode marks it doomed and
+	// the last unpin removes it, so an update or delete does not pull the
+	// code from under an invocation that read the record before it.
+	pinMu  sync.Mutex
+	pins   map[string]int
+	doomed map[string]bool
 }
 
 var _ Invoker = (*Service)(nil)
@@ -201,7 +209,8 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 	if err := os.MkdirAll(cfg.codeRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("functions: create code directory: %w", err)
 	}
-	s := &Service{cfg: cfg, store: store, exec: exec, fns: map[string]*record{}}
+	s := &Service{cfg: cfg, store: store, exec: exec, fns: map[string]*record{},
+		pins: map[string]int{}, doomed: map[string]bool{}}
 	err := store.ScanValues(namespace, "f/", func(k string, v []byte) error {
 		var r record
 		if err := json.Unmarshal(v, &r); err != nil {
@@ -277,6 +286,47 @@ func (s *Service) get(ref string) (*record, error) {
 			"Function not found: %s:%s (Spate keeps only $LATEST)", s.ARN(r.Name), r.Qualifier)
 	}
 	return rec, nil
+}
+
+// pinned is get that also pins the record's code directory until the
+// returned unpin is called: for an invocation, which must find the code it
+// was given even if the function is updated or deleted meanwhile.
+func (s *Service) pinned(ref string) (*record, func(), error) {
+	for {
+		rec, err := s.get(ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.mu.RLock()
+		current := s.fns[rec.Name] == rec // else changed since: read it again
+		if current && rec.CodeDir != "" {
+			s.pinMu.Lock()
+			s.pins[rec.CodeDir]++
+			s.pinMu.Unlock()
+		}
+		s.mu.RUnlock()
+		if current {
+			return rec, func() { s.unpin(rec.CodeDir) }, nil
+		}
+	}
+}
+
+func (s *Service) unpin(rel string) {
+	if rel == "" {
+		return
+	}
+	s.pinMu.Lock()
+	s.pins[rel]--
+	last := s.pins[rel] == 0
+	remove := last && s.doomed[rel]
+	if last {
+		delete(s.pins, rel)
+		delete(s.doomed, rel)
+	}
+	s.pinMu.Unlock()
+	if remove {
+		s.removeDir(rel)
+	}
 }
 
 // put commits rec as the function's record (nil deletes it), expecting

@@ -701,3 +701,51 @@ func TestAsyncQueueBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestInvokeKeepsCodeUnderChange: an invocation that read the function
+// before an update of its code or its deletion still finds its code; the
+// old code goes once the invocation ends.
+func TestInvokeKeepsCodeUnderChange(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(f *fixture) error
+	}{
+		{"update code", func(f *fixture) error {
+			_, err := f.svc.UpdateFunctionCode(f.ctx, UpdateCodeInput{FunctionName: "fn",
+				ZipFile: zipOfFiles(f.t, map[string]string{"bootstrap*": "#!/bin/sh\necho 2\n"})})
+			return err
+		}},
+		{"delete", func(f *fixture) error { return f.svc.DeleteFunction(f.ctx, "fn", "") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.create("fn")
+			started, proceed := make(chan string, 1), make(chan struct{})
+			f.exec.run = func(c Config, inv Invocation) (Result, error) {
+				started <- c.CodeDir
+				<-proceed
+				if _, err := os.Stat(filepath.Join(c.CodeDir, "bootstrap")); err != nil {
+					return Result{}, err // what the runtime meets starting an instance
+				}
+				return Result{Payload: []byte(`"ok"`)}, nil
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", Payload: []byte(`{}`)})
+				errc <- err
+			}()
+			dir := <-started
+			if err := tc.change(f); err != nil {
+				t.Fatal(err)
+			}
+			close(proceed)
+			if err := <-errc; err != nil {
+				t.Fatalf("invocation during the change: %v", err)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Fatalf("old code %s left after the invocation: %v", dir, err)
+			}
+		})
+	}
+}
