@@ -749,3 +749,33 @@ func TestInvokeKeepsCodeUnderChange(t *testing.T) {
 		})
 	}
 }
+
+// TestLengthsCountCharacters: Description, Handler and tag limits are in
+// characters, as AWS counts them, so non-ASCII text within them passes.
+func TestLengthsCountCharacters(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		name, desc, handler, tagValue string
+		code                          apierr.Code
+	}{
+		{"description of 256 characters", strings.Repeat("é", 256), "", "", ""},
+		{"description of 257 characters", strings.Repeat("é", 257), "", "", apierr.InvalidParameterValue},
+		{"handler of 128 characters", "", strings.Repeat("é", 128), "", ""},
+		{"tag value of 256 characters", "", "", strings.Repeat("é", 256), ""},
+		{"tag value of 257 characters", "", "", strings.Repeat("é", 257), apierr.InvalidParameterValue},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.svc.CreateFunction(f.ctx, CreateInput{FunctionName: fmt.Sprintf("fn%d", i), Runtime: RuntimeProvidedAL2023,
+				Role: role, Handler: tc.handler, Description: tc.desc, Tags: map[string]string{"k": tc.tagValue},
+				Code: &FunctionCode{ZipFile: zipOfFiles(t, map[string]string{"bootstrap*": "#!/bin/sh\n"})}})
+			if tc.code == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantCode(t, err, tc.code)
+		})
+	}
+}
