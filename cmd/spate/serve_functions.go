@@ -40,21 +40,32 @@ func addFunctionFlags(f *pflag.FlagSet, c *functionFlags) {
 		"how many asynchronous (Event) invocations may wait, in memory; more are throttled (TooManyRequestsException)")
 	f.StringVar(&c.profile, "function-profile", "",
 		"the profile of --credentials whose keys function instances get (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) to call Spate back; "+
-			"its --policies rules apply to them. Default: the file's [default] profile if it has one, else no keys")
+			"its --policies rules apply to them. Default: the file's [default] profile if it has one, else no keys "+
+			"(without --credentials, instances get placeholder keys, which Spate does not check)")
 }
 
-// functionProfile picks the profile of --credentials whose keys function
-// instances get: --function-profile, else [default] when the file has it
+// The keys function instances get when Spate checks no signatures.
+const (
+	placeholderAccessKeyID = "SPATEFUNCTION"
+	placeholderSecretKey   = "spate-function-placeholder-secret"
+)
+
+// functionProfile picks the keys function instances get. With
+// --credentials: --function-profile, else [default] when the file has it
 // (a handler calling Spate back then works as the operator's own CLI
 // does), else none, and a handler's calls are refused unless its
-// Environment carries keys. ok is false when instances get no keys.
+// Environment carries keys. Without --credentials: placeholder keys.
+// ok is false when instances get no keys.
 func functionProfile(cfg serveConfig, logger *slog.Logger) (p auth.Profile, ok bool, err error) {
 	name, file := cfg.functions.profile, cfg.auth.credentials
 	switch {
 	case file == "" && name != "":
 		return p, false, fmt.Errorf("--function-profile %s needs --credentials FILE: the profile's keys are read from it", name)
 	case file == "":
-		return p, false, nil
+		// Without --credentials Spate checks no signature, but Lambda
+		// always hands a handler keys and an SDK refuses to sign without
+		// any: placeholder keys let a handler call Spate back unchanged.
+		return auth.Profile{Name: "placeholder", AccessKeyID: placeholderAccessKeyID, SecretAccessKey: placeholderSecretKey}, true, nil
 	case name != "":
 		if p, err = auth.ReadProfile(file, name); err != nil {
 			return p, false, fmt.Errorf("--function-profile: %w", err)

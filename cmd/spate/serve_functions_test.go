@@ -27,7 +27,7 @@ func TestFunctionProfile(t *testing.T) {
 		name, file, profile string
 		wantKey, wantErr    string
 	}{
-		{name: "no credentials"},
+		{name: "no credentials: placeholder keys", wantKey: placeholderAccessKeyID},
 		{name: "default profile", file: withDefault, wantKey: "AKIDDEF"},
 		{name: "named profile", file: withDefault, profile: "fn", wantKey: "AKIDFN"},
 		{name: "no default: no keys", file: noDefault},
