@@ -66,6 +66,7 @@ type serveConfig struct {
 	kmsKeys     string         // --kms-keys keyring file (serve_kms.go)
 	reshard     reshardFlags   // --shard-count-updates, --on-demand-* (serve_reshard.go)
 	groups      groupFlags     // --group-* (serve_groups.go)
+	functions   functionFlags  // --function-* (serve_functions.go)
 }
 
 func newServeCmd() *cobra.Command {
@@ -133,6 +134,7 @@ holds, and serves TLS with --tls-cert and --tls-key (docs/tls.md).`,
 	addKMSFlags(f, &cfg)
 	addReshardFlags(f, &cfg.reshard)
 	addGroupFlags(f, &cfg.groups)
+	addFunctionFlags(f, &cfg.functions)
 	return cmd
 }
 
@@ -242,6 +244,11 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return err
 	}
+	fnSvc, lambdaHTTP, err := newFunctions(store, reg, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer fnSvc.Close()
 	router, err := awsproto.NewRouter([]*awsproto.Handler{
 		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept),
 			awsproto.WithEventWriteTimeout(cfg.listen.writeTimeout)),
@@ -287,6 +294,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		analyticsapi.WithWriteTimeout(cfg.listen.writeTimeout), analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
+	mountLambda(mux, lambdaHTTP)
 	httpSrv := cfg.listen.httpServer(mux, tlsConf.http, logger)
 	// Results streams never end on their own: end them when the drain
 	// starts.

@@ -76,7 +76,7 @@ type api struct {
 	started  bool  // a runtime has called /next once: init is over
 	failed   bool  // it posted /init/error
 	cur      *call // the invocation the runtime holds, until answered
-	last     *call // the latest call delivered (for log attribution)
+	last     *call // the latest call handed over (for log attribution)
 	claimed  bool  // cur's answer is being read: another one is refused
 	stopOnce sync.Once
 }
@@ -214,15 +214,25 @@ func (a *api) abandon(c *call) {
 	}
 }
 
+// hand gives c to the runtime's /next (now or when it asks). The caller
+// holds the instance exclusively.
+func (a *api) hand(c *call) {
+	a.mu.Lock()
+	a.last = c
+	a.mu.Unlock()
+	a.calls <- c
+}
+
 // current returns the call a log line written now belongs to: the one in
-// progress or, between invocations, the latest.
-func (a *api) current() *call {
+// progress or, before the runtime takes it (init) and after it answered,
+// the latest one handed over; invoking says it is in progress.
+func (a *api) current() (*call, bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.cur != nil {
-		return a.cur
+		return a.cur, true
 	}
-	return a.last
+	return a.last, false
 }
 
 func (a *api) response(w http.ResponseWriter, r *http.Request) {

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net"
 	"net/http"
@@ -29,6 +30,7 @@ type instance struct {
 	name     string // the function's, for logs
 	memory   int    // its memory setting, for REPORT lines
 	api      *api
+	out      *outputReader
 	srv      *http.Server
 	cmd      *exec.Cmd
 	pid      int
@@ -45,15 +47,18 @@ type instance struct {
 	stopOnce sync.Once
 
 	// Guarded by m.mu.
+	registered  bool        // counted in m.live and fn.all (take did it)
+	gone        bool        // forget has run: its process exited
 	initialized bool        // it has taken an invocation: the next ones are warm
 	retired     bool        // stop it when its invocation ends
 	idleTimer   *time.Timer // armed while it is idle
 	lastUsed    time.Time
 }
 
-// start launches an instance of fn's code. Its errors are the Executor's:
+// start launches an instance of fn's code for the call c (what it writes
+// while it initializes goes to c's log tail). Its errors are the Executor's:
 // InvalidRuntime when the bootstrap cannot run, Service otherwise.
-func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
+func (m *Manager) start(f *function, fn functions.Config, first *call) (*instance, error) {
 	codeDir, err := filepath.Abs(fn.CodeDir)
 	if err != nil {
 		return nil, apierr.New(apierr.Service, "function %s: code directory: %v", fn.Name, err)
@@ -94,11 +99,12 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 		exited:     make(chan struct{}),
 		outputDone: make(chan struct{}),
 	}
+	in.api.last = first
 	in.srv = &http.Server{
 		Handler:           in.api.handler(),
 		ReadHeaderTimeout: 10 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          nil,
+		ErrorLog:          slog.NewLogLogger(m.cfg.logger.Handler(), slog.LevelDebug),
 	}
 	ln = limitListener(ln, maxConns)
 
@@ -108,6 +114,13 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 		_ = os.RemoveAll(tmpDir)
 		return nil, apierr.New(apierr.Service, "function %s: output pipe: %v", fn.Name, err)
 	}
+	out, err := newOutputReader(&output{logger: m.cfg.logger, function: fn.Name, current: in.api.current}, pr)
+	if err != nil {
+		_, _, _ = pr.Close(), pw.Close(), ln.Close()
+		_ = os.RemoveAll(tmpDir)
+		return nil, apierr.New(apierr.Service, "function %s: output pipe: %v", fn.Name, err)
+	}
+	in.out = out
 	cmd := exec.Command(bootstrap)
 	cmd.Dir = codeDir
 	cmd.Env = m.environ(fn, codeDir, tmpDir, ln.Addr().String())
@@ -124,7 +137,6 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 	_ = pw.Close() // the process holds the write end now
 	in.cmd, in.pid = cmd, cmd.Process.Pid
 
-	out := &output{logger: m.cfg.logger, function: fn.Name, current: in.api.current}
 	m.wg.Add(3)
 	go func() {
 		defer m.wg.Done()
@@ -133,7 +145,7 @@ func (m *Manager) start(f *function, fn functions.Config) (*instance, error) {
 	go func() {
 		defer m.wg.Done()
 		defer close(in.outputDone)
-		out.read(pr)
+		out.run()
 		_ = pr.Close()
 	}()
 	go func() {

@@ -1,8 +1,7 @@
 package runtime
 
 import (
-	"bufio"
-	"io"
+	"bytes"
 	"log/slog"
 	"sync"
 	"time"
@@ -76,29 +75,58 @@ func (b *budget) take(n int, now time.Time) bool {
 	return true
 }
 
-// output reads an instance's stdout and stderr (one pipe, so their lines
-// keep their order) line by line until the pipe closes: each line goes to
-// the log tail of the invocation it belongs to and to Spate's log with the
-// function's name and the request id.
+// output takes an instance's stdout and stderr (one pipe, so their lines
+// keep their order) line by line: each line goes to the log tail of the
+// invocation it belongs to and to Spate's log with the function's name and
+// the request id. How the pipe is read is per platform (output_unix.go).
 type output struct {
 	logger   *slog.Logger
 	function string
-	current  func() *call
-	budget   budget
+	// current is the call a line written now belongs to, and whether it
+	// is running (else the instance is initializing for it, or between
+	// invocations).
+	current func() (c *call, invoking bool)
+
+	mu      sync.Mutex // one reader of the pipe at a time
+	partial []byte     // a line without its end yet (shorter than maxLine)
+	budget  budget
 }
 
-func (o *output) read(r io.Reader) {
-	br := bufio.NewReaderSize(r, maxLine)
-	for {
-		line, err := br.ReadSlice('\n')
-		if len(line) > 0 {
-			o.line(line)
+// feed splits b into lines, cutting one that would pass maxLine. The
+// caller holds o.mu.
+func (o *output) feed(b []byte) {
+	for len(b) > 0 {
+		i := bytes.IndexByte(b, '\n')
+		end := i + 1 // how much of b the line takes
+		if i < 0 {
+			end = len(b)
 		}
-		if err != nil && err != bufio.ErrBufferFull {
-			o.flushDropped()
+		if room := maxLine - len(o.partial); end > room { // room > 0: partial is cut before it fills
+			o.line(append(o.partial, b[:room]...))
+			o.partial, b = o.partial[:0], b[room:]
+			continue
+		}
+		if i < 0 {
+			o.partial = append(o.partial, b...)
 			return
 		}
+		if len(o.partial) > 0 {
+			o.line(append(o.partial, b[:end]...))
+			o.partial = o.partial[:0]
+		} else {
+			o.line(b[:end])
+		}
+		b = b[end:]
 	}
+}
+
+// end flushes what is left when the pipe is closed. The caller holds o.mu.
+func (o *output) end() {
+	if len(o.partial) > 0 {
+		o.line(o.partial)
+		o.partial = nil
+	}
+	o.flushDropped()
 }
 
 func (o *output) line(b []byte) {
@@ -106,11 +134,13 @@ func (o *output) line(b []byte) {
 	if text[len(text)-1] != '\n' {
 		text += "\n" // a cut line: the tail shows it as one
 	}
-	c := o.current()
+	c, invoking := o.current()
 	id := ""
 	if c != nil {
-		id = c.id
 		c.log.write(text)
+		if invoking {
+			id = c.id
+		}
 	}
 	if !o.budget.take(len(text), time.Now()) {
 		return

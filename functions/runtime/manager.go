@@ -197,8 +197,9 @@ func stopAll(ins []*instance) {
 	}
 }
 
-// take returns an idle instance of fn's revision, or starts one (cold).
-func (m *Manager) take(f *function, fn functions.Config) (*instance, error) {
+// take returns an idle instance of fn's revision, or starts one (cold)
+// for c.
+func (m *Manager) take(f *function, fn functions.Config, c *call) (*instance, error) {
 	m.mu.Lock()
 	if m.closed {
 		m.mu.Unlock()
@@ -226,13 +227,16 @@ func (m *Manager) take(f *function, fn functions.Config) (*instance, error) {
 	if evict != nil {
 		evict.stop()
 	}
-	in, err := m.start(f, fn)
+	in, err := m.start(f, fn, c)
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err != nil {
+	if err != nil || in.gone {
+		// It did not start, or already exited (forget found nothing to
+		// undo): serve sees the exit.
 		m.live--
-		return nil, err
+		return in, err
 	}
+	in.registered = true
 	f.all[in] = struct{}{}
 	if m.closed {
 		in.stop()
@@ -278,7 +282,8 @@ func (m *Manager) forget(in *instance) {
 	if in.idleTimer != nil {
 		in.idleTimer.Stop()
 	}
-	if _, ok := f.all[in]; ok {
+	in.gone = true
+	if in.registered {
 		delete(f.all, in)
 		m.live--
 	}
@@ -361,7 +366,7 @@ func (m *Manager) Close() error {
 func (m *Manager) run(f *function, fn functions.Config, c *call) (functions.Result, error) {
 	m.logStart(fn, c)
 	for attempt := 0; ; attempt++ {
-		in, err := m.take(f, fn)
+		in, err := m.take(f, fn, c)
 		if err != nil {
 			return functions.Result{}, err
 		}
@@ -390,7 +395,7 @@ type served struct {
 func (in *instance) serve(c *call, warm bool) served {
 	m := in.m
 	began := time.Now()
-	in.api.calls <- c
+	in.api.hand(c)
 
 	// Init (a new instance) or the hand-over (a warm one): the runtime
 	// must ask for the invocation within the init timeout.
@@ -461,6 +466,7 @@ func (m *Manager) logStart(fn functions.Config, c *call) {
 // report writes Lambda's END and REPORT lines (and a timeout's line after
 // them) for an invocation of an instance.
 func (in *instance) report(c *call, began time.Time, initDur time.Duration, timedOut string) {
+	in.out.settle() // what the runtime wrote before answering belongs before END
 	in.m.logEnd(c, in.name, in.memory, peakMemoryMB(in.pid), began, initDur, timedOut)
 }
 

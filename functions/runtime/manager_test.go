@@ -1,3 +1,5 @@
+//go:build unix
+
 package runtime
 
 import (
@@ -30,6 +32,8 @@ func TestExecuteSuccess(t *testing.T) {
 	}
 	tail := string(res.LogTail)
 	for _, re := range []string{
+		// The handler's line is in the tail, between START and END.
+		`(?s)START RequestId: [0-9a-f-]{36} Version: \$LATEST\n.*handling echo\n.*END RequestId`,
 		`(?m)^START RequestId: [0-9a-f-]{36} Version: \$LATEST$`,
 		`(?m)^END RequestId: [0-9a-f-]{36}$`,
 		`(?m)^REPORT RequestId: [0-9a-f-]{36}\tDuration: \d+\.\d\d ms\tBilled Duration: \d+ ms\tMemory Size: 256 MB\tMax Memory Used: \d+ MB\tInit Duration: \d+\.\d\d ms\t$`,

@@ -63,6 +63,15 @@ func handle(ctx context.Context, e event) (any, error) {
 			return nil, err
 		}
 		return map[string]any{"pid": os.Getpid(), "child": cmd.Process.Pid}, nil
+	case "forkhang":
+		cmd := exec.Command("sleep", "1000")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(e.Wait, []byte(fmt.Sprint(cmd.Process.Pid)), 0o600); err != nil {
+			return nil, err
+		}
+		time.Sleep(time.Hour)
 	case "env":
 		lc, _ := lambdacontext.FromContext(ctx)
 		deadline, _ := ctx.Deadline()

@@ -1,0 +1,128 @@
+package integration
+
+import (
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+)
+
+// lambdaActions are the Lambda API's actions Spate serves.
+var lambdaActions = []string{
+	"CreateFunction", "GetFunction", "GetFunctionConfiguration", "ListFunctions", "UpdateFunctionCode",
+	"UpdateFunctionConfiguration", "DeleteFunction", "Invoke", "InvokeAsync", "PutFunctionConcurrency",
+	"GetFunctionConcurrency", "DeleteFunctionConcurrency", "TagResource", "UntagResource", "ListTags",
+	"GetAccountSettings",
+}
+
+// TestAWSCLILambdaActions drives the Lambda API's function actions over
+// `aws lambda` in one table, with the CLI's default settings (only
+// --endpoint-url, a region and dummy credentials): create from a zip
+// (--zip-file fileb://), read, update, concurrency, tags, delete.
+func TestAWSCLILambdaActions(t *testing.T) {
+	t.Parallel()
+	cli := newAWSCLI(t)
+	s := startServer(t)
+	cli.endpoint = s.Endpoint()
+	ctx := cliTableCtx(t)
+	fixed := func(args ...string) func() []string { return func() []string { return args } }
+	dir := t.TempDir()
+	zip1, zip2 := filepath.Join(dir, "v1.zip"), filepath.Join(dir, "v2.zip")
+	for path, version := range map[string]string{zip1: "v1", zip2: "v2"} {
+		if err := os.WriteFile(path, lambdaZip(t, version), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const name = "cli-fn"
+	arn := "arn:aws:lambda:us-east-1:000000000000:function:" + name
+	fn := fixed("--function-name", name)
+	var revision string
+	steps := []cliStep{
+		{action: "CreateFunction", args: fixed("--function-name", name, "--runtime", "provided.al2023", "--role", lambdaRole,
+			"--handler", "bootstrap", "--zip-file", "fileb://"+zip1, "--tags", "team=streams",
+			"--environment", "Variables={GREETING=hi}"),
+			check: func(t *testing.T, out map[string]any) {
+				jwant(t, out, "Active", "State")
+				jwant(t, out, arn, "FunctionArn")
+				revision = jstr(out, "RevisionId")
+			}},
+		{action: "CreateFunction", args: fixed("--function-name", name, "--runtime", "provided.al2023", "--role", lambdaRole,
+			"--zip-file", "fileb://"+zip1), err: "ResourceConflictException"},
+		{action: "CreateFunction", args: fixed("--function-name", "cli-py", "--runtime", "python3.12", "--role", lambdaRole,
+			"--zip-file", "fileb://"+zip1), err: "InvalidParameterValueException"},
+		{action: "GetFunction", args: fixed("--function-name", arn), check: func(t *testing.T, out map[string]any) {
+			jwant(t, out, "hi", "Configuration", "Environment", "Variables", "GREETING")
+			jwant(t, out, map[string]any{"team": "streams"}, "Tags")
+		}},
+		{action: "GetFunction", args: fixed("--function-name", "cli-none"), err: "ResourceNotFoundException"},
+		{action: "GetFunctionConfiguration", args: fn, check: func(t *testing.T, out map[string]any) {
+			jwant(t, out, "$LATEST", "Version")
+		}},
+		{action: "ListFunctions", args: fixed(), check: func(t *testing.T, out map[string]any) {
+			jwant(t, out, name, "Functions", "0", "FunctionName")
+		}},
+		{action: "UpdateFunctionConfiguration", args: func() []string {
+			return []string{"--function-name", name, "--timeout", "30", "--memory-size", "512", "--revision-id", revision}
+		}, check: func(t *testing.T, out map[string]any) {
+			jwant(t, out, 30, "Timeout")
+			jwant(t, out, 512, "MemorySize")
+		}},
+		{action: "UpdateFunctionCode", args: func() []string {
+			return []string{"--function-name", name, "--zip-file", "fileb://" + zip2, "--revision-id", revision}
+		}, err: "PreconditionFailedException"},
+		{action: "UpdateFunctionCode", args: fixed("--function-name", name, "--s3-bucket", "code", "--s3-key", "fn.zip"),
+			err: "InvalidParameterValueException"},
+		{action: "UpdateFunctionCode", args: fixed("--function-name", name, "--zip-file", "fileb://"+zip2),
+			check: func(t *testing.T, out map[string]any) {
+				if jstr(out, "RevisionId") == revision {
+					t.Error("RevisionId unchanged by update-function-code")
+				}
+			}},
+		{action: "PutFunctionConcurrency", args: fixed("--function-name", name, "--reserved-concurrent-executions", "3"),
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, 3, "ReservedConcurrentExecutions") }},
+		{action: "GetFunctionConcurrency", args: fn,
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, 3, "ReservedConcurrentExecutions") }},
+		{action: "DeleteFunctionConcurrency", args: fn},
+		{action: "TagResource", args: fixed("--resource", arn, "--tags", "env=dev")},
+		{action: "UntagResource", args: fixed("--resource", arn, "--tag-keys", "team")},
+		{action: "ListTags", args: fixed("--resource", arn),
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, map[string]any{"env": "dev"}, "Tags") }},
+		{action: "GetAccountSettings", args: fixed(), check: func(t *testing.T, out map[string]any) {
+			jwant(t, out, 1, "AccountUsage", "FunctionCount")
+		}},
+		{action: "Invoke", args: fixed("--function-name", name, "--invocation-type", "DryRun", filepath.Join(dir, "out.json")),
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, 204, "StatusCode") }},
+		{action: "Invoke", args: fixed("--function-name", "cli-none", filepath.Join(dir, "out.json")), err: "ResourceNotFoundException"},
+		{action: "InvokeAsync", args: fixed("--function-name", "cli-none", "--invoke-args", zip1), err: "ResourceNotFoundException"},
+		{action: "DeleteFunction", args: fn},
+		{action: "DeleteFunction", args: fn, err: "ResourceNotFoundException"},
+	}
+	cli.runTable(ctx, t, "lambda", steps, lambdaActions)
+}
+
+// TestBoto3Lambda drives the Lambda API's function actions with boto3,
+// default settings (py/lambda_boto3.py), over HTTP and TLS: exactly the
+// actions Spate serves are "ok", the others of boto3's model "not served".
+func TestBoto3Lambda(t *testing.T) {
+	t.Parallel()
+	run := boto3Script("lambda_boto3.py")
+	eachTransport(t, func(t *testing.T, tr clientTransport) {
+		s := startServer(t, tr.opts...)
+		rep := run(t, tr, tr.endpoint(s), uniqueName(t))
+		for a, status := range rep.Actions {
+			want := "not served"
+			if slices.Contains(lambdaActions, a) {
+				want = "ok"
+			}
+			if status != want {
+				t.Errorf("%s: %s is %q, want %q", rep.Client, a, status, want)
+			}
+		}
+		for _, a := range lambdaActions {
+			if _, ok := rep.Actions[a]; !ok {
+				t.Errorf("%s: the report has no %s", rep.Client, a)
+			}
+		}
+		t.Logf("%s: %d actions, %d served", rep.Client, len(rep.Actions), len(lambdaActions))
+	})
+}
