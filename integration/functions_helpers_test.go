@@ -411,12 +411,14 @@ func (l *fnLab) invocationRecords(ctx context.Context, t *testing.T, stream stri
 }
 
 // checkBatchInfo checks that ir reports exactly the one record seq of
-// shardID in the stream streamARN, after the retries ran out.
-func checkBatchInfo(t *testing.T, ir invocationRecord, functionARN, streamARN, shardID, seq string) {
+// shardID in the stream streamARN, after the retries ran out: invokes
+// invocations of it.
+func checkBatchInfo(t *testing.T, ir invocationRecord, functionARN, streamARN, shardID, seq string, invokes int) {
 	t.Helper()
 	rc := ir.RequestContext
-	if rc.Condition != "RetryAttemptsExhausted" || rc.FunctionArn != functionARN || rc.RequestID == "" {
-		t.Errorf("requestContext = %+v; want condition RetryAttemptsExhausted, functionArn %s and a request id", rc, functionARN)
+	if rc.Condition != "RetryAttemptsExhausted" || rc.FunctionArn != functionARN || rc.RequestID == "" || rc.ApproximateInvokeCount != invokes {
+		t.Errorf("requestContext = %+v; want condition RetryAttemptsExhausted, functionArn %s, a request id and approximateInvokeCount %d",
+			rc, functionARN, invokes)
 	}
 	if ir.ResponseContext.FunctionError == "" {
 		t.Errorf("responseContext = %+v; want the function's error", ir.ResponseContext)

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -10,6 +11,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/spatehq/spate/shard"
 )
 
 // TestFunctionsKill9 kills the server with SIGKILL while a mapping is
@@ -19,11 +22,18 @@ import (
 // The handler (examples/function, slowed by DELAY so that both kills land
 // mid-processing) appends each record it is given to OUTPUT_FILE with the
 // record's source sequence number, so the file is the history of
-// deliveries per source shard. A checkpoint is where a shard's delivery
-// resumes after a restart or a failed invocation; it went backwards if the
-// deliveries replayed more than the batch that was in flight. So, per
-// shard, in file order, every record delivered again may lie at most
-// BatchSize records behind the furthest record delivered before it.
+// deliveries per source shard. Checkpoints are checked two ways:
+//
+//   - read from the store (the mapping's "c/UUID/SHARD" values, the
+//     layout functions/esm documents) while the server is down after the
+//     kill, and after a clean stop at the end: a checkpoint is a record
+//     that was delivered, the restarted server's first delivery on each
+//     shard is the record right after it (no record lost, none before it
+//     replayed), and the final checkpoint is the shard's last record, not
+//     behind the first;
+//   - from the deliveries: per shard, in file order, a record delivered
+//     again lies at most BatchSize records behind the furthest delivered
+//     before it (only the batch in flight is replayed).
 func TestFunctionsKill9(t *testing.T) {
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
@@ -39,8 +49,14 @@ func TestFunctionsKill9(t *testing.T) {
 
 	const n, keys, batchSize = 1000, 10, 20
 	s, _, _ := l.writeKeyed(ctx, t, src, n, keys, -1, nil, "")
-	l.createMapping(ctx, t, "--function-name", fnName, "--event-source-arn", srcARN,
+	m := l.createMapping(ctx, t, "--function-name", fnName, "--event-source-arn", srcARN,
 		"--batch-size", itoa(batchSize), "--starting-position", "TRIM_HORIZON")
+	pos := map[string]int{} // sequence number -> position in its shard
+	for _, seqs := range s.byShard {
+		for i, seq := range seqs {
+			pos[seq] = i
+		}
+	}
 
 	// waitDistinct waits until the file holds at least min distinct
 	// records, and fails if it already holds them all: the kill would not
@@ -58,12 +74,30 @@ func TestFunctionsKill9(t *testing.T) {
 		}
 	}
 
+	// kill -9 of the server. Its instances die with it (the kernel kills
+	// them); wait for that before reading what they wrote.
 	atKill := waitDistinct("kill -9 of the server", n/10)
-	l.kill9Restart(t)
-	atRestart := fileDelivered(readOutputFile(t, outFile)).distinct()
-	t.Logf("server killed with %d of %d records in the output (%d after the kill)", atKill, n, atRestart)
+	l.srv.Kill9(t)
+	for len(functionPIDs(t, fnName)) > 0 {
+		pause(ctx, t, "the function's instances to die with the server")
+	}
+	before := readOutputFile(t, outFile)
+	cp1 := readCheckpoints(t, l.srv.DataDir, m.UUID)
+	handled := map[string]bool{}
+	for _, ln := range before {
+		handled[ln.SequenceNumber] = true
+	}
+	for shardID, seq := range cp1 {
+		if seq != "" && !handled[seq] {
+			t.Errorf("%s: the checkpoint %s is a record never delivered", shardID, seq)
+		}
+	}
+	l.restart(t)
+	l.cli.endpoint = l.srv.Endpoint()
+	t.Logf("server killed with %d of %d records in the output; checkpoints then: %v", atKill, n, positions(cp1, pos))
 
-	atFnKill := waitDistinct("kill -9 of a function instance", atRestart+n/10)
+	// kill -9 of the function's instances, busy with a batch.
+	atFnKill := waitDistinct("kill -9 of a function instance", fileDelivered(before).distinct()+n/10)
 	pids := functionPIDs(t, fnName)
 	if len(pids) == 0 {
 		t.Fatalf("no process runs function %s", fnName)
@@ -99,13 +133,28 @@ func TestFunctionsKill9(t *testing.T) {
 		}
 	}
 
-	// Checkpoints never went backwards: no replay deeper than a batch.
-	pos := map[string]int{} // sequence number -> position in its shard
-	for _, seqs := range s.byShard {
-		for i, seq := range seqs {
-			pos[seq] = i
+	// The restarted server resumed each shard right after its checkpoint.
+	firstAfter := map[string]string{}
+	for _, ln := range lines[len(before):] {
+		r := s.bySeq[ln.SequenceNumber]
+		if _, ok := firstAfter[r.shardID]; !ok {
+			firstAfter[r.shardID] = ln.SequenceNumber
 		}
 	}
+	for shardID, seqs := range s.byShard {
+		want := 0
+		if cp := cp1[shardID]; cp != "" {
+			want = pos[cp] + 1
+		}
+		if want >= len(seqs) {
+			continue // the shard was done before the kill
+		}
+		if first, ok := firstAfter[shardID]; !ok || pos[first] != want {
+			t.Errorf("%s: after the restart, delivery resumed at record %d; the checkpoint says %d", shardID, pos[first], want)
+		}
+	}
+
+	// No replay deeper than a batch.
 	furthest := map[string]int{}
 	deepest := map[string]int{}
 	for _, ln := range lines {
@@ -128,7 +177,65 @@ func TestFunctionsKill9(t *testing.T) {
 			t.Errorf("%s: a replay went %d records back, more than a batch (%d): a checkpoint went backwards", shardID, depth, batchSize)
 		}
 	}
+
+	// The final checkpoints: each shard's last record, none behind the
+	// first ones.
+	l.srv.Stop(t)
+	cp2 := readCheckpoints(t, l.srv.DataDir, m.UUID)
+	for shardID, seqs := range s.byShard {
+		if cp2[shardID] != seqs[len(seqs)-1] {
+			t.Errorf("%s: the final checkpoint is record %d of %d", shardID, pos[cp2[shardID]], len(seqs))
+		}
+		if cp := cp1[shardID]; cp != "" && pos[cp2[shardID]] < pos[cp] {
+			t.Errorf("%s: the checkpoint went back from record %d to %d", shardID, pos[cp], pos[cp2[shardID]])
+		}
+	}
 	t.Logf("%d deliveries of %d records; deepest replay per shard: %v", len(lines), n, deepest)
+}
+
+// readCheckpoints reads a mapping's checkpoints from a stopped server's
+// store: the last sequence number handled per shard ("" when none yet),
+// as functions/esm keeps them (namespace "esm", keys "c/UUID/SHARD", JSON
+// {"after": SEQ, ...}).
+func readCheckpoints(t *testing.T, dataDir, uuid string) map[string]string {
+	t.Helper()
+	st, err := shard.Open(dataDir)
+	if err != nil {
+		t.Fatalf("open the store of %s: %v", dataDir, err)
+	}
+	defer func() {
+		if err := st.Close(); err != nil {
+			t.Errorf("close the store: %v", err)
+		}
+	}()
+	prefix := "c/" + uuid + "/"
+	out := map[string]string{}
+	err = st.ScanValues("esm", prefix, func(key string, v []byte) error {
+		var cp struct {
+			After string `json:"after"`
+		}
+		if err := json.Unmarshal(v, &cp); err != nil {
+			return fmt.Errorf("checkpoint %s: %w", key, err)
+		}
+		out[strings.TrimPrefix(key, prefix)] = cp.After
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("read the checkpoints of mapping %s: %v", uuid, err)
+	}
+	return out
+}
+
+// positions shows checkpoints as positions in their shards, for the log.
+func positions(cps map[string]string, pos map[string]int) map[string]int {
+	out := map[string]int{}
+	for shardID, seq := range cps {
+		out[shardID] = -1
+		if seq != "" {
+			out[shardID] = pos[seq]
+		}
+	}
+	return out
 }
 
 // functionPIDs returns the process ids of the running instances of the

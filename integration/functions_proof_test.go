@@ -79,7 +79,9 @@ func TestFunctionsProof(t *testing.T) {
 	if len(reports) != 1 {
 		t.Errorf("the destination holds %d invocation records, want 1 (the poison's): %+v", len(reports), reports)
 	}
-	checkBatchInfo(t, reports[0], fnARN, srcARN, poisonShard, poisonSeq)
+	// Bisection counts no attempt; the poison alone was invoked once and
+	// retried MaximumRetryAttempts (2) times.
+	checkBatchInfo(t, reports[0], fnARN, srcARN, poisonShard, poisonSeq, 3)
 
 	// The rest of the poison's shard was processed after it.
 	after := 0
