@@ -21,10 +21,10 @@ import (
 // on-failure destination starts at the poison, and the shard goes on after
 // it.
 func TestFunctionsReportBatchItemFailures(t *testing.T) {
+	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	zipPath := buildHandler(t, "function")
 
 	src, dlq := uniqueName(t), uniqueName(t)
 	l.create(ctx, t, src, 1)
@@ -107,10 +107,10 @@ func TestFunctionsReportBatchItemFailures(t *testing.T) {
 // records' JSON data: only the matching records reach the function, each
 // of them does, and the shard goes on past the others.
 func TestFunctionsFilterCriteria(t *testing.T) {
+	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	zipPath := buildHandler(t, "function")
 
 	src := uniqueName(t)
 	l.create(ctx, t, src, 1)
@@ -183,10 +183,10 @@ type windowTotal struct {
 // that arrived within it; windows do not overlap; every record is counted
 // once.
 func TestFunctionsTumblingWindow(t *testing.T) {
+	zipPath := buildHandler(t, "window-function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
 	defer cancel()
-	zipPath := buildHandler(t, "window-function")
 
 	src, out := uniqueName(t), uniqueName(t)
 	l.create(ctx, t, src, 2)

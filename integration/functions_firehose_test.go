@@ -24,6 +24,7 @@ import (
 // not those it dropped, and the records it failed are under the error
 // output prefix's processing-failed folder with their original data.
 func TestFunctionsFirehoseTransform(t *testing.T) {
+	zipPath := buildHandler(t, "firehose-transform")
 	cli := newAWSCLI(t)
 	f := newFH(t)
 	cli.endpoint = f.srv.Endpoint()
@@ -32,7 +33,7 @@ func TestFunctionsFirehoseTransform(t *testing.T) {
 	defer cancel()
 
 	fnName := uniqueName(t)
-	fnARN := l.createFunction(ctx, t, fnName, buildHandler(t, "firehose-transform"), nil)
+	fnARN := l.createFunction(ctx, t, fnName, zipPath, nil)
 	name := uniqueName(t)
 	param := func(n fhtypes.ProcessorParameterName, v string) fhtypes.ProcessorParameter {
 		return fhtypes.ProcessorParameter{ParameterName: n, ParameterValue: aws.String(v)}

@@ -54,6 +54,9 @@ func (l *fnLab) kill9Restart(t *testing.T) {
 // process), and zips it with mode 0755. It returns the zip's path.
 func buildHandler(t *testing.T, example string) string {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test; skipped with -short")
+	}
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)

@@ -35,10 +35,10 @@ import (
 //     again lies at most BatchSize records behind the furthest delivered
 //     before it (only the batch in flight is replayed).
 func TestFunctionsKill9(t *testing.T) {
+	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	zipPath := buildHandler(t, "function")
 
 	src := uniqueName(t)
 	l.create(ctx, t, src, 2)

@@ -16,10 +16,10 @@ import (
 // stream with the invocation record Lambda sends; and the rest of its shard
 // is processed after it.
 func TestFunctionsProof(t *testing.T) {
+	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	zipPath := buildHandler(t, "function")
 
 	src, out, dlq := uniqueName(t), uniqueName(t), uniqueName(t)
 	l.create(ctx, t, src, 4)
