@@ -227,19 +227,21 @@ func (l *fnLab) writeKeyed(ctx context.Context, t *testing.T, stream string, n, 
 		}
 		batch, recs = batch[:0], recs[:0]
 	}
+	add := func(e types.PutRecordsRequestEntry, r keyed) {
+		batch = append(batch, e)
+		recs = append(recs, r)
+		if len(batch) == 500 {
+			flush()
+		}
+	}
 	for pos := range n {
 		if pos == poisonAt {
-			batch = append(batch, types.PutRecordsRequestEntry{Data: poison, PartitionKey: aws.String(poisonKey)})
-			recs = append(recs, keyed{})
+			add(types.PutRecordsRequestEntry{Data: poison, PartitionKey: aws.String(poisonKey)}, keyed{})
 		}
 		key := fmt.Sprintf("k%02d", pos%keys)
 		r := keyed{Key: key, I: src.perKey[key]}
 		src.perKey[key]++
-		batch = append(batch, types.PutRecordsRequestEntry{Data: r.data(), PartitionKey: aws.String(key)})
-		recs = append(recs, r)
-		if len(batch) >= 500 {
-			flush()
-		}
+		add(types.PutRecordsRequestEntry{Data: r.data(), PartitionKey: aws.String(key)}, r)
 	}
 	if len(batch) > 0 {
 		flush()
