@@ -70,6 +70,16 @@ type Driver interface {
 	Close() error
 }
 
+// Settler is a Driver that can settle after a preload: finish the
+// background work its writes left, so that a read that follows measures the
+// read alone (Spate and pebble-raw flush Pebble's memtable to disk and wait
+// for it). The catch-up measurement settles every target that can before it
+// reads; the others (kfake, out-of-process peers) have nothing to wait for
+// that the bench can see.
+type Settler interface {
+	Settle(ctx context.Context) error
+}
+
 // Producer puts records. Put must be safe for concurrent use.
 type Producer interface {
 	// Put writes records and returns once all are acknowledged (durably

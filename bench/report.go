@@ -24,7 +24,10 @@ type Result struct {
 	PutP99Ms      float64
 	E2EP50Ms      float64 // put-to-get latency of a tailing consumer at LatencyRate
 	E2EP99Ms      float64
-	CatchUpPerSec float64 // records/s reading everything back from TRIM_HORIZON
+	CatchUpPerSec float64 // records/s reading CatchUpRecords preloaded records from TRIM_HORIZON (durable rows only)
+	// CatchUpRecords is how many records the catch-up read (the same for
+	// every target of a case); 0 when it was not measured.
+	CatchUpRecords int
 
 	// Rounds holds the throughput of each round, in order (NaN: failed).
 	Rounds []float64
@@ -61,6 +64,17 @@ var RatioPairs = [][2]string{
 	{"self-http", "kinesalite"},
 	{"self-http-h2c", "kinesalite"},
 	{"self-http-cbor", "kinesalite"},
+}
+
+// CatchUpRatioPairs are the catch-up comparisons the report prints, those
+// issue #13 sets goals for: gRPC beside its ceiling and beside kfake, and
+// GetRecords over HTTP (CBOR, then JSON) and SubscribeToShard beside gRPC.
+var CatchUpRatioPairs = [][2]string{
+	{"self-grpc", "pebble-raw"},
+	{"self-grpc", "kfake"},
+	{"self-http-cbor", "self-grpc"},
+	{"self-http", "self-grpc"},
+	{"self-http-efo", "self-grpc"},
 }
 
 // find returns the result of target on the workload, if any.
@@ -102,15 +116,37 @@ func (r Report) targets() []string {
 	return out
 }
 
+// catchUpRecords is how many records the catch-up of case c read (0: not
+// measured).
+func (r Report) catchUpRecords(c Workload) int {
+	for _, res := range r.Results {
+		if res.Workload == c && res.CatchUpRecords > 0 {
+			return res.CatchUpRecords
+		}
+	}
+	return 0
+}
+
 // RatioOf returns the throughput ratio num/den on w (NaN when either is
 // missing).
 func (r Report) RatioOf(num, den string, w Workload) float64 {
+	return r.ratioOf(num, den, w, func(res Result) float64 { return res.RecordsPerSec })
+}
+
+// CatchUpRatioOf returns the catch-up ratio num/den on w (NaN when either is
+// missing).
+func (r Report) CatchUpRatioOf(num, den string, w Workload) float64 {
+	return r.ratioOf(num, den, w, func(res Result) float64 { return res.CatchUpPerSec })
+}
+
+// ratioOf returns the ratio of figure f of num and den on w.
+func (r Report) ratioOf(num, den string, w Workload, f func(Result) float64) float64 {
 	a, okA := r.find(num, w)
 	b, okB := r.find(den, w)
 	if !okA || !okB {
 		return math.NaN()
 	}
-	return Ratio(a.RecordsPerSec, b.RecordsPerSec)
+	return Ratio(f(a), f(b))
 }
 
 // Markdown writes one table of absolute figures per case, each followed by
@@ -157,6 +193,23 @@ func (r Report) Markdown(w io.Writer) error {
 				formatFloat(d.E2EP50Ms, 2), formatFloat(d.E2EP99Ms, 2), FormatRate(d.CatchUpPerSec),
 				FormatRate(xRate), formatFloat(xP99, 2))
 		}
+		if _, ok := r.find("self-http-efo", c); ok {
+			b.WriteString("\nLatency columns: puts sent open loop at half of the target's own closed-loop throughput (measured with no " +
+				"consumer attached), while a consumer tails. self-http-efo puts through gRPC exactly as self-grpc does; only its consumer " +
+				"differs (SubscribeToShard read by aws-sdk-go-v2's event-stream reader over h2c), so its put→get beside self-grpc's is " +
+				"the push path's cost, consumer's CPU included.\n")
+		}
+		if n := r.catchUpRecords(c); n > 0 {
+			fmt.Fprintf(&b, "\nCatch-up: every target is set up afresh with fsync off, preloaded with the same %s records "+
+				"(PutRecords batches of 500 from 4 producers), settled (Spate and pebble-raw flush Pebble's memtable to disk; "+
+				"kfake and the out-of-process peers have nothing to wait for), then read from TRIM_HORIZON on every shard "+
+				"by a new reader each time: the median of its reads (one read per round, fewer once a target's reads have taken 10 s). "+
+				"It does not depend on the case's batch or producers.\n", FormatRate(float64(n)))
+			b.WriteString("\n| ratio (catch-up records/s) | |\n|---|---:|\n")
+			for _, p := range CatchUpRatioPairs {
+				fmt.Fprintf(&b, "| %s / %s | %s |\n", p[0], p[1], FormatRatio(r.CatchUpRatioOf(p[0], p[1], c)))
+			}
+		}
 		b.WriteString("\n| ratio (records/s) | durable | relaxed |\n|---|---:|---:|\n")
 		for _, p := range RatioPairs {
 			fmt.Fprintf(&b, "| %s / %s | %s | %s |\n", p[0], p[1],
@@ -188,6 +241,7 @@ type jsonLine struct {
 	E2EP50Ms      *float64   `json:"put_to_get_p50_ms"`
 	E2EP99Ms      *float64   `json:"put_to_get_p99_ms"`
 	CatchUpPerSec *float64   `json:"catch_up_records_per_sec"`
+	CatchUpN      int        `json:"catch_up_records,omitempty"`
 	Rounds        []*float64 `json:"rounds_records_per_sec,omitempty"`
 	Quick         bool       `json:"quick"`
 	Noisy         bool       `json:"noisy"`
@@ -210,7 +264,7 @@ func (r Report) JSONLines(w io.Writer) error {
 			Status: res.Status, RecordsPerSec: num(res.RecordsPerSec), MBPerSec: num(res.MBPerSec),
 			LatencyRate: num(res.LatencyRate), PutP50Ms: num(res.PutP50Ms), PutP99Ms: num(res.PutP99Ms),
 			E2EP50Ms: num(res.E2EP50Ms), E2EP99Ms: num(res.E2EP99Ms), CatchUpPerSec: num(res.CatchUpPerSec),
-			Quick: r.Quick, Noisy: r.Noisy(),
+			CatchUpN: res.CatchUpRecords, Quick: r.Quick, Noisy: r.Noisy(),
 		}
 		for _, x := range res.Rounds {
 			l.Rounds = append(l.Rounds, num(x))

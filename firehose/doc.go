@@ -22,6 +22,14 @@
 // same bytes. Elasticsearch documents get their _id from the record's
 // sequence number, so re-indexing them is idempotent.
 //
+// A Lambda processor (transform.go) runs again on re-delivery. Its events
+// are a function of the range too (record IDs are sequence numbers,
+// invocation IDs hash the range), so the objects keep their names, and
+// their bytes when the function is deterministic; otherwise the last run's
+// output overwrites the first's. Either way each record is in S3 once,
+// unless the function changes a record's result or partition keys between
+// the two runs (the names then differ, as the records' places do).
+//
 // A Kinesis stream source's KPL aggregates are expanded into their user
 // records inside the batch that read them (see deaggregate), so the
 // invariant above holds per Kinesis record and needs no sub-record index.

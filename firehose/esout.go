@@ -20,9 +20,11 @@ type esDeliverer struct {
 	retryFor  time.Duration
 	backupAll bool
 	// backup writes, to the destination's S3Configuration, failed
-	// documents under its error prefix and (S3BackupMode AllDocuments)
-	// every record under its prefix.
+	// documents and records the Lambda processor failed under its error
+	// prefix and (S3BackupMode AllDocuments) every source record under its
+	// prefix.
 	backup *s3Writer
+	lambda *lambdaProcessor // nil: no Lambda processor
 }
 
 func (d *esDeliverer) kind() string { return "elasticsearch" }
@@ -47,11 +49,22 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 	if err != nil {
 		return nil, err
 	}
+	procs, err := parseProcessors(where, c.ProcessingConfiguration)
+	if err != nil {
+		return nil, err
+	}
+	if procs.delimiter || procs.extractor != nil {
+		return nil, invalid("%s.ProcessingConfiguration: an Elasticsearch destination takes only a Lambda processor (AppendDelimiterToRecord and MetadataExtraction apply to S3 destinations)", where)
+	}
+	if procs.lambda != nil && s.cfg.invoker == nil {
+		return nil, invalid("%s.ProcessingConfiguration: a Lambda processor needs functions, which are not enabled on this server", where)
+	}
 	d := &esDeliverer{
 		s: s, name: m.Name, client: client, index: c.IndexName, rotation: rotation,
 		retryFor:  time.Duration(*c.RetryOptions.DurationInSeconds) * time.Second,
 		backupAll: c.S3BackupMode == "AllDocuments",
 		backup:    out,
+		lambda:    procs.lambda,
 	}
 	return d, nil
 }
@@ -80,13 +93,25 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		id := b.recordID(i)
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data,
 			extraJSON: map[string]any{"esDocumentId": id, "esIndexName": index}}
-		if err := essink.ValidateJSONObject(r.Data); err != nil {
-			failed = append(failed, failedRecord{errElasticsearchFailed, "InvalidDocument", err.Error(), rv})
+		if b.lambda != nil {
+			switch o := b.lambda[i]; o.result {
+			case outcomeDropped:
+				continue
+			case outcomeFailed:
+				failed = append(failed, failedRecord{kind: errProcessingFailed, code: o.code, message: o.message,
+					rec: recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data}, attempts: o.attempts, lambdaARN: d.lambda.arn})
+				continue
+			default:
+				rv.data = o.data
+			}
+		}
+		if err := essink.ValidateJSONObject(rv.data); err != nil {
+			failed = append(failed, failedRecord{kind: errElasticsearchFailed, code: "InvalidDocument", message: err.Error(), rec: rv})
 			continue
 		}
 		views[id] = rv
-		bytes += len(r.Data)
-		docs = append(docs, essink.Doc{ID: id, Index: index, Body: r.Data})
+		bytes += len(rv.data)
+		docs = append(docs, essink.Doc{ID: id, Index: index, Body: rv.data})
 	}
 	if len(docs) > 0 {
 		res, err := d.client.Deliver(ctx, docs, d.retryFor)
@@ -98,7 +123,7 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		}
 		failedBytes := 0
 		for _, f := range res.Failed {
-			failed = append(failed, failedRecord{errElasticsearchFailed, fmt.Sprintf("%d", f.Status), f.Error, views[f.Doc.ID]})
+			failed = append(failed, failedRecord{kind: errElasticsearchFailed, code: fmt.Sprintf("%d", f.Status), message: f.Error, rec: views[f.Doc.ID]})
 			failedBytes += len(f.Doc.Body)
 		}
 		d.s.metrics.delivered(d.name, d.kind(), res.Succeeded, bytes-failedBytes)

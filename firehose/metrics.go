@@ -19,8 +19,13 @@ type metrics struct {
 	backups         *prometheus.CounterVec
 	kplUserRecords  *prometheus.CounterVec
 	kplInvalid      *prometheus.CounterVec
-	freshness       *prometheus.Desc
-	s               *Service
+	// Lambda processor (ExecuteProcessing.Success and .Duration,
+	// SucceedProcessing.Records).
+	invocations        *prometheus.CounterVec
+	invocationDuration *prometheus.HistogramVec
+	processedRecords   *prometheus.CounterVec
+	freshness          *prometheus.Desc
+	s                  *Service
 }
 
 func newMetrics(reg prometheus.Registerer, s *Service) (*metrics, error) {
@@ -48,13 +53,22 @@ func newMetrics(reg prometheus.Registerer, s *Service) (*metrics, error) {
 			Name: "spate_firehose_kpl_user_records_total", Help: "User records taken out of KPL aggregates read from a Kinesis stream source."}, ds),
 		kplInvalid: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "spate_firehose_kpl_invalid_aggregates_total", Help: "Records with the KPL magic that did not de-aggregate (wrong MD5, bad protobuf), delivered as they are."}, ds),
+		invocations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spate_firehose_processing_invocations_total", Help: "Invocations of the Lambda processor by result (ExecuteProcessing.Success is success over all)."},
+			[]string{"delivery_stream", "result"}),
+		invocationDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "spate_firehose_processing_duration_seconds", Help: "Time of an invocation of the Lambda processor (ExecuteProcessing.Duration).",
+			Buckets: prometheus.ExponentialBuckets(0.001, 4, 9)}, ds),
+		processedRecords: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "spate_firehose_processing_records_total", Help: "Records through the Lambda processor by outcome: ok, dropped, failed (SucceedProcessing.Records is ok plus dropped)."},
+			[]string{"delivery_stream", "result"}),
 		freshness: prometheus.NewDesc("spate_firehose_data_freshness_seconds",
 			"Age of the oldest record not yet delivered (DataFreshness); 0 when everything is delivered.", ds, nil),
 	}
 	if reg == nil {
 		return m, nil
 	}
-	for _, c := range []prometheus.Collector{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m.kplUserRecords, m.kplInvalid, m} {
+	for _, c := range []prometheus.Collector{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m.kplUserRecords, m.kplInvalid, m.invocations, m.invocationDuration, m.processedRecords, m} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -127,6 +141,24 @@ func (m *metrics) attempt(name, dest string, ok bool) {
 
 func (m *metrics) retry(name, dest string) { m.retries.WithLabelValues(name, dest).Inc() }
 
+// invocation counts one invocation of a Lambda processor.
+func (m *metrics) invocation(name string, ok bool, took time.Duration) {
+	result := "success"
+	if !ok {
+		result = "failure"
+	}
+	m.invocations.WithLabelValues(name, result).Inc()
+	m.invocationDuration.WithLabelValues(name).Observe(took.Seconds())
+}
+
+// processed counts the outcomes of a batch's records through a Lambda
+// processor.
+func (m *metrics) processed(name string, ok, dropped, failed int) {
+	m.processedRecords.WithLabelValues(name, "ok").Add(float64(ok))
+	m.processedRecords.WithLabelValues(name, "dropped").Add(float64(dropped))
+	m.processedRecords.WithLabelValues(name, "failed").Add(float64(failed))
+}
+
 func (m *metrics) retryN(name, dest string, n int) {
 	m.retries.WithLabelValues(name, dest).Add(float64(n))
 }
@@ -138,7 +170,8 @@ func (m *metrics) backup(name, reason string, n int) {
 // forget drops the series of a deleted delivery stream.
 func (m *metrics) forget(name string) {
 	match := prometheus.Labels{"delivery_stream": name}
-	for _, v := range []*prometheus.CounterVec{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m.kplUserRecords, m.kplInvalid} {
+	for _, v := range []*prometheus.CounterVec{m.incomingRecords, m.incomingBytes, m.records, m.bytes, m.attempts, m.retries, m.backups, m.kplUserRecords, m.kplInvalid, m.invocations, m.processedRecords} {
 		v.DeletePartialMatch(match)
 	}
+	m.invocationDuration.DeletePartialMatch(match)
 }

@@ -82,6 +82,11 @@ func newS3Writer(s *Service, m dsMeta, where string, c *ExtendedS3DestinationCon
 	if w.procs, err = parseProcessors(where, c.ProcessingConfiguration); err != nil {
 		return nil, err
 	}
+	if w.procs.lambda != nil && s.cfg.invoker == nil {
+		// Also what keeps a delivery stream that has one from starting on
+		// a server restarted without functions: its records wait.
+		return nil, invalid("%s.ProcessingConfiguration: a Lambda processor needs functions, which are not enabled on this server", where)
+	}
 	if w.converter, err = converterOf(where, c.DataFormatConversionConfiguration); err != nil {
 		return nil, err
 	}
@@ -128,6 +133,10 @@ type failedRecord struct {
 	code    string
 	message string
 	rec     recordView
+	// attempts is attemptsMade (0 is 1); lambdaARN is set for records
+	// the Lambda processor failed.
+	attempts  int
+	lambdaARN string
 }
 
 // recordView is the part of a record the output needs.
@@ -144,8 +153,12 @@ type recordView struct {
 func (w *s3Writer) objectID(b *batch, partition string) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\x00%d\x00%s\x00%s\x00%s\x00%s", w.name, w.createdMs, b.shardID, b.first, b.last, partition)
-	sum := h.Sum(nil)
 	// Shaped like the UUIDs in Firehose's object names.
+	return uuidShaped(h.Sum(nil))
+}
+
+// uuidShaped formats the first 16 bytes of a hash as a UUID.
+func uuidShaped(sum []byte) string {
 	return fmt.Sprintf("%x-%x-%x-%x-%x", sum[0:4], sum[4:6], sum[6:8], sum[8:10], sum[10:16])
 }
 
@@ -195,22 +208,34 @@ func (w *s3Writer) build(b *batch) ([]object, error) {
 		}
 		batchPrefix = p
 	}
-	for _, r := range b.records {
+	for i, r := range b.records {
 		rv := recordView{seq: r.SequenceNumber, arrival: r.ArrivalTime, data: r.Data}
+		var lambdaKeys map[string]string
+		if b.lambda != nil {
+			switch o := b.lambda[i]; o.result {
+			case outcomeDropped:
+				continue
+			case outcomeFailed:
+				failed = append(failed, failedRecord{kind: errProcessingFailed, code: o.code, message: o.message, rec: rv, attempts: o.attempts, lambdaARN: w.procs.lambda.arn})
+				continue
+			default:
+				rv.data, lambdaKeys = o.data, o.keys
+			}
+		}
 		pfx := batchPrefix
 		if w.partition {
-			in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random, Location: w.location}
+			in := prefix.Input{ArrivalTime: r.ArrivalTime, RandomString: random, Location: w.location, LambdaKeys: lambdaKeys}
 			if w.procs.extractor != nil {
-				keys, err := w.procs.extractor.Extract(r.Data)
+				keys, err := w.procs.extractor.Extract(rv.data)
 				if err != nil {
-					failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.MetadataExtractionFailed", err.Error(), rv})
+					failed = append(failed, failedRecord{kind: errProcessingFailed, code: "DynamicPartitioning.MetadataExtractionFailed", message: err.Error(), rec: rv})
 					continue
 				}
 				in.Keys = keys
 			}
 			p, err := w.render(w.prefix, in)
 			if err != nil {
-				failed = append(failed, failedRecord{errProcessingFailed, "DynamicPartitioning.PartitionKeyError", err.Error(), rv})
+				failed = append(failed, failedRecord{kind: errProcessingFailed, code: "DynamicPartitioning.PartitionKeyError", message: err.Error(), rec: rv})
 				continue
 			}
 			pfx = p
@@ -268,7 +293,7 @@ func (w *s3Writer) encode(recs []recordView) ([]byte, []failedRecord, error) {
 		}
 		var failed []failedRecord
 		for _, e := range bad {
-			failed = append(failed, failedRecord{errFormatConversionFailed, "DataFormatConversion.MalformedData", e.Err.Error(), recs[e.Index]})
+			failed = append(failed, failedRecord{kind: errFormatConversionFailed, code: "DataFormatConversion.MalformedData", message: e.Err.Error(), rec: recs[e.Index]})
 		}
 		if len(bad) == len(recs) {
 			return nil, failed, nil
@@ -350,6 +375,7 @@ type errorRecord struct {
 	SequenceNumber         string `json:"sequenceNumber"`
 	EsDocumentID           string `json:"esDocumentId,omitempty"`
 	EsIndexName            string `json:"esIndexName,omitempty"`
+	LambdaArn              string `json:"lambdaArn,omitempty"`
 }
 
 // errorObjects writes failed records, one object per error output type,
@@ -372,8 +398,9 @@ func (w *s3Writer) errorObjects(b *batch, failed []failedRecord) ([]object, erro
 		var buf bytes.Buffer
 		for _, f := range fs {
 			line := errorRecord{
-				AttemptsMade: 1, ArrivalTimestamp: f.rec.arrival.UnixMilli(), ErrorCode: f.code, ErrorMessage: f.message,
+				AttemptsMade: max(1, f.attempts), ArrivalTimestamp: f.rec.arrival.UnixMilli(), ErrorCode: f.code, ErrorMessage: f.message,
 				AttemptEndingTimestamp: last, RawData: base64.StdEncoding.EncodeToString(f.rec.data), SequenceNumber: f.rec.seq,
+				LambdaArn: f.lambdaARN,
 			}
 			if f.rec.extraJSON != nil {
 				line.EsDocumentID, _ = f.rec.extraJSON["esDocumentId"].(string)

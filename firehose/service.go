@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose/s3store"
+	"github.com/spatehq/spate/functions"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -49,6 +50,8 @@ type config struct {
 	// shipped, when set (by tests), is called after each batch of a
 	// source shard is delivered, in delivery order per shard.
 	shipped func(shardID string, records []shard.Record)
+	// invoker runs Lambda processors; nil refuses them.
+	invoker functions.Invoker
 }
 
 func defaultConfig() config {
@@ -85,6 +88,11 @@ func WithRegisterer(r prometheus.Registerer) Option { return func(c *config) { c
 func WithRetryBackoff(min, max time.Duration) Option {
 	return func(c *config) { c.retryMin, c.retryMax = min, max }
 }
+
+// WithInvoker lets delivery streams transform records with a Lambda
+// processor whose function inv invokes (transform.go). Without it a
+// configuration with a Lambda processor is refused.
+func WithInvoker(inv functions.Invoker) Option { return func(c *config) { c.invoker = inv } }
 
 // WithClock replaces time.Now for buffering intervals and freshness.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
@@ -329,7 +337,7 @@ func (s *Service) newMeta(ctx context.Context, in CreateDeliveryStreamInput) (*d
 		return nil, apierr.New(apierr.InvalidArgument,
 			"give exactly one destination: ExtendedS3DestinationConfiguration, S3DestinationConfiguration, ElasticsearchDestinationConfiguration or AmazonopensearchserviceDestinationConfiguration (got %d)", dests)
 	}
-	if err := s.validateDestination(m); err != nil {
+	if err := s.validateDestination(ctx, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -612,7 +620,7 @@ func (s *Service) UpdateDestination(ctx context.Context, in UpdateDestinationInp
 		return apierr.New(apierr.InvalidArgument,
 			"the update must be for the delivery stream's destination kind (%s); changing the kind is not supported", m.DestKind)
 	}
-	if err := s.validateDestination(&m); err != nil {
+	if err := s.validateDestination(ctx, &m); err != nil {
 		return err
 	}
 	m.Version++

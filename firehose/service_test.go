@@ -15,6 +15,7 @@ import (
 	"github.com/spatehq/spate/firehose/essink/estest"
 	"github.com/spatehq/spate/firehose/s3store"
 	"github.com/spatehq/spate/firehose/s3store/s3test"
+	"github.com/spatehq/spate/functions"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -288,14 +289,31 @@ func TestKinesisSourceTwoDeliveryStreams(t *testing.T) {
 // uploaded and before their intents were cleared: the intents are put back,
 // the service restarts, delivers both again in order, and every object is
 // rewritten with the same name and bytes.
+//
+// With a Lambda processor the batches are transformed again: a
+// deterministic function gives the same objects.
 func TestRedeliveryIsExactlyOnce(t *testing.T) {
-	f := newFixture(t)
+	t.Run("plain", func(t *testing.T) { testRedelivery(t, delimiter()) })
+	t.Run("Lambda", func(t *testing.T) {
+		inv := &fakeInvoker{handle: func(ev fhTestEvent, _ int) (functions.Result, error) {
+			return respond(ev, func(d []byte) (string, []byte, map[string]string) { return "Ok", d, nil })
+		}}
+		testRedelivery(t, lambdaProcessing(testFunctionARN), WithInvoker(inv))
+		// Two batches, both again, and the one after.
+		if n := len(inv.calls()); n != 5 {
+			t.Errorf("%d invocations, want 5: each delivery transforms its batch", n)
+		}
+	})
+}
+
+func testRedelivery(t *testing.T, processing *ProcessingConfiguration, opts ...Option) {
+	f := newFixture(t, opts...)
 	ctx := context.Background()
 	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
 		DeliveryStreamName: "once",
 		ExtendedS3DestinationConfiguration: &ExtendedS3DestinationConfiguration{
 			BucketARN: f.bucketARN(), Prefix: "once/", CompressionFormat: "GZIP",
-			BufferingHints: intervalZero(), ProcessingConfiguration: delimiter(),
+			BufferingHints: intervalZero(), ProcessingConfiguration: processing,
 		},
 	})
 	if err != nil {
@@ -380,8 +398,8 @@ func TestBadConfigurations(t *testing.T) {
 		{"unknown compression", CreateDeliveryStreamInput{ExtendedS3DestinationConfiguration: s3(func(c *ExtendedS3DestinationConfiguration) { c.CompressionFormat = "LZ4" })}, "CompressionFormat"},
 		{"no destination", CreateDeliveryStreamInput{}, "exactly one destination"},
 		{"unsupported processor", CreateDeliveryStreamInput{ExtendedS3DestinationConfiguration: s3(func(c *ExtendedS3DestinationConfiguration) {
-			c.ProcessingConfiguration = &ProcessingConfiguration{Enabled: boolp(true), Processors: []Processor{{Type: "Lambda"}}}
-		})}, "Lambda"},
+			c.ProcessingConfiguration = &ProcessingConfiguration{Enabled: boolp(true), Processors: []Processor{{Type: "Decompression"}}}
+		})}, "Decompression"},
 		{"missing source stream", CreateDeliveryStreamInput{DeliveryStreamType: TypeKinesisStreamAsSource,
 			KinesisStreamSourceConfiguration:   &KinesisStreamSourceConfiguration{KinesisStreamARN: "arn:aws:kinesis:us-east-1:000000000000:stream/nope"},
 			ExtendedS3DestinationConfiguration: s3(func(*ExtendedS3DestinationConfiguration) {})}, "nope"},

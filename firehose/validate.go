@@ -1,6 +1,8 @@
 package firehose
 
 import (
+	"context"
+	"fmt"
 	"strings"
 
 	"github.com/spatehq/spate/apierr"
@@ -73,12 +75,12 @@ func invalid(format string, args ...any) error {
 // validateDestination checks a delivery stream's destination by building
 // its output (so what is accepted also starts after a restart) and then the
 // rules that tie members together.
-func (s *Service) validateDestination(m *dsMeta) error {
+func (s *Service) validateDestination(ctx context.Context, m *dsMeta) error {
 	switch m.DestKind {
 	case "ExtendedS3", "S3":
-		return s.validateS3(*m)
+		return s.validateS3(ctx, *m)
 	case "Elasticsearch", "Amazonopensearchservice":
-		return s.validateES(*m)
+		return s.validateES(ctx, *m)
 	}
 	return invalid("unknown destination kind %q", m.DestKind)
 }
@@ -96,7 +98,7 @@ func validateHints(where string, h *BufferingHints, maxMB int) error {
 	return nil
 }
 
-func (s *Service) validateS3(m dsMeta) error {
+func (s *Service) validateS3(ctx context.Context, m dsMeta) error {
 	where := m.DestKind + "DestinationConfiguration"
 	c := m.S3
 	if err := validateHints(where, c.BufferingHints, 128); err != nil {
@@ -109,24 +111,33 @@ func (s *Service) validateS3(m dsMeta) error {
 	if w.procs.extractor != nil && !w.partition {
 		return invalid("%s: the MetadataExtraction processor needs DynamicPartitioningConfiguration.Enabled", where)
 	}
-	var keys []string
+	var keys, lambdaKeys []string
 	if w.prefix != nil {
-		keys = w.prefix.UsesKeys()
+		keys, lambdaKeys = w.prefix.UsesKeys(), w.prefix.UsesLambdaKeys()
 	}
-	if w.partition && len(keys) == 0 {
-		return invalid("%s.Prefix must use !{partitionKeyFromQuery:NAME} when dynamic partitioning is enabled", where)
+	if w.partition && len(keys) == 0 && len(lambdaKeys) == 0 {
+		return invalid("%s.Prefix must use !{partitionKeyFromQuery:NAME} or !{partitionKeyFromLambda:NAME} when dynamic partitioning is enabled", where)
 	}
 	if !w.partition && len(keys) > 0 {
 		return invalid("%s.Prefix uses partitionKeyFromQuery, which needs DynamicPartitioningConfiguration.Enabled", where)
 	}
-	if w.partition && w.procs.extractor == nil {
+	if !w.partition && len(lambdaKeys) > 0 {
+		return invalid("%s.Prefix uses partitionKeyFromLambda, which needs DynamicPartitioningConfiguration.Enabled", where)
+	}
+	if len(keys) > 0 && w.procs.extractor == nil {
 		return invalid("%s: dynamic partitioning with partitionKeyFromQuery needs a MetadataExtraction processor with a MetadataExtractionQuery", where)
+	}
+	if len(lambdaKeys) > 0 && w.procs.lambda == nil {
+		return invalid("%s: dynamic partitioning with partitionKeyFromLambda needs a Lambda processor that returns metadata.partitionKeys", where)
 	}
 	if w.partition && c.ErrorOutputPrefix == "" {
 		return invalid("%s.ErrorOutputPrefix is required when dynamic partitioning is enabled", where)
 	}
 	if w.converter != nil && w.format != compress.Uncompressed {
 		return invalid("%s.CompressionFormat must be UNCOMPRESSED when data format conversion is enabled (Parquet compresses itself: set ParquetSerDe.Compression)", where)
+	}
+	if lp := w.procs.lambda; lp != nil {
+		return s.checkFunction(ctx, where+".ProcessingConfiguration", lp)
 	}
 	return nil
 }
@@ -161,10 +172,13 @@ func converterOf(where string, conv *DataFormatConversionConfiguration) (*parque
 	return c, nil
 }
 
-// processors is a validated ProcessingConfiguration.
+// processors is a validated ProcessingConfiguration. The Lambda processor
+// runs first (transform.go), then MetadataExtraction on what it returned,
+// then AppendDelimiterToRecord.
 type processors struct {
 	delimiter bool
 	extractor *prefix.Extractor
+	lambda    *lambdaProcessor
 }
 
 func parseProcessors(where string, pc *ProcessingConfiguration) (processors, error) {
@@ -194,14 +208,23 @@ func parseProcessors(where string, pc *ProcessingConfiguration) (processors, err
 				return out, invalid("%s.ProcessingConfiguration.Processors[%d].MetadataExtractionQuery: %v", where, i, err)
 			}
 			out.extractor = ex
+		case "Lambda":
+			if out.lambda != nil {
+				return out, invalid("%s.ProcessingConfiguration.Processors[%d]: only one Lambda processor is allowed", where, i)
+			}
+			lp, err := parseLambda(fmt.Sprintf("%s.ProcessingConfiguration.Processors[%d]", where, i), p)
+			if err != nil {
+				return out, err
+			}
+			out.lambda = lp
 		default:
-			return out, invalid("%s.ProcessingConfiguration.Processors[%d]: processor type %s is not supported by Spate; supported: AppendDelimiterToRecord, MetadataExtraction", where, i, p.Type)
+			return out, invalid("%s.ProcessingConfiguration.Processors[%d]: processor type %s is not supported by Spate; supported: AppendDelimiterToRecord, Lambda, MetadataExtraction", where, i, p.Type)
 		}
 	}
 	return out, nil
 }
 
-func (s *Service) validateES(m dsMeta) error {
+func (s *Service) validateES(ctx context.Context, m dsMeta) error {
 	where := m.DestKind + "DestinationConfiguration"
 	c := m.ES
 	if c.IndexName == "" {
@@ -221,9 +244,12 @@ func (s *Service) validateES(m dsMeta) error {
 	default:
 		return invalid("%s.S3BackupMode %q is invalid: use FailedDocumentsOnly or AllDocuments", where, c.S3BackupMode)
 	}
-	if pc := c.ProcessingConfiguration; pc != nil && boolValue(pc.Enabled) && len(pc.Processors) > 0 {
-		return invalid("%s.ProcessingConfiguration: Spate's processors (AppendDelimiterToRecord, MetadataExtraction) apply to S3 destinations only; leave ProcessingConfiguration out", where)
+	d, err := s.newESDeliverer(m, where, withESDefaults(*c))
+	if err != nil {
+		return err
 	}
-	_, err := s.newESDeliverer(m, where, withESDefaults(*c))
-	return err
+	if d.lambda != nil {
+		return s.checkFunction(ctx, where+".ProcessingConfiguration", d.lambda)
+	}
+	return nil
 }

@@ -48,6 +48,10 @@ type batch struct {
 	// aggregate (see deaggregate).
 	subs         []int32
 	deaggregated bool
+	// lambda[i] is what the Lambda processor made of records[i]; nil when
+	// the destination has none (see transform). The records keep their
+	// source data: the S3 backup and error records need it.
+	lambda []lambdaOutcome
 }
 
 // deliverer delivers batches to one destination in two steps, so that a
@@ -435,11 +439,15 @@ func (w *worker) readRange(ctx context.Context, in intent) ([]shard.Record, erro
 	}
 }
 
-// prepareWithRetry prepares a batch, retrying (a failure here is a bug or
-// a resource problem, never the batch's fault: bad records go to the error
-// output) until it succeeds or ctx is done.
+// prepareWithRetry transforms (Lambda processor: I/O, with retries of its
+// own) and prepares a batch, retrying the preparation (a failure there is a
+// bug or a resource problem, never the batch's fault: bad records go to the
+// error output) until it succeeds or ctx is done.
 func (w *worker) prepareWithRetry(ctx context.Context, b *batch) (shipment, error) {
 	w.deaggregate(b) // CPU work too, done once per batch
+	if err := w.transform(ctx, b); err != nil {
+		return nil, err // ctx is done
+	}
 	var sh shipment
 	err := w.s.retry(ctx, func() error {
 		var err error

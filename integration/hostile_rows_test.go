@@ -291,6 +291,17 @@ func firehoseRow(name, action string, body func(*hostileEnv) []byte, status int,
 	return hostileCase{name: "firehose/" + name, target: firehoseTarget + action, body: body, status: status, errType: errType}
 }
 
+// lambdaProcessing is an ExtendedS3 member set with one Lambda processor of
+// the given ARN and further parameters (name, value, ...).
+func lambdaProcessing(arn string, params ...string) map[string]any {
+	ps := []map[string]any{{"ParameterName": "LambdaArn", "ParameterValue": arn}}
+	for i := 0; i+1 < len(params); i += 2 {
+		ps = append(ps, map[string]any{"ParameterName": params[i], "ParameterValue": params[i+1]})
+	}
+	return map[string]any{"ProcessingConfiguration": map[string]any{"Enabled": true,
+		"Processors": []map[string]any{{"Type": "Lambda", "Parameters": ps}}}}
+}
+
 func hostileFirehoseRows(f *fh) []hostileCase {
 	bucket := "arn:aws:s3:::" + f.bucket
 	create := func(name string, s3 map[string]any) func(*hostileEnv) []byte {
@@ -355,7 +366,13 @@ func hostileFirehoseRows(f *fh) []hostileCase {
 		firehoseRow("prefix evaluates over 512", "CreateDeliveryStream", create("h", map[string]any{"Prefix": strings.Repeat("a/", 300)}), e400, tArg),
 		firehoseRow("prefix unterminated expression", "CreateDeliveryStream", create("h", map[string]any{"Prefix": "!{timestamp:yyyy"}), e400, tArg),
 		firehoseRow("prefix unknown namespace", "CreateDeliveryStream", create("h", map[string]any{"Prefix": "!{env:HOME}/"}), e400, tArg),
-		firehoseRow("prefix lambda", "CreateDeliveryStream", create("h", map[string]any{"Prefix": "!{partitionKeyFromLambda:x}/"}), e400, tArg),
+		firehoseRow("prefix lambda without partitioning", "CreateDeliveryStream", create("h", map[string]any{"Prefix": "!{partitionKeyFromLambda:x}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/"}), e400, tArg),
+		// Lambda processors: refused whether or not the server runs
+		// functions (no such function, or functions not enabled).
+		firehoseRow("lambda processor unknown function", "CreateDeliveryStream", create("h", lambdaProcessing("arn:aws:lambda:us-east-1:000000000000:function:hostile-none")), e400, tArg),
+		firehoseRow("lambda processor not an ARN", "CreateDeliveryStream", create("h", lambdaProcessing("../../bootstrap")), e400, tArg),
+		firehoseRow("lambda processor huge buffer", "CreateDeliveryStream", create("h", lambdaProcessing("arn:aws:lambda:us-east-1:000000000000:function:f", "BufferSizeInMBs", "1e308")), e400, tArg),
+		firehoseRow("lambda processor negative retries", "CreateDeliveryStream", create("h", lambdaProcessing("arn:aws:lambda:us-east-1:000000000000:function:f", "NumberOfRetries", "-1")), e400, tArg),
 		firehoseRow("prefix key without partitioning", "CreateDeliveryStream", create("h", map[string]any{"Prefix": "!{partitionKeyFromQuery:x}/", "ErrorOutputPrefix": "e/!{firehose:error-output-type}/"}), e400, tArg),
 		firehoseRow("prefix error type", "CreateDeliveryStream", create("h", map[string]any{"Prefix": "!{firehose:error-output-type}/"}), e400, tArg),
 		firehoseRow("kinesis source internal stream", "CreateDeliveryStream", jsonOf(map[string]any{

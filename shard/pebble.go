@@ -28,6 +28,16 @@ func pebbleOptions(cfg config, listeners ...pebble.EventListener) *pebble.Option
 		Logger:                      logger,
 		FS:                          cfg.fs, // nil: the OS's file system
 	}
+	// Records are read in long sequential runs (a GetRecords of up to
+	// 10,000, a catch-up of a whole shard), not by point lookups, so the
+	// files' blocks are 8 times Pebble's default of 4 KiB: a read from disk
+	// loads, decompresses and caches an eighth as many blocks. Reading
+	// 100 B records from a flushed store took about 1,090 ns per record
+	// with 4 KiB blocks and 610 with these (BenchmarkReadIntoSettled); a
+	// seek decodes one larger block, a few microseconds.
+	for i := range o.Levels {
+		o.Levels[i].BlockSize = pebbleBlockSize
+	}
 	if len(listeners) > 0 {
 		// Without a listener Pebble logs background errors through Logger
 		// and exits on data corruption. TeeEventListener fills the handlers
@@ -46,6 +56,10 @@ func pebbleOptions(cfg config, listeners ...pebble.EventListener) *pebble.Option
 	}
 	return o
 }
+
+// pebbleBlockSize is the uncompressed size of the blocks of the store's
+// files (see pebbleOptions).
+const pebbleBlockSize = 32 << 10
 
 // pebbleLogger routes Pebble's own messages to the store's logger at debug
 // level (Pebble is chatty about routine flushes) and errors at error level.

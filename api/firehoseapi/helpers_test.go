@@ -36,7 +36,7 @@ type fixture struct {
 
 var bucketChars = regexp.MustCompile(`[^a-z0-9-]+`)
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T, opts ...firehose.Option) *fixture {
 	t.Helper()
 	cfg := s3test.Server(t)
 	s3c, err := s3store.New(cfg)
@@ -52,7 +52,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatalf("open store: %v", err)
 	}
-	svc, err := firehose.New(st, firehose.WithS3(cfg), firehose.WithRetryBackoff(10*time.Millisecond, 100*time.Millisecond))
+	svc, err := firehose.New(st, append([]firehose.Option{firehose.WithS3(cfg), firehose.WithRetryBackoff(10*time.Millisecond, 100*time.Millisecond)}, opts...)...)
 	if err != nil {
 		t.Fatalf("firehose.New: %v", err)
 	}

@@ -13,17 +13,23 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/firehose/types"
 )
 
-// TestAWSSDK drives the handler with aws-sdk-go-v2's Firehose client: its
-// requests decode, and its deserializers read every reply (timestamps as
-// epoch seconds, typed errors).
-func TestAWSSDK(t *testing.T) {
-	f := newFixture(t)
-	c := sdk.New(sdk.Options{
+// sdkClient is aws-sdk-go-v2's Firehose client of the fixture's server,
+// without retries.
+func (f *fixture) sdkClient() *sdk.Client {
+	return sdk.New(sdk.Options{
 		BaseEndpoint: aws.String(f.URL),
 		Region:       "us-east-1",
 		Credentials:  credentials.NewStaticCredentialsProvider("test", "test", ""),
 		Retryer:      retry.AddWithMaxAttempts(retry.NewStandard(), 1),
 	})
+}
+
+// TestAWSSDK drives the handler with aws-sdk-go-v2's Firehose client: its
+// requests decode, and its deserializers read every reply (timestamps as
+// epoch seconds, typed errors).
+func TestAWSSDK(t *testing.T) {
+	f := newFixture(t)
+	c := f.sdkClient()
 	ctx := context.Background()
 
 	created, err := c.CreateDeliveryStream(ctx, &sdk.CreateDeliveryStreamInput{

@@ -267,9 +267,10 @@ func (h *handler) getShardIterator(ctx context.Context, in *getShardIteratorRequ
 }
 
 func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRecordsReply, error) {
-	records := newRecordBlock()
+	records := h.blocks.get()
 	out, err := h.store.GetRecordsInto(ctx, str(in.ShardIterator), num(in.Limit), records)
 	if err != nil {
+		h.blocks.put(records)
 		return getRecordsReply{}, err
 	}
 	return getRecordsReply{
@@ -278,6 +279,7 @@ func (h *handler) getRecords(ctx context.Context, in *getRecordsRequest) (getRec
 		MillisBehindLatest: out.MillisBehindLatest,
 		ChildShards:        toChildShardsOut(out.ChildShards),
 		src:                out,
+		blocks:             &h.blocks,
 	}, nil
 }
 

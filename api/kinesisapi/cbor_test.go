@@ -338,7 +338,7 @@ func TestCBORAppendersKnowEveryField(t *testing.T) {
 	}{
 		{reflect.TypeFor[putRecordsReply](), 3},
 		{reflect.TypeFor[putRecordsResult](), 4},
-		{reflect.TypeFor[getRecordsReply](), 5}, // with src, the read budget
+		{reflect.TypeFor[getRecordsReply](), 6}, // with src, the read budget, and blocks, the pool
 		{reflect.TypeFor[subscribeToShardEvent](), 4},
 		{reflect.TypeFor[shard.RecordView](), 8}, // recordBlock.AppendRecord's input
 	} {

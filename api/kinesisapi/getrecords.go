@@ -18,8 +18,14 @@ var (
 	_ interface{ Release() } = getRecordsReply{}
 )
 
-// Release returns the store's read budget once the reply has been written.
-func (r getRecordsReply) Release() { r.src.Release() }
+// Release returns the store's read budget, and the records' block to the
+// handler's pool, once the reply has been written.
+func (r getRecordsReply) Release() {
+	r.src.Release()
+	if r.blocks != nil {
+		r.blocks.put(r.Records)
+	}
+}
 
 // Member names as encoding/json writes them, in field order.
 const (

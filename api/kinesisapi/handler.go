@@ -77,6 +77,7 @@ type handler struct {
 	*awsproto.Handler
 	store  streamStore
 	fanOut *fanOut // SubscribeToShard's subscriptions (subscribe.go)
+	blocks recordBlocks
 }
 
 // NewHandler returns an http.Handler that serves the Kinesis Data Streams

@@ -264,6 +264,8 @@ type getRecordsReply struct {
 	ChildShards        []childShardOut `json:"ChildShards,omitempty"`
 	// src holds the store's read budget until the reply is written.
 	src shard.GetRecordsOutput
+	// blocks takes Records back once the reply is written (nil: none).
+	blocks *recordBlocks
 }
 
 type tagOut struct {

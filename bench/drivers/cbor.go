@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -24,6 +25,7 @@ type cborClient struct {
 	hc        *http.Client
 	transport *http.Transport
 	n         atomic.Uint64
+	replies   sync.Pool // *cborRecordsReply
 }
 
 var _ bench.Producer = (*cborClient)(nil)
@@ -70,7 +72,8 @@ type cborGetRecords struct {
 
 // cborGetRecordsOut decodes every member of every record, as a client
 // hands them to its user (the Java SDK's Record has them all), so that the
-// client does no less work than a real one.
+// client does no less work than a real one. cborRecordsReply decodes the
+// same without reflection, and falls back to it.
 type cborGetRecordsOut struct {
 	Records []struct {
 		SequenceNumber              string   `cbor:"SequenceNumber"`
@@ -105,34 +108,49 @@ type cborError struct {
 
 // call sends action with in and decodes the reply into out.
 func (c *cborClient) call(ctx context.Context, action string, in, out any) error {
-	body, err := cbor.Marshal(in)
+	resp, err := c.post(ctx, action, in)
 	if err != nil {
 		return err
-	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/", bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-cbor-1.1")
-	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+action)
-	resp, err := c.hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("%s: %w", action, err)
 	}
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return fmt.Errorf("%s: %w", action, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		var e cborError
-		_ = cbor.Unmarshal(raw, &e)
-		return fmt.Errorf("%s: %s %s: %s", action, resp.Status, e.Type, e.Message)
-	}
 	if err := cbor.Unmarshal(raw, out); err != nil {
 		return fmt.Errorf("%s: decode the reply: %w", action, err)
 	}
 	return nil
+}
+
+// post sends action with in and returns the reply when it is a success;
+// the caller closes its body.
+func (c *cborClient) post(ctx context.Context, action string, in any) (*http.Response, error) {
+	body, err := cbor.Marshal(in)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.endpoint+"/", bytes.NewReader(body))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/x-amz-cbor-1.1")
+	req.Header.Set("X-Amz-Target", "Kinesis_20131202."+action)
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", action, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		defer resp.Body.Close()
+		raw, err := io.ReadAll(resp.Body)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", action, resp.Status, err)
+		}
+		var e cborError
+		_ = cbor.Unmarshal(raw, &e)
+		return nil, fmt.Errorf("%s: %s %s: %s", action, resp.Status, e.Type, e.Message)
+	}
+	return resp, nil
 }
 
 func (c *cborClient) Put(ctx context.Context, records [][]byte) error {
@@ -168,10 +186,21 @@ func (c *cborClient) iterator(ctx context.Context, i int) (*string, error) {
 	return out.ShardIterator, err
 }
 
+// getRecords reads a reply into a cborRecordsReply from the client's pool:
+// one per reader at a time, its buffers reused from call to call.
 func (c *cborClient) getRecords(ctx context.Context, it *string, fn func([]byte)) (int, *string, error) {
-	var out cborGetRecordsOut
-	if err := c.call(ctx, "GetRecords", cborGetRecords{ShardIterator: *it, Limit: shard.MaxGetRecordsLimit}, &out); err != nil {
+	resp, err := c.post(ctx, "GetRecords", cborGetRecords{ShardIterator: *it, Limit: shard.MaxGetRecordsLimit})
+	if err != nil {
 		return 0, nil, err
+	}
+	defer resp.Body.Close()
+	out, _ := c.replies.Get().(*cborRecordsReply)
+	if out == nil {
+		out = new(cborRecordsReply)
+	}
+	defer c.replies.Put(out)
+	if err := out.read(resp.Body, resp.ContentLength); err != nil {
+		return 0, nil, fmt.Errorf("GetRecords: decode the reply: %w", err)
 	}
 	for _, r := range out.Records {
 		fn(r.Data)

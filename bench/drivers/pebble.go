@@ -51,19 +51,28 @@ func (d *pebbleRaw) Setup(ctx context.Context, w bench.Workload) error {
 		return err
 	}
 	d.dir = dir
-	// The same memtable and L0 settings as the store's (shard/pebble.go).
-	d.db, err = pebble.Open(dir, &pebble.Options{
+	// The same memtable, L0 and block settings as the store's
+	// (shard/pebble.go).
+	opts := &pebble.Options{
 		MemTableSize:                64 << 20,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,
 		Logger:                      quietLogger{},
-	})
+	}
+	for i := range opts.Levels {
+		opts.Levels[i].BlockSize = 32 << 10
+	}
+	d.db, err = pebble.Open(dir, opts)
 	if err != nil {
 		return fmt.Errorf("open pebble: %w", err)
 	}
 	return nil
 }
+
+// Settle flushes the memtable to disk (bench.Settler), as the self targets
+// do.
+func (d *pebbleRaw) Settle(context.Context) error { return d.db.Flush() }
 
 func (d *pebbleRaw) Close() error {
 	var err error

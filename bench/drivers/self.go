@@ -94,6 +94,9 @@ func (s *self) Setup(ctx context.Context, w bench.Workload) error {
 	return nil
 }
 
+// Settle flushes the store's memtable to disk (bench.Settler).
+func (s *self) Settle(ctx context.Context) error { return s.store.Flush(ctx) }
+
 func (s *self) Close() error {
 	var err error
 	if s.api != nil {

@@ -53,6 +53,7 @@ type createFlags struct {
 	bufferSeconds int
 	sourceStream  string
 	delimiter     bool
+	transform     string
 	tags          map[string]string
 }
 
@@ -138,6 +139,7 @@ func (fl *createFlags) register(f *pflag.FlagSet) {
 	f.IntVar(&fl.bufferSeconds, "buffer-seconds", 0, "deliver when a batch is this many seconds old, 0 to 900 (default 300)")
 	f.StringVar(&fl.sourceStream, "source-stream", "", "read records from this Spate stream (a name or an ARN) instead of put")
 	f.BoolVar(&fl.delimiter, "delimiter", false, "end every record with a newline in S3 (the AppendDelimiterToRecord processor)")
+	f.StringVar(&fl.transform, "transform", "", "transform records with this function before delivery: its ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME (a Lambda processor)")
 	f.StringToStringVar(&fl.tags, "tag", nil, "tag the delivery stream with key=value (repeatable)")
 }
 
@@ -189,10 +191,19 @@ func createRequestFromFlags(f *pflag.FlagSet, name string, fl createFlags) (*spa
 			s3.BufferingHints.IntervalInSeconds = proto.Int32(int32(fl.bufferSeconds))
 		}
 	}
-	if fl.delimiter {
-		s3.ProcessingConfiguration = &spatev1.ProcessingConfiguration{
-			Enabled: proto.Bool(true), Processors: []*spatev1.Processor{{Type: "AppendDelimiterToRecord"}},
+	var procs []*spatev1.Processor
+	if fl.transform != "" {
+		if !strings.HasPrefix(fl.transform, "arn:") {
+			return nil, fmt.Errorf("--transform %q: give the function's ARN, arn:aws:lambda:REGION:ACCOUNT:function:NAME", fl.transform)
 		}
+		procs = append(procs, &spatev1.Processor{Type: "Lambda", Parameters: []*spatev1.ProcessorParameter{
+			{ParameterName: "LambdaArn", ParameterValue: fl.transform}}})
+	}
+	if fl.delimiter {
+		procs = append(procs, &spatev1.Processor{Type: "AppendDelimiterToRecord"})
+	}
+	if len(procs) > 0 {
+		s3.ProcessingConfiguration = &spatev1.ProcessingConfiguration{Enabled: proto.Bool(true), Processors: procs}
 	}
 	req := &spatev1.CreateDeliveryStreamRequest{
 		DeliveryStreamName: name,

@@ -262,6 +262,12 @@ func TestCreateRequestFromFlags(t *testing.T) {
 			&spatev1.CreateDeliveryStreamRequest{DeliveryStreamName: "s", Destination: &spatev1.CreateDeliveryStreamRequest_S3{S3: &spatev1.S3Destination{
 				BucketArn: "arn:aws:s3:::b", CompressionFormat: spatev1.CompressionFormat_COMPRESSION_FORMAT_ZSTD,
 				BufferingHints: &spatev1.BufferingHints{IntervalInSeconds: proto.Int32(0)}}}}, ""},
+		{"transform and delimiter", []string{"--bucket", "b", "--delimiter", "--transform", "arn:aws:lambda:us-east-1:000000000000:function:f"},
+			&spatev1.CreateDeliveryStreamRequest{DeliveryStreamName: "s", Destination: &spatev1.CreateDeliveryStreamRequest_S3{S3: &spatev1.S3Destination{
+				BucketArn: "arn:aws:s3:::b", ProcessingConfiguration: &spatev1.ProcessingConfiguration{Enabled: proto.Bool(true), Processors: []*spatev1.Processor{
+					{Type: "Lambda", Parameters: []*spatev1.ProcessorParameter{{ParameterName: "LambdaArn", ParameterValue: "arn:aws:lambda:us-east-1:000000000000:function:f"}}},
+					{Type: "AppendDelimiterToRecord"}}}}}}, ""},
+		{"transform by name", []string{"--bucket", "b", "--transform", "f"}, nil, `--transform "f": give the function's ARN`},
 		{"no bucket", nil, nil, "--bucket is required"},
 		{"unknown compression", []string{"--bucket", "b", "--compression", "lz4"}, nil, `--compression "lz4": want UNCOMPRESSED`},
 	}

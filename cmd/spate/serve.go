@@ -207,18 +207,35 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if cfg.esURL != "" {
 		fhOpts = append(fhOpts, firehose.WithElasticsearchURL(cfg.esURL))
 	}
+	fn, err := newFunctions(store, cfg, logger)
+	if err != nil {
+		return errors.Join(err, store.Close())
+	}
+	fhOpts = append(fhOpts, firehose.WithInvoker(fn.registry)) // Lambda processors
 	fh, err := firehose.New(store, fhOpts...)
 	if err != nil {
-		return errors.Join(fmt.Errorf("start firehose: %w", err), store.Close())
+		return errors.Join(fmt.Errorf("start firehose: %w", err), fn.close(), store.Close())
+	}
+	if err := fn.startMappings(ctx, store, fh, reg, cfg, logger); err != nil {
+		fh.Close()
+		return errors.Join(fmt.Errorf("start event source mappings: %w", err), fn.close(), store.Close())
 	}
 	an, err := analytics.New(ctx, store, analytics.WithLogger(logger), analytics.WithRegisterer(reg), analytics.WithOutputs(fh))
 	if err != nil {
 		fh.Close()
-		return errors.Join(fmt.Errorf("start analytics: %w", err), store.Close())
+		return errors.Join(fmt.Errorf("start analytics: %w", err), fn.closeMappings(), fn.close(), store.Close())
 	}
-	err = serveStore(ctx, store, fh, an, reg, cfg, logger)
+	err = serveStore(ctx, store, fh, an, fn, reg, cfg, logger)
 	an.Close() // before firehose and the store: applications write to both
+	// Mappings before firehose: pollers may send a failed batch to it.
+	if cerr := fn.closeMappings(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close event source mappings: %w", cerr))
+	}
 	fh.Close() // before the store: its workers read from it
+	// Functions after firehose: its transformations invoke them.
+	if cerr := fn.close(); cerr != nil {
+		err = errors.Join(err, fmt.Errorf("close functions: %w", cerr))
+	}
 	if cerr := store.Close(); cerr != nil {
 		err = errors.Join(err, fmt.Errorf("close store: %w", cerr))
 	}
@@ -233,7 +250,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 // JSON APIs on one port, the Analytics API under /v1/) and gRPC until ctx
 // is done or a server fails, and returns once both have drained. It closes
 // none of store, fh and an.
-func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, an *analytics.Service, reg *prometheus.Registry, cfg serveConfig, logger *slog.Logger) error {
+func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, an *analytics.Service, fn *functionParts, reg *prometheus.Registry, cfg serveConfig, logger *slog.Logger) error {
 	// The API metrics are registered before anything listens, so that a
 	// failure leaves nothing to close.
 	grpcMetrics, err := grpcapi.NewMetrics(reg)
@@ -244,11 +261,10 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return err
 	}
-	fnSvc, lambdaHTTP, err := newFunctions(store, reg, cfg, logger)
+	lambdaHTTP, err := fn.face(reg, cfg, logger)
 	if err != nil {
 		return err
 	}
-	defer fnSvc.Close()
 	router, err := awsproto.NewRouter([]*awsproto.Handler{
 		kinesisapi.NewHandler(store, kinesisapi.WithLogger(logger), awsproto.WithGuard(cfg.auth.jsonGuard()), awsproto.WithIntercept(cfg.limits.intercept),
 			awsproto.WithEventWriteTimeout(cfg.listen.writeTimeout)),
@@ -269,6 +285,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	if err != nil {
 		return err
 	}
+	fn.listening(httpLn, tlsConf.http != nil)
 	grpcLn, err := cfg.listen.listen(ctx, "--grpc-addr", cfg.grpcAddr)
 	if err != nil {
 		httpLn.Close()

@@ -2,17 +2,24 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"path/filepath"
+	"sync/atomic"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/pflag"
 
 	"github.com/spatehq/spate/api/lambdaapi"
-	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/firehose"
+	"github.com/spatehq/spate/firehose/s3store"
 	"github.com/spatehq/spate/functions"
+	"github.com/spatehq/spate/functions/destination"
+	"github.com/spatehq/spate/functions/esm"
+	"github.com/spatehq/spate/functions/runtime"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -30,10 +37,23 @@ func addFunctionFlags(f *pflag.FlagSet, c *functionFlags) {
 		"how many asynchronous (Event) invocations may wait, in memory; more are throttled (TooManyRequestsException)")
 }
 
+// functionParts are the functions' services, built before the servers:
+// the registry and its runtime (which Firehose transformations call too)
+// and the event source mappings (which send failed batches to streams,
+// delivery streams and buckets, so they start after Firehose).
+type functionParts struct {
+	exec     *runtime.Manager
+	registry *functions.Service
+	mappings *esm.Service
+	// endpoint is Spate's own HTTP API URL, handed to function instances
+	// as AWS_ENDPOINT_URL; known once --http-addr listens (it may be :0).
+	endpoint atomic.Pointer[string]
+}
+
 // newFunctions opens the function registry of store (code under
-// DATA-DIR/functions) and its Lambda API face. The caller closes the
-// registry.
-func newFunctions(store *shard.Store, reg prometheus.Registerer, cfg serveConfig, logger *slog.Logger) (*functions.Service, *lambdaapi.Handler, error) {
+// DATA-DIR/functions, instances' /tmp under DATA-DIR/functions-run) with
+// the runtime that runs it. The caller closes the parts.
+func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*functionParts, error) {
 	c := cfg.functions
 	if c.concurrency == 0 { // a serveConfig built in code
 		c.concurrency = functions.DefaultUnreservedConcurrency
@@ -42,24 +62,96 @@ func newFunctions(store *shard.Store, reg prometheus.Registerer, cfg serveConfig
 		c.asyncQueue = functions.DefaultAsyncQueue
 	}
 	if c.concurrency < 1 || c.asyncQueue < 1 {
-		return nil, nil, fmt.Errorf("--function-concurrency %d, --function-async-queue %d: must be at least 1", c.concurrency, c.asyncQueue)
+		return nil, fmt.Errorf("--function-concurrency %d, --function-async-queue %d: must be at least 1", c.concurrency, c.asyncQueue)
 	}
-	svc, err := functions.New(store, placeholderExecutor{},
+	p := &functionParts{}
+	p.exec = runtime.New(runtime.WithLogger(logger), runtime.WithRegion(cfg.region),
+		runtime.WithWorkDir(filepath.Join(cfg.dataDir, "functions-run")),
+		runtime.WithEndpointFunc(func() string {
+			if u := p.endpoint.Load(); u != nil {
+				return *u
+			}
+			return ""
+		}))
+	svc, err := functions.New(store, p.exec,
 		functions.WithRegion(cfg.region), functions.WithAccountID(cfg.accountID),
 		functions.WithCodeDir(filepath.Join(cfg.dataDir, "functions")),
 		functions.WithUnreservedConcurrency(c.concurrency),
 		functions.WithAsync(c.asyncQueue, functions.DefaultAsyncWorkers),
 		functions.WithLogger(logger))
 	if err != nil {
-		return nil, nil, fmt.Errorf("open functions: %w", err)
+		return nil, errors.Join(fmt.Errorf("open functions: %w", err), p.exec.Close())
 	}
-	h, err := lambdaapi.NewHandler(svc, lambdaapi.WithGuard(cfg.auth.analyticsGuard()),
-		lambdaapi.WithLogger(logger), lambdaapi.WithRegisterer(reg))
+	p.registry = svc
+	return p, nil
+}
+
+// startMappings opens the event source mappings and runs their pollers;
+// failed batches go to store's streams, fh's delivery streams, or the S3
+// store of --s3-endpoint.
+func (p *functionParts) startMappings(ctx context.Context, store *shard.Store, fh *firehose.Service, reg prometheus.Registerer, cfg serveConfig, logger *slog.Logger) error {
+	destOpts := []destination.Option{destination.WithStore(store), destination.WithFirehose(fh)}
+	if cfg.s3.Endpoint != "" {
+		s3c, err := s3store.New(cfg.s3)
+		if err != nil {
+			return fmt.Errorf("event source mappings: S3 client: %w", err)
+		}
+		destOpts = append(destOpts, destination.WithS3(s3c))
+	}
+	m, err := esm.New(store, p.registry, esm.WithLogger(logger), esm.WithRegisterer(reg),
+		esm.WithFailureSink(destination.New(destOpts...)))
 	if err != nil {
-		svc.Close()
-		return nil, nil, err
+		return err
 	}
-	return svc, h, nil
+	if err := m.Start(ctx); err != nil {
+		return errors.Join(err, m.Close())
+	}
+	p.mappings = m
+	return nil
+}
+
+// listening records the URL of Spate's HTTP API once ln listens: an
+// unspecified host becomes loopback, which instances can reach.
+func (p *functionParts) listening(ln net.Listener, tls bool) {
+	host, port, err := net.SplitHostPort(ln.Addr().String())
+	if err != nil {
+		return
+	}
+	if ip := net.ParseIP(host); ip == nil || ip.IsUnspecified() {
+		host = "127.0.0.1"
+	}
+	scheme := "http"
+	if tls {
+		scheme = "https"
+	}
+	u := scheme + "://" + net.JoinHostPort(host, port)
+	p.endpoint.Store(&u)
+}
+
+// face is the Lambda API over the registry and the mappings.
+func (p *functionParts) face(reg prometheus.Registerer, cfg serveConfig, logger *slog.Logger) (*lambdaapi.Handler, error) {
+	opts := []lambdaapi.Option{lambdaapi.WithGuard(cfg.auth.analyticsGuard()),
+		lambdaapi.WithLogger(logger), lambdaapi.WithRegisterer(reg)}
+	if p.mappings != nil {
+		opts = append(opts, lambdaapi.WithMappings(p.mappings))
+	}
+	return lambdaapi.NewHandler(p.registry, opts...)
+}
+
+// closeMappings stops the pollers: before Firehose closes, since they
+// may be sending a failed batch to a delivery stream.
+func (p *functionParts) closeMappings() error {
+	if p.mappings == nil {
+		return nil
+	}
+	return p.mappings.Close()
+}
+
+// close stops the registry's asynchronous invocations, then every
+// function instance.
+func (p *functionParts) close() error {
+	p.registry.Close()
+	return p.exec.Close()
 }
 
 // mountLambda serves the Lambda API's paths on mux.
@@ -68,13 +160,3 @@ func mountLambda(mux *http.ServeMux, h http.Handler) {
 		mux.Handle(p, h)
 	}
 }
-
-// placeholderExecutor runs nothing: until package functions/runtime is
-// wired, invocations answer InvalidRuntimeException.
-type placeholderExecutor struct{}
-
-func (placeholderExecutor) Execute(context.Context, functions.Config, functions.Invocation) (functions.Result, error) {
-	return functions.Result{}, apierr.New(apierr.InvalidRuntime, "this Spate server does not run functions yet")
-}
-func (placeholderExecutor) Retire(string) {}
-func (placeholderExecutor) Close() error  { return nil }

@@ -21,12 +21,13 @@
 //	!{timestamp:PATTERN}          arrival time of the object's oldest record, Java
 //	                              DateTimeFormatter letters y M d H m s, 'quoted text'
 //	!{partitionKeyFromQuery:NAME} key NAME from the MetadataExtraction query
+//	!{partitionKeyFromLambda:NAME} key NAME from the Lambda processor's
+//	                              metadata.partitionKeys (Input.LambdaKeys)
 //	!{firehose:random-string}     11 characters, supplied by the caller (Input.RandomString)
 //	!{firehose:error-output-type} why the record failed (ErrorOutputPrefix only)
 //
-// !{partitionKeyFromLambda:NAME} is rejected: Spate runs no Lambda
-// processors. '{' and '}' may appear only as part of an expression, and an
-// expression ends at the first '}'.
+// '{' and '}' may appear only as part of an expression, and an expression
+// ends at the first '}'.
 //
 // # Field rules
 //

@@ -88,11 +88,16 @@ func (t *Template) checkSafe() error {
 	for _, k := range t.keys {
 		keys[k] = sampleKey
 	}
+	lambdaKeys := make(map[string]string, len(t.lambdaKeys))
+	for _, k := range t.lambdaKeys {
+		lambdaKeys[k] = sampleKey
+	}
 	// May has the shortest month name, and keys are at least one
 	// character, so the sample is the shortest evaluation there can be.
 	in := Input{
 		ArrivalTime:     time.Date(2006, time.May, 2, 15, 4, 5, 0, time.UTC),
 		Keys:            keys,
+		LambdaKeys:      lambdaKeys,
 		RandomString:    RandomString(nil),
 		ErrorOutputType: ProcessingFailed,
 	}

@@ -52,14 +52,15 @@ type partKind uint8
 const (
 	partLiteral partKind = iota
 	partTimestamp
-	partKey
+	partKey       // !{partitionKeyFromQuery:NAME}
+	partLambdaKey // !{partitionKeyFromLambda:NAME}
 	partRandom
 	partErrorType
 )
 
 type part struct {
 	kind partKind
-	text string    // literal text (partLiteral) or key name (partKey)
+	text string    // literal text (partLiteral) or key name (partKey, partLambdaKey)
 	ts   []tsField // partTimestamp
 }
 
@@ -68,7 +69,9 @@ type part struct {
 type Template struct {
 	src   string // effective source, after Firehose's defaults were applied
 	parts []part
-	keys  []string // partition key names, in order of first use
+	keys  []string // partitionKeyFromQuery names, in order of first use
+	// lambdaKeys are the partitionKeyFromLambda names, in order of first use.
+	lambdaKeys []string
 }
 
 // Input is what a template is evaluated against.
@@ -79,8 +82,12 @@ type Input struct {
 	// Location is the time zone of timestamps (the destination's
 	// CustomTimeZone); nil means UTC.
 	Location *time.Location
-	// Keys holds the partition keys of the object's records, by name.
+	// Keys holds the partition keys of the object's records, by name: what
+	// the MetadataExtraction query extracted (!{partitionKeyFromQuery:NAME}).
 	Keys map[string]string
+	// LambdaKeys holds the partition keys the Lambda processor returned in
+	// the record's metadata.partitionKeys (!{partitionKeyFromLambda:NAME}).
+	LambdaKeys map[string]string
 	// RandomString is the value of the first !{firehose:random-string}; later
 	// ones in the same template are derived from it (see Render). The caller
 	// supplies it so that a re-delivery renders the same key; RandomString
@@ -131,7 +138,7 @@ func compile(prefix string) (*Template, error) {
 	if i := t.find(partErrorType); i >= 0 {
 		return nil, &SyntaxError{Offset: i, Msg: "!{firehose:error-output-type} can only be used in ErrorOutputPrefix"}
 	}
-	if t.find(partTimestamp) < 0 && len(t.keys) == 0 {
+	if t.find(partTimestamp) < 0 && len(t.keys) == 0 && len(t.lambdaKeys) == 0 {
 		return parse(prefix + defaultTimePath)
 	}
 	return t, nil
@@ -182,8 +189,8 @@ func compileErrorOutput(errorOutputPrefix, prefix string) (*Template, error) {
 	if err != nil {
 		return nil, err
 	}
-	if len(t.keys) > 0 {
-		return nil, &SyntaxError{Offset: t.find(partKey), Msg: "partition keys cannot be used in ErrorOutputPrefix"}
+	if len(t.keys) > 0 || len(t.lambdaKeys) > 0 {
+		return nil, &SyntaxError{Offset: max(t.find(partKey), t.find(partLambdaKey)), Msg: "partition keys cannot be used in ErrorOutputPrefix"}
 	}
 	if len(t.parts) == 1 && t.parts[0].kind == partLiteral {
 		return parse(errorOutputPrefix + "!{firehose:error-output-type}/" + defaultTimePath)
@@ -206,6 +213,8 @@ func (t *Template) find(k partKind) int {
 		needle = "!{timestamp:"
 	case partKey:
 		needle = "!{partitionKeyFromQuery:"
+	case partLambdaKey:
+		needle = "!{partitionKeyFromLambda:"
 	case partRandom:
 		needle = "!{firehose:random-string}"
 	case partErrorType:
@@ -244,6 +253,9 @@ func parse(s string) (*Template, error) {
 			t.parts = append(t.parts, p)
 			if p.kind == partKey && !slices.Contains(t.keys, p.text) {
 				t.keys = append(t.keys, p.text)
+			}
+			if p.kind == partLambdaKey && !slices.Contains(t.lambdaKeys, p.text) {
+				t.lambdaKeys = append(t.lambdaKeys, p.text)
 			}
 			i += 3 + end
 		case c == '{':
@@ -285,15 +297,16 @@ func parseExpr(body string, at int) (part, error) {
 			return part{kind: partErrorType}, nil
 		}
 		return part{}, &SyntaxError{Offset: valueAt, Msg: fmt.Sprintf("unknown firehose value %q (want random-string or error-output-type)", value)}
-	case "partitionKeyFromQuery":
+	case "partitionKeyFromQuery", "partitionKeyFromLambda":
 		if strings.ContainsFunc(value, func(r rune) bool { return r <= ' ' || r == 0x7f }) {
 			return part{}, &SyntaxError{Offset: valueAt, Msg: fmt.Sprintf("partition key name %q contains whitespace or control characters", value)}
 		}
+		if ns == "partitionKeyFromLambda" {
+			return part{kind: partLambdaKey, text: value}, nil
+		}
 		return part{kind: partKey, text: value}, nil
-	case "partitionKeyFromLambda":
-		return part{}, &SyntaxError{Offset: at, Msg: "!{partitionKeyFromLambda:...}: Lambda processors are not supported by Spate; use !{partitionKeyFromQuery:...} with a MetadataExtraction processor"}
 	}
-	return part{}, &SyntaxError{Offset: at, Msg: fmt.Sprintf("unknown namespace %q (want timestamp, firehose or partitionKeyFromQuery)", ns)}
+	return part{}, &SyntaxError{Offset: at, Msg: fmt.Sprintf("unknown namespace %q (want timestamp, firehose, partitionKeyFromQuery or partitionKeyFromLambda)", ns)}
 }
 
 func truncate(s string) string {
@@ -309,9 +322,14 @@ func truncate(s string) string {
 // "logs/!{timestamp:yyyy/MM/dd/HH/}").
 func (t *Template) String() string { return t.src }
 
-// UsesKeys returns the names of the partition keys the template reads, in
-// order of first use. The caller may modify the returned slice.
+// UsesKeys returns the names of the partitionKeyFromQuery keys the template
+// reads, in order of first use. The caller may modify the returned slice.
 func (t *Template) UsesKeys() []string { return slices.Clone(t.keys) }
+
+// UsesLambdaKeys returns the names of the partitionKeyFromLambda keys the
+// template reads, in order of first use. The caller may modify the
+// returned slice.
+func (t *Template) UsesLambdaKeys() []string { return slices.Clone(t.lambdaKeys) }
 
 // UsesErrorOutputType reports whether the template contains
 // !{firehose:error-output-type}.
@@ -320,8 +338,9 @@ func (t *Template) UsesErrorOutputType() bool { return t.find(partErrorType) >= 
 // Render evaluates the template.
 //
 // Every timestamp expression evaluates to in.ArrivalTime in in.Location
-// (UTC when nil). Each !{partitionKeyFromQuery:NAME} is in.Keys[NAME]; a
-// missing key is an error. The first !{firehose:random-string} is
+// (UTC when nil). Each !{partitionKeyFromQuery:NAME} is in.Keys[NAME] and
+// each !{partitionKeyFromLambda:NAME} in.LambdaKeys[NAME]; a missing key is
+// an error. The first !{firehose:random-string} is
 // in.RandomString; the n-th one after it (n = 1, 2, ...) is
 // RandomString([]byte(in.RandomString + "/" + n)), so that, as in Firehose,
 // every instance differs while a re-delivery renders the same string. The
@@ -358,10 +377,14 @@ func (t *Template) render(in Input) (string, error) {
 			b = append(b, p.text...)
 		case partTimestamp:
 			b = formatTimestamp(b, p.ts, at)
-		case partKey:
-			v, ok := in.Keys[p.text]
+		case partKey, partLambdaKey:
+			keys, from := in.Keys, ""
+			if p.kind == partLambdaKey {
+				keys, from = in.LambdaKeys, " from Lambda"
+			}
+			v, ok := keys[p.text]
 			if !ok {
-				return "", fmt.Errorf("render prefix: partition key %q is missing", p.text)
+				return "", fmt.Errorf("render prefix: partition key %q%s is missing", p.text, from)
 			}
 			if why := unsafeValue(v); why != "" {
 				return "", fmt.Errorf("render prefix: partition key %q has the value %q, which is not one safe object key segment: %s", p.text, truncate(v), why)

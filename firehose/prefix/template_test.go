@@ -23,7 +23,7 @@ func TestCompileErrors(t *testing.T) {
 		{"empty value", "!{timestamp:}", 12, "empty value"},
 		{"unknown namespace", "x/!{foo:bar}/", 2, `unknown namespace "foo"`},
 		{"namespace is case sensitive", "!{Timestamp:yyyy}", 0, `unknown namespace "Timestamp"`},
-		{"lambda keys", "a/!{partitionKeyFromLambda:id}/", 2, "Lambda processors are not supported by Spate"},
+		{"whitespace in Lambda key name", "!{partitionKeyFromLambda:a\tb}", 25, "whitespace"},
 		{"unknown firehose value", "!{firehose:uuid}", 11, `unknown firehose value "uuid"`},
 		{"unknown pattern letter", "!{timestamp:yyyy-QQ}", 17, `unsupported letter 'Q'`},
 		{"lowercase hh is not supported", "!{timestamp:hh}", 12, `unsupported letter 'h'`},
@@ -66,6 +66,8 @@ func TestCompileErrorOutputErrors(t *testing.T) {
 		{"bad Prefix", "", "p/!{nope:x}", "unknown namespace"},
 		{"expressions without error type", "err/!{timestamp:yyyy}/", "p/", "must include !{firehose:error-output-type}"},
 		{"partition keys", "err/!{firehose:error-output-type}/!{partitionKeyFromQuery:id}/", "", "partition keys cannot be used"},
+		{"Lambda partition keys", "err/!{firehose:error-output-type}/!{partitionKeyFromLambda:id}/", "", "partition keys cannot be used"},
+		{"required when Prefix has Lambda keys", "", "p/!{partitionKeyFromLambda:id}/", "ErrorOutputPrefix is required"},
 		{"syntax", "err/!{firehose:error-output-type", "", "missing '}'"},
 	}
 	for _, tt := range tests {
@@ -125,6 +127,10 @@ func TestRender(t *testing.T) {
 			src:  "customer_id=!{partitionKeyFromQuery:customer_id}/device=!{partitionKeyFromQuery:device}/",
 			in:   Input{ArrivalTime: aug27, Keys: keys},
 			want: "customer_id=1234567890/device=mobile/"},
+		{name: "Lambda keys beside query keys, no time path appended",
+			src:  "q=!{partitionKeyFromQuery:year}/l=!{partitionKeyFromLambda:year}/",
+			in:   Input{ArrivalTime: aug27, Keys: keys, LambdaKeys: map[string]string{"year": "from-lambda"}},
+			want: "q=2019/l=from-lambda/"},
 		{name: "keys and timestamps",
 			src:  "!{partitionKeyFromQuery:year}/!{timestamp:HH}/!{partitionKeyFromQuery:year}/",
 			in:   Input{ArrivalTime: aug27, Keys: keys},
@@ -183,6 +189,10 @@ func TestRenderErrors(t *testing.T) {
 		{name: "missing key", src: "a=!{partitionKeyFromQuery:a}/b=!{partitionKeyFromQuery:b}/",
 			in: Input{ArrivalTime: at, Keys: map[string]string{"a": "1"}}, wantMsg: `partition key "b" is missing`},
 		{name: "no keys at all", src: "!{partitionKeyFromQuery:a}/", in: Input{ArrivalTime: at}, wantMsg: `partition key "a" is missing`},
+		{name: "a query key does not stand in for a Lambda key", src: "!{partitionKeyFromLambda:a}/",
+			in: Input{ArrivalTime: at, Keys: map[string]string{"a": "1"}}, wantMsg: `partition key "a" from Lambda is missing`},
+		{name: "Lambda key climbing out", src: "!{partitionKeyFromLambda:a}/",
+			in: Input{ArrivalTime: at, LambdaKeys: map[string]string{"a": ".."}}, wantMsg: "not one safe object key segment"},
 		{name: "no random string", src: "!{firehose:random-string}/", in: Input{ArrivalTime: at}, wantMsg: "needs Input.RandomString"},
 		{name: "no error output type", errorOutput: true, src: "e/!{firehose:error-output-type}/", in: Input{ArrivalTime: at}, wantMsg: "needs Input.ErrorOutputType"},
 		// A prefix too long whatever the values is refused by Compile
@@ -269,6 +279,7 @@ func TestTemplateIntrospection(t *testing.T) {
 		src           string
 		wantString    string
 		wantKeys      []string
+		wantLambda    []string
 		wantErrorType bool
 	}{
 		{name: "default", src: "", wantString: "!{timestamp:yyyy/MM/dd/HH/}", wantKeys: []string{}},
@@ -277,6 +288,10 @@ func TestTemplateIntrospection(t *testing.T) {
 			src:        "!{partitionKeyFromQuery:b}/!{partitionKeyFromQuery:a}/!{partitionKeyFromQuery:b}/",
 			wantString: "!{partitionKeyFromQuery:b}/!{partitionKeyFromQuery:a}/!{partitionKeyFromQuery:b}/",
 			wantKeys:   []string{"b", "a"}},
+		{name: "Lambda keys apart from query keys",
+			src:        "!{partitionKeyFromLambda:l}/!{partitionKeyFromQuery:q}/!{partitionKeyFromLambda:m}/",
+			wantString: "!{partitionKeyFromLambda:l}/!{partitionKeyFromQuery:q}/!{partitionKeyFromLambda:m}/",
+			wantKeys:   []string{"q"}, wantLambda: []string{"l", "m"}},
 		{name: "error output", errorOutput: true, src: "e/", wantString: "e/!{firehose:error-output-type}/!{timestamp:yyyy/MM/dd/HH/}",
 			wantKeys: []string{}, wantErrorType: true},
 	}
@@ -301,6 +316,9 @@ func TestTemplateIntrospection(t *testing.T) {
 			}
 			if !slices.Equal(got, tt.wantKeys) {
 				t.Errorf("UsesKeys() = %q, want %q", got, tt.wantKeys)
+			}
+			if got := tmpl.UsesLambdaKeys(); !slices.Equal(got, tt.wantLambda) {
+				t.Errorf("UsesLambdaKeys() = %q, want %q", got, tt.wantLambda)
 			}
 			if got := tmpl.UsesErrorOutputType(); got != tt.wantErrorType {
 				t.Errorf("UsesErrorOutputType() = %v, want %v", got, tt.wantErrorType)

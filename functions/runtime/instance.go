@@ -226,8 +226,12 @@ func (m *Manager) environ(fn functions.Config, codeDir, tmpDir, apiAddr string) 
 	}
 	// AWS_EXECUTION_ENV is left out on purpose: Lambda does not set it for
 	// the OS-only (provided.*) runtimes.
-	if m.cfg.endpointURL != "" {
-		reserved["AWS_ENDPOINT_URL"] = m.cfg.endpointURL
+	endpoint := m.cfg.endpointURL
+	if m.cfg.endpointFunc != nil {
+		endpoint = m.cfg.endpointFunc()
+	}
+	if endpoint != "" {
+		reserved["AWS_ENDPOINT_URL"] = endpoint
 	}
 	if c := m.cfg.credentials; c.accessKeyID != "" {
 		reserved["AWS_ACCESS_KEY_ID"] = c.accessKeyID

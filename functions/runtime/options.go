@@ -13,13 +13,14 @@ type Option func(*config)
 
 // config is the Manager's settings; defaults() writes down every default.
 type config struct {
-	logger      *slog.Logger
-	region      string
-	endpointURL string
-	credentials credentials
-	idleTimeout time.Duration
-	initTimeout time.Duration
-	workDir     string
+	logger       *slog.Logger
+	region       string
+	endpointURL  string
+	endpointFunc func() string
+	credentials  credentials
+	idleTimeout  time.Duration
+	initTimeout  time.Duration
+	workDir      string
 	// accountLimit caps the invocations running at once across every
 	// function, and the instances alive (busy or idle).
 	accountLimit int
@@ -52,6 +53,11 @@ func WithRegion(region string) Option { return func(c *config) { c.region = regi
 // WithEndpoint is the URL of Spate's own HTTP API, given to handlers as
 // AWS_ENDPOINT_URL so that an AWS SDK in a handler calls Spate back.
 func WithEndpoint(url string) Option { return func(c *config) { c.endpointURL = url } }
+
+// WithEndpointFunc is WithEndpoint for a URL known only later (a server
+// listening on port 0): f is called as each instance starts, and "" sets
+// no AWS_ENDPOINT_URL.
+func WithEndpointFunc(f func() string) Option { return func(c *config) { c.endpointFunc = f } }
 
 // WithCredentials are the AWS credentials handlers get (AWS_ACCESS_KEY_ID,
 // AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN when token is not empty).
