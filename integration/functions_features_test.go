@@ -21,9 +21,10 @@ import (
 // on-failure destination starts at the poison, and the shard goes on after
 // it.
 func TestFunctionsReportBatchItemFailures(t *testing.T) {
+	t.Parallel()
 	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
 	src, dlq := uniqueName(t), uniqueName(t)
@@ -107,9 +108,10 @@ func TestFunctionsReportBatchItemFailures(t *testing.T) {
 // records' JSON data: only the matching records reach the function, each
 // of them does, and the shard goes on past the others.
 func TestFunctionsFilterCriteria(t *testing.T) {
+	t.Parallel()
 	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
 	src := uniqueName(t)
@@ -183,9 +185,10 @@ type windowTotal struct {
 // that arrived within it; windows do not overlap; every record is counted
 // once.
 func TestFunctionsTumblingWindow(t *testing.T) {
+	t.Parallel()
 	zipPath := buildHandler(t, "window-function")
 	l := newFnLab(t)
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
 	src, out := uniqueName(t), uniqueName(t)

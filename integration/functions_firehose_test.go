@@ -24,12 +24,13 @@ import (
 // not those it dropped, and the records it failed are under the error
 // output prefix's processing-failed folder with their original data.
 func TestFunctionsFirehoseTransform(t *testing.T) {
+	t.Parallel()
 	zipPath := buildHandler(t, "firehose-transform")
 	cli := newAWSCLI(t)
 	f := newFH(t)
 	cli.endpoint = f.srv.Endpoint()
 	l := &fnLab{kin: &kin{srv: f.srv, c: f.kin}, cli: cli}
-	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
 	fnName := uniqueName(t)

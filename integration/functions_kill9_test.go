@@ -35,6 +35,7 @@ import (
 //     again lies at most BatchSize records behind the furthest delivered
 //     before it (only the batch in flight is replayed).
 func TestFunctionsKill9(t *testing.T) {
+	t.Parallel()
 	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)

@@ -16,6 +16,7 @@ import (
 // stream with the invocation record Lambda sends; and the rest of its shard
 // is processed after it.
 func TestFunctionsProof(t *testing.T) {
+	t.Parallel()
 	zipPath := buildHandler(t, "function")
 	l := newFnLab(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
