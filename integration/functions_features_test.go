@@ -27,10 +27,8 @@ func TestFunctionsReportBatchItemFailures(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
-	src, dlq := uniqueName(t), uniqueName(t)
-	l.create(ctx, t, src, 1)
-	l.create(ctx, t, dlq, 1)
-	srcARN, dlqARN := l.streamARN(ctx, t, src), l.streamARN(ctx, t, dlq)
+	src, srcARN := l.newStream(ctx, t, 1)
+	dlq, dlqARN := l.newStream(ctx, t, 1)
 	outFile := filepath.Join(t.TempDir(), "out.jsonl")
 	const poison = "poison record"
 	fnName := uniqueName(t)
@@ -114,9 +112,7 @@ func TestFunctionsFilterCriteria(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
-	src := uniqueName(t)
-	l.create(ctx, t, src, 1)
-	srcARN := l.streamARN(ctx, t, src)
+	src, srcARN := l.newStream(ctx, t, 1)
 	outFile := filepath.Join(t.TempDir(), "out.jsonl")
 	fnName := uniqueName(t)
 	l.createFunction(ctx, t, fnName, zipPath, map[string]string{"OUTPUT_FILE": outFile})
@@ -191,10 +187,8 @@ func TestFunctionsTumblingWindow(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
-	src, out := uniqueName(t), uniqueName(t)
-	l.create(ctx, t, src, 2)
-	l.create(ctx, t, out, 1)
-	srcARN := l.streamARN(ctx, t, src)
+	src, srcARN := l.newStream(ctx, t, 2)
+	out, _ := l.newStream(ctx, t, 1)
 	fnName := uniqueName(t)
 	l.createFunction(ctx, t, fnName, zipPath, map[string]string{"OUTPUT_STREAM": out})
 	const window = 2

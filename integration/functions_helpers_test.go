@@ -156,6 +156,15 @@ func (l *fnLab) createMapping(ctx context.Context, t *testing.T, args ...string)
 	return m
 }
 
+// newStream creates a stream of a fresh name with shards shards, waits
+// until it is ACTIVE, and returns its name and ARN.
+func (l *fnLab) newStream(ctx context.Context, t *testing.T, shards int32) (name, arn string) {
+	t.Helper()
+	name = uniqueName(t)
+	l.create(ctx, t, name, shards)
+	return name, l.streamARN(ctx, t, name)
+}
+
 // streamARN is a stream's ARN as DescribeStreamSummary reports it.
 func (l *fnLab) streamARN(ctx context.Context, t *testing.T, name string) string {
 	t.Helper()

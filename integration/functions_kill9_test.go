@@ -41,9 +41,7 @@ func TestFunctionsKill9(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
-	src := uniqueName(t)
-	l.create(ctx, t, src, 2)
-	srcARN := l.streamARN(ctx, t, src)
+	src, srcARN := l.newStream(ctx, t, 2)
 	outFile := filepath.Join(t.TempDir(), "out.jsonl")
 	fnName := uniqueName(t)
 	l.createFunction(ctx, t, fnName, zipPath, map[string]string{"OUTPUT_FILE": outFile, "DELAY": "200ms"})

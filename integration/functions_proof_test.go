@@ -22,11 +22,9 @@ func TestFunctionsProof(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 
-	src, out, dlq := uniqueName(t), uniqueName(t), uniqueName(t)
-	l.create(ctx, t, src, 4)
-	l.create(ctx, t, out, 2)
-	l.create(ctx, t, dlq, 1)
-	srcARN, dlqARN := l.streamARN(ctx, t, src), l.streamARN(ctx, t, dlq)
+	src, srcARN := l.newStream(ctx, t, 4)
+	out, _ := l.newStream(ctx, t, 2)
+	dlq, dlqARN := l.newStream(ctx, t, 1)
 
 	const poison = "poison record"
 	fnName := uniqueName(t)
