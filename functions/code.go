@@ -146,8 +146,8 @@ func unpackFile(f *zip.File, root *os.Root, name string, mode fs.FileMode, budge
 	var w io.Writer = io.Discard
 	if root != nil {
 		if d := path.Dir(name); d != "." {
-			if err := root.MkdirAll(d, 0o755); err != nil {
-				return 0, fmt.Errorf("unzip %s: %w", name, err)
+			if err := root.MkdirAll(d, 0o755); err != nil { // a file of that name, mostly
+				return 0, apierr.New(apierr.InvalidParameterValue, "zip entry %q cannot be unpacked: %v", clip(name), err)
 			}
 		}
 		perm := fs.FileMode(0o644)

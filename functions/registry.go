@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/base64"
+	"errors"
 	"maps"
 	"os"
 	"path/filepath"
@@ -62,15 +63,30 @@ func (s *Service) CreateFunction(ctx context.Context, in CreateInput) (FunctionC
 		return FunctionConfiguration{}, err
 	}
 
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.fns[name] != nil {
-		return FunctionConfiguration{}, apierr.New(apierr.ResourceConflict, "Function already exist: %s", name)
+	exists := func() error {
+		if s.fns[name] != nil {
+			return apierr.New(apierr.ResourceConflict, "Function already exist: %s", name)
+		}
+		return nil
 	}
-	if err := s.checkStorage(name, int64(len(zip))); err != nil {
+	s.mu.RLock()
+	err = exists()
+	s.mu.RUnlock()
+	if err != nil {
 		return FunctionConfiguration{}, err
 	}
-	if err := s.installCode(rec, zip); err != nil {
+	// Unzipping takes a while: it runs outside the lock, so invocations
+	// and reads go on meanwhile; a create that lost the race removes it.
+	code, err := s.unpackCode(name, zip)
+	if err != nil {
+		return FunctionConfiguration{}, err
+	}
+	code.apply(rec)
+
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := errors.Join(exists(), s.checkStorage(name, rec.CodeSize)); err != nil {
+		s.removeCode(rec.CodeDir)
 		return FunctionConfiguration{}, err
 	}
 	rec.RevisionID = uuid.NewString()
@@ -157,15 +173,24 @@ func (s *Service) UpdateFunctionCode(ctx context.Context, in UpdateCodeInput) (F
 		}
 		return s.configuration(old), nil
 	}
-	return s.update(ctx, old.Name, in.RevisionID, func(rec *record) error {
-		if err := s.checkStorage(rec.Name, int64(len(zip))); err != nil {
+	code, err := s.unpackCode(old.Name, zip) // outside the lock, as in CreateFunction
+	if err != nil {
+		return FunctionConfiguration{}, err
+	}
+	out, err := s.update(ctx, old.Name, in.RevisionID, func(rec *record) error {
+		if err := s.checkStorage(rec.Name, code.size); err != nil {
 			return err
 		}
 		if len(in.Architectures) > 0 {
 			rec.Architecture = in.Architectures[0]
 		}
-		return s.installCode(rec, zip)
+		code.apply(rec)
+		return nil
 	})
+	if err != nil {
+		s.removeCode(code.dir) // update removes it only once it is the record's
+	}
+	return out, err
 }
 
 // UpdateFunctionConfiguration changes the members in gives.
@@ -441,23 +466,34 @@ func (s *Service) checkStorage(name string, size int64) error {
 	return nil
 }
 
-// installCode unzips zip as a new revision of rec's code and points rec
-// at it (an empty zip leaves rec without code). The caller holds s.mu.
-func (s *Service) installCode(rec *record, zip []byte) error {
+// codeRevision is a zip unpacked as a new revision of a function's code.
+type codeRevision struct {
+	sha256         string
+	size, unzipped int64
+	dir            string // relative to the code root; "" for no code
+}
+
+// unpackCode unzips zip as a new revision of function name's code (an
+// empty zip is no code). The caller removes its directory if the revision
+// is not committed.
+func (s *Service) unpackCode(name string, zip []byte) (codeRevision, error) {
 	sum := sha256.Sum256(zip)
-	rec.CodeSha256 = base64.StdEncoding.EncodeToString(sum[:])
-	rec.CodeSize = int64(len(zip))
-	rec.CodeDir, rec.UnzippedSize = "", 0
+	c := codeRevision{sha256: base64.StdEncoding.EncodeToString(sum[:]), size: int64(len(zip))}
 	if len(zip) == 0 {
-		return nil
+		return c, nil
 	}
-	rel := filepath.Join(rec.Name, uuid.NewString())
+	rel := filepath.Join(name, uuid.NewString())
 	n, err := unzip(zip, filepath.Join(s.cfg.codeRoot, rel), s.cfg.zip)
 	if err != nil {
-		return err
+		return codeRevision{}, err
 	}
-	rec.CodeDir, rec.UnzippedSize = filepath.ToSlash(rel), n
-	return nil
+	c.dir, c.unzipped = filepath.ToSlash(rel), n
+	return c, nil
+}
+
+// apply points rec at the revision.
+func (c codeRevision) apply(rec *record) {
+	rec.CodeSha256, rec.CodeSize, rec.CodeDir, rec.UnzippedSize = c.sha256, c.size, c.dir, c.unzipped
 }
 
 // removeCode removes a revision's code directory ("" is none).

@@ -326,6 +326,7 @@ func TestZipLimits(t *testing.T) {
 		{"dot parts", raw("a/./b"), "unsafe name"},
 		{"symlink", symlink, "symbolic link"},
 		{"duplicate", raw("a", "a"), "twice"},
+		{"file then directory", raw("a", "a/b"), "cannot be unpacked"},
 		{"too many files", raw(many...), "at most 100"},
 		{"truncated", bomb[:len(bomb)/2], "Could not unzip"},
 	}
@@ -401,6 +402,12 @@ func TestUpdates(t *testing.T) {
 	}
 	if _, err := os.Stat(oldDir); !errors.Is(err, fs.ErrNotExist) {
 		t.Fatalf("old code kept: %v", err)
+	}
+	// A refused update leaves no unzipped revision behind.
+	_, err = f.svc.UpdateFunctionCode(f.ctx, UpdateCodeInput{FunctionName: "fn", ZipFile: newZip, RevisionID: c2.RevisionID})
+	wantCode(t, err, PreconditionFailed)
+	if revs, _ := os.ReadDir(filepath.Join(f.dir, "functions", "fn")); len(revs) != 1 {
+		t.Fatalf("code revisions on disk: %v, want 1", revs)
 	}
 	_, err = f.svc.UpdateFunctionCode(f.ctx, UpdateCodeInput{FunctionName: "fn", S3Bucket: "b", S3Key: "k"})
 	wantCode(t, err, apierr.InvalidParameterValue)
@@ -640,5 +647,26 @@ func TestParseRef(t *testing.T) {
 		if (err == nil) != tc.ok || got != tc.want {
 			t.Errorf("ParseRef(%q) = %+v, %v", tc.in, got, err)
 		}
+	}
+}
+
+// TestSweepStaleCode: code directories no record names (a crash between
+// unzipping and committing) are removed when the registry opens.
+func TestSweepStaleCode(t *testing.T) {
+	f := newFixture(t)
+	f.create("fn")
+	keep := f.svc.execConfig(f.svc.fns["fn"]).CodeDir
+	root := filepath.Join(f.dir, "functions")
+	for _, d := range []string{filepath.Join(root, "fn", "stale"), filepath.Join(root, "gone", "rev"), filepath.Join(root, "fn", "x.tmp")} {
+		if err := os.MkdirAll(d, 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f.svc.Close()
+	f.open()
+	entries, _ := os.ReadDir(root)
+	revs, _ := os.ReadDir(filepath.Join(root, "fn"))
+	if len(entries) != 1 || entries[0].Name() != "fn" || len(revs) != 1 || filepath.Join(root, "fn", revs[0].Name()) != keep {
+		t.Fatalf("left %v and %v, want only %s", entries, revs, keep)
 	}
 }

@@ -26,7 +26,7 @@ var kinesisActions = []string{
 func sdkV3Script(script string) scriptRunner {
 	return func(t *testing.T, tr clientTransport, args ...string) clientReport {
 		t.Helper()
-		n := findNodeClients(t, "@aws-sdk/client-kinesis", "@aws-sdk/client-firehose")
+		n := findNodeClients(t, "@aws-sdk/client-kinesis", "@aws-sdk/client-firehose", "@aws-sdk/client-lambda")
 		env := append(clientEnv(t), "NODE_PATH="+n.modules)
 		if tr.caFile != "" {
 			env = append(env, "NODE_EXTRA_CA_CERTS="+tr.caFile)

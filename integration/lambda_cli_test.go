@@ -100,12 +100,26 @@ func TestAWSCLILambdaActions(t *testing.T) {
 	cli.runTable(ctx, t, "lambda", steps, lambdaActions)
 }
 
+// TestSDKv3Lambda drives the Lambda API's function actions with
+// @aws-sdk/client-lambda, default settings (js/sdk-v3/lambda.cjs), over
+// HTTP and TLS.
+func TestSDKv3Lambda(t *testing.T) {
+	t.Parallel()
+	testLambdaScript(t, sdkV3Script("lambda.cjs"))
+}
+
 // TestBoto3Lambda drives the Lambda API's function actions with boto3,
 // default settings (py/lambda_boto3.py), over HTTP and TLS: exactly the
 // actions Spate serves are "ok", the others of boto3's model "not served".
 func TestBoto3Lambda(t *testing.T) {
 	t.Parallel()
-	run := boto3Script("lambda_boto3.py")
+	testLambdaScript(t, boto3Script("lambda_boto3.py"))
+}
+
+// testLambdaScript runs a Lambda client script over HTTP and TLS, each
+// against a server of its own: exactly the actions Spate serves are "ok",
+// the others of the client "not served".
+func testLambdaScript(t *testing.T, run scriptRunner) {
 	eachTransport(t, func(t *testing.T, tr clientTransport) {
 		s := startServer(t, tr.opts...)
 		rep := run(t, tr, tr.endpoint(s), uniqueName(t))

@@ -1,8 +1,6 @@
 package integration
 
 import (
-	"archive/zip"
-	"bytes"
 	"errors"
 	"net/http"
 	"os"
@@ -24,21 +22,7 @@ const lambdaRole = "arn:aws:iam::000000000000:role/spate-test"
 // file; its content varies with version.
 func lambdaZip(t *testing.T, version string) []byte {
 	t.Helper()
-	var b bytes.Buffer
-	zw := zip.NewWriter(&b)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, _ = w.Write([]byte("#!/bin/sh\necho " + version + "\n"))
-	w, _ = zw.Create("data/version.txt")
-	_, _ = w.Write([]byte(version))
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return b.Bytes()
+	return bootstrapZip(t, []byte("#!/bin/sh\necho "+version+"\n"), map[string]string{"data/version.txt": version})
 }
 
 // Lambda returns an aws-sdk-go-v2 Lambda client for the server with

@@ -2,6 +2,7 @@ package lambdaapi
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
 	"strconv"
 
@@ -63,6 +64,12 @@ func writeError(w http.ResponseWriter, err error) apierr.Code {
 		body["message"] = msg
 	} else {
 		body["Message"] = msg
+	}
+	// A throttle says which limit was hit, as Lambda's Reason
+	// (functions/runtime's ThrottleError).
+	var r interface{ ThrottleReason() string }
+	if code == apierr.TooManyRequests && errors.As(err, &r) {
+		body["Reason"] = r.ThrottleReason()
 	}
 	raw, _ := json.Marshal(body)
 	h := w.Header()

@@ -113,9 +113,13 @@ type route struct {
 	pattern  string
 	action   string
 	maxBody  int
-	resource string // path value naming the function ("FunctionName", "Resource"), or ""
+	resource string // path value naming the function ("FunctionName", "Resource"), bodyName, or ""
 	serve    func(h *Handler, r *request) (int, any, error)
 }
+
+// bodyName is a route's resource when the function is the body's
+// FunctionName (CreateFunction).
+const bodyName = "body"
 
 // request is a decoded HTTP request as a route sees it.
 type request struct {
@@ -140,7 +144,7 @@ func (r *request) json(v any) error {
 
 // routes are the actions served, with the model's method, URI and status.
 var routes = []route{
-	{"POST /2015-03-31/functions", "CreateFunction", maxCodeBody, "", (*Handler).createFunction},
+	{"POST /2015-03-31/functions", "CreateFunction", maxCodeBody, bodyName, (*Handler).createFunction},
 	{"GET /2015-03-31/functions", "ListFunctions", maxJSONBody, "", (*Handler).listFunctions},
 	{"GET /2015-03-31/functions/{$}", "ListFunctions", maxJSONBody, "", (*Handler).listFunctions},
 	{"GET /2015-03-31/functions/{FunctionName}", "GetFunction", maxJSONBody, "FunctionName", (*Handler).getFunction},
@@ -271,10 +275,18 @@ func (h *Handler) guard(hr *http.Request, body []byte, rt route) (context.Contex
 		return ctx, nil // answered UnknownOperationException
 	}
 	var resources []string
-	if rt.resource != "" {
-		if ref, err := functions.ParseRef(hr.PathValue(rt.resource)); err == nil {
-			resources = []string{h.cfg.guard.ARN(SigningName, "function:"+ref.Name)}
-		}
+	name := ""
+	switch rt.resource {
+	case "":
+	case bodyName:
+		var in struct{ FunctionName string }
+		_ = json.Unmarshal(body, &in) // a bad body is refused by the action
+		name = in.FunctionName
+	default:
+		name = hr.PathValue(rt.resource)
+	}
+	if ref, err := functions.ParseRef(name); err == nil && name != "" {
+		resources = []string{h.cfg.guard.ARN(SigningName, "function:"+ref.Name)}
 	}
 	return ctx, h.cfg.guard.Authorize(ctx, SigningName+":"+rt.action, resources...)
 }

@@ -277,7 +277,11 @@ func TestGuard(t *testing.T) {
 	if w := do(h, "DELETE", "/2015-03-31/functions/fn", "", "Authorization", "x"); w.Code != 403 || w.Header().Get("X-Amzn-ErrorType") != "AccessDeniedException" {
 		t.Fatalf("denied: %d %s", w.Code, w.Body)
 	}
-	if strings.Join(g.actions, ",") != "lambda:GetFunction,lambda:DeleteFunction" || g.resources[0] != arn || g.resources[1] != arn {
+	if w := do(h, "POST", "/2015-03-31/functions", createBody(t, "fn"), "Authorization", "x"); w.Code != 201 {
+		t.Fatalf("create: %d %s", w.Code, w.Body)
+	}
+	if strings.Join(g.actions, ",") != "lambda:GetFunction,lambda:DeleteFunction,lambda:CreateFunction" ||
+		len(g.resources) != 3 || g.resources[0] != arn || g.resources[1] != arn || g.resources[2] != arn {
 		t.Fatalf("authorized %v on %v", g.actions, g.resources)
 	}
 }

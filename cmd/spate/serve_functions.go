@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"sync/atomic"
 
@@ -64,9 +65,17 @@ func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*fu
 	if c.concurrency < 1 || c.asyncQueue < 1 {
 		return nil, fmt.Errorf("--function-concurrency %d, --function-async-queue %d: must be at least 1", c.concurrency, c.asyncQueue)
 	}
+	// Instances' scratch directories a kill -9 left behind: the data
+	// directory is this server's alone (the store holds its lock), so no
+	// instance of another server can be using them.
+	runDir := filepath.Join(cfg.dataDir, "functions-run")
+	if err := os.RemoveAll(runDir); err != nil {
+		return nil, fmt.Errorf("clear %s: %w", runDir, err)
+	}
 	p := &functionParts{}
 	p.exec = runtime.New(runtime.WithLogger(logger), runtime.WithRegion(cfg.region),
-		runtime.WithWorkDir(filepath.Join(cfg.dataDir, "functions-run")),
+		runtime.WithWorkDir(runDir),
+		runtime.WithUnreservedConcurrency(c.concurrency),
 		runtime.WithEndpointFunc(func() string {
 			if u := p.endpoint.Load(); u != nil {
 				return *u

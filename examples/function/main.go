@@ -22,7 +22,13 @@
 // Without REPORT_ITEM_FAILURES a batch holding the poison fails whole and
 // writes nothing (the retry writes it again); with it, the records before
 // the poison are written and the poison and those after it are reported
-// (Lambda resumes from the first failed item). Build it as README.md says.
+// (Lambda resumes from the first failed item).
+//
+// Mapped with TumblingWindowInSeconds, it aggregates instead: it counts each
+// window's records in the state Lambda carries from one invocation of the
+// window to the next, and on the window's final invocation writes one
+// record, keyed by the shard id, whose data is
+// {"window":START,"shardId":ID,"count":N}. Build it as README.md says.
 package main
 
 import (
@@ -30,6 +36,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -107,9 +114,19 @@ func envOr(k, def string) string {
 	return def
 }
 
-func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.KinesisEventResponse, error) {
+// handle takes both kinds of event: a tumbling window's carries a window.
+func (h *handler) handle(ctx context.Context, e events.KinesisTimeWindowEvent) (any, error) {
+	if e.Window.Start.IsZero() {
+		return h.batch(ctx, e.KinesisEvent)
+	}
+	return h.window(ctx, e)
+}
+
+func (h *handler) batch(ctx context.Context, e events.KinesisEvent) (events.KinesisEventResponse, error) {
 	good := e.Records
-	var resp events.KinesisEventResponse
+	// An empty list, not null: Lambda takes either as success, but an
+	// empty list says it plainly.
+	resp := events.KinesisEventResponse{BatchItemFailures: []events.KinesisBatchItemFailure{}}
 	for i, r := range e.Records {
 		if h.poison == "" || string(r.Kinesis.Data) != h.poison {
 			continue
@@ -133,6 +150,28 @@ func (h *handler) handle(ctx context.Context, e events.KinesisEvent) (events.Kin
 		}
 	}
 	return resp, nil
+}
+
+// window counts a tumbling window's records; its final invocation writes
+// the count.
+func (h *handler) window(ctx context.Context, e events.KinesisTimeWindowEvent) (events.KinesisTimeWindowEventResponse, error) {
+	n, _ := strconv.Atoi(e.State["count"]) // a new window's state is empty: 0
+	n += len(e.Records)
+	if e.IsFinalInvokeForWindow {
+		summary, err := json.Marshal(map[string]any{"window": e.Window.Start, "shardId": e.ShardID, "count": n})
+		if err != nil {
+			return events.KinesisTimeWindowEventResponse{}, err
+		}
+		out := events.KinesisEventRecord{Kinesis: events.KinesisRecord{PartitionKey: e.ShardID, Data: summary}}
+		if err := h.write(ctx, []events.KinesisEventRecord{out}); err != nil {
+			return events.KinesisTimeWindowEventResponse{}, err
+		}
+		fmt.Printf("window %s of %s: %d records\n", e.Window.Start, e.ShardID, n)
+	}
+	return events.KinesisTimeWindowEventResponse{
+		TimeWindowEventResponseProperties: events.TimeWindowEventResponseProperties{State: map[string]string{"count": strconv.Itoa(n)}},
+		BatchItemFailures:                 []events.KinesisBatchItemFailure{},
+	}, nil
 }
 
 func (h *handler) write(ctx context.Context, records []events.KinesisEventRecord) error {

@@ -113,6 +113,16 @@ func (l *lane) deliver(ctx context.Context, batch []item, windowed bool) error {
 			backoff = l.p.s.cfg.retryMin
 			continue
 		}
+		if out.ok == 0 && len(c.items) > 1 && apierr.Is(out.err, apierr.RequestTooLarge) {
+			// The batch outgrew the invocation payload limit (the size
+			// estimate is loose for keys full of escapes, and a window's
+			// state adds to it): Lambda never sends such a batch, so
+			// halve it without counting an attempt.
+			h := len(c.items) / 2
+			halves := []chunk{{items: c.items[:h], attempts: c.attempts, last: c.last}, {items: c.items[h:], attempts: c.attempts, last: c.last}}
+			queue = append(halves, queue[1:]...)
+			continue
+		}
 		c.attempts++
 		c.last = out
 		if set.bisect && out.ok == 0 && len(c.items) > 1 {

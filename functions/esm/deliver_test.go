@@ -5,13 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
-	"log/slog"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
 	"github.com/spatehq/spate/shard"
 )
@@ -109,17 +108,12 @@ func TestBisectIsolatesPoisonRecord(t *testing.T) {
 }
 
 func TestMaximumRecordAge(t *testing.T) {
-	// The store's clock runs 59.5 s late, so records arrive nearly a
-	// minute old and outlive MaximumRecordAgeInSeconds 60 while the
-	// function keeps failing.
-	f := &fixture{t: t, dir: t.TempDir(), inv: newFakeInvoker(), sink: &memSink{}}
-	var late atomic.Int64
-	late.Store(int64(59500 * time.Millisecond))
-	f.sopts = []shard.Option{shard.WithClock(func() time.Time { return time.Now().Add(-time.Duration(late.Load())) })}
-	f.opts = []Option{WithRetryBackoff(time.Millisecond, 20*time.Millisecond), WithFailureSink(f.sink),
-		WithLogger(slog.New(slog.NewTextHandler(io.Discard, nil)))}
-	f.open()
-	t.Cleanup(f.close)
+	// The service's clock jumps a minute ahead while the function keeps
+	// failing: the records outlive MaximumRecordAgeInSeconds 60. (A lease
+	// of an hour keeps the jump from passing for a stuck poller.)
+	var ahead atomic.Int64
+	f := newFixture(t, WithLeaseTimeout(time.Hour),
+		WithClock(func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }))
 	arn := f.stream("src", 1)
 	var fail atomic.Bool
 	fail.Store(true)
@@ -135,15 +129,20 @@ func TestMaximumRecordAge(t *testing.T) {
 	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
 		MaximumRecordAgeInSeconds: intp(60),
 		DestinationConfig:         &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:s3:::failed-batches"}}})
+	eventually(t, "failed invocations", func() bool { return len(f.inv.history()) >= 2 })
+	if n := len(f.sink.records()); n != 0 {
+		t.Fatalf("%d reports before the records were a minute old", n)
+	}
+	ahead.Store(int64(61 * time.Second))
 	eventually(t, "the records to age out", func() bool { return len(f.sink.records()) == 1 })
 	r := f.sink.records()[0].rec
 	if r.RequestContext.Condition != ConditionRecordAge || r.BatchInfo.BatchSize != 2 ||
-		r.BatchInfo.StartSequenceNumber != seqs[0] || r.BatchInfo.EndSequenceNumber != seqs[1] || r.RequestContext.ApproximateInvokeCount < 1 {
+		r.BatchInfo.StartSequenceNumber != seqs[0] || r.BatchInfo.EndSequenceNumber != seqs[1] || r.RequestContext.ApproximateInvokeCount < 2 {
 		t.Fatalf("report: %+v", r)
 	}
+	// Records young enough (by the service's clock) go through.
 	fail.Store(false)
-	// Records young enough go through.
-	late.Store(0)
+	ahead.Store(0)
 	f.put("src", "a", "3")
 	eventually(t, "the next record", func() bool { return rec.count() == 1 })
 }
@@ -260,5 +259,25 @@ func TestDefaultFiltersAreLambdas(t *testing.T) {
 	got := rec.perKey()
 	if strings.Join(got["a"], " ") != `{"kind":"order","amount":150}` || strings.Join(got["vip"], " ") != "not json" {
 		t.Fatalf("the function got %v", got)
+	}
+}
+
+func TestOversizedBatchIsSplit(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		if len(ev.Records) > 2 {
+			return functions.Result{}, apierr.New(apierr.RequestTooLarge, "Request must be smaller than 6291456 bytes for the Invoke operation")
+		}
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	f.put("src", "a", "1", "a", "2", "a", "3", "a", "4", "a", "5")
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: intp(0),
+		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:s3:::failed-batches"}}})
+	eventually(t, "every record", func() bool { return rec.count() == 5 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2,3,4,5" || len(f.sink.records()) != 0 {
+		t.Fatalf("delivered %s, %d reports; want 1,2,3,4,5 and none", got, len(f.sink.records()))
 	}
 }

@@ -128,14 +128,17 @@ func (l *lane) next(ctx context.Context) (batch []item, final, ok bool) {
 			return nil, false, false
 		}
 		if set.tumbling > 0 && n == 0 && l.win != nil {
-			end := time.UnixMilli(l.win.StartMs).Add(set.tumbling)
-			if !now.Before(end) && l.p.isAtTip() {
+			// A record that arrived just before the end may still be
+			// committing: close the window once the reader found the tip
+			// a grace period after the end.
+			closeAt := time.UnixMilli(l.win.StartMs).Add(set.tumbling + windowGrace)
+			if l.p.tipSeenAfter(closeAt) {
 				return nil, true, true
 			}
-			if now.Before(end) {
-				wait = min(wait, end.Sub(now))
+			if now.Before(closeAt) {
+				wait = min(wait, closeAt.Sub(now)+time.Millisecond)
 			} else {
-				wait = min(wait, 10*time.Millisecond) // the reader is catching up
+				wait = min(wait, 10*time.Millisecond) // the reader looks at the tip again soon
 			}
 		}
 		t := time.NewTimer(max(wait, time.Millisecond))
@@ -172,6 +175,11 @@ func (l *lane) takeLocked() []item {
 	}
 	return batch
 }
+
+// windowGrace is how long after a tumbling window's end its final
+// invocation waits for records that arrived before the end to become
+// readable (an append is readable once its batch commits).
+const windowGrace = time.Second
 
 // windowStart is the start (unix ms) of the tumbling window a record
 // belongs to, by its approximate arrival time.

@@ -48,9 +48,10 @@ type poller struct {
 	ckMu sync.Mutex
 	ck   checkpoint
 
-	// atTip says the last read reached the shard's tip: a tumbling window
-	// whose end passed may close (lane.next). Guarded by tipMu.
-	atTip bool
+	// tipAt is when the last read reached the shard's tip (zero when it
+	// did not): a tumbling window closes once the reader found the tip
+	// after the window's end and windowGrace (lane.next). Guarded by tipMu.
+	tipAt time.Time
 	tipMu sync.Mutex
 }
 
@@ -74,12 +75,16 @@ func (p *poller) alive(now time.Time) bool {
 	return true
 }
 
+// consumerName is the name a mapping's reads go by in the store's
+// iterator-age metrics (spate_shard_iterator_age_milliseconds).
+func consumerName(uuid string) string { return "lambda:" + uuid }
+
 // beatEvery is how often a waiting goroutine wakes to show life.
 func (p *poller) beatEvery() time.Duration { return p.s.cfg.leaseTimeout / 4 }
 
 func (p *poller) run() {
 	defer p.cancel()
-	ctx := p.s.store.WithConsumer(p.ctx, "lambda:"+p.r.uuid)
+	ctx := p.s.store.WithConsumer(p.ctx, consumerName(p.r.uuid))
 	if err := p.acquire(ctx); err != nil {
 		if ctx.Err() == nil {
 			p.log().Error("cannot take the shard's lease", "err", err)
@@ -106,7 +111,9 @@ func (p *poller) run() {
 	if ck.Finished {
 		return // the runner knows it from the checkpoint
 	}
-	p.lanes[0].win = ck.Window
+	if p.set.tumbling > 0 {
+		p.lanes[0].win = ck.Window
+	}
 	var wg sync.WaitGroup
 	for _, l := range p.lanes {
 		wg.Add(1)
@@ -192,7 +199,10 @@ func (p *poller) read(ctx context.Context, ck checkpoint) ([]shard.ChildShard, b
 		p.dispatch(ctx, res.Records)
 		cursor = res.Next
 		p.tipMu.Lock()
-		p.atTip = res.MillisBehindLatest == 0
+		p.tipAt = time.Time{}
+		if res.MillisBehindLatest == 0 {
+			p.tipAt = p.now()
+		}
 		p.tipMu.Unlock()
 		if res.ShardEnded {
 			return res.ChildShards, true
@@ -201,7 +211,11 @@ func (p *poller) read(ctx context.Context, ck checkpoint) ([]shard.ChildShard, b
 			continue
 		}
 		if len(res.Records) == 0 {
-			wctx, cancel := context.WithTimeout(ctx, p.beatEvery())
+			wait := p.beatEvery()
+			if p.set.tumbling > 0 {
+				wait = min(wait, windowGrace) // look at the tip again soon: a window may close
+			}
+			wctx, cancel := context.WithTimeout(ctx, wait)
 			err := p.s.store.Wait(wctx, cursor)
 			cancel()
 			if err != nil && ctx.Err() == nil && !errors.Is(err, context.DeadlineExceeded) {
@@ -220,10 +234,12 @@ func (p *poller) wait(ctx context.Context, d time.Duration) error {
 	return sleep(ctx, d)
 }
 
-func (p *poller) isAtTip() bool {
+// tipSeenAfter reports whether the reader found the shard's tip at or
+// after t.
+func (p *poller) tipSeenAfter(t time.Time) bool {
 	p.tipMu.Lock()
 	defer p.tipMu.Unlock()
-	return p.atTip
+	return !p.tipAt.IsZero() && !p.tipAt.Before(t)
 }
 
 // dispatch hands records to their lanes; those the filters reject are
@@ -273,7 +289,8 @@ func (p *poller) progress(ctx context.Context, idxs []int64, win *windowState, s
 		next.After, next.Next = after, ""
 		changed = true
 	}
-	if setWin {
+	if setWin || (p.set.tumbling == 0 && next.Window != nil) {
+		// (An update that turned tumbling windows off drops the state.)
 		next.Window = win
 		changed = true
 	}
@@ -333,7 +350,7 @@ type tracker struct {
 	recs  []tracked // from absolute index base on
 	base  int64
 	bytes int
-	free  chan struct{} // signalled when room frees up
+	free  chan struct{} // cap 1: signalled when room frees up
 }
 
 type tracked struct {
@@ -342,14 +359,11 @@ type tracked struct {
 	done bool
 }
 
-func (t *tracker) freed() <-chan struct{} {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	if t.free == nil {
-		t.free = make(chan struct{}, 1)
-	}
-	return t.free
-}
+// freed is signalled when done frees room. Made with the tracker
+// (newTracker), so no signal is lost between room and a wait on it.
+func (t *tracker) freed() <-chan struct{} { return t.free }
+
+func newTracker() tracker { return tracker{free: make(chan struct{}, 1)} }
 
 // room is how many more records may be read ahead.
 func (t *tracker) room(maxRecs, maxBytes int) int {
@@ -395,11 +409,9 @@ func (t *tracker) done(idxs []int64) string {
 	last := t.recs[n-1].seq
 	t.recs = append(t.recs[:0:0], t.recs[n:]...)
 	t.base += int64(n)
-	if t.free != nil {
-		select {
-		case t.free <- struct{}{}:
-		default:
-		}
+	select {
+	case t.free <- struct{}{}:
+	default:
 	}
 	return last
 }

@@ -76,6 +76,10 @@ func TestTumblingWindowsCarryState(t *testing.T) {
 		}
 		return n == 6
 	})
+	// The final invocation's success is checkpointed: no window stays open.
+	eventually(t, "the checkpoint without a window", func() bool {
+		return f.checkpoint(m.UUID, "shardId-000000000000").Window == nil
+	})
 	if v := badState.Load(); v != nil {
 		t.Fatal(v)
 	}
@@ -91,9 +95,6 @@ func TestTumblingWindowsCarryState(t *testing.T) {
 		if fi.count != want {
 			t.Fatalf("window %v closed with count %d; %d records arrived in it", fi.start, fi.count, want)
 		}
-	}
-	if ck := f.checkpoint(m.UUID, "shardId-000000000000"); ck.Window != nil {
-		t.Fatalf("checkpoint keeps a closed window: %+v", ck.Window)
 	}
 }
 
@@ -197,7 +198,7 @@ func TestParallelizationKeepsOrderPerKey(t *testing.T) {
 }
 
 func TestTrackerCheckpointsOnlyWhatEveryLaneFinished(t *testing.T) {
-	var tr tracker
+	tr := newTracker()
 	a := tr.add("s1", 1, false)
 	b := tr.add("s2", 1, false)
 	c := tr.add("s3", 1, true) // filtered
@@ -294,8 +295,8 @@ func TestDisableEnable(t *testing.T) {
 	eventually(t, "Enabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
 	f.put("src", "a", "1")
 	eventually(t, "the first record", func() bool { return rec.count() == 1 })
-	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(false)}); err != nil {
-		t.Fatal(err)
+	if u, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(false)}); err != nil || u.State != StateDisabling {
+		t.Fatalf("disable: %v, State %s; want Disabling", err, u.State)
 	}
 	eventually(t, "Disabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateDisabled })
 	f.svc.mu.Lock()
@@ -306,8 +307,8 @@ func TestDisableEnable(t *testing.T) {
 	}
 	f.put("src", "a", "2")
 	calls := len(f.inv.history())
-	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(true)}); err != nil {
-		t.Fatal(err)
+	if u, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, Enabled: boolp(true)}); err != nil || u.State != StateEnabling {
+		t.Fatalf("enable: %v, State %s; want Enabling", err, u.State)
 	}
 	eventually(t, "the record written while disabled", func() bool { return rec.count() == 2 })
 	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2" || calls != 1 {
@@ -364,9 +365,17 @@ func TestDeleteStopsPollers(t *testing.T) {
 		return fnError("keep retrying") // infinite retries: only Delete stops it
 	})
 	ctx := context.Background()
+	if _, err := f.store.EnableEnhancedMonitoring(ctx, "src", []shard.ShardLevelMetric{shard.MetricIteratorAgeMilliseconds}); err != nil {
+		t.Fatal(err)
+	}
 	f.put("src", "a", "1", "b", "2")
 	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON"})
 	<-started
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(f.store.Collector())
+	if !hasConsumer(t, reg, consumerName(m.UUID)) {
+		t.Fatal("no iterator-age series under the mapping's consumer name")
+	}
 	if _, err := f.svc.Delete(ctx, m.UUID); err != nil {
 		t.Fatal(err)
 	}
@@ -379,6 +388,9 @@ func TestDeleteStopsPollers(t *testing.T) {
 	f.svc.mu.Unlock()
 	if running != 0 {
 		t.Fatalf("%d runners after delete", running)
+	}
+	if hasConsumer(t, reg, consumerName(m.UUID)) {
+		t.Fatal("the deleted mapping's iterator-age series remain")
 	}
 	// The runner was stopped (and waited for) before the record went: no
 	// invocation can come any more.
@@ -709,5 +721,49 @@ func TestTakeoverFencesTheOldProcess(t *testing.T) {
 	eventually(t, "the old poller to stop", func() bool { return p.ctx.Err() != nil })
 	if ck := f.checkpoint(m.UUID, "shardId-000000000000"); ck.After != seqs[0] {
 		t.Fatalf("checkpoint %s after the old process woke; want %s", ck.After, seqs[0])
+	}
+}
+
+// hasConsumer reports whether the store's metrics have a series of the
+// named consumer.
+func hasConsumer(t *testing.T, reg *prometheus.Registry, name string) bool {
+	t.Helper()
+	fams, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range fams {
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "consumer" && l.GetValue() == name {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}
+
+func TestTurningWindowsOffDropsTheState(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) { return ok(`{"state":{"n":"1"}}`) })
+	f.put("src", "a", "1")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", TumblingWindowInSeconds: intp(900)})
+	eventually(t, "the window's state checkpointed", func() bool { return f.checkpoint(m.UUID, "shardId-000000000000").Window != nil })
+	ctx := context.Background()
+	eventually(t, "Enabled", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
+	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m.UUID, TumblingWindowInSeconds: intp(0)}); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "Enabled again", func() bool { g, _ := f.svc.Get(ctx, m.UUID); return g.State == StateEnabled })
+	seqs := f.put("src", "a", "2")
+	eventually(t, "the checkpoint past the new record, without a window", func() bool {
+		ck := f.checkpoint(m.UUID, "shardId-000000000000")
+		return ck.After == seqs[0] && ck.Window == nil
+	})
+	last := f.inv.history()[len(f.inv.history())-1]
+	if last.Window != nil || len(last.State) != 0 {
+		t.Fatalf("an invocation after windows were turned off carries a window: %+v", last)
 	}
 }

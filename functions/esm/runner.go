@@ -256,7 +256,7 @@ func (r *runner) newPoller(shardID string) *poller {
 	es := r.es
 	es.shardID = shardID
 	p := &poller{s: r.s, r: r, shardID: shardID, id: strconv.FormatInt(r.pseq.Add(1), 10),
-		ctx: ctx, cancel: cancel, set: r.set, es: es}
+		ctx: ctx, cancel: cancel, set: r.set, es: es, track: newTracker()}
 	now := r.s.cfg.now()
 	p.life.stamp(now)
 	for i := range r.set.lanes {

@@ -2,6 +2,7 @@ package esm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
@@ -164,6 +165,10 @@ func (s *Service) apply(uuid string) {
 			return
 		}
 		if r.Deleting {
+			// The pollers are stopped: their series go before the
+			// mapping does, so none outlives it.
+			s.metrics.forget(uuid)
+			s.store.ForgetConsumer(consumerName(uuid))
 			if err := s.dropMapping(s.ctx, uuid); err != nil {
 				log.Error("deleting the event source mapping failed; retrying", "err", err)
 				if sleep(s.ctx, s.cfg.retryMax) != nil {
@@ -171,7 +176,6 @@ func (s *Service) apply(uuid string) {
 				}
 				continue
 			}
-			s.metrics.forget(uuid)
 			s.mu.Lock()
 			delete(s.results, uuid)
 			delete(s.applyMu, uuid)
@@ -304,16 +308,8 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Mapping, error) {
 
 	s.createMu.Lock()
 	defer s.createMu.Unlock()
-	existing, err := s.loadRecords()
-	if err != nil {
+	if err := s.checkUnique(m.EventSourceArn, fnARN, in.FunctionName); err != nil {
 		return Mapping{}, err
-	}
-	for _, e := range existing {
-		if e.Mapping.EventSourceArn == m.EventSourceArn && e.Mapping.FunctionArn == fnARN && !e.Deleting {
-			return Mapping{}, apierr.New(apierr.ResourceConflict,
-				"An event source mapping with Kinesis arn \" %s \" and function \" %s \" already exists. Please update or delete the existing mapping with UUID %s",
-				m.EventSourceArn, in.FunctionName, e.Mapping.UUID)
-		}
 	}
 	if err := s.initialCheckpoints(ctx, r, startAt); err != nil {
 		return Mapping{}, err
@@ -323,6 +319,29 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Mapping, error) {
 	}
 	s.kick(uuid)
 	return m, nil
+}
+
+// checkUnique refuses a second mapping of one stream and function, as
+// Lambda does.
+func (s *Service) checkUnique(sourceARN, fnARN, fnName string) error {
+	existing, err := s.loadRecords()
+	if err != nil {
+		return err
+	}
+	for _, e := range existing {
+		if e.Mapping.EventSourceArn == sourceARN && e.Mapping.FunctionArn == fnARN && !e.Deleting {
+			return apierr.New(apierr.ResourceConflict,
+				"An event source mapping with Kinesis arn \" %s \" and function \" %s \" already exists. Please update or delete the existing mapping with UUID %s",
+				sourceARN, fnName, e.Mapping.UUID)
+		}
+	}
+	return nil
+}
+
+// jsonOf is v's JSON, to compare two plain values.
+func jsonOf(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
 }
 
 // resolveSource checks that arn names an existing stream of this store.
@@ -502,6 +521,8 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (Mapping, error) {
 			return Mapping{}, err
 		}
 		fnARN = arn
+		s.createMu.Lock() // the function may change: keep Create's uniqueness
+		defer s.createMu.Unlock()
 	}
 	for {
 		r, raw, ok, err := s.loadRecord(in.UUID)
@@ -514,14 +535,23 @@ func (s *Service) Update(ctx context.Context, in UpdateInput) (Mapping, error) {
 		if err := busy(r.Mapping); err != nil {
 			return Mapping{}, err
 		}
-		if fnARN != "" {
+		if fnARN != "" && fnARN != r.Mapping.FunctionArn {
+			if err := s.checkUnique(r.Mapping.EventSourceArn, fnARN, in.FunctionName); err != nil {
+				return Mapping{}, err
+			}
 			r.Mapping.FunctionArn = fnARN
 		}
+		before := r.Mapping
 		applySettings(&r.Mapping, set)
-		if in.Enabled != nil {
+		state := StateUpdating
+		if in.Enabled != nil && *in.Enabled != r.Enabled {
 			r.Enabled = *in.Enabled
+			// Only switched on or off: Lambda says Enabling or Disabling.
+			if a, b := jsonOf(before), jsonOf(r.Mapping); a == b {
+				state = map[bool]string{true: StateEnabling, false: StateDisabling}[r.Enabled]
+			}
 		}
-		r.Mapping.State = StateUpdating
+		r.Mapping.State = state
 		r.Mapping.StateTransitionReason = "User action"
 		r.Mapping.LastModified = float64(s.cfg.now().UnixMilli()) / 1000
 		r.Revision++

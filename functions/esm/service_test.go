@@ -174,6 +174,28 @@ func TestCreateDefaultsGetListDelete(t *testing.T) {
 		g, err := f.svc.Get(ctx, m2.UUID)
 		return err == nil && g.State == StateDisabled && g.BatchSize == 7
 	})
+	// Moving a mapping onto a function another mapping of the stream has
+	// is a conflict, as creating it would be.
+	m4 := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "LATEST", Enabled: boolp(false)})
+	if _, err := f.svc.Update(ctx, UpdateInput{UUID: m2.UUID, FunctionName: "fn"}); !apierr.Is(err, apierr.ResourceConflict) ||
+		!strings.Contains(apierr.MessageOf(err), m4.UUID) {
+		t.Fatalf("update onto a mapped function: %v", err)
+	}
+	// A change while one is under way is refused: a Service not started
+	// leaves its new mapping Creating.
+	idle, err := New(f.store, f.inv)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idle.Close()
+	m5, err := idle.Create(ctx, CreateInput{EventSourceArn: arn2, FunctionName: "other", StartingPosition: "LATEST"})
+	if err != nil || m5.State != StateCreating {
+		t.Fatalf("create: %v %s", err, m5.State)
+	}
+	if _, err := idle.Update(ctx, UpdateInput{UUID: m5.UUID, BatchSize: intp(4)}); !apierr.Is(err, apierr.ResourceInUse) ||
+		!strings.Contains(apierr.MessageOf(err), "State Creating") {
+		t.Fatalf("update while Creating: %v", err)
+	}
 }
 
 // records puts n records of keys k0..k(keys-1), data "key:i", and returns

@@ -12,13 +12,14 @@ import (
 
 // The Runtime API's headers (https://docs.aws.amazon.com/lambda/latest/dg/runtimes-api.html).
 const (
-	hdrRequestID       = "Lambda-Runtime-Aws-Request-Id"
-	hdrDeadline        = "Lambda-Runtime-Deadline-Ms"
-	hdrFunctionARN     = "Lambda-Runtime-Invoked-Function-Arn"
-	hdrTraceID         = "Lambda-Runtime-Trace-Id"
-	hdrClientContext   = "Lambda-Runtime-Client-Context"
-	hdrCognitoIdentity = "Lambda-Runtime-Cognito-Identity"
-	hdrErrorType       = "Lambda-Runtime-Function-Error-Type"
+	hdrRequestID     = "Lambda-Runtime-Aws-Request-Id"
+	hdrDeadline      = "Lambda-Runtime-Deadline-Ms"
+	hdrFunctionARN   = "Lambda-Runtime-Invoked-Function-Arn"
+	hdrTraceID       = "Lambda-Runtime-Trace-Id"
+	hdrClientContext = "Lambda-Runtime-Client-Context"
+	// Lambda-Runtime-Cognito-Identity is never sent: Spate's invokers
+	// carry no Cognito identity.
+	hdrErrorType = "Lambda-Runtime-Function-Error-Type"
 	// aws-lambda-go streams a response; when reading it fails half-way it
 	// reports the error in these trailers instead of the body.
 	trlErrorType = "Lambda-Runtime-Function-Error-Type"

@@ -17,11 +17,23 @@
 // does), nor speak the Lambda API (api/lambdaapi).
 //
 // Invariants: at most Config.MaxConcurrency invocations of a function run at
-// once, and an instance never holds more than one; every process it starts is
-// killed (with its process group) by timeout, Retire, an idle expiry or
-// Close, and Close returns only when they have all exited. Memory is bounded
-// per instance: one request or response body of at most 6 MB at a time, log
-// lines cut at 64 KB, a 4 KB log tail per invocation.
+// once (and at most the account limit of all functions), and an instance
+// never holds more than one; every process it starts is killed (with its
+// process group) by timeout, Retire, an idle expiry or Close, and Close
+// returns only when they have all exited; on Linux the kernel kills them
+// too if Spate dies. Memory is bounded per instance: one request or
+// response body of at most 6 MB at a time, log lines cut at 64 KB, a 4 KB
+// log tail per invocation; what goes on to Spate's log is rate-limited per
+// instance (a 4 MB burst, then 1 MB/s; the rest is counted and dropped).
+//
+// Files: manager.go keeps the instances and the concurrency slots,
+// invoke.go runs one invocation, instance.go starts and stops a process,
+// api.go is the Runtime API, logs.go and output_*.go read the output,
+// endpoint.go calls HTTP-endpoint functions.
+//
+// An instance's Runtime API listens on 127.0.0.1 and, on Linux, refuses
+// connections from other users' processes (the owner of the peer socket in
+// /proc/net/tcp); a process of Spate's own user could still reach it.
 //
 // Not enforced: the memory setting (it is passed to the handler and reported
 // in the REPORT line beside the peak resident memory, but not applied as a

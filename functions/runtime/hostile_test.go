@@ -7,10 +7,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -24,9 +26,23 @@ func scriptConfig(t *testing.T, name, script string) functions.Config {
 	if err := os.WriteFile(filepath.Join(dir, "bootstrap"), []byte("#!/bin/sh\n"+script), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	fn := testConfig(name)
+	fn := testConfig(t, name)
 	fn.CodeDir = dir
 	return fn
+}
+
+// readPid reads the pid a script or the test handler wrote to path.
+func readPid(t *testing.T, path string) int {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil {
+		t.Fatalf("pid file %s: %v", path, err)
+	}
+	return pid
 }
 
 // settled waits until the Manager holds nothing: no instance alive, no
@@ -41,19 +57,14 @@ func settled(t *testing.T, m *Manager) {
 }
 
 func TestNeverAsksForWork(t *testing.T) {
-	m, _ := newManager(t, WithInitTimeout(200*time.Millisecond), WithIdleTimeout(time.Hour))
+	m, _ := newManager(t, WithInitTimeout(2*time.Second), WithIdleTimeout(time.Hour))
 	pidFile := filepath.Join(t.TempDir(), "pid")
 	fn := scriptConfig(t, "mute", "echo $$ > "+pidFile+"\nexec sleep 1000\n")
 	res := invoke(t, m, fn, map[string]any{})
 	if v := decode(t, res.Payload); res.FunctionError != "Unhandled" || v["errorType"] != "Sandbox.Timedout" {
 		t.Fatalf("%q %s", res.FunctionError, res.Payload)
 	}
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pid, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	waitGone(t, pid)
+	waitGone(t, readPid(t, pidFile))
 	settled(t, m)
 }
 
@@ -79,7 +90,7 @@ func TestExitsDuringInit(t *testing.T) {
 // concurrency slot until it ends, as on Lambda.
 func TestCallerGivesUp(t *testing.T) {
 	m, _ := newManager(t)
-	fn := testConfig("abandoned")
+	fn := testConfig(t, "abandoned")
 	release := filepath.Join(t.TempDir(), "release")
 	ctx, cancel := context.WithCancel(t.Context())
 	done := make(chan error, 1)
@@ -105,7 +116,7 @@ func TestCallerGivesUp(t *testing.T) {
 // dropped and counted, the tail keeps the last 4 KB, long lines are cut.
 func TestLogFlood(t *testing.T) {
 	m, logs := newManager(t)
-	fn := testConfig("chatty")
+	fn := testConfig(t, "chatty")
 	// 100 lines of 200 KB: 20 MB, each line cut in 64 KB pieces.
 	res := invoke(t, m, fn, map[string]any{"op": "log", "lines": 100, "size": 200 << 10})
 	if res.FunctionError != "" {
@@ -130,18 +141,86 @@ func TestLogFlood(t *testing.T) {
 func TestTimeoutKillsChildren(t *testing.T) {
 	m, _ := newManager(t)
 	childFile := filepath.Join(t.TempDir(), "child")
-	fn := testConfig("spawner")
+	fn := testConfig(t, "spawner")
 	fn.Timeout = 300 * time.Millisecond
 	// The handler starts a child, writes its pid, and hangs.
 	res := invoke(t, m, fn, map[string]any{"op": "forkhang", "wait": childFile})
 	if !regexp.MustCompile(`Task timed out after`).Match(res.Payload) {
 		t.Fatalf("%s", res.Payload)
 	}
-	b, err := os.ReadFile(childFile)
+	waitGone(t, readPid(t, childFile))
+	settled(t, m)
+}
+
+// Close during an invocation ends it (the instance is killed) and returns
+// once nothing is left running.
+func TestCloseDuringInvocation(t *testing.T) {
+	m, _ := newManager(t)
+	fn := testConfig(t, "busy")
+	pidFile := filepath.Join(t.TempDir(), "child")
+	done := make(chan functions.Result, 1)
+	go func() {
+		res, err := invokeErr(m, fn, map[string]any{"op": "forkhang", "wait": pidFile})
+		if err != nil {
+			t.Errorf("Execute: %v", err)
+		}
+		done <- res
+	}()
+	waitFor(t, func() bool { _, err := os.Stat(pidFile); return err == nil })
+	child := readPid(t, pidFile)
+	if !alive(child) {
+		t.Fatalf("child %d not running", child)
+	}
+	if err := m.Close(); err != nil {
+		t.Fatal(err)
+	}
+	res := <-done
+	if v := decode(t, res.Payload); res.FunctionError != "Unhandled" || v["errorType"] != "Runtime.ExitError" {
+		t.Fatalf("%q %s", res.FunctionError, res.Payload)
+	}
+	waitGone(t, child)
+	settled(t, m)
+}
+
+// Another user's process cannot reach an instance's Runtime API (to take
+// its events or answer for it); Spate's user can.
+func TestRuntimeAPIRefusesOtherUsers(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("running a process as another user needs root")
+	}
+	m, _ := newManager(t)
+	res := invoke(t, m, testConfig(t, "guarded"), map[string]any{"op": "env"})
+	env, _ := decode(t, res.Payload)["env"].(map[string]any)
+	addr := fmt.Sprint(env["AWS_LAMBDA_RUNTIME_API"])
+
+	// The probe (the test handler in another mode) must be executable by
+	// nobody.
+	dir, err := os.MkdirTemp("", "spate-probe-")
 	if err != nil {
 		t.Fatal(err)
 	}
-	child, _ := strconv.Atoi(strings.TrimSpace(string(b)))
-	waitGone(t, child)
-	settled(t, m)
+	defer os.RemoveAll(dir)
+	bin, err := os.ReadFile(filepath.Join(handlerDir(t), "bootstrap"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	probe := filepath.Join(dir, "probe")
+	if err := os.WriteFile(probe, bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		uid  uint32
+		want string
+	}{{0, "404 Not Found"}, {65534, "refused"}} {
+		cmd := exec.Command(probe)
+		cmd.Env = []string{"PROBE=" + addr}
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: &syscall.Credential{Uid: tc.uid, Gid: tc.uid}}
+		out, err := cmd.Output()
+		if err != nil || string(out) != tc.want {
+			t.Errorf("uid %d: %q %v, want %q", tc.uid, out, err, tc.want)
+		}
+	}
 }

@@ -4,7 +4,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"log/slog"
 	"maps"
 	"net"
@@ -17,6 +16,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"golang.org/x/net/netutil"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
@@ -44,7 +45,10 @@ type instance struct {
 	// outputDone is closed when its stdout and stderr are read to the end.
 	outputDone chan struct{}
 
-	stopOnce sync.Once
+	// procMu orders a kill after the process was reaped: its pid may be
+	// reused then, so only the reaping (wait) kills what the group left.
+	procMu sync.Mutex
+	reaped bool
 
 	// Guarded by m.mu.
 	registered  bool        // counted in m.live and fn.all (take did it)
@@ -74,7 +78,7 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 			"function %s: bootstrap is not an executable file (zip it with its execute permission)", fn.Name)
 	}
 	if err := os.MkdirAll(m.cfg.workDir, 0o700); err != nil {
-		return nil, fmt.Errorf("function %s: %w", fn.Name, apierr.New(apierr.Service, "work directory: %v", err))
+		return nil, apierr.New(apierr.Service, "function %s: work directory: %v", fn.Name, err)
 	}
 	tmpDir, err := os.MkdirTemp(m.cfg.workDir, "instance-")
 	if err != nil {
@@ -106,7 +110,7 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(m.cfg.logger.Handler(), slog.LevelDebug),
 	}
-	ln = limitListener(ln, maxConns)
+	ln = netutil.LimitListener(ownerListener{ln, m.cfg.logger, fn.Name}, maxConns)
 
 	pr, pw, err := os.Pipe()
 	if err != nil {
@@ -160,7 +164,10 @@ func (m *Manager) start(f *function, fn functions.Config, first *call) (*instanc
 // instance down.
 func (in *instance) wait(pr *os.File) {
 	err := in.cmd.Wait()
-	killGroup(in.pid)
+	in.procMu.Lock()
+	in.reaped = true
+	killGroup(in.pid) // its children, if any: they keep the group id alive
+	in.procMu.Unlock()
 	var ee *exec.ExitError
 	switch {
 	case err == nil:
@@ -186,7 +193,11 @@ func (in *instance) wait(pr *os.File) {
 
 // stop kills the instance; wait finishes the teardown.
 func (in *instance) stop() {
-	in.stopOnce.Do(func() { killGroup(in.pid) })
+	in.procMu.Lock()
+	defer in.procMu.Unlock()
+	if !in.reaped {
+		killGroup(in.pid)
+	}
 }
 
 // environ is the process's whole environment: the function's variables and,
@@ -262,4 +273,25 @@ func randomHex(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b)
 	return hex.EncodeToString(b)
+}
+
+// ownerListener drops connections from processes of other users (see
+// sameUser): the Runtime API has no credentials of its own, as on Lambda
+// where nothing else shares the sandbox.
+type ownerListener struct {
+	net.Listener
+	logger   *slog.Logger
+	function string
+}
+
+func (l ownerListener) Accept() (net.Conn, error) {
+	for {
+		c, err := l.Listener.Accept()
+		if err != nil || sameUser(c) {
+			return c, err
+		}
+		l.logger.Warn("runtime API: refused a connection from another user's process",
+			"function", l.function, "peer", c.RemoteAddr().String())
+		_ = c.Close()
+	}
 }

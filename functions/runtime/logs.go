@@ -90,6 +90,8 @@ type output struct {
 	mu      sync.Mutex // one reader of the pipe at a time
 	partial []byte     // a line without its end yet (shorter than maxLine)
 	budget  budget
+	// lineHook, when set (tests), sees each line.
+	lineHook func(string)
 }
 
 // feed splits b into lines, cutting one that would pass maxLine. The
@@ -133,6 +135,9 @@ func (o *output) line(b []byte) {
 	text := string(b)
 	if text[len(text)-1] != '\n' {
 		text += "\n" // a cut line: the tail shows it as one
+	}
+	if o.lineHook != nil {
+		o.lineHook(text)
 	}
 	c, invoking := o.current()
 	id := ""

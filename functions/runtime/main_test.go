@@ -20,30 +20,44 @@ import (
 	"github.com/spatehq/spate/functions"
 )
 
-// codeDir holds the test handler (testdata/handler) built as bootstrap,
-// once for the whole test binary.
-var codeDir string
+// The test handler (testdata/handler) is built as bootstrap once for the
+// whole test binary, by the first test that needs it: not in TestMain, so
+// that fuzzing workers, which run TestMain, start at once.
+var (
+	buildOnce sync.Once
+	builtDir  string
+	buildErr  error
+)
 
 func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "spate-runtime-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(dir, "bootstrap"), "./testdata/handler")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build the test handler:", err)
-		os.Exit(1)
-	}
-	codeDir = dir
 	code := m.Run()
-	_ = os.RemoveAll(dir)
+	if builtDir != "" {
+		_ = os.RemoveAll(builtDir)
+	}
 	os.Exit(code)
 }
 
+// handlerDir is the code directory of the built test handler.
+func handlerDir(t testing.TB) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		builtDir, buildErr = os.MkdirTemp("", "spate-runtime-test-")
+		if buildErr != nil {
+			return
+		}
+		cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", filepath.Join(builtDir, "bootstrap"), "./testdata/handler")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("build the test handler: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return builtDir
+}
+
 // testConfig is a function running the test handler.
-func testConfig(name string) functions.Config {
+func testConfig(t testing.TB, name string) functions.Config {
 	return functions.Config{
 		Name:           name,
 		ARN:            "arn:aws:lambda:eu-west-1:000000000000:function:" + name,
@@ -53,7 +67,7 @@ func testConfig(name string) functions.Config {
 		Timeout:        30 * time.Second,
 		MemorySize:     256,
 		Environment:    map[string]string{"GREETING": "hello"},
-		CodeDir:        codeDir,
+		CodeDir:        handlerDir(t),
 		RevisionID:     "rev-1",
 		MaxConcurrency: 10,
 	}

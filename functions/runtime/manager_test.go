@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -19,7 +20,7 @@ import (
 
 func TestExecuteSuccess(t *testing.T) {
 	m, logs := newManager(t)
-	fn := testConfig("ok")
+	fn := testConfig(t, "ok")
 	res := invoke(t, m, fn, map[string]any{"op": "echo", "msg": "hi"})
 	if res.FunctionError != "" {
 		t.Fatalf("FunctionError %q: %s", res.FunctionError, res.Payload)
@@ -82,7 +83,7 @@ func TestExecuteFunctionErrors(t *testing.T) {
 		{"unknown op", map[string]any{"op": "nope"}, "errorString", regexp.MustCompile(`^unknown op nope$`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			res := invoke(t, m, testConfig("errs"), tc.event)
+			res := invoke(t, m, testConfig(t, "errs"), tc.event)
 			if res.FunctionError != "Unhandled" {
 				t.Fatalf("FunctionError %q: %s", res.FunctionError, res.Payload)
 			}
@@ -92,7 +93,7 @@ func TestExecuteFunctionErrors(t *testing.T) {
 			}
 			// The function still works afterwards (on a new instance
 			// when the old one died).
-			if res := invoke(t, m, testConfig("errs"), map[string]any{"op": "echo"}); res.FunctionError != "" {
+			if res := invoke(t, m, testConfig(t, "errs"), map[string]any{"op": "echo"}); res.FunctionError != "" {
 				t.Fatalf("next invocation: %s", res.Payload)
 			}
 		})
@@ -101,7 +102,7 @@ func TestExecuteFunctionErrors(t *testing.T) {
 
 func TestExecuteTimeout(t *testing.T) {
 	m, _ := newManager(t)
-	fn := testConfig("slow")
+	fn := testConfig(t, "slow")
 	fn.Timeout = 300 * time.Millisecond
 	first := invoke(t, m, fn, map[string]any{"op": "echo"})
 	pid := pidOf(t, first)
@@ -131,7 +132,7 @@ func TestExecuteTimeout(t *testing.T) {
 
 func TestWarmReuseAndRevisions(t *testing.T) {
 	m, _ := newManager(t)
-	fn := testConfig("warm")
+	fn := testConfig(t, "warm")
 	a := pidOf(t, invoke(t, m, fn, map[string]any{"op": "echo"}))
 	b := invoke(t, m, fn, map[string]any{"op": "echo"})
 	if pidOf(t, b) != a {
@@ -151,7 +152,7 @@ func TestWarmReuseAndRevisions(t *testing.T) {
 
 func TestEnvironment(t *testing.T) {
 	m, _ := newManager(t, WithEndpoint("http://127.0.0.1:4567"), WithCredentials("AKID", "SECRET", "TOKEN"))
-	fn := testConfig("envfn")
+	fn := testConfig(t, "envfn")
 	before := time.Now()
 	res, err := m.Execute(t.Context(), fn, functions.Invocation{
 		RequestID:     "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
@@ -169,7 +170,7 @@ func TestEnvironment(t *testing.T) {
 		"logGroup":     "/aws/lambda/envfn",
 		"requestId":    "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
 		"arn":          fn.ARN,
-		"wd":           codeDir,
+		"wd":           handlerDir(t),
 	} {
 		if v[k] != want {
 			t.Errorf("%s = %v, want %v", k, v[k], want)
@@ -191,7 +192,7 @@ func TestEnvironment(t *testing.T) {
 		"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "256",
 		"AWS_REGION":                      "eu-west-1",
 		"AWS_DEFAULT_REGION":              "eu-west-1",
-		"LAMBDA_TASK_ROOT":                codeDir,
+		"LAMBDA_TASK_ROOT":                handlerDir(t),
 		"TZ":                              ":UTC",
 		"AWS_ENDPOINT_URL":                "http://127.0.0.1:4567",
 		"AWS_ACCESS_KEY_ID":               "AKID",
@@ -201,6 +202,15 @@ func TestEnvironment(t *testing.T) {
 		if env[k] != want {
 			t.Errorf("env %s = %v, want %q", k, env[k], want)
 		}
+	}
+	// WithEndpointFunc is asked as each instance starts.
+	var later atomic.Value
+	later.Store("")
+	m2, _ := newManager(t, WithEndpointFunc(func() string { return later.Load().(string) }))
+	later.Store("http://127.0.0.1:9999")
+	res2 := invoke(t, m2, fn, map[string]any{"op": "env"})
+	if env2, _ := decode(t, res2.Payload)["env"].(map[string]any); env2["AWS_ENDPOINT_URL"] != "http://127.0.0.1:9999" {
+		t.Errorf("WithEndpointFunc: AWS_ENDPOINT_URL %v", env2["AWS_ENDPOINT_URL"])
 	}
 	if !regexp.MustCompile(`^127\.0\.0\.1:\d+$`).MatchString(fmt.Sprint(env["AWS_LAMBDA_RUNTIME_API"])) {
 		t.Errorf("AWS_LAMBDA_RUNTIME_API %v", env["AWS_LAMBDA_RUNTIME_API"])
@@ -217,7 +227,7 @@ func TestEnvironment(t *testing.T) {
 func TestConcurrencyLimit(t *testing.T) {
 	m, _ := newManager(t, WithAccountConcurrency(3))
 	release := filepath.Join(t.TempDir(), "release")
-	fn := testConfig("limited")
+	fn := testConfig(t, "limited")
 	fn.MaxConcurrency = 1
 
 	var wg sync.WaitGroup
@@ -237,7 +247,7 @@ func TestConcurrencyLimit(t *testing.T) {
 		t.Fatalf("over the function's limit: %v", err)
 	}
 	// Other functions hit the account's limit (3) once it is used up.
-	other := testConfig("other")
+	other := testConfig(t, "other")
 	other.MaxConcurrency = 10
 	var owg sync.WaitGroup
 	for i := range 2 {
@@ -269,9 +279,56 @@ func TestConcurrencyLimit(t *testing.T) {
 	}
 }
 
+// The Reason of a throttle: the function's own limit, or the shared pool's.
+func TestThrottleReason(t *testing.T) {
+	for _, tc := range []struct {
+		name                   string
+		opts                   []Option
+		maxConcurrency, others int // others: invocations of other functions running
+		want                   string
+	}{
+		{"reserved", nil, 1, 0, ReasonReserved},
+		{"reserved zero", nil, 0, 0, ReasonReserved},
+		{"unreserved", []Option{WithUnreservedConcurrency(1)}, 1, 0, ReasonAccount},
+		{"reserved beside unreserved", []Option{WithUnreservedConcurrency(5)}, 1, 0, ReasonReserved},
+		{"at the account limit", []Option{WithAccountConcurrency(1)}, 1, 0, ReasonAccount},
+		{"account used up", []Option{WithAccountConcurrency(2)}, 5, 1, ReasonAccount},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := New(tc.opts...)
+			fn := testConfig(t, "f")
+			fn.MaxConcurrency = tc.maxConcurrency
+			var held []*function
+			for i := range tc.others {
+				other := testConfig(t, fmt.Sprint("other", i))
+				f, err := m.acquire(other)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, f)
+			}
+			if tc.maxConcurrency > 0 {
+				f, err := m.acquire(fn)
+				if err != nil {
+					t.Fatal(err)
+				}
+				held = append(held, f)
+			}
+			var terr *ThrottleError
+			if _, err := m.acquire(fn); !errors.As(err, &terr) || terr.Reason != tc.want {
+				t.Fatalf("err %v, want %s", err, tc.want)
+			}
+			for _, f := range held {
+				m.release(f)
+				m.wg.Done()
+			}
+		})
+	}
+}
+
 func TestRetire(t *testing.T) {
 	m, _ := newManager(t)
-	fn := testConfig("retired")
+	fn := testConfig(t, "retired")
 
 	// One instance busy until release exists, another idle.
 	release := filepath.Join(t.TempDir(), "release")
@@ -316,13 +373,13 @@ func busyOf(m *Manager, arn string) int {
 
 func TestIdleExpiry(t *testing.T) {
 	m, _ := newManager(t, WithIdleTimeout(50*time.Millisecond))
-	pid := pidOf(t, invoke(t, m, testConfig("idle"), map[string]any{"op": "echo"}))
+	pid := pidOf(t, invoke(t, m, testConfig(t, "idle"), map[string]any{"op": "echo"}))
 	waitGone(t, pid)
 }
 
 func TestCloseLeavesNoProcess(t *testing.T) {
 	m, _ := newManager(t)
-	res := invoke(t, m, testConfig("forker"), map[string]any{"op": "fork"})
+	res := invoke(t, m, testConfig(t, "forker"), map[string]any{"op": "fork"})
 	v := decode(t, res.Payload)
 	pid, child := int(v["pid"].(float64)), int(v["child"].(float64))
 	if !alive(pid) || !alive(child) {
@@ -337,7 +394,7 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 		t.Fatalf("instance %d survives Close", pid)
 	}
 	waitGone(t, child)
-	if _, err := invokeErr(m, testConfig("forker"), map[string]any{"op": "echo"}); apierr.CodeOf(err) != apierr.Service {
+	if _, err := invokeErr(m, testConfig(t, "forker"), map[string]any{"op": "echo"}); apierr.CodeOf(err) != apierr.Service {
 		t.Fatalf("Execute after Close: %v", err)
 	}
 }
@@ -359,7 +416,7 @@ func TestInvalidRuntime(t *testing.T) {
 		"unsupported runtime": func(c *functions.Config) { c.Runtime = "python3.13" },
 	} {
 		t.Run(name, func(t *testing.T) {
-			fn := testConfig("bad")
+			fn := testConfig(t, "bad")
 			mod(&fn)
 			if _, err := invokeErr(m, fn, map[string]any{"op": "echo"}); apierr.CodeOf(err) != apierr.InvalidRuntime {
 				t.Fatalf("err %v, want InvalidRuntime", err)
@@ -370,7 +427,7 @@ func TestInvalidRuntime(t *testing.T) {
 
 func TestInitError(t *testing.T) {
 	m, _ := newManager(t)
-	fn := testConfig("initfail")
+	fn := testConfig(t, "initfail")
 	fn.Environment = map[string]string{"INIT_ERROR": "no config"}
 	res := invoke(t, m, fn, map[string]any{"op": "echo"})
 	if res.FunctionError != "Unhandled" {
@@ -383,12 +440,12 @@ func TestInitError(t *testing.T) {
 
 func TestResponseTooLarge(t *testing.T) {
 	m, _ := newManager(t)
-	res := invoke(t, m, testConfig("big"), map[string]any{"op": "big", "size": 7 << 20})
+	res := invoke(t, m, testConfig(t, "big"), map[string]any{"op": "big", "size": 7 << 20})
 	if v := decode(t, res.Payload); res.FunctionError != "Unhandled" || v["errorType"] != "Function.ResponseSizeTooLarge" {
 		t.Fatalf("%q %.200s", res.FunctionError, res.Payload)
 	}
 	// Just under the limit passes (the JSON string's quotes count).
-	res = invoke(t, m, testConfig("big"), map[string]any{"op": "big", "size": 6 << 20})
+	res = invoke(t, m, testConfig(t, "big"), map[string]any{"op": "big", "size": 6 << 20})
 	if res.FunctionError != "" || len(res.Payload) != 6<<20+2 {
 		t.Fatalf("%q %d bytes", res.FunctionError, len(res.Payload))
 	}

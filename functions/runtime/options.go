@@ -24,7 +24,10 @@ type config struct {
 	// accountLimit caps the invocations running at once across every
 	// function, and the instances alive (busy or idle).
 	accountLimit int
-	httpClient   *http.Client
+	// unreserved is the limit a function without reserved concurrency
+	// gets (0: not known).
+	unreserved int
+	httpClient *http.Client
 }
 
 type credentials struct {
@@ -81,6 +84,15 @@ func WithWorkDir(dir string) Option { return func(c *config) { c.workDir = dir }
 // limit). Past it an invocation is throttled with
 // ConcurrentInvocationLimitExceeded.
 func WithAccountConcurrency(n int) Option { return func(c *config) { c.accountLimit = n } }
+
+// WithUnreservedConcurrency tells the Manager the MaxConcurrency the
+// registry gives functions without reserved concurrency, so that a
+// throttled invocation of one is answered with ConcurrentInvocationLimitExceeded
+// (the shared pool is used up) rather than
+// ReservedFunctionConcurrentInvocationLimitExceeded. A function whose
+// reserved concurrency equals it is taken for unreserved. Without this
+// option, only a MaxConcurrency at or above the account limit is.
+func WithUnreservedConcurrency(n int) Option { return func(c *config) { c.unreserved = n } }
 
 // WithHTTPClient is the client HTTP-endpoint functions are called with (a
 // client that never follows redirects by default).

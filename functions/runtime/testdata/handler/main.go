@@ -68,7 +68,11 @@ func handle(ctx context.Context, e event) (any, error) {
 		if err := cmd.Start(); err != nil {
 			return nil, err
 		}
-		if err := os.WriteFile(e.Wait, []byte(fmt.Sprint(cmd.Process.Pid)), 0o600); err != nil {
+		// Written whole, then renamed: a reader never sees half of it.
+		if err := os.WriteFile(e.Wait+".tmp", []byte(fmt.Sprint(cmd.Process.Pid)), 0o600); err != nil {
+			return nil, err
+		}
+		if err := os.Rename(e.Wait+".tmp", e.Wait); err != nil {
 			return nil, err
 		}
 		time.Sleep(time.Hour)
@@ -98,6 +102,17 @@ func handle(ctx context.Context, e event) (any, error) {
 }
 
 func main() {
+	if addr := os.Getenv("PROBE"); addr != "" {
+		// Not a runtime: a process knocking on a Runtime API.
+		resp, err := http.Get("http://" + addr + "/probe")
+		if err != nil {
+			fmt.Print("refused")
+			return
+		}
+		resp.Body.Close()
+		fmt.Print(resp.Status)
+		return
+	}
 	if msg := os.Getenv("INIT_ERROR"); msg != "" {
 		// What a runtime does when it cannot initialize: report it, exit.
 		url := "http://" + os.Getenv("AWS_LAMBDA_RUNTIME_API") + "/2018-06-01/runtime/init/error"
