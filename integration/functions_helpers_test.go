@@ -6,7 +6,6 @@ package integration
 // rules their output is checked against.
 
 import (
-	"archive/zip"
 	"bufio"
 	"bytes"
 	"context"
@@ -51,7 +50,8 @@ func (l *fnLab) kill9Restart(t *testing.T) {
 // buildHandler builds examples/<example> as a provided.al2023 handler, a
 // static linux binary named bootstrap (as aws-lambda-go's documentation
 // builds one, for the machine's architecture since Spate runs it as a local
-// process), and zips it with mode 0755. It returns the zip's path.
+// process), and zips it with mode 0755 (bootstrapZip). It returns the
+// zip's path.
 func buildHandler(t *testing.T, example string) string {
 	t.Helper()
 	if testing.Short() {
@@ -73,22 +73,8 @@ func buildHandler(t *testing.T, example string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var buf bytes.Buffer
-	zw := zip.NewWriter(&buf)
-	h := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
-	h.SetMode(0o755)
-	w, err := zw.CreateHeader(h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := w.Write(code); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(); err != nil {
-		t.Fatal(err)
-	}
 	path := filepath.Join(dir, "function.zip")
-	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(path, bootstrapZip(t, code, nil), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
@@ -100,7 +86,7 @@ func (l *fnLab) createFunction(ctx context.Context, t *testing.T, name, zipPath 
 	t.Helper()
 	args := []string{"lambda", "create-function", "--function-name", name,
 		"--runtime", "provided.al2023", "--handler", "bootstrap",
-		"--role", "arn:aws:iam::000000000000:role/x", "--zip-file", "fileb://" + zipPath}
+		"--role", lambdaRole, "--zip-file", "fileb://" + zipPath}
 	if len(env) > 0 {
 		args = append(args, "--environment", mustJSON(t, map[string]any{"Variables": env}))
 	}
