@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 	"github.com/spatehq/spate/shard/lineage"
 )
@@ -146,7 +147,7 @@ func (w *worker) finish(ctx context.Context, end *shardEnd) {
 			break
 		}
 		w.log().Error("listing the source's shards failed; retrying", "err", err)
-		_ = sleep(ctx, w.s.cfg.retryMax)
+		_ = ctxsleep.Sleep(ctx, w.s.cfg.retryMax)
 	}
 	f.startReady(ctx)
 }

@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 )
 
 // The Lambda processor ("Amazon Data Firehose data transformation",
@@ -358,7 +360,7 @@ func (w *worker) invokeWithRetry(ctx context.Context, lp *lambdaProcessor, b *ba
 			return nil
 		}
 		w.log().Warn("invoking the Lambda processor failed; retrying", "function", lp.arn, "attempt", attempt, "error_code", code, "error", message)
-		if sleep(ctx, backoff) != nil {
+		if ctxsleep.Sleep(ctx, backoff) != nil {
 			return ctx.Err()
 		}
 		backoff = min(2*backoff, w.s.cfg.retryMax)
@@ -386,12 +388,31 @@ func functionErrorMessage(doc []byte) string {
 	}
 	msg := "The Lambda function was invoked but returned an error"
 	if json.Unmarshal(doc, &e) == nil && (e.ErrorType != "" || e.ErrorMessage != "") {
-		return msg + ": " + strings.TrimPrefix(e.ErrorType+": "+e.ErrorMessage, ": ")
+		return msg + ": " + cutMessage(strings.TrimPrefix(e.ErrorType+": "+e.ErrorMessage, ": "))
 	}
 	if len(bytes.TrimSpace(doc)) > 0 {
 		return msg + ": " + truncateValue(string(doc))
 	}
 	return msg
+}
+
+// maxErrorMessage bounds the function's part of an errorMessage: every
+// failed record of an invocation carries it into the error output, so an
+// error document near the 6 MB response limit would otherwise multiply by
+// the batch's record count.
+const maxErrorMessage = 1 << 10
+
+// cutMessage cuts s to at most maxErrorMessage bytes, at a character
+// boundary.
+func cutMessage(s string) string {
+	if len(s) <= maxErrorMessage {
+		return s
+	}
+	n := maxErrorMessage
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
 }
 
 // applyResponse checks a transformation response against the record IDs

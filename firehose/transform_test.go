@@ -11,6 +11,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spatehq/spate/apierr"
@@ -781,4 +782,23 @@ func FuzzApplyResponse(f *testing.F) {
 			}
 		}
 	})
+}
+
+// A hostile function's error document must not multiply into the error
+// output: every failed record of the invocation carries the message, so
+// a 5 MB errorMessage over a thousand records would write 5 GB.
+func TestFunctionErrorMessageBounded(t *testing.T) {
+	huge := strings.Repeat("é", 2<<20)
+	for _, doc := range []string{
+		`{"errorType":"Error","errorMessage":"` + huge + `"}`,
+		`{"errorType":"` + huge + `"}`,
+	} {
+		msg := functionErrorMessage([]byte(doc))
+		if len(msg) > maxErrorMessage+100 {
+			t.Errorf("message of %d bytes; want at most about %d", len(msg), maxErrorMessage)
+		}
+		if !utf8.ValidString(msg) {
+			t.Errorf("message cut inside a character")
+		}
+	}
 }

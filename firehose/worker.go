@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 	"github.com/spatehq/spate/shard/lineage"
 )
@@ -176,7 +177,7 @@ func (w *worker) run(ctx context.Context) {
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log().Error("reading the source failed; retrying", "err", err)
-				_ = sleep(ctx, w.s.cfg.retryMax)
+				_ = ctxsleep.Sleep(ctx, w.s.cfg.retryMax)
 			}
 			continue
 		}
@@ -233,7 +234,7 @@ func (w *worker) recover(ctx context.Context) error {
 				break
 			}
 			w.log().Error("reading a batch to deliver again failed; retrying", "err", err)
-			if sleep(ctx, w.s.cfg.retryMax) != nil {
+			if ctxsleep.Sleep(ctx, w.s.cfg.retryMax) != nil {
 				return ctx.Err()
 			}
 		}
@@ -312,7 +313,7 @@ func (w *worker) saveCheckpoint(ctx context.Context, ck checkpoint) error {
 			return nil
 		}
 		w.log().Error("saving the checkpoint failed; retrying", "err", err)
-		if sleep(ctx, w.s.cfg.retryMax) != nil {
+		if ctxsleep.Sleep(ctx, w.s.cfg.retryMax) != nil {
 			return ctx.Err()
 		}
 	}
@@ -489,21 +490,9 @@ func (s *Service) retry(ctx context.Context, fn func() error) error {
 		if fn() == nil {
 			return nil
 		}
-		if sleep(ctx, backoff) != nil {
+		if ctxsleep.Sleep(ctx, backoff) != nil {
 			return ctx.Err()
 		}
 		backoff = min(2*backoff, s.cfg.retryMax)
-	}
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }

@@ -15,10 +15,13 @@ import (
 //
 //   - A throttled invocation (TooManyRequestsException) is retried with
 //     backoff and counts no attempt.
-//   - A failed one (a function error, or an invoke error) counts an
-//     attempt. With BisectBatchOnFunctionError the batch is split in two
-//     halves, delivered in order, each with its own attempts: splitting
-//     counts no attempt. Otherwise the batch is retried with backoff.
+//   - So is an invocation that did not run (an invoke error: the function
+//     not found or not startable, the service failing), until the records
+//     are too old.
+//   - A failed one (a function error) counts an attempt. With
+//     BisectBatchOnFunctionError the batch is split in two halves,
+//     delivered in order, each with its own attempts: splitting counts no
+//     attempt. Otherwise the batch is retried with backoff.
 //   - With ReportBatchItemFailures the function names the failed records;
 //     the records before the first of them are handled and the rest is
 //     retried (an empty or unknown itemIdentifier fails the whole batch).
@@ -95,7 +98,16 @@ func (l *lane) deliver(ctx context.Context, batch []item, windowed bool) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		if out.throttled {
+		if out.throttled || (out.err != nil && !apierr.Is(out.err, apierr.RequestTooLarge)) {
+			// The function was not invoked (throttled, not found, not
+			// startable, the service failing): Lambda retries until the
+			// records are too old, counting no attempt and never
+			// bisecting ("Before invocation" in its Kinesis error
+			// handling guide), so a function deleted or broken for a while
+			// does not discard the shard's records.
+			if !out.throttled {
+				c.last = out
+			}
 			if err := l.sleep(ctx, backoff); err != nil {
 				return err
 			}
@@ -216,6 +228,15 @@ func (l *lane) invoke(ctx context.Context, recs []shard.Record, payload []byte, 
 		out.failed = true
 		return out
 	}
+	if windowed && len(resp.State) > maxStateBytes {
+		// No later invocation could carry it, the window's final one
+		// included (retried until it succeeds): the shard would wait
+		// forever.
+		s.metrics.errors.WithLabelValues(uuid).Inc()
+		s.setResult(uuid, "PROBLEM: Function response state too large")
+		out.failed = true
+		return out
+	}
 	out.state = resp.State
 	out.ok = len(recs)
 	if p.set.rbif && decoded && len(resp.BatchItemFailures) > 0 {
@@ -225,6 +246,12 @@ func (l *lane) invoke(ctx context.Context, recs []shard.Record, payload []byte, 
 	s.setResult(uuid, "OK")
 	return out
 }
+
+// maxStateBytes is the largest window state a function may answer: what
+// a final invocation can carry under the payload limit, with room for the
+// event around it. (A state over MaxWindowStateBytes ends the window
+// early; one over this fails the invocation.)
+const maxStateBytes = MaxPayloadBytes - 4<<10
 
 // firstFailed is the index of the first record a ReportBatchItemFailures
 // response names; 0 (the whole batch) when an identifier is empty or not
@@ -341,13 +368,17 @@ func (l *lane) deliverWindowed(ctx context.Context, batch []item) error {
 }
 
 // finalInvoke closes the open window: an invocation with no records,
-// isFinalInvokeForWindow set and the window's state, retried until it
-// succeeds (Lambda holds the shard meanwhile). early marks a window cut
-// short because its state outgrew MaxWindowStateBytes: the window goes on
-// with a fresh state.
+// isFinalInvokeForWindow set and the window's state, retried while the
+// shard waits. As Lambda applies the mapping's retry policy to tumbling
+// windows, a final invocation whose function failed more than
+// MaximumRetryAttempts times is given up (logged; it has no records to
+// report) and the window's state with it. early marks a window cut short
+// because its state outgrew MaxWindowStateBytes: the window goes on with
+// a fresh state.
 func (l *lane) finalInvoke(ctx context.Context, early bool) error {
 	p := l.p
 	backoff := p.s.cfg.retryMin
+	attempts := 0
 	for {
 		payload := p.es.windowEvent(nil, l.win.StartMs, p.set.tumbling, l.win.State, true, early)
 		out := l.invoke(ctx, nil, payload, false)
@@ -356,6 +387,14 @@ func (l *lane) finalInvoke(ctx context.Context, early bool) error {
 		}
 		if !out.throttled && !out.failed {
 			break
+		}
+		if !out.throttled && out.err == nil { // the function ran and failed
+			attempts++
+			if p.set.maxRetries >= 0 && attempts > p.set.maxRetries {
+				p.log().Warn("giving up on a tumbling window's final invocation; its state is lost",
+					"window_start", time.UnixMilli(l.win.StartMs).UTC(), "attempts", attempts, "function_error", out.res.FunctionError)
+				break
+			}
 		}
 		if err := l.sleep(ctx, backoff); err != nil {
 			return err

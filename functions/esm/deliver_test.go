@@ -281,3 +281,27 @@ func TestOversizedBatchIsSplit(t *testing.T) {
 		t.Fatalf("delivered %s, %d reports; want 1,2,3,4,5 and none", got, len(f.sink.records()))
 	}
 }
+
+// Large records never make an event over the payload limit, whatever
+// BatchSize says: a batch of 10,000 records of 1 MiB would be 13 GB.
+func TestBatchOfLargeRecordsStaysUnderPayloadLimit(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := f.recording("fn")
+	big := strings.Repeat("x", 900<<10)
+	for i := range 12 {
+		f.put("src", "k", fmt.Sprintf("%02d%s", i, big))
+	}
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", BatchSize: intp(10000)})
+	eventually(t, "every record", func() bool { return rec.count() == 12 })
+	f.inv.mu.Lock()
+	defer f.inv.mu.Unlock()
+	for _, p := range f.inv.raw {
+		if len(p) > MaxPayloadBytes {
+			t.Fatalf("an event of %d bytes; the limit is %d", len(p), MaxPayloadBytes)
+		}
+	}
+	if len(f.inv.raw) < 3 {
+		t.Fatalf("%d invocations for 12 records of 900 KiB; want them split", len(f.inv.raw))
+	}
+}

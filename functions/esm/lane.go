@@ -5,6 +5,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -193,5 +194,5 @@ func windowStart(r shard.Record, width time.Duration) int64 {
 func (l *lane) sleep(ctx context.Context, d time.Duration) error {
 	l.life.busy(l.p.now(), d)
 	defer l.life.idle(l.p.now())
-	return sleep(ctx, d)
+	return ctxsleep.Sleep(ctx, d)
 }

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -81,7 +82,7 @@ func (p *poller) acquire(ctx context.Context) error {
 		if ok && mine && cur.ExpiresMs > now.UnixMilli() {
 			// A poller of this Service holds it (one being replaced):
 			// wait for it to expire.
-			if sleep(ctx, min(time.Duration(cur.ExpiresMs-now.UnixMilli())*time.Millisecond, p.s.cfg.leaseTimeout/4)+time.Millisecond) != nil {
+			if ctxsleep.Sleep(ctx, min(time.Duration(cur.ExpiresMs-now.UnixMilli())*time.Millisecond, p.s.cfg.leaseTimeout/4)+time.Millisecond) != nil {
 				return ctx.Err()
 			}
 			continue

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 	"github.com/spatehq/spate/shard/lineage"
 )
@@ -102,7 +103,7 @@ func (p *poller) run() {
 	ck, err := p.s.loadCheckpoint(p.r.uuid, p.shardID)
 	for err != nil {
 		p.log().Error("cannot load the checkpoint; retrying", "err", err)
-		if sleep(ctx, p.s.cfg.retryMax) != nil {
+		if ctxsleep.Sleep(ctx, p.s.cfg.retryMax) != nil {
 			return
 		}
 		ck, err = p.s.loadCheckpoint(p.r.uuid, p.shardID)
@@ -231,7 +232,7 @@ func (p *poller) read(ctx context.Context, ck checkpoint) ([]shard.ChildShard, b
 func (p *poller) wait(ctx context.Context, d time.Duration) error {
 	p.life.busy(p.now(), d)
 	defer p.life.idle(p.now())
-	return sleep(ctx, d)
+	return ctxsleep.Sleep(ctx, d)
 }
 
 // tipSeenAfter reports whether the reader found the shard's tip at or
@@ -313,7 +314,7 @@ func (p *poller) saveCheckpoint(ctx context.Context, ck checkpoint) error {
 			return err
 		}
 		p.log().Error("saving the checkpoint failed; retrying", "err", err)
-		if sleep(ctx, p.s.cfg.retryMax) != nil {
+		if ctxsleep.Sleep(ctx, p.s.cfg.retryMax) != nil {
 			return ctx.Err()
 		}
 	}

@@ -7,6 +7,7 @@ import (
 	"hash/fnv"
 	"io"
 	"log/slog"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -133,6 +134,42 @@ func TestTumblingWindowRequiresState(t *testing.T) {
 		if len(ev.Records) == 1 && string(ev.Records[0].Kinesis.Data) == "y" && string(ev.State) != `{"n":"1"}` {
 			t.Fatalf("after a restart the window's state is %s; want {\"n\":\"1\"}", ev.State)
 		}
+	}
+}
+
+// A window state too large for any later invocation to carry (a hostile
+// or buggy function) is a failed invocation, not a state kept: kept, it
+// made every later invocation of the window, the final one included, too
+// large for the payload limit, and the final one is retried forever.
+func TestTumblingWindowStateTooLargeFails(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	var calls atomic.Int32
+	rec := newRecorder()
+	huge := `{"s":"` + strings.Repeat("x", MaxPayloadBytes-100) + `"}`
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		if len(ev.State) > MaxPayloadBytes-1000 {
+			// What the registry answers a payload over the limit.
+			return functions.Result{}, apierr.New(apierr.RequestTooLarge, "Request must be smaller than 6291456 bytes for the Invoke operation")
+		}
+		if ev.IsFinalInvokeForWindow {
+			return ok(`{}`)
+		}
+		if calls.Add(1) == 1 {
+			return ok(`{"state":` + huge + `}`)
+		}
+		rec.note(ev)
+		return ok(`{"state":{"n":"1"}}`)
+	})
+	f.put("src", "a", "x")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", TumblingWindowInSeconds: intp(900)})
+	f.put("src", "a", "y")
+	eventually(t, "both records", func() bool { return strings.Join(rec.perKey()["a"], ",") == "x,y" || rec.count() >= 2 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "x,y" {
+		t.Fatalf("delivered %s; want x,y", got)
+	}
+	if ck := f.checkpoint(m.UUID, "shardId-000000000000"); ck.Window != nil && len(ck.Window.State) > MaxWindowStateBytes {
+		t.Fatalf("a state of %d bytes kept", len(ck.Window.State))
 	}
 }
 
@@ -273,6 +310,47 @@ func TestReshardParentsBeforeChildren(t *testing.T) {
 				t.Fatalf("parent record %s delivered again after a restart", d)
 			}
 		}
+	}
+}
+
+// A shard handled to its end drops its IteratorAge series, so a mapping
+// over a stream resharded for months does not keep one per shard it ever
+// had.
+func TestFinishedShardDropsItsSeries(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := f.recording("fn")
+	f.put("src", "k", "p")
+	m := f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON"})
+	eventually(t, "the parent's record", func() bool { return rec.count() == 1 })
+	if err := f.store.SplitShard(context.Background(), shard.SplitShardInput{Stream: "src", ShardToSplit: "shardId-000000000000",
+		NewStartingHashKey: "170141183460469231731687303715884105728"}); err != nil {
+		t.Fatal(err)
+	}
+	f.put("src", "k", "c")
+	eventually(t, "the child's record", func() bool { return rec.count() == 2 })
+	eventually(t, "the parent's checkpoint finished", func() bool {
+		return f.checkpoint(m.UUID, "shardId-000000000000").Finished
+	})
+	shards := func() []string {
+		ch := make(chan prometheus.Metric, 16)
+		f.svc.metrics.iteratorAge.Collect(ch)
+		close(ch)
+		var out []string
+		for mt := range ch {
+			var d dto.Metric
+			_ = mt.Write(&d)
+			for _, l := range d.GetLabel() {
+				if l.GetName() == "shard" {
+					out = append(out, l.GetValue())
+				}
+			}
+		}
+		return out
+	}
+	eventually(t, "the parent's series gone", func() bool { return !slices.Contains(shards(), "shardId-000000000000") })
+	if got := shards(); len(got) != 1 {
+		t.Fatalf("iterator age series of shards %v; want the child's only", got)
 	}
 }
 
@@ -473,6 +551,39 @@ func TestThrottlesRetryWithoutCountingAttempts(t *testing.T) {
 	}
 }
 
+// An invocation that did not run (the function gone for a while, the
+// service failing) is retried as a throttle is: no attempt counted, no
+// bisecting, nothing given up while the records are young enough, as
+// Lambda's "Before invocation" rule says.
+func TestInvokeErrorsRetryWithoutCountingAttempts(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	var calls atomic.Int32
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		switch calls.Add(1) {
+		case 1, 2:
+			return functions.Result{}, apierr.New(apierr.ResourceNotFound, "Function not found")
+		case 3:
+			return functions.Result{}, apierr.New(apierr.Service, "boom")
+		}
+		rec.note(ev)
+		return ok(`{}`)
+	})
+	f.put("src", "a", "1")
+	f.put("src", "a", "2")
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON", MaximumRetryAttempts: intp(0),
+		BisectBatchOnFunctionError: boolp(true),
+		DestinationConfig:          &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
+	eventually(t, "both records delivered", func() bool { return rec.count() == 2 })
+	if got := f.sink.records(); len(got) != 0 {
+		t.Fatalf("records given up on an invoke error: %+v", got)
+	}
+	if got := strings.Join(rec.perKey()["a"], ","); got != "1,2" {
+		t.Fatalf("delivered %s", got)
+	}
+}
+
 func TestOnFailureDestinationRetriedUntilItTakes(t *testing.T) {
 	f := newFixture(t)
 	f.sink.fail = 3
@@ -480,7 +591,7 @@ func TestOnFailureDestinationRetriedUntilItTakes(t *testing.T) {
 	rec := newRecorder()
 	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
 		if ev.datas()[0] == "bad" {
-			return functions.Result{}, apierr.New(apierr.Service, "boom")
+			return fnError("boom")
 		}
 		rec.note(ev)
 		return ok(`{}`)
@@ -490,8 +601,8 @@ func TestOnFailureDestinationRetriedUntilItTakes(t *testing.T) {
 		DestinationConfig: &DestinationConfig{OnFailure: &Destination{Destination: "arn:aws:kinesis:us-east-1:000000000000:stream/dlq"}}})
 	eventually(t, "the report", func() bool { return len(f.sink.records()) == 1 })
 	r := f.sink.records()[0].rec
-	if r.ResponseContext.StatusCode != 500 || r.ResponseContext.FunctionError != "" {
-		t.Fatalf("an invoke error's report: %+v", r.ResponseContext)
+	if r.ResponseContext.StatusCode != 200 || r.ResponseContext.FunctionError != "Unhandled" {
+		t.Fatalf("a function error's report: %+v", r.ResponseContext)
 	}
 	f.put("src", "a", "good")
 	eventually(t, "the next record", func() bool { return rec.count() == 1 })
@@ -765,5 +876,32 @@ func TestTurningWindowsOffDropsTheState(t *testing.T) {
 	last := f.inv.history()[len(f.inv.history())-1]
 	if last.Window != nil || len(last.State) != 0 {
 		t.Fatalf("an invocation after windows were turned off carries a window: %+v", last)
+	}
+}
+
+// A window's final invocation follows the mapping's retry policy, as
+// Lambda's tumbling windows do: a function failing it more than
+// MaximumRetryAttempts times does not hold the shard forever.
+func TestFailingFinalInvocationGivenUp(t *testing.T) {
+	f := newFixture(t)
+	arn := f.stream("src", 1)
+	rec := newRecorder()
+	var finals atomic.Int32
+	f.inv.set("fn", func(ctx context.Context, ev testEvent) (functions.Result, error) {
+		if ev.IsFinalInvokeForWindow {
+			finals.Add(1)
+			return fnError("cannot close")
+		}
+		rec.note(ev)
+		return ok(`{"state":{}}`)
+	})
+	f.put("src", "a", "x")
+	f.create(CreateInput{EventSourceArn: arn, FunctionName: "fn", StartingPosition: "TRIM_HORIZON",
+		TumblingWindowInSeconds: intp(1), MaximumRetryAttempts: intp(1)})
+	eventually(t, "the first window's final invocation retried", func() bool { return finals.Load() >= 2 })
+	f.put("src", "a", "y")
+	eventually(t, "the next window's record", func() bool { return rec.count() == 2 })
+	if got := strings.Join(rec.perKey()["a"], ","); got != "x,y" {
+		t.Fatalf("delivered %s", got)
 	}
 }

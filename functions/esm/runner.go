@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 	"github.com/spatehq/spate/shard/lineage"
 )
@@ -113,7 +114,7 @@ func (r *runner) run() {
 	set, err := r.s.runSettings(r.rec)
 	for err != nil {
 		r.problem("PROBLEM: "+err.Error(), err)
-		if sleep(r.ctx, r.s.cfg.retryMax) != nil {
+		if ctxsleep.Sleep(r.ctx, r.s.cfg.retryMax) != nil {
 			return
 		}
 		set, err = r.s.runSettings(r.rec)
@@ -122,7 +123,7 @@ func (r *runner) run() {
 	for r.ctx.Err() == nil {
 		if err := r.start(); err != nil {
 			r.problem("PROBLEM: Stream not found or not readable", err)
-			if sleep(r.ctx, r.s.cfg.retryMax) != nil {
+			if ctxsleep.Sleep(r.ctx, r.s.cfg.retryMax) != nil {
 				return
 			}
 			continue
@@ -223,6 +224,9 @@ func (r *runner) finished(p *poller, children []shard.ChildShard) {
 	if r.polls[p.shardID] == p {
 		delete(r.polls, p.shardID)
 	}
+	// The shard is never read again: its series goes, so a mapping does
+	// not keep one for every shard its stream ever had.
+	r.s.metrics.iteratorAge.DeleteLabelValues(r.uuid, p.shardID)
 	r.lin.Finish(p.shardID, lineage.FromChildren(children))
 	for r.ctx.Err() == nil {
 		err := r.lin.Refresh(func() ([]lineage.Shard, error) {
@@ -233,7 +237,7 @@ func (r *runner) finished(p *poller, children []shard.ChildShard) {
 			break
 		}
 		r.log().Error("listing the stream's shards failed; retrying", "err", err)
-		_ = sleep(r.ctx, r.s.cfg.retryMax)
+		_ = ctxsleep.Sleep(r.ctx, r.s.cfg.retryMax)
 	}
 	r.startReadyLocked()
 }
@@ -265,16 +269,4 @@ func (r *runner) newPoller(shardID string) *poller {
 		p.lanes = append(p.lanes, l)
 	}
 	return p
-}
-
-// sleep waits d or until ctx is done.
-func sleep(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
 }

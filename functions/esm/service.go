@@ -13,6 +13,7 @@ import (
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/functions"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -145,7 +146,7 @@ func (s *Service) apply(uuid string) {
 		r, raw, ok, err := s.loadRecord(uuid)
 		if err != nil {
 			log.Error("loading the event source mapping failed; retrying", "err", err)
-			if sleep(s.ctx, s.cfg.retryMax) != nil {
+			if ctxsleep.Sleep(s.ctx, s.cfg.retryMax) != nil {
 				return
 			}
 			continue
@@ -171,7 +172,7 @@ func (s *Service) apply(uuid string) {
 			s.store.ForgetConsumer(consumerName(uuid))
 			if err := s.dropMapping(s.ctx, uuid); err != nil {
 				log.Error("deleting the event source mapping failed; retrying", "err", err)
-				if sleep(s.ctx, s.cfg.retryMax) != nil {
+				if ctxsleep.Sleep(s.ctx, s.cfg.retryMax) != nil {
 					return
 				}
 				continue
@@ -210,7 +211,7 @@ func (s *Service) apply(uuid string) {
 				continue // a user changed it meanwhile: act on the new record
 			}
 			log.Error("recording the event source mapping's state failed; retrying", "err", err)
-			if sleep(s.ctx, s.cfg.retryMax) != nil {
+			if ctxsleep.Sleep(s.ctx, s.cfg.retryMax) != nil {
 				return
 			}
 			continue
