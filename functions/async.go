@@ -3,6 +3,7 @@ package functions
 import (
 	"context"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/spatehq/spate/apierr"
@@ -11,12 +12,15 @@ import (
 // asyncQueue runs Event invocations: a bounded in-memory queue, a fixed
 // set of workers, and retries after a delay. Invariant: at most cap(items)
 // invocations are queued, running or waiting to retry (slots), so putting
-// a retry back on the channel never blocks.
+// a retry back on the channel never blocks; and their payloads hold at
+// most maxBytes (held), so a full queue of 1 MB events cannot take a GB.
 type asyncQueue struct {
-	s      *Service
-	items  chan asyncItem
-	slots  chan struct{}
-	delays []time.Duration
+	s        *Service
+	items    chan asyncItem
+	slots    chan struct{}
+	delays   []time.Duration
+	maxBytes int64
+	held     atomic.Int64 // payload bytes of the invocations holding slots
 
 	ctx    context.Context // cancelled by close
 	cancel context.CancelFunc
@@ -29,10 +33,10 @@ type asyncItem struct {
 	attempt  int // 0 first, then one per retry
 }
 
-func newAsyncQueue(s *Service, size, workers int, delays []time.Duration) *asyncQueue {
+func newAsyncQueue(s *Service, size, workers int, maxBytes int64, delays []time.Duration) *asyncQueue {
 	ctx, cancel := context.WithCancel(context.Background())
 	q := &asyncQueue{s: s, items: make(chan asyncItem, size), slots: make(chan struct{}, size),
-		delays: delays, ctx: ctx, cancel: cancel}
+		delays: delays, maxBytes: maxBytes, ctx: ctx, cancel: cancel}
 	for range workers {
 		q.wg.Add(1)
 		go q.work()
@@ -41,7 +45,7 @@ func newAsyncQueue(s *Service, size, workers int, delays []time.Duration) *async
 }
 
 // enqueue queues an invocation, or answers TooManyRequestsException when
-// the queue is full.
+// the queue is full (in invocations or in payload bytes).
 func (q *asyncQueue) enqueue(function string, inv Invocation) error {
 	select {
 	case q.slots <- struct{}{}:
@@ -49,12 +53,27 @@ func (q *asyncQueue) enqueue(function string, inv Invocation) error {
 		return apierr.New(apierr.TooManyRequests,
 			"Rate Exceeded: %d asynchronous invocations are queued or running; retry later", cap(q.slots))
 	}
+	it := asyncItem{function: function, inv: inv}
+	if n := q.held.Add(it.size()); n > q.maxBytes {
+		q.release(it)
+		return apierr.New(apierr.TooManyRequests,
+			"Rate Exceeded: the asynchronous invocations queued or running hold %d bytes of payload, over %d; retry later", n, q.maxBytes)
+	}
 	if q.ctx.Err() != nil {
-		<-q.slots
+		q.release(it)
 		return apierr.New(apierr.Service, "the server is shutting down")
 	}
-	q.items <- asyncItem{function: function, inv: inv}
+	q.items <- it
 	return nil
+}
+
+// size is what it counts against maxBytes.
+func (it asyncItem) size() int64 { return int64(len(it.inv.Payload) + len(it.inv.ClientContext)) }
+
+// release gives back the slot and bytes it held.
+func (q *asyncQueue) release(it asyncItem) {
+	q.held.Add(-it.size())
+	<-q.slots
 }
 
 func (q *asyncQueue) work() {
@@ -73,13 +92,14 @@ func (q *asyncQueue) work() {
 // the retry's delay.
 func (q *asyncQueue) run(it asyncItem) {
 	log := q.s.cfg.logger
-	rec, err := q.s.get(it.function)
+	rec, unpin, err := q.s.pinned(it.function)
 	if err != nil { // deleted since
 		log.Warn("functions: asynchronous invocation dropped", "function", it.function, "request_id", it.inv.RequestID, "err", err)
-		<-q.slots
+		q.release(it)
 		return
 	}
 	res, err := q.s.exec.Execute(q.ctx, q.s.execConfig(rec), it.inv)
+	unpin()
 	failure := ""
 	switch {
 	case err != nil:
@@ -88,13 +108,13 @@ func (q *asyncQueue) run(it asyncItem) {
 		failure = res.FunctionError + ": " + clip(string(res.Payload))
 	}
 	if failure == "" {
-		<-q.slots
+		q.release(it)
 		return
 	}
 	if it.attempt >= len(q.delays) || q.ctx.Err() != nil {
 		log.Warn("functions: asynchronous invocation failed; no retries left",
 			"function", it.function, "request_id", it.inv.RequestID, "attempts", it.attempt+1, "err", failure)
-		<-q.slots
+		q.release(it)
 		return
 	}
 	log.Info("functions: asynchronous invocation failed; retrying",
@@ -110,7 +130,7 @@ func (q *asyncQueue) run(it asyncItem) {
 		case <-t.C:
 			q.items <- it // never blocks: it holds a slot
 		case <-q.ctx.Done():
-			<-q.slots
+			q.release(it)
 		}
 	}()
 }

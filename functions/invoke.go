@@ -38,10 +38,11 @@ func (s *Service) Invoke(ctx context.Context, function string, payload []byte) (
 // later with up to two retries after a failure; DryRun only checks the
 // request (204).
 func (s *Service) InvokeAs(ctx context.Context, in InvokeInput) (InvokeOutput, error) {
-	rec, err := s.get(in.FunctionName)
+	rec, unpin, err := s.pinned(in.FunctionName)
 	if err != nil {
 		return InvokeOutput{}, err
 	}
+	defer unpin()
 	if in.Qualifier != "" && in.Qualifier != LatestVersion {
 		return InvokeOutput{}, apierr.New(apierr.ResourceNotFound,
 			"Function not found: %s:%s (Spate keeps only $LATEST)", s.ARN(rec.Name), clip(in.Qualifier))

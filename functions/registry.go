@@ -496,11 +496,24 @@ func (c codeRevision) apply(rec *record) {
 	rec.CodeSha256, rec.CodeSize, rec.CodeDir, rec.UnzippedSize = c.sha256, c.size, c.dir, c.unzipped
 }
 
-// removeCode removes a revision's code directory ("" is none).
+// removeCode removes a revision's code directory ("" is none), or, while
+// invocations hold it (pinned), leaves that to the last of them.
 func (s *Service) removeCode(rel string) {
 	if rel == "" {
 		return
 	}
+	s.pinMu.Lock()
+	held := s.pins[rel] > 0
+	if held {
+		s.doomed[rel] = true
+	}
+	s.pinMu.Unlock()
+	if !held {
+		s.removeDir(rel)
+	}
+}
+
+func (s *Service) removeDir(rel string) {
 	if err := os.RemoveAll(filepath.Join(s.cfg.codeRoot, filepath.FromSlash(rel))); err != nil {
 		s.cfg.logger.Warn("functions: remove old code", "dir", rel, "err", err)
 	}

@@ -34,6 +34,10 @@ const (
 	DefaultMemorySize            = 128 // MB, as AWS
 	DefaultAsyncQueue            = 1000
 	DefaultAsyncWorkers          = 4
+	// DefaultAsyncBytes bounds the payload bytes of the asynchronous
+	// invocations held in memory (DefaultAsyncQueue events of 1 MB would
+	// take a GB).
+	DefaultAsyncBytes int64 = 64 << 20
 	// MaxReservedConcurrency bounds PutFunctionConcurrency: AWS's default
 	// account concurrency.
 	MaxReservedConcurrency = 1000
@@ -96,6 +100,14 @@ type Service struct {
 	fns map[string]*record // records are never changed in place
 
 	async *asyncQueue
+
+	// pinMu guards pins and doomed. Invariant: a code directory with pins
+	// (running invocations) is not removed; removeCode marks it doomed and
+	// the last unpin removes it, so an update or delete does not pull the
+	// code from under an invocation that read the record before it.
+	pinMu  sync.Mutex
+	pins   map[string]int
+	doomed map[string]bool
 }
 
 var _ Invoker = (*Service)(nil)
@@ -107,6 +119,7 @@ type config struct {
 	codeStorage       int64
 	asyncQueue        int
 	asyncWorkers      int
+	asyncBytes        int64
 	asyncRetryDelays  []time.Duration
 	zip               zipLimits
 	logger            *slog.Logger
@@ -149,6 +162,11 @@ func WithAsync(queue, workers int, retryDelays ...time.Duration) Option {
 	}
 }
 
+// WithAsyncBytes bounds the payload bytes of the asynchronous invocations
+// queued, running or waiting to retry (default DefaultAsyncBytes); an Event
+// invocation over it is throttled (TooManyRequestsException).
+func WithAsyncBytes(n int64) Option { return func(c *config) { c.asyncBytes = n } }
+
 // WithLogger sets the logger (default slog.Default()).
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
@@ -167,6 +185,7 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 		codeStorage:      DefaultCodeStorage,
 		asyncQueue:       DefaultAsyncQueue,
 		asyncWorkers:     DefaultAsyncWorkers,
+		asyncBytes:       DefaultAsyncBytes,
 		asyncRetryDelays: []time.Duration{time.Minute, 2 * time.Minute},
 		zip:              awsZipLimits,
 		logger:           slog.Default(),
@@ -184,11 +203,14 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 		return nil, fmt.Errorf("functions: unreserved concurrency %d: must be at least 1", cfg.unreserved)
 	case cfg.asyncQueue < 1 || cfg.asyncWorkers < 1:
 		return nil, fmt.Errorf("functions: async queue %d and workers %d: must be at least 1", cfg.asyncQueue, cfg.asyncWorkers)
+	case cfg.asyncBytes < MaxAsyncPayload:
+		return nil, fmt.Errorf("functions: async bytes %d: must be at least %d (one Event payload)", cfg.asyncBytes, MaxAsyncPayload)
 	}
 	if err := os.MkdirAll(cfg.codeRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("functions: create code directory: %w", err)
 	}
-	s := &Service{cfg: cfg, store: store, exec: exec, fns: map[string]*record{}}
+	s := &Service{cfg: cfg, store: store, exec: exec, fns: map[string]*record{},
+		pins: map[string]int{}, doomed: map[string]bool{}}
 	err := store.ScanValues(namespace, "f/", func(k string, v []byte) error {
 		var r record
 		if err := json.Unmarshal(v, &r); err != nil {
@@ -201,7 +223,7 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 		return nil, err
 	}
 	s.sweepCode()
-	s.async = newAsyncQueue(s, cfg.asyncQueue, cfg.asyncWorkers, cfg.asyncRetryDelays)
+	s.async = newAsyncQueue(s, cfg.asyncQueue, cfg.asyncWorkers, cfg.asyncBytes, cfg.asyncRetryDelays)
 	return s, nil
 }
 
@@ -264,6 +286,47 @@ func (s *Service) get(ref string) (*record, error) {
 			"Function not found: %s:%s (Spate keeps only $LATEST)", s.ARN(r.Name), r.Qualifier)
 	}
 	return rec, nil
+}
+
+// pinned is get that also pins the record's code directory until the
+// returned unpin is called: for an invocation, which must find the code it
+// was given even if the function is updated or deleted meanwhile.
+func (s *Service) pinned(ref string) (*record, func(), error) {
+	for {
+		rec, err := s.get(ref)
+		if err != nil {
+			return nil, nil, err
+		}
+		s.mu.RLock()
+		current := s.fns[rec.Name] == rec // else changed since: read it again
+		if current && rec.CodeDir != "" {
+			s.pinMu.Lock()
+			s.pins[rec.CodeDir]++
+			s.pinMu.Unlock()
+		}
+		s.mu.RUnlock()
+		if current {
+			return rec, func() { s.unpin(rec.CodeDir) }, nil
+		}
+	}
+}
+
+func (s *Service) unpin(rel string) {
+	if rel == "" {
+		return
+	}
+	s.pinMu.Lock()
+	s.pins[rel]--
+	last := s.pins[rel] == 0
+	remove := last && s.doomed[rel]
+	if last {
+		delete(s.pins, rel)
+		delete(s.doomed, rel)
+	}
+	s.pinMu.Unlock()
+	if remove {
+		s.removeDir(rel)
+	}
 }
 
 // put commits rec as the function's record (nil deletes it), expecting

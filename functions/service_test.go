@@ -670,3 +670,112 @@ func TestSweepStaleCode(t *testing.T) {
 		t.Fatalf("left %v and %v, want only %s", entries, revs, keep)
 	}
 }
+
+// TestAsyncQueueBytes: Event invocations are bounded in payload bytes, not
+// only in number, so the default queue of 1 MB events cannot hold a GB.
+func TestAsyncQueueBytes(t *testing.T) {
+	f := newFixture(t, WithAsync(DefaultAsyncQueue, 1))
+	f.create("fn")
+	release := make(chan struct{})
+	var once sync.Once
+	free := func() { once.Do(func() { close(release) }) }
+	t.Cleanup(free) // before the fixture's Close, which waits for running invocations
+	f.exec.run = func(c Config, inv Invocation) (Result, error) {
+		<-release
+		return Result{}, nil
+	}
+	payload := []byte(`"` + strings.Repeat("x", MaxAsyncPayload-2) + `"`)
+	fits := int(DefaultAsyncBytes / MaxAsyncPayload)
+	for i := range fits {
+		if _, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", InvocationType: "Event", Payload: payload}); err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+	}
+	_, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", InvocationType: "Event", Payload: payload})
+	wantCode(t, err, apierr.TooManyRequests)
+	free()
+	for f.svc.async.held.Load() != 0 || len(f.svc.async.slots) != 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if _, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", InvocationType: "Event", Payload: payload}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestInvokeKeepsCodeUnderChange: an invocation that read the function
+// before an update of its code or its deletion still finds its code; the
+// old code goes once the invocation ends.
+func TestInvokeKeepsCodeUnderChange(t *testing.T) {
+	cases := []struct {
+		name   string
+		change func(f *fixture) error
+	}{
+		{"update code", func(f *fixture) error {
+			_, err := f.svc.UpdateFunctionCode(f.ctx, UpdateCodeInput{FunctionName: "fn",
+				ZipFile: zipOfFiles(f.t, map[string]string{"bootstrap*": "#!/bin/sh\necho 2\n"})})
+			return err
+		}},
+		{"delete", func(f *fixture) error { return f.svc.DeleteFunction(f.ctx, "fn", "") }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t)
+			f.create("fn")
+			started, proceed := make(chan string, 1), make(chan struct{})
+			f.exec.run = func(c Config, inv Invocation) (Result, error) {
+				started <- c.CodeDir
+				<-proceed
+				if _, err := os.Stat(filepath.Join(c.CodeDir, "bootstrap")); err != nil {
+					return Result{}, err // what the runtime meets starting an instance
+				}
+				return Result{Payload: []byte(`"ok"`)}, nil
+			}
+			errc := make(chan error, 1)
+			go func() {
+				_, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", Payload: []byte(`{}`)})
+				errc <- err
+			}()
+			dir := <-started
+			if err := tc.change(f); err != nil {
+				t.Fatal(err)
+			}
+			close(proceed)
+			if err := <-errc; err != nil {
+				t.Fatalf("invocation during the change: %v", err)
+			}
+			if _, err := os.Stat(dir); !os.IsNotExist(err) {
+				t.Fatalf("old code %s left after the invocation: %v", dir, err)
+			}
+		})
+	}
+}
+
+// TestLengthsCountCharacters: Description, Handler and tag limits are in
+// characters, as AWS counts them, so non-ASCII text within them passes.
+func TestLengthsCountCharacters(t *testing.T) {
+	f := newFixture(t)
+	cases := []struct {
+		name, desc, handler, tagValue string
+		code                          apierr.Code
+	}{
+		{"description of 256 characters", strings.Repeat("é", 256), "", "", ""},
+		{"description of 257 characters", strings.Repeat("é", 257), "", "", apierr.InvalidParameterValue},
+		{"handler of 128 characters", "", strings.Repeat("é", 128), "", ""},
+		{"tag value of 256 characters", "", "", strings.Repeat("é", 256), ""},
+		{"tag value of 257 characters", "", "", strings.Repeat("é", 257), apierr.InvalidParameterValue},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := f.svc.CreateFunction(f.ctx, CreateInput{FunctionName: fmt.Sprintf("fn%d", i), Runtime: RuntimeProvidedAL2023,
+				Role: role, Handler: tc.handler, Description: tc.desc, Tags: map[string]string{"k": tc.tagValue},
+				Code: &FunctionCode{ZipFile: zipOfFiles(t, map[string]string{"bootstrap*": "#!/bin/sh\n"})}})
+			if tc.code == "" {
+				if err != nil {
+					t.Fatal(err)
+				}
+				return
+			}
+			wantCode(t, err, tc.code)
+		})
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
 )
@@ -38,7 +39,8 @@ var reservedEnv = map[string]bool{
 // runtimes are those Spate runs.
 var runtimes = []string{RuntimeProvidedAL2023, RuntimeProvidedAL2, RuntimeHTTP}
 
-// validateConfig checks a record's configuration members.
+// validateConfig checks a record's configuration members. Lengths are in
+// characters, as the model's and AWS's limits are, not bytes.
 func validateConfig(r *record) error {
 	if !slices.Contains(runtimes, r.Runtime) {
 		if r.Runtime == "" {
@@ -53,11 +55,11 @@ func validateConfig(r *record) error {
 		return apierr.New(apierr.InvalidParameterValue,
 			"Role %q is invalid: want an IAM role ARN, arn:aws:iam::ACCOUNT:role/NAME", clip(r.Role))
 	}
-	if len(r.Handler) > 128 || strings.ContainsAny(r.Handler, " \t\r\n") {
+	if utf8.RuneCountInString(r.Handler) > 128 || strings.ContainsAny(r.Handler, " \t\r\n") {
 		return apierr.New(apierr.InvalidParameterValue, "Handler %q is invalid: at most 128 characters, no white space", clip(r.Handler))
 	}
-	if len(r.Description) > maxDescriptionLen {
-		return apierr.New(apierr.InvalidParameterValue, "Description is %d characters long; it must be at most %d", len(r.Description), maxDescriptionLen)
+	if n := utf8.RuneCountInString(r.Description); n > maxDescriptionLen {
+		return apierr.New(apierr.InvalidParameterValue, "Description is %d characters long; it must be at most %d", n, maxDescriptionLen)
 	}
 	if r.Timeout < minTimeout || r.Timeout > maxTimeout {
 		return apierr.New(apierr.InvalidParameterValue, "Timeout %d: must be %d to %d seconds", r.Timeout, minTimeout, maxTimeout)
@@ -122,18 +124,23 @@ func validateEndpoint(endpoint string) error {
 // characters, values at most 256.
 func validateTags(tags map[string]string) error {
 	if len(tags) > maxTags {
-		return apierr.New(apierr.InvalidParameterValue, "a function has %d tags; it may have at most %d", len(tags), maxTags)
+		return apierr.New(apierr.InvalidParameterValue, "a resource has %d tags; it may have at most %d", len(tags), maxTags)
 	}
 	for k, v := range tags {
-		if k == "" || len(k) > 128 || strings.HasPrefix(k, "aws:") {
+		if k == "" || utf8.RuneCountInString(k) > 128 || strings.HasPrefix(k, "aws:") {
 			return apierr.New(apierr.InvalidParameterValue, "tag key %q is invalid: 1 to 128 characters, not starting with aws:", clip(k))
 		}
-		if len(v) > 256 {
-			return apierr.New(apierr.InvalidParameterValue, "the value of tag %q is %d characters long; it must be at most 256", clip(k), len(v))
+		if n := utf8.RuneCountInString(v); n > 256 {
+			return apierr.New(apierr.InvalidParameterValue, "the value of tag %q is %d characters long; it must be at most 256", clip(k), n)
 		}
 	}
 	return nil
 }
+
+// ValidateTags checks a resource's tags as Lambda does: at most 50, keys
+// of 1 to 128 characters not starting with aws:, values of at most 256.
+// Event source mappings' tags follow the functions' rules.
+func ValidateTags(tags map[string]string) error { return validateTags(tags) }
 
 // architecture checks Architectures (at most one of x86_64, arm64) and
 // returns the one to keep. The code runs on the server's own processor

@@ -1,10 +1,17 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // lambdaActions are the Lambda API's actions Spate serves.
@@ -12,7 +19,8 @@ var lambdaActions = []string{
 	"CreateFunction", "GetFunction", "GetFunctionConfiguration", "ListFunctions", "UpdateFunctionCode",
 	"UpdateFunctionConfiguration", "DeleteFunction", "Invoke", "InvokeAsync", "PutFunctionConcurrency",
 	"GetFunctionConcurrency", "DeleteFunctionConcurrency", "TagResource", "UntagResource", "ListTags",
-	"GetAccountSettings",
+	"GetAccountSettings", "CreateEventSourceMapping", "GetEventSourceMapping", "ListEventSourceMappings",
+	"UpdateEventSourceMapping", "DeleteEventSourceMapping",
 }
 
 // TestAWSCLILambdaActions drives the Lambda API's function actions over
@@ -37,6 +45,13 @@ func TestAWSCLILambdaActions(t *testing.T) {
 	arn := "arn:aws:lambda:us-east-1:000000000000:function:" + name
 	fn := fixed("--function-name", name)
 	var revision string
+	k := &kin{srv: s, c: s.Kinesis(t)}
+	src1, src2 := "cli-src1", "cli-src2"
+	k.create(ctx, t, src1, 1)
+	k.create(ctx, t, src2, 1)
+	arn1, arn2 := k.summary(ctx, t, src1).StreamARN, k.summary(ctx, t, src2).StreamARN
+	var uuid1, uuid2 string
+	lc := s.Lambda(t)
 	steps := []cliStep{
 		{action: "CreateFunction", args: fixed("--function-name", name, "--runtime", "provided.al2023", "--role", lambdaRole,
 			"--handler", "bootstrap", "--zip-file", "fileb://"+zip1, "--tags", "team=streams",
@@ -94,10 +109,94 @@ func TestAWSCLILambdaActions(t *testing.T) {
 			check: func(t *testing.T, out map[string]any) { jwant(t, out, 204, "StatusCode") }},
 		{action: "Invoke", args: fixed("--function-name", "cli-none", filepath.Join(dir, "out.json")), err: "ResourceNotFoundException"},
 		{action: "InvokeAsync", args: fixed("--function-name", "cli-none", "--invoke-args", zip1), err: "ResourceNotFoundException"},
+		{action: "CreateEventSourceMapping", args: fixed("--function-name", name, "--event-source-arn", *arn1,
+			"--starting-position", "TRIM_HORIZON", "--batch-size", "50", "--tags", "team=streams"),
+			check: func(t *testing.T, out map[string]any) {
+				uuid1 = jstr(out, "UUID")
+				jwant(t, out, "Creating", "State")
+				jwant(t, out, 50, "BatchSize")
+				jwant(t, out, arn, "FunctionArn")
+				jwant(t, out, *arn1, "EventSourceArn")
+				jwant(t, out, "TRIM_HORIZON", "StartingPosition")
+				jwant(t, out, "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:"+uuid1, "EventSourceMappingArn")
+			}, after: func(t *testing.T) { waitMapping(ctx, t, lc, uuid1, "Enabled") }},
+		{action: "CreateEventSourceMapping", args: fixed("--function-name", name, "--event-source-arn", *arn1,
+			"--starting-position", "LATEST"), err: "ResourceConflictException"},
+		{action: "CreateEventSourceMapping", args: fixed("--function-name", name, "--event-source-arn", *arn2,
+			"--starting-position", "LATEST", "--batch-size", "10001"), err: "InvalidParameterValueException"},
+		{action: "CreateEventSourceMapping", args: fixed("--function-name", arn, "--event-source-arn", *arn2,
+			"--starting-position", "LATEST", "--no-enabled"),
+			check: func(t *testing.T, out map[string]any) {
+				uuid2 = jstr(out, "UUID")
+				jwant(t, out, 100, "BatchSize")
+			}, after: func(t *testing.T) { waitMapping(ctx, t, lc, uuid2, "Disabled") }},
+		{action: "GetEventSourceMapping", args: func() []string { return []string{"--uuid", uuid1} },
+			check: func(t *testing.T, out map[string]any) {
+				jwant(t, out, "Enabled", "State")
+				jwant(t, out, 1, "ParallelizationFactor")
+			}},
+		{action: "GetEventSourceMapping", args: fixed("--uuid", "00000000-0000-4000-8000-000000000000"), err: "ResourceNotFoundException"},
+		{action: "UpdateEventSourceMapping", args: func() []string { return []string{"--uuid", uuid1, "--batch-size", "10"} },
+			check: func(t *testing.T, out map[string]any) {
+				jwant(t, out, 10, "BatchSize")
+				jwant(t, out, "Updating", "State")
+			}, after: func(t *testing.T) { waitMapping(ctx, t, lc, uuid1, "Enabled") }},
+		{action: "UpdateEventSourceMapping", args: func() []string { return []string{"--uuid", uuid1, "--batch-size", "10001"} },
+			err: "InvalidParameterValueException"},
+		// The CLI pages through all mappings one request at a time.
+		{action: "ListEventSourceMappings", args: fixed("--function-name", name, "--page-size", "1"),
+			check: func(t *testing.T, out map[string]any) {
+				var got []string
+				for i := range 3 {
+					if u := jstr(out, "EventSourceMappings", strconv.Itoa(i), "UUID"); u != "" {
+						got = append(got, u)
+					}
+				}
+				slices.Sort(got)
+				want := []string{uuid1, uuid2}
+				slices.Sort(want)
+				if !slices.Equal(got, want) {
+					t.Errorf("listed %q, want %q", got, want)
+				}
+			}},
+		{action: "ListEventSourceMappings", args: fixed("--event-source-arn", *arn2),
+			check: func(t *testing.T, out map[string]any) {
+				jwant(t, out, uuid2, "EventSourceMappings", "0", "UUID")
+				jwant(t, out, nil, "EventSourceMappings", "1")
+			}},
+		{action: "DeleteEventSourceMapping", args: func() []string { return []string{"--uuid", uuid1} },
+			check: func(t *testing.T, out map[string]any) { jwant(t, out, "Deleting", "State") },
+			after: func(t *testing.T) { waitMapping(ctx, t, lc, uuid1, "") }},
+		{action: "DeleteEventSourceMapping", args: func() []string { return []string{"--uuid", uuid2} },
+			after: func(t *testing.T) { waitMapping(ctx, t, lc, uuid2, "") }},
+		{action: "GetEventSourceMapping", args: func() []string { return []string{"--uuid", uuid1} }, err: "ResourceNotFoundException"},
+		{action: "DeleteEventSourceMapping", args: func() []string { return []string{"--uuid", uuid1} }, err: "ResourceNotFoundException"},
 		{action: "DeleteFunction", args: fn},
 		{action: "DeleteFunction", args: fn, err: "ResourceNotFoundException"},
 	}
 	cli.runTable(ctx, t, "lambda", steps, lambdaActions)
+}
+
+// waitMapping waits until the event source mapping uuid is in state (""
+// : gone, GetEventSourceMapping answering ResourceNotFoundException).
+func waitMapping(ctx context.Context, t *testing.T, lc *lambda.Client, uuid, state string) {
+	t.Helper()
+	for {
+		out, err := lc.GetEventSourceMapping(ctx, &lambda.GetEventSourceMappingInput{UUID: aws.String(uuid)})
+		switch {
+		case state == "" && errorAs[*lambdatypes.ResourceNotFoundException](err):
+			return
+		case err != nil:
+			t.Fatalf("get event source mapping %s: %v", uuid, err)
+		case aws.ToString(out.State) == state:
+			return
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("mapping %s: still %s, want %q: %v", uuid, aws.ToString(out.State), state, ctx.Err())
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
 }
 
 // TestSDKv3Lambda drives the Lambda API's function actions with

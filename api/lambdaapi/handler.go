@@ -288,6 +288,9 @@ func (h *Handler) guard(hr *http.Request, body []byte, rt route) (context.Contex
 	if ref, err := functions.ParseRef(name); err == nil && name != "" {
 		resources = []string{h.cfg.guard.ARN(SigningName, "function:"+ref.Name)}
 	}
+	if esm.IsMappingARN(name) { // tags of a mapping: authorized on its ARN
+		resources = []string{name}
+	}
 	return ctx, h.cfg.guard.Authorize(ctx, SigningName+":"+rt.action, resources...)
 }
 
@@ -419,15 +422,27 @@ func (h *Handler) tagResource(r *request) (int, any, error) {
 	if err := r.json(&in); err != nil {
 		return 0, nil, err
 	}
-	return http.StatusNoContent, nil, h.fns.TagResource(r.ctx, r.path("Resource"), in.Tags)
+	t, err := h.tagger(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, t.TagResource(r.ctx, r.path("Resource"), in.Tags)
 }
 
 func (h *Handler) untagResource(r *request) (int, any, error) {
-	return http.StatusNoContent, nil, h.fns.UntagResource(r.ctx, r.path("Resource"), r.http.URL.Query()["tagKeys"])
+	t, err := h.tagger(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	return http.StatusNoContent, nil, t.UntagResource(r.ctx, r.path("Resource"), r.http.URL.Query()["tagKeys"])
 }
 
 func (h *Handler) listTags(r *request) (int, any, error) {
-	tags, err := h.fns.ListTags(r.ctx, r.path("Resource"))
+	t, err := h.tagger(r)
+	if err != nil {
+		return 0, nil, err
+	}
+	tags, err := t.ListTags(r.ctx, r.path("Resource"))
 	return http.StatusOK, map[string]any{"Tags": tags}, err
 }
 

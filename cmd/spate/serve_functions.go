@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/spatehq/spate/api/lambdaapi"
+	"github.com/spatehq/spate/auth"
 	"github.com/spatehq/spate/firehose"
 	"github.com/spatehq/spate/firehose/s3store"
 	"github.com/spatehq/spate/functions"
@@ -28,6 +29,7 @@ import (
 type functionFlags struct {
 	concurrency int
 	asyncQueue  int
+	profile     string // --function-profile
 }
 
 func addFunctionFlags(f *pflag.FlagSet, c *functionFlags) {
@@ -36,6 +38,36 @@ func addFunctionFlags(f *pflag.FlagSet, c *functionFlags) {
 			"each is a local process, so the default suits a laptop")
 	f.IntVar(&c.asyncQueue, "function-async-queue", functions.DefaultAsyncQueue,
 		"how many asynchronous (Event) invocations may wait, in memory; more are throttled (TooManyRequestsException)")
+	f.StringVar(&c.profile, "function-profile", "",
+		"the profile of --credentials whose keys function instances get (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY) to call Spate back; "+
+			"its --policies rules apply to them. Default: the file's [default] profile if it has one, else no keys")
+}
+
+// functionProfile picks the profile of --credentials whose keys function
+// instances get: --function-profile, else [default] when the file has it
+// (a handler calling Spate back then works as the operator's own CLI
+// does), else none, and a handler's calls are refused unless its
+// Environment carries keys. ok is false when instances get no keys.
+func functionProfile(cfg serveConfig, logger *slog.Logger) (p auth.Profile, ok bool, err error) {
+	name, file := cfg.functions.profile, cfg.auth.credentials
+	switch {
+	case file == "" && name != "":
+		return p, false, fmt.Errorf("--function-profile %s needs --credentials FILE: the profile's keys are read from it", name)
+	case file == "":
+		return p, false, nil
+	case name != "":
+		if p, err = auth.ReadProfile(file, name); err != nil {
+			return p, false, fmt.Errorf("--function-profile: %w", err)
+		}
+	default:
+		if p, err = auth.ReadProfile(file, "default"); err != nil {
+			logger.Warn("functions get no keys: --credentials has no [default] profile and --function-profile is not given; "+
+				"a handler calling Spate's APIs (AWS_ENDPOINT_URL) is refused unless its Environment has keys", "credentials", file)
+			return auth.Profile{}, false, nil
+		}
+	}
+	logger.Info("function instances sign with a profile of --credentials", "profile", p.Name)
+	return p, true, nil
 }
 
 // functionParts are the functions' services, built before the servers:
@@ -72,8 +104,12 @@ func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*fu
 	if err := os.RemoveAll(runDir); err != nil {
 		return nil, fmt.Errorf("clear %s: %w", runDir, err)
 	}
+	prof, withKeys, err := functionProfile(cfg, logger)
+	if err != nil {
+		return nil, err
+	}
 	p := &functionParts{}
-	p.exec = runtime.New(runtime.WithLogger(logger), runtime.WithRegion(cfg.region),
+	opts := []runtime.Option{runtime.WithLogger(logger), runtime.WithRegion(cfg.region),
 		runtime.WithWorkDir(runDir),
 		runtime.WithUnreservedConcurrency(c.concurrency),
 		runtime.WithEndpointFunc(func() string {
@@ -81,7 +117,11 @@ func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*fu
 				return *u
 			}
 			return ""
-		}))
+		})}
+	if withKeys {
+		opts = append(opts, runtime.WithCredentials(prof.AccessKeyID, prof.SecretAccessKey, prof.SessionToken))
+	}
+	p.exec = runtime.New(opts...)
 	svc, err := functions.New(store, p.exec,
 		functions.WithRegion(cfg.region), functions.WithAccountID(cfg.accountID),
 		functions.WithCodeDir(filepath.Join(cfg.dataDir, "functions")),

@@ -1,37 +1,53 @@
 package main
 
 import (
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
-
-	"github.com/spatehq/spate/shard"
 )
 
-// TestFunctionsClearScratchAtStart: instance scratch directories a kill -9
-// left in DATA-DIR/functions-run are removed when the server starts, so
-// they cannot pile up across crashes.
-func TestFunctionsClearScratchAtStart(t *testing.T) {
-	cfg := testServeConfig(t)
-	left := filepath.Join(cfg.dataDir, "functions-run", "instance-123", "tmp", "big")
-	if err := os.MkdirAll(filepath.Dir(left), 0o700); err != nil {
-		t.Fatal(err)
+// TestFunctionProfile picks the keys function instances get under
+// --credentials: --function-profile, else [default], else none.
+func TestFunctionProfile(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, body string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(body), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return p
 	}
-	if err := os.WriteFile(left, []byte("left by a killed instance"), 0o600); err != nil {
-		t.Fatal(err)
+	withDefault := write("with", "[default]\naws_access_key_id = AKIDDEF\naws_secret_access_key = s1\n"+
+		"[fn]\naws_access_key_id = AKIDFN\naws_secret_access_key = s2\n")
+	noDefault := write("without", "[admin]\naws_access_key_id = AKIDADMIN\naws_secret_access_key = s3\n")
+	tests := []struct {
+		name, file, profile string
+		wantKey, wantErr    string
+	}{
+		{name: "no credentials"},
+		{name: "default profile", file: withDefault, wantKey: "AKIDDEF"},
+		{name: "named profile", file: withDefault, profile: "fn", wantKey: "AKIDFN"},
+		{name: "no default: no keys", file: noDefault},
+		{name: "named, missing", file: noDefault, profile: "fn", wantErr: "no profile [fn]"},
+		{name: "profile without credentials", profile: "fn", wantErr: "needs --credentials"},
 	}
-	store, err := shard.Open(filepath.Join(cfg.dataDir, "store"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
-	fn, err := newFunctions(store, cfg, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer fn.close()
-	if _, err := os.Stat(filepath.Join(cfg.dataDir, "functions-run", "instance-123")); !os.IsNotExist(err) {
-		t.Errorf("scratch directory of a killed instance still there after start: stat err %v", err)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var cfg serveConfig
+			cfg.auth.credentials, cfg.functions.profile = tc.file, tc.profile
+			p, ok, err := functionProfile(cfg, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err %v; want one saying %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || ok != (tc.wantKey != "") || p.AccessKeyID != tc.wantKey {
+				t.Fatalf("got %q ok %v err %v; want key %q", p.AccessKeyID, ok, err, tc.wantKey)
+			}
+		})
 	}
 }

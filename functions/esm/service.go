@@ -281,6 +281,9 @@ func (s *Service) Create(ctx context.Context, in CreateInput) (Mapping, error) {
 	if err := s.check(ctx, set); err != nil {
 		return Mapping{}, err
 	}
+	if err := functions.ValidateTags(in.Tags); err != nil {
+		return Mapping{}, err
+	}
 	uuid := newUUID()
 	m := Mapping{
 		UUID:                           uuid,

@@ -9,7 +9,7 @@ Usage: /usr/bin/python3 lambda_boto3.py ENDPOINT NAME_PREFIX
 import io
 import zipfile
 
-from spatecheck import Report, client, eq, expect_error, main
+from spatecheck import Report, client, eq, expect_error, main, wait_for
 
 ROLE = "arn:aws:iam::000000000000:role/spate-test"
 
@@ -91,10 +91,84 @@ def run(endpoint, prefix):
     expect_error("InvalidRequestContentException", c.invoke_async, FunctionName=name, InvokeArgs=b"not json")
     r.ok("InvokeAsync")
 
+    mappings(r, c, endpoint, prefix, name, arn)
+
     c.delete_function(FunctionName=name)
     r.ok("DeleteFunction")
     expect_error("ResourceNotFoundException", c.delete_function, FunctionName=name)
     r.finish()
+
+
+def stream(k, name):
+    """Creates a one-shard stream and returns its ARN once it is ACTIVE."""
+    k.create_stream(StreamName=name, ShardCount=1)
+    return wait_for(name + " ACTIVE", lambda: (lambda d: d["StreamARN"] if d["StreamStatus"] == "ACTIVE" else None)(
+        k.describe_stream_summary(StreamName=name)["StreamDescriptionSummary"]))
+
+
+def mapping_state(c, uuid, want):
+    """Waits until the mapping's State is want and returns the mapping."""
+    return wait_for("mapping " + want, lambda: (lambda m: m if m["State"] == want else None)(
+        c.get_event_source_mapping(UUID=uuid)))
+
+
+def mappings(r, c, endpoint, prefix, name, fn_arn):
+    """Drives the event source mapping actions (and their tags) over two
+    streams mapped to the function name."""
+    k = client("kinesis", endpoint)
+    src1, src2 = stream(k, prefix[:40] + "-src1"), stream(k, prefix[:40] + "-src2")
+    m = c.create_event_source_mapping(EventSourceArn=src1, FunctionName=name, StartingPosition="TRIM_HORIZON",
+                                      BatchSize=50)
+    r.ok("CreateEventSourceMapping")
+    uuid = m["UUID"]
+    eq("State", m["State"], "Creating")
+    eq("BatchSize", m["BatchSize"], 50)
+    eq("FunctionArn", m["FunctionArn"], fn_arn)
+    eq("EventSourceArn", m["EventSourceArn"], src1)
+    eq("StartingPosition", m["StartingPosition"], "TRIM_HORIZON")
+    expect_error("ResourceConflictException", c.create_event_source_mapping, EventSourceArn=src1,
+                 FunctionName=name, StartingPosition="LATEST")
+    expect_error("InvalidParameterValueException", c.create_event_source_mapping, EventSourceArn=src2,
+                 FunctionName=name, StartingPosition="LATEST", BatchSize=10001)
+    m2 = c.create_event_source_mapping(EventSourceArn=src2, FunctionName=fn_arn, StartingPosition="LATEST",
+                                       Enabled=False)
+    eq("BatchSize default", m2["BatchSize"], 100)
+
+    got = mapping_state(c, uuid, "Enabled")
+    r.ok("GetEventSourceMapping")
+    eq("UUID", got["UUID"], uuid)
+    eq("ParallelizationFactor", got["ParallelizationFactor"], 1)
+    eq("disabled", mapping_state(c, m2["UUID"], "Disabled")["UUID"], m2["UUID"])
+    expect_error("ResourceNotFoundException", c.get_event_source_mapping, UUID="00000000-0000-4000-8000-000000000000")
+
+    u = c.update_event_source_mapping(UUID=uuid, BatchSize=10)
+    r.ok("UpdateEventSourceMapping")
+    eq("BatchSize", u["BatchSize"], 10)
+    eq("State", u["State"], "Updating")
+    eq("BatchSize after update", mapping_state(c, uuid, "Enabled")["BatchSize"], 10)
+    expect_error("InvalidParameterValueException", c.update_event_source_mapping, UUID=uuid, BatchSize=10001)
+
+    pages = list(c.get_paginator("list_event_source_mappings").paginate(FunctionName=name,
+                                                                        PaginationConfig={"PageSize": 1}))
+    eq("pages", len([p for p in pages if p["EventSourceMappings"]]), 2)
+    eq("listed", sorted(x["UUID"] for p in pages for x in p["EventSourceMappings"]), sorted([uuid, m2["UUID"]]))
+    by_source = c.list_event_source_mappings(EventSourceArn=src2)["EventSourceMappings"]
+    eq("listed by source", [x["UUID"] for x in by_source], [m2["UUID"]])
+    r.ok("ListEventSourceMappings")
+
+    for x in (m, m2):
+        eq("State", c.delete_event_source_mapping(UUID=x["UUID"])["State"], "Deleting")
+        wait_for("mapping gone", lambda: gone(c, x["UUID"]))
+    r.ok("DeleteEventSourceMapping")
+    expect_error("ResourceNotFoundException", c.delete_event_source_mapping, UUID=uuid)
+
+
+def gone(c, uuid):
+    try:
+        c.get_event_source_mapping(UUID=uuid)
+    except c.exceptions.ResourceNotFoundException:
+        return True
+    return False
 
 
 if __name__ == "__main__":

@@ -7,8 +7,9 @@
 "use strict";
 
 const zlib = require("node:zlib");
-const { LambdaClient } = require("@aws-sdk/client-lambda");
-const { Report, assert, clientConfig, main } = require("./check.cjs");
+const { LambdaClient, paginateListEventSourceMappings } = require("@aws-sdk/client-lambda");
+const { KinesisClient, CreateStreamCommand, DescribeStreamSummaryCommand } = require("@aws-sdk/client-kinesis");
+const { Report, assert, clientConfig, main, waitFor } = require("./check.cjs");
 
 const ROLE = "arn:aws:iam::000000000000:role/spate-test";
 
@@ -91,6 +92,8 @@ async function run(endpoint, prefix) {
   await r.fails("InvalidRequestContentException", "InvokeAsync", { FunctionName: name, InvokeArgs: Buffer.from("not json") });
   r.actions.InvokeAsync = "ok";
 
+  await mappings(r, endpoint, prefix, name, arn);
+
   await r.send("DeleteFunction", { FunctionName: name });
   await r.fails("ResourceNotFoundException", "DeleteFunction", { FunctionName: name });
 
@@ -101,6 +104,98 @@ async function run(endpoint, prefix) {
     }
   }
   r.finish();
+}
+
+// stream creates a one-shard stream and returns its ARN once it is ACTIVE.
+async function stream(k, name) {
+  await k.send(new CreateStreamCommand({ StreamName: name, ShardCount: 1 }));
+  return waitFor(name + " ACTIVE", async () => {
+    const d = (await k.send(new DescribeStreamSummaryCommand({ StreamName: name }))).StreamDescriptionSummary;
+    return d.StreamStatus === "ACTIVE" && d.StreamARN;
+  });
+}
+
+// mappingState waits until the mapping's State is want and returns it.
+async function mappingState(r, uuid, want) {
+  return waitFor("mapping " + want, async () => {
+    const m = await r.send("GetEventSourceMapping", { UUID: uuid });
+    return m.State === want && m;
+  });
+}
+
+// mappings drives the event source mapping actions (and their tags) over
+// two streams mapped to the function name.
+async function mappings(r, endpoint, prefix, name, fnArn) {
+  const k = new KinesisClient(clientConfig(endpoint));
+  const src1 = await stream(k, prefix.slice(0, 40) + "-src1");
+  const src2 = await stream(k, prefix.slice(0, 40) + "-src2");
+  k.destroy();
+  const m = await r.send("CreateEventSourceMapping", {
+    EventSourceArn: src1, FunctionName: name, StartingPosition: "TRIM_HORIZON", BatchSize: 50,
+    Tags: { team: "streams" },
+  });
+  const uuid = m.UUID;
+  assert.equal(m.State, "Creating");
+  assert.equal(m.BatchSize, 50);
+  assert.equal(m.FunctionArn, fnArn);
+  assert.equal(m.EventSourceArn, src1);
+  assert.equal(m.StartingPosition, "TRIM_HORIZON");
+  assert.equal(m.EventSourceMappingArn, "arn:aws:lambda:us-east-1:000000000000:event-source-mapping:" + uuid);
+  const tagsOf = async () => (await r.send("ListTags", { Resource: m.EventSourceMappingArn })).Tags;
+  assert.deepEqual(await tagsOf(), { team: "streams" });
+  await r.send("TagResource", { Resource: m.EventSourceMappingArn, Tags: { env: "dev" } });
+  await r.send("UntagResource", { Resource: m.EventSourceMappingArn, TagKeys: ["team"] });
+  assert.deepEqual(await tagsOf(), { env: "dev" });
+  await r.fails("ResourceConflictException", "CreateEventSourceMapping", {
+    EventSourceArn: src1, FunctionName: name, StartingPosition: "LATEST",
+  });
+  await r.fails("InvalidParameterValueException", "CreateEventSourceMapping", {
+    EventSourceArn: src2, FunctionName: name, StartingPosition: "LATEST", BatchSize: 0,
+  });
+  const m2 = await r.send("CreateEventSourceMapping", {
+    EventSourceArn: src2, FunctionName: fnArn, StartingPosition: "LATEST", Enabled: false,
+  });
+  assert.equal(m2.BatchSize, 100);
+
+  const got = await mappingState(r, uuid, "Enabled");
+  assert.equal(got.UUID, uuid);
+  assert.equal(got.ParallelizationFactor, 1);
+  await mappingState(r, m2.UUID, "Disabled");
+  await r.fails("ResourceNotFoundException", "GetEventSourceMapping", { UUID: "00000000-0000-4000-8000-000000000000" });
+
+  const u = await r.send("UpdateEventSourceMapping", { UUID: uuid, BatchSize: 10 });
+  assert.equal(u.BatchSize, 10);
+  assert.equal(u.State, "Updating");
+  assert.equal((await mappingState(r, uuid, "Enabled")).BatchSize, 10);
+  await r.fails("InvalidParameterValueException", "UpdateEventSourceMapping", { UUID: uuid, BatchSize: 10001 });
+
+  const listed = [];
+  let pages = 0;
+  for await (const page of paginateListEventSourceMappings({ client: r.client, pageSize: 1 }, { FunctionName: name })) {
+    if (page.EventSourceMappings.length > 0) pages++;
+    listed.push(...page.EventSourceMappings.map((x) => x.UUID));
+  }
+  r.actions.ListEventSourceMappings = "ok";
+  assert.equal(pages, 2);
+  assert.deepEqual(listed.sort(), [uuid, m2.UUID].sort());
+  const bySource = await r.send("ListEventSourceMappings", { EventSourceArn: src2 });
+  assert.deepEqual(bySource.EventSourceMappings.map((x) => x.UUID), [m2.UUID]);
+
+  for (const x of [m, m2]) {
+    assert.equal((await r.send("DeleteEventSourceMapping", { UUID: x.UUID })).State, "Deleting");
+    await waitFor("mapping gone", async () => {
+      try {
+        await r.client.send(new r.mod.GetEventSourceMappingCommand({ UUID: x.UUID }));
+        return false;
+      } catch (e) {
+        if (e instanceof r.mod.ResourceNotFoundException) return true;
+        throw e;
+      }
+    });
+  }
+  await r.fails("ResourceNotFoundException", "GetEventSourceMapping", { UUID: uuid });
+  await r.fails("ResourceNotFoundException", "DeleteEventSourceMapping", { UUID: uuid });
+  await r.fails("ResourceNotFoundException", "ListTags", { Resource: m.EventSourceMappingArn });
 }
 
 main(run);
