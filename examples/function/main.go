@@ -15,6 +15,9 @@
 //	REPORT_ITEM_FAILURES  "1": report the poison record in batchItemFailures
 //	                      (for a mapping with ReportBatchItemFailures) instead
 //	                      of failing the whole batch
+//	DELAY                 a Go duration each invocation waits after writing,
+//	                      before it returns: a slow handler, so that an
+//	                      instance can be killed in the middle of a batch
 //
 // Without REPORT_ITEM_FAILURES a batch holding the poison fails whole and
 // writes nothing (the retry writes it again); with it, the records before
@@ -34,6 +37,7 @@ import (
 	"fmt"
 	"os"
 	"strconv"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda"
@@ -59,11 +63,17 @@ type handler struct {
 	reportItems  bool
 	outputStream string
 	outputFile   string
+	delay        time.Duration
 	kinesis      *kinesis.Client
 }
 
-func newHandler() *handler {
+func newHandler() (*handler, error) {
+	delay, err := parseDelay(os.Getenv("DELAY"))
+	if err != nil {
+		return nil, err
+	}
 	h := &handler{
+		delay:        delay,
 		poison:       os.Getenv("POISON"),
 		reportItems:  os.Getenv("REPORT_ITEM_FAILURES") == "1",
 		outputStream: os.Getenv("OUTPUT_STREAM"),
@@ -83,7 +93,18 @@ func newHandler() *handler {
 		}
 		h.kinesis = kinesis.New(opts)
 	}
-	return h
+	return h, nil
+}
+
+func parseDelay(s string) (time.Duration, error) {
+	if s == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return 0, fmt.Errorf("DELAY: %w", err)
+	}
+	return d, nil
 }
 
 func envOr(k, def string) string {
@@ -121,6 +142,13 @@ func (h *handler) batch(ctx context.Context, e events.KinesisEvent) (events.Kine
 		return events.KinesisEventResponse{}, err
 	}
 	fmt.Printf("processed %d of %d records\n", len(good), len(e.Records))
+	if h.delay > 0 {
+		select {
+		case <-time.After(h.delay):
+		case <-ctx.Done():
+			return events.KinesisEventResponse{}, ctx.Err()
+		}
+	}
 	return resp, nil
 }
 
@@ -205,5 +233,12 @@ func (h *handler) putRecords(ctx context.Context, records []events.KinesisEventR
 }
 
 func main() {
-	lambda.Start(newHandler().handle)
+	h, err := newHandler()
+	if err != nil {
+		// Before lambda.Start this fails the instance's init, which
+		// Lambda (and Spate) report as the invocation's error.
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	lambda.Start(h.handle)
 }
