@@ -18,7 +18,7 @@ import (
 // stream outside w-* is refused and the invocation fails.
 func TestFunctionProfileKeys(t *testing.T) {
 	t.Parallel()
-	zip := exampleFunctionZip(t)
+	zip := exampleZip(t, "function")
 	s := startAuthServerWith(t, authCredentials, authPolicies, withArgs("--function-profile", "writer"))
 	ctx := testCtx(t)
 	admin := &kin{srv: s.server, c: s.kinesisAs(t, "AKIDADMIN", "admin-secret")}

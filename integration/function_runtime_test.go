@@ -7,9 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -20,27 +17,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
-
-// exampleFunctionZip builds examples/function (an aws-lambda-go Kinesis
-// handler) as AWS's docs say, and zips it as bootstrap.
-func exampleFunctionZip(t *testing.T) []byte {
-	t.Helper()
-	root, err := moduleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(t.TempDir(), "bootstrap")
-	build := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./examples/function")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./examples/function: %v\n%s", err, out)
-	}
-	code, err := os.ReadFile(bin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return bootstrapZip(t, code, nil)
-}
 
 // bootstrapZip is a function zip: bootstrap (executable) and files.
 func bootstrapZip(t *testing.T, bootstrap []byte, files map[string]string) []byte {
@@ -117,7 +93,7 @@ func TestFunctionRuntime(t *testing.T) {
 	}
 	if _, err := c.CreateFunction(ctx, &lambda.CreateFunctionInput{
 		FunctionName: aws.String("copier"), Runtime: types.RuntimeProvidedal2023, Role: aws.String(lambdaRole),
-		Handler: aws.String("bootstrap"), Code: &types.FunctionCode{ZipFile: exampleFunctionZip(t)},
+		Handler: aws.String("bootstrap"), Code: &types.FunctionCode{ZipFile: exampleZip(t, "function")},
 		Environment: &types.Environment{Variables: map[string]string{"OUTPUT_STREAM": out, "POISON": "bad"}},
 		Timeout:     aws.Int32(30),
 	}); err != nil {

@@ -57,12 +57,22 @@ func buildHandler(t *testing.T, example string) string {
 	if testing.Short() {
 		t.Skip("integration test; skipped with -short")
 	}
+	path := filepath.Join(t.TempDir(), "function.zip")
+	if err := os.WriteFile(path, exampleZip(t, example), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// exampleZip builds examples/<example> as buildHandler does and returns
+// the zip's bytes.
+func exampleZip(t *testing.T, example string) []byte {
+	t.Helper()
 	root, err := moduleRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	bin := filepath.Join(dir, "bootstrap")
+	bin := filepath.Join(t.TempDir(), "bootstrap")
 	cmd := exec.Command("go", "build", "-tags", "lambda.norpc", "-o", bin, "./examples/"+example)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "GOOS=linux", "CGO_ENABLED=0")
@@ -73,11 +83,7 @@ func buildHandler(t *testing.T, example string) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(dir, "function.zip")
-	if err := os.WriteFile(path, bootstrapZip(t, code, nil), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return bootstrapZip(t, code, nil)
 }
 
 // createFunction creates a provided.al2023 function from zipPath with the
