@@ -142,7 +142,7 @@ func (a *api) next(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.deadline = a.now().Add(c.timeout)
-	a.cur, a.last, a.claimed = c, c, false
+	a.cur, a.claimed = c, false // hand (or newInstance) already set a.last = c
 	a.mu.Unlock()
 	close(c.delivered)
 
