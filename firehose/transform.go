@@ -15,6 +15,7 @@ import (
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/ctxsleep"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // The Lambda processor ("Amazon Data Firehose data transformation",
@@ -142,12 +143,7 @@ func intParam(v string, lo, hi int) (int, error) {
 }
 
 // truncateValue keeps error messages short whatever a client sent.
-func truncateValue(v string) string {
-	if len(v) > 100 {
-		return v[:100] + "..."
-	}
-	return v
-}
+func truncateValue(v string) string { return trunc.String(v, 100) }
 
 // checkFunction answers InvalidArgumentException unless the function of
 // the Lambda processor lp exists; where names the processor. The

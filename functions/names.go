@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // maxNameLen is the longest function name; the model's 140 (or 256)
@@ -76,12 +77,7 @@ func parseRef(ref string) (r Ref, region, account string, err error) {
 }
 
 // clip shortens a caller's string for an error message.
-func clip(s string) string {
-	if len(s) > 80 {
-		return s[:80] + "..."
-	}
-	return s
-}
+func clip(s string) string { return trunc.String(s, 80) }
 
 // validateName checks a new function's name, which must be a bare name or
 // an unqualified ARN of this server's region and account.

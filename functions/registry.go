@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"errors"
-	"maps"
 	"os"
 	"path/filepath"
 	"sort"
@@ -52,7 +51,7 @@ func (s *Service) CreateFunction(ctx context.Context, in CreateInput) (FunctionC
 	if err := validateConfig(rec); err != nil {
 		return FunctionConfiguration{}, err
 	}
-	if err := validateTags(in.Tags); err != nil {
+	if err := ValidateTags(in.Tags); err != nil {
 		return FunctionConfiguration{}, err
 	}
 	if in.Code == nil {
@@ -337,13 +336,8 @@ func (s *Service) TagResource(ctx context.Context, resource string, tags map[str
 		return err
 	}
 	_, err = s.change(ctx, name, func(rec *record) error {
-		merged := maps.Clone(rec.Tags)
-		if merged == nil {
-			merged = map[string]string{}
-		}
-		maps.Copy(merged, tags)
-		rec.Tags = merged
-		return validateTags(merged)
+		rec.Tags = MergeTags(rec.Tags, tags)
+		return ValidateTags(rec.Tags)
 	})
 	return err
 }
@@ -358,13 +352,7 @@ func (s *Service) UntagResource(ctx context.Context, resource string, keys []str
 		return err
 	}
 	_, err = s.change(ctx, name, func(rec *record) error {
-		rec.Tags = maps.Clone(rec.Tags)
-		for _, k := range keys {
-			delete(rec.Tags, k)
-		}
-		if len(rec.Tags) == 0 {
-			rec.Tags = nil
-		}
+		rec.Tags = RemoveTags(rec.Tags, keys)
 		return nil
 	})
 	return err

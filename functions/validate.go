@@ -120,9 +120,10 @@ func validateEndpoint(endpoint string) error {
 	return nil
 }
 
-// validateTags checks tags as Lambda does: at most 50, keys 1–128
-// characters, values at most 256.
-func validateTags(tags map[string]string) error {
+// ValidateTags checks a resource's tags as Lambda does: at most 50, keys
+// of 1 to 128 characters not starting with aws:, values of at most 256.
+// Event source mappings' tags follow the functions' rules.
+func ValidateTags(tags map[string]string) error {
 	if len(tags) > maxTags {
 		return apierr.New(apierr.InvalidParameterValue, "a resource has %d tags; it may have at most %d", len(tags), maxTags)
 	}
@@ -136,11 +137,6 @@ func validateTags(tags map[string]string) error {
 	}
 	return nil
 }
-
-// ValidateTags checks a resource's tags as Lambda does: at most 50, keys
-// of 1 to 128 characters not starting with aws:, values of at most 256.
-// Event source mappings' tags follow the functions' rules.
-func ValidateTags(tags map[string]string) error { return validateTags(tags) }
 
 // architecture checks Architectures (at most one of x86_64, arm64) and
 // returns the one to keep. The code runs on the server's own processor

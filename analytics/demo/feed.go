@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	"github.com/spatehq/spate/shard"
 )
 
@@ -24,16 +25,7 @@ type clock struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
-var wallClock = clock{now: time.Now, sleep: func(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}}
+var wallClock = clock{now: time.Now, sleep: ctxsleep.Sleep}
 
 // Feed generates rate records per second with g and passes them to send,
 // in batches of at most MaxBatch, until ctx ends; then it returns nil. It

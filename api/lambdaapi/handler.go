@@ -21,6 +21,7 @@ import (
 	"github.com/spatehq/spate/auth"
 	"github.com/spatehq/spate/functions"
 	"github.com/spatehq/spate/functions/esm"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // Functions is what the face calls; *functions.Service implements it.
@@ -295,12 +296,7 @@ func (h *Handler) guard(hr *http.Request, body []byte, rt route) (context.Contex
 }
 
 // clip shortens a caller's string for an error message.
-func clip(s string) string {
-	if len(s) > 100 {
-		return s[:100] + "..."
-	}
-	return s
-}
+func clip(s string) string { return trunc.String(s, 100) }
 
 // The function actions.
 

@@ -11,6 +11,7 @@ import (
 	"github.com/spatehq/spate/analytics/demo"
 	"github.com/spatehq/spate/api/grpcapi"
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 )
 
@@ -126,7 +127,7 @@ func ensureStream(ctx context.Context, c *apiConn, stream string, shards int) er
 		case spatev1.StreamStatus_STREAM_STATUS_DELETING:
 			return fmt.Errorf("stream %s is being deleted; try again when it is gone", stream)
 		}
-		if err := sleepContext(ctx, 100*time.Millisecond); err != nil {
+		if err := ctxsleep.Sleep(ctx, 100*time.Millisecond); err != nil {
 			return err
 		}
 	}

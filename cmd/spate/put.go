@@ -16,6 +16,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/ctxsleep"
 	spatev1 "github.com/spatehq/spate/proto/spate/v1"
 	"github.com/spatehq/spate/shard"
 )
@@ -134,19 +135,8 @@ func newLinePutter(command, addr string, sink recordSink, stderr io.Writer, prog
 		backoff: func(attempt int) time.Duration {
 			return min(100*time.Millisecond<<(attempt-1), 3*time.Second)
 		},
-		sleep: sleepContext,
+		sleep: ctxsleep.Sleep,
 		now:   time.Now,
-	}
-}
-
-func sleepContext(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
 	}
 }
 

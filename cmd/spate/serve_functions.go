@@ -154,7 +154,7 @@ func (p *functionParts) startMappings(ctx context.Context, store *shard.Store, f
 	if cfg.s3.Endpoint != "" {
 		s3c, err := s3store.New(cfg.s3)
 		if err != nil {
-			return fmt.Errorf("event source mappings: S3 client: %w", err)
+			return fmt.Errorf("S3 client: %w", err)
 		}
 		destOpts = append(destOpts, destination.WithS3(s3c))
 	}

@@ -4,6 +4,8 @@ import (
 	"context"
 	"net/http"
 	"time"
+
+	"github.com/spatehq/spate/internal/ctxsleep"
 )
 
 // The defaults of a Client, in one place.
@@ -35,7 +37,7 @@ type config struct {
 func defaultConfig() config {
 	return config{
 		httpClient:     http.DefaultClient,
-		sleep:          sleepCtx,
+		sleep:          ctxsleep.Sleep,
 		now:            time.Now,
 		initialBackoff: DefaultInitialBackoff,
 		maxBackoff:     DefaultMaxBackoff,
@@ -114,16 +116,5 @@ func WithMaxBulkBytes(n int) Option {
 		if n > 0 {
 			c.maxBulkBytes = n
 		}
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }

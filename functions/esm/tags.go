@@ -2,7 +2,6 @@ package esm
 
 import (
 	"context"
-	"maps"
 	"strings"
 
 	"github.com/spatehq/spate/apierr"
@@ -47,12 +46,7 @@ func (s *Service) TagResource(ctx context.Context, arn string, tags map[string]s
 		return invalid("Tags is required: give at least one tag")
 	}
 	return s.changeTags(ctx, arn, func(cur map[string]string) map[string]string {
-		merged := maps.Clone(cur)
-		if merged == nil {
-			merged = map[string]string{}
-		}
-		maps.Copy(merged, tags)
-		return merged
+		return functions.MergeTags(cur, tags)
 	})
 }
 
@@ -62,11 +56,7 @@ func (s *Service) UntagResource(ctx context.Context, arn string, keys []string) 
 		return invalid("TagKeys is required: give at least one key")
 	}
 	return s.changeTags(ctx, arn, func(cur map[string]string) map[string]string {
-		left := maps.Clone(cur)
-		for _, k := range keys {
-			delete(left, k)
-		}
-		return left
+		return functions.RemoveTags(cur, keys)
 	})
 }
 

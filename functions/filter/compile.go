@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // Limits on one pattern. MaxPatternLength is the Lambda model's length
@@ -458,17 +459,7 @@ func where(path string) string {
 	return "at " + clip(path)
 }
 
-func clip(s string) string {
-	const max = 120
-	if len(s) <= max {
-		return s
-	}
-	cut := max
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
-}
+func clip(s string) string { return trunc.String(s, 120) }
 
 func kind(v any) string {
 	switch v.(type) {

@@ -1,0 +1,15 @@
+package trunc
+
+import "unicode/utf8"
+
+// String returns s cut to at most n bytes, on a rune boundary, with "..."
+// marking the cut; s itself when it is no longer than n.
+func String(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "..."
+}
