@@ -38,12 +38,18 @@ type cborRecordsReply struct {
 	MillisBehindLatest int64
 }
 
+// maxReplyPrealloc bounds the buffer a reply's Content-Length sizes ahead:
+// GetRecords replies are at most 10 MiB of data, base64-free in CBOR.
+const maxReplyPrealloc = 16 << 20
+
 // read reads a reply body of size bytes (-1: unknown) from r into the
 // reply's buffer and decodes it.
 func (d *cborRecordsReply) read(r io.Reader, size int64) error {
 	d.body = d.body[:0]
+	// size is the server's word, trusted only so far: a buffer sized past
+	// maxReplyPrealloc grows as the bytes arrive.
 	if size > 0 && int64(cap(d.body)) <= size {
-		d.body = make([]byte, 0, size+1) // +1: room to read the EOF
+		d.body = make([]byte, 0, min(size, maxReplyPrealloc)+1) // +1: room to read the EOF
 	}
 	for {
 		if len(d.body) == cap(d.body) {

@@ -1,6 +1,7 @@
 package drivers
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
@@ -143,4 +144,25 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestCBORRecordsReplyReadTrustsNoLength: the reply's Content-Length comes
+// from the wire; a false one, however large, sizes no buffer beyond what is
+// read (it made a slice of its size, and panicked for one past memory).
+func TestCBORRecordsReplyReadTrustsNoLength(t *testing.T) {
+	body := awsproto.AppendCBORMap(nil, 1)
+	body = awsproto.AppendCBORText(body, "MillisBehindLatest")
+	body = awsproto.AppendCBORInt(body, 7)
+	for _, size := range []int64{-1, 0, 3, int64(len(body)), 1 << 40, 1<<63 - 1} {
+		var d cborRecordsReply
+		if err := d.read(bytes.NewReader(body), size); err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if d.MillisBehindLatest != 7 {
+			t.Errorf("size %d: behind %d, want 7", size, d.MillisBehindLatest)
+		}
+		if c := cap(d.body); c > maxReplyPrealloc+1 {
+			t.Errorf("size %d: a buffer of %d bytes for a body of %d", size, c, len(body))
+		}
+	}
 }
