@@ -74,7 +74,7 @@ func (d *cborRecordsReply) decode() error {
 		return nil
 	}
 	var out cborGetRecordsOut
-	if err := cbor.Unmarshal(d.body, &out); err != nil {
+	if err := replyDecMode.Unmarshal(d.body, &out); err != nil {
 		return err
 	}
 	d.Records = d.Records[:0]
@@ -87,6 +87,17 @@ func (d *cborRecordsReply) decode() error {
 	d.NextShardIterator, d.MillisBehindLatest = out.NextShardIterator, out.MillisBehindLatest
 	return nil
 }
+
+// replyDecMode decodes a reply by its members' exact names, as the AWS
+// SDKs and the fast path do; fxamacker/cbor's default also takes a member
+// that differs in case ("ReCords" for Records). An immutable setting.
+var replyDecMode = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{FieldNameMatching: cbor.FieldNameMatchingCaseSensitive}.DecMode()
+	if err != nil {
+		panic(err) // constant options
+	}
+	return dm
+}()
 
 var errCBORUnexpected = errors.New("cbor: not what the fast path decodes")
 

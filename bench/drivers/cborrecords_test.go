@@ -106,7 +106,7 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want cborGetRecordsOut
-			if err := cbor.Unmarshal(tc.body, &want); err != nil {
+			if err := replyDecMode.Unmarshal(tc.body, &want); err != nil {
 				t.Fatal(err)
 			}
 			got := cborRecordsReply{body: tc.body}
@@ -118,21 +118,7 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 			if err := got.decode(); err != nil {
 				t.Fatal(err)
 			}
-			if len(got.Records) != len(want.Records) {
-				t.Fatalf("%d records, want %d", len(got.Records), len(want.Records))
-			}
-			for i, w := range want.Records {
-				g := got.Records[i]
-				if string(g.SequenceNumber) != w.SequenceNumber || string(g.PartitionKey) != w.PartitionKey ||
-					string(g.Data) != string(w.Data) || string(g.EncryptionType) != w.EncryptionType ||
-					g.ArrivalMs != time.Time(w.ApproximateArrivalTimestamp).UnixMilli() {
-					t.Errorf("record %d = %+v, want %+v", i, g, w)
-				}
-			}
-			if !reflect.DeepEqual(got.NextShardIterator, want.NextShardIterator) || got.MillisBehindLatest != want.MillisBehindLatest {
-				t.Errorf("iterator %v, behind %d; want %v, %d", got.NextShardIterator, got.MillisBehindLatest,
-					want.NextShardIterator, want.MillisBehindLatest)
-			}
+			checkSameReply(t, &got, &want)
 		})
 	}
 	t.Run("malformed", func(t *testing.T) {
@@ -144,6 +130,26 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkSameReply fails t unless got holds what the reference decoded.
+func checkSameReply(t testing.TB, got *cborRecordsReply, want *cborGetRecordsOut) {
+	t.Helper()
+	if len(got.Records) != len(want.Records) {
+		t.Fatalf("%d records, want %d", len(got.Records), len(want.Records))
+	}
+	for i, w := range want.Records {
+		g := got.Records[i]
+		if string(g.SequenceNumber) != w.SequenceNumber || string(g.PartitionKey) != w.PartitionKey ||
+			string(g.Data) != string(w.Data) || string(g.EncryptionType) != w.EncryptionType ||
+			g.ArrivalMs != time.Time(w.ApproximateArrivalTimestamp).UnixMilli() {
+			t.Errorf("record %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if !reflect.DeepEqual(got.NextShardIterator, want.NextShardIterator) || got.MillisBehindLatest != want.MillisBehindLatest {
+		t.Errorf("iterator %v, behind %d; want %v, %d", got.NextShardIterator, got.MillisBehindLatest,
+			want.NextShardIterator, want.MillisBehindLatest)
+	}
 }
 
 // TestCBORRecordsReplyReadTrustsNoLength: the reply's Content-Length comes
