@@ -81,7 +81,7 @@ func (d *cborRecordsReply) decode() error {
 	for _, r := range out.Records {
 		d.Records = append(d.Records, cborRecordView{
 			SequenceNumber: []byte(r.SequenceNumber), PartitionKey: []byte(r.PartitionKey), Data: r.Data,
-			EncryptionType: []byte(r.EncryptionType), ArrivalMs: time.Time(r.ApproximateArrivalTimestamp).UnixMilli(),
+			EncryptionType: []byte(r.EncryptionType), ArrivalMs: r.ApproximateArrivalTimestamp.unixMilli(),
 		})
 	}
 	d.NextShardIterator, d.MillisBehindLatest = out.NextShardIterator, out.MillisBehindLatest
@@ -98,6 +98,15 @@ var replyDecMode = func() cbor.DecMode {
 	}
 	return dm
 }()
+
+// unixMilli is t in milliseconds since the epoch; 0 for a record without
+// one, as the fast path leaves it.
+func (t cborTime) unixMilli() int64 {
+	if time.Time(t).IsZero() {
+		return 0
+	}
+	return time.Time(t).UnixMilli()
+}
 
 var errCBORUnexpected = errors.New("cbor: not what the fast path decodes")
 
