@@ -38,12 +38,18 @@ type cborRecordsReply struct {
 	MillisBehindLatest int64
 }
 
+// maxReplyPrealloc bounds the buffer a reply's Content-Length sizes ahead:
+// GetRecords replies are at most 10 MiB of data, base64-free in CBOR.
+const maxReplyPrealloc = 16 << 20
+
 // read reads a reply body of size bytes (-1: unknown) from r into the
 // reply's buffer and decodes it.
 func (d *cborRecordsReply) read(r io.Reader, size int64) error {
 	d.body = d.body[:0]
+	// size is the server's word, trusted only so far: a buffer sized past
+	// maxReplyPrealloc grows as the bytes arrive.
 	if size > 0 && int64(cap(d.body)) <= size {
-		d.body = make([]byte, 0, size+1) // +1: room to read the EOF
+		d.body = make([]byte, 0, min(size, maxReplyPrealloc)+1) // +1: room to read the EOF
 	}
 	for {
 		if len(d.body) == cap(d.body) {
@@ -68,18 +74,38 @@ func (d *cborRecordsReply) decode() error {
 		return nil
 	}
 	var out cborGetRecordsOut
-	if err := cbor.Unmarshal(d.body, &out); err != nil {
+	if err := replyDecMode.Unmarshal(d.body, &out); err != nil {
 		return err
 	}
 	d.Records = d.Records[:0]
 	for _, r := range out.Records {
 		d.Records = append(d.Records, cborRecordView{
 			SequenceNumber: []byte(r.SequenceNumber), PartitionKey: []byte(r.PartitionKey), Data: r.Data,
-			EncryptionType: []byte(r.EncryptionType), ArrivalMs: time.Time(r.ApproximateArrivalTimestamp).UnixMilli(),
+			EncryptionType: []byte(r.EncryptionType), ArrivalMs: r.ApproximateArrivalTimestamp.unixMilli(),
 		})
 	}
 	d.NextShardIterator, d.MillisBehindLatest = out.NextShardIterator, out.MillisBehindLatest
 	return nil
+}
+
+// replyDecMode decodes a reply by its members' exact names, as the AWS
+// SDKs and the fast path do; fxamacker/cbor's default also takes a member
+// that differs in case ("ReCords" for Records). An immutable setting.
+var replyDecMode = func() cbor.DecMode {
+	dm, err := cbor.DecOptions{FieldNameMatching: cbor.FieldNameMatchingCaseSensitive}.DecMode()
+	if err != nil {
+		panic(err) // constant options
+	}
+	return dm
+}()
+
+// unixMilli is t in milliseconds since the epoch; 0 for a record without
+// one, as the fast path leaves it.
+func (t cborTime) unixMilli() int64 {
+	if time.Time(t).IsZero() {
+		return 0
+	}
+	return time.Time(t).UnixMilli()
 }
 
 var errCBORUnexpected = errors.New("cbor: not what the fast path decodes")

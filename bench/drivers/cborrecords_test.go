@@ -1,6 +1,7 @@
 package drivers
 
 import (
+	"bytes"
 	"reflect"
 	"testing"
 	"time"
@@ -105,7 +106,7 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var want cborGetRecordsOut
-			if err := cbor.Unmarshal(tc.body, &want); err != nil {
+			if err := replyDecMode.Unmarshal(tc.body, &want); err != nil {
 				t.Fatal(err)
 			}
 			got := cborRecordsReply{body: tc.body}
@@ -117,21 +118,7 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 			if err := got.decode(); err != nil {
 				t.Fatal(err)
 			}
-			if len(got.Records) != len(want.Records) {
-				t.Fatalf("%d records, want %d", len(got.Records), len(want.Records))
-			}
-			for i, w := range want.Records {
-				g := got.Records[i]
-				if string(g.SequenceNumber) != w.SequenceNumber || string(g.PartitionKey) != w.PartitionKey ||
-					string(g.Data) != string(w.Data) || string(g.EncryptionType) != w.EncryptionType ||
-					g.ArrivalMs != time.Time(w.ApproximateArrivalTimestamp).UnixMilli() {
-					t.Errorf("record %d = %+v, want %+v", i, g, w)
-				}
-			}
-			if !reflect.DeepEqual(got.NextShardIterator, want.NextShardIterator) || got.MillisBehindLatest != want.MillisBehindLatest {
-				t.Errorf("iterator %v, behind %d; want %v, %d", got.NextShardIterator, got.MillisBehindLatest,
-					want.NextShardIterator, want.MillisBehindLatest)
-			}
+			checkSameReply(t, &got, &want)
 		})
 	}
 	t.Run("malformed", func(t *testing.T) {
@@ -143,4 +130,45 @@ func TestCBORRecordsReplyDecode(t *testing.T) {
 			}
 		}
 	})
+}
+
+// checkSameReply fails t unless got holds what the reference decoded.
+func checkSameReply(t testing.TB, got *cborRecordsReply, want *cborGetRecordsOut) {
+	t.Helper()
+	if len(got.Records) != len(want.Records) {
+		t.Fatalf("%d records, want %d", len(got.Records), len(want.Records))
+	}
+	for i, w := range want.Records {
+		g := got.Records[i]
+		if string(g.SequenceNumber) != w.SequenceNumber || string(g.PartitionKey) != w.PartitionKey ||
+			string(g.Data) != string(w.Data) || string(g.EncryptionType) != w.EncryptionType ||
+			g.ArrivalMs != w.ApproximateArrivalTimestamp.unixMilli() {
+			t.Errorf("record %d = %+v, want %+v", i, g, w)
+		}
+	}
+	if !reflect.DeepEqual(got.NextShardIterator, want.NextShardIterator) || got.MillisBehindLatest != want.MillisBehindLatest {
+		t.Errorf("iterator %v, behind %d; want %v, %d", got.NextShardIterator, got.MillisBehindLatest,
+			want.NextShardIterator, want.MillisBehindLatest)
+	}
+}
+
+// TestCBORRecordsReplyReadTrustsNoLength: the reply's Content-Length comes
+// from the wire; a false one, however large, sizes no buffer beyond what is
+// read (it made a slice of its size, and panicked for one past memory).
+func TestCBORRecordsReplyReadTrustsNoLength(t *testing.T) {
+	body := awsproto.AppendCBORMap(nil, 1)
+	body = awsproto.AppendCBORText(body, "MillisBehindLatest")
+	body = awsproto.AppendCBORInt(body, 7)
+	for _, size := range []int64{-1, 0, 3, int64(len(body)), 1 << 40, 1<<63 - 1} {
+		var d cborRecordsReply
+		if err := d.read(bytes.NewReader(body), size); err != nil {
+			t.Fatalf("size %d: %v", size, err)
+		}
+		if d.MillisBehindLatest != 7 {
+			t.Errorf("size %d: behind %d, want 7", size, d.MillisBehindLatest)
+		}
+		if c := cap(d.body); c > maxReplyPrealloc+1 {
+			t.Errorf("size %d: a buffer of %d bytes for a body of %d", size, c, len(body))
+		}
+	}
 }
