@@ -6,7 +6,7 @@ BIN          := bin/spate
 TEST_TIMEOUT ?= 20m
 BENCHTIME    ?= 3s
 
-.PHONY: all build run test proto bench fmt lint clean help
+.PHONY: all build run test proto bench fmt lint clean help console console-screenshots
 
 all: build
 
@@ -18,11 +18,12 @@ build:
 run: build
 	./$(BIN) serve
 
-## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI, PostgreSQL), start a real S3 server (scripts/s3-server.sh: versitygw on loopback) and PostgreSQL (scripts/pg-server.sh: the analytics oracle), go vet, every unit and integration test with -race, stop whichever of the two servers it started, whatever happens
+## test: install missing test tools (scripts/test-deps.sh: a C compiler, the AWS CLI, PostgreSQL, chromium, the npm clients), check the committed web console bundle is what its sources build to, start a real S3 server (scripts/s3-server.sh: versitygw on loopback) and PostgreSQL (scripts/pg-server.sh: the analytics oracle), go vet, every unit and integration test with -race, stop whichever of the two servers it started, whatever happens
 # A server that was already running belongs to someone else (a developer,
 # make bench) and is left running.
 test:
 	./scripts/test-deps.sh
+	./scripts/console-build.sh --check
 	@s3_started=0; pg_started=0; \
 	./scripts/s3-server.sh status >/dev/null 2>&1 || s3_started=1; \
 	./scripts/pg-server.sh status >/dev/null 2>&1 || pg_started=1; \
@@ -30,6 +31,16 @@ test:
 	./scripts/s3-server.sh start && ./scripts/pg-server.sh start && \
 	eval "$$(./scripts/s3-server.sh env)" && eval "$$(./scripts/pg-server.sh env)" && \
 	$(GO) vet ./... && $(GO) test -race -timeout $(TEST_TIMEOUT) ./...
+
+## console: rebuild the web console's bundle (console/dist, embedded in the binary and committed) from console/web with the npm packages its package-lock.json pins (scripts/console-build.sh)
+console:
+	./scripts/console-build.sh
+
+## console-screenshots: regenerate docs/console/*.png by running the console's browser tests (chromium, playwright-core) with screenshots on
+console-screenshots:
+	./scripts/test-deps.sh
+	mkdir -p docs/console
+	SPATE_SCREENSHOTS=$(CURDIR)/docs/console $(GO) test -count=1 -run 'TestConsole' ./integration/
 
 ## proto: regenerate proto/ Go code with the pinned tools scripts/proto.sh installs
 proto:

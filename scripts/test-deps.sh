@@ -7,7 +7,10 @@
 # Prometheus and promtool into .tools/prometheus (scripts/prometheus-tools.sh:
 # the Prometheus and Grafana dashboard test) and the npm clients of
 # integration/js into .tools/npm-clients (scripts/npm-clients.sh: the tests
-# with JavaScript clients: aws-kinesis-agg and the AWS SDK for JavaScript v3).
+# with JavaScript clients: aws-kinesis-agg and the AWS SDK for JavaScript v3,
+# and playwright-core, which drives Debian's chromium through the web
+# console's end-to-end tests), and the web console's own npm packages
+# (scripts/console-build.sh, which make test runs with --check).
 # Idempotent: does nothing when all are present. Uses Debian's packages, the only
 # registry besides the Go proxy and npm that this project's machines reach.
 set -euo pipefail
@@ -21,6 +24,8 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
+# The web console's browser tests drive Debian's chromium with playwright-core.
+command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -38,6 +43,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   command -v aws >/dev/null 2>&1 || { echo "test-deps: aws still not on PATH after installing awscli" >&2; exit 1; }
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "test-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
   /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || { echo "test-deps: /usr/bin/python3 cannot import boto3 after installing python3-boto3" >&2; exit 1; }
+  command -v chromium >/dev/null 2>&1 || { echo "test-deps: chromium still not on PATH after installing it" >&2; exit 1; }
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"

@@ -312,6 +312,14 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
 	mountLambda(mux, lambdaHTTP)
+	if err := mountConsole(mux, cfg); err != nil {
+		httpLn.Close()
+		grpcLn.Close()
+		if metricsLn != nil {
+			metricsLn.Close()
+		}
+		return err
+	}
 	httpSrv := cfg.listen.httpServer(mux, tlsConf.http, logger)
 	// Results streams never end on their own: end them when the drain
 	// starts.

@@ -1,0 +1,133 @@
+package console
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"mime"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+)
+
+//go:embed dist
+var dist embed.FS
+
+// Prefix is where the console is mounted.
+const Prefix = "/console/"
+
+// Settings are what config.json tells the page.
+type Settings struct {
+	Region    string `json:"region"`
+	AccountID string `json:"accountId"`
+	// Auth is "sigv4" when every request must be signed, "none" or
+	// "loopback" when unsigned requests are served.
+	Auth    string `json:"auth"`
+	Version string `json:"version,omitempty"`
+}
+
+// asset is one embedded file, ready to serve.
+type asset struct {
+	body        []byte
+	contentType string
+	etag        string
+}
+
+// Handler serves the console under Prefix. Build it with New.
+type Handler struct {
+	assets map[string]asset // by path below dist/ ("index.html")
+	config []byte
+}
+
+// securityHeaders: the page loads scripts, styles and data from its own
+// origin only (uPlot draws on canvas; CodeMirror injects style elements,
+// hence 'unsafe-inline' for styles only), and may not be framed.
+var securityHeaders = map[string]string{
+	"Content-Security-Policy": "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; " +
+		"img-src 'self' data:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'",
+	"X-Content-Type-Options": "nosniff",
+	"Referrer-Policy":        "no-referrer",
+}
+
+// New builds the handler from the embedded bundle and settings.
+func New(s Settings) (*Handler, error) {
+	cfg, err := json.Marshal(s)
+	if err != nil {
+		return nil, fmt.Errorf("console settings: %w", err)
+	}
+	h := &Handler{assets: map[string]asset{}, config: cfg}
+	root, err := fs.Sub(dist, "dist")
+	if err != nil {
+		return nil, fmt.Errorf("console bundle: %w", err)
+	}
+	err = fs.WalkDir(root, ".", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		body, err := fs.ReadFile(root, p)
+		if err != nil {
+			return err
+		}
+		sum := sha256.Sum256(body)
+		ct := mime.TypeByExtension(path.Ext(p))
+		if ct == "" {
+			ct = "application/octet-stream"
+		}
+		h.assets[p] = asset{body: body, contentType: ct, etag: `"` + hex.EncodeToString(sum[:12]) + `"`}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("console bundle: %w", err)
+	}
+	if _, ok := h.assets["index.html"]; !ok {
+		return nil, fmt.Errorf("console bundle: no index.html in dist (run scripts/console-build.sh)")
+	}
+	return h, nil
+}
+
+// ServeHTTP answers GET and HEAD for the bundle's files and config.json;
+// /console redirects to /console/ so that the page's relative URLs work.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		w.Header().Set("Allow", "GET, HEAD")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	if r.URL.Path == strings.TrimSuffix(Prefix, "/") {
+		http.Redirect(w, r, Prefix, http.StatusMovedPermanently)
+		return
+	}
+	name, ok := strings.CutPrefix(r.URL.Path, Prefix)
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	for k, v := range securityHeaders {
+		w.Header().Set(k, v)
+	}
+	if name == "config.json" {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		_, _ = w.Write(h.config)
+		return
+	}
+	if name == "" {
+		name = "index.html"
+	}
+	a, ok := h.assets[name]
+	if !ok {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", a.contentType)
+	// no-cache: revalidate every time, so a new binary's bundle is picked
+	// up at once; the ETag makes that a 304 when nothing changed.
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("ETag", a.etag)
+	http.ServeContent(w, r, name, time.Time{}, bytes.NewReader(a.body))
+}

@@ -1,0 +1,157 @@
+// Small building blocks every page shares. Keep them plain: labelled
+// controls (the end-to-end tests and screen readers find them by their
+// labels), no colour-only meaning, everything reachable by keyboard.
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+
+// useAsync runs load (an async function of an AbortSignal) now and whenever
+// deps change, and every intervalMs if given; it answers
+// {data, error, loading, reload}. A load still running when the next starts
+// is aborted.
+export function useAsync(load, deps = [], intervalMs = 0) {
+  const [state, setState] = useState({ data: undefined, error: null, loading: true });
+  const ctl = useRef(null);
+  const run = useCallback(async () => {
+    ctl.current?.abort();
+    const c = new AbortController();
+    ctl.current = c;
+    setState((s) => ({ ...s, loading: true }));
+    try {
+      const data = await load(c.signal);
+      if (!c.signal.aborted) setState({ data, error: null, loading: false });
+    } catch (error) {
+      if (!c.signal.aborted) setState((s) => ({ data: s.data, error, loading: false }));
+    }
+  }, deps);
+  useEffect(() => {
+    run();
+    let t;
+    if (intervalMs > 0) t = setInterval(run, intervalMs);
+    return () => {
+      clearInterval(t);
+      ctl.current?.abort();
+    };
+  }, [run, intervalMs]);
+  return { ...state, reload: run };
+}
+
+// Page is a page's frame: its title, actions at the right, then children.
+export function Page({ title, actions, children }) {
+  useEffect(() => {
+    document.title = `${title} · Spate`;
+  }, [title]);
+  return (
+    <section class="page" aria-label={title}>
+      <header class="page-head">
+        <h1>{title}</h1>
+        <div class="actions">{actions}</div>
+      </header>
+      {children}
+    </section>
+  );
+}
+
+// ErrorBanner shows an ApiError (type and message) or nothing.
+export function ErrorBanner({ error }) {
+  if (!error) return null;
+  return (
+    <div class="error" role="alert">
+      <strong>{error.type || 'Error'}</strong>: {error.message}
+    </div>
+  );
+}
+
+// Field is a labelled input; extra props go to the <input>.
+export function Field({ label, hint, ...props }) {
+  return (
+    <label class="field">
+      <span>{label}</span>
+      <input {...props} />
+      {hint && <small>{hint}</small>}
+    </label>
+  );
+}
+
+// Select is a labelled <select> of options [{value, label}] or strings.
+export function Select({ label, options, ...props }) {
+  return (
+    <label class="field">
+      <span>{label}</span>
+      <select {...props}>
+        {options.map((o) =>
+          typeof o === 'string' ? <option value={o}>{o}</option> : <option value={o.value}>{o.label}</option>,
+        )}
+      </select>
+    </label>
+  );
+}
+
+// Table renders rows under columns [{key, label, render?(row), numeric?}].
+export function Table({ columns, rows, empty = 'Nothing here yet.', label }) {
+  if (!rows || rows.length === 0) return <p class="empty">{empty}</p>;
+  return (
+    <table aria-label={label}>
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" class={c.numeric ? 'num' : ''}>
+              {c.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((r) => (
+          <tr>
+            {columns.map((c) => (
+              <td class={c.numeric ? 'num' : ''}>{c.render ? c.render(r) : String(r[c.key] ?? '')}</td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+// Dialog is a modal form: <Dialog title onClose>{fields}</Dialog>, closed
+// with Escape.
+export function Dialog({ title, onClose, children }) {
+  const ref = useRef(null);
+  useEffect(() => {
+    const d = ref.current;
+    d?.showModal();
+    return () => d?.close();
+  }, []);
+  return (
+    <dialog ref={ref} aria-label={title} onClose={onClose} onCancel={onClose}>
+      <h2>{title}</h2>
+      {children}
+    </dialog>
+  );
+}
+
+const numberFormat = new Intl.NumberFormat('en-US', { maximumFractionDigits: 2 });
+
+// fmtNumber formats a number for people: grouped, at most two decimals.
+export function fmtNumber(n) {
+  if (n === null || n === undefined || Number.isNaN(n)) return '';
+  return numberFormat.format(n);
+}
+
+// fmtBytes formats a byte count with a binary unit.
+export function fmtBytes(n) {
+  if (n === null || n === undefined) return '';
+  const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) {
+    n /= 1024;
+    i++;
+  }
+  return `${i === 0 ? n : n.toFixed(1)} ${units[i]}`;
+}
+
+// fmtTime formats epoch seconds or milliseconds (or a Date) as local time.
+export function fmtTime(t) {
+  if (t === null || t === undefined || t === '') return '';
+  const d = t instanceof Date ? t : new Date(typeof t === 'number' && t < 1e12 ? t * 1000 : t);
+  return d.toLocaleString();
+}

@@ -1,0 +1,21 @@
+// The console's frame: it loads from the binary, every area is one click
+// (or Tab and Enter) away, and an unknown route says so.
+'use strict';
+
+module.exports = async ({ page, assert }) => {
+  await page.goto('./');
+  const nav = page.getByRole('navigation', { name: 'Main' });
+  for (const name of ['Streams', 'Delivery streams', 'SQL', 'Functions']) {
+    await nav.getByRole('link', { name }).click();
+    await page.getByRole('heading', { level: 1 }).first().waitFor();
+    assert.equal(await nav.getByRole('link', { name }).getAttribute('aria-current'), 'page', `${name} is the current area`);
+  }
+  // Keyboard: the first link of the navigation is reachable with Tab.
+  await page.goto('./#/streams');
+  await page.keyboard.press('Tab');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement && document.activeElement.textContent);
+  assert.ok(['Streams', 'Spate'].includes(focused.trim()), `Tab reaches the navigation, focused ${focused}`);
+  await page.goto('./#/no/such/page');
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+};
