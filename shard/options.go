@@ -77,6 +77,8 @@ type config struct {
 	shardCountUpdates int
 	// autoScaling scales ON_DEMAND streams (WithAutoScaling, autoscale.go).
 	autoScaling AutoScaling
+	// blockCache is the size of Pebble's block cache (WithBlockCache).
+	blockCache int64
 }
 
 func defaultConfig() config {
@@ -92,6 +94,7 @@ func defaultConfig() config {
 		now:          time.Now,
 		minFreeDisk:  DefaultMinFreeDisk,
 		diskNow:      time.Now,
+		blockCache:   DefaultBlockCache,
 
 		shardCountUpdates: DefaultShardCountUpdates,
 		autoScaling:       DefaultAutoScaling(),
@@ -135,6 +138,23 @@ func WithClock(now func() time.Time) Option { return func(c *config) { c.now = n
 // metadata changes are not refused. Default DefaultMinFreeDisk; 0 turns the
 // reserve off.
 func WithMinFreeDisk(bytes uint64) Option { return func(c *config) { c.minFreeDisk = bytes } }
+
+// DefaultBlockCache is the size of the store's block cache unless
+// WithBlockCache sets another (see pebbleOptions).
+const DefaultBlockCache = 128 << 20
+
+// WithBlockCache sets the size in bytes of the cache of decompressed blocks
+// of the store's files (Pebble's block cache), which reads of records that
+// are no longer in a memtable go through. It is allocated outside the Go
+// heap as blocks are read, up to this size. Default DefaultBlockCache;
+// values below 1 MiB are raised to it.
+func WithBlockCache(bytes int64) Option {
+	return func(c *config) { c.blockCache = max(bytes, minBlockCache) }
+}
+
+// minBlockCache is the smallest block cache WithBlockCache sets: a few of
+// the store's 32 KiB blocks per reader.
+const minBlockCache = 1 << 20
 
 // withDiskClock replaces the clock that paces free-space checks, for tests.
 func withDiskClock(now func() time.Time) Option { return func(c *config) { c.diskNow = now } }

@@ -27,6 +27,7 @@ func pebbleOptions(cfg config, listeners ...pebble.EventListener) *pebble.Option
 		L0StopWritesThreshold:       24,
 		Logger:                      logger,
 		FS:                          cfg.fs, // nil: the OS's file system
+		CacheSize:                   cfg.blockCache,
 	}
 	// Records are read in long sequential runs (a GetRecords of up to
 	// 10,000, a catch-up of a whole shard), not by point lookups, so the
@@ -38,6 +39,17 @@ func pebbleOptions(cfg config, listeners ...pebble.EventListener) *pebble.Option
 	for i := range o.Levels {
 		o.Levels[i].BlockSize = pebbleBlockSize
 	}
+	// The block cache holds decompressed blocks. At Pebble's default of 8
+	// MiB, a catch-up of anything larger than about 60,000 records of 100
+	// B (a few seconds of one busy shard) found none of its blocks there:
+	// every block was read again (pread from the page cache) and
+	// decompressed, 13% of a gRPC catch-up's CPU, client included
+	// (BenchmarkCatchUp/self-grpc, 200,000 records). A reader that follows
+	// another over the same records (enhanced fan-out consumers, Firehose
+	// and Analytics reading the same stream, a consumer group restarting)
+	// now reads them from memory. Pebble allocates the cache outside the
+	// Go heap as blocks come in; spate serve counts it in the memory it
+	// leaves Pebble (cmd/spate/serve_memory.go).
 	if len(listeners) > 0 {
 		// Without a listener Pebble logs background errors through Logger
 		// and exits on data corruption. TeeEventListener fills the handlers

@@ -12,6 +12,7 @@ import (
 	"github.com/cockroachdb/pebble/v2"
 
 	"github.com/spatehq/spate/bench"
+	"github.com/spatehq/spate/shard"
 )
 
 // pebbleRaw writes Spate's record keys and values straight into Pebble, in
@@ -51,10 +52,11 @@ func (d *pebbleRaw) Setup(ctx context.Context, w bench.Workload) error {
 		return err
 	}
 	d.dir = dir
-	// The same memtable, L0 and block settings as the store's
-	// (shard/pebble.go).
+	// The same memtable, L0, block and block cache settings as the
+	// store's (shard/pebble.go).
 	opts := &pebble.Options{
 		MemTableSize:                64 << 20,
+		CacheSize:                   shard.DefaultBlockCache,
 		MemTableStopWritesThreshold: 4,
 		L0CompactionThreshold:       4,
 		L0StopWritesThreshold:       24,

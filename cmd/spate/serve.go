@@ -163,7 +163,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err := cfg.limits.resolve(cfg.accountID, logger); err != nil {
 		return err
 	}
-	readBudget, err := applyMemoryFlags(cfg.memory, logger)
+	memory, err := applyMemoryFlags(cfg.memory, logger)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if err != nil {
 		return err
 	}
-	store, err := shard.OpenContext(ctx, cfg.dataDir, append(reshard, readBudget, keys,
+	store, err := shard.OpenContext(ctx, cfg.dataDir, append(append(reshard, memory...), keys,
 		shard.WithMinFreeDisk(uint64(cfg.minFreeDisk)),
 		shard.WithDurability(durability),
 		shard.WithCreateDelay(cfg.createDelay),

@@ -23,14 +23,20 @@ import (
 // budget, the bytes that GetRecords, Subscribe, Firehose and Analytics reads
 // may hold at once (shard.WithReadBudget).
 //
-// Pebble's memtables (up to 4 of 64 MiB) and block cache (8 MiB) are
-// allocated outside the Go heap, so the Go limit does not count them: the
-// default leaves room for them below the machine's or container's memory.
+// Pebble's memtables (up to 4 of 64 MiB) and block cache (--block-cache)
+// are allocated outside the Go heap, so the Go limit does not count them:
+// the default leaves room for them below the machine's or container's
+// memory.
 const (
-	// pebbleOffHeap is what Pebble may allocate outside the Go heap
-	// (shard's pebbleOptions: MemTableStopWritesThreshold × MemTableSize,
-	// plus the default block cache).
-	pebbleOffHeap = 4*64<<20 + 8<<20
+	// pebbleMemtables is what Pebble's memtables may take outside the Go
+	// heap (shard's pebbleOptions: MemTableStopWritesThreshold ×
+	// MemTableSize); the block cache comes on top.
+	pebbleMemtables = 4 * 64 << 20
+	// blockCacheShare is the part of the machine's (or cgroup's) memory
+	// that the default block cache takes at most (shard.DefaultBlockCache
+	// otherwise), and minAutoBlockCache its floor, Pebble's own default.
+	blockCacheShare   = 16
+	minAutoBlockCache = 8 << 20
 	// defaultMemoryShare is the part of the machine's (or cgroup's) memory
 	// that the default limit leaves the whole process.
 	defaultMemoryShare = 0.75
@@ -50,16 +56,21 @@ const (
 type memoryFlags struct {
 	limit      string // --memory-limit
 	readBudget string // --max-read-bytes-in-flight
+	blockCache string // --block-cache
 }
 
 func addMemoryFlags(f *pflag.FlagSet, m *memoryFlags) {
 	f.StringVar(&m.limit, "memory-limit", "auto",
 		"soft memory limit of the Go runtime (like GOMEMLIMIT, which takes precedence), a size such as 2GiB or 512MiB; "+
-			"auto: 3/4 of the cgroup's or machine's memory, less what Pebble holds outside the Go heap (~264 MiB); off: none")
+			"auto: 3/4 of the cgroup's or machine's memory, less what Pebble holds outside the Go heap (256 MiB of memtables and --block-cache); off: none")
 	f.StringVar(&m.readBudget, "max-read-bytes-in-flight", "auto",
 		"bytes that reads (GetRecords, Subscribe, Firehose, Analytics) may hold at once, records and encoded replies; "+
 			"beyond it GetRecords answers ProvisionedThroughputExceededException and the others wait; "+
 			"auto: 1/4 of the memory limit, at most 2GiB (256MiB without a limit); off: no bound")
+	f.StringVar(&m.blockCache, "block-cache", "auto",
+		"size of the cache of decompressed blocks of the store's files (Pebble's block cache, outside the Go heap), "+
+			"which reads of records no longer in a memtable go through, a size such as 256MiB; "+
+			"auto: 1/16 of the cgroup's or machine's memory, from 8MiB to 128MiB")
 }
 
 // memorySettings is what the flags resolve to.
@@ -67,11 +78,12 @@ type memorySettings struct {
 	goLimit    int64  // math.MaxInt64: none
 	limitFrom  string // "GOMEMLIMIT", "--memory-limit", "cgroup", "machine" or "off"
 	readBudget int64  // 0: none
+	blockCache int64
 }
 
 // applyMemoryFlags resolves m, sets the Go runtime's memory limit, logs
-// both settings and returns the store's read-budget option.
-func applyMemoryFlags(m memoryFlags, logger *slog.Logger) (shard.Option, error) {
+// the settings and returns the store's read-budget and block cache options.
+func applyMemoryFlags(m memoryFlags, logger *slog.Logger) ([]shard.Option, error) {
 	s, err := resolveMemory(m, os.LookupEnv, systemMemory)
 	if err != nil {
 		return nil, err
@@ -81,14 +93,29 @@ func applyMemoryFlags(m memoryFlags, logger *slog.Logger) (shard.Option, error) 
 	}
 	logger.Info("memory limits",
 		slog.String("go_memory_limit", formatSize(s.goLimit)), slog.String("from", s.limitFrom),
-		slog.String("max_read_bytes_in_flight", formatSize(s.readBudget)))
-	return shard.WithReadBudget(s.readBudget, readBudgetWait), nil
+		slog.String("max_read_bytes_in_flight", formatSize(s.readBudget)),
+		slog.String("block_cache", formatSize(s.blockCache)))
+	return []shard.Option{shard.WithReadBudget(s.readBudget, readBudgetWait), shard.WithBlockCache(s.blockCache)}, nil
 }
 
 // resolveMemory works the settings out from the flags, the environment and
 // the system's memory (total bytes and where that figure came from).
 func resolveMemory(m memoryFlags, env func(string) (string, bool), system func() (int64, string)) (memorySettings, error) {
 	var s memorySettings
+	total, from := system()
+	switch m.blockCache {
+	case "auto", "":
+		s.blockCache = shard.DefaultBlockCache
+		if total > 0 {
+			s.blockCache = min(max(total/blockCacheShare, minAutoBlockCache), shard.DefaultBlockCache)
+		}
+	default:
+		n, err := parseSize(m.blockCache)
+		if err != nil {
+			return s, fmt.Errorf("--block-cache %q: want a size such as 256MiB, or auto", m.blockCache)
+		}
+		s.blockCache = n
+	}
 	switch v, set := env("GOMEMLIMIT"); {
 	case set && v != "":
 		// The runtime parsed it already; -1 reads the limit without changing it.
@@ -96,10 +123,9 @@ func resolveMemory(m memoryFlags, env func(string) (string, bool), system func()
 	case isOff(m.limit):
 		s.goLimit, s.limitFrom = math.MaxInt64, "off"
 	case m.limit == "auto" || m.limit == "":
-		total, from := system()
 		s.goLimit, s.limitFrom = math.MaxInt64, "off"
 		if total > 0 {
-			s.goLimit = max(int64(float64(total)*defaultMemoryShare)-pebbleOffHeap, 64<<20)
+			s.goLimit = max(int64(float64(total)*defaultMemoryShare)-pebbleMemtables-s.blockCache, 64<<20)
 			s.limitFrom = from
 		}
 	default:

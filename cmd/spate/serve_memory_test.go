@@ -18,18 +18,29 @@ func TestResolveMemory(t *testing.T) {
 		wantLimit  int64
 		wantFrom   string
 		wantBudget int64
+		wantCache  int64
 		wantErr    bool
 	}{
-		{"auto from the machine", memoryFlags{"auto", "auto"}, machine, 12*gib - pebbleOffHeap, "machine", 2 * gib, false},
-		{"auto from a small cgroup", memoryFlags{"auto", "auto"}, func() (int64, string) { return 2 * gib, "cgroup" },
-			1536<<20 - pebbleOffHeap, "cgroup", (1536<<20 - pebbleOffHeap) / 4, false},
-		{"explicit limit", memoryFlags{"1GiB", "auto"}, machine, gib, "--memory-limit", gib / 4, false},
-		{"explicit budget", memoryFlags{"1GiB", "100MiB"}, machine, gib, "--memory-limit", 100 << 20, false},
-		{"limit off", memoryFlags{"off", "auto"}, machine, math.MaxInt64, "off", 256 << 20, false},
-		{"budget off", memoryFlags{"1GiB", "0"}, machine, gib, "--memory-limit", 0, false},
-		{"unknown memory", memoryFlags{"auto", "auto"}, func() (int64, string) { return 0, "" }, math.MaxInt64, "off", 256 << 20, false},
-		{"bad limit", memoryFlags{"lots", "auto"}, machine, 0, "", 0, true},
-		{"negative budget", memoryFlags{"1GiB", "-1MiB"}, machine, 0, "", 0, true},
+		// 3/4 of 16 GiB, less 256 MiB of memtables and the 128 MiB cache.
+		{"auto from the machine", memoryFlags{"auto", "auto", "auto"}, machine, 12*gib - 384<<20, "machine", 2 * gib, 128 << 20, false},
+		// The cache is 1/16 of 2 GiB: the default's 128 MiB.
+		{"auto from a small cgroup", memoryFlags{"auto", "auto", "auto"}, func() (int64, string) { return 2 * gib, "cgroup" },
+			1536<<20 - 384<<20, "cgroup", (1536<<20 - 384<<20) / 4, 128 << 20, false},
+		// 1/16 of 512 MiB is 32 MiB: 384 - 256 - 32 = 96 MiB for Go.
+		{"auto from a tiny cgroup", memoryFlags{"auto", "auto", "auto"}, func() (int64, string) { return 512 << 20, "cgroup" },
+			96 << 20, "cgroup", 24 << 20, 32 << 20, false},
+		// 1/16 of 64 MiB is below Pebble's own default of 8 MiB.
+		{"cache floor", memoryFlags{"1GiB", "auto", "auto"}, func() (int64, string) { return 64 << 20, "cgroup" },
+			gib, "--memory-limit", gib / 4, 8 << 20, false},
+		{"explicit cache", memoryFlags{"auto", "auto", "1GiB"}, machine, 12*gib - 1280<<20, "machine", 2 * gib, gib, false},
+		{"explicit limit", memoryFlags{"1GiB", "auto", "auto"}, machine, gib, "--memory-limit", gib / 4, 128 << 20, false},
+		{"explicit budget", memoryFlags{"1GiB", "100MiB", "auto"}, machine, gib, "--memory-limit", 100 << 20, 128 << 20, false},
+		{"limit off", memoryFlags{"off", "auto", "auto"}, machine, math.MaxInt64, "off", 256 << 20, 128 << 20, false},
+		{"budget off", memoryFlags{"1GiB", "0", "auto"}, machine, gib, "--memory-limit", 0, 128 << 20, false},
+		{"unknown memory", memoryFlags{"auto", "auto", "auto"}, func() (int64, string) { return 0, "" }, math.MaxInt64, "off", 256 << 20, 128 << 20, false},
+		{"bad limit", memoryFlags{"lots", "auto", "auto"}, machine, 0, "", 0, 0, true},
+		{"negative budget", memoryFlags{"1GiB", "-1MiB", "auto"}, machine, 0, "", 0, 0, true},
+		{"bad cache", memoryFlags{"auto", "auto", "off"}, machine, 0, "", 0, 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -40,9 +51,9 @@ func TestResolveMemory(t *testing.T) {
 			if tt.wantErr {
 				return
 			}
-			if s.goLimit != tt.wantLimit || s.limitFrom != tt.wantFrom || s.readBudget != tt.wantBudget {
-				t.Errorf("got limit %d from %s, budget %d; want %d from %s, budget %d",
-					s.goLimit, s.limitFrom, s.readBudget, tt.wantLimit, tt.wantFrom, tt.wantBudget)
+			if s.goLimit != tt.wantLimit || s.limitFrom != tt.wantFrom || s.readBudget != tt.wantBudget || s.blockCache != tt.wantCache {
+				t.Errorf("got limit %d from %s, budget %d, block cache %d; want %d from %s, budget %d, block cache %d",
+					s.goLimit, s.limitFrom, s.readBudget, s.blockCache, tt.wantLimit, tt.wantFrom, tt.wantBudget, tt.wantCache)
 			}
 		})
 	}
