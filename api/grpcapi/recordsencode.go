@@ -1,6 +1,8 @@
 package grpcapi
 
 import (
+	"fmt"
+
 	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/reflect/protoreflect"
 
@@ -32,6 +34,39 @@ type recordsSink struct {
 	lender   *heldReply // lends the buffers (replybuffers.go); nil: they are the sink's
 	chunks   []recordsChunk
 	held     int64
+	arrival  arrivalField
+}
+
+// arrivalField is a record's approximate_arrival_timestamp field (tag,
+// length and google.protobuf.Timestamp) as last encoded. The records of a
+// read come from the same puts, whose records share one arrival time: a
+// GetRecords of 10,000 records from batches of 500 has about 20 of them, so
+// the field is encoded once per put instead of once per record.
+type arrivalField struct {
+	ms  int64
+	ok  bool // ms and b are set
+	n   int
+	buf [2 + maxTimestampSize]byte
+}
+
+// maxTimestampSize bounds timestampSize: two one-byte tags, a ten-byte
+// varint of seconds and a five-byte one of nanoseconds.
+const maxTimestampSize = 17
+
+// field returns the encoded field of a record that arrived at ms.
+func (a *arrivalField) field(ms int64) []byte {
+	if !a.ok || a.ms != ms {
+		secs, nanos := splitMillis(ms)
+		b := append(a.buf[:0], tagArrival, byte(timestampSize(secs, nanos)))
+		if secs != 0 {
+			b = protowire.AppendVarint(append(b, tagSeconds), uint64(secs))
+		}
+		if nanos != 0 {
+			b = protowire.AppendVarint(append(b, tagNanos), uint64(nanos))
+		}
+		a.ms, a.ok, a.n = ms, true, len(b)
+	}
+	return a.buf[:a.n]
 }
 
 // recordsChunk is the records of one reply.
@@ -47,8 +82,8 @@ type recordsChunk struct {
 const tailRoom = 128
 
 func (s *recordsSink) AppendRecord(r *shard.RecordView) error {
-	secs, nanos := splitMillis(r.ArrivalMs)
-	size := viewSize(r, secs, nanos)
+	arrival := s.arrival.field(r.ArrivalMs)
+	size := viewSize(r, len(arrival))
 	need := 1 + sizeVarint(uint64(size)) + size
 	recBytes := len(r.Data) + len(r.PartitionKey)
 	var c *recordsChunk
@@ -72,11 +107,51 @@ func (s *recordsSink) AppendRecord(r *shard.RecordView) error {
 		s.lender.giveBack(c.b)
 		c.b = grown
 	}
-	b := protowire.AppendVarint(append(c.b, tagRecords), uint64(size))
-	c.lastSeq = len(b) + 2 // after the tag and the length (< 128)
-	c.b = appendRecordFields(b, r, secs, nanos)
+	// Written in place: the room is there, and a chain of appends checked
+	// it again at every field.
+	start := len(c.b)
+	b := c.b[:start+need]
+	i := start
+	b[i] = tagRecords
+	i = putLength(b, i+1, size)
+	c.lastSeq = i + 2 // after the tag and the length (< 128)
+	i = putBytesField(b, i, tagSequenceNumber, r.SequenceNumber)
+	i += copy(b[i:], arrival)
+	i = putBytesField(b, i, tagData, r.Data)
+	i = putBytesField(b, i, tagPartitionKey, r.PartitionKey)
+	if r.Encrypted {
+		i = putBytesField(b, i, tagEncryption, shard.EncryptionKMS)
+	}
+	if i != len(b) { // viewSize and the fields disagree: a bug, never data
+		return fmt.Errorf("encoding a record: wrote %d bytes, sized %d", i-start, need)
+	}
+	c.b = b
 	c.bytes += recBytes
 	return nil
+}
+
+// putLength writes v as a varint at b[i:] and returns the index after it;
+// the room must be there.
+func putLength(b []byte, i, v int) int {
+	for v >= 0x80 {
+		b[i] = byte(v) | 0x80
+		v >>= 7
+		i++
+	}
+	b[i] = byte(v)
+	return i + 1
+}
+
+// putBytesField writes a string or bytes field at b[i:] (nothing for an
+// empty one, which proto3 leaves out) and returns the index after it; the
+// room must be there.
+func putBytesField[T string | []byte](b []byte, i int, tag byte, v T) int {
+	if len(v) == 0 {
+		return i
+	}
+	b[i] = tag
+	i = putLength(b, i+1, len(v))
+	return i + copy(b[i:], v)
 }
 
 func (s *recordsSink) HeldBytes() int64 { return s.held }
@@ -138,14 +213,14 @@ const (
 	tagNanos          = 2<<3 | 0
 )
 
-// viewSize is the length of r, which arrived at secs and nanos, encoded as
-// a spate.v1.Record.
-func viewSize(r *shard.RecordView, secs int64, nanos int) int {
+// viewSize is the length of r encoded as a spate.v1.Record, with an
+// arrival field (arrivalField) of arrivalLen bytes.
+func viewSize(r *shard.RecordView, arrivalLen int) int {
 	n := bytesFieldSize(len(r.SequenceNumber)) + bytesFieldSize(len(r.Data)) + bytesFieldSize(len(r.PartitionKey))
 	if r.Encrypted {
 		n += bytesFieldSize(len(shard.EncryptionKMS))
 	}
-	return n + 2 + timestampSize(secs, nanos) // a message field, written even when empty; it is < 128
+	return n + arrivalLen
 }
 
 // bytesFieldSize is the length of a string or bytes field of n bytes
@@ -179,31 +254,4 @@ func sizeVarint(v uint64) int {
 		return 2
 	}
 	return protowire.SizeVarint(v)
-}
-
-// appendRecordFields appends the fields of r, which arrived at secs and
-// nanos, as a spate.v1.Record.
-func appendRecordFields(b []byte, r *shard.RecordView, secs int64, nanos int) []byte {
-	b = appendBytesField(b, tagSequenceNumber, r.SequenceNumber)
-	b = append(b, tagArrival, byte(timestampSize(secs, nanos)))
-	if secs != 0 {
-		b = protowire.AppendVarint(append(b, tagSeconds), uint64(secs))
-	}
-	if nanos != 0 {
-		b = protowire.AppendVarint(append(b, tagNanos), uint64(nanos))
-	}
-	b = appendBytesField(b, tagData, r.Data)
-	b = appendBytesField(b, tagPartitionKey, r.PartitionKey)
-	if r.Encrypted {
-		b = appendBytesField(b, tagEncryption, shard.EncryptionKMS)
-	}
-	return b
-}
-
-func appendBytesField[T string | []byte](b []byte, tag byte, v T) []byte {
-	if len(v) == 0 {
-		return b
-	}
-	b = protowire.AppendVarint(append(b, tag), uint64(len(v)))
-	return append(b, v...)
 }

@@ -56,6 +56,13 @@ func TestRecordsSink(t *testing.T) {
 		{"whole second", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at.Truncate(time.Second), Data: []byte("x"), PartitionKey: "k"}}, nil},
 		{"the epoch", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: time.UnixMilli(0).UTC(), Data: []byte("x"), PartitionKey: "k"}, {SequenceNumber: seq(2), ArrivalTime: time.UnixMilli(5).UTC(), Data: []byte("x"), PartitionKey: "k"}}, nil},
 		{"before the epoch", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: time.UnixMilli(-1500).UTC(), Data: []byte("x"), PartitionKey: "k"}, {SequenceNumber: seq(2), ArrivalTime: time.UnixMilli(-1000).UTC(), Data: []byte("x"), PartitionKey: "k"}}, nil},
+		{"arrival times that change and come back", []shard.Record{
+			{SequenceNumber: seq(1), ArrivalTime: at, Data: []byte("x"), PartitionKey: "k"},
+			{SequenceNumber: seq(2), ArrivalTime: at, Data: []byte("y"), PartitionKey: "k"},
+			{SequenceNumber: seq(3), ArrivalTime: at.Add(time.Millisecond), Data: []byte("z"), PartitionKey: "k"},
+			{SequenceNumber: seq(4), ArrivalTime: time.UnixMilli(0).UTC(), Data: []byte("z"), PartitionKey: "k"},
+			{SequenceNumber: seq(5), ArrivalTime: at, Data: []byte("z"), PartitionKey: "k"},
+		}, nil},
 		{"large", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at, Data: bytes.Repeat([]byte("d"), 1<<20+3), PartitionKey: strings.Repeat("p", 256)}}, nil},
 		{"many, keys of several lengths", storeRecords(300), nil},
 		{"child shards", []shard.Record{{SequenceNumber: seq(1), ArrivalTime: at, Data: []byte("x"), PartitionKey: "k"}}, children},
