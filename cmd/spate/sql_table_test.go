@@ -1,8 +1,11 @@
 package main
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/spatehq/spate/shard"
 )
 
 func TestFormatNumber(t *testing.T) {
@@ -119,5 +122,30 @@ func TestLiveTable(t *testing.T) {
 	}
 	if _, err := rowCells([]byte(`[1]`)); err == nil {
 		t.Error("an array was read as a row")
+	}
+}
+
+// TestExampleSQL keeps the README's Analytics script valid: `spate sql
+// validate` accepts every script in examples/sql against the streams they
+// name.
+func TestExampleSQL(t *testing.T) {
+	s := startAnalyticsServer(t)
+	ctx := clientTestContext(t)
+	for _, name := range []string{"stock_ticker", "minute_bars"} {
+		if err := s.store.CreateStream(ctx, shard.CreateStreamInput{Name: name, ShardCount: 1}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	files, err := filepath.Glob("../../examples/sql/*.sql")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples/sql/*.sql: %v", err)
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			out, _, err := s.run(ctx, nil, "sql", "validate", f)
+			if err != nil || !strings.HasPrefix(out, "ok: reads stock_ticker") {
+				t.Errorf("sql validate %s = %q, %v", f, out, err)
+			}
+		})
 	}
 }
