@@ -110,6 +110,9 @@ func watchStats(cmd *cobra.Command, stream, output string, interval time.Duratio
 				_, err = fmt.Fprintln(w)
 			}
 		}
+		if ctx.Err() != nil {
+			return nil // interrupted, perhaps during statsGroups' calls
+		}
 		if err != nil {
 			return err
 		}
