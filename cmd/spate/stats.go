@@ -111,7 +111,9 @@ func watchStats(cmd *cobra.Command, stream, output string, interval time.Duratio
 			}
 		}
 		if ctx.Err() != nil {
-			return nil // interrupted, perhaps during statsGroups' calls
+			// Interrupted while writing the table (the consumer-group
+			// lookup is a call of its own): a normal exit too.
+			return nil
 		}
 		if err != nil {
 			return err
