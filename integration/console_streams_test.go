@@ -256,3 +256,22 @@ func TestMetricsAPIAuth(t *testing.T) {
 		})
 	}
 }
+
+// TestConsoleStreamsSignedIn: with --credentials the stream's page signs
+// its Kinesis calls and its GET /v1/metrics (for "monitoring", as api.js
+// does), and a profile without cloudwatch:GetMetricData sees the charts
+// refused with AccessDeniedException.
+func TestConsoleStreamsSignedIn(t *testing.T) {
+	b := findConsoleBrowser(t)
+	s := startAuthServer(t)
+	ctx := testCtx(t)
+	admin := &kin{srv: s.server, c: s.kinesisAs(t, "AKIDADMIN", "admin-secret")}
+	name := uniqueName(t)
+	admin.create(ctx, t, name, 1)
+	if _, err := admin.c.EnableEnhancedMonitoring(ctx, &kinesis.EnableEnhancedMonitoringInput{
+		StreamName: aws.String(name), ShardLevelMetrics: []types.MetricsName{types.MetricsNameAll}}); err != nil {
+		t.Fatal(err)
+	}
+	admin.put(ctx, t, name, "signed-key", []byte(`{"signed":true}`))
+	b.run(t, s.server, "streams-signed.spec.js", "SPEC_STREAM="+name, "SPEC_KEY_ID=AKIDADMIN", "SPEC_SECRET=admin-secret")
+}
