@@ -48,7 +48,8 @@ func TestConsoleStreams(t *testing.T) {
 // own goroutine (so it returns errors rather than failing the test): once
 // the page has created the stream and enabled its shard metrics, it puts
 // twenty JSON records; once the page's form has put a record with the key
-// "split-now", it splits the first open shard and waits for ACTIVE.
+// "split-now", it splits the first shard, waits for ACTIVE and puts a
+// record into the split's lower child.
 func consoleStreamsSDKSide(ctx context.Context, c *kinesis.Client, name string) error {
 	poll := func(what string, cond func() (bool, error)) error {
 		for {
@@ -122,10 +123,18 @@ func consoleStreamsSDKSide(ctx context.Context, c *kinesis.Client, name string) 
 	if _, err := c.SplitShard(ctx, &kinesis.SplitShardInput{StreamName: aws.String(name), ShardToSplit: shards[0].ShardId, NewStartingHashKey: aws.String(mid.String())}); err != nil {
 		return fmt.Errorf("SplitShard: %w", err)
 	}
-	return poll("the split to finish", func() (bool, error) {
+	err = poll("the split to finish", func() (bool, error) {
 		out, err := c.DescribeStreamSummary(ctx, &kinesis.DescribeStreamSummaryInput{StreamName: aws.String(name)})
 		return err == nil && out.StreamDescriptionSummary.StreamStatus == types.StreamStatusActive, err
 	})
+	if err != nil {
+		return err
+	}
+	// Hash key 0: the lower child of the split shard, which the page's
+	// reader reaches only by following the closed parent.
+	_, err = c.PutRecord(ctx, &kinesis.PutRecordInput{StreamName: aws.String(name), PartitionKey: aws.String("after-split"),
+		ExplicitHashKey: aws.String("0"), Data: []byte(`{"after":"split"}`)})
+	return err
 }
 
 // metricsSnapshot is GET /v1/metrics's reply.

@@ -117,8 +117,8 @@ function ShardTable({ shards }) {
     },
     { label: 'Starting sequence number', render: (r) => <span class="mono seq">{r.SequenceNumberRange?.StartingSequenceNumber}</span> },
     { label: 'Ending sequence number', render: (r) => <span class="mono seq">{r.SequenceNumberRange?.EndingSequenceNumber || ''}</span> },
-    { label: 'Parent', render: (r) => <span class="mono">{r.ParentShardId || ''}</span> },
-    { label: 'Adjacent parent', render: (r) => <span class="mono">{r.AdjacentParentShardId || ''}</span> },
+    { label: 'Parent', render: (r) => <span class="mono shard-id">{r.ParentShardId || ''}</span> },
+    { label: 'Adjacent parent', render: (r) => <span class="mono shard-id">{r.AdjacentParentShardId || ''}</span> },
     { label: 'Children', render: (r) => <span class="mono">{(children.get(r.ShardId) || []).join(', ')}</span> },
   ];
   return <Table label="Shards" columns={columns} rows={shards} empty="No shards yet." />;

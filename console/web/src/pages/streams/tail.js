@@ -47,8 +47,8 @@ function sleep(ms, signal) {
 // tail reads stream from position ({type, sequenceNumber?, timestamp?
 // (epoch ms)}) on shardId, or on every shard when shardId is empty.
 // onRecords(shardId, records) gets each non-empty batch; onState({shards:
-// Set of shard ids being read, closed: ids finished, error}) follows the
-// readers. It resolves when signal aborts.
+// Set of shard ids being read (from their first iterator on), closed: ids
+// finished, error}) follows the readers. It resolves when signal aborts.
 export async function tail({ stream, shardId, position, onRecords, onState, signal }) {
   const reading = new Set();
   const closed = new Set();
@@ -66,8 +66,6 @@ export async function tail({ stream, shardId, position, onRecords, onState, sign
   function start(id, pos) {
     if (started.has(id) || signal.aborted) return;
     started.add(id);
-    reading.add(id);
-    report();
     loops.push(read(id, pos));
   }
 
@@ -79,6 +77,11 @@ export async function tail({ stream, shardId, position, onRecords, onState, sign
         if (!it) {
           const p = last ? { type: 'AFTER_SEQUENCE_NUMBER', sequenceNumber: last } : pos;
           it = (await kinesis('GetShardIterator', iteratorInput(id, p), signal)).ShardIterator;
+          if (!reading.has(id)) {
+            // Reading from here on: a LATEST iterator is fixed now.
+            reading.add(id);
+            report();
+          }
         }
         const out = await kinesis('GetRecords', { ShardIterator: it, Limit: 1000 }, signal);
         const recs = out.Records || [];
