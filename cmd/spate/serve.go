@@ -313,7 +313,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	mountMetricsAPI(mux, reg, cfg, logger) // GET /v1/metrics: more specific than /v1/
 	mux.Handle("/", router)
 	mountLambda(mux, lambdaHTTP)
-	if err := mountConsole(mux, cfg); err != nil {
+	if err := mountConsole(mux, cfg, router); err != nil {
 		httpLn.Close()
 		grpcLn.Close()
 		if metricsLn != nil {
