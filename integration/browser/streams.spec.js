@@ -34,7 +34,7 @@ async function chart(page, metric) {
   };
 }
 
-module.exports = async ({ page, env, assert, shot, log }) => {
+module.exports = async ({ page, env, assert, shot, log, a11y }) => {
   const name = env.SPEC_STREAM;
   const nav = page.getByRole('navigation', { name: 'Main' });
 
@@ -42,6 +42,7 @@ module.exports = async ({ page, env, assert, shot, log }) => {
   await page.goto('./#/streams');
   await page.getByRole('button', { name: 'Create stream' }).click();
   const create = page.getByRole('dialog', { name: 'Create stream' });
+  await a11y('the create stream dialog');
   await create.getByLabel('Name').fill(name);
   await create.getByLabel('Capacity mode').selectOption('PROVISIONED');
   await create.getByLabel('Shard count', { exact: true }).fill('2');
@@ -54,6 +55,7 @@ module.exports = async ({ page, env, assert, shot, log }) => {
     assert.deepEqual(cells.slice(0, 5), [name, 'ACTIVE', 'PROVISIONED', '2', '48']);
   });
   await shot('streams-list');
+  await a11y('the streams list');
 
   // The stream's page: two open shards, no lineage yet.
   await row.getByRole('link', { name }).click();
@@ -86,6 +88,7 @@ module.exports = async ({ page, env, assert, shot, log }) => {
 
   await browser.evaluate((el) => el.scrollIntoView({ block: 'start' }));
   await shot('stream-records');
+  await a11y('the record browser');
 
   // Find by partition key: only that record stays.
   await browser.getByLabel('Find by partition key').fill('customer-7');
@@ -159,12 +162,14 @@ module.exports = async ({ page, env, assert, shot, log }) => {
   await browser.getByText(/1 closed shard read to the end/).waitFor();
   await page.evaluate(() => window.scrollTo(0, 0));
   await shot('stream-detail');
+  await a11y("a stream's page after a split");
   log({ parent: parentId, children });
 
   // Delete from the list, through the confirm dialog.
   await nav.getByRole('link', { name: 'Streams', exact: true }).click();
   await page.getByRole('button', { name: `Delete stream ${name}` }).click();
   const confirm = page.getByRole('dialog', { name: `Delete stream ${name}?` });
+  await a11y('the delete dialog');
   await confirm.getByRole('button', { name: 'Delete', exact: true }).click();
   await confirm.waitFor({ state: 'detached' });
   await eventually(async () => assert.equal(await page.getByRole('link', { name }).count(), 0));
