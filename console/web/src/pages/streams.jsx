@@ -35,7 +35,7 @@ async function listStreams(signal) {
 function StreamsList() {
   const [creating, setCreating] = useState(false);
   const [deleting, setDeleting] = useState(null);
-  const list = useAsync(listStreams, [], 3000);
+  const list = useAsync(listStreams, [], 5000); // a DescribeStreamSummary per stream each time: not too often
   const columns = [
     { label: 'Name', render: (r) => <a href={href('/streams/' + encodeURIComponent(r.StreamName))}>{r.StreamName}</a> },
     { label: 'Status', render: (r) => <span class={`status-${r.StreamStatus}`}>{r.StreamStatus}</span> },
