@@ -107,14 +107,20 @@ module.exports = async ({ page, env, assert, shot, log, a11y }) => {
   // AT_SEQUENCE_NUMBER on one shard starts at that record.
   await browser.getByLabel('Shard').selectOption(sevenShard);
   await browser.getByLabel('Start position').selectOption('AT_SEQUENCE_NUMBER');
-  await browser.getByLabel('Sequence number').fill(sevenSeq);
+  await browser.getByLabel('Sequence number', { exact: true }).fill(sevenSeq);
   await browser.getByRole('button', { name: 'Restart reading' }).click();
   await eventually(async () => assert.equal(await records.getByRole('row').nth(1).getByRole('cell').nth(2).textContent(), 'customer-7'));
   assert.ok((await records.getByRole('row').count()) > 1);
 
+  // AT_TIMESTAMP an hour ago (the form's default) on all shards: every record.
+  await browser.getByLabel('Shard').selectOption('');
+  await browser.getByLabel('Start position').selectOption('AT_TIMESTAMP');
+  await browser.getByLabel('Timestamp', { exact: true }).waitFor();
+  await browser.getByRole('button', { name: 'Restart reading' }).click();
+  await eventually(async () => assert.equal(await records.getByRole('row').count(), 22));
+
   // LATEST on all shards: nothing until a new record, which shows while
   // the page tails.
-  await browser.getByLabel('Shard').selectOption('');
   await browser.getByLabel('Start position').selectOption('LATEST');
   await browser.getByRole('button', { name: 'Restart reading' }).click();
   await browser.getByText(/Reading 2 shards · 0 records read/).waitFor();
