@@ -36,6 +36,7 @@
 // the Analytics HTTP API (403 MissingAuthenticationTokenException, 400
 // for a bad signature, 403 AccessDeniedException).
 //
+// A method other than GET (or HEAD) is a 405 UnknownOperationException.
 // Errors are {"__type": "<AWS error name>", "message": "..."} with the
 // type also in X-Amzn-ErrorType.
 package metricsapi

@@ -2,7 +2,6 @@ package metricsapi
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -125,8 +124,7 @@ type Snapshot struct {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
-		h.fail(w, r, &httpError{status: http.StatusMethodNotAllowed,
-			err: apierr.New(apierr.UnknownOperation, "%s %s: only GET reads metrics", r.Method, r.URL.Path)})
+		writeError(w, http.StatusMethodNotAllowed, apierr.UnknownOperation, fmt.Sprintf("%s %s: only GET reads metrics", r.Method, r.URL.Path))
 		return
 	}
 	if h.cfg.guard != nil {
@@ -320,15 +318,6 @@ func typeName(t dto.MetricType) string {
 	return strings.ReplaceAll(strings.ToLower(t.String()), "_", "")
 }
 
-// httpError gives an error a status other than the one its code implies.
-type httpError struct {
-	status int
-	err    *apierr.Error
-}
-
-func (e *httpError) Error() string { return e.err.Error() }
-func (e *httpError) Unwrap() error { return e.err }
-
 // statusOf is the one table from error codes to HTTP statuses: 403 for a
 // refused identity, 500 for the server's own failures, 400 otherwise
 // (LimitExceededException included: retrying the same request will not
@@ -348,16 +337,18 @@ type errorBody struct {
 	Message string `json:"message"`
 }
 
+// fail answers err: its code's status, and its message unless it is an
+// internal failure, whose cause goes to the log only.
 func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 	code := apierr.CodeOf(err)
-	status := statusOf(code)
-	if he, ok := errors.AsType[*httpError](err); ok {
-		status = he.status
-	}
 	if code == apierr.InternalFailure {
 		h.cfg.logger.ErrorContext(r.Context(), "metrics api request failed", "path", r.URL.Path, "err", err)
 	}
-	b, _ := json.Marshal(errorBody{Type: string(code), Message: apierr.MessageOf(err)}) // strings: cannot fail
+	writeError(w, statusOf(code), code, apierr.MessageOf(err))
+}
+
+func writeError(w http.ResponseWriter, status int, code apierr.Code, msg string) {
+	b, _ := json.Marshal(errorBody{Type: string(code), Message: msg}) // strings: cannot fail
 	hdr := w.Header()
 	hdr.Set("Content-Type", "application/json")
 	hdr.Set("X-Amzn-ErrorType", string(code))
