@@ -312,7 +312,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	mux.Handle("/v1/", analyticsHTTP)
 	mux.Handle("/", router)
 	mountLambda(mux, lambdaHTTP)
-	if err := mountConsole(mux, cfg); err != nil {
+	if err := mountConsole(mux, cfg, router); err != nil {
 		httpLn.Close()
 		grpcLn.Close()
 		if metricsLn != nil {
