@@ -20,9 +20,12 @@ export function LineChart({ title, series, data, height = 180, yLabel }) {
       axes: [{}, { label: yLabel }],
       scales: { x: { time: true } },
     };
-    plot.current = new uPlot(opts, data, box.current);
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, box.current.clientWidth), height }));
-    ro.observe(box.current);
+    const el = box.current;
+    plot.current = new uPlot(opts, data, el);
+    // el, not box.current: the observer may fire once more after unmount,
+    // when box.current is already null.
+    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, el.clientWidth), height }));
+    ro.observe(el);
     return () => {
       ro.disconnect();
       plot.current?.destroy();
