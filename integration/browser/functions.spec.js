@@ -14,9 +14,14 @@ module.exports = async ({ page, assert, shot, a11y, env }) => {
   // Upload a zip from the browser.
   await page.getByRole('button', { name: 'Create function' }).click();
   const create = page.getByRole('dialog', { name: 'Create function' });
-  await create.getByLabel('Function name').fill('console-upload');
   await create.getByLabel('Code (.zip)').setInputFiles(env.SPEC_ZIP);
   await create.getByLabel('Memory (MB)').fill('256');
+  // A name taken: Lambda's error type (from X-Amzn-ErrorType, not the
+  // body's Type "User") in the dialog.
+  await create.getByLabel('Function name').fill('console-fn');
+  await create.getByRole('button', { name: 'Create', exact: true }).click();
+  assert.match(await create.getByRole('alert').innerText(), /^ResourceConflictException: /);
+  await create.getByLabel('Function name').fill('console-upload');
   await create.getByRole('button', { name: 'Create', exact: true }).click();
   await page.getByRole('heading', { level: 1, name: 'console-upload' }).waitFor();
   const uploaded = page.getByRole('region', { name: 'Configuration' });
@@ -93,5 +98,6 @@ module.exports = async ({ page, assert, shot, a11y, env }) => {
     await metrics.getByRole('alert').first().waitFor();
   }
   await a11y('function page');
+  await page.evaluate(() => window.scrollTo(0, 0)); // the configuration and the charts
   await shot('function-detail');
 };
