@@ -1,12 +1,12 @@
-// The Functions pages: the list, a zip uploaded from a file input, a
-// function's configuration (environment variable names, never values), a
-// test invoke, and event source mappings created, disabled, enabled and
-// deleted from the page. Run by TestConsoleFunctions, which created the
+// The Functions pages: the list, a zip uploaded from a file input (and the
+// function deleted again), a function's configuration (environment
+// variable names, never values), a test invoke, and event source mappings
+// created, disabled, enabled and deleted from the page. Run by TestConsoleFunctions, which created the
 // function console-fn and the streams console-fn-in (holding SPEC_RECORDS
 // records) and console-fn-other.
 'use strict';
 
-module.exports = async ({ page, assert, shot, a11y, env }) => {
+module.exports = async ({ page, assert, shot, a11y, env, log }) => {
   await page.goto('./#/functions');
   const list = page.getByRole('table', { name: 'Functions' });
   await list.getByRole('link', { name: 'console-fn', exact: true }).waitFor();
@@ -27,6 +27,8 @@ module.exports = async ({ page, assert, shot, a11y, env }) => {
   const uploaded = page.getByRole('region', { name: 'Configuration' });
   await uploaded.getByText('256 MB').waitFor();
   await uploaded.getByText('Active').waitFor();
+  const sha = await uploaded.locator('dt:has-text("Code SHA-256") + dd').innerText();
+  log({ uploadedSha256: sha.trim() });
 
   await page.goto('./#/functions');
   await list.getByRole('link', { name: 'console-upload' }).waitFor();
@@ -100,4 +102,12 @@ module.exports = async ({ page, assert, shot, a11y, env }) => {
   await a11y('function page');
   await page.evaluate(() => window.scrollTo(0, 0)); // the configuration and the charts
   await shot('function-detail');
+
+  // Delete the uploaded function from its page.
+  await page.goto('./#/functions/console-upload');
+  await page.getByRole('button', { name: 'Delete function' }).click();
+  await page.getByRole('dialog', { name: 'Delete function console-upload?' }).getByRole('button', { name: 'Delete' }).click();
+  await page.getByRole('heading', { level: 1, name: 'Functions' }).waitFor();
+  await list.getByRole('link', { name: 'console-fn', exact: true }).waitFor();
+  assert.equal(await list.getByRole('link', { name: 'console-upload' }).count(), 0, 'the deleted function is listed');
 };

@@ -6,8 +6,9 @@ import { metrics } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { go, href } from '../../router.js';
-import { Dialog, ErrorBanner, Page, fmtBytes, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { ErrorBanner, Page, fmtBytes, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { deleteFunction, getFunction, invoke, lastModified } from './lambda.js';
+import { ConfirmDelete } from './confirm.jsx';
 import { Mappings } from './mappings.jsx';
 
 export function FunctionDetail({ name }) {
@@ -230,27 +231,9 @@ function pretty(text) {
 }
 
 function DeleteFunction({ name, onClose }) {
-  const [error, setError] = useState(null);
-  async function confirm() {
-    try {
-      await deleteFunction(name);
-      go('/functions');
-    } catch (err) {
-      setError(err);
-    }
-  }
   return (
-    <Dialog title={`Delete function ${name}?`} onClose={onClose}>
+    <ConfirmDelete title={`Delete function ${name}?`} remove={() => deleteFunction(name)} onDone={() => go('/functions')} onClose={onClose}>
       <p>Its code, configuration and tags are deleted. Its event source mappings are not: delete them first.</p>
-      <ErrorBanner error={error} />
-      <div class="buttons">
-        <button type="button" class="secondary" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" class="danger" onClick={confirm}>
-          Delete
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDelete>
   );
 }

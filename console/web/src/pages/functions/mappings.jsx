@@ -7,6 +7,7 @@ import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { href } from '../../router.js';
 import { Dialog, ErrorBanner, Field, Select, Table, fmtTime, useAsync } from '../../ui.jsx';
+import { ConfirmDelete } from './confirm.jsx';
 import { createMapping, deleteMapping, listMappings, setMappingEnabled, streamName } from './lambda.js';
 
 // Lambda's settled states; the others (Creating, Enabling, ...) pass.
@@ -193,30 +194,12 @@ function AddMapping({ functionName, onClose, onAdded }) {
 }
 
 function DeleteMapping({ mapping, onClose, onDeleted }) {
-  const [error, setError] = useState(null);
-  async function confirm() {
-    try {
-      await deleteMapping(mapping.UUID);
-      onDeleted();
-    } catch (err) {
-      setError(err);
-    }
-  }
   return (
-    <Dialog title="Delete event source mapping?" onClose={onClose}>
+    <ConfirmDelete title="Delete event source mapping?" remove={() => deleteMapping(mapping.UUID)} onDone={onDeleted} onClose={onClose}>
       <p>
         The function stops receiving records from <strong>{streamName(mapping.EventSourceArn)}</strong> (mapping{' '}
         <code>{mapping.UUID}</code>). Its checkpoints are deleted with it.
       </p>
-      <ErrorBanner error={error} />
-      <div class="buttons">
-        <button type="button" class="secondary" onClick={onClose}>
-          Cancel
-        </button>
-        <button type="button" class="danger" onClick={confirm}>
-          Delete
-        </button>
-      </div>
-    </Dialog>
+    </ConfirmDelete>
   );
 }
