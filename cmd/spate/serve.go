@@ -310,6 +310,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger),
 		analyticsapi.WithWriteTimeout(cfg.listen.writeTimeout), analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
+	mountMetricsAPI(mux, reg, cfg, logger) // GET /v1/metrics: more specific than /v1/
 	mux.Handle("/", router)
 	mountLambda(mux, lambdaHTTP)
 	if err := mountConsole(mux, cfg, router); err != nil {

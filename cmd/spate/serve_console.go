@@ -2,9 +2,13 @@ package main
 
 import (
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strings"
 
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/spatehq/spate/api/metricsapi"
 	"github.com/spatehq/spate/console"
 )
 
@@ -33,4 +37,14 @@ func mountConsole(mux *http.ServeMux, cfg serveConfig, api http.Handler) error {
 		api.ServeHTTP(w, r)
 	}))
 	return nil
+}
+
+// mountMetricsAPI serves GET /v1/metrics (package metricsapi), the JSON
+// snapshot the console's charts read, on the HTTP API's mux. It reads reg
+// itself, so it answers whether /metrics is on --http-addr or on
+// --metrics-addr; it is signed and authorized like the other APIs
+// (signing name monitoring, cloudwatch:GetMetricData).
+func mountMetricsAPI(mux *http.ServeMux, reg prometheus.Gatherer, cfg serveConfig, logger *slog.Logger) {
+	mux.Handle(metricsapi.Pattern, metricsapi.NewHandler(reg,
+		metricsapi.WithLogger(logger), metricsapi.WithGuard(cfg.auth.analyticsGuard())))
 }
