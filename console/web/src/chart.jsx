@@ -20,10 +20,9 @@ export function LineChart({ title, series, data, height = 180, yLabel }) {
       axes: [{}, { label: yLabel }],
       scales: { x: { time: true } },
     };
+    plot.current = new uPlot(opts, data, box.current);
+    // el, not box.current: an observation can arrive after unmount.
     const el = box.current;
-    plot.current = new uPlot(opts, data, el);
-    // el, not box.current: the observer may fire once more after unmount,
-    // when box.current is already null.
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, el.clientWidth), height }));
     ro.observe(el);
     return () => {
