@@ -58,7 +58,7 @@ function Configuration({ c, reserved }) {
   ];
   if (c.Description) rows.splice(1, 0, ['Description', c.Description]);
   return (
-    <section class="panel" aria-label="Configuration">
+    <section class="panel fn-panel" aria-label="Configuration">
       <h2>Configuration</h2>
       <dl class="fn-config">
         {rows.map(([k, v]) => (
@@ -77,7 +77,7 @@ function Configuration({ c, reserved }) {
 function Environment({ vars }) {
   const names = Object.keys(vars || {}).sort();
   return (
-    <section class="panel" aria-label="Environment variables">
+    <section class="panel fn-panel" aria-label="Environment variables">
       <h2>Environment variables</h2>
       <p class="fn-note">Names only: values are not shown because they may hold secrets.</p>
       {names.length === 0 ? (
@@ -102,7 +102,7 @@ const counters = {
 };
 
 // pickRate keeps the function's counters; pickDuration the histogram's sum
-// and count, whose rates' ratio is the mean duration between two scrapes.
+// and count.
 const pickRate = (m) => counters[m.name] ?? null;
 const pickDuration = (m) =>
   m.name === 'spate_function_duration_seconds_sum' ? 'sum' : m.name === 'spate_function_duration_seconds_count' ? 'count' : null;
@@ -115,15 +115,21 @@ function column(state, key) {
 }
 
 function FunctionMetrics({ name }) {
-  const filters = { function: name };
+  const filters = { function: name, name_prefix: 'spate_function_' };
   const rates = useMetricSeries(filters, pickRate);
   const dur = useMetricSeries(filters, pickDuration);
   const totals = useAsync((signal) => metrics(filters, signal), [name], 2000);
   const labels = Object.values(counters);
   const rateData = [rates.data[0], ...labels.map((l) => column(rates, l))];
+  // The histogram's sum and count come as cumulative values (type
+  // histogram, not counter): the mean of each interval is their growth's
+  // ratio, as CloudWatch's Duration average per period.
   const sums = column(dur, 'sum');
   const counts = column(dur, 'count');
-  const mean = counts.map((n, i) => (n > 0 && sums[i] !== null ? (sums[i] / n) * 1000 : null));
+  const mean = counts.map((n, i) => {
+    const dn = i > 0 && n !== null && counts[i - 1] !== null ? n - counts[i - 1] : 0;
+    return dn > 0 ? ((sums[i] - sums[i - 1]) / dn) * 1000 : null;
+  });
   const total = (metric) =>
     (totals.data?.metrics || []).filter((m) => m.name === metric).reduce((a, m) => a + m.value, 0);
   const n = total('spate_function_duration_seconds_count');
@@ -143,9 +149,9 @@ function FunctionMetrics({ name }) {
           <dd>{n > 0 ? `${fmtNumber((total('spate_function_duration_seconds_sum') / n) * 1000)} ms` : '–'}</dd>
         </dl>
       )}
-      <div class="grid2">
+      <div class="grid2" data-points={rates.data[0].length}>
         <LineChart title="Invocations, errors and throttles per second" series={labels.map((label) => ({ label }))} data={rateData} yLabel="per second" />
-        <LineChart title="Mean duration (ms)" series={[{ label: 'Duration' }]} data={[dur.data[0], mean]} yLabel="ms" />
+        <LineChart title="Mean duration (ms)" series={[{ label: 'Mean duration' }]} data={[dur.data[0], mean]} yLabel="ms" />
       </div>
     </section>
   );
@@ -189,7 +195,7 @@ function TestInvoke({ name }) {
     }
   }
   return (
-    <section class="panel" aria-label="Test invoke">
+    <section class="panel fn-panel" aria-label="Test invoke">
       <h2>Test invoke</h2>
       <form onSubmit={submit}>
         <label class="field">

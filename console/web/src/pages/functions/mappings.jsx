@@ -103,7 +103,7 @@ const pickAge = (m) => (m.name === 'spate_esm_iterator_age_milliseconds' ? m.lab
 // IteratorAge charts a mapping's IteratorAge per shard: the age of the last
 // record of the last batch it read, when it read it.
 function IteratorAge({ mapping }) {
-  const s = useMetricSeries({ mapping: mapping.UUID }, pickAge);
+  const s = useMetricSeries({ mapping: mapping.UUID, name_prefix: 'spate_esm_iterator_age_' }, pickAge);
   return (
     <div class="fn-age">
       <ErrorBanner error={s.error} />
