@@ -208,7 +208,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if cfg.esURL != "" {
 		fhOpts = append(fhOpts, firehose.WithElasticsearchURL(cfg.esURL))
 	}
-	fn, err := newFunctions(store, cfg, logger)
+	fn, err := newFunctions(store, reg, cfg, logger)
 	if err != nil {
 		return errors.Join(err, store.Close())
 	}
