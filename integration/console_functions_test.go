@@ -1,10 +1,8 @@
 package integration
 
 import (
-	"context"
 	"crypto/sha256"
 	"encoding/base64"
-	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -63,11 +61,6 @@ func TestConsoleFunctions(t *testing.T) {
 	}
 
 	env := []string{"SPEC_ZIP=" + zipPath, "SPEC_SECRET_VALUE=" + secret, "SPEC_RECORDS=" + strconv.Itoa(len(want))}
-	if metricsAPI(ctx, t, s) {
-		env = append(env, "SPEC_METRICS=1")
-	} else {
-		t.Log("GET /v1/metrics is not served yet: the spec checks the function's charts show its error, not the counts")
-	}
 	lines := b.run(t, s, "functions.spec.js", env...)
 
 	// The page showed the SHA-256 of the zip it read from disk, then
@@ -127,20 +120,4 @@ func TestConsoleFunctions(t *testing.T) {
 	if age == 0 {
 		t.Errorf("no spate_esm_iterator_age_milliseconds series of mapping %s", uuid)
 	}
-}
-
-// metricsAPI tells whether the server serves GET /v1/metrics, which the
-// function's charts read.
-func metricsAPI(ctx context.Context, t *testing.T, s *server) bool {
-	t.Helper()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, s.Endpoint()+"/v1/metrics?function=none", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("GET /v1/metrics: %v", err)
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
