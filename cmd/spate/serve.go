@@ -367,6 +367,7 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		<-gctx.Done()
 		logger.Info("spate shutting down")
 		analyticsAPI.Close() // Results calls never end on their own
+		analyticsHTTP.Close() // stops the demo producers before the store closes
 		err := shutdown(httpSrv, grpcSrv, api, logger)
 		if metricsSrv != nil {
 			err = errors.Join(err, shutdownMetrics(metricsSrv))
