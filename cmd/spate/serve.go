@@ -367,7 +367,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		<-gctx.Done()
 		logger.Info("spate shutting down")
 		analyticsAPI.Close() // Results calls never end on their own
-		analyticsHTTP.Close() // stops the demo producers before the store closes
+		// The demo producers append to the store: stop them before it closes.
+		analyticsHTTP.Close()
 		err := shutdown(httpSrv, grpcSrv, api, logger)
 		if metricsSrv != nil {
 			err = errors.Join(err, shutdownMetrics(metricsSrv))
