@@ -20,6 +20,8 @@ const templateColumns = {
 };
 
 module.exports = async ({ page, shot, assert, env, log }) => {
+  // step says on stderr how far the spec got, for a spec that times out.
+  const step = (what) => process.stderr.write(`sql.spec: ${new Date().toISOString()} ${what}\n`);
   const demo = env.SPEC_DEMO;
   const output = env.SPEC_OUTPUT;
   const app = env.SPEC_APP;
@@ -38,12 +40,14 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   await page.goto('./#/sql');
   await page.getByRole('heading', { level: 1, name: 'SQL' }).waitFor();
 
+  step('demo stream');
   // 1. The demo stream, created and fed by the server.
   await page.getByLabel('Demo stream name').fill(demo);
   await page.getByRole('button', { name: 'Create demo stream' }).click();
   await page.getByText(`The server feeds ${demo} with 10 stock trades a second`).waitFor();
   assert.equal(await page.getByLabel('Source stream').inputValue(), demo, 'the new demo stream is the source');
 
+  step('schema');
   // 2. The proposed schema, once the first records are in.
   const schema = page.getByRole('table', { name: 'Proposed schema' });
   await schema.waitFor({ timeout: 60000 });
@@ -55,6 +59,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
     assert.equal(byName[col][2].trim(), `$.${col}`, `${col}'s JSON path`);
   }
 
+  step('templates');
   // 3. Every template, filled with the stream and its columns, is valid.
   const template = page.getByLabel('Template');
   for (const [id, columns] of Object.entries(templateColumns)) {
@@ -63,6 +68,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
     log({ template: id, columns });
   }
 
+  step('deliberate error');
   // The tumbling template, then a deliberate mistake on its FROM line.
   await template.selectOption('tumbling');
   await validated(templateColumns.tumbling);
@@ -73,7 +79,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
     await lines.nth(fromLine).click();
     await page.keyboard.press('End');
     await page.keyboard.press('Shift+Home');
-    await page.keyboard.type(text);
+    await page.keyboard.insertText(text);
   };
   await retype(`FRM ${demo}`);
   await page.waitForFunction(
@@ -91,11 +97,13 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   await page.getByRole('heading', { name: 'Proposed schema' }).evaluate((el) => el.scrollIntoView());
   await shot('sql-editor');
 
+  step('fix');
   await retype(`FROM ${demo}`);
   await validated(templateColumns.tumbling);
   assert.equal(await page.locator('.cm-lintRange-error').count(), 0, 'the mark is gone once the SQL is fixed');
   assert.ok((await editor.innerText()).includes('TUMBLE('), 'the editor holds the tumbling query');
 
+  step('run');
   // 4. Run: rows arrive live in the table and the chart.
   await page.getByRole('button', { name: 'Run', exact: true }).click();
   const results = page.getByRole('table', { name: 'Result rows' });
@@ -103,17 +111,26 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   const header = await results.locator('thead th').allInnerTexts();
   assert.deepEqual(header, templateColumns.tumbling.split(', '), 'the table keeps the query columns in order');
   const first = await results.locator('tbody tr').first().locator('td').allInnerTexts();
-  assert.match(first[1], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d0\.000Z$/, 'window_start is a 10-second boundary');
-  assert.match(first[3], /^\d{1,3}(,\d{3})*(\.\d{1,2})?$/, `avg_price is formatted for people: ${first[3]}`);
+  const stamp = JSON.parse(await results.locator('tbody tr').first().locator('td').nth(1).getAttribute('title'));
+  assert.match(stamp, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d0\.000Z$/, 'window_start is a 10-second boundary');
+  assert.match(first[1], /(^| )\d\d:\d\d:\d0$/, `window_start is shown as a time of day: ${first[1]}`);
+  assert.match(first[3], /^\d{1,3}(,\d{3})*\.\d\d$/, `avg_price is formatted for people: ${first[3]}`);
   await page.getByRole('img', { name: /avg_price|max_price|records/ }).waitFor();
   await page.locator('.chart canvas').first().waitFor();
   await page.getByText(/Running as console-\w+: [\d,]+ rows received\./).waitFor();
   log({ row: first });
-  await page.locator('.sql-editor').evaluate((el) => el.scrollIntoView());
+  // Rows of a second window: the chart has a line to draw.
+  await page.waitForFunction(
+    () => new Set([...document.querySelectorAll('table[aria-label="Result rows"] tbody tr')].map((tr) => tr.children[1].textContent)).size > 1,
+    undefined,
+    { timeout: 60000 },
+  );
+  await page.locator('p.validation').evaluate((el) => el.scrollIntoView());
   await shot('sql-results');
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await page.getByText(/Stopped: [\d,]+ rows received\./).waitFor();
 
+  step('deploy');
   // 5. Deploy to a new output stream.
   await page.getByRole('button', { name: 'Deploy…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Deploy as an application' });
@@ -122,6 +139,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   await dialog.getByLabel('New stream name').fill(output);
   await dialog.getByRole('button', { name: 'Deploy' }).click();
 
+  step('applications');
   // 6. The applications: RUNNING, with its counts; stop and start it.
   await page.getByRole('heading', { level: 1, name: 'SQL applications' }).waitFor({ timeout: 60000 });
   const list = page.getByRole('table', { name: 'Applications' });

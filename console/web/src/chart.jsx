@@ -21,8 +21,10 @@ export function LineChart({ title, series, data, height = 180, yLabel }) {
       scales: { x: { time: true } },
     };
     plot.current = new uPlot(opts, data, box.current);
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, box.current.clientWidth), height }));
-    ro.observe(box.current);
+    // el, not box.current: an observation can arrive after unmount.
+    const el = box.current;
+    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, el.clientWidth), height }));
+    ro.observe(el);
     return () => {
       ro.disconnect();
       plot.current?.destroy();

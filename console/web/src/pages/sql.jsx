@@ -167,7 +167,8 @@ function Validation({ v }) {
   if (v.error) {
     return (
       <p class="validation bad" role="status" aria-live="polite">
-        <strong>{v.error.line ? `Line ${v.error.line}, column ${v.error.column}` : v.error.type}</strong>: {v.error.message}
+        <strong>{v.error.line ? `Line ${v.error.line}, column ${v.error.column}` : v.error.type}</strong>:{' '}
+        {v.error.message.replace(/^line \d+, column \d+: /, '')}
       </p>
     );
   }
@@ -267,8 +268,8 @@ function SqlConsole() {
           <ErrorBanner error={run.error} />
           {run.status !== 'idle' && (
             <div class="results-grid">
-              <ResultsChart columns={run.columns} rows={run.rows} />
               <ResultsTable columns={run.columns} rows={run.rows} />
+              <ResultsChart columns={run.columns} rows={run.rows} />
             </div>
           )}
         </section>

@@ -6,7 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { ApiError, analytics, events } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
-import { Select, fmtNumber } from '../../ui.jsx';
+import { Select } from '../../ui.jsx';
 
 // keepRows is how many rows the page keeps (the chart's history); the
 // table shows the newest shownRows.
@@ -87,9 +87,28 @@ export function useRun() {
   return { state, run, stop: () => end('ended') };
 }
 
-function cell(v) {
+// fmtStamp shows a result timestamp in local time: the time of day when
+// it is today, else the date too (the cell's title has the exact value).
+function fmtStamp(v) {
+  const d = new Date(v);
+  if (Number.isNaN(d.getTime())) return v;
+  const time = d.toLocaleTimeString(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit', hourCycle: 'h23' }) + (d.getMilliseconds() ? `.${String(d.getMilliseconds()).padStart(3, '0')}` : '');
+  return d.toDateString() === new Date().toDateString() ? time : `${d.toLocaleDateString()} ${time}`;
+}
+
+const whole = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+const cents = new Intl.NumberFormat(undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+// cell formats one value; fraction is true for a column holding numbers
+// with a fraction, which all get two decimals so that they line up.
+function cell(v, fraction) {
   if (v === null || v === undefined) return <span class="null">NULL</span>;
-  if (typeof v === 'number') return fmtNumber(v);
+  if (typeof v === 'number') {
+    // Below a cent, two decimals would read 0.00: keep three digits.
+    if (v !== 0 && Math.abs(v) < 0.01) return String(Number(v.toPrecision(3)));
+    return (fraction ? cents : whole).format(v);
+  }
+  if (isTimestamp(v)) return fmtStamp(v);
   if (typeof v === 'object') return JSON.stringify(v);
   return String(v);
 }
@@ -99,6 +118,7 @@ function cell(v) {
 export function ResultsTable({ columns, rows }) {
   if (!columns.length) return <p class="empty">Waiting for the query's columns…</p>;
   const numeric = new Set(columns.filter((c) => rows.some((r) => typeof r.v[c] === 'number')));
+  const fraction = new Set(columns.filter((c) => rows.some((r) => typeof r.v[c] === 'number' && !Number.isInteger(r.v[c]))));
   const shown = rows.slice(-shownRows).reverse();
   return (
     <div class="sql-results">
@@ -117,7 +137,7 @@ export function ResultsTable({ columns, rows }) {
             <tr>
               {columns.map((c) => (
                 <td class={numeric.has(c) ? 'num' : ''} title={r.v[c] === undefined ? '' : JSON.stringify(r.v[c])}>
-                  {cell(r.v[c])}
+                  {cell(r.v[c], fraction.has(c))}
                 </td>
               ))}
             </tr>
@@ -139,6 +159,9 @@ export function chartShape(columns, rows, measure) {
   const keyCol = columns.find((c) => c !== timeCol && rows.some((r) => typeof r.v[c] === 'string' && !isTimestamp(r.v[c])));
   const xOf = (r) => (timeCol && isTimestamp(r.v[timeCol]) ? Date.parse(r.v[timeCol]) / 1000 : r.t);
   const xs = [...new Set(rows.map(xOf))].sort((a, b) => a - b);
+  // One time alone would make the time axis span years: give it a
+  // neighbour ten seconds before, with no values.
+  if (xs.length === 1) xs.unshift(xs[0] - 10);
   const at = new Map(xs.map((x, i) => [x, i]));
   const m = numeric.includes(measure) ? measure : numeric[numeric.length - 1];
   let series;
