@@ -2,7 +2,11 @@ package integration
 
 import (
 	"encoding/json"
+	"errors"
 	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -146,5 +150,28 @@ func getJSON(t *testing.T, url string, v any) {
 	}
 	if err := json.NewDecoder(resp.Body).Decode(v); err != nil {
 		t.Fatalf("GET %s: %v", url, err)
+	}
+}
+
+// TestConsoleSQLTemplates: the SQL console's templates module, run by
+// node outside the browser, fills every template for several proposed
+// schemas and stream names, and the server's POST /v1/validate accepts
+// each as a bare SELECT and as Deploy's INSERT INTO.
+func TestConsoleSQLTemplates(t *testing.T) {
+	n := findNodeClients(t)
+	s := startServer(t)
+	cmd := exec.CommandContext(testCtx(t), n.node, filepath.Join(filepath.Dir(n.scripts), "browser", "sql_templates.mjs"))
+	cmd.Env = append(os.Environ(), "SPATE_URL="+s.Endpoint())
+	out, err := cmd.Output()
+	if err != nil {
+		var stderr []byte
+		if ee, ok := errors.AsType[*exec.ExitError](err); ok {
+			stderr = ee.Stderr
+		}
+		t.Fatalf("sql_templates.mjs: %v\n%s\n%s", err, stderr, out)
+	}
+	// 3 stream names x 6 schemas x 6 templates, then the insertInto cases.
+	if lines := strings.Count(string(out), "\n"); lines != 3*6*6+1 {
+		t.Fatalf("sql_templates.mjs checked %d scripts, want %d:\n%s", lines, 3*6*6+1, out)
 	}
 }
