@@ -175,3 +175,52 @@ func TestConsoleSQLTemplates(t *testing.T) {
 		t.Fatalf("sql_templates.mjs checked %d scripts, want %d:\n%s", lines, 3*6*6+1, out)
 	}
 }
+
+// TestAuthDemoProducer: with --credentials, POST /v1/demo is a PutRecords
+// on its stream (and a CreateStream when the stream is new), through the
+// real SigV4 check and policies: the writer profile, allowed only
+// kinesis:PutRecord* on w-* streams, may feed an existing w-* stream but
+// neither create one nor feed another.
+func TestAuthDemoProducer(t *testing.T) {
+	s := startAuthServer(t)
+	ctx := testCtx(t)
+	admin := &kin{srv: s.server, c: s.kinesisAs(t, "AKIDADMIN", "admin-secret")}
+	w, other := "w-"+uniqueName(t), "x-"+uniqueName(t)
+	for _, name := range []string{w, other} {
+		admin.create(ctx, t, name, 1)
+	}
+	base := s.Endpoint() + "/v1/demo"
+	cases := []struct {
+		name, method, url, body, id, secret string
+		status                              int
+		code                                string
+	}{
+		{"unsigned", "POST", base, `{"stream":"` + w + `"}`, "", "", 403, "MissingAuthenticationTokenException"},
+		{"writer feeds its stream", "POST", base, `{"stream":"` + w + `"}`, "AKIDWRITER", "writer-secret", 201, ""},
+		{"writer may not feed another", "POST", base, `{"stream":"` + other + `"}`, "AKIDWRITER", "writer-secret", 403, "AccessDeniedException"},
+		{"writer may not create a stream", "POST", base, `{"stream":"w-new"}`, "AKIDWRITER", "writer-secret", 403, "AccessDeniedException"},
+		{"reader lists", "GET", base, "", "AKIDREADER", "reader-secret", 200, ""},
+		{"reader may not stop", "DELETE", base + "/" + w, "", "AKIDREADER", "reader-secret", 403, "AccessDeniedException"},
+		{"writer stops", "DELETE", base + "/" + w, "", "AKIDWRITER", "writer-secret", 204, ""},
+		{"admin creates", "POST", base, `{"stream":"w-new"}`, "AKIDADMIN", "admin-secret", 201, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			status, code := signedHTTP(ctx, t, c.method, c.url, c.body, c.id, c.secret)
+			if status != c.status || code != c.code {
+				t.Errorf("%s %s %s = %d %s, want %d %s", c.method, c.url, c.body, status, code, c.status, c.code)
+			}
+		})
+	}
+	// Only the admin's stream was created, and its producer fills it.
+	names := admin.streamNames(ctx, t)
+	if !slices.Contains(names, "w-new") || len(names) != 3 {
+		t.Fatalf("streams = %v, want %s, %s and w-new", names, w, other)
+	}
+	for len(admin.readAll(ctx, t, "w-new")["shardId-000000000000"]) == 0 {
+		if ctx.Err() != nil {
+			t.Fatal("the admin's demo producer put nothing")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
