@@ -19,7 +19,7 @@ const templateColumns = {
   distinct: 'window_start, records, distinct_ticker_symbol',
 };
 
-module.exports = async ({ page, shot, assert, env, log }) => {
+module.exports = async ({ page, shot, assert, env, log, a11y }) => {
   // step says on stderr how far the spec got, for a spec that times out.
   const step = (what) => process.stderr.write(`sql.spec: ${new Date().toISOString()} ${what}\n`);
   const demo = env.SPEC_DEMO;
@@ -96,6 +96,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   await page.keyboard.press('Escape'); // closes the completion list typing opened
   await page.getByRole('heading', { name: 'Proposed schema' }).evaluate((el) => el.scrollIntoView());
   await shot('sql-editor');
+  await a11y('the SQL editor with an error marked');
 
   step('fix');
   await retype(`FROM ${demo}`);
@@ -127,6 +128,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   );
   await page.locator('p.validation').evaluate((el) => el.scrollIntoView());
   await shot('sql-results');
+  await a11y('the SQL results');
   await page.getByRole('button', { name: 'Stop', exact: true }).click();
   await page.getByText(/Stopped: [\d,]+ rows received\./).waitFor();
 
@@ -137,6 +139,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
   await dialog.getByLabel('Application name').fill(app);
   assert.equal(await dialog.getByLabel('Destination type').inputValue(), 'stream');
   await dialog.getByLabel('New stream name').fill(output);
+  await a11y('the deploy dialog');
   await dialog.getByRole('button', { name: 'Deploy' }).click();
 
   step('applications');
@@ -160,6 +163,7 @@ module.exports = async ({ page, shot, assert, env, log }) => {
     { timeout: 60000 },
   );
   await shot('sql-applications');
+  await a11y('the SQL applications');
   // The temporary application of Run is gone.
   assert.equal(await list.locator('tbody tr', { hasText: 'console-' }).count(), 0, 'Stop deleted the temporary application');
   log({ deployed: app, output });

@@ -121,7 +121,8 @@ export function ResultsTable({ columns, rows }) {
   const fraction = new Set(columns.filter((c) => rows.some((r) => typeof r.v[c] === 'number' && !Number.isInteger(r.v[c]))));
   const shown = rows.slice(-shownRows).reverse();
   return (
-    <div class="sql-results">
+    // Scrollable, so focusable: the keyboard can scroll it too.
+    <div class="sql-results" tabIndex={0} role="region" aria-label="Result rows, newest first">
       <table aria-label="Result rows" class="fixed">
         <thead>
           <tr>
