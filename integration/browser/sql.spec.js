@@ -164,6 +164,15 @@ module.exports = async ({ page, shot, assert, env, log, a11y }) => {
   );
   await shot('sql-applications');
   await a11y('the SQL applications');
+  // Delete, confirmed in a dialog: an application made for it goes.
+  await page.evaluate(
+    (sql) => fetch('/v1/applications', { method: 'POST', body: JSON.stringify({ name: 'scratch', sql }) }).then((r) => r.ok || r.text()),
+    `SELECT price FROM ${demo}`,
+  );
+  const scratch = list.locator('tbody tr', { hasText: 'scratch' });
+  await scratch.getByRole('button', { name: 'Delete scratch' }).click();
+  await page.getByRole('dialog', { name: 'Delete scratch?' }).getByRole('button', { name: 'Delete' }).click();
+  await scratch.waitFor({ state: 'detached' });
   // The temporary application of Run is gone.
   assert.equal(await list.locator('tbody tr', { hasText: 'console-' }).count(), 0, 'Stop deleted the temporary application');
   log({ deployed: app, output });

@@ -3,7 +3,7 @@
 // every two seconds, with start, stop and delete.
 import { useState } from 'preact/hooks';
 import { analytics } from '../../api.js';
-import { ErrorBanner, Page, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { Dialog, ErrorBanner, Page, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { SqlTabs } from './tabs.jsx';
 
 // fmtLag formats milliseconds behind the tip of a shard.
@@ -61,8 +61,13 @@ export function Applications() {
   const list = useAsync((signal) => analytics('GET', '/v1/applications', undefined, signal), [], 2000);
   const [busy, setBusy] = useState(null);
   const [error, setError] = useState(null);
-  async function act(app, op) {
-    if (op === 'delete' && !confirm(`Delete application ${app.name}? Its results stop; its output stream stays.`)) return;
+  const [deleting, setDeleting] = useState(null); // the app whose deletion awaits confirmation
+  async function act(app, op, confirmed = false) {
+    if (op === 'delete' && !confirmed) {
+      setDeleting(app);
+      return;
+    }
+    setDeleting(null);
     setBusy(app.name);
     setError(null);
     try {
@@ -135,6 +140,22 @@ export function Applications() {
             ))}
           </tbody>
         </table>
+      )}
+      {deleting && (
+        <Dialog title={`Delete ${deleting.name}?`} onClose={() => setDeleting(null)}>
+          <p>
+            The application stops and is gone with its checkpoint
+            {deleting.target ? <>; its output {deleting.target} stays</> : ''}.
+          </p>
+          <div class="buttons">
+            <button type="button" class="secondary" onClick={() => setDeleting(null)}>
+              Cancel
+            </button>
+            <button type="button" class="danger" onClick={() => act(deleting, 'delete', true)}>
+              Delete
+            </button>
+          </div>
+        </Dialog>
       )}
     </Page>
   );
