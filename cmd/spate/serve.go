@@ -369,6 +369,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		<-gctx.Done()
 		logger.Info("spate shutting down")
 		analyticsAPI.Close() // Results calls never end on their own
+		// The demo producers append to the store: stop them before it closes.
+		analyticsHTTP.Close()
 		err := shutdown(httpSrv, grpcSrv, api, logger)
 		if metricsSrv != nil {
 			err = errors.Join(err, shutdownMetrics(metricsSrv))
