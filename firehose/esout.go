@@ -25,6 +25,10 @@ type esDeliverer struct {
 	// prefix.
 	backup *s3Writer
 	lambda *lambdaProcessor // nil: no Lambda processor
+	// errs records failed deliveries (nil when the deliverer only
+	// validates a configuration); dest names the destination there.
+	errs *errorLog
+	dest string
 }
 
 func (d *esDeliverer) kind() string { return "elasticsearch" }
@@ -121,6 +125,13 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		if res.Retried > 0 {
 			d.s.metrics.retryN(d.name, d.kind(), res.Retried)
 		}
+		if len(res.Failed) == 0 {
+			d.errs.clear(d.dest)
+		} else {
+			f := res.Failed[0]
+			d.errs.add(d.s.cfg.now(), d.dest, esErrorCode(d.dest, f),
+				fmt.Sprintf("%d of %d documents not indexed after %d attempts (backed up to S3); the first: %s", len(res.Failed), len(docs), f.Attempts, f.Error))
+		}
 		failedBytes := 0
 		for _, f := range res.Failed {
 			failed = append(failed, failedRecord{kind: errElasticsearchFailed, code: fmt.Sprintf("%d", f.Status), message: f.Error, rec: views[f.Doc.ID]})
@@ -150,17 +161,21 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 	}
 	return d.s.retry(ctx, func() error {
 		err := d.backup.put(ctx, objects)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err != nil && ctx.Err() == nil:
 			d.s.metrics.retry(d.name, "s3-backup")
 			d.s.cfg.logger.Warn("backup to S3 failed; retrying", "delivery_stream", d.name, "err", err)
+			d.errs.add(d.s.cfg.now(), ErrorDestinationS3Backup, s3ErrorCode(err), err.Error())
+		case err == nil && len(objects) > 0:
+			d.errs.clear(ErrorDestinationS3Backup)
 		}
 		return err
 	})
 }
 
-// newDeliverer builds the deliverer of m's destination and returns its
-// effective buffering hints.
-func (s *Service) newDeliverer(m dsMeta) (deliverer, *BufferingHints, error) {
+// newDeliverer builds the deliverer of m's destination, which records its
+// failures in errs, and returns its effective buffering hints.
+func (s *Service) newDeliverer(m dsMeta, errs *errorLog) (deliverer, *BufferingHints, error) {
 	switch m.DestKind {
 	case "ExtendedS3", "S3":
 		c := withS3Defaults(*m.S3)
@@ -175,6 +190,7 @@ func (s *Service) newDeliverer(m dsMeta) (deliverer, *BufferingHints, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		d.errs, d.dest = errs, destinationLabel(m)
 		return d, c.BufferingHints, nil
 	}
 	return nil, nil, fmt.Errorf("unknown destination kind %q", m.DestKind)
