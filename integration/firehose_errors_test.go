@@ -52,7 +52,7 @@ func (r *rawReplies) option(o *firehose.Options) {
 type spateDeliveryErrors struct {
 	DeliveryStreamDescription struct {
 		SpateDeliveryErrors []struct {
-			Timestamp, FirstTimestamp          float64
+			Timestamp, FirstTimestamp            float64
 			Destination, ErrorCode, ErrorMessage string
 			Count                                int
 		}
@@ -128,7 +128,9 @@ func TestFirehoseDeliveryErrors(t *testing.T) {
 	// The AWS CLI parses the reply too (botocore skips the member).
 	cli := newAWSCLI(t)
 	cli.endpoint = f.srv.Endpoint()
-	var desc struct{ DeliveryStreamDescription struct{ DeliveryStreamStatus string } }
+	var desc struct {
+		DeliveryStreamDescription struct{ DeliveryStreamStatus string }
+	}
 	cli.run(ctx, t, &desc, "firehose", "describe-delivery-stream", "--delivery-stream-name", name)
 	if desc.DeliveryStreamDescription.DeliveryStreamStatus != "ACTIVE" {
 		t.Errorf("aws firehose describe-delivery-stream: status %q", desc.DeliveryStreamDescription.DeliveryStreamStatus)
