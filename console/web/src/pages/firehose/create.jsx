@@ -42,6 +42,7 @@ export function request(v) {
       RoleARN: roleARN,
       ClusterEndpoint: v.endpoint.trim() || undefined,
       IndexName: v.index.trim(),
+      IndexRotationPeriod: v.rotation,
       BufferingHints: bufferingHints,
       S3BackupMode: v.backupMode,
       S3Configuration: {
@@ -72,6 +73,7 @@ export function CreateDeliveryStream() {
     backupBucket: '',
     backupPrefix: '',
     backupMode: 'FailedDocumentsOnly',
+    rotation: 'OneDay',
   });
   const [error, setError] = useState(null);
   const [busy, setBusy] = useState(false);
@@ -145,7 +147,21 @@ export function CreateDeliveryStream() {
           ) : (
             <>
               <Field label="Cluster endpoint" value={v.endpoint} onInput={set('endpoint')} placeholder="http://localhost:9200" hint="Empty: the server's --es-url" />
-              <Field label="Index" value={v.index} onInput={set('index')} required />
+              <div class="row">
+                <Field label="Index" value={v.index} onInput={set('index')} required />
+                <Select
+                  label="Index rotation"
+                  value={v.rotation}
+                  onChange={set('rotation')}
+                  options={[
+                    { value: 'NoRotation', label: 'None' },
+                    { value: 'OneHour', label: 'Hourly' },
+                    { value: 'OneDay', label: 'Daily' },
+                    { value: 'OneWeek', label: 'Weekly' },
+                    { value: 'OneMonth', label: 'Monthly' },
+                  ]}
+                />
+              </div>
               <div class="row">
                 <Field label="Backup bucket" value={v.backupBucket} onInput={set('backupBucket')} required hint="Failed documents are written here" />
                 <Field label="Backup prefix" value={v.backupPrefix} onInput={set('backupPrefix')} />
