@@ -156,7 +156,7 @@ export async function analytics(method, path, input, signal) {
 // give their count and sum as name_count and name_sum.
 export async function metrics(filters, signal) {
   const q = new URLSearchParams(filters).toString();
-  return jsonOrThrow(await request('kinesisanalytics', 'GET', `/v1/metrics${q ? '?' + q : ''}`, { signal }));
+  return jsonOrThrow(await request('monitoring', 'GET', `/v1/metrics${q ? '?' + q : ''}`, { signal }));
 }
 
 // events reads a Server-Sent Events stream (GET, signed like every other
