@@ -5,7 +5,7 @@
 // a Kinesis stream (the Go test checks what they deliver).
 'use strict';
 
-module.exports = async ({ page, assert, env, shot, log }) => {
+module.exports = async ({ page, assert, env, shot, log, a11y }) => {
   // create fills the create form: fill(form) sets what differs from the
   // defaults below.
   const create = async (name, fill, { shoot } = {}) => {
@@ -16,7 +16,10 @@ module.exports = async ({ page, assert, env, shot, log }) => {
     await fill(form);
     await form.getByLabel('Buffer size (MiB)').fill('1');
     await form.getByLabel('Buffer interval (seconds)').fill('1');
-    if (shoot) await shot('firehose-create');
+    if (shoot) {
+      await a11y('the create form');
+      await shot('firehose-create');
+    }
     await form.getByRole('button', { name: 'Create' }).click();
     await page.getByRole('heading', { level: 1, name }).waitFor();
   };
@@ -52,6 +55,9 @@ module.exports = async ({ page, assert, env, shot, log }) => {
   await errors.getByText('S3.NoSuchBucket').first().waitFor();
   assert.match(await errors.textContent(), new RegExp(env.SPEC_MISSING));
   assert.match(await config.textContent(), /ACTIVE/);
+  // The charts draw once GET /v1/metrics has answered twice.
+  await page.getByRole('img', { name: 'Records per second' }).waitFor();
+  await a11y("a delivery stream's page with delivery errors");
   await shot('firehose-detail');
 
   // The list shows both, the failing one flagged.
@@ -61,6 +67,7 @@ module.exports = async ({ page, assert, env, shot, log }) => {
   const failing = table.getByRole('row').filter({ hasText: 'console-missing' });
   await failing.getByText('failing: S3.NoSuchBucket').waitFor();
   assert.match(await failing.textContent(), /Direct PUT/);
+  await a11y('the delivery streams list');
   await shot('firehose-list');
 
   // Delete, confirmed in a dialog.
