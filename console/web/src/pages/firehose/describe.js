@@ -21,7 +21,7 @@ export function describeSource(d) {
 export function describeDestination(dest) {
   if (!dest) return '';
   const s3 = dest.ExtendedS3DestinationDescription || dest.S3DestinationDescription;
-  if (s3) return `S3 s3://${bucketName(s3.BucketARN)}/${s3.Prefix || ''}`;
+  if (s3) return `s3://${bucketName(s3.BucketARN)}/${s3.Prefix || ''}`;
   const es = dest.ElasticsearchDestinationDescription;
   if (es) return `Elasticsearch ${es.IndexName}${es.ClusterEndpoint ? ' at ' + es.ClusterEndpoint : ''}`;
   const os = dest.AmazonopensearchserviceDestinationDescription;
