@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/firehose/compress"
+	"github.com/spatehq/spate/firehose/essink/estest"
 )
 
 func TestErrorLog(t *testing.T) {
@@ -153,5 +154,56 @@ func TestDeliveryErrorsMissingBucket(t *testing.T) {
 	}
 	if len(d.DeliveryErrors) != 0 {
 		t.Fatalf("delivery errors %+v after delivery succeeded, want none", d.DeliveryErrors)
+	}
+}
+
+// TestDeliveryErrorsElasticsearchRetrying: while Elasticsearch refuses
+// documents and the retry duration has not run out, the delivery error is
+// already reported (not only once the documents are backed up), and it
+// clears once the documents are indexed.
+func TestDeliveryErrorsElasticsearchRetrying(t *testing.T) {
+	es := estest.New(t)
+	f := newFixture(t)
+	ctx := context.Background()
+	es.RejectDocs(func(string, string, []byte) (int, string, string, bool) {
+		return 429, "es_rejected_execution_exception", "rejected execution of coordinating operation", true
+	})
+	_, err := f.svc.CreateDeliveryStream(ctx, CreateDeliveryStreamInput{
+		DeliveryStreamName: "busy",
+		ElasticsearchDestinationConfiguration: &ElasticsearchDestinationConfiguration{
+			ClusterEndpoint: es.URL(), IndexName: "busy", IndexRotationPeriod: "NoRotation",
+			BufferingHints: &BufferingHints{IntervalInSeconds: intp(0)}, RetryOptions: &RetryOptions{DurationInSeconds: intp(7200)},
+			S3Configuration: &S3DestinationConfiguration{BucketARN: f.bucketARN()},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.putN("busy", 3, "b")
+	waitErrors := func(done func([]DeliveryError) bool) []DeliveryError {
+		t.Helper()
+		deadline := time.Now().Add(60 * time.Second)
+		for {
+			errs, err := f.svc.DeliveryErrors("busy")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if done(errs) || time.Now().After(deadline) {
+				return errs
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	errs := waitErrors(func(e []DeliveryError) bool { return len(e) > 0 })
+	if len(errs) != 1 || errs[0].Destination != ErrorDestinationElasticsearch || errs[0].ErrorCode != "ES.es_rejected_execution_exception" ||
+		!strings.Contains(errs[0].ErrorMessage, "retrying") {
+		t.Fatalf("delivery errors %+v while Elasticsearch rejects, want one ES.es_rejected_execution_exception, retrying", errs)
+	}
+	es.RejectDocs(nil)
+	if errs = waitErrors(func(e []DeliveryError) bool { return len(e) == 0 }); len(errs) != 0 {
+		t.Fatalf("delivery errors %+v after Elasticsearch took the documents, want none", errs)
+	}
+	if n := es.Count("busy"); n != 3 {
+		t.Fatalf("index holds %d documents, want 3", n)
 	}
 }

@@ -41,7 +41,10 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 	if url == "" {
 		url = s.cfg.esURL
 	}
-	client, err := essink.New(url)
+	var d *esDeliverer
+	// A failing cluster shows in the delivery errors while delivery
+	// retries, not only once RetryOptions.DurationInSeconds has run out.
+	client, err := essink.New(url, essink.WithOnRetry(func(_ int, first essink.Failed) { d.retrying(first) }))
 	if err != nil {
 		return nil, invalid("%s.ClusterEndpoint %q: %v", where, url, err)
 	}
@@ -63,7 +66,7 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 	if procs.lambda != nil && s.cfg.invoker == nil {
 		return nil, invalid("%s.ProcessingConfiguration: a Lambda processor needs functions, which are not enabled on this server", where)
 	}
-	d := &esDeliverer{
+	d = &esDeliverer{
 		s: s, name: m.Name, client: client, index: c.IndexName, rotation: rotation,
 		retryFor:  time.Duration(*c.RetryOptions.DurationInSeconds) * time.Second,
 		backupAll: c.S3BackupMode == "AllDocuments",
@@ -71,6 +74,12 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 		lambda:    procs.lambda,
 	}
 	return d, nil
+}
+
+// retrying records that documents of a batch failed and are retried.
+func (d *esDeliverer) retrying(first essink.Failed) {
+	d.errs.add(d.s.cfg.now(), d.dest, esErrorCode(d.dest, first),
+		"documents not indexed; retrying until RetryOptions.DurationInSeconds runs out, then backing them up to S3: "+first.Error)
 }
 
 // prepare does nothing ahead: an Elasticsearch delivery is one bulk
