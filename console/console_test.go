@@ -1,7 +1,10 @@
 package console
 
 import (
+	"bytes"
+	"compress/gzip"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -94,5 +97,64 @@ func TestConfigJSON(t *testing.T) {
 	}
 	if cc := rec.Header().Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control = %q, want no-store", cc)
+	}
+}
+
+func TestHandlerGzip(t *testing.T) {
+	h, err := New(Settings{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(acceptEncoding string) *httptest.ResponseRecorder {
+		req := httptest.NewRequest("GET", "/console/app.js", nil)
+		if acceptEncoding != "" {
+			req.Header.Set("Accept-Encoding", acceptEncoding)
+		}
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec
+	}
+	plain := get("")
+	if plain.Header().Get("Content-Encoding") != "" || plain.Header().Get("Vary") != "Accept-Encoding" {
+		t.Fatalf("without Accept-Encoding: Content-Encoding %q, Vary %q; want none and Accept-Encoding",
+			plain.Header().Get("Content-Encoding"), plain.Header().Get("Vary"))
+	}
+	tests := []struct {
+		acceptEncoding string
+		wantGzip       bool
+	}{
+		{"gzip, deflate, br, zstd", true},
+		{"br;q=1.0, gzip;q=0.5", true},
+		{"*", true},
+		{"gzip;q=0", false},
+		{"deflate, br", false},
+	}
+	for _, tt := range tests {
+		rec := get(tt.acceptEncoding)
+		gz := rec.Header().Get("Content-Encoding") == "gzip"
+		if gz != tt.wantGzip {
+			t.Errorf("Accept-Encoding %q: gzip %v, want %v", tt.acceptEncoding, gz, tt.wantGzip)
+			continue
+		}
+		if !gz {
+			continue
+		}
+		if rec.Header().Get("ETag") == plain.Header().Get("ETag") {
+			t.Errorf("the gzip form has the plain form's ETag %s", rec.Header().Get("ETag"))
+		}
+		zr, err := gzip.NewReader(rec.Body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, err := io.ReadAll(zr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(body, plain.Body.Bytes()) {
+			t.Errorf("Accept-Encoding %q: the gzip body does not decompress to the bundle", tt.acceptEncoding)
+		}
+		if rec.Body.Len() >= plain.Body.Len() {
+			t.Errorf("the gzip body is %d bytes, the plain one %d", rec.Body.Len(), plain.Body.Len())
+		}
 	}
 }

@@ -229,6 +229,10 @@ type DeliveryStreamDescription struct {
 	// DeliveryStreamEncryptionConfiguration is never nil: Status DISABLED
 	// when encryption is off.
 	DeliveryStreamEncryptionConfiguration *EncryptionConfiguration
+	// DeliveryErrors are the last delivery errors, newest first (a Spate
+	// addition: Firehose logs them to CloudWatch Logs; see
+	// deliveryerrors.go).
+	DeliveryErrors []DeliveryError
 }
 
 // PutRecordBatchEntry is the outcome of one record of PutRecordBatch.

@@ -25,6 +25,10 @@ type esDeliverer struct {
 	// prefix.
 	backup *s3Writer
 	lambda *lambdaProcessor // nil: no Lambda processor
+	// errs records failed deliveries (nil when the deliverer only
+	// validates a configuration); dest names the destination there.
+	errs *errorLog
+	dest string
 }
 
 func (d *esDeliverer) kind() string { return "elasticsearch" }
@@ -37,7 +41,10 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 	if url == "" {
 		url = s.cfg.esURL
 	}
-	client, err := essink.New(url)
+	var d *esDeliverer
+	// A failing cluster shows in the delivery errors while delivery
+	// retries, not only once RetryOptions.DurationInSeconds has run out.
+	client, err := essink.New(url, essink.WithOnRetry(func(_ int, first essink.Failed) { d.retrying(first) }))
 	if err != nil {
 		return nil, invalid("%s.ClusterEndpoint %q: %v", where, url, err)
 	}
@@ -59,7 +66,7 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 	if procs.lambda != nil && s.cfg.invoker == nil {
 		return nil, invalid("%s.ProcessingConfiguration: a Lambda processor needs functions, which are not enabled on this server", where)
 	}
-	d := &esDeliverer{
+	d = &esDeliverer{
 		s: s, name: m.Name, client: client, index: c.IndexName, rotation: rotation,
 		retryFor:  time.Duration(*c.RetryOptions.DurationInSeconds) * time.Second,
 		backupAll: c.S3BackupMode == "AllDocuments",
@@ -67,6 +74,12 @@ func (s *Service) newESDeliverer(m dsMeta, where string, c ElasticsearchDestinat
 		lambda:    procs.lambda,
 	}
 	return d, nil
+}
+
+// retrying records that documents of a batch failed and are retried.
+func (d *esDeliverer) retrying(first essink.Failed) {
+	d.errs.add(d.s.cfg.now(), d.dest, esErrorCode(d.dest, first),
+		"documents not indexed; retrying until RetryOptions.DurationInSeconds runs out, then backing them up to S3: "+first.Error)
 }
 
 // prepare does nothing ahead: an Elasticsearch delivery is one bulk
@@ -121,6 +134,13 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 		if res.Retried > 0 {
 			d.s.metrics.retryN(d.name, d.kind(), res.Retried)
 		}
+		if len(res.Failed) == 0 {
+			d.errs.clear(d.dest)
+		} else {
+			f := res.Failed[0]
+			d.errs.add(d.s.cfg.now(), d.dest, esErrorCode(d.dest, f),
+				fmt.Sprintf("%d of %d documents not indexed after %d attempts (backed up to S3); the first: %s", len(res.Failed), len(docs), f.Attempts, f.Error))
+		}
 		failedBytes := 0
 		for _, f := range res.Failed {
 			failed = append(failed, failedRecord{kind: errElasticsearchFailed, code: fmt.Sprintf("%d", f.Status), message: f.Error, rec: views[f.Doc.ID]})
@@ -150,17 +170,21 @@ func (d *esDeliverer) deliver(ctx context.Context, b *batch) error {
 	}
 	return d.s.retry(ctx, func() error {
 		err := d.backup.put(ctx, objects)
-		if err != nil && ctx.Err() == nil {
+		switch {
+		case err != nil && ctx.Err() == nil:
 			d.s.metrics.retry(d.name, "s3-backup")
 			d.s.cfg.logger.Warn("backup to S3 failed; retrying", "delivery_stream", d.name, "err", err)
+			d.errs.add(d.s.cfg.now(), ErrorDestinationS3Backup, s3ErrorCode(err), err.Error())
+		case err == nil && len(objects) > 0:
+			d.errs.clear(ErrorDestinationS3Backup)
 		}
 		return err
 	})
 }
 
-// newDeliverer builds the deliverer of m's destination and returns its
-// effective buffering hints.
-func (s *Service) newDeliverer(m dsMeta) (deliverer, *BufferingHints, error) {
+// newDeliverer builds the deliverer of m's destination, which records its
+// failures in errs, and returns its effective buffering hints.
+func (s *Service) newDeliverer(m dsMeta, errs *errorLog) (deliverer, *BufferingHints, error) {
 	switch m.DestKind {
 	case "ExtendedS3", "S3":
 		c := withS3Defaults(*m.S3)
@@ -175,6 +199,7 @@ func (s *Service) newDeliverer(m dsMeta) (deliverer, *BufferingHints, error) {
 		if err != nil {
 			return nil, nil, err
 		}
+		d.errs, d.dest = errs, destinationLabel(m)
 		return d, c.BufferingHints, nil
 	}
 	return nil, nil, fmt.Errorf("unknown destination kind %q", m.DestKind)

@@ -68,12 +68,13 @@ func ckKey(m dsMeta, shardID string) string {
 
 // startLocked starts the workers of m. The caller holds s.mu.
 func (s *Service) startLocked(m dsMeta) error {
-	out, hints, err := s.newDeliverer(m)
+	errs := &errorLog{}
+	out, hints, err := s.newDeliverer(m, errs)
 	if err != nil {
 		return err
 	}
 	ctx, cancel := context.WithCancel(s.ctx)
-	ds := &deliveryStream{meta: m, cancel: cancel, done: make(chan struct{})}
+	ds := &deliveryStream{meta: m, cancel: cancel, done: make(chan struct{}), errs: errs}
 	shards, err := s.store.AllShards(ctx, m.SourceStream)
 	if err != nil {
 		cancel()

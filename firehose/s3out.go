@@ -429,8 +429,9 @@ func (w *s3Writer) errorObjects(b *batch, failed []failedRecord) ([]object, erro
 // uploads all of them again (same names, same bytes).
 func (w *s3Writer) put(ctx context.Context, objects []object) error {
 	for _, o := range objects {
+		// Put's error names the object already.
 		if err := w.s.s3.Put(ctx, o.bucket, o.key, o.body, "application/octet-stream"); err != nil {
-			return fmt.Errorf("put s3://%s/%s: %w", o.bucket, o.key, err)
+			return err
 		}
 	}
 	return nil

@@ -120,6 +120,8 @@ type deliveryStream struct {
 	// follow starts the workers of the source's shards as resharding
 	// allows (follow.go); it guards the workers list.
 	follow shardFollower
+	// errs are its last delivery errors (deliveryerrors.go).
+	errs *errorLog
 }
 
 // dsMeta is a delivery stream's persisted metadata ("ds/<name>").
@@ -440,7 +442,7 @@ const destinationID = "destinationId-000000000001"
 
 // DescribeDeliveryStream describes a delivery stream and its destination.
 func (s *Service) DescribeDeliveryStream(ctx context.Context, name string) (DeliveryStreamDescription, error) {
-	_, m, err := s.get(name)
+	ds, m, err := s.get(name)
 	if err != nil {
 		return DeliveryStreamDescription{}, err
 	}
@@ -475,6 +477,7 @@ func (s *Service) DescribeDeliveryStream(ctx context.Context, name string) (Deli
 		dest.AmazonopensearchserviceDestinationDescription = &es
 	}
 	d.Destinations = []DestinationDescription{dest}
+	d.DeliveryErrors = ds.errs.list()
 	return d, nil
 }
 

@@ -514,6 +514,28 @@ func TestElasticsearchPartialFailureBackedUp(t *testing.T) {
 	if n := es.Count("logs"); n != 20 {
 		t.Fatalf("index holds %d documents, want 20", n)
 	}
+	// The rejection is a delivery error of the Elasticsearch destination
+	// (the invalid document never reached it), until a batch goes through
+	// whole.
+	errs, err := f.svc.DeliveryErrors("es")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) != 1 || errs[0].Destination != ErrorDestinationElasticsearch || errs[0].ErrorCode != "ES.mapper_parsing_exception" ||
+		!strings.Contains(errs[0].ErrorMessage, "1 of 21 documents") || !strings.Contains(errs[0].ErrorMessage, "failed to parse field [v]") {
+		t.Fatalf("delivery errors %+v, want one ES.mapper_parsing_exception for 1 of 21 documents", errs)
+	}
+	if _, err := f.svc.PutRecordBatch(ctx, "es", [][]byte{[]byte(`{"v":100}`)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for len(errs) > 0 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+		errs, _ = f.svc.DeliveryErrors("es")
+	}
+	if len(errs) != 0 {
+		t.Fatalf("delivery errors %+v after a batch was indexed whole, want none", errs)
+	}
 }
 
 // TestDirectPutStreamIsTheBuffer checks the stream DirectPutStream names:

@@ -342,6 +342,11 @@ func (w *worker) invokeWithRetry(ctx context.Context, lp *lambdaProcessor, b *ba
 		}
 		w.s.metrics.invocation(w.meta.Name, code == "", time.Since(began))
 		if code == "" {
+			w.errors().clear(ErrorDestinationLambda)
+		} else {
+			w.errors().add(w.s.cfg.now(), ErrorDestinationLambda, code, message)
+		}
+		if code == "" {
 			for i := range out {
 				out[i].attempts = attempt
 			}

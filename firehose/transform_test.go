@@ -316,6 +316,19 @@ func TestLambdaInvocationFailures(t *testing.T) {
 			if got := len(inv.calls()); got != tt.calls {
 				t.Errorf("%d invocations, want %d", got, tt.calls)
 			}
+			// The last delivery errors name the function's failures
+			// (one entry: the retries of an event fail alike), or none
+			// once an invocation succeeded.
+			errs, err := f.svc.DeliveryErrors("fail")
+			if err != nil {
+				t.Fatal(err)
+			}
+			switch {
+			case tt.wantCode == "" && len(errs) != 0:
+				t.Errorf("delivery errors %+v after the function recovered, want none", errs)
+			case tt.wantCode != "" && (len(errs) != 1 || errs[0].Destination != ErrorDestinationLambda || errs[0].ErrorCode != tt.wantCode || errs[0].Count != tt.calls):
+				t.Errorf("delivery errors %+v, want one Lambda entry %s counted %d times", errs, tt.wantCode, tt.calls)
+			}
 		})
 	}
 }

@@ -469,6 +469,16 @@ func (w *worker) shipWithRetry(ctx context.Context, b *batch, sh shipment) error
 		if err != nil && ctx.Err() == nil {
 			w.s.metrics.retry(w.meta.Name, w.out.kind())
 			w.log().Warn("delivery failed; retrying", "err", err, "first", b.first, "last", b.last)
+			if _, s3 := w.out.(*s3Deliverer); s3 {
+				// An Elasticsearch destination records its own errors
+				// (esout.go): its ship fails only when ctx ends.
+				w.errors().add(w.s.cfg.now(), ErrorDestinationS3, s3ErrorCode(err), err.Error())
+			}
+		}
+		if err == nil && len(b.records) > 0 {
+			if _, s3 := w.out.(*s3Deliverer); s3 {
+				w.errors().clear(ErrorDestinationS3)
+			}
 		}
 		return err
 	})

@@ -98,7 +98,7 @@ func (q *asyncQueue) run(it asyncItem) {
 		q.release(it)
 		return
 	}
-	res, err := q.s.exec.Execute(q.ctx, q.s.execConfig(rec), it.inv)
+	res, err := q.s.execute(q.ctx, rec, it.inv)
 	unpin()
 	failure := ""
 	switch {

@@ -68,7 +68,7 @@ func (s *Service) InvokeAs(ctx context.Context, in InvokeInput) (InvokeOutput, e
 		LogTail: in.LogType == "Tail"}
 	switch in.InvocationType {
 	case "", InvocationRequestResponse:
-		res, err := s.exec.Execute(ctx, s.execConfig(rec), inv)
+		res, err := s.execute(ctx, rec, inv)
 		if err != nil {
 			return InvokeOutput{}, err
 		}
@@ -84,6 +84,9 @@ func (s *Service) InvokeAs(ctx context.Context, in InvokeInput) (InvokeOutput, e
 		inv.LogTail = false
 		inv.Payload = append([]byte(nil), in.Payload...) // outlives the request
 		if err := s.async.enqueue(rec.Name, inv); err != nil {
+			if apierr.Is(err, apierr.TooManyRequests) {
+				s.metrics.throttled(rec.Name)
+			}
 			return InvokeOutput{}, err
 		}
 		return InvokeOutput{StatusCode: http.StatusAccepted, Result: Result{ExecutedVersion: LatestVersion}}, nil

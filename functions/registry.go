@@ -288,6 +288,7 @@ func (s *Service) DeleteFunction(ctx context.Context, function, qualifier string
 		return err
 	}
 	s.exec.Retire(s.ARN(rec.Name))
+	s.metrics.forget(rec.Name)
 	s.removeCode(old.CodeDir)
 	_ = os.Remove(filepath.Join(s.cfg.codeRoot, rec.Name)) // empty now, or left to the next sweep
 	return nil

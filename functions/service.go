@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/shard"
 )
@@ -99,7 +101,8 @@ type Service struct {
 	mu  sync.RWMutex
 	fns map[string]*record // records are never changed in place
 
-	async *asyncQueue
+	async   *asyncQueue
+	metrics *metrics
 
 	// pinMu guards pins and doomed. Invariant: a code directory with pins
 	// (running invocations) is not removed; removeCode marks it doomed and
@@ -124,6 +127,7 @@ type config struct {
 	zip               zipLimits
 	logger            *slog.Logger
 	now               func() time.Time
+	reg               prometheus.Registerer
 }
 
 // Option configures a Service.
@@ -209,9 +213,13 @@ func New(store *shard.Store, exec Executor, opts ...Option) (*Service, error) {
 	if err := os.MkdirAll(cfg.codeRoot, 0o700); err != nil {
 		return nil, fmt.Errorf("functions: create code directory: %w", err)
 	}
+	m, err := newMetrics(cfg.reg)
+	if err != nil {
+		return nil, err
+	}
 	s := &Service{cfg: cfg, store: store, exec: exec, fns: map[string]*record{},
-		pins: map[string]int{}, doomed: map[string]bool{}}
-	err := store.ScanValues(namespace, "f/", func(k string, v []byte) error {
+		pins: map[string]int{}, doomed: map[string]bool{}, metrics: m}
+	err = store.ScanValues(namespace, "f/", func(k string, v []byte) error {
 		var r record
 		if err := json.Unmarshal(v, &r); err != nil {
 			return fmt.Errorf("functions: decode %s: %w", k, err)

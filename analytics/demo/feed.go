@@ -126,7 +126,7 @@ func EnsureStream(ctx context.Context, store *shard.Store, name string) error {
 			return nil
 		}
 		if d.Status == shard.StatusDeleting {
-			return fmt.Errorf("demo: stream %s is being deleted", name)
+			return apierr.New(apierr.ResourceInUse, "stream %s is being deleted: wait until it is gone, then try again", name)
 		}
 		if err := wallClock.sleep(ctx, 50*time.Millisecond); err != nil {
 			return errors.Join(fmt.Errorf("demo: stream %s is not ACTIVE yet", name), err)

@@ -11,11 +11,14 @@
 //	GET    /v1/applications/{name}/results  the rows of a bare SELECT, as Server-Sent Events
 //	POST   /v1/validate                     {"sql"} -> the description of what it would run
 //	GET    /v1/streams/{name}/schema        ?limit=N: a proposed schema (package schema)
+//	POST   /v1/demo                         {"stream", "rate"} -> 201 (200: running already), a stock-ticker producer in the server
+//	GET    /v1/demo                         {"producers": [...]}
+//	DELETE /v1/demo/{stream}                204: the producer stopped
 //
 // Errors are JSON objects {"__type": "<AWS error name>", "message": "..."}
 // with status 400 (bad request or SQL), 404 (ResourceNotFoundException),
-// 409 (ResourceInUseException) or 500 (InternalFailure, whose cause goes
-// to the log only). A SQL error (*query.Error) is an
+// 409 (ResourceInUseException), 429 (LimitExceededException: too many demo
+// producers) or 500 (InternalFailure, whose cause goes to the log only). A SQL error (*query.Error) is an
 // InvalidArgumentException that also has "line" and "column" (1-based).
 //
 // The results stream sends an event "columns" whose data is the JSON array

@@ -31,9 +31,12 @@ const signingName = "kinesisanalytics"
 // after the gRPC method that does the same, so that one policy governs
 // both faces, and where its resource's name is.
 type route struct {
+	// action is the operation of the Analytics API (signingName:action),
+	// or a whole action of another service ("kinesis:PutRecords").
 	action string
-	// name: "path" (the {name} segment), "body" (the request's "name"),
-	// or "" (no resource: "*").
+	// name: "path" (the {name} or {stream} segment), "body" (the
+	// request's "name"), "body-stream" (the request's "stream"), or ""
+	// (no resource: "*").
 	name string
 	// resource is the ARN's resource type and "/" ("application/").
 	resource string
@@ -54,6 +57,12 @@ var routes = map[string]route{
 	"GET /v1/applications/{name}/results": {"Results", "path", "application/", signingName},
 	"POST /v1/validate":                   {"ValidateSql", "", "", ""},
 	"GET /v1/streams/{name}/schema":       {"DiscoverSchema", "path", "stream/", "kinesis"},
+	// The demo producer writes to a stream as a client's PutRecords would
+	// (and POST creates a missing stream: kinesis:CreateStream, checked
+	// by the handler).
+	"POST /v1/demo":            {"kinesis:PutRecords", "body-stream", "stream/", "kinesis"},
+	"GET /v1/demo":             {"kinesis:ListStreams", "", "", ""},
+	"DELETE /v1/demo/{stream}": {"kinesis:PutRecords", "path", "stream/", "kinesis"},
 }
 
 // guard authenticates and authorizes r. It reads the body (within
@@ -85,12 +94,16 @@ func (h *Handler) guard(r *http.Request) (*http.Request, error) {
 	if name := resourceName(rt, r.URL.Path, body); name != "" {
 		resources = []string{h.cfg.guard.ARN(rt.service, rt.resource+name)}
 	}
-	return r, h.cfg.guard.Authorize(ctx, signingName+":"+rt.action, resources...)
+	action := rt.action
+	if !strings.Contains(action, ":") {
+		action = signingName + ":" + action
+	}
+	return r, h.cfg.guard.Authorize(ctx, action, resources...)
 }
 
 // resourceName finds the name of a route's resource: the third segment of
-// the path (/v1/applications/NAME/..., /v1/streams/NAME/schema), or the
-// body's "name".
+// the path (/v1/applications/NAME/..., /v1/streams/NAME/schema,
+// /v1/demo/NAME), or the body's "name" or "stream".
 func resourceName(rt route, path string, body []byte) string {
 	switch rt.name {
 	case "path":
@@ -98,11 +111,15 @@ func resourceName(rt route, path string, body []byte) string {
 		if len(segs) > 2 {
 			return segs[2]
 		}
-	case "body":
+	case "body", "body-stream":
 		var req struct {
-			Name string `json:"name"`
+			Name   string `json:"name"`
+			Stream string `json:"stream"`
 		}
 		_ = json.Unmarshal(body, &req) // a bad body is refused by the handler
+		if rt.name == "body-stream" {
+			return req.Stream
+		}
 		return req.Name
 	}
 	return ""

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/analytics"
+	"github.com/spatehq/spate/analytics/demo"
 	"github.com/spatehq/spate/analytics/query"
 	"github.com/spatehq/spate/analytics/schema"
 	"github.com/spatehq/spate/analytics/value"
@@ -42,11 +43,13 @@ type config struct {
 	keepAlive    time.Duration
 	writeTimeout time.Duration
 	guard        auth.HTTPGuard // nil: no authentication
+	maxDemos     int            // demo producers at once
 }
 
 // defaultConfig holds every default in one place.
 func defaultConfig() config {
-	return config{logger: slog.New(slog.DiscardHandler), keepAlive: defaultKeepAlive, writeTimeout: defaultEventWriteTimeout}
+	return config{logger: slog.New(slog.DiscardHandler), keepAlive: defaultKeepAlive, writeTimeout: defaultEventWriteTimeout,
+		maxDemos: demo.DefaultMaxProducers}
 }
 
 // WithLogger sets where the causes of internal failures are logged (the
@@ -63,12 +66,17 @@ func WithKeepAlive(d time.Duration) Option { return func(c *config) { c.keepAliv
 // it, and is bounded event by event instead.
 func WithWriteTimeout(d time.Duration) Option { return func(c *config) { c.writeTimeout = d } }
 
+// WithMaxDemoProducers sets how many streams POST /v1/demo may feed at
+// once (default demo.DefaultMaxProducers).
+func WithMaxDemoProducers(n int) Option { return func(c *config) { c.maxDemos = n } }
+
 // Handler serves the API. Mount it for "/v1/" on a mux.
 type Handler struct {
 	svc   *analytics.Service
 	store *shard.Store
 	cfg   config
 	mux   *http.ServeMux
+	demo  *demo.Producers // the stock-ticker feeds of POST /v1/demo
 
 	// closing is cancelled by Close; results streams watch it.
 	closing context.Context
@@ -84,7 +92,8 @@ func NewHandler(svc *analytics.Service, store *shard.Store, opts ...Option) *Han
 	for _, o := range opts {
 		o(&cfg)
 	}
-	h := &Handler{svc: svc, store: store, cfg: cfg, mux: http.NewServeMux()}
+	h := &Handler{svc: svc, store: store, cfg: cfg, mux: http.NewServeMux(),
+		demo: demo.NewProducers(store, demo.WithMaxProducers(cfg.maxDemos), demo.WithProducersLogger(cfg.logger))}
 	h.closing, h.close = context.WithCancel(context.Background())
 	h.mux.HandleFunc("POST /v1/applications", h.create)
 	h.mux.HandleFunc("GET /v1/applications", h.list)
@@ -95,6 +104,9 @@ func NewHandler(svc *analytics.Service, store *shard.Store, opts ...Option) *Han
 	h.mux.HandleFunc("GET /v1/applications/{name}/results", h.results)
 	h.mux.HandleFunc("POST /v1/validate", h.validate)
 	h.mux.HandleFunc("GET /v1/streams/{name}/schema", h.schema)
+	h.mux.HandleFunc("POST /v1/demo", h.startDemo)
+	h.mux.HandleFunc("GET /v1/demo", h.listDemo)
+	h.mux.HandleFunc("DELETE /v1/demo/{stream}", h.stopDemo)
 	h.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &httpError{status: http.StatusNotFound, err: apierr.New(apierr.UnknownOperation,
 			"no operation at %s %s; the Analytics API is described in docs/analytics.md", r.Method, r.URL.Path)})
@@ -114,11 +126,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.mux.ServeHTTP(w, r)
 }
 
-// Close ends every results stream and makes new ones fail with 503.
-// Streams otherwise last until their clients leave, so call it when the
-// server starts shutting down (http.Server.RegisterOnShutdown). It is
-// safe to call more than once.
-func (h *Handler) Close() { h.close() }
+// Close ends every results stream and makes new ones fail with 503, and
+// stops the demo producers, waiting for them (they append to the store, so
+// call it before closing the store). Streams otherwise last until their
+// clients leave, so call it when the server starts shutting down
+// (http.Server.RegisterOnShutdown). It is safe to call more than once.
+func (h *Handler) Close() {
+	h.close()
+	h.demo.Close()
+}
 
 // createRequest is POST /v1/applications' body.
 type createRequest struct {

@@ -53,6 +53,12 @@ func (h *handler) describeDeliveryStream(ctx context.Context, in *describeDelive
 			DeliveryStartTimestamp: epoch(k.DeliveryStartTimestamp),
 		}}
 	}
+	for _, e := range d.DeliveryErrors {
+		out.SpateDeliveryErrors = append(out.SpateDeliveryErrors, deliveryError{
+			Timestamp: epoch(e.Timestamp), FirstTimestamp: epoch(e.FirstTimestamp), Destination: e.Destination,
+			ErrorCode: e.ErrorCode, ErrorMessage: e.ErrorMessage, Count: e.Count,
+		})
+	}
 	// Destinations are listed in DestinationId order; the page starts after
 	// ExclusiveStartDestinationId and holds at most Limit of them.
 	out.Destinations = make([]firehose.DestinationDescription, 0, len(d.Destinations))

@@ -112,3 +112,25 @@ func TestServiceFailures(t *testing.T) {
 		})
 	}
 }
+
+// TestDescribeDeliveryErrors: the last delivery errors go out as
+// SpateDeliveryErrors, timestamps in epoch seconds like every other, and
+// the member is absent when there are none.
+func TestDescribeDeliveryErrors(t *testing.T) {
+	at := time.UnixMilli(1700000000500).UTC()
+	var errs []firehose.DeliveryError
+	fs := &fakeService{describe: func(context.Context, string) (firehose.DeliveryStreamDescription, error) {
+		return firehose.DeliveryStreamDescription{DeliveryStreamName: "s", DeliveryErrors: errs}, nil
+	}}
+	c := newTestServer(t, newHandler(fs))
+	if r := c.Call("DescribeDeliveryStream", map[string]any{"DeliveryStreamName": "s"}); strings.Contains(r.Raw, "SpateDeliveryErrors") {
+		t.Errorf("reply without errors names SpateDeliveryErrors: %s", r.Raw)
+	}
+	errs = []firehose.DeliveryError{{Timestamp: at, FirstTimestamp: at.Add(-time.Second), Destination: "S3",
+		ErrorCode: "S3.NoSuchBucket", ErrorMessage: "no bucket", Count: 4}}
+	r := c.Call("DescribeDeliveryStream", map[string]any{"DeliveryStreamName": "s"})
+	want := `"SpateDeliveryErrors":[{"Timestamp":1700000000.500,"FirstTimestamp":1699999999.500,"Destination":"S3","ErrorCode":"S3.NoSuchBucket","ErrorMessage":"no bucket","Count":4}]`
+	if r.Status != 200 || !strings.Contains(r.Raw, want) {
+		t.Errorf("reply\n got: %s\nwant: %s", r.Raw, want)
+	}
+}

@@ -108,6 +108,22 @@ type deliveryStreamDescription struct {
 	HasMoreDestinations  bool                              `json:"HasMoreDestinations"`
 
 	DeliveryStreamEncryptionConfiguration *firehose.EncryptionConfiguration `json:"DeliveryStreamEncryptionConfiguration,omitempty"`
+
+	// SpateDeliveryErrors is not in Firehose's model (Firehose sends
+	// destination errors to CloudWatch Logs): the last delivery errors,
+	// newest first, absent when there are none. The SDKs and the AWS CLI
+	// skip members they do not know.
+	SpateDeliveryErrors []deliveryError `json:"SpateDeliveryErrors,omitempty"`
+}
+
+// deliveryError is one entry of SpateDeliveryErrors (firehose.DeliveryError).
+type deliveryError struct {
+	Timestamp      *awsproto.EpochSeconds `json:"Timestamp"`
+	FirstTimestamp *awsproto.EpochSeconds `json:"FirstTimestamp"`
+	Destination    string                 `json:"Destination"`
+	ErrorCode      string                 `json:"ErrorCode"`
+	ErrorMessage   string                 `json:"ErrorMessage"`
+	Count          int                    `json:"Count"`
 }
 
 type describeDeliveryStreamReply struct {

@@ -514,5 +514,11 @@ func encodeDeliveryStream(d firehose.DeliveryStreamDescription) (*spatev1.Delive
 		}
 		out.Destinations = append(out.Destinations, dest)
 	}
+	for _, e := range d.DeliveryErrors {
+		out.DeliveryErrors = append(out.DeliveryErrors, &spatev1.DeliveryError{
+			Timestamp: encodeTime(e.Timestamp), FirstTimestamp: encodeTime(e.FirstTimestamp), Destination: e.Destination,
+			ErrorCode: e.ErrorCode, ErrorMessage: e.ErrorMessage, Count: int32(e.Count),
+		})
+	}
 	return out, nil
 }

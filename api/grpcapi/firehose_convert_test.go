@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/firehose"
@@ -117,6 +118,8 @@ func TestEncodeDeliveryStreamDescription(t *testing.T) {
 				ExtendedS3DestinationDescription: &firehose.ExtendedS3DestinationConfiguration{BucketARN: "arn:aws:s3:::ext"}},
 			{DestinationId: "d3", AmazonopensearchserviceDestinationDescription: &firehose.ElasticsearchDestinationConfiguration{IndexName: "os"}},
 		},
+		DeliveryErrors: []firehose.DeliveryError{{Timestamp: time.Unix(1700000001, 0), FirstTimestamp: time.Unix(1700000000, 0),
+			Destination: "S3", ErrorCode: "S3.NoSuchBucket", ErrorMessage: "no bucket", Count: 2}},
 	}
 	out, err := encodeDeliveryStream(d)
 	if err != nil {
@@ -126,6 +129,11 @@ func TestEncodeDeliveryStreamDescription(t *testing.T) {
 	if len(dests) != 3 || dests[0].GetS3().GetBucketArn() != "arn:aws:s3:::plain" || dests[1].GetS3().GetBucketArn() != "arn:aws:s3:::ext" ||
 		dests[2].GetOpensearch().GetIndexName() != "os" || out.GetDeliveryStreamStatus() != spatev1.DeliveryStreamStatus_DELIVERY_STREAM_STATUS_ACTIVE {
 		t.Errorf("description = %v", out)
+	}
+	if errs := out.GetDeliveryErrors(); len(errs) != 1 || errs[0].GetErrorCode() != "S3.NoSuchBucket" || errs[0].GetDestination() != "S3" ||
+		errs[0].GetErrorMessage() != "no bucket" || errs[0].GetCount() != 2 || errs[0].GetTimestamp().GetSeconds() != 1700000001 ||
+		errs[0].GetFirstTimestamp().GetSeconds() != 1700000000 {
+		t.Errorf("delivery errors = %v", errs)
 	}
 	d.DeliveryStreamStatus = "CREATING_FAILED"
 	if _, err := encodeDeliveryStream(d); err == nil {

@@ -239,37 +239,74 @@ func TestSQLValidate(t *testing.T) {
 }
 
 func TestSQLRun(t *testing.T) {
-	s := startAnalyticsServer(t)
-	ctx, cancel := context.WithCancel(clientTestContext(t))
-	defer cancel()
-	var out, errOut syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- s.runTo(ctx, strings.NewReader("SELECT sym, price * 2 AS doubled, note FROM events WHERE price > 1"), &out, &errOut, "sql", "run", "-")
-	}()
-	waitFor(t, "the header", func() bool { return strings.Contains(out.String(), "SYM") })
-	if !strings.Contains(errOut.String(), "over stream events; Ctrl-C to stop") {
-		t.Errorf("stderr = %q", errOut.String())
+	// The rows, in order: AAPL, then B (1.1 * 3 is 3.3000000000000003 in
+	// binary), then a symbol wider than the table so far.
+	puts := []string{`{"sym":"AAPL","price":190.5,"note":null}`, `{"sym":"X","price":0.5}`,
+		`{"sym":"B","price":1.1,"note":"hi"}`, `{"sym":"A-much-longer-symbol","price":2,"note":"hi"}`}
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{
+			name: "table",
+			want: "SYM        TRIPLED  NOTE\n" +
+				"AAPL         571.5  NULL\n" +
+				"B              3.3  hi\n" +
+				"SYM                    TRIPLED  NOTE\n" +
+				"A-much-longer-symbol         6  hi\n",
+		},
+		{
+			name: "json keeps every digit",
+			args: []string{"-o", "json"},
+			want: `{"sym":"AAPL","tripled":571.5,"note":null}` + "\n" +
+				`{"sym":"B","tripled":3.3000000000000003,"note":"hi"}` + "\n" +
+				`{"sym":"A-much-longer-symbol","tripled":6,"note":"hi"}` + "\n",
+		},
 	}
-	list, err := s.analytics.ListApplications(ctx, &spatev1.ListApplicationsRequest{})
-	if err != nil || len(list.GetApplications()) != 1 || !list.GetApplications()[0].GetTemporary() {
-		t.Fatalf("applications while running: %v, %v", list, err)
-	}
-	s.put(t, `{"sym":"AAPL","price":190.5,"note":null}`, `{"sym":"X","price":0.5}`, `{"sym":"A-much-longer-symbol","price":2,"note":"hi"}`)
-	want := "SYM       DOUBLED   NOTE\n" +
-		"AAPL           381  NULL\n" +
-		"A-much-longer-symbol         4  hi\n"
-	waitFor(t, "two rows", func() bool { return strings.Count(out.String(), "\n") == 3 })
-	if out.String() != want {
-		t.Errorf("table:\n%s\nwant:\n%s", out.String(), want)
-	}
-	cancel() // Ctrl-C
-	if err := <-done; err != nil {
-		t.Fatalf("sql run after interrupt = %v, want nil", err)
-	}
-	list, err = s.analytics.ListApplications(clientTestContext(t), &spatev1.ListApplicationsRequest{})
-	if err != nil || len(list.GetApplications()) != 0 {
-		t.Fatalf("applications after interrupt: %v, %v", list, err)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := startAnalyticsServer(t)
+			ctx, cancel := context.WithCancel(clientTestContext(t))
+			defer cancel()
+			var out, errOut syncBuffer
+			done := make(chan error, 1)
+			go func() {
+				args := append([]string{"sql", "run", "-"}, tt.args...)
+				done <- s.runTo(ctx, strings.NewReader("SELECT sym, price * 3 AS tripled, note FROM events WHERE price > 1"), &out, &errOut, args...)
+			}()
+			// Running: positioned on the stream, so it sees what is put next.
+			waitFor(t, "the application to run", func() bool {
+				select {
+				case err := <-done:
+					t.Fatalf("sql run returned early: %v", err)
+				default:
+				}
+				list, err := s.analytics.ListApplications(ctx, &spatev1.ListApplicationsRequest{})
+				return err == nil && len(list.GetApplications()) == 1 &&
+					list.GetApplications()[0].GetStatus() == spatev1.ApplicationStatus_APPLICATION_STATUS_RUNNING
+			})
+			if !strings.Contains(errOut.String(), "over stream events; Ctrl-C to stop") {
+				t.Errorf("stderr = %q", errOut.String())
+			}
+			list, err := s.analytics.ListApplications(ctx, &spatev1.ListApplicationsRequest{})
+			if err != nil || len(list.GetApplications()) != 1 || !list.GetApplications()[0].GetTemporary() {
+				t.Fatalf("applications while running: %v, %v", list, err)
+			}
+			s.put(t, puts...)
+			waitFor(t, "the rows", func() bool { return strings.Contains(out.String(), "A-much-longer-symbol") })
+			if out.String() != tt.want {
+				t.Errorf("output:\n%s\nwant:\n%s", out.String(), tt.want)
+			}
+			cancel() // Ctrl-C
+			if err := <-done; err != nil {
+				t.Fatalf("sql run after interrupt = %v, want nil", err)
+			}
+			list, err = s.analytics.ListApplications(clientTestContext(t), &spatev1.ListApplicationsRequest{})
+			if err != nil || len(list.GetApplications()) != 0 {
+				t.Fatalf("applications after interrupt: %v, %v", list, err)
+			}
+		})
 	}
 }
 
@@ -290,37 +327,6 @@ func TestSQLRunRejects(t *testing.T) {
 				t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
 			}
 		})
-	}
-}
-
-func TestLiveTable(t *testing.T) {
-	var b strings.Builder
-	tbl := newLiveTable(&b, []string{"sym", "n", "a_long_header"})
-	if err := tbl.header(); err != nil {
-		t.Fatal(err)
-	}
-	for _, row := range []string{
-		`{"sym":"A","n":1,"a_long_header":true}`,
-		`{"sym":"much longer","n":-12345678901,"a_long_header":{"x": [1, 2]}}`,
-		`{"sym":"é","n":2.5,"a_long_header":null}`,
-	} {
-		cells, err := rowCells([]byte(row))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := tbl.row(cells); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want := "SYM       N         A_LONG_HEADER\n" +
-		"A                1  true\n" +
-		"much longer  -12345678901  {\"x\":[1,2]}\n" +
-		"é                     2.5  NULL\n"
-	if b.String() != want {
-		t.Errorf("got:\n%s\nwant:\n%s", b.String(), want)
-	}
-	if _, err := rowCells([]byte(`[1]`)); err == nil {
-		t.Error("an array was read as a row")
 	}
 }
 

@@ -252,8 +252,9 @@ func newFirehoseDescribeCmd() *cobra.Command {
 		Use:   "describe NAME",
 		Short: "Show a delivery stream and its destination",
 		Long: `Show a delivery stream's status, source and destination, with the defaults
-the server applies filled in. --output json prints the full description as
-protobuf JSON.`,
+the server applies filled in, and its last delivery errors (a missing bucket,
+a failing Elasticsearch or Lambda processor: the status stays ACTIVE while
+delivery retries). --output json prints the full description as protobuf JSON.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return show(cmd, output, "describe delivery stream "+args[0],
@@ -293,6 +294,26 @@ func formatDeliveryStream(w io.Writer, d *spatev1.DeliveryStreamDescription) err
 			fmt.Fprintf(tw, "Destination:\t%s (%s)\n", dest.GetDestinationId(), kind)
 			formatES(tw, "  ", es)
 		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return formatDeliveryErrors(w, d.GetDeliveryErrors())
+}
+
+// formatDeliveryErrors prints the last delivery errors, newest first, or
+// says there are none: the status stays ACTIVE while deliveries fail.
+func formatDeliveryErrors(w io.Writer, errs []*spatev1.DeliveryError) error {
+	if len(errs) == 0 {
+		_, err := fmt.Fprintln(w, "Delivery errors:  none")
+		return err
+	}
+	fmt.Fprintf(w, "Delivery errors (last %d, newest first; delivery is retried):\n", len(errs))
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "  TIME\tDESTINATION\tCODE\tCOUNT\tMESSAGE")
+	for _, e := range errs {
+		fmt.Fprintf(tw, "  %s\t%s\t%s\t%d\t%s\n", formatTime(e.GetTimestamp()), e.GetDestination(), e.GetErrorCode(), e.GetCount(),
+			strings.Join(strings.Fields(e.GetErrorMessage()), " "))
 	}
 	return tw.Flush()
 }

@@ -360,6 +360,7 @@ Destination:      destinationId-000000000002 (OpenSearch)
   Buffering:      5 MiB or -
   Retry for:      300 s
   S3 backup:      FAILED_DOCUMENTS_ONLY to arn:aws:s3:::backup
+Delivery errors:  none
 `
 	var b strings.Builder
 	if err := formatDeliveryStream(&b, d); err != nil {
@@ -367,6 +368,27 @@ Destination:      destinationId-000000000002 (OpenSearch)
 	}
 	if b.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+
+	// The last delivery errors follow, newest first, one line each.
+	d.Destinations = d.Destinations[:1]
+	d.DeliveryErrors = []*spatev1.DeliveryError{
+		{Timestamp: at, FirstTimestamp: at, Destination: "S3", ErrorCode: "S3.NoSuchBucket",
+			ErrorMessage: "put s3://b/p/x: The specified bucket does not exist", Count: 12},
+		{Timestamp: at, FirstTimestamp: at, Destination: "Lambda", ErrorCode: "Lambda.FunctionError",
+			ErrorMessage: "The Lambda function was\nsuccessfully invoked", Count: 1},
+	}
+	b.Reset()
+	if err := formatDeliveryStream(&b, d); err != nil {
+		t.Fatal(err)
+	}
+	wantErrors := `Delivery errors (last 2, newest first; delivery is retried):
+  TIME                  DESTINATION  CODE                  COUNT  MESSAGE
+  2026-01-02T03:04:05Z  S3           S3.NoSuchBucket       12     put s3://b/p/x: The specified bucket does not exist
+  2026-01-02T03:04:05Z  Lambda       Lambda.FunctionError  1      The Lambda function was successfully invoked
+`
+	if !strings.HasSuffix(b.String(), wantErrors) {
+		t.Errorf("got\n%s\nwant it to end with\n%s", b.String(), wantErrors)
 	}
 }
 

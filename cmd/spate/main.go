@@ -50,12 +50,28 @@ func main() {
 func newRootCmd() *cobra.Command {
 	root := &cobra.Command{
 		Use:   "spate",
-		Short: "Spate: self-hosted Kinesis Data Streams",
-		Long: `Spate stores Kinesis-style streams in an embedded Pebble database and serves
-them over the Kinesis Data Streams JSON API (the AWS CLI and SDKs work
-unchanged with --endpoint-url) and over gRPC.
+		Short: "Spate: self-hosted Kinesis Data Streams, Firehose and Analytics",
+		Long: `Spate is a self-hosted Amazon Kinesis. 'spate serve' stores streams in an
+embedded Pebble database and serves, on its HTTP address (--http-addr,
+default http://127.0.0.1:4567):
 
-Start a server with 'spate serve'; the other commands are its gRPC clients.`,
+  Kinesis Data Streams  the AWS JSON and CBOR API: the AWS CLI and SDKs work
+                        unchanged with --endpoint-url
+  Firehose              delivery streams to S3-compatible stores and
+                        Elasticsearch
+  Analytics             continuous SQL over streams (the HTTP API under /v1/)
+  Lambda                functions written for AWS Lambda, run as local
+                        processes, and event source mappings on streams
+  Web console           http://127.0.0.1:4567/console/ in a browser
+  Metrics               Prometheus metrics at /metrics (or on --metrics-addr)
+
+and, on --grpc-addr (default 127.0.0.1:4568), the gRPC API spate.v1: streams,
+push-based Subscribe, the Produce stream, consumer groups, Firehose and
+Analytics.
+
+The other commands are clients of that gRPC API: start a server with
+'spate serve', then try 'spate stream create', 'spate put', 'spate tail',
+'spate demo stock-ticker' and 'spate sql run'. The README walks through it.`,
 		SilenceUsage:  true, // a failed command prints its error, not its usage
 		SilenceErrors: true, // main prints the error once
 	}

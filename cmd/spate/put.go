@@ -41,10 +41,11 @@ partition key of a line is --partition-key, or else the line's number (1, 2,
 3, ...), which spreads lines evenly over the shards; lines with the same key
 keep their order. A progress line goes to stderr every second and a summary
 at the end (--quiet hides both). Records the server rejects for a passing
-reason (throughput, internal failure, the server being unavailable) are
-retried with backoff; a record that still fails, or is too large (data plus
+reason (throughput, internal failure, the server restarting) are retried
+with backoff; a record that still fails, or is too large (data plus
 partition key over 1 MiB), is reported on stderr with its line number, and
-the command then exits with an error. A retried call can store a record
+the command then exits with an error. When no server answers at
+--grpc-addr, the command fails at once, before reading stdin. A retried call can store a record
 twice if the server had stored it before the call failed (at-least-once, as
 with Kinesis).`,
 		Example: `  spate put orders '{"id": 1}'
@@ -73,9 +74,15 @@ with Kinesis).`,
 				return err
 			}
 
-			sink := &streamSink{api: c.api, stream: stream, partitionKey: key, explicitHashKey: hashKey,
-				maxRecord: streamMaxRecord(cmd.Context(), c.api, stream)}
-			return newLinePutter("spate put", c.addr, sink, cmd.ErrOrStderr(), !quiet).putAll(cmd.Context(), cmd.InOrStdin())
+			maxRecord, err := streamMaxRecord(cmd.Context(), c.api, stream)
+			if err != nil {
+				// No server: say so before reading stdin.
+				return c.fail("put", err)
+			}
+			sink := &streamSink{api: c.api, stream: stream, partitionKey: key, explicitHashKey: hashKey, maxRecord: maxRecord}
+			p := newLinePutter("spate put", c.addr, sink, cmd.ErrOrStderr(), !quiet)
+			p.reached = true // the server answered streamMaxRecord's call
+			return p.putAll(cmd.Context(), cmd.InOrStdin())
 		},
 	}
 	cmd.Flags().StringVarP(&key, "partition-key", "k", "", "partition key of every record (default: random for DATA, the line number for stdin)")
@@ -102,6 +109,12 @@ type linePutter struct {
 	now           func() time.Time
 
 	lastProgress time.Time
+	// reached is set once the server has answered a call (with anything
+	// but Unavailable). Until then Unavailable means no server listens at
+	// the address, and the command fails at once as every other command
+	// does; after it, Unavailable is a passing outage (a restart, a
+	// failover) worth retrying.
+	reached bool
 }
 
 // recordSink is where a linePutter's records go: a stream (PutRecords) or
@@ -244,8 +257,11 @@ func (p *linePutter) flush(ctx context.Context, batch []pendingLine, stats *putS
 	todo := batch
 	for attempt := 1; ; attempt++ {
 		results, err := p.sink.send(ctx, todo)
+		if err == nil || status.Code(err) != codes.Unavailable {
+			p.reached = true
+		}
 		if err != nil {
-			if !retryableCall(err) || attempt == p.attempts {
+			if !retryableCall(err) || attempt == p.attempts || !p.reached {
 				return rpcError(fmt.Sprintf("put lines %d to %d", todo[0].line, todo[len(todo)-1].line), p.addr, err)
 			}
 		} else {
@@ -309,14 +325,18 @@ type streamSink struct {
 }
 
 // streamMaxRecord asks for a stream's largest record size, and answers 0
-// (the default) when it cannot tell: a profile may put without the right to
-// describe, and the server refuses a record too large anyway.
-func streamMaxRecord(ctx context.Context, api spatev1.StreamServiceClient, stream string) int {
+// (the default) when the server cannot tell: a profile may put without the
+// right to describe, and the server refuses a record too large anyway. It
+// returns the error only when no server answered (codes.Unavailable).
+func streamMaxRecord(ctx context.Context, api spatev1.StreamServiceClient, stream string) (int, error) {
 	d, err := api.DescribeStreamSummary(ctx, &spatev1.DescribeStreamSummaryRequest{StreamName: stream})
-	if err != nil {
-		return 0
+	if status.Code(err) == codes.Unavailable {
+		return 0, err
 	}
-	return int(d.GetStreamDescriptionSummary().GetMaxRecordSizeKib()) << 10
+	if err != nil {
+		return 0, nil
+	}
+	return int(d.GetStreamDescriptionSummary().GetMaxRecordSizeKib()) << 10, nil
 }
 
 func (s *streamSink) recordLimit() int {

@@ -196,6 +196,7 @@ func TestLinePutterFailures(t *testing.T) {
 		wantErr    string   // substring; "" for none
 		wantStderr []string // substrings
 		maxRecord  int      // the stream's maximum record size; 0: the default
+		reached    bool     // the server answered before the run (spate put's DescribeStreamSummary)
 	}{
 		{
 			name: "throttled entries are retried", input: numberedLines(4),
@@ -215,7 +216,7 @@ func TestLinePutterFailures(t *testing.T) {
 			wantStderr: []string{"line 3: InvalidArgumentException: nope"},
 		},
 		{
-			name: "unavailable server is retried", input: numberedLines(2),
+			name: "unavailable server is retried", input: numberedLines(2), reached: true,
 			respond: func(call int, req *spatev1.PutRecordsRequest) (*spatev1.PutRecordsResponse, error) {
 				if call < 3 {
 					return nil, status.Error(codes.Unavailable, "restarting")
@@ -225,11 +226,28 @@ func TestLinePutterFailures(t *testing.T) {
 			wantPut: 2, wantCalls: 3,
 		},
 		{
-			name: "unavailable for good", input: numberedLines(2),
+			name: "unavailable for good", input: numberedLines(2), reached: true,
 			respond: func(int, *spatev1.PutRecordsRequest) (*spatev1.PutRecordsResponse, error) {
 				return nil, status.Error(codes.Unavailable, "gone")
 			},
 			wantCalls: 3, wantErr: "put lines 1 to 2: the Spate server at test is unavailable",
+		},
+		{
+			name: "no server: unavailable before any answer fails at once", input: numberedLines(2),
+			respond: func(int, *spatev1.PutRecordsRequest) (*spatev1.PutRecordsResponse, error) {
+				return nil, status.Error(codes.Unavailable, "connection refused")
+			},
+			wantCalls: 1, wantErr: "put lines 1 to 2: the Spate server at test is unavailable (is 'spate serve' running there?",
+		},
+		{
+			name: "unavailable after a first answer is retried", input: numberedLines(501),
+			respond: func(call int, req *spatev1.PutRecordsRequest) (*spatev1.PutRecordsResponse, error) {
+				if call == 2 {
+					return nil, status.Error(codes.Unavailable, "restarting")
+				}
+				return succeed(call, req)
+			},
+			wantPut: 501, wantCalls: 3,
 		},
 		{
 			name: "permanent call error stops at once", input: numberedLines(600),
@@ -263,6 +281,7 @@ func TestLinePutterFailures(t *testing.T) {
 			clear(seen)
 			p, fake, stderr := testPutter(tt.respond)
 			p.sink.(*streamSink).maxRecord = tt.maxRecord
+			p.reached = tt.reached
 			stats, err := p.run(context.Background(), strings.NewReader(tt.input))
 			if tt.wantErr == "" && err != nil {
 				t.Fatalf("run: %v", err)

@@ -73,10 +73,11 @@ func newServeCmd() *cobra.Command {
 	var cfg serveConfig
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the Spate server (Kinesis and Firehose JSON APIs over HTTP, and gRPC)",
+		Short: "Run the Spate server (Kinesis, Firehose, Analytics, Lambda, the web console, gRPC)",
 		Long: `Run the Spate server: one Pebble database in --data-dir, the Kinesis Data
 Streams and Firehose JSON APIs on --http-addr (routed by X-Amz-Target), the
-Analytics API under /v1/ on the same address, and the gRPC API on --grpc-addr.
+Analytics API under /v1/ and the Lambda API on the same address, and the
+gRPC API on --grpc-addr. The web console is at /console/ on --http-addr.
 Prometheus metrics are at GET /metrics on --http-addr, or on --metrics-addr
 when it is given.
 
@@ -207,7 +208,7 @@ func serve(ctx context.Context, cfg serveConfig, logOut io.Writer) error {
 	if cfg.esURL != "" {
 		fhOpts = append(fhOpts, firehose.WithElasticsearchURL(cfg.esURL))
 	}
-	fn, err := newFunctions(store, cfg, logger)
+	fn, err := newFunctions(store, reg, cfg, logger)
 	if err != nil {
 		return errors.Join(err, store.Close())
 	}
@@ -310,9 +311,10 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 	analyticsHTTP := analyticsapi.NewHandler(an, store, analyticsapi.WithLogger(logger),
 		analyticsapi.WithWriteTimeout(cfg.listen.writeTimeout), analyticsapi.WithGuard(cfg.auth.analyticsGuard()))
 	mux.Handle("/v1/", analyticsHTTP)
+	mountMetricsAPI(mux, reg, cfg, logger) // GET /v1/metrics: more specific than /v1/
 	mux.Handle("/", router)
 	mountLambda(mux, lambdaHTTP)
-	if err := mountConsole(mux, cfg); err != nil {
+	if err := mountConsole(mux, cfg, router); err != nil {
 		httpLn.Close()
 		grpcLn.Close()
 		if metricsLn != nil {
@@ -367,6 +369,8 @@ func serveStore(ctx context.Context, store *shard.Store, fh *firehose.Service, a
 		<-gctx.Done()
 		logger.Info("spate shutting down")
 		analyticsAPI.Close() // Results calls never end on their own
+		// The demo producers append to the store: stop them before it closes.
+		analyticsHTTP.Close()
 		err := shutdown(httpSrv, grpcSrv, api, logger)
 		if metricsSrv != nil {
 			err = errors.Join(err, shutdownMetrics(metricsSrv))

@@ -96,8 +96,9 @@ type functionParts struct {
 
 // newFunctions opens the function registry of store (code under
 // DATA-DIR/functions, instances' /tmp under DATA-DIR/functions-run) with
-// the runtime that runs it. The caller closes the parts.
-func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*functionParts, error) {
+// the runtime that runs it, its metrics (spate_function_*) on reg. The
+// caller closes the parts.
+func newFunctions(store *shard.Store, reg prometheus.Registerer, cfg serveConfig, logger *slog.Logger) (*functionParts, error) {
 	c := cfg.functions
 	if c.concurrency == 0 { // a serveConfig built in code
 		c.concurrency = functions.DefaultUnreservedConcurrency
@@ -138,7 +139,7 @@ func newFunctions(store *shard.Store, cfg serveConfig, logger *slog.Logger) (*fu
 		functions.WithCodeDir(filepath.Join(cfg.dataDir, "functions")),
 		functions.WithUnreservedConcurrency(c.concurrency),
 		functions.WithAsync(c.asyncQueue, functions.DefaultAsyncWorkers),
-		functions.WithLogger(logger))
+		functions.WithLogger(logger), functions.WithRegisterer(reg))
 	if err != nil {
 		return nil, errors.Join(fmt.Errorf("open functions: %w", err), p.exec.Close())
 	}

@@ -1,17 +1,14 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -36,12 +33,18 @@ SELECT (or INSERT INTO ... SELECT); see docs/analytics.md for the dialect.`,
 }
 
 func newSQLRunCmd() *cobra.Command {
-	return &cobra.Command{
+	var output string
+	cmd := &cobra.Command{
 		Use:   "run FILE|-",
 		Short: "Run a query and print its results as they come",
 		Long: `Run the bare SELECT in FILE (or stdin with -) as a temporary application and
-print its rows as an aligned table: the header once, then each row as the
-server emits it (a windowed query emits when its windows close).
+print its rows as the server emits them (a windowed query emits when its
+windows close), as an aligned table: the header comes with the first row,
+and again whenever a wider value makes a column grow, so each row lines up
+with the header above it. Integers print in full; other numbers are rounded
+to 12 significant digits for reading (185.78, not 185.78000000000003).
+With --output json each row is printed as the server sent it, one JSON
+object per line, every digit kept.
 
 Ctrl-C deletes the application and exits 0. The application also goes away
 on its own when this command is gone.`,
@@ -49,6 +52,9 @@ on its own when this command is gone.`,
   echo "SELECT ticker_symbol, price FROM stock_ticker WHERE price > 500" | spate sql run -`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := checkOutput(output); err != nil {
+				return err
+			}
 			file, script, err := readScript(cmd, args[0])
 			if err != nil {
 				return err
@@ -58,14 +64,16 @@ on its own when this command is gone.`,
 				return err
 			}
 			defer c.Close()
-			return runSQL(cmd.Context(), c, file, script, cmd.OutOrStdout(), cmd.ErrOrStderr())
+			return runSQL(cmd.Context(), c, file, script, output == "json", cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
+	cmd.Flags().StringVarP(&output, "output", "o", "text", "output format: text (a table) or json (one object per row, full precision)")
+	return cmd
 }
 
 // runSQL creates a temporary application for script, prints its results
 // until ctx ends, then deletes it.
-func runSQL(ctx context.Context, c *apiConn, file, script string, out, errOut io.Writer) error {
+func runSQL(ctx context.Context, c *apiConn, file, script string, asJSON bool, out, errOut io.Writer) error {
 	api := spatev1.NewAnalyticsServiceClient(c.cc)
 	name := "sql-run-" + strings.ToLower(rand.Text()[:10])
 	resp, err := api.CreateApplication(ctx, &spatev1.CreateApplicationRequest{ApplicationName: name, Sql: script, Temporary: true})
@@ -78,7 +86,7 @@ func runSQL(ctx context.Context, c *apiConn, file, script string, out, errOut io
 	d := resp.GetApplicationDescription()
 	fmt.Fprintf(errOut, "running %s over stream %s; Ctrl-C to stop\n", name, d.GetSource())
 
-	err = printResults(ctx, api, name, out)
+	err = printResults(ctx, api, name, asJSON, out)
 	// Deleting is tidy, not required: the server deletes a temporary
 	// application when its last reader leaves.
 	dctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), deleteTimeout)
@@ -94,8 +102,9 @@ func runSQL(ctx context.Context, c *apiConn, file, script string, out, errOut io
 }
 
 // printResults follows the Results stream of an application and prints it
-// as a table until ctx ends or the stream does.
-func printResults(ctx context.Context, api spatev1.AnalyticsServiceClient, name string, out io.Writer) error {
+// as a table (or, asJSON, as one JSON object per line) until ctx ends or the
+// stream does.
+func printResults(ctx context.Context, api spatev1.AnalyticsServiceClient, name string, asJSON bool, out io.Writer) error {
 	stream, err := api.Results(ctx, &spatev1.ResultsRequest{ApplicationName: name})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -114,7 +123,11 @@ func printResults(ctx context.Context, api spatev1.AnalyticsServiceClient, name 
 		}
 		if t == nil {
 			t = newLiveTable(out, msg.GetColumns())
-			if err := t.header(); err != nil {
+			continue
+		}
+		if asJSON {
+			// The row as the server wrote it: every digit of every number.
+			if _, err := io.WriteString(out, msg.GetRow()+"\n"); err != nil {
 				return err
 			}
 			continue
@@ -127,111 +140,6 @@ func printResults(ctx context.Context, api spatev1.AnalyticsServiceClient, name 
 			return err
 		}
 	}
-}
-
-// liveTable prints rows as they come, aligned under a header printed once.
-// A column is as wide as its header (at least minCellWidth) and grows when
-// a wider value arrives, so later rows may shift right.
-type liveTable struct {
-	w      io.Writer
-	cols   []string
-	widths []int
-}
-
-// minCellWidth keeps short headers from making a ragged table of the first
-// rows.
-const minCellWidth = 8
-
-func newLiveTable(w io.Writer, cols []string) *liveTable {
-	t := &liveTable{w: w, cols: cols, widths: make([]int, len(cols))}
-	for i, c := range cols {
-		t.widths[i] = max(minCellWidth, utf8.RuneCountInString(c))
-	}
-	return t
-}
-
-func (t *liveTable) header() error {
-	cells := make([]cell, len(t.cols))
-	for i, c := range t.cols {
-		cells[i] = cell{text: strings.ToUpper(c)}
-	}
-	return t.row(cells)
-}
-
-// cell is one printed value; numbers are right-aligned.
-type cell struct {
-	text    string
-	numeric bool
-}
-
-func (t *liveTable) row(cells []cell) error {
-	var b strings.Builder
-	for i, c := range cells {
-		if i >= len(t.widths) {
-			t.widths = append(t.widths, minCellWidth)
-		}
-		n := utf8.RuneCountInString(c.text)
-		t.widths[i] = max(t.widths[i], n)
-		pad := strings.Repeat(" ", t.widths[i]-n)
-		if i > 0 {
-			b.WriteString("  ")
-		}
-		if c.numeric {
-			b.WriteString(pad + c.text)
-		} else if i < len(cells)-1 {
-			b.WriteString(c.text + pad)
-		} else {
-			b.WriteString(c.text) // no trailing blanks
-		}
-	}
-	b.WriteByte('\n')
-	_, err := io.WriteString(t.w, b.String())
-	return err
-}
-
-// rowCells reads a result row (a JSON object) into cells in key order: the
-// select-list order, even when two columns share a name.
-func rowCells(row []byte) ([]cell, error) {
-	dec := json.NewDecoder(bytes.NewReader(row))
-	dec.UseNumber()
-	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
-		return nil, errors.New("not a JSON object")
-	}
-	var cells []cell
-	for dec.More() {
-		if _, err := dec.Token(); err != nil { // the key
-			return nil, err
-		}
-		var raw json.RawMessage
-		if err := dec.Decode(&raw); err != nil {
-			return nil, err
-		}
-		cells = append(cells, cellOf(raw))
-	}
-	return cells, nil
-}
-
-// cellOf prints a JSON value: strings without quotes, null as NULL,
-// numbers and booleans as written, objects and arrays as compact JSON.
-func cellOf(raw json.RawMessage) cell {
-	switch {
-	case len(raw) == 0:
-		return cell{text: ""}
-	case string(raw) == "null":
-		return cell{text: "NULL"}
-	case raw[0] == '"':
-		var s string
-		if json.Unmarshal(raw, &s) == nil {
-			return cell{text: s}
-		}
-	case raw[0] == '-' || (raw[0] >= '0' && raw[0] <= '9'):
-		return cell{text: string(raw), numeric: true}
-	}
-	var b bytes.Buffer
-	if json.Compact(&b, raw) == nil {
-		return cell{text: b.String()}
-	}
-	return cell{text: string(raw)}
 }
 
 func newSQLValidateCmd() *cobra.Command {

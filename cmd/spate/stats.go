@@ -110,6 +110,11 @@ func watchStats(cmd *cobra.Command, stream, output string, interval time.Duratio
 				_, err = fmt.Fprintln(w)
 			}
 		}
+		if ctx.Err() != nil {
+			// Interrupted while writing the table (the consumer-group
+			// lookup is a call of its own): a normal exit too.
+			return nil
+		}
 		if err != nil {
 			return err
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -125,6 +126,9 @@ func TestStreamCommands(t *testing.T) {
 	})
 }
 
+// TestUnreachableServer: every command fails at once, with a hint, when no
+// server listens at --grpc-addr. `put` from stdin used to retry for 9 s
+// after reading its first batch.
 func TestUnreachableServer(t *testing.T) {
 	// A port that was free a moment ago: nothing listens there.
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
@@ -133,10 +137,41 @@ func TestUnreachableServer(t *testing.T) {
 	}
 	s := &apiServer{addr: lis.Addr().String()}
 	lis.Close()
-	_, _, err = s.run(clientTestContext(t), nil, "stream", "list")
-	if err == nil || !strings.Contains(err.Error(), "is 'spate serve' running there?") {
-		t.Errorf("error = %v, want a hint about the server", err)
+	tests := []struct {
+		name string
+		args []string
+		// stdinUnread: the command fails before reading stdin.
+		stdinUnread bool
+	}{
+		{name: "stream list", args: []string{"stream", "list"}},
+		{name: "put DATA", args: []string{"put", "s", "x"}},
+		{name: "put from stdin", args: []string{"put", "s"}, stdinUnread: true},
+		{name: "firehose put from stdin", args: []string{"firehose", "put", "d"}},
 	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			stdin := &readCounter{r: strings.NewReader(numberedLines(10))}
+			_, _, err := s.run(clientTestContext(t), stdin, tt.args...)
+			if err == nil || !strings.Contains(err.Error(), "is unavailable (is 'spate serve' running there?") {
+				t.Errorf("error = %v, want a hint about the server", err)
+			}
+			if tt.stdinUnread && stdin.n > 0 {
+				t.Errorf("read %d bytes of stdin before failing", stdin.n)
+			}
+		})
+	}
+}
+
+// readCounter counts the bytes read through it.
+type readCounter struct {
+	r io.Reader
+	n int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
 
 // cliStep is one command of a table-driven CLI test.

@@ -125,6 +125,11 @@ func (s *docState) fail(status int, errType, msg string) {
 	s.status, s.errType, s.errMsg = status, errType, msg
 }
 
+// failed reports d, whose state s is, as failed with its last error.
+func (s *docState) failed(d Doc) Failed {
+	return Failed{Doc: d, Status: s.status, Type: s.errType, Error: s.errMsg, Attempts: s.attempts}
+}
+
 // Deliver indexes docs with the bulk API, each with an explicit _id (the
 // "index" action, so re-delivery overwrites), and retries as Firehose does:
 //
@@ -199,6 +204,9 @@ func (c *Client) Deliver(ctx context.Context, docs []Doc, retryFor time.Duration
 		if remaining <= 0 {
 			break
 		}
+		if c.cfg.onRetry != nil {
+			c.cfg.onRetry(len(pending), states[pending[0]].failed(docs[pending[0]]))
+		}
 		if err := c.cfg.sleep(ctx, min(c.backoff(round), remaining)); err != nil {
 			return res, fmt.Errorf("essink: deliver: wait to retry: %w", err)
 		}
@@ -206,9 +214,7 @@ func (c *Client) Deliver(ctx context.Context, docs []Doc, retryFor time.Duration
 
 	for i := range states {
 		if s := &states[i]; !s.done {
-			res.Failed = append(res.Failed, Failed{
-				Doc: docs[i], Status: s.status, Type: s.errType, Error: s.errMsg, Attempts: s.attempts,
-			})
+			res.Failed = append(res.Failed, s.failed(docs[i]))
 		}
 	}
 	return res, nil

@@ -678,3 +678,48 @@ func TestNewRedactsPassword(t *testing.T) {
 		t.Errorf("error %q shows the password", err)
 	}
 }
+
+// TestDeliverOnRetry: WithOnRetry hears of each round that leaves
+// documents to retry, with the first one's error, and not of the last
+// round, whose failures the Result carries.
+func TestDeliverOnRetry(t *testing.T) {
+	url, fake := target(t)
+	needFake(t, fake)
+	index := testIndex(t, url)
+	batch := docs(index, "rec", 4)
+	fake.RejectDocs(rejectFirst(2, http.StatusTooManyRequests, "es_rejected_execution_exception", "queue full", batch[2].ID, batch[3].ID))
+	type call struct {
+		pending int
+		first   essink.Failed
+	}
+	var calls []call
+	c := newClient(t, url, newFakeClock(), essink.WithOnRetry(func(pending int, first essink.Failed) {
+		calls = append(calls, call{pending, first})
+	}))
+	res, err := c.Deliver(t.Context(), batch, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkResult(t, res, 4, 0, 3, 4)
+	if len(calls) != 2 {
+		t.Fatalf("OnRetry called %d times (%+v), want after each of the 2 failed rounds", len(calls), calls)
+	}
+	for i, c := range calls {
+		if c.pending != 2 || c.first.Doc.ID != batch[2].ID || c.first.Status != http.StatusTooManyRequests ||
+			c.first.Type != "es_rejected_execution_exception" || c.first.Attempts != i+1 {
+			t.Errorf("call %d = %+v, want 2 pending, the first %s rejected with 429 after %d attempts", i, c, batch[2].ID, i+1)
+		}
+	}
+
+	// Spent retries: the last round is not a retry; its failure is in the
+	// Result only.
+	calls = nil
+	fake.RejectDocs(rejectFirst(100, http.StatusBadRequest, "mapper_parsing_exception", "bad", batch[0].ID))
+	res, err = c.Deliver(t.Context(), batch[:1], 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Failed) != 1 || len(calls) != 0 {
+		t.Errorf("with no retry duration: %d failed, OnRetry called %d times; want 1 and 0", len(res.Failed), len(calls))
+	}
+}

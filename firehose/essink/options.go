@@ -32,6 +32,7 @@ type config struct {
 	initialBackoff     time.Duration
 	maxBackoff         time.Duration
 	maxBulkBytes       int
+	onRetry            func(pending int, first Failed)
 }
 
 func defaultConfig() config {
@@ -93,6 +94,15 @@ func WithClock(now func() time.Time) Option {
 			c.now = now
 		}
 	}
+}
+
+// WithOnRetry makes Deliver call f after each round that leaves documents
+// pending when it will try again (the retry duration has not run out),
+// with how many are pending and the first of them as it stands (its last
+// error). It runs on Deliver's goroutine; f must not block. Without it a
+// failure shows only in Deliver's Result, once the retries are spent.
+func WithOnRetry(f func(pending int, first Failed)) Option {
+	return func(c *config) { c.onRetry = f }
 }
 
 // WithBackoff sets the first wait between retries and its cap (defaults

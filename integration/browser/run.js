@@ -5,7 +5,10 @@
 // writes NAME.png (make console-screenshots: docs/console).
 //
 // A spec is a CommonJS module exporting async function({page, context,
-// baseURL, env, shot, assert, log}). It fails by throwing. The runner also
+// baseURL, env, shot, assert, log, a11y}). It fails by throwing. a11y(what)
+// runs axe-core (npm, injected from node_modules, not fetched) on the page
+// and throws on any serious or critical accessibility violation: missing
+// labels, contrast, keyboard traps. The runner also
 // fails the spec when the page makes a request outside the server's origin
 // (the console must work offline, with no CDN) or throws an uncaught error.
 // log(obj) prints one JSON line on stdout for the Go test to read.
@@ -13,6 +16,12 @@
 const path = require('node:path');
 const assert = require('node:assert/strict');
 const { chromium } = require('playwright-core');
+
+let axe = null;
+function axeSource() {
+  if (!axe) axe = require('node:fs').readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+  return axe;
+}
 
 async function main() {
   const spec = process.argv[2];
@@ -41,7 +50,21 @@ async function main() {
       }
     };
     const log = (obj) => process.stdout.write(JSON.stringify(obj) + '\n');
-    await require(path.resolve(spec))({ page, context, baseURL: origin + '/console/', env: process.env, shot, assert, log });
+    const a11y = async (what) => {
+      if (!(await page.evaluate(() => typeof window.axe !== 'undefined'))) {
+        // Evaluated over the DevTools protocol: a <script> tag would be
+        // (rightly) refused by the console's Content-Security-Policy.
+        await page.evaluate(axeSource());
+      }
+      const found = await page.evaluate(async () => {
+        const r = await window.axe.run(document, { resultTypes: ['violations'] });
+        return r.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(' ')).slice(0, 5).join(', ')}`);
+      });
+      if (found.length) throw new Error(`accessibility violations on ${what}:\n  ` + found.join('\n  '));
+    };
+    await require(path.resolve(spec))({ page, context, baseURL: origin + '/console/', env: process.env, shot, assert, log, a11y });
   } finally {
     await browser.close();
   }

@@ -3,13 +3,14 @@
 // secret never appears in a URL (the page's or a request's).
 'use strict';
 
-module.exports = async ({ page, env, assert, shot }) => {
+module.exports = async ({ page, env, assert, shot, a11y }) => {
   const urls = [];
   page.on('request', (r) => urls.push(r.url()));
   await page.goto('./');
   const form = page.getByRole('form', { name: 'Sign in' });
   await form.waitFor();
   await shot('signin');
+  await a11y('the sign-in form');
   await form.getByLabel('Access key ID').fill(env.SPEC_KEY_ID);
   await form.getByLabel('Secret access key').fill('not-the-secret');
   await form.getByRole('button', { name: 'Sign in' }).click();

@@ -97,7 +97,9 @@ async function errorOf(res) {
   } catch {
     // not JSON: the status says what there is to say
   }
-  let type = data.__type || data.Type || res.headers.get('x-amzn-ErrorType') || `HTTP ${res.status}`;
+  // The Lambda face's body has Type "User" or "Service" (the fault's side),
+  // its error type only in the header: the header comes before Type.
+  let type = data.__type || res.headers.get('x-amzn-ErrorType') || data.Type || `HTTP ${res.status}`;
   type = String(type).split(':')[0];
   if (type.includes('#')) type = type.slice(type.indexOf('#') + 1);
   const message = data.message || data.Message || res.statusText;
@@ -156,7 +158,7 @@ export async function analytics(method, path, input, signal) {
 // give their count and sum as name_count and name_sum.
 export async function metrics(filters, signal) {
   const q = new URLSearchParams(filters).toString();
-  return jsonOrThrow(await request('kinesisanalytics', 'GET', `/v1/metrics${q ? '?' + q : ''}`, { signal }));
+  return jsonOrThrow(await request('monitoring', 'GET', `/v1/metrics${q ? '?' + q : ''}`, { signal }));
 }
 
 // events reads a Server-Sent Events stream (GET, signed like every other

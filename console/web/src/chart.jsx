@@ -21,8 +21,11 @@ export function LineChart({ title, series, data, height = 180, yLabel }) {
       scales: { x: { time: true } },
     };
     plot.current = new uPlot(opts, data, box.current);
-    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, box.current.clientWidth), height }));
-    ro.observe(box.current);
+    // The element is captured: a resize observed just before unmount may
+    // call back after Preact has cleared box.current.
+    const el = box.current;
+    const ro = new ResizeObserver(() => plot.current?.setSize({ width: Math.max(320, el.clientWidth), height }));
+    ro.observe(el);
     return () => {
       ro.disconnect();
       plot.current?.destroy();

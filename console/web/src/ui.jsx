@@ -1,7 +1,7 @@
 // Small building blocks every page shares. Keep them plain: labelled
 // controls (the end-to-end tests and screen readers find them by their
 // labels), no colour-only meaning, everything reachable by keyboard.
-import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
+import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 
 // useAsync runs load (an async function of an AbortSignal) now and whenever
 // deps change, and every intervalMs if given; it answers
@@ -61,27 +61,33 @@ export function ErrorBanner({ error }) {
 }
 
 // Field is a labelled input; extra props go to the <input>.
-export function Field({ label, hint, ...props }) {
+export function Field({ label, hint, id, ...props }) {
+  const auto = useId();
+  const inputId = id || auto;
   return (
-    <label class="field">
-      <span>{label}</span>
-      <input {...props} />
-      {hint && <small>{hint}</small>}
-    </label>
+    <div class="field">
+      <label for={inputId}>{label}</label>
+      <input id={inputId} aria-describedby={hint ? inputId + '-hint' : undefined} {...props} />
+      {hint && <small id={inputId + '-hint'}>{hint}</small>}
+    </div>
   );
 }
 
 // Select is a labelled <select> of options [{value, label}] or strings.
-export function Select({ label, options, ...props }) {
+// The label is tied to the control by id, not by wrapping it: a <select>
+// inside its <label> would get its chosen option's text in its name.
+export function Select({ label, options, id, ...props }) {
+  const auto = useId();
+  const selectId = id || auto;
   return (
-    <label class="field">
-      <span>{label}</span>
-      <select {...props}>
+    <div class="field">
+      <label for={selectId}>{label}</label>
+      <select id={selectId} {...props}>
         {options.map((o) =>
           typeof o === 'string' ? <option value={o}>{o}</option> : <option value={o.value}>{o.label}</option>,
         )}
       </select>
-    </label>
+    </div>
   );
 }
 

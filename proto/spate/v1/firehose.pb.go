@@ -1493,9 +1493,13 @@ type DeliveryStreamDescription struct {
 	// Set for KINESIS_STREAM_AS_SOURCE.
 	KinesisStreamSource *KinesisStreamSourceDescription `protobuf:"bytes,8,opt,name=kinesis_stream_source,json=kinesisStreamSource,proto3" json:"kinesis_stream_source,omitempty"`
 	// Exactly one.
-	Destinations  []*Destination `protobuf:"bytes,9,rep,name=destinations,proto3" json:"destinations,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Destinations []*Destination `protobuf:"bytes,9,rep,name=destinations,proto3" json:"destinations,omitempty"`
+	// The last delivery errors, newest first (at most 10); empty when the
+	// parts that failed have succeeded since. Firehose logs these to
+	// CloudWatch Logs; its JSON API here calls them SpateDeliveryErrors.
+	DeliveryErrors []*DeliveryError `protobuf:"bytes,10,rep,name=delivery_errors,json=deliveryErrors,proto3" json:"delivery_errors,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *DeliveryStreamDescription) Reset() {
@@ -1591,6 +1595,107 @@ func (x *DeliveryStreamDescription) GetDestinations() []*Destination {
 	return nil
 }
 
+func (x *DeliveryStreamDescription) GetDeliveryErrors() []*DeliveryError {
+	if x != nil {
+		return x.DeliveryErrors
+	}
+	return nil
+}
+
+// DeliveryError is a failed delivery: an upload to S3, a bulk request to
+// Elasticsearch, an invocation of the Lambda processor. Consecutive
+// failures alike are one entry.
+type DeliveryError struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// When it last happened.
+	Timestamp *timestamppb.Timestamp `protobuf:"bytes,1,opt,name=timestamp,proto3" json:"timestamp,omitempty"`
+	// When the first of the failures this entry counts happened.
+	FirstTimestamp *timestamppb.Timestamp `protobuf:"bytes,2,opt,name=first_timestamp,json=firstTimestamp,proto3" json:"first_timestamp,omitempty"`
+	// What failed: S3, S3 backup, Elasticsearch, OpenSearch or Lambda.
+	Destination string `protobuf:"bytes,3,opt,name=destination,proto3" json:"destination,omitempty"`
+	// As Firehose writes it to CloudWatch Logs: "S3.NoSuchBucket",
+	// "Lambda.FunctionError", "ES.mapper_parsing_exception".
+	ErrorCode string `protobuf:"bytes,4,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
+	// At most 512 bytes; never record data.
+	ErrorMessage string `protobuf:"bytes,5,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
+	// How many failures in a row this entry stands for.
+	Count         int32 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeliveryError) Reset() {
+	*x = DeliveryError{}
+	mi := &file_spate_v1_firehose_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeliveryError) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeliveryError) ProtoMessage() {}
+
+func (x *DeliveryError) ProtoReflect() protoreflect.Message {
+	mi := &file_spate_v1_firehose_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeliveryError.ProtoReflect.Descriptor instead.
+func (*DeliveryError) Descriptor() ([]byte, []int) {
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *DeliveryError) GetTimestamp() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Timestamp
+	}
+	return nil
+}
+
+func (x *DeliveryError) GetFirstTimestamp() *timestamppb.Timestamp {
+	if x != nil {
+		return x.FirstTimestamp
+	}
+	return nil
+}
+
+func (x *DeliveryError) GetDestination() string {
+	if x != nil {
+		return x.Destination
+	}
+	return ""
+}
+
+func (x *DeliveryError) GetErrorCode() string {
+	if x != nil {
+		return x.ErrorCode
+	}
+	return ""
+}
+
+func (x *DeliveryError) GetErrorMessage() string {
+	if x != nil {
+		return x.ErrorMessage
+	}
+	return ""
+}
+
+func (x *DeliveryError) GetCount() int32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
 // DescribeDeliveryStreamResponse holds the description.
 type DescribeDeliveryStreamResponse struct {
 	state                     protoimpl.MessageState     `protogen:"open.v1"`
@@ -1601,7 +1706,7 @@ type DescribeDeliveryStreamResponse struct {
 
 func (x *DescribeDeliveryStreamResponse) Reset() {
 	*x = DescribeDeliveryStreamResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[16]
+	mi := &file_spate_v1_firehose_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1613,7 +1718,7 @@ func (x *DescribeDeliveryStreamResponse) String() string {
 func (*DescribeDeliveryStreamResponse) ProtoMessage() {}
 
 func (x *DescribeDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[16]
+	mi := &file_spate_v1_firehose_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1626,7 +1731,7 @@ func (x *DescribeDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DescribeDeliveryStreamResponse.ProtoReflect.Descriptor instead.
 func (*DescribeDeliveryStreamResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{16}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *DescribeDeliveryStreamResponse) GetDeliveryStreamDescription() *DeliveryStreamDescription {
@@ -1651,7 +1756,7 @@ type ListDeliveryStreamsRequest struct {
 
 func (x *ListDeliveryStreamsRequest) Reset() {
 	*x = ListDeliveryStreamsRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[17]
+	mi := &file_spate_v1_firehose_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1663,7 +1768,7 @@ func (x *ListDeliveryStreamsRequest) String() string {
 func (*ListDeliveryStreamsRequest) ProtoMessage() {}
 
 func (x *ListDeliveryStreamsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[17]
+	mi := &file_spate_v1_firehose_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1676,7 +1781,7 @@ func (x *ListDeliveryStreamsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveryStreamsRequest.ProtoReflect.Descriptor instead.
 func (*ListDeliveryStreamsRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{17}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListDeliveryStreamsRequest) GetLimit() int32 {
@@ -1711,7 +1816,7 @@ type ListDeliveryStreamsResponse struct {
 
 func (x *ListDeliveryStreamsResponse) Reset() {
 	*x = ListDeliveryStreamsResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[18]
+	mi := &file_spate_v1_firehose_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1723,7 +1828,7 @@ func (x *ListDeliveryStreamsResponse) String() string {
 func (*ListDeliveryStreamsResponse) ProtoMessage() {}
 
 func (x *ListDeliveryStreamsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[18]
+	mi := &file_spate_v1_firehose_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1736,7 +1841,7 @@ func (x *ListDeliveryStreamsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeliveryStreamsResponse.ProtoReflect.Descriptor instead.
 func (*ListDeliveryStreamsResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{18}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ListDeliveryStreamsResponse) GetDeliveryStreamNames() []string {
@@ -1765,7 +1870,7 @@ type FirehoseServicePutRecordRequest struct {
 
 func (x *FirehoseServicePutRecordRequest) Reset() {
 	*x = FirehoseServicePutRecordRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[19]
+	mi := &file_spate_v1_firehose_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1777,7 +1882,7 @@ func (x *FirehoseServicePutRecordRequest) String() string {
 func (*FirehoseServicePutRecordRequest) ProtoMessage() {}
 
 func (x *FirehoseServicePutRecordRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[19]
+	mi := &file_spate_v1_firehose_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1790,7 +1895,7 @@ func (x *FirehoseServicePutRecordRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FirehoseServicePutRecordRequest.ProtoReflect.Descriptor instead.
 func (*FirehoseServicePutRecordRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{19}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *FirehoseServicePutRecordRequest) GetDeliveryStreamName() string {
@@ -1817,7 +1922,7 @@ type FirehoseServicePutRecordResponse struct {
 
 func (x *FirehoseServicePutRecordResponse) Reset() {
 	*x = FirehoseServicePutRecordResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[20]
+	mi := &file_spate_v1_firehose_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1829,7 +1934,7 @@ func (x *FirehoseServicePutRecordResponse) String() string {
 func (*FirehoseServicePutRecordResponse) ProtoMessage() {}
 
 func (x *FirehoseServicePutRecordResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[20]
+	mi := &file_spate_v1_firehose_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1842,7 +1947,7 @@ func (x *FirehoseServicePutRecordResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FirehoseServicePutRecordResponse.ProtoReflect.Descriptor instead.
 func (*FirehoseServicePutRecordResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{20}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *FirehoseServicePutRecordResponse) GetRecordId() string {
@@ -1864,7 +1969,7 @@ type PutRecordBatchRequest struct {
 
 func (x *PutRecordBatchRequest) Reset() {
 	*x = PutRecordBatchRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[21]
+	mi := &file_spate_v1_firehose_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1876,7 +1981,7 @@ func (x *PutRecordBatchRequest) String() string {
 func (*PutRecordBatchRequest) ProtoMessage() {}
 
 func (x *PutRecordBatchRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[21]
+	mi := &file_spate_v1_firehose_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1889,7 +1994,7 @@ func (x *PutRecordBatchRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRecordBatchRequest.ProtoReflect.Descriptor instead.
 func (*PutRecordBatchRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{21}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *PutRecordBatchRequest) GetDeliveryStreamName() string {
@@ -1920,7 +2025,7 @@ type PutRecordBatchResponseEntry struct {
 
 func (x *PutRecordBatchResponseEntry) Reset() {
 	*x = PutRecordBatchResponseEntry{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[22]
+	mi := &file_spate_v1_firehose_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1932,7 +2037,7 @@ func (x *PutRecordBatchResponseEntry) String() string {
 func (*PutRecordBatchResponseEntry) ProtoMessage() {}
 
 func (x *PutRecordBatchResponseEntry) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[22]
+	mi := &file_spate_v1_firehose_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1945,7 +2050,7 @@ func (x *PutRecordBatchResponseEntry) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRecordBatchResponseEntry.ProtoReflect.Descriptor instead.
 func (*PutRecordBatchResponseEntry) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{22}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *PutRecordBatchResponseEntry) GetRecordId() string {
@@ -1980,7 +2085,7 @@ type PutRecordBatchResponse struct {
 
 func (x *PutRecordBatchResponse) Reset() {
 	*x = PutRecordBatchResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[23]
+	mi := &file_spate_v1_firehose_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1992,7 +2097,7 @@ func (x *PutRecordBatchResponse) String() string {
 func (*PutRecordBatchResponse) ProtoMessage() {}
 
 func (x *PutRecordBatchResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[23]
+	mi := &file_spate_v1_firehose_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2005,7 +2110,7 @@ func (x *PutRecordBatchResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use PutRecordBatchResponse.ProtoReflect.Descriptor instead.
 func (*PutRecordBatchResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{23}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *PutRecordBatchResponse) GetFailedPutCount() int32 {
@@ -2045,7 +2150,7 @@ type UpdateDestinationRequest struct {
 
 func (x *UpdateDestinationRequest) Reset() {
 	*x = UpdateDestinationRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[24]
+	mi := &file_spate_v1_firehose_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2057,7 +2162,7 @@ func (x *UpdateDestinationRequest) String() string {
 func (*UpdateDestinationRequest) ProtoMessage() {}
 
 func (x *UpdateDestinationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[24]
+	mi := &file_spate_v1_firehose_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2070,7 +2175,7 @@ func (x *UpdateDestinationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDestinationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDestinationRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{24}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateDestinationRequest) GetDeliveryStreamName() string {
@@ -2159,7 +2264,7 @@ type UpdateDestinationResponse struct {
 
 func (x *UpdateDestinationResponse) Reset() {
 	*x = UpdateDestinationResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[25]
+	mi := &file_spate_v1_firehose_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2171,7 +2276,7 @@ func (x *UpdateDestinationResponse) String() string {
 func (*UpdateDestinationResponse) ProtoMessage() {}
 
 func (x *UpdateDestinationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[25]
+	mi := &file_spate_v1_firehose_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2184,7 +2289,7 @@ func (x *UpdateDestinationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDestinationResponse.ProtoReflect.Descriptor instead.
 func (*UpdateDestinationResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{25}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{26}
 }
 
 // TagDeliveryStreamRequest adds or overwrites tags.
@@ -2199,7 +2304,7 @@ type TagDeliveryStreamRequest struct {
 
 func (x *TagDeliveryStreamRequest) Reset() {
 	*x = TagDeliveryStreamRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[26]
+	mi := &file_spate_v1_firehose_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2211,7 +2316,7 @@ func (x *TagDeliveryStreamRequest) String() string {
 func (*TagDeliveryStreamRequest) ProtoMessage() {}
 
 func (x *TagDeliveryStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[26]
+	mi := &file_spate_v1_firehose_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2224,7 +2329,7 @@ func (x *TagDeliveryStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagDeliveryStreamRequest.ProtoReflect.Descriptor instead.
 func (*TagDeliveryStreamRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{26}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *TagDeliveryStreamRequest) GetDeliveryStreamName() string {
@@ -2250,7 +2355,7 @@ type TagDeliveryStreamResponse struct {
 
 func (x *TagDeliveryStreamResponse) Reset() {
 	*x = TagDeliveryStreamResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[27]
+	mi := &file_spate_v1_firehose_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2262,7 +2367,7 @@ func (x *TagDeliveryStreamResponse) String() string {
 func (*TagDeliveryStreamResponse) ProtoMessage() {}
 
 func (x *TagDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[27]
+	mi := &file_spate_v1_firehose_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2275,7 +2380,7 @@ func (x *TagDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use TagDeliveryStreamResponse.ProtoReflect.Descriptor instead.
 func (*TagDeliveryStreamResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{27}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{28}
 }
 
 // UntagDeliveryStreamRequest removes tags by key.
@@ -2290,7 +2395,7 @@ type UntagDeliveryStreamRequest struct {
 
 func (x *UntagDeliveryStreamRequest) Reset() {
 	*x = UntagDeliveryStreamRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[28]
+	mi := &file_spate_v1_firehose_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2302,7 +2407,7 @@ func (x *UntagDeliveryStreamRequest) String() string {
 func (*UntagDeliveryStreamRequest) ProtoMessage() {}
 
 func (x *UntagDeliveryStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[28]
+	mi := &file_spate_v1_firehose_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2315,7 +2420,7 @@ func (x *UntagDeliveryStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagDeliveryStreamRequest.ProtoReflect.Descriptor instead.
 func (*UntagDeliveryStreamRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{28}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *UntagDeliveryStreamRequest) GetDeliveryStreamName() string {
@@ -2341,7 +2446,7 @@ type UntagDeliveryStreamResponse struct {
 
 func (x *UntagDeliveryStreamResponse) Reset() {
 	*x = UntagDeliveryStreamResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[29]
+	mi := &file_spate_v1_firehose_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2353,7 +2458,7 @@ func (x *UntagDeliveryStreamResponse) String() string {
 func (*UntagDeliveryStreamResponse) ProtoMessage() {}
 
 func (x *UntagDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[29]
+	mi := &file_spate_v1_firehose_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2366,7 +2471,7 @@ func (x *UntagDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UntagDeliveryStreamResponse.ProtoReflect.Descriptor instead.
 func (*UntagDeliveryStreamResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{29}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{30}
 }
 
 // ListTagsForDeliveryStreamRequest asks for one page of tags.
@@ -2383,7 +2488,7 @@ type ListTagsForDeliveryStreamRequest struct {
 
 func (x *ListTagsForDeliveryStreamRequest) Reset() {
 	*x = ListTagsForDeliveryStreamRequest{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[30]
+	mi := &file_spate_v1_firehose_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2395,7 +2500,7 @@ func (x *ListTagsForDeliveryStreamRequest) String() string {
 func (*ListTagsForDeliveryStreamRequest) ProtoMessage() {}
 
 func (x *ListTagsForDeliveryStreamRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[30]
+	mi := &file_spate_v1_firehose_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2408,7 +2513,7 @@ func (x *ListTagsForDeliveryStreamRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListTagsForDeliveryStreamRequest.ProtoReflect.Descriptor instead.
 func (*ListTagsForDeliveryStreamRequest) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{30}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *ListTagsForDeliveryStreamRequest) GetDeliveryStreamName() string {
@@ -2443,7 +2548,7 @@ type ListTagsForDeliveryStreamResponse struct {
 
 func (x *ListTagsForDeliveryStreamResponse) Reset() {
 	*x = ListTagsForDeliveryStreamResponse{}
-	mi := &file_spate_v1_firehose_proto_msgTypes[31]
+	mi := &file_spate_v1_firehose_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2455,7 +2560,7 @@ func (x *ListTagsForDeliveryStreamResponse) String() string {
 func (*ListTagsForDeliveryStreamResponse) ProtoMessage() {}
 
 func (x *ListTagsForDeliveryStreamResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_spate_v1_firehose_proto_msgTypes[31]
+	mi := &file_spate_v1_firehose_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2468,7 +2573,7 @@ func (x *ListTagsForDeliveryStreamResponse) ProtoReflect() protoreflect.Message 
 
 // Deprecated: Use ListTagsForDeliveryStreamResponse.ProtoReflect.Descriptor instead.
 func (*ListTagsForDeliveryStreamResponse) Descriptor() ([]byte, []int) {
-	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{31}
+	return file_spate_v1_firehose_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *ListTagsForDeliveryStreamResponse) GetTags() []*Tag {
@@ -2575,7 +2680,7 @@ const file_spate_v1_firehose_proto_rawDesc = "" +
 	"\vdestination\"\xa4\x01\n" +
 	"\x1eKinesisStreamSourceDescription\x12,\n" +
 	"\x12kinesis_stream_arn\x18\x01 \x01(\tR\x10kinesisStreamArn\x12T\n" +
-	"\x18delivery_start_timestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x16deliveryStartTimestamp\"\xf2\x04\n" +
+	"\x18delivery_start_timestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x16deliveryStartTimestamp\"\xb4\x05\n" +
 	"\x19DeliveryStreamDescription\x120\n" +
 	"\x14delivery_stream_name\x18\x01 \x01(\tR\x12deliveryStreamName\x12.\n" +
 	"\x13delivery_stream_arn\x18\x02 \x01(\tR\x11deliveryStreamArn\x12T\n" +
@@ -2586,7 +2691,17 @@ const file_spate_v1_firehose_proto_rawDesc = "" +
 	"\x10create_timestamp\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\x0fcreateTimestamp\x12N\n" +
 	"\x15last_update_timestamp\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\x13lastUpdateTimestamp\x12\\\n" +
 	"\x15kinesis_stream_source\x18\b \x01(\v2(.spate.v1.KinesisStreamSourceDescriptionR\x13kinesisStreamSource\x129\n" +
-	"\fdestinations\x18\t \x03(\v2\x15.spate.v1.DestinationR\fdestinations\"\x85\x01\n" +
+	"\fdestinations\x18\t \x03(\v2\x15.spate.v1.DestinationR\fdestinations\x12@\n" +
+	"\x0fdelivery_errors\x18\n" +
+	" \x03(\v2\x17.spate.v1.DeliveryErrorR\x0edeliveryErrors\"\x8a\x02\n" +
+	"\rDeliveryError\x128\n" +
+	"\ttimestamp\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\ttimestamp\x12C\n" +
+	"\x0ffirst_timestamp\x18\x02 \x01(\v2\x1a.google.protobuf.TimestampR\x0efirstTimestamp\x12 \n" +
+	"\vdestination\x18\x03 \x01(\tR\vdestination\x12\x1d\n" +
+	"\n" +
+	"error_code\x18\x04 \x01(\tR\terrorCode\x12#\n" +
+	"\rerror_message\x18\x05 \x01(\tR\ferrorMessage\x12\x14\n" +
+	"\x05count\x18\x06 \x01(\x05R\x05count\"\x85\x01\n" +
 	"\x1eDescribeDeliveryStreamResponse\x12c\n" +
 	"\x1bdelivery_stream_description\x18\x01 \x01(\v2#.spate.v1.DeliveryStreamDescriptionR\x19deliveryStreamDescription\"\xd2\x01\n" +
 	"\x1aListDeliveryStreamsRequest\x12\x14\n" +
@@ -2700,7 +2815,7 @@ func file_spate_v1_firehose_proto_rawDescGZIP() []byte {
 }
 
 var file_spate_v1_firehose_proto_enumTypes = make([]protoimpl.EnumInfo, 7)
-var file_spate_v1_firehose_proto_msgTypes = make([]protoimpl.MessageInfo, 32)
+var file_spate_v1_firehose_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_spate_v1_firehose_proto_goTypes = []any{
 	(DeliveryStreamType)(0),                   // 0: spate.v1.DeliveryStreamType
 	(DeliveryStreamStatus)(0),                 // 1: spate.v1.DeliveryStreamStatus
@@ -2725,24 +2840,25 @@ var file_spate_v1_firehose_proto_goTypes = []any{
 	(*Destination)(nil),                       // 20: spate.v1.Destination
 	(*KinesisStreamSourceDescription)(nil),    // 21: spate.v1.KinesisStreamSourceDescription
 	(*DeliveryStreamDescription)(nil),         // 22: spate.v1.DeliveryStreamDescription
-	(*DescribeDeliveryStreamResponse)(nil),    // 23: spate.v1.DescribeDeliveryStreamResponse
-	(*ListDeliveryStreamsRequest)(nil),        // 24: spate.v1.ListDeliveryStreamsRequest
-	(*ListDeliveryStreamsResponse)(nil),       // 25: spate.v1.ListDeliveryStreamsResponse
-	(*FirehoseServicePutRecordRequest)(nil),   // 26: spate.v1.FirehoseServicePutRecordRequest
-	(*FirehoseServicePutRecordResponse)(nil),  // 27: spate.v1.FirehoseServicePutRecordResponse
-	(*PutRecordBatchRequest)(nil),             // 28: spate.v1.PutRecordBatchRequest
-	(*PutRecordBatchResponseEntry)(nil),       // 29: spate.v1.PutRecordBatchResponseEntry
-	(*PutRecordBatchResponse)(nil),            // 30: spate.v1.PutRecordBatchResponse
-	(*UpdateDestinationRequest)(nil),          // 31: spate.v1.UpdateDestinationRequest
-	(*UpdateDestinationResponse)(nil),         // 32: spate.v1.UpdateDestinationResponse
-	(*TagDeliveryStreamRequest)(nil),          // 33: spate.v1.TagDeliveryStreamRequest
-	(*TagDeliveryStreamResponse)(nil),         // 34: spate.v1.TagDeliveryStreamResponse
-	(*UntagDeliveryStreamRequest)(nil),        // 35: spate.v1.UntagDeliveryStreamRequest
-	(*UntagDeliveryStreamResponse)(nil),       // 36: spate.v1.UntagDeliveryStreamResponse
-	(*ListTagsForDeliveryStreamRequest)(nil),  // 37: spate.v1.ListTagsForDeliveryStreamRequest
-	(*ListTagsForDeliveryStreamResponse)(nil), // 38: spate.v1.ListTagsForDeliveryStreamResponse
-	(*Tag)(nil),                   // 39: spate.v1.Tag
-	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(*DeliveryError)(nil),                     // 23: spate.v1.DeliveryError
+	(*DescribeDeliveryStreamResponse)(nil),    // 24: spate.v1.DescribeDeliveryStreamResponse
+	(*ListDeliveryStreamsRequest)(nil),        // 25: spate.v1.ListDeliveryStreamsRequest
+	(*ListDeliveryStreamsResponse)(nil),       // 26: spate.v1.ListDeliveryStreamsResponse
+	(*FirehoseServicePutRecordRequest)(nil),   // 27: spate.v1.FirehoseServicePutRecordRequest
+	(*FirehoseServicePutRecordResponse)(nil),  // 28: spate.v1.FirehoseServicePutRecordResponse
+	(*PutRecordBatchRequest)(nil),             // 29: spate.v1.PutRecordBatchRequest
+	(*PutRecordBatchResponseEntry)(nil),       // 30: spate.v1.PutRecordBatchResponseEntry
+	(*PutRecordBatchResponse)(nil),            // 31: spate.v1.PutRecordBatchResponse
+	(*UpdateDestinationRequest)(nil),          // 32: spate.v1.UpdateDestinationRequest
+	(*UpdateDestinationResponse)(nil),         // 33: spate.v1.UpdateDestinationResponse
+	(*TagDeliveryStreamRequest)(nil),          // 34: spate.v1.TagDeliveryStreamRequest
+	(*TagDeliveryStreamResponse)(nil),         // 35: spate.v1.TagDeliveryStreamResponse
+	(*UntagDeliveryStreamRequest)(nil),        // 36: spate.v1.UntagDeliveryStreamRequest
+	(*UntagDeliveryStreamResponse)(nil),       // 37: spate.v1.UntagDeliveryStreamResponse
+	(*ListTagsForDeliveryStreamRequest)(nil),  // 38: spate.v1.ListTagsForDeliveryStreamRequest
+	(*ListTagsForDeliveryStreamResponse)(nil), // 39: spate.v1.ListTagsForDeliveryStreamResponse
+	(*Tag)(nil),                   // 40: spate.v1.Tag
+	(*timestamppb.Timestamp)(nil), // 41: google.protobuf.Timestamp
 }
 var file_spate_v1_firehose_proto_depIdxs = []int32{
 	8,  // 0: spate.v1.Processor.parameters:type_name -> spate.v1.ProcessorParameter
@@ -2764,50 +2880,53 @@ var file_spate_v1_firehose_proto_depIdxs = []int32{
 	13, // 16: spate.v1.CreateDeliveryStreamRequest.s3:type_name -> spate.v1.S3Destination
 	14, // 17: spate.v1.CreateDeliveryStreamRequest.elasticsearch:type_name -> spate.v1.ElasticsearchDestination
 	14, // 18: spate.v1.CreateDeliveryStreamRequest.opensearch:type_name -> spate.v1.ElasticsearchDestination
-	39, // 19: spate.v1.CreateDeliveryStreamRequest.tags:type_name -> spate.v1.Tag
+	40, // 19: spate.v1.CreateDeliveryStreamRequest.tags:type_name -> spate.v1.Tag
 	13, // 20: spate.v1.Destination.s3:type_name -> spate.v1.S3Destination
 	14, // 21: spate.v1.Destination.elasticsearch:type_name -> spate.v1.ElasticsearchDestination
 	14, // 22: spate.v1.Destination.opensearch:type_name -> spate.v1.ElasticsearchDestination
-	40, // 23: spate.v1.KinesisStreamSourceDescription.delivery_start_timestamp:type_name -> google.protobuf.Timestamp
+	41, // 23: spate.v1.KinesisStreamSourceDescription.delivery_start_timestamp:type_name -> google.protobuf.Timestamp
 	1,  // 24: spate.v1.DeliveryStreamDescription.delivery_stream_status:type_name -> spate.v1.DeliveryStreamStatus
 	0,  // 25: spate.v1.DeliveryStreamDescription.delivery_stream_type:type_name -> spate.v1.DeliveryStreamType
-	40, // 26: spate.v1.DeliveryStreamDescription.create_timestamp:type_name -> google.protobuf.Timestamp
-	40, // 27: spate.v1.DeliveryStreamDescription.last_update_timestamp:type_name -> google.protobuf.Timestamp
+	41, // 26: spate.v1.DeliveryStreamDescription.create_timestamp:type_name -> google.protobuf.Timestamp
+	41, // 27: spate.v1.DeliveryStreamDescription.last_update_timestamp:type_name -> google.protobuf.Timestamp
 	21, // 28: spate.v1.DeliveryStreamDescription.kinesis_stream_source:type_name -> spate.v1.KinesisStreamSourceDescription
 	20, // 29: spate.v1.DeliveryStreamDescription.destinations:type_name -> spate.v1.Destination
-	22, // 30: spate.v1.DescribeDeliveryStreamResponse.delivery_stream_description:type_name -> spate.v1.DeliveryStreamDescription
-	0,  // 31: spate.v1.ListDeliveryStreamsRequest.delivery_stream_type:type_name -> spate.v1.DeliveryStreamType
-	29, // 32: spate.v1.PutRecordBatchResponse.request_responses:type_name -> spate.v1.PutRecordBatchResponseEntry
-	13, // 33: spate.v1.UpdateDestinationRequest.s3:type_name -> spate.v1.S3Destination
-	14, // 34: spate.v1.UpdateDestinationRequest.elasticsearch:type_name -> spate.v1.ElasticsearchDestination
-	14, // 35: spate.v1.UpdateDestinationRequest.opensearch:type_name -> spate.v1.ElasticsearchDestination
-	39, // 36: spate.v1.TagDeliveryStreamRequest.tags:type_name -> spate.v1.Tag
-	39, // 37: spate.v1.ListTagsForDeliveryStreamResponse.tags:type_name -> spate.v1.Tag
-	15, // 38: spate.v1.FirehoseService.CreateDeliveryStream:input_type -> spate.v1.CreateDeliveryStreamRequest
-	17, // 39: spate.v1.FirehoseService.DeleteDeliveryStream:input_type -> spate.v1.DeleteDeliveryStreamRequest
-	19, // 40: spate.v1.FirehoseService.DescribeDeliveryStream:input_type -> spate.v1.DescribeDeliveryStreamRequest
-	24, // 41: spate.v1.FirehoseService.ListDeliveryStreams:input_type -> spate.v1.ListDeliveryStreamsRequest
-	26, // 42: spate.v1.FirehoseService.PutRecord:input_type -> spate.v1.FirehoseServicePutRecordRequest
-	28, // 43: spate.v1.FirehoseService.PutRecordBatch:input_type -> spate.v1.PutRecordBatchRequest
-	31, // 44: spate.v1.FirehoseService.UpdateDestination:input_type -> spate.v1.UpdateDestinationRequest
-	33, // 45: spate.v1.FirehoseService.TagDeliveryStream:input_type -> spate.v1.TagDeliveryStreamRequest
-	35, // 46: spate.v1.FirehoseService.UntagDeliveryStream:input_type -> spate.v1.UntagDeliveryStreamRequest
-	37, // 47: spate.v1.FirehoseService.ListTagsForDeliveryStream:input_type -> spate.v1.ListTagsForDeliveryStreamRequest
-	16, // 48: spate.v1.FirehoseService.CreateDeliveryStream:output_type -> spate.v1.CreateDeliveryStreamResponse
-	18, // 49: spate.v1.FirehoseService.DeleteDeliveryStream:output_type -> spate.v1.DeleteDeliveryStreamResponse
-	23, // 50: spate.v1.FirehoseService.DescribeDeliveryStream:output_type -> spate.v1.DescribeDeliveryStreamResponse
-	25, // 51: spate.v1.FirehoseService.ListDeliveryStreams:output_type -> spate.v1.ListDeliveryStreamsResponse
-	27, // 52: spate.v1.FirehoseService.PutRecord:output_type -> spate.v1.FirehoseServicePutRecordResponse
-	30, // 53: spate.v1.FirehoseService.PutRecordBatch:output_type -> spate.v1.PutRecordBatchResponse
-	32, // 54: spate.v1.FirehoseService.UpdateDestination:output_type -> spate.v1.UpdateDestinationResponse
-	34, // 55: spate.v1.FirehoseService.TagDeliveryStream:output_type -> spate.v1.TagDeliveryStreamResponse
-	36, // 56: spate.v1.FirehoseService.UntagDeliveryStream:output_type -> spate.v1.UntagDeliveryStreamResponse
-	38, // 57: spate.v1.FirehoseService.ListTagsForDeliveryStream:output_type -> spate.v1.ListTagsForDeliveryStreamResponse
-	48, // [48:58] is the sub-list for method output_type
-	38, // [38:48] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	23, // 30: spate.v1.DeliveryStreamDescription.delivery_errors:type_name -> spate.v1.DeliveryError
+	41, // 31: spate.v1.DeliveryError.timestamp:type_name -> google.protobuf.Timestamp
+	41, // 32: spate.v1.DeliveryError.first_timestamp:type_name -> google.protobuf.Timestamp
+	22, // 33: spate.v1.DescribeDeliveryStreamResponse.delivery_stream_description:type_name -> spate.v1.DeliveryStreamDescription
+	0,  // 34: spate.v1.ListDeliveryStreamsRequest.delivery_stream_type:type_name -> spate.v1.DeliveryStreamType
+	30, // 35: spate.v1.PutRecordBatchResponse.request_responses:type_name -> spate.v1.PutRecordBatchResponseEntry
+	13, // 36: spate.v1.UpdateDestinationRequest.s3:type_name -> spate.v1.S3Destination
+	14, // 37: spate.v1.UpdateDestinationRequest.elasticsearch:type_name -> spate.v1.ElasticsearchDestination
+	14, // 38: spate.v1.UpdateDestinationRequest.opensearch:type_name -> spate.v1.ElasticsearchDestination
+	40, // 39: spate.v1.TagDeliveryStreamRequest.tags:type_name -> spate.v1.Tag
+	40, // 40: spate.v1.ListTagsForDeliveryStreamResponse.tags:type_name -> spate.v1.Tag
+	15, // 41: spate.v1.FirehoseService.CreateDeliveryStream:input_type -> spate.v1.CreateDeliveryStreamRequest
+	17, // 42: spate.v1.FirehoseService.DeleteDeliveryStream:input_type -> spate.v1.DeleteDeliveryStreamRequest
+	19, // 43: spate.v1.FirehoseService.DescribeDeliveryStream:input_type -> spate.v1.DescribeDeliveryStreamRequest
+	25, // 44: spate.v1.FirehoseService.ListDeliveryStreams:input_type -> spate.v1.ListDeliveryStreamsRequest
+	27, // 45: spate.v1.FirehoseService.PutRecord:input_type -> spate.v1.FirehoseServicePutRecordRequest
+	29, // 46: spate.v1.FirehoseService.PutRecordBatch:input_type -> spate.v1.PutRecordBatchRequest
+	32, // 47: spate.v1.FirehoseService.UpdateDestination:input_type -> spate.v1.UpdateDestinationRequest
+	34, // 48: spate.v1.FirehoseService.TagDeliveryStream:input_type -> spate.v1.TagDeliveryStreamRequest
+	36, // 49: spate.v1.FirehoseService.UntagDeliveryStream:input_type -> spate.v1.UntagDeliveryStreamRequest
+	38, // 50: spate.v1.FirehoseService.ListTagsForDeliveryStream:input_type -> spate.v1.ListTagsForDeliveryStreamRequest
+	16, // 51: spate.v1.FirehoseService.CreateDeliveryStream:output_type -> spate.v1.CreateDeliveryStreamResponse
+	18, // 52: spate.v1.FirehoseService.DeleteDeliveryStream:output_type -> spate.v1.DeleteDeliveryStreamResponse
+	24, // 53: spate.v1.FirehoseService.DescribeDeliveryStream:output_type -> spate.v1.DescribeDeliveryStreamResponse
+	26, // 54: spate.v1.FirehoseService.ListDeliveryStreams:output_type -> spate.v1.ListDeliveryStreamsResponse
+	28, // 55: spate.v1.FirehoseService.PutRecord:output_type -> spate.v1.FirehoseServicePutRecordResponse
+	31, // 56: spate.v1.FirehoseService.PutRecordBatch:output_type -> spate.v1.PutRecordBatchResponse
+	33, // 57: spate.v1.FirehoseService.UpdateDestination:output_type -> spate.v1.UpdateDestinationResponse
+	35, // 58: spate.v1.FirehoseService.TagDeliveryStream:output_type -> spate.v1.TagDeliveryStreamResponse
+	37, // 59: spate.v1.FirehoseService.UntagDeliveryStream:output_type -> spate.v1.UntagDeliveryStreamResponse
+	39, // 60: spate.v1.FirehoseService.ListTagsForDeliveryStream:output_type -> spate.v1.ListTagsForDeliveryStreamResponse
+	51, // [51:61] is the sub-list for method output_type
+	41, // [41:51] is the sub-list for method input_type
+	41, // [41:41] is the sub-list for extension type_name
+	41, // [41:41] is the sub-list for extension extendee
+	0,  // [0:41] is the sub-list for field type_name
 }
 
 func init() { file_spate_v1_firehose_proto_init() }
@@ -2831,7 +2950,7 @@ func file_spate_v1_firehose_proto_init() {
 		(*Destination_Elasticsearch)(nil),
 		(*Destination_Opensearch)(nil),
 	}
-	file_spate_v1_firehose_proto_msgTypes[24].OneofWrappers = []any{
+	file_spate_v1_firehose_proto_msgTypes[25].OneofWrappers = []any{
 		(*UpdateDestinationRequest_S3)(nil),
 		(*UpdateDestinationRequest_Elasticsearch)(nil),
 		(*UpdateDestinationRequest_Opensearch)(nil),
@@ -2842,7 +2961,7 @@ func file_spate_v1_firehose_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_spate_v1_firehose_proto_rawDesc), len(file_spate_v1_firehose_proto_rawDesc)),
 			NumEnums:      7,
-			NumMessages:   32,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -1,0 +1,105 @@
+// Deploy: the editor's SELECT as a lasting application that writes its
+// rows with INSERT INTO to a Kinesis stream (an existing one, or a new
+// one-shard stream created here) or to a DirectPut delivery stream
+// (docs/analytics.md: INSERT INTO names a stream or, when there is none,
+// a delivery stream; it must exist when the application is created).
+import { useState } from 'preact/hooks';
+import { analytics, firehose, kinesis } from '../../api.js';
+import { Dialog, ErrorBanner, Field, Select, useAsync } from '../../ui.jsx';
+import { insertInto } from './templates.js';
+
+const newStream = '\u0000new';
+
+// waitActive polls DescribeStreamSummary until stream is ACTIVE.
+async function waitActive(stream) {
+  for (let i = 0; i < 120; i++) {
+    const d = await kinesis('DescribeStreamSummary', { StreamName: stream });
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`stream ${stream} did not become ACTIVE`);
+}
+
+export function DeployDialog({ sql, source, onClose, onDeployed }) {
+  const base = (source || 'query').replace(/[^A-Za-z0-9_.-]/g, '_');
+  const [name, setName] = useState(`${base}_app`);
+  const [kind, setKind] = useState('stream');
+  const [dest, setDest] = useState(newStream);
+  const [newName, setNewName] = useState(`${base}_results`);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState(null);
+  const streams = useAsync((signal) => kinesis('ListStreams', { Limit: 1000 }, signal), []);
+  const deliveries = useAsync((signal) => firehose('ListDeliveryStreams', { Limit: 1000, DeliveryStreamType: 'DirectPut' }, signal), []);
+  const streamNames = (streams.data?.StreamNames || []).filter((s) => s !== source);
+  const deliveryNames = deliveries.data?.DeliveryStreamNames || [];
+  const target = kind === 'stream' && dest === newStream ? newName : dest;
+
+  async function deploy(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      if (kind === 'stream' && dest === newStream) {
+        await kinesis('CreateStream', { StreamName: newName, ShardCount: 1 });
+        await waitActive(newName);
+      }
+      await analytics('POST', '/v1/applications', { name, sql: insertInto(sql, target) });
+      onDeployed(name);
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+
+  const destOptions =
+    kind === 'stream'
+      ? [{ value: newStream, label: 'New stream…' }, ...streamNames.map((s) => ({ value: s, label: s }))]
+      : deliveryNames.map((s) => ({ value: s, label: s }));
+  return (
+    <Dialog title="Deploy as an application" onClose={onClose}>
+      <form onSubmit={deploy}>
+        <Field label="Application name" value={name} required pattern="[A-Za-z0-9_.\-]{1,128}" onInput={(e) => setName(e.currentTarget.value)} />
+        <Select
+          label="Destination type"
+          value={kind}
+          options={[
+            { value: 'stream', label: 'Kinesis data stream' },
+            { value: 'delivery', label: 'Firehose delivery stream' },
+          ]}
+          onChange={(e) => {
+            const k = e.currentTarget.value;
+            setKind(k);
+            setDest(k === 'stream' ? newStream : deliveryNames[0] || '');
+          }}
+        />
+        {destOptions.length ? (
+          <Select label="Destination" value={dest} options={destOptions} onChange={(e) => setDest(e.currentTarget.value)} />
+        ) : (
+          <p class="empty">No DirectPut delivery stream yet: create one under Delivery streams.</p>
+        )}
+        {kind === 'stream' && dest === newStream && (
+          <Field
+            label="New stream name"
+            value={newName}
+            required
+            pattern="[A-Za-z0-9_.\-]{1,128}"
+            hint="Created with one shard."
+            onInput={(e) => setNewName(e.currentTarget.value)}
+          />
+        )}
+        <p>
+          Runs <code>INSERT INTO {target || '…'}</code> with your query, from the source's oldest record, until you stop it.
+        </p>
+        <ErrorBanner error={error} />
+        <div class="buttons">
+          <button type="button" class="secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" disabled={busy || !target}>
+            {busy ? 'Deploying…' : 'Deploy'}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}
