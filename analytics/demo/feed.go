@@ -86,7 +86,9 @@ func dueBy(elapsed time.Duration, rate int) int64 {
 
 // Run appends rate generated trades per second (seeded with seed) to the
 // stream called name in store until ctx ends, creating the stream with one
-// shard when it does not exist. It returns nil when ctx ends.
+// shard when it does not exist. It returns nil when ctx ends, and an error
+// when an append fails (the stream was deleted); records refused for
+// throughput are dropped.
 func Run(ctx context.Context, store *shard.Store, name string, rate int, seed uint64) error {
 	if err := EnsureStream(ctx, store, name); err != nil {
 		return err
@@ -102,7 +104,10 @@ func Run(ctx context.Context, store *shard.Store, name string, rate int, seed ui
 			return fmt.Errorf("demo: append to %s: %w", name, err)
 		}
 		for _, r := range res {
-			if r.ErrorCode != "" {
+			// A throttled record (--enforce-limits, another producer on
+			// the shard) is dropped as a backlog is: a demo's trades are
+			// not worth a retry, and the feed must go on.
+			if r.ErrorCode != "" && r.ErrorCode != string(apierr.ProvisionedThroughputExceeded) {
 				return fmt.Errorf("demo: append to %s: %s: %s", name, r.ErrorCode, r.ErrorMessage)
 			}
 		}

@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -150,5 +151,54 @@ func TestProducersClose(t *testing.T) {
 	}
 	if got := p.List(); len(got) != 0 {
 		t.Fatalf("List after Close = %+v", got)
+	}
+}
+
+// TestRunSurvivesThrottling: a record the store refuses with
+// ProvisionedThroughputExceededException (spate serve --enforce-limits,
+// with another producer on the stream's shard) is dropped, as a backlog
+// is, and the feed goes on: it stops only when its stream is gone. Before,
+// the first throttled record ended the server-side demo producer.
+func TestRunSurvivesThrottling(t *testing.T) {
+	store, err := shard.Open(t.TempDir(), shard.WithFaultInjection(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	var refused atomic.Int64
+	ctx, cancel := context.WithCancel(shard.WithFaults(t.Context(), shard.Faults{Record: func(int) apierr.Code {
+		if refused.Add(1) <= 30 {
+			return apierr.ProvisionedThroughputExceeded
+		}
+		return ""
+	}}))
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, store, "ticks", 100, 1) }()
+
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended on a throttle: %v", err)
+		case <-time.After(10 * time.Millisecond): // polling for progress, not an assertion
+		}
+		if refused.Load() <= 30 {
+			continue
+		}
+		c, err := store.Seek(ctx, "ticks", "shardId-000000000000", shard.Position{Type: shard.TrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Read(ctx, c, 1000, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Records) >= 5 {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v after its context ended, want nil", err)
 	}
 }
