@@ -11,6 +11,7 @@ import (
 	"mime"
 	"net/http"
 	"path"
+	"strconv"
 	"strings"
 	"time"
 
@@ -169,17 +170,35 @@ func gzipped(body []byte) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// acceptsGzip reads an Accept-Encoding header: gzip (or *) listed and not
-// refused with q=0.
+// acceptsGzip reads an Accept-Encoding header: gzip listed with a
+// non-zero q, or else * with a non-zero q (an explicit coding outranks *
+// wherever each is listed, RFC 9110 12.5.3).
 func acceptsGzip(header string) bool {
+	star := false
 	for _, part := range strings.Split(header, ",") {
 		coding, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		coding = strings.ToLower(strings.TrimSpace(coding))
-		if coding != "gzip" && coding != "*" {
-			continue
+		switch strings.ToLower(strings.TrimSpace(coding)) {
+		case "gzip":
+			return qValue(params) > 0
+		case "*":
+			star = qValue(params) > 0
 		}
-		q := strings.ReplaceAll(strings.ToLower(params), " ", "")
-		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
 	}
-	return false
+	return star
+}
+
+// qValue is the weight among a coding's parameters ("q=0.5"), 1 when it
+// gives none, 0 when it is unreadable.
+func qValue(params string) float64 {
+	for _, p := range strings.Split(params, ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(p), "=")
+		if strings.EqualFold(strings.TrimSpace(k), "q") {
+			q, err := strconv.ParseFloat(strings.TrimSpace(v), 64)
+			if err != nil {
+				return 0
+			}
+			return q
+		}
+	}
+	return 1
 }

@@ -128,6 +128,11 @@ func TestHandlerGzip(t *testing.T) {
 		{"*", true},
 		{"gzip;q=0", false},
 		{"deflate, br", false},
+		// An explicit gzip outranks *, wherever each is listed.
+		{"*;q=0, gzip", true},
+		{"gzip;q=0, *", false},
+		{"*;q=0", false},
+		{"gzip; Q=0.000", false},
 	}
 	for _, tt := range tests {
 		rec := get(tt.acceptEncoding)

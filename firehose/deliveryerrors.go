@@ -3,8 +3,10 @@ package firehose
 import (
 	"fmt"
 	"regexp"
+	"strings"
 	"sync"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/spatehq/spate/firehose/essink"
@@ -31,6 +33,10 @@ const MaxDeliveryErrors = 10
 // maxDeliveryErrorMessage bounds an error's message, in bytes.
 const maxDeliveryErrorMessage = 512
 
+// maxDeliveryErrorCode bounds an error's code, in bytes: part of it can
+// come from outside (Elasticsearch's error type).
+const maxDeliveryErrorCode = 128
+
 // What a delivery error is about (DeliveryError.Destination).
 const (
 	ErrorDestinationS3            = "S3"
@@ -56,7 +62,11 @@ type DeliveryError struct {
 	// "Lambda.FunctionError", "ES.mapper_parsing_exception").
 	ErrorCode string
 	// ErrorMessage says what happened, at most 512 bytes, with any
-	// credentials in URLs masked. It never holds record data.
+	// credentials in URLs masked and control characters replaced by
+	// spaces. Spate adds no record data to it, but the text a destination
+	// or function gives can quote some (Elasticsearch's
+	// mapper_parsing_exception previews the field's value; a function's
+	// errorMessage is its own), as in Firehose's CloudWatch Logs.
 	ErrorMessage string
 	// Count is how many failures in a row this entry stands for.
 	Count int
@@ -76,7 +86,7 @@ func (l *errorLog) add(at time.Time, dest, code, message string) {
 	if l == nil {
 		return
 	}
-	message = cleanMessage(message)
+	code, message = cleanText(code, maxDeliveryErrorCode), cleanText(message, maxDeliveryErrorMessage)
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if n := len(l.errors); n > 0 {
@@ -128,14 +138,23 @@ func (l *errorLog) list() []DeliveryError {
 // urlUserInfo matches the user-info part of a URL ("//user:secret@").
 var urlUserInfo = regexp.MustCompile(`//[^/@\s]*@`)
 
-// cleanMessage masks credentials in URLs and bounds the message, cutting
-// at a character boundary.
-func cleanMessage(s string) string {
+// cleanText masks credentials in URLs, replaces control characters (a
+// terminal's escape sequences, line breaks: `spate firehose describe`
+// prints the text) with spaces, and bounds the text to max bytes, cutting
+// at a character boundary. Codes and messages come partly from outside:
+// an Elasticsearch cluster, a function, an S3 store.
+func cleanText(s string, max int) string {
 	s = urlUserInfo.ReplaceAllString(s, "//xxxxx@")
-	if len(s) <= maxDeliveryErrorMessage {
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	if len(s) <= max {
 		return s
 	}
-	n := maxDeliveryErrorMessage - len("…")
+	n := max - len("…")
 	for n > 0 && !utf8.RuneStart(s[n]) {
 		n--
 	}

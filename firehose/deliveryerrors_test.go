@@ -91,6 +91,27 @@ func TestErrorLogMessageBounded(t *testing.T) {
 	}
 }
 
+// TestErrorLogTextCleaned: an error's code and message come from outside
+// (an Elasticsearch cluster at a ClusterEndpoint the caller chose, a
+// function's error, an S3 store), and `spate firehose describe` prints
+// them to a terminal: control characters (escape sequences, newlines) are
+// replaced by spaces, and the code is bounded as the message is.
+func TestErrorLogTextCleaned(t *testing.T) {
+	l := &errorLog{}
+	l.add(time.Now(), "Elasticsearch", "ES.bad\x1b]0;owned\x07type", "line one\nline two\x1b[2J\r\x00end\u0085")
+	e := l.list()[0]
+	if want := "ES.bad ]0;owned type"; e.ErrorCode != want {
+		t.Errorf("code %q, want %q", e.ErrorCode, want)
+	}
+	if want := "line one line two [2J  end "; e.ErrorMessage != want {
+		t.Errorf("message %q, want %q", e.ErrorMessage, want)
+	}
+	l.add(time.Now(), "Elasticsearch", "ES."+strings.Repeat("x", 10_000), "m")
+	if code := l.list()[0].ErrorCode; len(code) > maxDeliveryErrorCode || !strings.HasSuffix(code, "…") {
+		t.Errorf("code of %d bytes, want at most %d ending in an ellipsis", len(code), maxDeliveryErrorCode)
+	}
+}
+
 // TestDeliveryErrorsMissingBucket: a delivery to a missing bucket is
 // reported by DescribeDeliveryStream (the delivery stream stays ACTIVE, as
 // in Firehose) with S3's error code, once however often it is retried; once

@@ -85,7 +85,7 @@ func (s *Service) InvokeAs(ctx context.Context, in InvokeInput) (InvokeOutput, e
 		inv.Payload = append([]byte(nil), in.Payload...) // outlives the request
 		if err := s.async.enqueue(rec.Name, inv); err != nil {
 			if apierr.Is(err, apierr.TooManyRequests) {
-				s.metrics.throttled(rec.Name)
+				s.count(rec.Name, func(m *metrics) { m.throttled(rec.Name) })
 			}
 			return InvokeOutput{}, err
 		}

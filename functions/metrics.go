@@ -61,6 +61,20 @@ func WithRegisterer(reg prometheus.Registerer) Option {
 // throttled counts an invocation of function refused before it ran.
 func (m *metrics) throttled(function string) { m.throttles.WithLabelValues(function).Inc() }
 
+// count runs f, which counts an invocation of function, unless the
+// function has been deleted since the invocation began: its series are
+// gone (forget) and must not come back, or every function ever deleted
+// mid-invocation would keep series for good. It holds s.mu for reading,
+// and DeleteFunction forgets under s.mu, so a count happens either before
+// the forget or not at all.
+func (s *Service) count(function string, f func(m *metrics)) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	if s.fns[function] != nil {
+		f(s.metrics)
+	}
+}
+
 // forget drops a deleted function's series.
 func (m *metrics) forget(function string) {
 	m.invocations.DeleteLabelValues(function)
@@ -77,18 +91,20 @@ func (m *metrics) forget(function string) {
 func (s *Service) execute(ctx context.Context, rec *record, inv Invocation) (Result, error) {
 	start := time.Now()
 	res, err := s.exec.Execute(ctx, s.execConfig(rec), inv)
-	m := s.metrics
+	took := time.Since(start)
 	switch {
 	case apierr.Is(err, apierr.TooManyRequests):
-		m.throttled(rec.Name)
+		s.count(rec.Name, func(m *metrics) { m.throttled(rec.Name) })
 		return res, err
 	case err != nil && ctx.Err() != nil:
 		return res, err
 	}
-	m.invocations.WithLabelValues(rec.Name).Inc()
-	m.duration.WithLabelValues(rec.Name).Observe(time.Since(start).Seconds())
-	if err != nil || res.FunctionError != "" {
-		m.errors.WithLabelValues(rec.Name).Inc()
-	}
+	s.count(rec.Name, func(m *metrics) {
+		m.invocations.WithLabelValues(rec.Name).Inc()
+		m.duration.WithLabelValues(rec.Name).Observe(took.Seconds())
+		if err != nil || res.FunctionError != "" {
+			m.errors.WithLabelValues(rec.Name).Inc()
+		}
+	})
 	return res, err
 }

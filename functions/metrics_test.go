@@ -124,3 +124,36 @@ func count(t *testing.T, reg prometheus.Gatherer, name string) int {
 	}
 	return n
 }
+
+// TestFunctionMetricsDeletedWhileRunning: an invocation that ends after
+// its function was deleted does not bring the function's series back.
+// Before, it did, and they stayed for good: creating, invoking and
+// deleting functions under new names grew the registry without bound.
+func TestFunctionMetricsDeletedWhileRunning(t *testing.T) {
+	reg := prometheus.NewPedanticRegistry()
+	f := newFixture(t, WithRegisterer(reg))
+	f.create("fn")
+	ran := make(chan struct{})
+	release := make(chan struct{})
+	f.exec.run = func(Config, Invocation) (Result, error) {
+		close(ran)
+		<-release
+		return Result{FunctionError: "Unhandled"}, nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := f.svc.InvokeAs(f.ctx, InvokeInput{FunctionName: "fn", Payload: []byte(`{}`)})
+		done <- err
+	}()
+	<-ran
+	if err := f.svc.DeleteFunction(f.ctx, "fn", ""); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, reg, ""); n != 0 {
+		t.Fatalf("%d series of the deleted function after its last invocation ended, want 0", n)
+	}
+}

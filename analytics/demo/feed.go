@@ -86,11 +86,20 @@ func dueBy(elapsed time.Duration, rate int) int64 {
 
 // Run appends rate generated trades per second (seeded with seed) to the
 // stream called name in store until ctx ends, creating the stream with one
-// shard when it does not exist. It returns nil when ctx ends.
+// shard when it does not exist. It returns nil when ctx ends, and an error
+// when an append fails (the stream was deleted); records refused for
+// throughput are dropped.
 func Run(ctx context.Context, store *shard.Store, name string, rate int, seed uint64) error {
 	if err := EnsureStream(ctx, store, name); err != nil {
 		return err
 	}
+	return feedStream(ctx, store, name, rate, seed)
+}
+
+// feedStream is Run on a stream that exists: it never creates one, so a
+// stream deleted under it ends it (the append fails) rather than coming
+// back.
+func feedStream(ctx context.Context, store *shard.Store, name string, rate int, seed uint64) error {
 	entries := make([]shard.Entry, 0, MaxBatch)
 	return Feed(ctx, NewGenerator(seed), rate, func(ctx context.Context, batch []Record) error {
 		entries = entries[:0]
@@ -102,7 +111,10 @@ func Run(ctx context.Context, store *shard.Store, name string, rate int, seed ui
 			return fmt.Errorf("demo: append to %s: %w", name, err)
 		}
 		for _, r := range res {
-			if r.ErrorCode != "" {
+			// A throttled record (--enforce-limits, another producer on
+			// the shard) is dropped as a backlog is: a demo's trades are
+			// not worth a retry, and the feed must go on.
+			if r.ErrorCode != "" && r.ErrorCode != string(apierr.ProvisionedThroughputExceeded) {
 				return fmt.Errorf("demo: append to %s: %s: %s", name, r.ErrorCode, r.ErrorMessage)
 			}
 		}
@@ -113,9 +125,29 @@ func Run(ctx context.Context, store *shard.Store, name string, rate int, seed ui
 // EnsureStream creates the stream called name with one shard unless it
 // exists, and waits until it is ACTIVE.
 func EnsureStream(ctx context.Context, store *shard.Store, name string) error {
-	err := store.CreateStream(ctx, shard.CreateStreamInput{Name: name, ShardCount: 1, Mode: shard.ModeProvisioned})
-	if err != nil && !apierr.Is(err, apierr.ResourceInUse) {
-		return fmt.Errorf("demo: create stream %s: %w", name, err)
+	return ensureStream(ctx, store, name, nil)
+}
+
+// ensureStream is EnsureStream that first asks mayCreate (when not nil)
+// whether it may create the stream, only when the stream is missing: the
+// caller's authorization to create it is checked where the creation
+// happens, not before, so no window lets a stream deleted meanwhile be
+// created without it.
+func ensureStream(ctx context.Context, store *shard.Store, name string, mayCreate func() error) error {
+	_, err := store.DescribeStreamSummary(ctx, name)
+	switch {
+	case apierr.Is(err, apierr.ResourceNotFound):
+		if mayCreate != nil {
+			if err := mayCreate(); err != nil {
+				return err
+			}
+		}
+		err = store.CreateStream(ctx, shard.CreateStreamInput{Name: name, ShardCount: 1, Mode: shard.ModeProvisioned})
+		if err != nil && !apierr.Is(err, apierr.ResourceInUse) {
+			return fmt.Errorf("demo: create stream %s: %w", name, err)
+		}
+	case err != nil:
+		return fmt.Errorf("demo: describe stream %s: %w", name, err)
 	}
 	for {
 		d, err := store.DescribeStreamSummary(ctx, name)

@@ -91,8 +91,11 @@ func NewProducers(store *shard.Store, opts ...ProducersOption) *Producers {
 // Errors: InvalidArgumentException for a rate outside 0 to MaxRate,
 // ValidationException for a name no stream can have, LimitExceededException
 // when max feeds run already, ResourceInUseException when the stream is
-// being deleted or Close was called.
-func (p *Producers) Start(ctx context.Context, name string, rate int) (info ProducerInfo, started bool, err error) {
+// being deleted or Close was called, or when Stop ended the feed while it
+// was starting. mayCreate, when not nil, is asked before the stream is
+// created (only when it is missing): the caller's authorization to create
+// it.
+func (p *Producers) Start(ctx context.Context, name string, rate int, mayCreate func() error) (info ProducerInfo, started bool, err error) {
 	if rate == 0 {
 		rate = DefaultRate
 	}
@@ -125,18 +128,29 @@ func (p *Producers) Start(ctx context.Context, name string, rate int) (info Prod
 	p.wg.Add(1)
 	p.mu.Unlock()
 
-	if err := EnsureStream(ctx, p.store, name); err != nil {
+	if err := ensureStream(ctx, p.store, name, mayCreate); err != nil {
 		p.remove(pr)
 		cancel()
 		close(pr.done)
 		p.wg.Done()
 		return ProducerInfo{}, false, err
 	}
+	p.mu.Lock()
+	if p.running[name] != pr || fctx.Err() != nil {
+		// Stop (or Close) took it while the stream was being made ready.
+		p.mu.Unlock()
+		p.remove(pr)
+		cancel()
+		close(pr.done)
+		p.wg.Done()
+		return ProducerInfo{}, false, apierr.New(apierr.ResourceInUse, "the demo producer of %s was stopped while it started", name)
+	}
+	p.mu.Unlock()
 	go func() {
 		defer p.wg.Done()
 		defer close(pr.done)
 		defer cancel()
-		err := Run(fctx, p.store, name, rate, seed)
+		err := feedStream(fctx, p.store, name, rate, seed)
 		p.remove(pr)
 		if err != nil {
 			p.logger.Info("demo producer stopped", "stream", name, "err", err)

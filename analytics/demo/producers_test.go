@@ -2,6 +2,7 @@ package demo
 
 import (
 	"context"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -50,14 +51,14 @@ func TestProducersStartStop(t *testing.T) {
 	defer p.Close()
 	ctx := context.Background()
 
-	info, started, err := p.Start(ctx, "ticks", 50)
+	info, started, err := p.Start(ctx, "ticks", 50, nil)
 	if err != nil || !started || info.Stream != "ticks" || info.Rate != 50 {
 		t.Fatalf("Start = %+v, %v, %v", info, started, err)
 	}
 	waitRecords(t, store, "ticks", 20)
 
 	// A second Start for the same stream answers the running feed.
-	again, started, err := p.Start(ctx, "ticks", 5)
+	again, started, err := p.Start(ctx, "ticks", 5, nil)
 	if err != nil || started || again != info {
 		t.Fatalf("second Start = %+v, %v, %v; want the running %+v", again, started, err, info)
 	}
@@ -65,13 +66,13 @@ func TestProducersStartStop(t *testing.T) {
 	if err := store.CreateStream(ctx, shard.CreateStreamInput{Name: "mine", ShardCount: 1, Mode: shard.ModeProvisioned}); err != nil {
 		t.Fatal(err)
 	}
-	if _, started, err := p.Start(ctx, "mine", 0); err != nil || !started {
+	if _, started, err := p.Start(ctx, "mine", 0, nil); err != nil || !started {
 		t.Fatalf("Start on an existing stream = %v, %v", started, err)
 	}
 	if got := p.List(); len(got) != 2 || got[0].Stream != "mine" || got[0].Rate != DefaultRate || got[1].Stream != "ticks" {
 		t.Fatalf("List = %+v", got)
 	}
-	if _, _, err := p.Start(ctx, "third", 1); !apierr.Is(err, apierr.LimitExceeded) {
+	if _, _, err := p.Start(ctx, "third", 1, nil); !apierr.Is(err, apierr.LimitExceeded) {
 		t.Fatalf("a third feed with max 2: %v, want LimitExceededException", err)
 	}
 	if err := p.Stop("ticks"); err != nil {
@@ -101,7 +102,7 @@ func TestProducersRefuse(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if _, _, err := p.Start(context.Background(), tt.stream, tt.rate); !apierr.Is(err, tt.want) {
+			if _, _, err := p.Start(context.Background(), tt.stream, tt.rate, nil); !apierr.Is(err, tt.want) {
 				t.Fatalf("Start(%q, %d) = %v, want %s", tt.stream, tt.rate, err, tt.want)
 			}
 		})
@@ -117,7 +118,7 @@ func TestProducersEndWithTheirStream(t *testing.T) {
 	p := NewProducers(store, WithMaxProducers(1))
 	defer p.Close()
 	ctx := context.Background()
-	if _, _, err := p.Start(ctx, "ticks", 50); err != nil {
+	if _, _, err := p.Start(ctx, "ticks", 50, nil); err != nil {
 		t.Fatal(err)
 	}
 	waitRecords(t, store, "ticks", 5)
@@ -128,7 +129,7 @@ func TestProducersEndWithTheirStream(t *testing.T) {
 	for len(p.List()) != 0 {
 		time.Sleep(10 * time.Millisecond)
 	}
-	if _, started, err := p.Start(ctx, "other", 1); err != nil || !started {
+	if _, started, err := p.Start(ctx, "other", 1, nil); err != nil || !started {
 		t.Fatalf("Start after the only feed ended = %v, %v", started, err)
 	}
 }
@@ -139,16 +140,95 @@ func TestProducersClose(t *testing.T) {
 	p := NewProducers(store)
 	ctx := context.Background()
 	for _, s := range []string{"a", "b"} {
-		if _, _, err := p.Start(ctx, s, 20); err != nil {
+		if _, _, err := p.Start(ctx, s, 20, nil); err != nil {
 			t.Fatal(err)
 		}
 	}
 	p.Close()
 	p.Close()
-	if _, _, err := p.Start(ctx, "c", 1); !apierr.Is(err, apierr.ResourceInUse) {
+	if _, _, err := p.Start(ctx, "c", 1, nil); !apierr.Is(err, apierr.ResourceInUse) {
 		t.Fatalf("Start after Close = %v, want ResourceInUseException", err)
 	}
 	if got := p.List(); len(got) != 0 {
 		t.Fatalf("List after Close = %+v", got)
+	}
+}
+
+// TestRunSurvivesThrottling: a record the store refuses with
+// ProvisionedThroughputExceededException (spate serve --enforce-limits,
+// with another producer on the stream's shard) is dropped, as a backlog
+// is, and the feed goes on: it stops only when its stream is gone. Before,
+// the first throttled record ended the server-side demo producer.
+func TestRunSurvivesThrottling(t *testing.T) {
+	store, err := shard.Open(t.TempDir(), shard.WithFaultInjection(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = store.Close() })
+	var refused atomic.Int64
+	ctx, cancel := context.WithCancel(shard.WithFaults(t.Context(), shard.Faults{Record: func(int) apierr.Code {
+		if refused.Add(1) <= 30 {
+			return apierr.ProvisionedThroughputExceeded
+		}
+		return ""
+	}}))
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- Run(ctx, store, "ticks", 100, 1) }()
+
+	for {
+		select {
+		case err := <-done:
+			t.Fatalf("Run ended on a throttle: %v", err)
+		case <-time.After(10 * time.Millisecond): // polling for progress, not an assertion
+		}
+		if refused.Load() <= 30 {
+			continue
+		}
+		c, err := store.Seek(ctx, "ticks", "shardId-000000000000", shard.Position{Type: shard.TrimHorizon})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Read(ctx, c, 1000, 1<<20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Records) >= 5 {
+			break
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run = %v after its context ended, want nil", err)
+	}
+}
+
+// TestProducersMayCreate: the creation check runs where the stream is
+// created and only then: refused, nothing is created and no feed runs; for
+// a stream that exists it is not asked.
+func TestProducersMayCreate(t *testing.T) {
+	store := openStore(t)
+	p := NewProducers(store)
+	t.Cleanup(p.Close)
+	ctx := context.Background()
+	denied := apierr.New(apierr.AccessDenied, "not allowed to create")
+	if _, _, err := p.Start(ctx, "missing", 1, func() error { return denied }); !apierr.Is(err, apierr.AccessDenied) {
+		t.Fatalf("Start of a missing stream with creation refused: %v, want AccessDeniedException", err)
+	}
+	if _, err := store.DescribeStreamSummary(ctx, "missing"); !apierr.Is(err, apierr.ResourceNotFound) {
+		t.Fatalf("the refused Start created the stream: %v", err)
+	}
+	if got := p.List(); len(got) != 0 {
+		t.Fatalf("feeds after a refused Start: %v", got)
+	}
+	if err := EnsureStream(ctx, store, "exists"); err != nil {
+		t.Fatal(err)
+	}
+	asked := false
+	if _, started, err := p.Start(ctx, "exists", 1, func() error { asked = true; return denied }); err != nil || !started {
+		t.Fatalf("Start of an existing stream = started %v, %v", started, err)
+	}
+	if asked {
+		t.Error("the creation check was asked for a stream that exists")
 	}
 }

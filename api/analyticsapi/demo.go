@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/spatehq/spate/analytics/demo"
-	"github.com/spatehq/spate/apierr"
 )
 
 // demoRequest is POST /v1/demo's body.
@@ -28,16 +27,15 @@ func (h *Handler) startDemo(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// The guard authorized kinesis:PutRecords on the stream; creating it
-	// is a CreateStream too.
-	if h.cfg.guard != nil && req.Stream != "" {
-		if _, err := h.store.DescribeStreamSummary(r.Context(), req.Stream); apierr.Is(err, apierr.ResourceNotFound) {
-			if err := h.cfg.guard.Authorize(r.Context(), "kinesis:CreateStream", h.cfg.guard.ARN("kinesis", "stream/"+req.Stream)); err != nil {
-				h.fail(w, r, err)
-				return
-			}
+	// is a CreateStream too, checked by Start where it creates the stream
+	// (a check here could pass for a stream deleted just after it).
+	var mayCreate func() error
+	if h.cfg.guard != nil {
+		mayCreate = func() error {
+			return h.cfg.guard.Authorize(r.Context(), "kinesis:CreateStream", h.cfg.guard.ARN("kinesis", "stream/"+req.Stream))
 		}
 	}
-	info, started, err := h.demo.Start(r.Context(), req.Stream, req.Rate)
+	info, started, err := h.demo.Start(r.Context(), req.Stream, req.Rate, mayCreate)
 	if err != nil {
 		h.fail(w, r, err)
 		return
