@@ -70,11 +70,19 @@ module.exports = async ({ page, assert, env, shot, log, a11y }) => {
   await a11y('the delivery streams list');
   await shot('firehose-list');
 
-  // Delete, confirmed in a dialog.
+  // Delete, confirmed in a dialog: a double click deletes once (the
+  // button is disabled while the call runs).
   await table.getByRole('link', { name: 'console-missing' }).click();
   await page.getByRole('button', { name: 'Delete', exact: true }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Delete delivery stream' }).click();
+  const deletes = [];
+  const onRequest = (r) => {
+    if (r.headers()['x-amz-target'] === 'Firehose_20150804.DeleteDeliveryStream') deletes.push(r.url());
+  };
+  page.on('request', onRequest);
+  await page.getByRole('dialog').getByRole('button', { name: 'Delete delivery stream' }).dblclick();
   await page.getByRole('heading', { level: 1, name: 'Delivery streams' }).waitFor();
+  page.off('request', onRequest);
+  assert.equal(deletes.length, 1, 'DeleteDeliveryStream calls for one double click');
   await table.getByRole('link', { name: 'console-s3' }).waitFor();
   assert.equal(await table.getByRole('link', { name: 'console-missing' }).count(), 0);
   log({ deleted: 'console-missing' });

@@ -161,3 +161,41 @@ export function fmtTime(t) {
   const d = t instanceof Date ? t : new Date(typeof t === 'number' && t < 1e12 ? t * 1000 : t);
   return d.toLocaleString();
 }
+
+// ConfirmDelete asks before a deletion: remove() runs on the confirm
+// button (label, "Delete" unless given), then onDone(); a failure stays in
+// the dialog. The button is disabled while remove() runs, so a double
+// click deletes once (a second call would fail with
+// ResourceNotFoundException).
+export function ConfirmDelete({ title, label = 'Delete', remove, onDone, onClose, children }) {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function confirm(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await remove();
+      onDone();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form method="dialog" onSubmit={confirm}>
+        {children}
+        <ErrorBanner error={error} />
+        <div class="buttons">
+          <button type="button" class="secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="danger" disabled={busy}>
+            {label}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
+}

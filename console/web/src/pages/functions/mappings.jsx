@@ -6,8 +6,7 @@ import { kinesis } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { href } from '../../router.js';
-import { Dialog, ErrorBanner, Field, Select, Table, fmtTime, useAsync } from '../../ui.jsx';
-import { ConfirmDelete } from './confirm.jsx';
+import { ConfirmDelete, Dialog, ErrorBanner, Field, Select, Table, fmtTime, useAsync } from '../../ui.jsx';
 import { createMapping, deleteMapping, listMappings, setMappingEnabled, streamName } from './lambda.js';
 
 // Lambda's settled states; the others (Creating, Enabling, ...) pass.
