@@ -4,7 +4,7 @@
 // (docs/analytics.md: INSERT INTO names a stream or, when there is none,
 // a delivery stream; it must exist when the application is created).
 import { useState } from 'preact/hooks';
-import { analytics, firehose, kinesis } from '../../api.js';
+import { analytics, kinesis, listAllDeliveryStreams, listAllStreams } from '../../api.js';
 import { Dialog, ErrorBanner, Field, Select, useAsync } from '../../ui.jsx';
 import { insertInto } from './templates.js';
 
@@ -28,10 +28,10 @@ export function DeployDialog({ sql, source, onClose, onDeployed }) {
   const [newName, setNewName] = useState(`${base}_results`);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const streams = useAsync((signal) => kinesis('ListStreams', { Limit: 1000 }, signal), []);
-  const deliveries = useAsync((signal) => firehose('ListDeliveryStreams', { Limit: 1000, DeliveryStreamType: 'DirectPut' }, signal), []);
-  const streamNames = (streams.data?.StreamNames || []).filter((s) => s !== source);
-  const deliveryNames = deliveries.data?.DeliveryStreamNames || [];
+  const streams = useAsync(listAllStreams, []);
+  const deliveries = useAsync((signal) => listAllDeliveryStreams('DirectPut', signal), []);
+  const streamNames = (streams.data || []).map((s) => s.StreamName).filter((s) => s !== source);
+  const deliveryNames = deliveries.data || [];
   const target = kind === 'stream' && dest === newStream ? newName : dest;
 
   async function deploy(e) {
