@@ -23,4 +23,11 @@ module.exports = async ({ page, assert, a11y }) => {
   assert.ok(['Streams', 'Spate'].includes(focused.trim()), `Tab reaches the navigation, focused ${focused}`);
   await page.goto('./#/no/such/page');
   await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  // A malformed escape in a name (a link cut short) is not found either:
+  // it must not throw in the router and blank the page.
+  await page.goto('./#/streams');
+  await page.getByRole('heading', { name: 'Streams' }).waitFor();
+  await page.goto('./#/streams/orders%E0%A4%A');
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
 };
