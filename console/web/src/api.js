@@ -239,3 +239,14 @@ export async function listAllDeliveryStreams(type, signal) {
     start = names[names.length - 1];
   }
 }
+
+// waitStreamActive polls DescribeStreamSummary until stream is ACTIVE
+// (CreateStream answers while it is CREATING), for at most a minute.
+export async function waitStreamActive(stream) {
+  for (let i = 0; i < 240; i++) {
+    const d = await kinesis('DescribeStreamSummary', { StreamName: stream });
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`stream ${stream} did not become ACTIVE within a minute`);
+}

@@ -2,7 +2,7 @@
 // delete, and a stream's page (pages/streams/detail.jsx). It talks only to
 // the Kinesis API and GET /v1/metrics, as the CLI and the SDKs would.
 import { useState } from 'preact/hooks';
-import { kinesis, listAllStreams } from '../api.js';
+import { kinesis, listAllStreams, waitStreamActive } from '../api.js';
 import { href } from '../router.js';
 import { Dialog, ErrorBanner, Field, Page, Select, Table, useAsync } from '../ui.jsx';
 import { DeleteStream } from './streams/delete.jsx';
@@ -101,7 +101,7 @@ function CreateStream({ onClose, onCreated }) {
       await kinesis('CreateStream', input);
       if (hours !== 24) {
         setBusy('Waiting for ACTIVE to set the retention…');
-        await waitActive(name);
+        await waitStreamActive(name);
         await kinesis('IncreaseStreamRetentionPeriod', { StreamName: name, RetentionPeriodHours: hours });
       }
       onCreated();
@@ -149,15 +149,6 @@ function CreateStream({ onClose, onCreated }) {
       </form>
     </Dialog>
   );
-}
-
-async function waitActive(name) {
-  for (let i = 0; i < 120; i++) {
-    const d = await kinesis('DescribeStreamSummary', { StreamName: name });
-    if (d.StreamDescriptionSummary.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE within a minute`);
 }
 
 export const routes = [

@@ -4,21 +4,11 @@
 // (docs/analytics.md: INSERT INTO names a stream or, when there is none,
 // a delivery stream; it must exist when the application is created).
 import { useState } from 'preact/hooks';
-import { analytics, kinesis, listAllDeliveryStreams, listAllStreams } from '../../api.js';
+import { analytics, kinesis, listAllDeliveryStreams, listAllStreams, waitStreamActive } from '../../api.js';
 import { Dialog, ErrorBanner, Field, Select, useAsync } from '../../ui.jsx';
 import { insertInto } from './templates.js';
 
 const newStream = '\u0000new';
-
-// waitActive polls DescribeStreamSummary until stream is ACTIVE.
-async function waitActive(stream) {
-  for (let i = 0; i < 120; i++) {
-    const d = await kinesis('DescribeStreamSummary', { StreamName: stream });
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`stream ${stream} did not become ACTIVE`);
-}
 
 export function DeployDialog({ sql, source, onClose, onDeployed }) {
   const base = (source || 'query').replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -41,7 +31,7 @@ export function DeployDialog({ sql, source, onClose, onDeployed }) {
     try {
       if (kind === 'stream' && dest === newStream) {
         await kinesis('CreateStream', { StreamName: newName, ShardCount: 1 });
-        await waitActive(newName);
+        await waitStreamActive(newName);
       }
       await analytics('POST', '/v1/applications', { name, sql: insertInto(sql, target) });
       onDeployed(name);
