@@ -80,7 +80,7 @@ export function DeployDialog({ sql, source, onClose, onDeployed }) {
         <p>
           Runs <code>INSERT INTO {target || '…'}</code> with your query, from the source's oldest record, until you stop it.
         </p>
-        <ErrorBanner error={error} />
+        <ErrorBanner error={error || streams.error || deliveries.error} />
         <div class="buttons">
           <button type="button" class="secondary" onClick={onClose}>
             Cancel
