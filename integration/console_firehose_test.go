@@ -27,6 +27,7 @@ func TestConsoleFirehose(t *testing.T) {
 	k := &kin{srv: f.srv, c: f.kin}
 	stream := "console-source"
 	k.create(ctx, t, stream, 1)
+	k.create(ctx, t, "a-console-first", 1) // sorts first: the spec's lists page by one
 	missing := f.bucket + "-missing"
 	b.run(t, f.srv, "firehose.spec.js", "SPEC_BUCKET="+f.bucket, "SPEC_MISSING="+missing,
 		"SPEC_ES_URL="+es.URL(), "SPEC_STREAM="+stream)

@@ -23,4 +23,28 @@ module.exports = async ({ page, assert, a11y }) => {
   assert.ok(['Streams', 'Spate'].includes(focused.trim()), `Tab reaches the navigation, focused ${focused}`);
   await page.goto('./#/no/such/page');
   await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  // A malformed escape in a name (a link cut short) is not found either:
+  // it must not throw in the router and blank the page.
+  await page.goto('./#/streams');
+  await page.getByRole('heading', { name: 'Streams' }).waitFor();
+  await page.goto('./#/streams/orders%E0%A4%A');
+  await page.getByRole('heading', { name: 'Not found' }).waitFor();
+  await page.getByRole('navigation', { name: 'Main' }).waitFor();
+
+  // A list whose load takes longer than its refresh interval (5 s for the
+  // streams) still shows: the refresh waits for the load in flight rather
+  // than aborting it and starting again, forever.
+  const api = (url) => url.pathname === '/';
+  await page.route(
+    api,
+    async (route) => {
+      if (route.request().headers()['x-amz-target'] === 'Kinesis_20131202.ListStreams') {
+        await new Promise((r) => setTimeout(r, 6000));
+      }
+      await route.continue().catch(() => {}); // the page may have aborted it
+    },
+  );
+  await page.goto('./#/streams');
+  await page.getByText('No streams yet').waitFor({ timeout: 20000 });
+  await page.unroute(api);
 };

@@ -133,9 +133,22 @@ module.exports = async ({ page, shot, assert, env, log, a11y }) => {
   await page.getByText(/Stopped: [\d,]+ rows received\./).waitFor();
 
   step('deploy');
-  // 5. Deploy to a new output stream.
+  // 5. Deploy to a new output stream. A list the dialog could not read
+  // says why (here ListDeliveryStreams, denied) rather than looking empty.
+  const api = (url) => url.pathname === '/';
+  await page.route(api, (route) =>
+    route.request().headers()['x-amz-target'] === 'Firehose_20150804.ListDeliveryStreams'
+      ? route.fulfill({
+          status: 400,
+          contentType: 'application/x-amz-json-1.1',
+          body: JSON.stringify({ __type: 'AccessDeniedException', message: 'not allowed here' }),
+        })
+      : route.continue(),
+  );
   await page.getByRole('button', { name: 'Deploy…' }).click();
   const dialog = page.getByRole('dialog', { name: 'Deploy as an application' });
+  await dialog.getByRole('alert').filter({ hasText: 'AccessDeniedException: not allowed here' }).waitFor();
+  await page.unroute(api);
   await dialog.getByLabel('Application name').fill(app);
   assert.equal(await dialog.getByLabel('Destination type').inputValue(), 'stream');
   await dialog.getByLabel('New stream name').fill(output);

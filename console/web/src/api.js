@@ -208,3 +208,45 @@ export function encodeBase64(bytes) {
   for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
   return btoa(bin);
 }
+
+// listAllStreams pages through ListStreams (NextToken) and answers every
+// stream's StreamSummaries entry ({StreamName, StreamARN, StreamStatus,
+// ...}): one page holds at most Limit streams, so a form that showed only
+// the first would hide the rest.
+export async function listAllStreams(signal) {
+  const out = [];
+  let token;
+  do {
+    const page = await kinesis('ListStreams', token ? { NextToken: token } : { Limit: 1000 }, signal);
+    out.push(...(page.StreamSummaries || []));
+    token = page.HasMoreStreams ? page.NextToken : undefined;
+  } while (token);
+  return out;
+}
+
+// listAllDeliveryStreams pages through ListDeliveryStreams
+// (ExclusiveStartDeliveryStreamName) and answers every name, of type
+// (DirectPut, KinesisStreamAsSource) when given.
+export async function listAllDeliveryStreams(type, signal) {
+  const names = [];
+  let start;
+  for (;;) {
+    const input = { Limit: 1000, ExclusiveStartDeliveryStreamName: start };
+    if (type) input.DeliveryStreamType = type;
+    const page = await firehose('ListDeliveryStreams', input, signal);
+    names.push(...(page.DeliveryStreamNames || []));
+    if (!page.HasMoreDeliveryStreams || !page.DeliveryStreamNames?.length) return names;
+    start = names[names.length - 1];
+  }
+}
+
+// waitStreamActive polls DescribeStreamSummary until stream is ACTIVE
+// (CreateStream answers while it is CREATING), for at most a minute.
+export async function waitStreamActive(stream) {
+  for (let i = 0; i < 240; i++) {
+    const d = await kinesis('DescribeStreamSummary', { StreamName: stream });
+    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  throw new Error(`stream ${stream} did not become ACTIVE within a minute`);
+}

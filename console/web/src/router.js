@@ -9,6 +9,16 @@ export function currentPath() {
   return h.startsWith('/') ? h : '/' + h;
 }
 
+// decode is decodeURIComponent, or null for a malformed escape (a link
+// cut short): such a path matches no route, rather than throwing in render.
+function decode(s) {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return null;
+  }
+}
+
 // match finds the route for path and its params ({name: 'orders'}).
 export function match(routes, path) {
   const parts = path.split('?')[0].split('/').filter(Boolean);
@@ -18,11 +28,14 @@ export function match(routes, path) {
     const params = {};
     let ok = true;
     for (let i = 0; i < want.length; i++) {
-      if (want[i].startsWith(':')) params[want[i].slice(1)] = decodeURIComponent(parts[i]);
-      else if (want[i] !== parts[i]) {
+      // param: a :name segment's value, undefined for a literal segment
+      // that matches, null for no match.
+      const param = want[i].startsWith(':') ? decode(parts[i]) : want[i] === parts[i] ? undefined : null;
+      if (param === null) {
         ok = false;
         break;
       }
+      if (param !== undefined) params[want[i].slice(1)] = param;
     }
     if (ok) return { route: r, params };
   }

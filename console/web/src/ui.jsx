@@ -6,26 +6,31 @@ import { useCallback, useEffect, useId, useRef, useState } from 'preact/hooks';
 // useAsync runs load (an async function of an AbortSignal) now and whenever
 // deps change, and every intervalMs if given; it answers
 // {data, error, loading, reload}. A load still running when the next starts
-// is aborted.
+// is aborted; a periodic refresh waits for it instead (a load slower than
+// intervalMs, a long list on a busy server, would otherwise never finish).
 export function useAsync(load, deps = [], intervalMs = 0) {
   const [state, setState] = useState({ data: undefined, error: null, loading: true });
   const ctl = useRef(null);
+  const running = useRef(false);
   const run = useCallback(async () => {
     ctl.current?.abort();
     const c = new AbortController();
     ctl.current = c;
+    running.current = true;
     setState((s) => ({ ...s, loading: true }));
     try {
       const data = await load(c.signal);
       if (!c.signal.aborted) setState({ data, error: null, loading: false });
     } catch (error) {
       if (!c.signal.aborted) setState((s) => ({ data: s.data, error, loading: false }));
+    } finally {
+      if (ctl.current === c) running.current = false;
     }
   }, deps);
   useEffect(() => {
     run();
     let t;
-    if (intervalMs > 0) t = setInterval(run, intervalMs);
+    if (intervalMs > 0) t = setInterval(() => running.current || run(), intervalMs);
     return () => {
       clearInterval(t);
       ctl.current?.abort();
@@ -160,4 +165,42 @@ export function fmtTime(t) {
   if (t === null || t === undefined || t === '') return '';
   const d = t instanceof Date ? t : new Date(typeof t === 'number' && t < 1e12 ? t * 1000 : t);
   return d.toLocaleString();
+}
+
+// ConfirmDelete asks before a deletion: remove() runs on the confirm
+// button (label, "Delete" unless given), then onDone(); a failure stays in
+// the dialog. The button is disabled while remove() runs, so a double
+// click deletes once (a second call would fail with
+// ResourceNotFoundException).
+export function ConfirmDelete({ title, label = 'Delete', remove, onDone, onClose, children }) {
+  const [error, setError] = useState(null);
+  const [busy, setBusy] = useState(false);
+  async function confirm(e) {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await remove();
+      onDone();
+    } catch (err) {
+      setError(err);
+      setBusy(false);
+    }
+  }
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <form method="dialog" onSubmit={confirm}>
+        {children}
+        <ErrorBanner error={error} />
+        <div class="buttons">
+          <button type="button" class="secondary" onClick={onClose}>
+            Cancel
+          </button>
+          <button type="submit" class="danger" disabled={busy}>
+            {label}
+          </button>
+        </div>
+      </form>
+    </Dialog>
+  );
 }

@@ -2,7 +2,7 @@
 // stream's page (pages/firehose/*). Everything goes through the Firehose
 // API the SDKs use; the delivery errors come from DescribeDeliveryStream's
 // SpateDeliveryErrors (docs/api.md).
-import { firehose } from '../api.js';
+import { firehose, listAllDeliveryStreams } from '../api.js';
 import { href } from '../router.js';
 import { ErrorBanner, Page, Table, fmtTime, useAsync } from '../ui.jsx';
 import { CreateDeliveryStream } from './firehose/create.jsx';
@@ -12,14 +12,7 @@ import './firehose.css';
 
 // listAll pages through ListDeliveryStreams and describes each.
 async function listAll(signal) {
-  const names = [];
-  let start;
-  for (;;) {
-    const page = await firehose('ListDeliveryStreams', { Limit: 100, ExclusiveStartDeliveryStreamName: start }, signal);
-    names.push(...(page.DeliveryStreamNames || []));
-    if (!page.HasMoreDeliveryStreams || !page.DeliveryStreamNames?.length) break;
-    start = names[names.length - 1];
-  }
+  const names = await listAllDeliveryStreams(undefined, signal);
   return Promise.all(
     names.map((name) =>
       firehose('DescribeDeliveryStream', { DeliveryStreamName: name }, signal).then(

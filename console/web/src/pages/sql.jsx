@@ -4,7 +4,7 @@
 // you type, Run to see rows live, Deploy as a lasting application; and the
 // applications with their status, positions, lag and late rows.
 import { useEffect, useState } from 'preact/hooks';
-import { analytics, kinesis } from '../api.js';
+import { analytics, listAllStreams } from '../api.js';
 import { go } from '../router.js';
 import { ErrorBanner, Field, Page, Select, fmtNumber, fmtTime, useAsync } from '../ui.jsx';
 import { Applications } from './sql/applications.jsx';
@@ -20,14 +20,7 @@ const remembered = (key, def) => sessionStorage.getItem('spate.sql.' + key) ?? d
 const remember = (key, v) => sessionStorage.setItem('spate.sql.' + key, v);
 
 async function listStreams(signal) {
-  const names = [];
-  let next;
-  do {
-    const page = await kinesis('ListStreams', next ? { NextToken: next } : { Limit: 1000 }, signal);
-    names.push(...(page.StreamNames || []));
-    next = page.HasMoreStreams ? page.NextToken : null;
-  } while (next);
-  return names;
+  return (await listAllStreams(signal)).map((s) => s.StreamName);
 }
 
 function Source({ stream, setStream }) {

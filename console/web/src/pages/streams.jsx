@@ -2,7 +2,7 @@
 // delete, and a stream's page (pages/streams/detail.jsx). It talks only to
 // the Kinesis API and GET /v1/metrics, as the CLI and the SDKs would.
 import { useState } from 'preact/hooks';
-import { kinesis } from '../api.js';
+import { kinesis, listAllStreams, waitStreamActive } from '../api.js';
 import { href } from '../router.js';
 import { Dialog, ErrorBanner, Field, Page, Select, Table, useAsync } from '../ui.jsx';
 import { DeleteStream } from './streams/delete.jsx';
@@ -12,13 +12,7 @@ import './streams.css';
 // listStreams lists every stream with its summary (shards, retention): a
 // DescribeStreamSummary per stream, as ListStreams gives neither.
 async function listStreams(signal) {
-  const summaries = [];
-  let token;
-  do {
-    const out = await kinesis('ListStreams', token ? { NextToken: token } : {}, signal);
-    summaries.push(...(out.StreamSummaries || []));
-    token = out.HasMoreStreams ? out.NextToken : undefined;
-  } while (token);
+  const summaries = await listAllStreams(signal);
   return Promise.all(
     summaries.map(async (s) => {
       try {
@@ -107,7 +101,7 @@ function CreateStream({ onClose, onCreated }) {
       await kinesis('CreateStream', input);
       if (hours !== 24) {
         setBusy('Waiting for ACTIVE to set the retention…');
-        await waitActive(name);
+        await waitStreamActive(name);
         await kinesis('IncreaseStreamRetentionPeriod', { StreamName: name, RetentionPeriodHours: hours });
       }
       onCreated();
@@ -155,15 +149,6 @@ function CreateStream({ onClose, onCreated }) {
       </form>
     </Dialog>
   );
-}
-
-async function waitActive(name) {
-  for (let i = 0; i < 120; i++) {
-    const d = await kinesis('DescribeStreamSummary', { StreamName: name });
-    if (d.StreamDescriptionSummary.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  throw new Error(`stream ${name} did not become ACTIVE within a minute`);
 }
 
 export const routes = [

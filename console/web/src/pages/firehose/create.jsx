@@ -1,7 +1,7 @@
 // The create form: a Direct PUT or Kinesis stream source, and an S3 or
 // Elasticsearch destination, as CreateDeliveryStream takes them.
 import { useState } from 'preact/hooks';
-import { firehose, getConfig, kinesis } from '../../api.js';
+import { firehose, getConfig, kinesis, listAllStreams } from '../../api.js';
 import { go, href } from '../../router.js';
 import { ErrorBanner, Field, Page, Select, useAsync } from '../../ui.jsx';
 
@@ -79,7 +79,7 @@ export function CreateDeliveryStream() {
   const [busy, setBusy] = useState(false);
   const set = (k) => (e) => setV({ ...v, [k]: e.target.type === 'checkbox' ? e.target.checked : e.target.value });
   const streams = useAsync(
-    async (signal) => (v.source === 'kinesis' ? (await kinesis('ListStreams', { Limit: 1000 }, signal)).StreamNames || [] : []),
+    async (signal) => (v.source === 'kinesis' ? (await listAllStreams(signal)).map((s) => s.StreamName) : []),
     [v.source],
   );
   async function submit(e) {

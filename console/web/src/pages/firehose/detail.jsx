@@ -7,7 +7,7 @@ import { encodeBase64, firehose } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { go, href } from '../../router.js';
-import { Dialog, ErrorBanner, Page, Table, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { ConfirmDelete, ErrorBanner, Page, Table, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { bucketName, describeSource, hints, streamName } from './describe.js';
 
 // The series of the charts, keyed "<chart>:<series>" (metricKey).
@@ -195,16 +195,6 @@ export function DeliveryStreamPage({ name }) {
     3000,
   );
   const [confirm, setConfirm] = useState(false);
-  const [deleteError, setDeleteError] = useState(null);
-  async function remove() {
-    setDeleteError(null);
-    try {
-      await firehose('DeleteDeliveryStream', { DeliveryStreamName: name });
-      go('/firehose');
-    } catch (err) {
-      setDeleteError(err);
-    }
-  }
   return (
     <Page
       title={name}
@@ -236,18 +226,15 @@ export function DeliveryStreamPage({ name }) {
         </div>
       )}
       {confirm && (
-        <Dialog title={`Delete ${name}?`} onClose={() => setConfirm(false)}>
+        <ConfirmDelete
+          title={`Delete ${name}?`}
+          label="Delete delivery stream"
+          remove={() => firehose('DeleteDeliveryStream', { DeliveryStreamName: name })}
+          onDone={() => go('/firehose')}
+          onClose={() => setConfirm(false)}
+        >
           <p>Records it has not delivered yet will not be delivered; what is in the destination stays.</p>
-          <ErrorBanner error={deleteError} />
-          <div class="buttons">
-            <button type="button" class="secondary" onClick={() => setConfirm(false)}>
-              Cancel
-            </button>
-            <button type="button" class="danger" onClick={remove}>
-              Delete delivery stream
-            </button>
-          </div>
-        </Dialog>
+        </ConfirmDelete>
       )}
     </Page>
   );

@@ -6,9 +6,8 @@ import { metrics } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { go, href } from '../../router.js';
-import { ErrorBanner, Page, fmtBytes, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { ConfirmDelete, ErrorBanner, Page, fmtBytes, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { deleteFunction, getFunction, invoke, lastModified } from './lambda.js';
-import { ConfirmDelete } from './confirm.jsx';
 import { Mappings } from './mappings.jsx';
 
 export function FunctionDetail({ name }) {

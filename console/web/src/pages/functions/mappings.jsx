@@ -2,12 +2,11 @@
 // disable and delete, an iterator age chart per mapping (per shard), and
 // the form that maps a stream to the function.
 import { useState } from 'preact/hooks';
-import { kinesis } from '../../api.js';
+import { listAllStreams } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { href } from '../../router.js';
-import { Dialog, ErrorBanner, Field, Select, Table, fmtTime, useAsync } from '../../ui.jsx';
-import { ConfirmDelete } from './confirm.jsx';
+import { ConfirmDelete, Dialog, ErrorBanner, Field, Select, Table, fmtTime, useAsync } from '../../ui.jsx';
 import { createMapping, deleteMapping, listMappings, setMappingEnabled, streamName } from './lambda.js';
 
 // Lambda's settled states; the others (Creating, Enabling, ...) pass.
@@ -118,13 +117,7 @@ function IteratorAge({ mapping }) {
 }
 
 async function streamARNs(signal) {
-  const out = [];
-  let next;
-  do {
-    const page = await kinesis('ListStreams', next ? { NextToken: next } : {}, signal);
-    for (const s of page.StreamSummaries || []) out.push({ value: s.StreamARN, label: s.StreamName });
-    next = page.HasMoreStreams ? page.NextToken : undefined;
-  } while (next);
+  const out = (await listAllStreams(signal)).map((s) => ({ value: s.StreamARN, label: s.StreamName }));
   return out.sort((a, b) => a.label.localeCompare(b.label));
 }
 

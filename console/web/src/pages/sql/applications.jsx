@@ -3,7 +3,7 @@
 // every two seconds, with start, stop and delete.
 import { useState } from 'preact/hooks';
 import { analytics } from '../../api.js';
-import { Dialog, ErrorBanner, Page, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { ConfirmDelete, ErrorBanner, Page, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { SqlTabs } from './tabs.jsx';
 
 // fmtLag formats milliseconds behind the tip of a shard.
@@ -62,17 +62,15 @@ export function Applications() {
   const [busy, setBusy] = useState(null);
   const [error, setError] = useState(null);
   const [deleting, setDeleting] = useState(null); // the app whose deletion awaits confirmation
-  async function act(app, op, confirmed = false) {
-    if (op === 'delete' && !confirmed) {
+  async function act(app, op) {
+    if (op === 'delete') {
       setDeleting(app);
       return;
     }
-    setDeleting(null);
     setBusy(app.name);
     setError(null);
     try {
-      if (op === 'delete') await analytics('DELETE', `/v1/applications/${encodeURIComponent(app.name)}`);
-      else await analytics('POST', `/v1/applications/${encodeURIComponent(app.name)}/${op}`);
+      await analytics('POST', `/v1/applications/${encodeURIComponent(app.name)}/${op}`);
     } catch (e) {
       setError(e);
     }
@@ -142,20 +140,20 @@ export function Applications() {
         </table>
       )}
       {deleting && (
-        <Dialog title={`Delete ${deleting.name}?`} onClose={() => setDeleting(null)}>
+        <ConfirmDelete
+          title={`Delete ${deleting.name}?`}
+          remove={() => analytics('DELETE', `/v1/applications/${encodeURIComponent(deleting.name)}`)}
+          onDone={() => {
+            setDeleting(null);
+            list.reload();
+          }}
+          onClose={() => setDeleting(null)}
+        >
           <p>
             The application stops and is gone with its checkpoint
             {deleting.target ? <>; its output {deleting.target} stays</> : ''}.
           </p>
-          <div class="buttons">
-            <button type="button" class="secondary" onClick={() => setDeleting(null)}>
-              Cancel
-            </button>
-            <button type="button" class="danger" onClick={() => act(deleting, 'delete', true)}>
-              Delete
-            </button>
-          </div>
-        </Dialog>
+        </ConfirmDelete>
       )}
     </Page>
   );

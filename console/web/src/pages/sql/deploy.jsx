@@ -4,21 +4,11 @@
 // (docs/analytics.md: INSERT INTO names a stream or, when there is none,
 // a delivery stream; it must exist when the application is created).
 import { useState } from 'preact/hooks';
-import { analytics, firehose, kinesis } from '../../api.js';
+import { analytics, kinesis, listAllDeliveryStreams, listAllStreams, waitStreamActive } from '../../api.js';
 import { Dialog, ErrorBanner, Field, Select, useAsync } from '../../ui.jsx';
 import { insertInto } from './templates.js';
 
 const newStream = '\u0000new';
-
-// waitActive polls DescribeStreamSummary until stream is ACTIVE.
-async function waitActive(stream) {
-  for (let i = 0; i < 120; i++) {
-    const d = await kinesis('DescribeStreamSummary', { StreamName: stream });
-    if (d.StreamDescriptionSummary?.StreamStatus === 'ACTIVE') return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  throw new Error(`stream ${stream} did not become ACTIVE`);
-}
 
 export function DeployDialog({ sql, source, onClose, onDeployed }) {
   const base = (source || 'query').replace(/[^A-Za-z0-9_.-]/g, '_');
@@ -28,10 +18,10 @@ export function DeployDialog({ sql, source, onClose, onDeployed }) {
   const [newName, setNewName] = useState(`${base}_results`);
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState(null);
-  const streams = useAsync((signal) => kinesis('ListStreams', { Limit: 1000 }, signal), []);
-  const deliveries = useAsync((signal) => firehose('ListDeliveryStreams', { Limit: 1000, DeliveryStreamType: 'DirectPut' }, signal), []);
-  const streamNames = (streams.data?.StreamNames || []).filter((s) => s !== source);
-  const deliveryNames = deliveries.data?.DeliveryStreamNames || [];
+  const streams = useAsync(listAllStreams, []);
+  const deliveries = useAsync((signal) => listAllDeliveryStreams('DirectPut', signal), []);
+  const streamNames = (streams.data || []).map((s) => s.StreamName).filter((s) => s !== source);
+  const deliveryNames = deliveries.data || [];
   const target = kind === 'stream' && dest === newStream ? newName : dest;
 
   async function deploy(e) {
@@ -41,7 +31,7 @@ export function DeployDialog({ sql, source, onClose, onDeployed }) {
     try {
       if (kind === 'stream' && dest === newStream) {
         await kinesis('CreateStream', { StreamName: newName, ShardCount: 1 });
-        await waitActive(newName);
+        await waitStreamActive(newName);
       }
       await analytics('POST', '/v1/applications', { name, sql: insertInto(sql, target) });
       onDeployed(name);
@@ -90,7 +80,7 @@ export function DeployDialog({ sql, source, onClose, onDeployed }) {
         <p>
           Runs <code>INSERT INTO {target || '…'}</code> with your query, from the source's oldest record, until you stop it.
         </p>
-        <ErrorBanner error={error} />
+        <ErrorBanner error={error || streams.error || deliveries.error} />
         <div class="buttons">
           <button type="button" class="secondary" onClick={onClose}>
             Cancel
