@@ -14,7 +14,12 @@ export function useMetricSeries(filters, pick, { intervalMs = 2000, points = 90 
     const rows = []; // [{t, values: Map key->value}]
     let stopped = false;
     const ctl = new AbortController();
+    let busy = false;
     async function tick() {
+      // One scrape at a time: answers out of order would make negative or
+      // doubled rates, and a slow server would pile up requests.
+      if (busy) return;
+      busy = true;
       try {
         const snap = await metrics(filters, ctl.signal);
         const cur = new Map();
@@ -45,6 +50,8 @@ export function useMetricSeries(filters, pick, { intervalMs = 2000, points = 90 
         if (!stopped) setState({ keys, data, error: null });
       } catch (error) {
         if (!stopped && error.name !== 'AbortError') setState((s) => ({ ...s, error }));
+      } finally {
+        busy = false;
       }
     }
     tick();

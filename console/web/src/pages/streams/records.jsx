@@ -8,6 +8,8 @@ import { tail } from './tail.js';
 
 // keep bounds the records held in the page: the latest ones win.
 const keep = 2000;
+// keepBytes bounds the base64 data those records hold.
+const keepBytes = 32 << 20;
 // shown bounds the rows drawn.
 const shown = 500;
 
@@ -56,6 +58,7 @@ export function RecordBrowser({ stream, shards }) {
     // at most every 300 ms.
     let dirty = false;
     let count = 0;
+    let held = 0; // base64 bytes in buf
     const flush = setInterval(() => {
       if (!dirty) return;
       dirty = false;
@@ -68,8 +71,23 @@ export function RecordBrowser({ stream, shards }) {
       position: run.position,
       signal: ctl.signal,
       onRecords: (id, recs) => {
-        for (const r of recs) buf.current.push({ ...r, ShardId: id });
-        if (buf.current.length > keep) buf.current.splice(0, buf.current.length - keep);
+        for (const r of recs) {
+          buf.current.push({ ...r, ShardId: id });
+          held += r.Data ? r.Data.length : 0;
+        }
+        // Bounded by count and by bytes: 2000 records of 1 MiB would be
+        // gigabytes of base64 in the tab.
+        let drop = Math.max(0, buf.current.length - keep);
+        let dropped = 0;
+        for (let i = 0; i < drop; i++) dropped += buf.current[i].Data ? buf.current[i].Data.length : 0;
+        while (held - dropped > keepBytes && drop < buf.current.length - 1) {
+          dropped += buf.current[drop].Data ? buf.current[drop].Data.length : 0;
+          drop++;
+        }
+        if (drop > 0) {
+          buf.current.splice(0, drop);
+          held -= dropped;
+        }
         count += recs.length;
         dirty = true;
       },
