@@ -26,6 +26,8 @@ command -v npm >/dev/null 2>&1 || missing+=(npm)
 /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || missing+=(python3-boto3)
 # The web console's browser tests drive Debian's chromium with playwright-core.
 command -v chromium >/dev/null 2>&1 || missing+=(chromium fonts-liberation)
+# ... and check it in Debian's Firefox over WebDriver BiDi (integration/browser/firefox.js).
+command -v firefox-esr >/dev/null 2>&1 || missing+=(firefox-esr)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
@@ -44,6 +46,7 @@ if [ ${#missing[@]} -gt 0 ]; then
   compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || { echo "test-deps: no /usr/lib/postgresql/*/bin/initdb after installing postgresql" >&2; exit 1; }
   /usr/bin/python3 -c 'import boto3' >/dev/null 2>&1 || { echo "test-deps: /usr/bin/python3 cannot import boto3 after installing python3-boto3" >&2; exit 1; }
   command -v chromium >/dev/null 2>&1 || { echo "test-deps: chromium still not on PATH after installing it" >&2; exit 1; }
+  command -v firefox-esr >/dev/null 2>&1 || { echo "test-deps: firefox-esr still not on PATH after installing it" >&2; exit 1; }
 fi
 
 "$(dirname "${BASH_SOURCE[0]}")/prometheus-tools.sh"
