@@ -1616,7 +1616,8 @@ type DeliveryError struct {
 	// As Firehose writes it to CloudWatch Logs: "S3.NoSuchBucket",
 	// "Lambda.FunctionError", "ES.mapper_parsing_exception".
 	ErrorCode string `protobuf:"bytes,4,opt,name=error_code,json=errorCode,proto3" json:"error_code,omitempty"`
-	// At most 512 bytes; never record data.
+	// At most 512 bytes, control characters removed. Text from the destination
+	// or the function, which may quote record data (Elasticsearch mapping errors).
 	ErrorMessage string `protobuf:"bytes,5,opt,name=error_message,json=errorMessage,proto3" json:"error_message,omitempty"`
 	// How many failures in a row this entry stands for.
 	Count         int32 `protobuf:"varint,6,opt,name=count,proto3" json:"count,omitempty"`
