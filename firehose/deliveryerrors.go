@@ -7,10 +7,10 @@ import (
 	"sync"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/spatehq/spate/firehose/essink"
 	"github.com/spatehq/spate/firehose/s3store"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // Last delivery errors. Firehose sends destination errors to CloudWatch
@@ -151,14 +151,7 @@ func cleanText(s string, max int) string {
 		}
 		return r
 	}, s)
-	if len(s) <= max {
-		return s
-	}
-	n := max - len("…")
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "…"
+	return trunc.Fit(s, max)
 }
 
 // destinationLabel is what DeliveryError.Destination calls the main

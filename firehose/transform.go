@@ -11,7 +11,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
 	"github.com/spatehq/spate/internal/ctxsleep"
@@ -405,16 +404,7 @@ const maxErrorMessage = 1 << 10
 
 // cutMessage cuts s to at most maxErrorMessage bytes, at a character
 // boundary.
-func cutMessage(s string) string {
-	if len(s) <= maxErrorMessage {
-		return s
-	}
-	n := maxErrorMessage
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
-}
+func cutMessage(s string) string { return trunc.String(s, maxErrorMessage) }
 
 // applyResponse checks a transformation response against the record IDs
 // of its event (ids maps each to its index in out) and, when it is valid,

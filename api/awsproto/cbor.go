@@ -13,6 +13,7 @@ import (
 	"github.com/fxamacker/cbor/v2"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // AWS CBOR 1.1: the body encoding the AWS SDK for Java (v1 and v2), the
@@ -263,7 +264,7 @@ func (e *EpochSeconds) UnmarshalCBOR(data []byte) error {
 
 func badCBORTime(v string) error {
 	return apierr.New(apierr.Serialization,
-		"Value '%s' is not a valid timestamp: send milliseconds since the Unix epoch (in tag 1), up to 9999-12-31", truncate(v, 64))
+		"Value '%s' is not a valid timestamp: send milliseconds since the Unix epoch (in tag 1), up to 9999-12-31", trunc.String(v, 64))
 }
 
 // cborDescribe names the CBOR item that starts data.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // Blob is a model blob: standard base64 (with padding) on the wire, bytes in
@@ -39,7 +40,7 @@ func (d *Blob) UnmarshalJSON(b []byte) error {
 	if err != nil {
 		return apierr.New(apierr.Serialization,
 			"Value '%s' can not be converted to a Blob: %v; blobs must be standard base64 with padding (RFC 4648 section 4)",
-			truncate(string(src), 64), err)
+			trunc.String(string(src), 64), err)
 	}
 	*d = out[:n:n]
 	return nil
@@ -83,7 +84,7 @@ func (e *EpochSeconds) UnmarshalJSON(b []byte) error {
 	}
 	return apierr.New(apierr.Serialization,
 		"Value '%s' is not a valid timestamp: send seconds since the Unix epoch (such as 1700000000.123) or an RFC 3339 time",
-		truncate(text, 64))
+		trunc.String(text, 64))
 }
 
 // parseEpoch parses decimal epoch seconds. Plain decimals are parsed exactly

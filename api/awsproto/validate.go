@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/spatehq/spate/apierr"
+	"github.com/spatehq/spate/internal/trunc"
 )
 
 // A plan binds a model shape to the Go type that carries its values, so that
@@ -434,7 +435,7 @@ func javaLen(s string) int {
 func renderValue(p *plan, v reflect.Value) string {
 	var b strings.Builder
 	writeValue(&b, p, v)
-	return truncate(b.String(), maxValueLen)
+	return trunc.String(b.String(), maxValueLen)
 }
 
 func writeValue(b *strings.Builder, p *plan, v reflect.Value) {
@@ -527,15 +528,4 @@ func sortedKeys(m reflect.Value) []reflect.Value {
 	keys := m.MapKeys()
 	slices.SortFunc(keys, func(a, b reflect.Value) int { return strings.Compare(a.String(), b.String()) })
 	return keys
-}
-
-// truncate cuts s to at most n bytes (on a rune boundary) and marks the cut.
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n] + "..."
 }

@@ -13,3 +13,20 @@ func String(s string, n int) string {
 	}
 	return s[:n] + "..."
 }
+
+// Fit cuts s to at most max bytes, the mark "…" included, on a rune
+// boundary: for text that must stay within a stated size.
+func Fit(s string, max int) string {
+	if len(s) <= max {
+		return s
+	}
+	const mark = "…"
+	n := max - len(mark)
+	if n < 0 {
+		n = 0
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + mark
+}
