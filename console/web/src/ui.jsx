@@ -204,3 +204,21 @@ export function ConfirmDelete({ title, label = 'Delete', remove, onDone, onClose
     </Dialog>
   );
 }
+
+// ConfigPanel is a resource's configuration as a labelled panel of
+// [name, value] rows (a value may be an element); cls styles the list.
+export function ConfigPanel({ rows, cls, panelCls = 'panel' }) {
+  return (
+    <section class={panelCls} aria-label="Configuration">
+      <h2>Configuration</h2>
+      <dl class={cls}>
+        {rows.map(([k, v]) => (
+          <>
+            <dt>{k}</dt>
+            <dd>{v}</dd>
+          </>
+        ))}
+      </dl>
+    </section>
+  );
+}

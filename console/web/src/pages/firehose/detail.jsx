@@ -7,7 +7,7 @@ import { encodeBase64, firehose } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { go, href } from '../../router.js';
-import { ConfirmDelete, ErrorBanner, Page, Table, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { ConfigPanel, ConfirmDelete, ErrorBanner, Page, Table, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { bucketName, describeSource, hints, streamName } from './describe.js';
 
 // The series of the charts, keyed "<chart>:<series>" (metricKey).
@@ -95,19 +95,7 @@ function Configuration({ d }) {
       ['S3 backup', `${es.S3BackupMode || 'FailedDocumentsOnly'} to ${bucketName(es.S3DestinationDescription?.BucketARN || es.S3Configuration?.BucketARN)}`],
     );
   }
-  return (
-    <section class="panel" aria-label="Configuration">
-      <h2>Configuration</h2>
-      <dl class="fh-config">
-        {rows.map(([k, v]) => (
-          <>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </>
-        ))}
-      </dl>
-    </section>
-  );
+  return <ConfigPanel rows={rows} cls="fh-config" panelCls="panel" />;
 }
 
 function Charts({ name }) {

@@ -6,7 +6,7 @@ import { metrics } from '../../api.js';
 import { LineChart } from '../../chart.jsx';
 import { useMetricSeries } from '../../metrics.js';
 import { go, href } from '../../router.js';
-import { ConfirmDelete, ErrorBanner, Page, fmtBytes, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
+import { ConfigPanel, ConfirmDelete, ErrorBanner, Page, fmtBytes, fmtNumber, fmtTime, useAsync } from '../../ui.jsx';
 import { deleteFunction, getFunction, invoke, lastModified } from './lambda.js';
 import { Mappings } from './mappings.jsx';
 
@@ -56,19 +56,7 @@ function Configuration({ c, reserved }) {
     ['Reserved concurrency', reserved === undefined ? 'none (the server’s unreserved limit)' : String(reserved)],
   ];
   if (c.Description) rows.splice(1, 0, ['Description', c.Description]);
-  return (
-    <section class="panel fn-panel" aria-label="Configuration">
-      <h2>Configuration</h2>
-      <dl class="fn-config">
-        {rows.map(([k, v]) => (
-          <>
-            <dt>{k}</dt>
-            <dd>{v}</dd>
-          </>
-        ))}
-      </dl>
-    </section>
-  );
+  return <ConfigPanel rows={rows} cls="fn-config" panelCls="panel fn-panel" />;
 }
 
 // Environment lists the variables' names only: their values may hold
